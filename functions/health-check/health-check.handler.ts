@@ -1,0 +1,2 @@
+// Placeholder: implemented in the walking skeleton.
+export const handler = async (): Promise<unknown> => ({});

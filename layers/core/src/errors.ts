@@ -1,0 +1,189 @@
+// Domain errors. Each carries the HTTP status and OpenAI error fields it maps to; the one
+// error middleware in the handlers turns them into `{"error":{message,type,param,code}}`.
+import type { ExclusionRule } from './route.types.ts';
+
+export interface ErrorOptions {
+  cause?: unknown;
+  param?: string | null;
+  code?: string | null;
+}
+
+export class SwitchyardError extends Error {
+  readonly status: number;
+  readonly type: string;
+  readonly code: string | null;
+  readonly param: string | null;
+  /** Extra response headers, e.g. Retry-After. */
+  readonly headers: Record<string, string>;
+
+  constructor(
+    message: string,
+    status: number,
+    type: string,
+    options: ErrorOptions & { headers?: Record<string, string> } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.status = status;
+    this.type = type;
+    this.code = options.code ?? null;
+    this.param = options.param ?? null;
+    this.headers = options.headers ?? {};
+  }
+}
+
+export class InvalidRequestError extends SwitchyardError {
+  constructor(message: string, options: ErrorOptions = {}) {
+    super(message, 400, 'invalid_request_error', { code: 'invalid_request', ...options });
+  }
+}
+
+export class AuthenticationError extends SwitchyardError {
+  constructor(message = 'Invalid or missing API key.', options: ErrorOptions = {}) {
+    super(message, 401, 'authentication_error', { code: 'invalid_api_key', ...options });
+  }
+}
+
+export class PermissionDeniedError extends SwitchyardError {
+  constructor(message: string, options: ErrorOptions = {}) {
+    super(message, 403, 'permission_error', { code: 'forbidden', ...options });
+  }
+}
+
+export class NotFoundError extends SwitchyardError {
+  constructor(message: string, options: ErrorOptions = {}) {
+    super(message, 404, 'invalid_request_error', { code: 'not_found', ...options });
+  }
+}
+
+export class ModelNotFoundError extends SwitchyardError {
+  constructor(model: string, options: ErrorOptions = {}) {
+    super(
+      `The model "${model}" does not exist: it is neither a registered model nor an alias of a policy.`,
+      404,
+      'invalid_request_error',
+      { code: 'model_not_found', param: 'model', ...options },
+    );
+  }
+}
+
+export class ConflictError extends SwitchyardError {
+  constructor(message: string, options: ErrorOptions = {}) {
+    super(message, 409, 'invalid_request_error', { code: 'conflict', ...options });
+  }
+}
+
+export class PayloadTooLargeError extends SwitchyardError {
+  constructor(message: string, options: ErrorOptions = {}) {
+    super(message, 413, 'invalid_request_error', { code: 'payload_too_large', ...options });
+  }
+}
+
+export class RateLimitError extends SwitchyardError {
+  constructor(message: string, retryAfterSeconds: number, options: ErrorOptions = {}) {
+    super(message, 429, 'rate_limit_error', {
+      code: 'rate_limit_exceeded',
+      ...options,
+      headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) },
+    });
+  }
+}
+
+/** Rules that exclude on the system's state, not the caller's constraints: emptying on them is a 503. */
+const AVAILABILITY_RULES: ReadonlySet<ExclusionRule> = new Set([
+  'endpoint-state',
+  'health-down',
+  'circuit-open',
+  'model-status',
+]);
+
+/**
+ * No endpoint survived the hard constraints. `rule` is the constraint that emptied the set;
+ * 503 when it is about availability (down, circuit open), 400 when it is the request's own.
+ */
+export class NoCandidateError extends SwitchyardError {
+  readonly rule: ExclusionRule;
+  readonly excluded: ReadonlyArray<{ endpoint: string; rule: ExclusionRule; reason: string }>;
+
+  constructor(
+    rule: ExclusionRule,
+    message: string,
+    excluded: ReadonlyArray<{ endpoint: string; rule: ExclusionRule; reason: string }>,
+    options: ErrorOptions = {},
+  ) {
+    const available = AVAILABILITY_RULES.has(rule);
+    super(message, available ? 503 : 400, available ? 'service_unavailable' : 'invalid_request_error', {
+      code: 'no_candidate',
+      ...options,
+      headers: available ? { 'retry-after': '5' } : {},
+    });
+    this.rule = rule;
+    this.excluded = excluded;
+  }
+}
+
+export type UpstreamFailure =
+  | 'timeout'
+  | 'connection'
+  | 'throttled'
+  | 'server'
+  | 'rejected'
+  | 'invalid-response';
+
+/**
+ * An upstream endpoint failed. `retryable` failures move on to the next target; a `rejected`
+ * one (the upstream says the request itself is invalid) does not.
+ */
+export class UpstreamError extends SwitchyardError {
+  readonly failure: UpstreamFailure;
+  readonly retryable: boolean;
+  readonly upstreamStatus: number | undefined;
+
+  constructor(
+    failure: UpstreamFailure,
+    message: string,
+    upstreamStatus?: number,
+    options: ErrorOptions = {},
+  ) {
+    super(
+      message,
+      failure === 'rejected' ? 400 : failure === 'timeout' ? 504 : 502,
+      failure === 'rejected' ? 'invalid_request_error' : 'upstream_error',
+      {
+        code: `upstream_${failure.replace('-', '_')}`,
+        ...options,
+      },
+    );
+    this.failure = failure;
+    this.retryable = failure !== 'rejected';
+    this.upstreamStatus = upstreamStatus;
+  }
+}
+
+export interface AttemptRecord {
+  endpoint: string;
+  model: string;
+  version: string;
+  outcome: 'success' | UpstreamFailure | 'skipped-deadline' | 'aborted';
+  duration_ms: number;
+  status?: number;
+  error?: string;
+}
+
+/** Every target in the plan failed (or the deadline ran out): 502, or 504 when time ran out. */
+export class TargetsExhaustedError extends SwitchyardError {
+  readonly attempts: readonly AttemptRecord[];
+
+  constructor(attempts: readonly AttemptRecord[], deadlineExceeded: boolean, options: ErrorOptions = {}) {
+    const tried = attempts.map((a) => `${a.endpoint} (${a.outcome})`).join(', ') || 'nothing';
+    super(
+      deadlineExceeded
+        ? `The deadline ran out before any endpoint answered. Tried: ${tried}.`
+        : `Every candidate endpoint failed. Tried: ${tried}.`,
+      deadlineExceeded ? 504 : 502,
+      'upstream_error',
+      { code: deadlineExceeded ? 'deadline_exceeded' : 'all_targets_failed', ...options },
+    );
+    this.attempts = attempts;
+  }
+}

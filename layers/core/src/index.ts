@@ -1,0 +1,10 @@
+// Public surface of the routing core (`@switchyard/core`): pure TypeScript, no AWS, no I/O.
+export * from './api.schema.ts';
+export * from './compile.ts';
+export * from './errors.ts';
+export * from './execute-plan.ts';
+export type * from './ports.ts';
+export * from './registry.schema.ts';
+export * from './route.ts';
+export type * from './route.types.ts';
+export * from './tokens.ts';

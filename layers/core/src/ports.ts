@@ -1,0 +1,106 @@
+// Ports: the interfaces the core and the handlers depend on. Adapters in
+// `@switchyard/adapters` implement them over DynamoDB, SQS, Step Functions, SageMaker and HTTP.
+import type { ChatCompletionRequest } from './api.schema.ts';
+import type { AttemptRecord } from './errors.ts';
+import type { Endpoint, Registry } from './registry.schema.ts';
+import type { EndpointHealth, HealthSnapshot, PlanTarget } from './route.types.ts';
+
+/** What is sent to an endpoint: an OpenAI chat body (hints stripped) or a task payload. */
+export type InferenceCall =
+  | { kind: 'chat'; body: Omit<ChatCompletionRequest, 'x-switchyard'> }
+  | { kind: 'invocation'; task: string; payload: unknown };
+
+export interface InferenceResult {
+  /** chat: an OpenAI chat.completion object; invocation: the endpoint's JSON answer. */
+  body: unknown;
+  usage?: { prompt_tokens: number; completion_tokens: number };
+}
+
+/** Calls one endpoint. Throws `UpstreamError` on failure; honours `signal` for timeouts. */
+export interface InferenceClient {
+  invoke(target: PlanTarget, call: InferenceCall, signal: AbortSignal): Promise<InferenceResult>;
+}
+
+export interface ProbeResult {
+  ok: boolean;
+  latency_ms: number;
+  detail: string;
+}
+
+/** Actively checks one endpoint (health route, DescribeEndpoint, tiny invocation). */
+export interface EndpointProber {
+  probe(endpoint: Endpoint, signal: AbortSignal): Promise<ProbeResult>;
+}
+
+export type RegistryKind = 'model' | 'endpoint' | 'policy';
+
+/** The model registry: models, endpoints and policies. */
+export interface ModelRegistry {
+  load(): Promise<Registry>;
+  /** Replaces the whole registry (seeding from a file). */
+  replace(registry: Registry): Promise<void>;
+}
+
+/** A passive observation the router makes on each attempt. */
+export interface Outcome {
+  endpoint: string;
+  ok: boolean;
+  latency_ms: number;
+  at: number;
+  failure?: string;
+}
+
+export interface HealthStore {
+  snapshot(): Promise<HealthSnapshot>;
+  put(health: EndpointHealth): Promise<void>;
+  recordOutcomes(outcomes: readonly Outcome[]): Promise<void>;
+}
+
+export interface ApiKeyRecord {
+  /** sha256 hex of the key; the key itself is never stored. */
+  key_hash: string;
+  tenant: string;
+  name: string;
+  role: 'consumer' | 'admin';
+  allowed_models?: string[];
+  created_at: number;
+  disabled?: boolean;
+}
+
+export interface ApiKeyStore {
+  findByHash(keyHash: string): Promise<ApiKeyRecord | undefined>;
+  put(record: ApiKeyRecord): Promise<void>;
+}
+
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'dead-lettered';
+export type JobPriority = 'high' | 'normal' | 'low';
+
+export interface Job {
+  id: string;
+  tenant: string;
+  status: JobStatus;
+  priority: JobPriority;
+  created_at: number;
+  updated_at: number;
+  request: { kind: 'chat' | 'invocation'; body: unknown };
+  webhook_url?: string;
+  idempotency_key?: string;
+  attempts: AttemptRecord[];
+  result?: unknown;
+  error?: { message: string; code: string };
+}
+
+/** A queued job's message: just enough to find the job. */
+export interface JobMessage {
+  job_id: string;
+  tenant: string;
+}
+
+export interface JobQueue {
+  send(message: JobMessage, priority: JobPriority): Promise<void>;
+}
+
+export interface WorkflowStarter {
+  /** Starts an execution named `name`; starting the same name twice starts it once. */
+  start(name: string, input: unknown): Promise<{ execution_arn: string; already_started: boolean }>;
+}

@@ -1,0 +1,291 @@
+// The registry's shape: models, endpoints and routing policies, validated with zod.
+// One schema serves the registry file, the DynamoDB documents and the admin API, so an
+// error always names the exact field (e.g. `endpoints[2].model`).
+import { z } from 'zod';
+
+const name = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/, 'must be 1-128 letters, digits, ".", "_", ":", "/" or "-"');
+
+/** Tasks are an open vocabulary; these are the ones the product knows about. */
+export const KNOWN_TASKS = [
+  'chat',
+  'completion',
+  'embedding',
+  'summarization',
+  'sentiment',
+  'classification',
+  'code',
+  'vision',
+  'translation',
+  'extraction',
+] as const;
+export const TaskSchema = z.string().regex(/^[a-z][a-z0-9-]{0,63}$/, 'must be a lower-case task name');
+
+export const DATA_CLASSIFICATIONS = ['public', 'internal', 'confidential', 'pii', 'phi', 'pci'] as const;
+export const DataClassificationSchema = z.enum(DATA_CLASSIFICATIONS);
+export type DataClassification = z.infer<typeof DataClassificationSchema>;
+
+export const ModelStatusSchema = z.enum(['active', 'staged', 'failed', 'retired']);
+
+export const ModelSchema = z
+  .object({
+    /** Model id shared by all of its versions, e.g. `support-llm`. */
+    id: name,
+    version: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be a version label such as v1 or 2024-06'),
+    family: z.string().max(128).optional(),
+    tasks: z.array(TaskSchema).min(1, 'a model serves at least one task'),
+    domains: z.array(z.string().min(1).max(64)).default([]),
+    context_window: z.number().int().positive(),
+    cost: z
+      .object({
+        input_per_1k: z.number().nonnegative().default(0),
+        output_per_1k: z.number().nonnegative().default(0),
+        per_call: z.number().nonnegative().default(0),
+      })
+      .strict()
+      .default({ input_per_1k: 0, output_per_1k: 0, per_call: 0 }),
+    /** Quality prior per task, 0..1. A task without a prior scores 0.5. */
+    quality: z.record(TaskSchema, z.number().min(0).max(1)).default({}),
+    /** Compliance programmes the model is eligible for: hipaa, gdpr, pci, soc2... */
+    compliance: z.array(z.string().min(1).max(32)).default([]),
+    /** Data classifications this model may receive. */
+    data_classifications: z.array(DataClassificationSchema).default(['public', 'internal']),
+    regions: z.array(z.string().min(1)).min(1, 'a model runs in at least one region'),
+    latency_slo_ms: z.number().positive().optional(),
+    /** `staged` versions get traffic only through a canary; `failed` and `retired` get none. */
+    status: ModelStatusSchema.default('active'),
+    status_reason: z.string().max(1024).optional(),
+  })
+  .strict();
+export type Model = z.infer<typeof ModelSchema>;
+export type ModelInput = z.input<typeof ModelSchema>;
+
+export const ENDPOINT_KINDS = ['sagemaker', 'openai-http'] as const;
+export const EndpointKindSchema = z.enum(ENDPOINT_KINDS);
+export type EndpointKind = z.infer<typeof EndpointKindSchema>;
+
+export const EndpointSchema = z
+  .object({
+    id: name,
+    model: name,
+    version: z.string().min(1).max(64),
+    kind: EndpointKindSchema,
+    /** sagemaker: the endpoint name; openai-http: the base URL up to and including `/v1`. */
+    target: z.string().min(1).max(2048),
+    region: z.string().min(1),
+    weight: z.number().nonnegative().default(1),
+    state: z.enum(['active', 'draining', 'disabled']).default('active'),
+    capacity: z.object({ max_inflight: z.number().int().positive() }).strict().optional(),
+    /** The model name sent upstream (e.g. the name vLLM serves); defaults to the model id. */
+    upstream_model: z.string().min(1).max(256).optional(),
+    /** openai-http: name of a secret/env entry holding the upstream API key (never the key itself). */
+    api_key_ref: z.string().min(1).max(256).optional(),
+  })
+  .strict();
+export type Endpoint = z.infer<typeof EndpointSchema>;
+export type EndpointInput = z.input<typeof EndpointSchema>;
+
+export const STRATEGY_NAMES = [
+  'weighted',
+  'cost-first',
+  'latency-first',
+  'quality-first',
+  'p2c-ewma',
+] as const;
+export const StrategyNameSchema = z.enum(STRATEGY_NAMES);
+export type StrategyName = z.infer<typeof StrategyNameSchema>;
+
+export const CanarySchema = z
+  .object({
+    model: name,
+    stable: z.string().min(1),
+    candidate: z.string().min(1).optional(),
+    /** Share of traffic (0..1) sent to the candidate, sticky per key. */
+    weight: z.number().min(0).max(1).default(0),
+  })
+  .strict();
+export type Canary = z.infer<typeof CanarySchema>;
+
+export const CircuitSettingsSchema = z
+  .object({
+    failure_threshold: z.number().int().positive().default(5),
+    error_rate_threshold: z.number().min(0).max(1).default(0.5),
+    min_requests: z.number().int().positive().default(20),
+    window_ms: z.number().int().positive().default(60_000),
+    cooldown_ms: z.number().int().positive().default(30_000),
+  })
+  .strict();
+export type CircuitSettings = z.infer<typeof CircuitSettingsSchema>;
+
+export const PolicySchema = z
+  .object({
+    name,
+    /** Which requests this policy applies to; the most specific match (then highest priority) wins. */
+    match: z
+      .object({
+        model: z.string().min(1).optional(),
+        task: TaskSchema.optional(),
+        tenant: z.string().min(1).optional(),
+        headers: z.record(z.string(), z.string()).optional(),
+      })
+      .strict()
+      .default({}),
+    priority: z.number().int().default(0),
+    /** Candidate model ids; omitted means every model that serves the task. */
+    models: z.array(name).optional(),
+    strategy: StrategyNameSchema.default('weighted'),
+    weights: z
+      .object({
+        quality: z.number().nonnegative().default(1),
+        cost: z.number().nonnegative().default(1),
+        latency: z.number().nonnegative().default(1),
+        load: z.number().nonnegative().default(0.5),
+      })
+      .strict()
+      .default({ quality: 1, cost: 1, latency: 1, load: 0.5 }),
+    fallback: z
+      .object({
+        count: z.number().int().min(0).max(10).default(2),
+        mode: z.enum(['same-model-first', 'cross-model', 'same-model-only']).default('same-model-first'),
+      })
+      .strict()
+      .default({ count: 2, mode: 'same-model-first' }),
+    timeouts: z
+      .object({
+        attempt_ms: z.number().int().positive().default(10_000),
+        deadline_ms: z.number().int().positive().default(30_000),
+      })
+      .strict()
+      .default({ attempt_ms: 10_000, deadline_ms: 30_000 }),
+    /** Durable path: attempts on one target before moving to the next (Step Functions Retry). */
+    retry: z
+      .object({ max_attempts_per_target: z.number().int().min(1).max(10).default(2) })
+      .strict()
+      .default({ max_attempts_per_target: 2 }),
+    hedge: z.object({ delay_ms: z.number().int().positive() }).strict().optional(),
+    ensemble: z
+      .object({
+        size: z.number().int().min(2).max(5).default(3),
+        combine: z.enum(['first-success', 'majority-vote', 'best-score']).default('first-success'),
+        /** Fan out only when the prompt is at least this long (an input-complexity trigger). */
+        min_prompt_tokens: z.number().int().nonnegative().optional(),
+      })
+      .strict()
+      .optional(),
+    canary: z.array(CanarySchema).default([]),
+    circuit: CircuitSettingsSchema.optional(),
+  })
+  .strict();
+export type Policy = z.infer<typeof PolicySchema>;
+export type PolicyInput = z.input<typeof PolicySchema>;
+
+export const RegistrySchema = z
+  .object({
+    models: z.array(ModelSchema).default([]),
+    endpoints: z.array(EndpointSchema).default([]),
+    policies: z.array(PolicySchema).default([]),
+  })
+  .strict()
+  .superRefine((registry, ctx) => {
+    const modelKeys = new Set<string>();
+    const modelIds = new Set<string>();
+    registry.models.forEach((m, i) => {
+      const key = `${m.id}@${m.version}`;
+      if (modelKeys.has(key)) {
+        ctx.addIssue({ code: 'custom', path: ['models', i, 'version'], message: `duplicate model ${key}` });
+      }
+      modelKeys.add(key);
+      modelIds.add(m.id);
+      for (const task of Object.keys(m.quality)) {
+        if (!m.tasks.includes(task)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['models', i, 'quality', task],
+            message: `quality prior for task "${task}" that the model does not serve`,
+          });
+        }
+      }
+    });
+    const endpointIds = new Set<string>();
+    registry.endpoints.forEach((e, i) => {
+      if (endpointIds.has(e.id)) {
+        ctx.addIssue({ code: 'custom', path: ['endpoints', i, 'id'], message: `duplicate endpoint ${e.id}` });
+      }
+      endpointIds.add(e.id);
+      if (!modelIds.has(e.model)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['endpoints', i, 'model'],
+          message: `unknown model "${e.model}"`,
+        });
+      } else if (!modelKeys.has(`${e.model}@${e.version}`)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['endpoints', i, 'version'],
+          message: `model "${e.model}" has no version "${e.version}"`,
+        });
+      }
+    });
+    const policyNames = new Set<string>();
+    registry.policies.forEach((p, i) => {
+      if (policyNames.has(p.name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['policies', i, 'name'],
+          message: `duplicate policy ${p.name}`,
+        });
+      }
+      policyNames.add(p.name);
+      p.models?.forEach((m, j) => {
+        if (!modelIds.has(m)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['policies', i, 'models', j],
+            message: `unknown model "${m}"`,
+          });
+        }
+      });
+      p.canary.forEach((c, j) => {
+        if (!modelKeys.has(`${c.model}@${c.stable}`)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['policies', i, 'canary', j, 'stable'],
+            message: `unknown model version ${c.model}@${c.stable}`,
+          });
+        }
+        if (c.candidate !== undefined && !modelKeys.has(`${c.model}@${c.candidate}`)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['policies', i, 'canary', j, 'candidate'],
+            message: `unknown model version ${c.model}@${c.candidate}`,
+          });
+        }
+      });
+      if (p.timeouts.attempt_ms > p.timeouts.deadline_ms) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['policies', i, 'timeouts', 'attempt_ms'],
+          message: 'attempt timeout is longer than the total deadline',
+        });
+      }
+    });
+  });
+export type Registry = z.infer<typeof RegistrySchema>;
+export type RegistryInput = z.input<typeof RegistrySchema>;
+
+/** Renders zod issues as `path.to[0].field: message` lines, the form every caller sees. */
+export function formatIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => {
+      const path = issue.path.reduce<string>(
+        (acc, part) =>
+          typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part),
+        '',
+      );
+      return path ? `${path}: ${issue.message}` : issue.message;
+    })
+    .join('; ');
+}

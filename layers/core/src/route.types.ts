@@ -1,0 +1,149 @@
+// The routing core's inputs and outputs: the request as the core sees it, the health/load
+// snapshot, the plan and its explanation. Plain data; the wire shape of `POST /v1/route`.
+import type { Priority, RoutingHints } from './api.schema.ts';
+import type { EndpointKind, StrategyName } from './registry.schema.ts';
+
+export type HealthStatus = 'up' | 'degraded' | 'down' | 'unknown';
+export type CircuitState = 'closed' | 'open' | 'half-open';
+
+/** What is known about one endpoint at one moment: active probes and passive outcomes combined. */
+export interface EndpointHealth {
+  endpoint: string;
+  status: HealthStatus;
+  /** Epoch ms of the measurement; older than the freshness window means `unknown`. */
+  checked_at: number;
+  /** Last probe latency. */
+  latency_ms?: number;
+  /** Exponentially weighted moving average of observed latency. */
+  latency_ewma_ms?: number;
+  /** Peak-EWMA: jumps up on a slow sample, decays slowly (for p2c). */
+  latency_peak_ewma_ms?: number;
+  latency_p95_ms?: number;
+  /** Error rate over the health window, 0..1. */
+  error_rate?: number;
+  /** Requests in flight now (load). */
+  inflight?: number;
+  circuit: CircuitState;
+  circuit_opened_at?: number;
+  reason?: string;
+}
+
+export interface HealthSnapshot {
+  endpoints: Record<string, EndpointHealth>;
+}
+
+export interface TenantContext {
+  id: string;
+  /** Model ids (or `id@version`) this tenant may use; omitted means all. */
+  allowed_models?: string[];
+}
+
+/** A request as the core sees it: parsed, with tokens estimated and hints merged. */
+export interface RouteRequest {
+  /** A concrete model id, `id@version`, or an alias a policy matches (e.g. `auto`). */
+  model: string;
+  task: string;
+  prompt_tokens: number;
+  max_output_tokens: number;
+  tenant: TenantContext;
+  hints: RoutingHints;
+  /** Lower-cased request headers, for policies that match on headers. */
+  headers?: Record<string, string>;
+  /** The OpenAI `user` field, a default sticky key. */
+  user?: string;
+}
+
+export interface RouteOptions {
+  /** Health older than this counts as unknown. @default 90_000 */
+  health_fresh_ms?: number;
+}
+
+/** Everything `route` needs besides the request; time and randomness are arguments. */
+export interface RouteContext {
+  now: number;
+  /** Uniform [0, 1) draws; pass a seeded generator for reproducible plans. */
+  random: () => number;
+  options?: RouteOptions;
+}
+
+export interface PlanTarget {
+  endpoint: string;
+  model: string;
+  version: string;
+  kind: EndpointKind;
+  target: string;
+  region: string;
+  upstream_model: string;
+  api_key_ref?: string;
+  timeout_ms: number;
+  estimated_cost_usd: number;
+}
+
+export interface Plan {
+  policy: string;
+  primary: PlanTarget;
+  fallbacks: PlanTarget[];
+  attempt_timeout_ms: number;
+  deadline_ms: number;
+  max_attempts_per_target: number;
+  hedge?: { delay_ms: number; target: PlanTarget };
+  ensemble?: { targets: PlanTarget[]; combine: 'first-success' | 'majority-vote' | 'best-score' };
+}
+
+export interface ScoreParts {
+  quality: number;
+  cost: number;
+  latency: number;
+  load: number;
+}
+
+export interface CandidateExplanation {
+  endpoint: string;
+  model: string;
+  version: string;
+  score: number;
+  parts: ScoreParts;
+  estimated_cost_usd: number;
+  expected_latency_ms: number;
+}
+
+export type ExclusionRule =
+  | 'policy-models'
+  | 'tenant-allow-list'
+  | 'model-status'
+  | 'canary-version'
+  | 'task'
+  | 'domain'
+  | 'context-window'
+  | 'data-classification'
+  | 'region'
+  | 'endpoint-state'
+  | 'health-down'
+  | 'circuit-open'
+  | 'max-cost'
+  | 'max-latency';
+
+export interface ExclusionExplanation {
+  endpoint: string;
+  model: string;
+  version: string;
+  rule: ExclusionRule;
+  reason: string;
+}
+
+export interface Explanation {
+  policy: string;
+  strategy: StrategyName;
+  priority: Priority;
+  candidates: CandidateExplanation[];
+  excluded: ExclusionExplanation[];
+  /** The random draws the decision used, in order. */
+  draws: number[];
+  /** Canary decisions: which version each model was pinned to, and why. */
+  versions: Array<{ model: string; version: string; reason: string }>;
+}
+
+export interface Decision {
+  plan: Plan;
+  explanation: Explanation;
+}
