@@ -1,2 +1,84 @@
-// Placeholder: implemented in the walking skeleton.
-export const handler = async (): Promise<unknown> => ({});
+// Router function: the synchronous request path behind API Gateway. POST /v1/chat/completions,
+// GET /v1/models, POST /v1/route (dry run) and POST /v1/invocations. Thin: wiring and dispatch;
+// the work is in router.service.ts and the core.
+import { Logger } from '@aws-lambda-powertools/logger';
+import {
+  CachedHealth,
+  CachedRegistry,
+  createDocumentClient,
+  createSageMakerRuntimeClient,
+  DynamoDbHealthStore,
+  DynamoDbModelRegistry,
+  InferenceClientByKind,
+  OpenAiHttpInferenceClient,
+  SageMakerInferenceClient,
+} from '@switchyard/adapters';
+import { httpHandler, parseConfig, requireCaller } from '@switchyard/adapters/lambda';
+import { NotFoundError } from '@switchyard/core';
+import { z } from 'zod';
+import { RouterService } from './router.service.ts';
+
+const config = parseConfig(
+  z.object({
+    REGISTRY_TABLE: z.string().min(1),
+    HEALTH_TABLE: z.string().min(1),
+    REGISTRY_CACHE_TTL_MS: z.coerce.number().int().nonnegative().default(5000),
+    HEALTH_CACHE_TTL_MS: z.coerce.number().int().nonnegative().default(2000),
+    HEALTH_FRESH_MS: z.coerce.number().int().positive().default(90_000),
+    MAX_BODY_BYTES: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(1024 * 1024),
+  }),
+);
+
+const logger = new Logger({ serviceName: 'switchyard-router' });
+const ddb = createDocumentClient();
+const healthStore = new DynamoDbHealthStore({ client: ddb, tableName: config.HEALTH_TABLE });
+
+const service = new RouterService({
+  registry: new CachedRegistry({
+    source: new DynamoDbModelRegistry({ client: ddb, tableName: config.REGISTRY_TABLE }),
+    ttlMs: config.REGISTRY_CACHE_TTL_MS,
+    now: Date.now,
+  }),
+  health: new CachedHealth({ source: healthStore, ttlMs: config.HEALTH_CACHE_TTL_MS, now: Date.now }),
+  inference: new InferenceClientByKind({
+    sagemaker: new SageMakerInferenceClient({ client: createSageMakerRuntimeClient() }),
+    'openai-http': new OpenAiHttpInferenceClient({}),
+  }),
+  recordOutcomes: async (outcomes) => {
+    try {
+      await healthStore.recordOutcomes(outcomes);
+    } catch (err) {
+      logger.warn('could not record outcomes', { error: String(err) });
+    }
+  },
+  now: Date.now,
+  random: Math.random,
+  healthFreshMs: config.HEALTH_FRESH_MS,
+});
+
+export const handler = httpHandler(
+  async (request) => {
+    const caller = requireCaller(request);
+    switch (`${request.method} ${request.resource}`) {
+      case 'POST /v1/chat/completions': {
+        const { body, headers } = await service.chat(request.body, request.headers, caller);
+        return { status: 200, body, headers };
+      }
+      case 'POST /v1/invocations': {
+        const { body, headers } = await service.invoke(request.body, request.headers, caller);
+        return { status: 200, body, headers };
+      }
+      case 'POST /v1/route':
+        return { status: 200, body: await service.dryRun(request.body, request.headers, caller) };
+      case 'GET /v1/models':
+        return { status: 200, body: await service.models(caller) };
+      default:
+        throw new NotFoundError(`No route for ${request.method} ${request.path}.`);
+    }
+  },
+  { logger, maxBodyBytes: config.MAX_BODY_BYTES },
+);

@@ -1,2 +1,26 @@
 // Adapters from the core's ports to AWS services and HTTP endpoints (`@switchyard/adapters`).
-export {};
+export * from './api-keys.dynamodb.ts';
+export * from './aws-clients.ts';
+export * from './batch-write.ts';
+export * from './chat-completion.ts';
+export * from './endpoint-kinds.ts';
+export * from './health.cached.ts';
+export * from './health.dynamodb.ts';
+export * from './inference.by-kind.ts';
+export * from './inference.openai-http.ts';
+export * from './inference.sagemaker.ts';
+export * from './jobs.dynamodb.ts';
+export * from './latency-ewma.ts';
+export * from './probe.by-kind.ts';
+export * from './probe.http.ts';
+export * from './probe.sagemaker.ts';
+export type * from './probe.types.ts';
+export * from './queue.sqs.ts';
+export * from './registry.cached.ts';
+export * from './registry.dynamodb.ts';
+export * from './registry.file.ts';
+export * from './registry-error.ts';
+export * from './tables.ts';
+export * from './ttl-cache.ts';
+export * from './upstream-failure.ts';
+export * from './workflow.sfn.ts';

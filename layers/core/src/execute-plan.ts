@@ -1,50 +1,402 @@
-// Executes a plan: the primary, then each fallback on a retryable failure, each attempt bounded
-// by its timeout and all of them by the plan's deadline. The client is a port; time is an argument.
+// Executes a plan against an InferenceClient (a port; no AWS here). Three shapes:
+// - sequential: the primary, then each fallback on a retryable UpstreamError; a non-retryable
+//   one (`rejected`: the request itself is bad) is rethrown at once. One attempt per target
+//   (`max_attempts_per_target` is for the durable path's Step Functions Retry).
+// - hedged (plan.hedge): if the primary has not answered after delay_ms, the hedge target starts
+//   too; the first success wins and the other is aborted (recorded as `aborted`). If the primary
+//   fails before the delay, the chain simply moves on (the hedge target is the next fallback).
+// - ensemble (plan.ensemble): every member starts at once; `first-success` takes the first
+//   answer, `majority-vote` the most common label (ends early once a label has a strict
+//   majority; ties go to the best-ranked member), `best-score` the highest numeric score, else the
+//   highest-quality member's answer. Members that fail are just outvoted.
+// Every attempt has its own AbortSignal: its timeout is min(target.timeout_ms, time left before
+// the deadline). A client that ignores the signal is not waited for. Throws
+// TargetsExhaustedError(attempts, deadlineExceeded) when nothing succeeded.
 import type { AttemptRecord } from './errors.ts';
 import { TargetsExhaustedError, UpstreamError } from './errors.ts';
+import type { EnsembleCombine } from './plan.ts';
 import type { InferenceCall, InferenceClient, InferenceResult } from './ports.ts';
 import type { Plan, PlanTarget } from './route.types.ts';
+
+/** One ensemble member's outcome and what the combiner read from its answer. */
+export interface EnsembleMember {
+  endpoint: string;
+  model: string;
+  version: string;
+  outcome: AttemptRecord['outcome'];
+  label?: string;
+  score?: number;
+}
+
+export interface EnsembleOutcome {
+  /** The combine mode the plan asked for. */
+  requested: EnsembleCombine;
+  /** The mode that chose the answer (`first-success` when no member returned a label). */
+  combine: EnsembleCombine;
+  /** Why the winner won, e.g. `2 of 3 members voted "positive"`. */
+  reason: string;
+  /** The winning member's endpoint. */
+  winner: string;
+  members: EnsembleMember[];
+}
 
 export interface ExecutionResult {
   result: InferenceResult;
   target: PlanTarget;
+  /** Every attempt in start order, including aborted hedge losers and ensemble members. */
   attempts: AttemptRecord[];
+  /** Set when the plan had an ensemble. */
+  ensemble?: EnsembleOutcome;
 }
 
 export interface ExecuteDeps {
   client: InferenceClient;
+  /** Clock in ms for durations and the deadline (timers themselves are real). */
   now: () => number;
 }
 
+type Settled =
+  | { run: Running; ok: true; result: InferenceResult }
+  | { run: Running; ok: false; error: UpstreamError; byDeadline: boolean }
+  | { run: Running; ok: false; error: undefined; byDeadline: false };
+
+interface Running {
+  readonly target: PlanTarget;
+  readonly record: AttemptRecord;
+  readonly done: Promise<Settled>;
+  /** Aborts the attempt as a loser (outcome `aborted`); no-op once settled. */
+  cancel(): void;
+}
+
+const HEDGE = Symbol('hedge');
+
+/** Runs the plan: sequential with fallbacks, hedged, or as an ensemble (see the module header). */
 export async function executePlan(
   plan: Plan,
   call: InferenceCall,
   deps: ExecuteDeps,
 ): Promise<ExecutionResult> {
   const started = deps.now();
+  const left = (): number => plan.deadline_ms - (deps.now() - started);
+  if (plan.ensemble) return runEnsemble(plan.ensemble, call, deps, left);
+
   const attempts: AttemptRecord[] = [];
-  for (const target of [plan.primary, ...plan.fallbacks]) {
-    const left = plan.deadline_ms - (deps.now() - started);
-    if (left <= 0) throw new TargetsExhaustedError(attempts, true);
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), Math.min(target.timeout_ms, left));
-    const t0 = deps.now();
-    try {
-      const result = await deps.client.invoke(target, call, controller.signal);
-      attempts.push({ ...ids(target), outcome: 'success', duration_ms: deps.now() - t0 });
-      return { result, target, attempts };
-    } catch (err) {
-      const e =
-        err instanceof UpstreamError
-          ? err
-          : new UpstreamError('connection', String(err), undefined, { cause: err });
-      attempts.push({ ...ids(target), outcome: e.failure, duration_ms: deps.now() - t0, error: e.message });
-      if (!e.retryable) throw e;
-    } finally {
-      clearTimeout(timer);
+  const queue = distinct([plan.primary, ...plan.fallbacks]);
+  const running = new Set<Running>();
+  let deadlineExceeded = false;
+  let hedgeTimer: ReturnType<typeof setTimeout> | undefined;
+  let hedgeFired: Promise<typeof HEDGE> | undefined;
+  const launch = (target: PlanTarget): boolean => {
+    const budget = left();
+    if (budget <= 0 || deadlineExceeded) {
+      deadlineExceeded = true;
+      return false;
     }
+    const run = startAttempt(target, budget, call, deps);
+    attempts.push(run.record);
+    running.add(run);
+    return true;
+  };
+
+  try {
+    if (queue[0] && launch(queue[0])) queue.shift();
+    const hedge = plan.hedge;
+    if (hedge && queue.some((t) => t.endpoint === hedge.target.endpoint)) {
+      hedgeFired = new Promise((resolve) => {
+        hedgeTimer = setTimeout(() => resolve(HEDGE), hedge.delay_ms);
+      });
+    }
+    for (;;) {
+      if (running.size === 0) {
+        const next = queue[0];
+        if (!next || !launch(next)) break;
+        queue.shift();
+        continue;
+      }
+      const waits: Array<Promise<Settled | typeof HEDGE>> = [...running].map((r) => r.done);
+      if (hedgeFired) waits.push(hedgeFired);
+      const ev = await Promise.race(waits);
+      if (ev === HEDGE) {
+        hedgeFired = undefined;
+        const at = queue.findIndex((t) => t.endpoint === hedge?.target.endpoint);
+        const target = queue[at];
+        if (target && launch(target)) queue.splice(at, 1);
+        continue;
+      }
+      running.delete(ev.run);
+      if (ev.ok) {
+        for (const r of running) r.cancel();
+        return { result: ev.result, target: ev.run.target, attempts };
+      }
+      if (ev.error && !ev.error.retryable) {
+        for (const r of running) r.cancel();
+        throw ev.error;
+      }
+      if (ev.byDeadline) deadlineExceeded = true;
+      if (running.size === 0 && hedgeFired) {
+        // The primary failed before the hedge delay: the hedge target is simply the next fallback.
+        clearTimeout(hedgeTimer);
+        hedgeFired = undefined;
+      }
+    }
+  } finally {
+    clearTimeout(hedgeTimer);
+    for (const r of running) r.cancel();
   }
-  throw new TargetsExhaustedError(attempts, false);
+  for (const t of queue) attempts.push({ ...ids(t), outcome: 'skipped-deadline', duration_ms: 0 });
+  throw new TargetsExhaustedError(attempts, deadlineExceeded);
+}
+
+async function runEnsemble(
+  ensemble: NonNullable<Plan['ensemble']>,
+  call: InferenceCall,
+  deps: ExecuteDeps,
+  left: () => number,
+): Promise<ExecutionResult> {
+  const members = distinct(ensemble.targets);
+  const budget = left();
+  const runs = members.map((t) => startAttempt(t, budget, call, deps));
+  const attempts = runs.map((r) => r.record);
+  const settled = new Map<Running, Settled>();
+  const votes = new Map<string, number>();
+  const requested = ensemble.combine;
+  const pending = new Set(runs);
+  const finish = (winner: Running, combine: EnsembleCombine, reason: string): ExecutionResult => {
+    for (const r of pending) r.cancel();
+    const s = settled.get(winner);
+    if (!s?.ok) throw new Error('ensemble winner without a result');
+    const memberList = runs.map((r) => member(r, settled.get(r)));
+    return {
+      result: s.result,
+      target: winner.target,
+      attempts,
+      ensemble: { requested, combine, reason, winner: winner.target.endpoint, members: memberList },
+    };
+  };
+  try {
+    while (pending.size > 0) {
+      const ev = await Promise.race([...pending].map((r) => r.done));
+      pending.delete(ev.run);
+      settled.set(ev.run, ev);
+      if (!ev.ok) continue;
+      if (requested === 'first-success') return finish(ev.run, 'first-success', 'first member to answer');
+      if (requested === 'majority-vote') {
+        const label = extractLabel(ev.result.body);
+        if (label === undefined) continue;
+        const n = (votes.get(label) ?? 0) + 1;
+        votes.set(label, n);
+        if (n * 2 > runs.length) {
+          return finish(
+            ev.run,
+            'majority-vote',
+            `${n} of ${runs.length} members voted "${label}" (a majority)`,
+          );
+        }
+      }
+    }
+  } finally {
+    for (const r of pending) r.cancel();
+  }
+
+  const ok = runs.filter((r) => settled.get(r)?.ok);
+  if (ok.length === 0) {
+    const rejected = runs.map((r) => settled.get(r)).find((s) => s && !s.ok && s.error && !s.error.retryable);
+    if (rejected && !rejected.ok && rejected.error) throw rejected.error;
+    const byDeadline = runs.some((r) => {
+      const s = settled.get(r);
+      return s !== undefined && !s.ok && s.byDeadline;
+    });
+    throw new TargetsExhaustedError(attempts, byDeadline);
+  }
+  const bodyOf = (r: Running): unknown => {
+    const s = settled.get(r);
+    return s?.ok ? s.result.body : undefined;
+  };
+  if (requested === 'majority-vote') {
+    let best: { label: string; n: number } | undefined;
+    let winner: Running | undefined;
+    for (const r of ok) {
+      const label = extractLabel(bodyOf(r));
+      if (label === undefined) continue;
+      const n = votes.get(label) ?? 0;
+      if (!best || n > best.n) {
+        best = { label, n };
+        winner = r;
+      }
+    }
+    if (best && winner) {
+      return finish(winner, 'majority-vote', `${best.n} of ${runs.length} members voted "${best.label}"`);
+    }
+    return finish(ok[0] as Running, 'first-success', 'no member returned a label: first successful member');
+  }
+  // best-score
+  let top: { run: Running; score: number } | undefined;
+  for (const r of ok) {
+    const score = extractScore(bodyOf(r));
+    if (score !== undefined && (!top || score > top.score)) top = { run: r, score };
+  }
+  if (top) return finish(top.run, 'best-score', `highest score ${top.score}`);
+  let q: { run: Running; quality: number } | undefined;
+  for (const r of ok) {
+    const quality = r.target.quality ?? 0.5;
+    if (!q || quality > q.quality) q = { run: r, quality };
+  }
+  const chosen = q as { run: Running; quality: number };
+  return finish(
+    chosen.run,
+    'best-score',
+    `no member returned a score: highest-quality target (${chosen.quality})`,
+  );
+}
+
+function startAttempt(target: PlanTarget, budgetMs: number, call: InferenceCall, deps: ExecuteDeps): Running {
+  const controller = new AbortController();
+  const t0 = deps.now();
+  const byDeadline = budgetMs < target.timeout_ms;
+  const timeoutMs = Math.max(1, Math.min(target.timeout_ms, budgetMs));
+  const record: AttemptRecord = { ...ids(target), outcome: 'aborted', duration_ms: 0 };
+  let why: 'timeout' | 'cancelled' | undefined;
+  let cancel = (): void => {};
+  const done = new Promise<Settled>((resolve) => {
+    let over = false;
+    const settle = (s: Settled, outcome: AttemptRecord['outcome'], error?: string, status?: number): void => {
+      if (over) return;
+      over = true;
+      clearTimeout(timer);
+      record.outcome = outcome;
+      record.duration_ms = deps.now() - t0;
+      if (error !== undefined) record.error = error;
+      if (status !== undefined) record.status = status;
+      resolve(s);
+    };
+    const timer = setTimeout(() => {
+      why = 'timeout';
+      controller.abort(new UpstreamError('timeout', `attempt timed out after ${timeoutMs} ms`));
+    }, timeoutMs);
+    controller.signal.addEventListener(
+      'abort',
+      () => {
+        if (why === 'timeout') {
+          const error = new UpstreamError(
+            'timeout',
+            byDeadline ? `deadline reached after ${timeoutMs} ms` : `attempt timed out after ${timeoutMs} ms`,
+          );
+          settle({ run, ok: false, error, byDeadline }, 'timeout', error.message);
+        } else {
+          settle(
+            { run, ok: false, error: undefined, byDeadline: false },
+            'aborted',
+            'another attempt answered first',
+          );
+        }
+      },
+      { once: true },
+    );
+    cancel = () => {
+      if (over) return;
+      why = 'cancelled';
+      controller.abort(new Error('cancelled: another attempt answered first'));
+    };
+    let pending: Promise<InferenceResult>;
+    try {
+      pending = deps.client.invoke(target, call, controller.signal);
+    } catch (err) {
+      pending = Promise.reject(err);
+    }
+    pending.then(
+      (result) => settle({ run, ok: true, result }, 'success'),
+      (err: unknown) => {
+        const e =
+          err instanceof UpstreamError
+            ? err
+            : new UpstreamError('connection', String(err), undefined, { cause: err });
+        settle({ run, ok: false, error: e, byDeadline: false }, e.failure, e.message, e.upstreamStatus);
+      },
+    );
+  });
+  const run: Running = { target, record, done, cancel: () => cancel() };
+  return run;
+}
+
+function member(r: Running, s: Settled | undefined): EnsembleMember {
+  const m: EnsembleMember = { ...ids(r.target), outcome: r.record.outcome };
+  if (s?.ok) {
+    const label = extractLabel(s.result.body);
+    const score = extractScore(s.result.body);
+    if (label !== undefined) m.label = label;
+    if (score !== undefined) m.score = score;
+  }
+  return m;
 }
 
 const ids = (t: PlanTarget) => ({ endpoint: t.endpoint, model: t.model, version: t.version });
+
+function distinct(targets: readonly PlanTarget[]): PlanTarget[] {
+  const seen = new Set<string>();
+  const out: PlanTarget[] = [];
+  for (const t of targets) {
+    if (seen.has(t.endpoint)) continue;
+    seen.add(t.endpoint);
+    out.push(t);
+  }
+  return out;
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The top `{label, score}` entry of a list of label objects (or the first label string). */
+function topLabel(list: readonly unknown[]): { label: string; score?: number } | undefined {
+  let best: { label: string; score?: number } | undefined;
+  for (const item of list) {
+    if (typeof item === 'string') return best ?? { label: item };
+    if (Array.isArray(item)) return topLabel(item);
+    if (!isObj(item) || typeof item.label !== 'string') continue;
+    const score = typeof item.score === 'number' ? item.score : undefined;
+    if (!best || (score !== undefined && (best.score === undefined || score > best.score))) {
+      best = score === undefined ? { label: item.label } : { label: item.label, score };
+    }
+  }
+  return best;
+}
+
+/**
+ * The label an answer votes for, normalised (trimmed, lower case): `{label}`, `{labels: [...]}`
+ * (first string or top-scored object), a top-level `[{label, score}]` list, a plain string, or a
+ * chat completion's first message content.
+ */
+export function extractLabel(body: unknown): string | undefined {
+  const norm = (s: string): string | undefined => {
+    const t = s.trim().toLowerCase();
+    return t === '' ? undefined : t;
+  };
+  if (typeof body === 'string') return norm(body);
+  if (Array.isArray(body)) {
+    const top = topLabel(body);
+    return top ? norm(top.label) : undefined;
+  }
+  if (!isObj(body)) return undefined;
+  if (typeof body.label === 'string') return norm(body.label);
+  if (Array.isArray(body.labels)) {
+    const top = topLabel(body.labels);
+    return top ? norm(top.label) : undefined;
+  }
+  const choice = Array.isArray(body.choices) ? body.choices[0] : undefined;
+  if (isObj(choice) && isObj(choice.message) && typeof choice.message.content === 'string') {
+    return norm(choice.message.content);
+  }
+  return undefined;
+}
+
+/**
+ * The numeric score of an answer: `score` or `confidence`, else the top score in `labels` or a
+ * top-level `[{label, score}]` list.
+ */
+export function extractScore(body: unknown): number | undefined {
+  if (Array.isArray(body)) return topLabel(body)?.score;
+  if (!isObj(body)) return undefined;
+  if (typeof body.score === 'number' && Number.isFinite(body.score)) return body.score;
+  if (typeof body.confidence === 'number' && Number.isFinite(body.confidence)) return body.confidence;
+  if (Array.isArray(body.labels)) return topLabel(body.labels)?.score;
+  return undefined;
+}

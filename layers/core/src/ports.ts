@@ -86,8 +86,35 @@ export interface Job {
   webhook_url?: string;
   idempotency_key?: string;
   attempts: AttemptRecord[];
+  /** The routing plan, fixed when the workflow starts: targets in order, tried by cursor. */
+  plan?: JobPlan;
   result?: unknown;
   error?: { message: string; code: string };
+  execution_arn?: string;
+}
+
+export interface JobPlan {
+  policy: string;
+  targets: PlanTarget[];
+  max_attempts_per_target: number;
+}
+
+export type JobFinal =
+  | { status: 'succeeded'; result: unknown }
+  | { status: 'failed' | 'dead-lettered'; error: { message: string; code: string } };
+
+/** Durable job state. Every transition is conditional, so redelivery never writes twice. */
+export interface JobStore {
+  /** Creates the job; false when a job with this id already exists. */
+  create(job: Job): Promise<boolean>;
+  get(id: string): Promise<Job | undefined>;
+  /** Records the plan and moves a queued job to running (idempotent). */
+  start(id: string, plan: JobPlan, executionArn?: string): Promise<void>;
+  /** Counts one more attempt on target `cursor`; returns the count including this one. */
+  countAttempt(id: string, cursor: number): Promise<number>;
+  appendAttempt(id: string, attempt: AttemptRecord): Promise<void>;
+  /** Moves a job to a final state once; false when it already was final. */
+  finish(id: string, final: JobFinal): Promise<boolean>;
 }
 
 /** A queued job's message: just enough to find the job. */

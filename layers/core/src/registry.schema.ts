@@ -27,6 +27,7 @@ export const DataClassificationSchema = z.enum(DATA_CLASSIFICATIONS);
 export type DataClassification = z.infer<typeof DataClassificationSchema>;
 
 export const ModelStatusSchema = z.enum(['active', 'staged', 'failed', 'retired']);
+export type ModelStatus = z.infer<typeof ModelStatusSchema>;
 
 export const ModelSchema = z
   .object({

@@ -77,6 +77,8 @@ export interface PlanTarget {
   api_key_ref?: string;
   timeout_ms: number;
   estimated_cost_usd: number;
+  /** Quality prior of the model for the request's task (ensembles' `best-score` tie-breaker). */
+  quality?: number;
 }
 
 export interface Plan {
@@ -105,6 +107,14 @@ export interface CandidateExplanation {
   parts: ScoreParts;
   estimated_cost_usd: number;
   expected_latency_ms: number;
+  /** The endpoint's registry weight (multiplies its weighted-random share). */
+  weight?: number;
+  /** Health as the decision saw it: stale or missing health counts as `unknown`. */
+  health?: HealthStatus;
+  /** Requests in flight (0 when unknown). */
+  inflight?: number;
+  /** Peak-EWMA latency used by p2c-ewma (the expected latency when unmeasured). */
+  peak_ewma_ms?: number;
 }
 
 export type ExclusionRule =
@@ -137,6 +147,10 @@ export interface Explanation {
   priority: Priority;
   candidates: CandidateExplanation[];
   excluded: ExclusionExplanation[];
+  /** `candidates.length`, without building the list (route() builds the lists on first read). */
+  candidate_count?: number;
+  /** `excluded.length`, without building the list. */
+  excluded_count?: number;
   /** The random draws the decision used, in order. */
   draws: number[];
   /** Canary decisions: which version each model was pinned to, and why. */

@@ -1,0 +1,214 @@
+// The job workflow's steps over ports, one function per Task state of the synthesized state
+// machine: plan (route once, fix the target list), invoke (one attempt on the target at the
+// cursor), record (final state, once) and notify (the optional webhook). Errors thrown here are
+// named for the state machine's Retry/Catch: `Switchyard.Retryable` is retried with backoff on
+// the same target; anything else moves the chain to the next target.
+import type {
+  ChatCompletionRequest,
+  CompiledRegistry,
+  HealthSnapshot,
+  InferenceCall,
+  InferenceClient,
+  InvocationRequest,
+  Job,
+  JobStore,
+  Outcome,
+  RouteContext,
+} from '@switchyard/core';
+import {
+  chatRouteRequest,
+  invocationRouteRequest,
+  route,
+  SwitchyardError,
+  UpstreamError,
+} from '@switchyard/core';
+
+/** An error whose name the state machine matches in Retry/Catch. */
+export class StepError extends Error {
+  constructor(name: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = name;
+  }
+}
+
+export const RETRYABLE = 'Switchyard.Retryable';
+export const TARGET_EXHAUSTED = 'Switchyard.TargetExhausted';
+export const REJECTED = 'Switchyard.Rejected';
+export const NO_ROUTE = 'Switchyard.NoRoute';
+
+export interface StepInput {
+  job_id: string;
+  tenant?: string;
+}
+
+async function loadJob(jobs: JobStore, id: string): Promise<Job> {
+  const job = await jobs.get(id);
+  if (!job) throw new StepError(NO_ROUTE, `job ${id} does not exist`);
+  return job;
+}
+
+export interface PlanDeps {
+  jobs: JobStore;
+  registry: { get(): Promise<CompiledRegistry> };
+  health: { get(): Promise<HealthSnapshot> };
+  context: () => RouteContext;
+}
+
+/** Routes the job once and fixes its target list; returns how many targets the chain has. */
+export async function planJob(deps: PlanDeps, input: StepInput): Promise<{ targets_count: number }> {
+  const job = await loadJob(deps.jobs, input.job_id);
+  if (job.plan) return { targets_count: job.plan.targets.length };
+  const tenant = { id: job.tenant };
+  const request =
+    job.request.kind === 'chat'
+      ? chatRouteRequest(job.request.body as ChatCompletionRequest, {}, tenant)
+      : invocationRouteRequest(job.request.body as InvocationRequest, {}, tenant);
+  const [registry, health] = await Promise.all([deps.registry.get(), deps.health.get()]);
+  let decision: ReturnType<typeof route>;
+  try {
+    decision = route(request, { registry, health }, deps.context());
+  } catch (err) {
+    if (err instanceof SwitchyardError) throw new StepError(NO_ROUTE, err.message, { cause: err });
+    throw err;
+  }
+  const { plan } = decision;
+  const targets = [plan.primary, ...plan.fallbacks];
+  await deps.jobs.start(job.id, {
+    policy: plan.policy,
+    targets,
+    max_attempts_per_target: plan.max_attempts_per_target,
+  });
+  return { targets_count: targets.length };
+}
+
+export interface InvokeDeps {
+  jobs: JobStore;
+  inference: InferenceClient;
+  recordOutcomes: (outcomes: Outcome[]) => Promise<void>;
+  now: () => number;
+}
+
+/** One attempt on the target at `cursor`; stores the result on success. */
+export async function invokeTarget(
+  deps: InvokeDeps,
+  input: StepInput & { cursor: number },
+): Promise<{ endpoint: string }> {
+  const job = await loadJob(deps.jobs, input.job_id);
+  if (job.status === 'succeeded' && job.plan) {
+    return { endpoint: job.plan.targets[input.cursor]?.endpoint ?? 'unknown' };
+  }
+  const target = job.plan?.targets[input.cursor];
+  if (!job.plan || !target)
+    throw new StepError(TARGET_EXHAUSTED, `job ${job.id} has no target ${input.cursor}`);
+  const tries = await deps.jobs.countAttempt(job.id, input.cursor);
+  if (tries > job.plan.max_attempts_per_target) {
+    throw new StepError(
+      TARGET_EXHAUSTED,
+      `${target.endpoint}: ${job.plan.max_attempts_per_target} attempts used`,
+    );
+  }
+  const call: InferenceCall =
+    job.request.kind === 'chat'
+      ? { kind: 'chat', body: withoutHints(job.request.body as ChatCompletionRequest) }
+      : {
+          kind: 'invocation',
+          task: (job.request.body as InvocationRequest).task,
+          payload: (job.request.body as InvocationRequest).payload,
+        };
+  const started = deps.now();
+  const ids = { endpoint: target.endpoint, model: target.model, version: target.version };
+  try {
+    const result = await deps.inference.invoke(target, call, AbortSignal.timeout(target.timeout_ms));
+    const duration = deps.now() - started;
+    await deps.jobs.appendAttempt(job.id, { ...ids, outcome: 'success', duration_ms: duration });
+    await deps.recordOutcomes([{ endpoint: target.endpoint, ok: true, latency_ms: duration, at: started }]);
+    await deps.jobs.finish(job.id, {
+      status: 'succeeded',
+      result: { body: result.body, endpoint: target.endpoint, model: target.model, version: target.version },
+    });
+    return { endpoint: target.endpoint };
+  } catch (err) {
+    const e =
+      err instanceof UpstreamError
+        ? err
+        : new UpstreamError('connection', String(err), undefined, { cause: err });
+    const duration = deps.now() - started;
+    await deps.jobs.appendAttempt(job.id, {
+      ...ids,
+      outcome: e.failure,
+      duration_ms: duration,
+      error: e.message,
+      ...(e.upstreamStatus ? { status: e.upstreamStatus } : {}),
+    });
+    await deps.recordOutcomes([
+      { endpoint: target.endpoint, ok: false, latency_ms: duration, at: started, failure: e.failure },
+    ]);
+    throw new StepError(e.retryable ? RETRYABLE : REJECTED, `${target.endpoint}: ${e.message}`, { cause: e });
+  }
+}
+
+export interface RecordDeps {
+  jobs: JobStore;
+  fetch: typeof fetch;
+  webhookTimeoutMs: number;
+}
+
+export type RecordInput =
+  | (StepInput & { outcome: 'succeeded' })
+  | (StepInput & { outcome: 'failed'; error?: { Error?: string; Cause?: string } })
+  | (StepInput & { action: 'webhook' });
+
+/** Records the final state (once), or calls the job's webhook. */
+export async function recordJob(deps: RecordDeps, input: RecordInput): Promise<{ status: string }> {
+  if ('action' in input) return notifyWebhook(deps, input.job_id);
+  if (input.outcome === 'failed') {
+    const job = await loadJob(deps.jobs, input.job_id);
+    const tried = job.attempts.map((a) => `${a.endpoint} (${a.outcome})`).join(', ') || 'no endpoint';
+    const why = input.error?.Cause ? describeCause(input.error.Cause) : 'every target failed';
+    await deps.jobs.finish(job.id, {
+      status: 'failed',
+      error: {
+        code: input.error?.Error === NO_ROUTE ? 'no_route' : 'all_targets_failed',
+        message: `${why}. Tried: ${tried}.`,
+      },
+    });
+    return { status: 'failed' };
+  }
+  // Success was stored by the invoke step; this makes sure the job is final.
+  const job = await loadJob(deps.jobs, input.job_id);
+  return { status: job.status };
+}
+
+async function notifyWebhook(deps: RecordDeps, id: string): Promise<{ status: string }> {
+  const job = await loadJob(deps.jobs, id);
+  if (!job.webhook_url) return { status: 'no-webhook' };
+  const res = await deps.fetch(job.webhook_url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-switchyard-job': job.id },
+    body: JSON.stringify({
+      id: job.id,
+      status: job.status,
+      result: job.result,
+      error: job.error,
+      attempts: job.attempts,
+    }),
+    signal: AbortSignal.timeout(deps.webhookTimeoutMs),
+  });
+  if (!res.ok) throw new StepError('Switchyard.WebhookFailed', `webhook answered ${res.status}`);
+  return { status: 'notified' };
+}
+
+function withoutHints(body: ChatCompletionRequest): Omit<ChatCompletionRequest, 'x-switchyard'> {
+  const { 'x-switchyard': _hints, ...rest } = body;
+  return rest;
+}
+
+/** Step Functions passes a Lambda error's cause as JSON `{errorMessage, errorType}` text. */
+function describeCause(cause: string): string {
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: string };
+    return parsed.errorMessage ?? cause;
+  } catch {
+    return cause;
+  }
+}

@@ -1,0 +1,73 @@
+// Clients and config shared by the job workflow's step handlers, built once per container.
+import {
+  CachedHealth,
+  CachedRegistry,
+  createDocumentClient,
+  createSageMakerRuntimeClient,
+  DynamoDbHealthStore,
+  DynamoDbJobStore,
+  DynamoDbModelRegistry,
+  InferenceClientByKind,
+  OpenAiHttpInferenceClient,
+  SageMakerInferenceClient,
+} from '@switchyard/adapters';
+import { parseConfig } from '@switchyard/adapters/lambda';
+import { z } from 'zod';
+
+export const config = parseConfig(
+  z.object({
+    JOBS_TABLE: z.string().min(1),
+    REGISTRY_TABLE: z.string().min(1).optional(),
+    HEALTH_TABLE: z.string().min(1).optional(),
+    REGISTRY_CACHE_TTL_MS: z.coerce.number().int().nonnegative().default(5000),
+    HEALTH_CACHE_TTL_MS: z.coerce.number().int().nonnegative().default(2000),
+    HEALTH_FRESH_MS: z.coerce.number().int().positive().default(90_000),
+    WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
+  }),
+);
+
+export const ddb = createDocumentClient();
+export const jobs = new DynamoDbJobStore({ client: ddb, tableName: config.JOBS_TABLE });
+
+function required(name: string, value: string | undefined): string {
+  if (!value) throw new Error(`Invalid configuration: ${name} is required by this step`);
+  return value;
+}
+
+const healthStore = once(
+  () => new DynamoDbHealthStore({ client: ddb, tableName: required('HEALTH_TABLE', config.HEALTH_TABLE) }),
+);
+
+/** Built on first use: not every step needs the registry or the health table. */
+export const lazy = {
+  registry: once(
+    () =>
+      new CachedRegistry({
+        source: new DynamoDbModelRegistry({
+          client: ddb,
+          tableName: required('REGISTRY_TABLE', config.REGISTRY_TABLE),
+        }),
+        ttlMs: config.REGISTRY_CACHE_TTL_MS,
+        now: Date.now,
+      }),
+  ),
+  healthStore,
+  health: once(
+    () => new CachedHealth({ source: healthStore(), ttlMs: config.HEALTH_CACHE_TTL_MS, now: Date.now }),
+  ),
+  inference: once(
+    () =>
+      new InferenceClientByKind({
+        sagemaker: new SageMakerInferenceClient({ client: createSageMakerRuntimeClient() }),
+        'openai-http': new OpenAiHttpInferenceClient({}),
+      }),
+  ),
+};
+
+function once<T>(make: () => T): () => T {
+  let value: T | undefined;
+  return () => {
+    value ??= make();
+    return value;
+  };
+}

@@ -1,0 +1,224 @@
+// What the router function does for each route, over ports: build the core's request from the
+// OpenAI body and hints, decide (core.route), execute the plan (core.executePlan), record the
+// outcomes, and shape the answer with the x-switchyard-* headers. No AWS here; the handler wires it.
+
+import type { Caller } from '@switchyard/adapters/lambda';
+import { parseInput } from '@switchyard/adapters/lambda';
+import type {
+  CompiledRegistry,
+  Decision,
+  ExecutionResult,
+  HealthSnapshot,
+  InferenceCall,
+  InferenceClient,
+  Model,
+  Outcome,
+  RouteRequest,
+  TenantContext,
+} from '@switchyard/core';
+import {
+  ChatCompletionRequestSchema,
+  chatRouteRequest,
+  executePlan,
+  InvalidRequestError,
+  InvocationRequestSchema,
+  invocationRouteRequest,
+  modelKey,
+  route,
+} from '@switchyard/core';
+
+export interface RouterDeps {
+  registry: { get(): Promise<CompiledRegistry> };
+  health: { get(): Promise<HealthSnapshot> };
+  inference: InferenceClient;
+  /** Passive outcomes for the health store; must not throw into the request. */
+  recordOutcomes: (outcomes: Outcome[]) => Promise<void>;
+  now: () => number;
+  random: () => number;
+  healthFreshMs: number;
+}
+
+export interface ServiceResponse {
+  body: unknown;
+  headers: Record<string, string>;
+}
+
+export class RouterService {
+  constructor(private readonly deps: RouterDeps) {}
+
+  async chat(body: unknown, headers: Record<string, string>, caller: Caller): Promise<ServiceResponse> {
+    const parsed = parseInput(ChatCompletionRequestSchema, body);
+    if (parsed.stream === true) {
+      throw new InvalidRequestError('Streaming responses are not supported yet; send "stream": false.', {
+        param: 'stream',
+      });
+    }
+    const request = chatRouteRequest(parsed, headers, tenantOf(caller));
+    const { 'x-switchyard': _hints, ...upstreamBody } = parsed;
+    const { decision, execution, registry } = await this.decideAndExecute(request, {
+      kind: 'chat',
+      body: upstreamBody,
+    });
+    const answer = { ...(execution.result.body as Record<string, unknown>), model: execution.target.model };
+    return { body: answer, headers: this.headers(decision, execution, registry) };
+  }
+
+  async invoke(body: unknown, headers: Record<string, string>, caller: Caller): Promise<ServiceResponse> {
+    const parsed = parseInput(InvocationRequestSchema, body);
+    const request = invocationRouteRequest(parsed, headers, tenantOf(caller));
+    const { decision, execution, registry } = await this.decideAndExecute(request, {
+      kind: 'invocation',
+      task: request.task,
+      payload: parsed.payload,
+    });
+    return {
+      body: {
+        object: 'invocation',
+        model: execution.target.model,
+        task: request.task,
+        output: execution.result.body,
+      },
+      headers: this.headers(decision, execution, registry),
+    };
+  }
+
+  /** `POST /v1/route`: the plan and its explanation for a chat or invocation body, invoking nothing. */
+  async dryRun(body: unknown, headers: Record<string, string>, caller: Caller): Promise<Decision> {
+    const isInvocation = typeof body === 'object' && body !== null && 'task' in body && 'payload' in body;
+    const request = isInvocation
+      ? invocationRouteRequest(parseInput(InvocationRequestSchema, body), headers, tenantOf(caller))
+      : chatRouteRequest(parseInput(ChatCompletionRequestSchema, body), headers, tenantOf(caller));
+    return (await this.decide(request)).decision;
+  }
+
+  /** `GET /v1/models`: every model (and `id@version`) and alias the caller may use. */
+  async models(caller: Caller): Promise<unknown> {
+    const registry = await this.deps.registry.get();
+    const created = Math.floor(this.deps.now() / 1000);
+    const allowed = caller.allowed_models;
+    const visible = (id: string, version?: string) =>
+      !allowed || allowed.includes(id) || (version !== undefined && allowed.includes(modelKey(id, version)));
+    const data: Array<Record<string, unknown>> = [];
+    for (const [id, versions] of registry.versionsById) {
+      const live = versions.filter((v) => v.status === 'active' || v.status === 'staged');
+      if (live.length === 0 || !live.some((v) => visible(id, v.version))) continue;
+      data.push({
+        id,
+        object: 'model',
+        created,
+        owned_by: 'switchyard',
+        tasks: [...new Set(live.flatMap((v) => v.tasks))],
+      });
+      for (const v of live) {
+        if (visible(id, v.version)) {
+          data.push({
+            id: modelKey(id, v.version),
+            object: 'model',
+            created,
+            owned_by: 'switchyard',
+            tasks: v.tasks,
+          });
+        }
+      }
+    }
+    for (const p of registry.policies) {
+      if (p.match.model) {
+        data.push({
+          id: p.match.model,
+          object: 'model',
+          created,
+          owned_by: 'switchyard',
+          alias: true,
+          policy: p.name,
+        });
+      }
+    }
+    return { object: 'list', data };
+  }
+
+  private async decide(request: RouteRequest): Promise<{ decision: Decision; registry: CompiledRegistry }> {
+    const [registry, health] = await Promise.all([this.deps.registry.get(), this.deps.health.get()]);
+    const decision = route(
+      request,
+      { registry, health },
+      {
+        now: this.deps.now(),
+        random: this.deps.random,
+        options: { health_fresh_ms: this.deps.healthFreshMs },
+      },
+    );
+    return { decision, registry };
+  }
+
+  private async decideAndExecute(
+    request: RouteRequest,
+    call: InferenceCall,
+  ): Promise<{ decision: Decision; execution: ExecutionResult; registry: CompiledRegistry }> {
+    const { decision, registry } = await this.decide(request);
+    const started = this.deps.now();
+    try {
+      const execution = await executePlan(decision.plan, call, {
+        client: this.deps.inference,
+        now: this.deps.now,
+      });
+      await this.record(execution.attempts, started);
+      return { decision, execution, registry };
+    } catch (err) {
+      const attempts = (err as { attempts?: ExecutionResult['attempts'] }).attempts;
+      if (attempts) await this.record(attempts, started);
+      throw err;
+    }
+  }
+
+  private async record(attempts: ExecutionResult['attempts'], started: number): Promise<void> {
+    const outcomes: Outcome[] = attempts
+      .filter((a) => a.outcome !== 'aborted' && a.outcome !== 'skipped-deadline')
+      .map((a) => ({
+        endpoint: a.endpoint,
+        ok: a.outcome === 'success',
+        latency_ms: a.duration_ms,
+        at: started,
+        ...(a.outcome === 'success' ? {} : { failure: a.outcome }),
+      }));
+    if (outcomes.length > 0) await this.deps.recordOutcomes(outcomes);
+  }
+
+  private headers(
+    decision: Decision,
+    execution: ExecutionResult,
+    registry: CompiledRegistry,
+  ): Record<string, string> {
+    const t = execution.target;
+    const usage = execution.result.usage;
+    const model = registry.modelsByKey.get(modelKey(t.model, t.version));
+    const cost = usage && model ? costOf(model, usage) : t.estimated_cost_usd;
+    return {
+      'x-switchyard-model': modelKey(t.model, t.version),
+      'x-switchyard-endpoint': t.endpoint,
+      'x-switchyard-attempts': String(execution.attempts.length),
+      'x-switchyard-policy': decision.plan.policy,
+      'x-switchyard-strategy': decision.explanation.strategy,
+      'x-switchyard-cost-usd': cost.toFixed(8),
+      'x-switchyard-route-reason': routeReason(decision, execution),
+    };
+  }
+}
+
+/** Actual cost of a served call from the upstream's token usage. */
+function costOf(m: Model, usage: { prompt_tokens: number; completion_tokens: number }): number {
+  return (
+    (usage.prompt_tokens / 1000) * m.cost.input_per_1k +
+    (usage.completion_tokens / 1000) * m.cost.output_per_1k +
+    m.cost.per_call
+  );
+}
+
+function tenantOf(caller: Caller): TenantContext {
+  return { id: caller.tenant, ...(caller.allowed_models ? { allowed_models: caller.allowed_models } : {}) };
+}
+
+function routeReason(decision: Decision, execution: ExecutionResult): string {
+  const { explanation } = decision;
+  const served = execution.target.endpoint === decision.plan.primary.endpoint ? 'primary' : 'fallback';
+  return `${explanation.strategy}; ${served}; ${explanation.candidate_count} candidates, ${explanation.excluded_count} excluded`;
+}

@@ -1,0 +1,267 @@
+// The public REST API: routes from a typed list (consumer routes need an API key, admin routes
+// IAM), a REQUEST Lambda authorizer that is the API key source (consumers send
+// `Authorization: Bearer <key>` as OpenAI clients do, or `x-api-key`), a usage plan with throttle
+// and quota, OpenAI-shaped gateway errors, and access logs without bodies.
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import {
+  AccessLogFormat,
+  ApiKeySourceType,
+  AuthorizationType,
+  type CfnAuthorizer,
+  EndpointType,
+  LambdaIntegration,
+  LogGroupLogDestination,
+  type Method,
+  MethodLoggingLevel,
+  Period,
+  RequestAuthorizer,
+  ResponseType,
+  RestApi,
+  type UsagePlan,
+} from 'aws-cdk-lib/aws-apigateway';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** `api-key`: consumer route (authorizer + API key + usage plan); `iam`: SigV4 (admin). */
+export type RouteAuth = 'api-key' | 'iam';
+
+export interface ApiRoute {
+  readonly method: HttpMethod;
+  /** Resource path, e.g. `/v1/chat/completions` or `/v1/jobs/{id}`. */
+  readonly path: string;
+  /** The function behind the route (Lambda proxy integration). */
+  readonly handler: IFunction;
+  /**
+   * Who may call the route.
+   * @default 'api-key'
+   */
+  readonly auth?: RouteAuth;
+}
+
+export interface ThrottleSettings {
+  /** Steady-state requests per second per API key. */
+  readonly rateLimit: number;
+  /** Burst capacity per API key. */
+  readonly burstLimit: number;
+}
+
+export interface QuotaSettings {
+  /** Requests per period per API key. */
+  readonly limit: number;
+  /**
+   * The quota's period.
+   * @default Period.MONTH
+   */
+  readonly period?: Period;
+}
+
+export interface ConsumerApiProps {
+  /** The REQUEST authorizer function: validates the key, returns `usageIdentifierKey`. */
+  readonly authorizer: IFunction;
+  /**
+   * Routes to create now; more can be added with `addRoute`.
+   * @default []
+   */
+  readonly routes?: readonly ApiRoute[];
+  /**
+   * Stage name (part of the URL).
+   * @default 'prod'
+   */
+  readonly stageName?: string;
+  /**
+   * Usage plan throttle per API key.
+   * @default { rateLimit: 50, burstLimit: 100 }
+   */
+  readonly throttle?: ThrottleSettings;
+  /**
+   * Usage plan quota per API key.
+   * @default { limit: 1_000_000, period: Period.MONTH }
+   */
+  readonly quota?: QuotaSettings;
+  /**
+   * Retention of the access logs.
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly accessLogRetention?: RetentionDays;
+}
+
+/** A gateway response in the OpenAI error shape. `message` is a VTL expression or a literal. */
+interface ErrorResponse {
+  readonly type: ResponseType;
+  readonly statusCode?: string;
+  readonly message: { literal: string } | { vtl: string };
+  readonly errorType: string;
+  readonly code: { literal: string } | { vtl: string };
+  readonly headers?: Record<string, string>;
+}
+
+const GATEWAY_ERRORS: readonly ErrorResponse[] = [
+  {
+    type: ResponseType.UNAUTHORIZED,
+    statusCode: '401',
+    message: {
+      literal: "Invalid or missing API key: send 'Authorization: Bearer <key>' or 'x-api-key: <key>'.",
+    },
+    errorType: 'authentication_error',
+    code: { literal: 'invalid_api_key' },
+  },
+  {
+    type: ResponseType.INVALID_API_KEY,
+    statusCode: '401',
+    message: { literal: 'Invalid API key.' },
+    errorType: 'authentication_error',
+    code: { literal: 'invalid_api_key' },
+  },
+  {
+    type: ResponseType.ACCESS_DENIED,
+    statusCode: '403',
+    message: { vtl: '$context.error.messageString' },
+    errorType: 'permission_error',
+    code: { literal: 'forbidden' },
+  },
+  {
+    type: ResponseType.THROTTLED,
+    statusCode: '429',
+    message: { literal: 'Rate limit exceeded for this API key; retry after a short wait.' },
+    errorType: 'rate_limit_error',
+    code: { literal: 'rate_limit_exceeded' },
+    headers: { 'Retry-After': "'1'" },
+  },
+  {
+    type: ResponseType.QUOTA_EXCEEDED,
+    statusCode: '429',
+    message: { literal: "This API key's request quota for the period is used up." },
+    errorType: 'insufficient_quota',
+    code: { literal: 'insufficient_quota' },
+  },
+  {
+    type: ResponseType.BAD_REQUEST_BODY,
+    statusCode: '400',
+    message: { vtl: '$context.error.messageString' },
+    errorType: 'invalid_request_error',
+    code: { literal: 'invalid_request' },
+  },
+  {
+    type: ResponseType.DEFAULT_4XX,
+    message: { vtl: '$context.error.messageString' },
+    errorType: 'invalid_request_error',
+    code: { vtl: '"$context.error.responseType"' },
+  },
+  {
+    type: ResponseType.DEFAULT_5XX,
+    message: { vtl: '$context.error.messageString' },
+    errorType: 'api_error',
+    code: { vtl: '"$context.error.responseType"' },
+  },
+];
+
+function render(value: { literal: string } | { vtl: string }): string {
+  return 'literal' in value ? JSON.stringify(value.literal) : value.vtl;
+}
+
+/** The `application/json` template of an OpenAI-shaped error. */
+export function openAiErrorTemplate(e: Pick<ErrorResponse, 'message' | 'errorType' | 'code'>): string {
+  return `{"error":{"message":${render(e.message)},"type":${JSON.stringify(e.errorType)},"param":null,"code":${render(e.code)}}}`;
+}
+
+export class ConsumerApi extends Construct {
+  public readonly api: RestApi;
+  public readonly authorizer: RequestAuthorizer;
+  public readonly usagePlan: UsagePlan;
+  public readonly accessLogs: LogGroup;
+  private readonly integrations = new Map<IFunction, LambdaIntegration>();
+
+  constructor(scope: Construct, id: string, props: ConsumerApiProps) {
+    super(scope, id);
+    this.accessLogs = new LogGroup(this, 'AccessLogs', {
+      retention: props.accessLogRetention ?? RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.api = new RestApi(this, 'Api', {
+      description: 'Switchyard: OpenAI-compatible model routing API',
+      endpointConfiguration: { types: [EndpointType.REGIONAL] },
+      // Keys come from the authorizer (`usageIdentifierKey`), so `Authorization: Bearer` works.
+      apiKeySourceType: ApiKeySourceType.AUTHORIZER,
+      // Access logging needs the account's API Gateway CloudWatch role; keep it if the stack goes.
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      deployOptions: {
+        stageName: props.stageName ?? 'prod',
+        accessLogDestination: new LogGroupLogDestination(this.accessLogs),
+        // Request metadata only: no bodies, no headers (keys and prompts never reach the logs).
+        accessLogFormat: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            time: '$context.requestTimeEpoch',
+            ip: '$context.identity.sourceIp',
+            method: '$context.httpMethod',
+            path: '$context.resourcePath',
+            status: '$context.status',
+            protocol: '$context.protocol',
+            responseLength: '$context.responseLength',
+            responseLatency: '$context.responseLatency',
+            integrationLatency: '$context.integrationLatency',
+            tenant: '$context.authorizer.principalId',
+            apiKeyId: '$context.identity.apiKeyId',
+            errorType: '$context.error.responseType',
+          }),
+        ),
+        loggingLevel: MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        metricsEnabled: false,
+      },
+    });
+
+    // Either header may carry the key, so no identity source may be required: API Gateway
+    // answers 401 without calling the authorizer when a configured identity source is missing,
+    // and several sources are ANDed. Without identity sources caching must be off (TTL 0);
+    // the authorizer caches key lookups in memory instead.
+    this.authorizer = new RequestAuthorizer(this, 'Authorizer', {
+      handler: props.authorizer,
+      identitySources: [],
+      resultsCacheTtl: Duration.seconds(0),
+    });
+    (this.authorizer.node.defaultChild as CfnAuthorizer).addPropertyDeletionOverride('IdentitySource');
+
+    const throttle = props.throttle ?? { rateLimit: 50, burstLimit: 100 };
+    const quota = props.quota ?? { limit: 1_000_000 };
+    this.usagePlan = this.api.addUsagePlan('UsagePlan', {
+      description: 'Switchyard consumers: throttle and quota per API key',
+      throttle,
+      quota: { limit: quota.limit, period: quota.period ?? Period.MONTH },
+      apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
+    });
+
+    GATEWAY_ERRORS.forEach((e) => {
+      this.api.addGatewayResponse(`Error${e.type.responseType}`, {
+        type: e.type,
+        statusCode: e.statusCode,
+        responseHeaders: e.headers,
+        templates: { 'application/json': openAiErrorTemplate(e) },
+      });
+    });
+
+    for (const route of props.routes ?? []) this.addRoute(route);
+  }
+
+  /** Adds a route (Lambda proxy integration) with the authorization its `auth` asks for. */
+  addRoute(route: ApiRoute): Method {
+    let integration = this.integrations.get(route.handler);
+    if (!integration) {
+      integration = new LambdaIntegration(route.handler, { proxy: true, allowTestInvoke: false });
+      this.integrations.set(route.handler, integration);
+    }
+    const resource = this.api.root.resourceForPath(route.path);
+    if ((route.auth ?? 'api-key') === 'iam') {
+      return resource.addMethod(route.method, integration, { authorizationType: AuthorizationType.IAM });
+    }
+    return resource.addMethod(route.method, integration, {
+      authorizationType: AuthorizationType.CUSTOM,
+      authorizer: this.authorizer,
+      apiKeyRequired: true,
+    });
+  }
+}

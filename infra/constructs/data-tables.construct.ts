@@ -1,0 +1,69 @@
+// The DynamoDB tables: registry (models, endpoints, policies; single-table pk/sk), health (one
+// item per endpoint, expiring), jobs (job state and results, expiring) and API keys (by key
+// hash). On-demand billing, point-in-time recovery and AWS-managed encryption on every table.
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { Construct } from 'constructs';
+
+export interface DataTablesProps {
+  /**
+   * What happens to the tables holding data people put there (registry, jobs, API keys) when
+   * the stack is deleted.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly dataRemovalPolicy?: RemovalPolicy;
+  /**
+   * What happens to the health table on stack deletion; its items are measurements that the
+   * health check rewrites every minute.
+   * @default RemovalPolicy.DESTROY
+   */
+  readonly healthRemovalPolicy?: RemovalPolicy;
+}
+
+/** Name of the TTL attribute (epoch seconds) on the expiring tables. */
+export const TTL_ATTRIBUTE = 'expires_at';
+
+export class DataTables extends Construct {
+  /** Registry: pk `pk` (S), sk `sk` (S). */
+  public readonly registry: Table;
+  /** Health: pk `endpoint` (S), TTL `expires_at`. */
+  public readonly health: Table;
+  /** Jobs: pk `pk` (S), TTL `expires_at`. */
+  public readonly jobs: Table;
+  /** API keys: pk `key_hash` (S). */
+  public readonly apiKeys: Table;
+
+  constructor(scope: Construct, id: string, props: DataTablesProps = {}) {
+    super(scope, id);
+    const dataRemovalPolicy = props.dataRemovalPolicy ?? RemovalPolicy.RETAIN;
+    const common = {
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: TableEncryption.AWS_MANAGED,
+    } as const;
+
+    this.registry = new Table(this, 'Registry', {
+      ...common,
+      partitionKey: { name: 'pk', type: AttributeType.STRING },
+      sortKey: { name: 'sk', type: AttributeType.STRING },
+      removalPolicy: dataRemovalPolicy,
+    });
+    this.health = new Table(this, 'Health', {
+      ...common,
+      partitionKey: { name: 'endpoint', type: AttributeType.STRING },
+      timeToLiveAttribute: TTL_ATTRIBUTE,
+      removalPolicy: props.healthRemovalPolicy ?? RemovalPolicy.DESTROY,
+    });
+    this.jobs = new Table(this, 'Jobs', {
+      ...common,
+      partitionKey: { name: 'pk', type: AttributeType.STRING },
+      timeToLiveAttribute: TTL_ATTRIBUTE,
+      removalPolicy: dataRemovalPolicy,
+    });
+    this.apiKeys = new Table(this, 'ApiKeys', {
+      ...common,
+      partitionKey: { name: 'key_hash', type: AttributeType.STRING },
+      removalPolicy: dataRemovalPolicy,
+    });
+  }
+}

@@ -1,0 +1,253 @@
+// The job workflow: a STANDARD Step Functions state machine that runs one async job through its
+// fallback chain, and the three step functions it calls (plan, invoke, record).
+//
+//   Start -> Plan -> HasMoreTargets -> Invoke -> RecordSuccess -> NotifyWebhook -> Done
+//                        ^    |          | Retry Switchyard.Retryable (backoff, full jitter)
+//                        |    |          | Catch States.ALL -> NextTarget (cursor + 1)
+//                        +----|--------- NextTarget
+//                             +-> RecordFailure -> NotifyWebhook (Catch -> Done)
+//
+// JSONPath only (the local ASL interpreter runs this exact definition; it ignores JSONata).
+// The state carries { job_id, tenant, cursor, last_error, plan }; everything else lives in the
+// jobs table. Logging at ERROR without execution data, so prompts never reach the logs.
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import {
+  Choice,
+  Condition,
+  DefinitionBody,
+  Errors,
+  JitterType,
+  JsonPath,
+  LogLevel,
+  Pass,
+  StateMachine,
+  StateMachineType,
+  Succeed,
+  TaskInput,
+  Timeout,
+} from 'aws-cdk-lib/aws-stepfunctions';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { ENV, SHARED_ENV_DEFAULTS } from '../app.config.ts';
+import { NO_TARGETS_ERROR, RETRYABLE_ERROR, JOB_WORKFLOW_STATES as S } from './job-workflow.names.ts';
+import { grantSageMakerEndpoints, SAGEMAKER_INVOKE_ACTIONS } from './sagemaker-endpoints.grant.ts';
+import type { SharedLayers } from './shared-layers.construct.ts';
+import { SwitchyardFunction } from './switchyard-function.construct.ts';
+
+export interface InvokeRetrySettings {
+  /**
+   * Attempts on one target (the first included) before moving to the next.
+   * @default 5
+   */
+  readonly maxAttempts?: number;
+  /**
+   * Wait before the first retry.
+   * @default Duration.seconds(1)
+   */
+  readonly interval?: Duration;
+  /**
+   * Multiplier of the wait per retry.
+   * @default 2
+   */
+  readonly backoffRate?: number;
+  /**
+   * Cap on one wait.
+   * @default Duration.seconds(20)
+   */
+  readonly maxDelay?: Duration;
+}
+
+export interface JobWorkflowProps {
+  readonly layers: SharedLayers;
+  readonly registryTable: ITable;
+  readonly healthTable: ITable;
+  readonly jobsTable: ITable;
+  /** SageMaker endpoints the invoke step may call (from the registry file). */
+  readonly sagemakerEndpointNames: readonly string[];
+  /**
+   * Retry of the invoke step on `Switchyard.Retryable`.
+   * @default 5 attempts, 1 s, backoff 2, max delay 20 s, full jitter
+   */
+  readonly invokeRetry?: InvokeRetrySettings;
+  /**
+   * Timeout of the invoke function (one attempt on one target); its Task times out 5 s later.
+   * @default Duration.seconds(60)
+   */
+  readonly invokeTimeout?: Duration;
+  /**
+   * Timeout of a whole execution.
+   * @default Duration.hours(1)
+   */
+  readonly timeout?: Duration;
+  /**
+   * Retention of the state machine's and the step functions' logs.
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: RetentionDays;
+}
+
+export class JobWorkflow extends Construct {
+  public readonly stateMachine: StateMachine;
+  public readonly planFunction: SwitchyardFunction;
+  public readonly invokeFunction: SwitchyardFunction;
+  public readonly recordFunction: SwitchyardFunction;
+  public readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: JobWorkflowProps) {
+    super(scope, id);
+    const logRetention = props.logRetention ?? RetentionDays.ONE_MONTH;
+    const cache = {
+      [ENV.registryCacheTtlMs]: SHARED_ENV_DEFAULTS.registryCacheTtlMs,
+      [ENV.healthCacheTtlMs]: SHARED_ENV_DEFAULTS.healthCacheTtlMs,
+    };
+
+    // --- step functions and their grants
+    this.planFunction = new SwitchyardFunction(this, 'PlanFunction', {
+      entry: 'functions/job-steps/plan.handler.ts',
+      layers: props.layers,
+      description: 'Job workflow: plan the targets of a job (core routing)',
+      timeout: Duration.seconds(15),
+      logRetention,
+      environment: {
+        [ENV.registryTable]: props.registryTable.tableName,
+        [ENV.healthTable]: props.healthTable.tableName,
+        [ENV.jobsTable]: props.jobsTable.tableName,
+        ...cache,
+      },
+    });
+    props.registryTable.grantReadData(this.planFunction);
+    props.healthTable.grantReadData(this.planFunction);
+    props.jobsTable.grantReadWriteData(this.planFunction);
+
+    const invokeTimeout = props.invokeTimeout ?? Duration.seconds(60);
+    this.invokeFunction = new SwitchyardFunction(this, 'InvokeFunction', {
+      entry: 'functions/job-steps/invoke.handler.ts',
+      layers: props.layers,
+      description: "Job workflow: invoke one target of a job's plan and record the attempt",
+      timeout: invokeTimeout,
+      logRetention,
+      environment: {
+        [ENV.registryTable]: props.registryTable.tableName,
+        [ENV.healthTable]: props.healthTable.tableName,
+        [ENV.jobsTable]: props.jobsTable.tableName,
+        ...cache,
+      },
+    });
+    props.registryTable.grantReadData(this.invokeFunction);
+    props.healthTable.grantReadWriteData(this.invokeFunction);
+    props.jobsTable.grantReadWriteData(this.invokeFunction);
+    grantSageMakerEndpoints(this.invokeFunction, props.sagemakerEndpointNames, SAGEMAKER_INVOKE_ACTIONS);
+
+    this.recordFunction = new SwitchyardFunction(this, 'RecordFunction', {
+      entry: 'functions/job-steps/record.handler.ts',
+      layers: props.layers,
+      description: "Job workflow: record a job's outcome and call its webhook",
+      timeout: Duration.seconds(30),
+      logRetention,
+      environment: { [ENV.jobsTable]: props.jobsTable.tableName },
+    });
+    props.jobsTable.grantReadWriteData(this.recordFunction);
+
+    // --- the definition
+    const taskTimeout = (fn: SwitchyardFunction): Timeout =>
+      Timeout.duration(Duration.seconds((fn.timeout ?? Duration.seconds(3)).toSeconds() + 5));
+    const step = (name: string, fn: SwitchyardFunction, payload: Record<string, unknown>): LambdaInvoke =>
+      new LambdaInvoke(this, name, {
+        stateName: name,
+        lambdaFunction: fn,
+        payload: TaskInput.fromObject(payload),
+        payloadResponseOnly: true,
+        resultPath: JsonPath.DISCARD,
+        taskTimeout: taskTimeout(fn),
+      });
+    const ids = { job_id: JsonPath.stringAt('$.job_id'), tenant: JsonPath.stringAt('$.tenant') };
+    const recordRetry = {
+      errors: [Errors.ALL],
+      interval: Duration.seconds(1),
+      backoffRate: 2,
+      maxAttempts: 5,
+    };
+
+    const done = new Succeed(this, S.done, { stateName: S.done });
+
+    const notify = step(S.notifyWebhook, this.recordFunction, { ...ids, action: 'webhook' });
+    notify.addRetry({ errors: [Errors.ALL], interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 3 });
+    notify.addCatch(done, { errors: [Errors.ALL], resultPath: '$.webhook_error' });
+    notify.next(done);
+
+    const recordSuccess = step(S.recordSuccess, this.recordFunction, { ...ids, outcome: 'succeeded' });
+    recordSuccess.addRetry(recordRetry);
+    recordSuccess.next(notify);
+
+    const recordFailure = step(S.recordFailure, this.recordFunction, {
+      ...ids,
+      outcome: 'failed',
+      error: JsonPath.objectAt('$.last_error'),
+    });
+    recordFailure.addRetry(recordRetry);
+    recordFailure.next(notify);
+
+    const retry = props.invokeRetry ?? {};
+    const invoke = step(S.invoke, this.invokeFunction, { ...ids, cursor: JsonPath.numberAt('$.cursor') });
+    invoke.addRetry({
+      errors: [RETRYABLE_ERROR],
+      interval: retry.interval ?? Duration.seconds(1),
+      backoffRate: retry.backoffRate ?? 2,
+      maxAttempts: retry.maxAttempts ?? 5,
+      maxDelay: retry.maxDelay ?? Duration.seconds(20),
+      jitterStrategy: JitterType.FULL,
+    });
+
+    const hasMoreTargets = new Choice(this, S.hasMoreTargets, { stateName: S.hasMoreTargets })
+      .when(Condition.numberLessThanJsonPath('$.cursor', '$.plan.targets_count'), invoke)
+      .otherwise(recordFailure);
+
+    // A Pass with Parameters replaces the whole state: carry every field over, cursor + 1.
+    const nextTarget = new Pass(this, S.nextTarget, {
+      stateName: S.nextTarget,
+      parameters: {
+        ...ids,
+        plan: JsonPath.objectAt('$.plan'),
+        last_error: JsonPath.objectAt('$.last_error'),
+        cursor: JsonPath.mathAdd(JsonPath.numberAt('$.cursor'), 1),
+      },
+    });
+    nextTarget.next(hasMoreTargets);
+    invoke.addCatch(nextTarget, { errors: [Errors.ALL], resultPath: '$.last_error' });
+    invoke.next(recordSuccess);
+
+    const plan = new LambdaInvoke(this, S.plan, {
+      stateName: S.plan,
+      lambdaFunction: this.planFunction,
+      payload: TaskInput.fromObject(ids),
+      payloadResponseOnly: true,
+      resultSelector: { targets_count: JsonPath.numberAt('$.targets_count') },
+      resultPath: '$.plan',
+      taskTimeout: taskTimeout(this.planFunction),
+    });
+    plan.addCatch(recordFailure, { errors: [Errors.ALL], resultPath: '$.last_error' });
+    plan.next(hasMoreTargets);
+
+    // The state's shape, fixed here: anything else in the execution input is dropped. The
+    // initial last_error is what RecordFailure reports if the plan has no target at all.
+    const start = new Pass(this, S.start, {
+      stateName: S.start,
+      parameters: { ...ids, cursor: 0, last_error: NO_TARGETS_ERROR },
+    });
+    start.next(plan);
+
+    this.logGroup = new LogGroup(this, 'Logs', {
+      retention: logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.stateMachine = new StateMachine(this, 'StateMachine', {
+      stateMachineType: StateMachineType.STANDARD,
+      definitionBody: DefinitionBody.fromChainable(start),
+      timeout: props.timeout ?? Duration.hours(1),
+      logs: { destination: this.logGroup, level: LogLevel.ERROR, includeExecutionData: false },
+      tracingEnabled: false,
+    });
+  }
+}

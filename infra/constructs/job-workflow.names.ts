@@ -1,0 +1,69 @@
+// Names in the job workflow's contract, without CDK imports so handlers, the local stack and
+// tests can use them: the state names (the local runner binds Task states by name), the error
+// name the invoke step throws to be retried, and the shape of each step's input.
+
+/** State names in the synthesized definition. */
+export const JOB_WORKFLOW_STATES = {
+  start: 'Start',
+  plan: 'Plan',
+  hasMoreTargets: 'HasMoreTargets',
+  invoke: 'Invoke',
+  nextTarget: 'NextTarget',
+  recordSuccess: 'RecordSuccess',
+  recordFailure: 'RecordFailure',
+  notifyWebhook: 'NotifyWebhook',
+  done: 'Done',
+} as const;
+
+/** The Task states and the function each one invokes. */
+export const JOB_WORKFLOW_TASKS = {
+  Plan: 'plan',
+  Invoke: 'invoke',
+  RecordSuccess: 'record',
+  RecordFailure: 'record',
+  NotifyWebhook: 'record',
+} as const;
+
+/** The invoke step throws an Error with this `name` for a failure worth retrying on the same target. */
+export const RETRYABLE_ERROR = 'Switchyard.Retryable';
+
+/** `$.last_error` before any attempt: RecordFailure reports it when the plan has no target. */
+export const NO_TARGETS_ERROR = {
+  Error: 'Switchyard.NoTargets',
+  Cause: 'The plan has no target to invoke.',
+} as const;
+
+/** Execution input (what the worker starts an execution with). */
+export interface JobWorkflowInput {
+  job_id: string;
+  tenant: string;
+}
+
+/** Plan step: input, and the part of its result the workflow keeps (at `$.plan`). */
+export interface PlanStepInput {
+  job_id: string;
+  tenant: string;
+}
+export interface PlanStepResult {
+  /** How many targets the plan has (primary plus fallbacks); the invoke step is called per cursor. */
+  targets_count: number;
+}
+
+/** Invoke step: try the plan's target at `cursor` (0-based). Its result is discarded. */
+export interface InvokeStepInput {
+  job_id: string;
+  tenant: string;
+  cursor: number;
+}
+
+/** The error a Catch stores at `$.last_error`. */
+export interface StepError {
+  Error: string;
+  Cause?: string;
+}
+
+/** Record step: a final outcome, or (`action: 'webhook'`) the completion webhook call. */
+export type RecordStepInput =
+  | { job_id: string; tenant: string; outcome: 'succeeded' }
+  | { job_id: string; tenant: string; outcome: 'failed'; error: StepError }
+  | { job_id: string; tenant: string; action: 'webhook' };

@@ -1,0 +1,141 @@
+// The shared code as Lambda layers: `@switchyard/core` and `@switchyard/adapters`, each bundled
+// by esbuild on this machine (no Docker) into `nodejs/node_modules/@switchyard/<name>/` with an
+// ESM entry per subpath export of the workspace package (`.` -> index.mjs, `./lambda` ->
+// lambda.mjs) and a package.json mapping them, so handlers import them by package name.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { AssetHashType, type BundlingOptions, DockerImage, type ILocalBundling } from 'aws-cdk-lib';
+import { Architecture, Code, LayerVersion, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import type * as esbuild from 'esbuild';
+import { REPO_ROOT } from '../app.config.ts';
+
+/** Banner for ESM bundles: CommonJS dependencies inside them still find `require`. */
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
+
+/** esbuild target matching the functions' runtime. */
+export const NODE_TARGET = 'node22';
+
+interface WorkspacePackage {
+  name: string;
+  exports: Record<string, string>;
+}
+
+function readWorkspacePackage(dir: string): WorkspacePackage {
+  const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Partial<WorkspacePackage>;
+  if (typeof pkg.name !== 'string' || pkg.exports === null || typeof pkg.exports !== 'object') {
+    throw new Error(`${dir}/package.json: a layer package needs a name and an exports map`);
+  }
+  return { name: pkg.name, exports: pkg.exports };
+}
+
+/** `.` -> `index`, `./lambda` -> `lambda`, `./a/b` -> `a/b`. */
+function entryName(subpath: string): string {
+  return subpath === '.' ? 'index' : subpath.replace(/^\.\//, '');
+}
+
+/** Bundles one workspace package into a layer directory with esbuild's JS API (synchronously). */
+export class EsbuildLayerBundling implements ILocalBundling {
+  constructor(
+    private readonly packageDir: string,
+    private readonly external: readonly string[],
+  ) {}
+
+  tryBundle(outputDir: string, _options: BundlingOptions): boolean {
+    const pkg = readWorkspacePackage(this.packageDir);
+    const outdir = join(outputDir, 'nodejs', 'node_modules', pkg.name);
+    const entryPoints: Record<string, string> = {};
+    const exports: Record<string, string> = {};
+    for (const [subpath, source] of Object.entries(pkg.exports)) {
+      const name = entryName(subpath);
+      entryPoints[name] = join(this.packageDir, source);
+      exports[subpath] = `./${name}.mjs`;
+    }
+    // Loaded here, not at module scope: synth with bundling skipped (the tests) never needs esbuild.
+    const { buildSync } = createRequire(import.meta.url)('esbuild') as typeof esbuild;
+    buildSync({
+      absWorkingDir: REPO_ROOT,
+      entryPoints,
+      outdir,
+      outExtension: { '.js': '.mjs' },
+      chunkNames: 'chunks/[name]-[hash]',
+      bundle: true,
+      splitting: true,
+      platform: 'node',
+      format: 'esm',
+      target: NODE_TARGET,
+      mainFields: ['module', 'main'],
+      banner: { js: ESM_REQUIRE_BANNER },
+      external: [...this.external],
+      minify: true,
+      keepNames: true,
+      sourcemap: true,
+      sourcesContent: false,
+      logLevel: 'warning',
+    });
+    // A single entry is written as `exports: './index.mjs'`; subpaths as a map.
+    const single = Object.keys(exports).length === 1 ? exports['.'] : undefined;
+    const manifest = { name: pkg.name, type: 'module', exports: single ?? exports };
+    writeFileSync(join(outdir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    return true;
+  }
+}
+
+export interface SharedLayersProps {
+  /**
+   * Runtime the layers are built for.
+   * @default Runtime.NODEJS_22_X
+   */
+  readonly runtime?: Runtime;
+  /**
+   * Architecture the layers are built for.
+   * @default Architecture.ARM_64
+   */
+  readonly architecture?: Architecture;
+}
+
+export class SharedLayers extends Construct {
+  /** `@switchyard/core`: the pure routing core, zod bundled in. */
+  public readonly core: LayerVersion;
+  /** `@switchyard/adapters`: AWS and HTTP adapters; `@switchyard/core` and `@aws-sdk/*` stay external. */
+  public readonly adapters: LayerVersion;
+  /** Both layers, in the order functions attach them. */
+  public readonly all: readonly LayerVersion[];
+
+  constructor(scope: Construct, id: string, props: SharedLayersProps = {}) {
+    super(scope, id);
+    const runtime = props.runtime ?? Runtime.NODEJS_22_X;
+    const architecture = props.architecture ?? Architecture.ARM_64;
+    const layer = (layerId: string, dir: string, external: string[], description: string): LayerVersion => {
+      const packageDir = join(REPO_ROOT, 'layers', dir);
+      return new LayerVersion(this, layerId, {
+        code: Code.fromAsset(packageDir, {
+          assetHashType: AssetHashType.OUTPUT,
+          bundling: {
+            // Never used: local bundling either succeeds or throws. CDK requires an image.
+            image: DockerImage.fromRegistry('dummy'),
+            local: new EsbuildLayerBundling(packageDir, external),
+          },
+        }),
+        compatibleRuntimes: [runtime],
+        compatibleArchitectures: [architecture],
+        description,
+      });
+    };
+    this.core = layer(
+      'Core',
+      'core',
+      [],
+      '@switchyard/core: the routing core (pure TypeScript, zod bundled)',
+    );
+    this.adapters = layer(
+      'Adapters',
+      'adapters',
+      ['@switchyard/core', '@aws-sdk/*'],
+      '@switchyard/adapters: DynamoDB, SQS, Step Functions, SageMaker and HTTP adapters',
+    );
+    this.all = [this.core, this.adapters];
+  }
+}

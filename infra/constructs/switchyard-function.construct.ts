@@ -1,0 +1,122 @@
+// The one Lambda function construct every Switchyard handler uses: Node.js 22 on arm64, an ESM
+// bundle built by esbuild (no Docker), source maps, the shared layers attached (their packages
+// stay external), a log group with retention, Powertools settings, and CloudFormation Metadata
+// naming the handler file and export so the local stack can bind the real code to it.
+import { join } from 'node:path';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Architecture, type CfnFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import {
+  ENV,
+  FUNCTION_ENTRY_METADATA,
+  FUNCTION_HANDLER_METADATA,
+  REPO_ROOT,
+  SHARED_ENV_DEFAULTS,
+} from '../app.config.ts';
+import { ESM_REQUIRE_BANNER, NODE_TARGET, type SharedLayers } from './shared-layers.construct.ts';
+
+/** Modules the function bundles leave out: the runtime's AWS SDK and the two layers. */
+export const FUNCTION_EXTERNAL_MODULES = ['@aws-sdk/*', '@switchyard/core', '@switchyard/adapters'];
+
+export interface SwitchyardFunctionProps {
+  /** Handler file relative to the repository root, e.g. `functions/router/router.handler.ts`. */
+  readonly entry: string;
+  /**
+   * Exported handler name in `entry`.
+   * @default 'handler'
+   */
+  readonly handler?: string;
+  /** The shared layers (`@switchyard/core`, `@switchyard/adapters`). */
+  readonly layers: SharedLayers;
+  /**
+   * Memory in MB (on Lambda, CPU scales with it).
+   * @default 512
+   */
+  readonly memorySize?: number;
+  /**
+   * Function timeout.
+   * @default Duration.seconds(10)
+   */
+  readonly timeout?: Duration;
+  /**
+   * The function's own environment variables (table names, queue URLs...), added to the shared
+   * ones (Powertools, NODE_OPTIONS).
+   * @default {}
+   */
+  readonly environment?: Record<string, string>;
+  /**
+   * Log level for Powertools Logger (`POWERTOOLS_LOG_LEVEL`).
+   * @default 'INFO'
+   */
+  readonly logLevel?: string;
+  /**
+   * How long the function's logs are kept.
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: RetentionDays;
+  /**
+   * A human description of the function.
+   * @default - none
+   */
+  readonly description?: string;
+  /**
+   * Lambda runtime (Node.js 22 or later).
+   * @default Runtime.NODEJS_22_X
+   */
+  readonly runtime?: Runtime;
+}
+
+export class SwitchyardFunction extends NodejsFunction {
+  /** The handler file, relative to the repository root (also in the resource's Metadata). */
+  public readonly entryPath: string;
+  public readonly handlerName: string;
+
+  constructor(scope: Construct, id: string, props: SwitchyardFunctionProps) {
+    const handlerName = props.handler ?? 'handler';
+    const logGroup = new LogGroup(scope, `${id}Logs`, {
+      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    super(scope, id, {
+      entry: join(REPO_ROOT, props.entry),
+      handler: handlerName,
+      runtime: props.runtime ?? Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(10),
+      description: props.description,
+      layers: [...props.layers.all],
+      logGroup,
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        [ENV.powertoolsServiceName]: SHARED_ENV_DEFAULTS.serviceName,
+        [ENV.powertoolsLogLevel]: props.logLevel ?? SHARED_ENV_DEFAULTS.logLevel,
+        ...props.environment,
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        mainFields: ['module', 'main'],
+        banner: ESM_REQUIRE_BANNER,
+        target: NODE_TARGET,
+        externalModules: FUNCTION_EXTERNAL_MODULES,
+        minify: true,
+        // Error class names are part of the contract (Step Functions matches on them).
+        keepNames: true,
+        sourceMap: true,
+        sourceMapMode: SourceMapMode.DEFAULT,
+        sourcesContent: false,
+        tsconfig: join(REPO_ROOT, 'tsconfig.json'),
+        logLevel: LogLevel.WARNING,
+      },
+    });
+    this.entryPath = props.entry.split('\\').join('/');
+    this.handlerName = handlerName;
+    const cfn = this.node.defaultChild as CfnFunction;
+    cfn.addMetadata(FUNCTION_ENTRY_METADATA, this.entryPath);
+    cfn.addMetadata(FUNCTION_HANDLER_METADATA, handlerName);
+  }
+}

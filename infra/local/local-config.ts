@@ -1,0 +1,66 @@
+// The registry file's `local:` section: how `npm start` simulates each endpoint (latency,
+// jitter, error rate, capacity), or `simulate: false` to call the endpoint's real target.
+import { formatIssues, type Registry } from '@switchyard/core';
+import { z } from 'zod';
+
+const Profile = z
+  .object({
+    latency_ms: z.number().nonnegative().optional(),
+    jitter_ms: z.number().nonnegative().optional(),
+    error_rate: z.number().min(0).max(1).optional(),
+    capacity: z.number().int().positive().optional(),
+    simulate: z.boolean().optional(),
+  })
+  .strict();
+
+export const LocalConfigSchema = z
+  .object({
+    defaults: Profile.omit({ simulate: true }).default({}),
+    endpoints: z.record(z.string(), Profile).default({}),
+  })
+  .strict()
+  .default({ defaults: {}, endpoints: {} });
+export type LocalConfig = z.infer<typeof LocalConfigSchema>;
+
+export function localConfigFrom(raw: unknown, source: string): LocalConfig {
+  const parsed = LocalConfigSchema.safeParse(raw ?? undefined);
+  if (!parsed.success) throw new Error(`${source}: local.${formatIssues(parsed.error)}`);
+  return parsed.data;
+}
+
+export interface SimEndpointSpec {
+  id: string;
+  kind: 'sagemaker' | 'openai-http';
+  target: string;
+  model: string;
+  upstream_model: string;
+  latency_ms: number;
+  jitter_ms: number;
+  error_rate: number;
+  capacity?: number;
+}
+
+/** The simulated endpoints for a registry: every endpoint unless it says `simulate: false`. */
+export function simEndpointsFor(registry: Registry, local: LocalConfig): SimEndpointSpec[] {
+  const known = new Set(registry.endpoints.map((e) => e.id));
+  for (const id of Object.keys(local.endpoints)) {
+    if (!known.has(id)) throw new Error(`local.endpoints.${id}: no endpoint "${id}" in the registry`);
+  }
+  return registry.endpoints
+    .filter((e) => local.endpoints[e.id]?.simulate !== false)
+    .map((e) => {
+      const p = { ...local.defaults, ...local.endpoints[e.id] };
+      const capacity = p.capacity ?? e.capacity?.max_inflight;
+      return {
+        id: e.id,
+        kind: e.kind,
+        target: e.target,
+        model: e.model,
+        upstream_model: e.upstream_model ?? e.model,
+        latency_ms: p.latency_ms ?? 25,
+        jitter_ms: p.jitter_ms ?? 0,
+        error_rate: p.error_rate ?? 0,
+        ...(capacity !== undefined ? { capacity } : {}),
+      };
+    });
+}

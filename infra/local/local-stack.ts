@@ -1,0 +1,533 @@
+// The whole stack on one machine: synthesizes the CDK app, starts local servers that speak the
+// AWS protocols (DynamoDB, SQS, Step Functions, SageMaker runtime), creates the tables, queues
+// and state machines the templates define, binds the real handlers, and serves the API through
+// an API Gateway emulation. `npm start`, the e2e tests and the benchmark all use this.
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CreateTableCommand, type CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  createDocumentClient,
+  DynamoDbApiKeyStore,
+  DynamoDbModelRegistry,
+  hashApiKey,
+  loadRegistryFile,
+} from '@switchyard/adapters';
+import type { Registry } from '@switchyard/core';
+import dynalite from 'dynalite';
+import { startFauxqs } from 'fauxqs';
+import { type ApiModel, apiModelFromTemplate, LocalApiGateway } from './api-gateway.ts';
+import { CfnResolver, type CfnStack, referencedId, resourcesOfType } from './cfn.ts';
+import {
+  LocalScheduler,
+  type ScheduleSpec,
+  SqsEventSourcePoller,
+  type SqsMappingSpec,
+  scheduleIntervalMs,
+} from './event-sources.ts';
+import { type LocalFunctionSpec, LocalLambdaRuntime } from './lambda-runtime.ts';
+import { type LocalConfig, localConfigFrom, simEndpointsFor } from './local-config.ts';
+import { startStepFunctionsServer } from './sfn.server.ts';
+import { startSimEndpoints } from './sim-endpoints.server.ts';
+import { synthesizeTemplates } from './synth.ts';
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+export interface LocalStackOptions {
+  /** Port of the API (and the `/_local` control routes). 0 picks a free one. @default 0 */
+  port?: number;
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** @default registry.example.yaml at the repository root */
+  registryFile?: string;
+  /** The local consumer API key. @default a generated key */
+  apiKey?: string;
+  /** The local admin credential (stands in for IAM on admin routes). @default a generated key */
+  adminKey?: string;
+  /** Log level of the handlers (Powertools). @default 'WARN' */
+  logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+  /** Run the EventBridge schedules on timers. @default true */
+  schedules?: boolean;
+  /** Interval of every schedule, instead of the template's rate. */
+  scheduleIntervalMs?: number;
+  /** Pause of every Step Functions Retry (ms), instead of the backoff; for fast tests. */
+  retryIntervalOverrideMs?: number;
+  /** Randomness of the simulated endpoints (latency jitter, error draws). */
+  simRandom?: () => number;
+  /** Extra environment for the handlers (e.g. cache TTLs). */
+  env?: Record<string, string>;
+  /** Called with non-fatal errors of the background parts (pollers, schedules). */
+  onError?: (err: unknown) => void;
+}
+
+export interface LocalStack {
+  url: string;
+  apiKey: string;
+  adminKey: string;
+  registry: Registry;
+  local: LocalConfig;
+  runtime: LocalLambdaRuntime;
+  sim: Awaited<ReturnType<typeof startSimEndpoints>>;
+  sfn: Awaited<ReturnType<typeof startStepFunctionsServer>>;
+  scheduler: LocalScheduler;
+  poller: SqsEventSourcePoller;
+  api: ApiModel;
+  /** Local names of what the templates define, by logical id. */
+  resources: {
+    tables: Record<string, string>;
+    queues: Record<string, string>;
+    stateMachines: Record<string, string>;
+  };
+  endpoints: { dynamodb: string; sqs: string; sfn: string; sim: string };
+  timings: Record<string, number>;
+  stop(): Promise<void>;
+}
+
+const REGION = 'us-east-1';
+const ACCOUNT = '000000000000';
+/** Handlers read their config at import, once per process, as in Lambda: one stack per process. */
+let running = false;
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  if (running)
+    throw new Error(
+      'a local stack was already started in this process (handlers read their config once per process)',
+    );
+  running = true;
+  const timings: Record<string, number> = {};
+  const t0 = Date.now();
+  const mark = (name: string) => {
+    timings[name] = Date.now() - t0;
+  };
+  const stops: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    for (const s of stops.reverse()) await s().catch(() => undefined);
+    stops.length = 0;
+  };
+  try {
+    const registryFile = resolve(REPO_ROOT, options.registryFile ?? 'registry.example.yaml');
+    const { registry, local: rawLocal } = await loadRegistryFile(registryFile);
+    const local = localConfigFrom(rawLocal, registryFile);
+    const stacks = await synthesizeTemplates(registryFile);
+    mark('synth');
+
+    // Servers that speak the AWS protocols.
+    const ddbServer = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    await new Promise<void>((ok, fail) =>
+      ddbServer.listen(0, '127.0.0.1', (err?: Error) => (err ? fail(err) : ok())),
+    );
+    stops.push(() => new Promise<void>((ok) => ddbServer.close(() => ok())));
+    const dynamodbUrl = `http://127.0.0.1:${(ddbServer.address() as AddressInfo).port}`;
+    const sqsServer = await startFauxqs({ port: 0, host: 'localhost', logger: false, defaultRegion: REGION });
+    stops.push(() => sqsServer.stop());
+    const sqsUrl = `http://127.0.0.1:${sqsServer.port}`;
+    const sim = await startSimEndpoints({
+      port: 0,
+      endpoints: simEndpointsFor(registry, local),
+      ...(options.simRandom ? { random: options.simRandom } : {}),
+    });
+    stops.push(() => sim.stop());
+    mark('servers');
+
+    const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+    const awsEnv: Record<string, string> = {
+      AWS_REGION: REGION,
+      AWS_DEFAULT_REGION: REGION,
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamodbUrl,
+      AWS_ENDPOINT_URL_SQS: sqsUrl,
+      AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME: sim.url,
+      AWS_ENDPOINT_URL_SAGEMAKER: sim.url,
+    };
+    const ddb = new DynamoDBClient({ region: REGION, endpoint: dynamodbUrl, credentials });
+    const sqs = new SQSClient({
+      region: REGION,
+      endpoint: sqsUrl,
+      credentials,
+      useQueueUrlAsEndpoint: false,
+    });
+    stops.push(async () => {
+      ddb.destroy();
+      sqs.destroy();
+    });
+
+    const resolver = new CfnResolver(stacks, { region: REGION, account: ACCOUNT, partition: 'aws' });
+    bindGeneric(stacks, resolver);
+    const tables = await createTables(stacks, resolver, ddb);
+    const queues = await createQueues(stacks, resolver, sqs);
+    const functions = functionSpecs(stacks, resolver);
+    const stateMachineNames: Record<string, string> = {};
+    for (const sm of resourcesOfType(stacks, 'AWS::StepFunctions::StateMachine')) {
+      const name = String(sm.resource.Properties?.StateMachineName ?? sm.id);
+      const arn = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${name}`;
+      resolver.bind(sm.stack, sm.id, { ref: arn, attrs: { Arn: arn, Name: name } });
+      stateMachineNames[sm.id] = arn;
+    }
+    mark('resources');
+
+    const runtime = new LocalLambdaRuntime(
+      functions.map((f) => ({ ...f, env: f.env })),
+      REPO_ROOT,
+    );
+    const sfn = await startStepFunctionsServer({
+      port: 0,
+      region: REGION,
+      accountId: ACCOUNT,
+      invokeFunction: (arn, payload) => runtime.invoke(arn, payload),
+      ...(options.retryIntervalOverrideMs !== undefined
+        ? { retryIntervalOverrideMs: options.retryIntervalOverrideMs }
+        : {}),
+    });
+    stops.push(() => sfn.stop());
+    for (const sm of resourcesOfType(stacks, 'AWS::StepFunctions::StateMachine')) {
+      const definition = resolver.resolve(sm.stack, sm.resource.Properties?.DefinitionString);
+      const arn = stateMachineNames[sm.id] as string;
+      sfn.registerStateMachine({
+        name: arn.split(':').pop() as string,
+        arn,
+        definition: typeof definition === 'string' ? JSON.parse(definition) : definition,
+      });
+    }
+
+    const logLevel = options.logLevel ?? 'WARN';
+    await runtime.load({
+      ...awsEnv,
+      AWS_ENDPOINT_URL_SFN: sfn.url,
+      POWERTOOLS_LOG_LEVEL: logLevel,
+      AWS_LAMBDA_LOG_LEVEL: logLevel,
+      POWERTOOLS_DEV: 'false',
+      ...(options.env ?? {}),
+    });
+    mark('handlers');
+
+    // Seed the registry and the local consumer key.
+    const doc = createDocumentClient({ region: REGION, endpoint: dynamodbUrl, credentials });
+    stops.push(async () => doc.destroy());
+    const registryTable = tableNamed(tables, 'registry');
+    const keysTable = tableNamed(tables, 'keys');
+    await new DynamoDbModelRegistry({ client: doc, tableName: registryTable }).replace(
+      rewriteTargets(registry, sim.url, local),
+    );
+    const apiKey = options.apiKey ?? `sk-sy-local-${randomBytes(18).toString('base64url')}`;
+    const adminKey = options.adminKey ?? `sk-sy-admin-${randomBytes(18).toString('base64url')}`;
+    await new DynamoDbApiKeyStore({ client: doc, tableName: keysTable }).put({
+      key_hash: hashApiKey(apiKey),
+      tenant: 'local',
+      name: 'local consumer key',
+      role: 'consumer',
+      created_at: Date.now(),
+    });
+    mark('seed');
+
+    // The API, event sources and schedules.
+    const api = apiModelFromTemplate(stacks, resolver);
+    const registeredKeys = new Set([apiKey]);
+    const gateway = new LocalApiGateway(api, runtime, {
+      adminKey,
+      isRegisteredKey: (k) => registeredKeys.has(k),
+    });
+    const onError = options.onError ?? (() => undefined);
+    const poller = new SqsEventSourcePoller(sqs, runtime, sqsMappings(stacks, resolver), {
+      region: REGION,
+      onError,
+    });
+    poller.start();
+    stops.push(() => poller.stop());
+    const scheduler = new LocalScheduler(runtime, scheduleSpecs(stacks, resolver), {
+      region: REGION,
+      account: ACCOUNT,
+      onError,
+    });
+    if (options.schedules !== false) scheduler.start(options.scheduleIntervalMs);
+    stops.push(() => scheduler.stop());
+
+    const server = createServer((req, res) => {
+      void serve(req, res, gateway, sim).catch(() => {
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({
+            error: { message: 'local gateway error', type: 'server_error', param: null, code: null },
+          }),
+        );
+      });
+    });
+    server.keepAliveTimeout = 65_000;
+    await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
+    stops.push(() => closeServer(server));
+    const port = (server.address() as AddressInfo).port;
+    mark('ready');
+
+    return {
+      url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+      apiKey,
+      adminKey,
+      registry,
+      local,
+      runtime,
+      sim,
+      sfn,
+      scheduler,
+      poller,
+      api,
+      resources: { tables, queues, stateMachines: stateMachineNames },
+      endpoints: { dynamodb: dynamodbUrl, sqs: sqsUrl, sfn: sfn.url, sim: sim.url },
+      timings,
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+async function serve(
+  req: IncomingMessage,
+  res: ServerResponse,
+  gateway: LocalApiGateway,
+  sim: Awaited<ReturnType<typeof startSimEndpoints>>,
+): Promise<void> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const body = Buffer.concat(chunks);
+  const path = (req.url ?? '/').split('?')[0] ?? '/';
+  if (path.startsWith('/_local/')) return localControl(req, res, path, body, sim);
+  await gateway.handle(req, res, body);
+}
+
+/** `GET /_local/endpoints`, `POST /_local/endpoints/{id}/fault` `{"mode":"down"|"error"|"slow"|"ok"}`. */
+function localControl(
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  body: Buffer,
+  sim: Awaited<ReturnType<typeof startSimEndpoints>>,
+): void {
+  const [status, value] = localControlAnswer(req.method ?? 'GET', path, body, sim);
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(value));
+}
+
+function localControlAnswer(
+  method: string,
+  path: string,
+  body: Buffer,
+  sim: Awaited<ReturnType<typeof startSimEndpoints>>,
+): [number, unknown] {
+  const error = (status: number, message: string, code: string): [number, unknown] => [
+    status,
+    { error: { message, type: 'invalid_request_error', param: null, code } },
+  ];
+  if (method === 'GET' && path === '/_local/endpoints') return [200, { data: sim.list() }];
+  const m = /^\/_local\/endpoints\/([^/]+)\/fault$/.exec(path);
+  if (!m || method !== 'POST') return error(404, `No local route ${method} ${path}.`, 'not_found');
+  const id = decodeURIComponent(m[1] as string);
+  let mode: unknown;
+  try {
+    mode = (JSON.parse(body.toString('utf8') || '{}') as { mode?: unknown }).mode;
+  } catch {
+    return error(400, 'Body must be JSON: {"mode":"down"|"error"|"slow"|"ok"}.', 'invalid_json');
+  }
+  if (mode !== 'down' && mode !== 'error' && mode !== 'slow' && mode !== 'ok') {
+    return error(400, 'mode must be one of "down", "error", "slow", "ok".', 'invalid_mode');
+  }
+  if (!sim.list().some((e) => e.id === id)) return error(404, `No simulated endpoint "${id}".`, 'not_found');
+  sim.setFault(id, mode);
+  return [200, { id, mode }];
+}
+
+/** Binds every resource to a placeholder so unrelated references resolve; specific kinds override. */
+function bindGeneric(stacks: readonly CfnStack[], resolver: CfnResolver): void {
+  for (const s of stacks) {
+    for (const [id, r] of Object.entries(s.template.Resources)) {
+      const service = r.Type.split('::')[1]?.toLowerCase() ?? 'local';
+      const arn = `arn:aws:${service}:${REGION}:${ACCOUNT}:${id}`;
+      resolver.bind(s.name, id, {
+        ref: id,
+        attrs: new Proxy({ Arn: arn } as Record<string, string>, {
+          get: (target, prop) => (typeof prop === 'string' ? (target[prop] ?? `${id}.${prop}`) : undefined),
+        }),
+      });
+      if (r.Type === 'AWS::Lambda::Function') {
+        const fnArn = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${id}`;
+        resolver.bind(s.name, id, { ref: id, attrs: { Arn: fnArn } });
+      }
+    }
+  }
+}
+
+async function createTables(
+  stacks: readonly CfnStack[],
+  resolver: CfnResolver,
+  ddb: DynamoDBClient,
+): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const t of resourcesOfType(stacks, 'AWS::DynamoDB::Table')) {
+    const p = resolver.resolve(t.stack, t.resource.Properties ?? {}) as Record<string, unknown>;
+    const name = String(p.TableName ?? t.id);
+    const input: CreateTableCommandInput = {
+      TableName: name,
+      KeySchema: p.KeySchema as CreateTableCommandInput['KeySchema'],
+      AttributeDefinitions: p.AttributeDefinitions as CreateTableCommandInput['AttributeDefinitions'],
+      BillingMode: 'PAY_PER_REQUEST',
+      ...(p.GlobalSecondaryIndexes
+        ? {
+            GlobalSecondaryIndexes: (p.GlobalSecondaryIndexes as Array<Record<string, unknown>>).map((g) => ({
+              IndexName: g.IndexName as string,
+              KeySchema: g.KeySchema as CreateTableCommandInput['KeySchema'],
+              Projection: g.Projection as { ProjectionType: 'ALL' },
+            })),
+          }
+        : {}),
+    };
+    await ddb.send(new CreateTableCommand(input));
+    const arn = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${name}`;
+    resolver.bind(t.stack, t.id, { ref: name, attrs: { Arn: arn, StreamArn: `${arn}/stream/local` } });
+    out[t.id] = name;
+  }
+  return out;
+}
+
+async function createQueues(
+  stacks: readonly CfnStack[],
+  resolver: CfnResolver,
+  sqs: SQSClient,
+): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  const pending = resourcesOfType(stacks, 'AWS::SQS::Queue');
+  // Dead-letter queues first: a queue's redrive policy names its DLQ's ARN.
+  pending.sort(
+    (a, b) =>
+      Number(Boolean(a.resource.Properties?.RedrivePolicy)) -
+      Number(Boolean(b.resource.Properties?.RedrivePolicy)),
+  );
+  for (const q of pending) {
+    const p = resolver.resolve(q.stack, q.resource.Properties ?? {}) as Record<string, unknown>;
+    const name = String(p.QueueName ?? q.id);
+    const attributes: Record<string, string> = {};
+    for (const key of [
+      'VisibilityTimeout',
+      'MessageRetentionPeriod',
+      'DelaySeconds',
+      'ReceiveMessageWaitTimeSeconds',
+    ]) {
+      if (p[key] !== undefined) attributes[key] = String(p[key]);
+    }
+    if (p.RedrivePolicy) attributes.RedrivePolicy = JSON.stringify(p.RedrivePolicy);
+    const created = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+    const url = created.QueueUrl as string;
+    const attrs = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
+    );
+    const arn = attrs.Attributes?.QueueArn ?? `arn:aws:sqs:${REGION}:${ACCOUNT}:${name}`;
+    resolver.bind(q.stack, q.id, { ref: url, attrs: { Arn: arn, QueueName: name, QueueUrl: url } });
+    out[q.id] = url;
+  }
+  return out;
+}
+
+function functionSpecs(stacks: readonly CfnStack[], resolver: CfnResolver): LocalFunctionSpec[] {
+  const out: LocalFunctionSpec[] = [];
+  for (const f of resourcesOfType(stacks, 'AWS::Lambda::Function')) {
+    const entry = f.resource.Metadata?.['switchyard:entry'];
+    if (typeof entry !== 'string') continue; // CDK's own helper functions (e.g. log retention) are not ours.
+    const p = f.resource.Properties ?? {};
+    const env = resolver.resolve(
+      f.stack,
+      (p.Environment as { Variables?: unknown } | undefined)?.Variables ?? {},
+    );
+    out.push({
+      logicalId: f.id,
+      name: f.id,
+      arn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${f.id}`,
+      entry,
+      handlerName: String(f.resource.Metadata?.['switchyard:handler'] ?? 'handler'),
+      env: Object.fromEntries(Object.entries(env as Record<string, unknown>).map(([k, v]) => [k, String(v)])),
+      timeoutSeconds: Number(p.Timeout ?? 3),
+      memoryMb: Number(p.MemorySize ?? 128),
+    });
+  }
+  return out;
+}
+
+function sqsMappings(stacks: readonly CfnStack[], resolver: CfnResolver): SqsMappingSpec[] {
+  return resourcesOfType(stacks, 'AWS::Lambda::EventSourceMapping').map((m) => {
+    const p = m.resource.Properties ?? {};
+    const arn = resolver.resolveString(m.stack, p.EventSourceArn);
+    const queue = resourcesOfType(stacks, 'AWS::SQS::Queue')
+      .map((q) => resolver.physicalOf(q.stack, q.id))
+      .find((q) => q?.attrs.Arn === arn);
+    if (!queue) throw new Error(`event source mapping ${m.id}: no local queue ${arn}`);
+    const scaling = p.ScalingConfig as { MaximumConcurrency?: number } | undefined;
+    return {
+      functionLogicalId: referencedId(p.FunctionName) as string,
+      queueUrl: queue.ref,
+      queueArn: queue.attrs.Arn as string,
+      batchSize: Number(p.BatchSize ?? 10),
+      batchingWindowSeconds: Number(p.MaximumBatchingWindowInSeconds ?? 0),
+      reportBatchItemFailures: ((p.FunctionResponseTypes as string[] | undefined) ?? []).includes(
+        'ReportBatchItemFailures',
+      ),
+      concurrency: Math.min(2, Number(scaling?.MaximumConcurrency ?? 2)),
+    };
+  });
+}
+
+function scheduleSpecs(stacks: readonly CfnStack[], resolver: CfnResolver): ScheduleSpec[] {
+  const out: ScheduleSpec[] = [];
+  for (const r of resourcesOfType(stacks, 'AWS::Events::Rule')) {
+    const p = r.resource.Properties ?? {};
+    if (typeof p.ScheduleExpression !== 'string') continue;
+    for (const target of (p.Targets as Array<{ Arn: unknown; Input?: string }> | undefined) ?? []) {
+      const fn = referencedId(target.Arn);
+      if (!fn) continue;
+      out.push({
+        ruleLogicalId: r.id,
+        ruleArn: `arn:aws:events:${REGION}:${ACCOUNT}:rule/${r.id}`,
+        functionLogicalId: fn,
+        intervalMs: scheduleIntervalMs(p.ScheduleExpression),
+        ...(target.Input ? { input: JSON.parse(String(resolver.resolve(r.stack, target.Input))) } : {}),
+      });
+    }
+  }
+  return out;
+}
+
+/** The table whose logical id mentions `word` (registry, health, jobs, keys). */
+function tableNamed(tables: Record<string, string>, word: string): string {
+  const hit = Object.entries(tables).find(([id]) => id.toLowerCase().includes(word));
+  if (!hit) throw new Error(`local stack: the templates define no ${word} table`);
+  return hit[1];
+}
+
+/** Points every simulated endpoint at the local simulator; SageMaker ones keep their names. */
+function rewriteTargets(registry: Registry, simUrl: string, local: LocalConfig): Registry {
+  return {
+    ...registry,
+    endpoints: registry.endpoints.map((e) =>
+      local.endpoints[e.id]?.simulate === false || e.kind !== 'openai-http'
+        ? e
+        : { ...e, target: `${simUrl}/${encodeURIComponent(e.id)}/v1` },
+    ),
+  };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((ok, fail) => {
+    server.once('error', fail);
+    server.listen(port, host, () => {
+      server.off('error', fail);
+      ok();
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((ok) => {
+    server.close(() => ok());
+    server.closeAllConnections();
+  });
+}

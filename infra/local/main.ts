@@ -1,0 +1,80 @@
+// `npm start`: the whole stack on this machine. Prints the URL and the local keys; Ctrl-C
+// (SIGINT or SIGTERM) stops every server cleanly.
+import { z } from 'zod';
+import { startLocalStack } from './local-stack.ts';
+
+const env = z
+  .object({
+    PORT: z.coerce.number().int().min(0).max(65_535).default(4000),
+    HOST: z.string().default('127.0.0.1'),
+    SWITCHYARD_API_KEY: z.string().min(8).optional(),
+    SWITCHYARD_ADMIN_KEY: z.string().min(8).optional(),
+    SWITCHYARD_REGISTRY: z.string().optional(),
+    SWITCHYARD_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
+    SWITCHYARD_HEALTH_INTERVAL_MS: z.coerce.number().int().positive().optional(),
+  })
+  .safeParse(process.env);
+if (!env.success) {
+  console.error(
+    `switchyard: bad environment: ${env.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+  );
+  process.exit(2);
+}
+const config = env.data;
+
+const stack = await startLocalStack({
+  port: config.PORT,
+  host: config.HOST,
+  logLevel: config.SWITCHYARD_LOG_LEVEL,
+  ...(config.SWITCHYARD_API_KEY ? { apiKey: config.SWITCHYARD_API_KEY } : {}),
+  ...(config.SWITCHYARD_ADMIN_KEY ? { adminKey: config.SWITCHYARD_ADMIN_KEY } : {}),
+  ...(config.SWITCHYARD_REGISTRY ? { registryFile: config.SWITCHYARD_REGISTRY } : {}),
+  ...(config.SWITCHYARD_HEALTH_INTERVAL_MS
+    ? { scheduleIntervalMs: config.SWITCHYARD_HEALTH_INTERVAL_MS }
+    : {}),
+  onError: (err) =>
+    console.error(`switchyard: background error: ${err instanceof Error ? err.message : String(err)}`),
+}).catch((err: unknown) => {
+  console.error(`switchyard: could not start: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
+
+const keySource = config.SWITCHYARD_API_KEY
+  ? 'from SWITCHYARD_API_KEY'
+  : 'generated; set SWITCHYARD_API_KEY to fix it';
+const adminSource = config.SWITCHYARD_ADMIN_KEY
+  ? 'from SWITCHYARD_ADMIN_KEY'
+  : 'generated; set SWITCHYARD_ADMIN_KEY to fix it';
+console.log(`
+Switchyard local stack ready in ${stack.timings.ready} ms
+  API          ${stack.url}/v1            (OpenAI-compatible)
+  API key      ${stack.apiKey}   (${keySource})
+  admin key    ${stack.adminKey}   (${adminSource})
+  endpoints    ${stack.sim.list().length} simulated: GET ${stack.url}/_local/endpoints
+  faults       POST ${stack.url}/_local/endpoints/{id}/fault  {"mode":"down"|"error"|"slow"|"ok"}
+
+  curl ${stack.url}/v1/chat/completions \\
+    -H "Authorization: Bearer ${stack.apiKey}" -H "content-type: application/json" \\
+    -d '{"model":"auto","messages":[{"role":"user","content":"Hello"}]}'
+
+Ctrl-C stops everything.
+`);
+
+let stopping = false;
+const shutdown = (signal: string) => {
+  if (stopping) {
+    console.error(`switchyard: ${signal} again, exiting now`);
+    process.exit(130);
+  }
+  stopping = true;
+  console.log(`switchyard: ${signal}, stopping...`);
+  stack.stop().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(`switchyard: error while stopping: ${String(err)}`);
+      process.exit(1);
+    },
+  );
+};
+process.on('SIGINT', () => shutdown('SIGINT'));
+process.on('SIGTERM', () => shutdown('SIGTERM'));

@@ -1,0 +1,542 @@
+// Simulated model endpoints on one node:http server, for the local stack and the tests: the
+// SageMaker runtime protocol (InvokeEndpoint, with response streaming), the SageMaker control
+// plane's DescribeEndpoint, and one OpenAI-compatible server per endpoint under `/{id}/v1`.
+// Latency, jitter, error rate, capacity and faults are configurable per endpoint; answers are
+// deterministic (see sim-responses.ts) and name the endpoint that served them.
+// Faults: `down` resets OpenAI-compatible connections (a dead GPU server) and answers SageMaker
+// calls 503 ServiceUnavailable at once (DescribeEndpoint then says Failed); `error` answers 500
+// (SageMaker: ModelError with OriginalStatusCode 500) and fails the health routes; `slow`
+// multiplies the latency by 20. Health routes and DescribeEndpoint have no latency or capacity.
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { EventStreamCodec } from '@smithy/eventstream-codec';
+import { OPENAI_HTTP, SAGEMAKER } from '@switchyard/adapters';
+import {
+  chatAnswer,
+  embeddingsAnswer,
+  openAiChatCompletion,
+  parseChatBody,
+  SimBadRequest,
+  type SimChatAnswer,
+  taskAnswer,
+} from './sim-responses.ts';
+
+export type SimFaultMode = 'ok' | 'down' | 'error' | 'slow';
+export const SIM_FAULT_MODES: readonly SimFaultMode[] = ['ok', 'down', 'error', 'slow'];
+/** `slow` multiplies the latency by this. */
+export const SIM_SLOW_FACTOR = 20;
+const ACCOUNT = '000000000000';
+const REGION = 'us-east-1';
+
+export interface SimEndpointConfig {
+  id: string;
+  kind: 'sagemaker' | 'openai-http';
+  /** sagemaker: the endpoint name (InvokeEndpoint's EndpointName). */
+  target: string;
+  model: string;
+  /** The model name the server serves: openai-http requests naming another model get 404. */
+  upstream_model: string;
+  latency_ms: number;
+  jitter_ms: number;
+  /** Share (0..1) of requests answered with a 500 after the latency. */
+  error_rate: number;
+  /** Concurrent requests beyond this are answered 429. */
+  capacity?: number;
+  /** sagemaker chat answers: an OpenAI chat.completion (default) or TGI's `[{generated_text}]`. */
+  chat_format?: 'openai' | 'tgi';
+  /** Share (0..1) of texts on which this endpoint deterministically picks another label. */
+  disagree_rate?: number;
+}
+
+export type SimEndpointProfile = Partial<
+  Pick<
+    SimEndpointConfig,
+    'latency_ms' | 'jitter_ms' | 'error_rate' | 'capacity' | 'chat_format' | 'disagree_rate'
+  >
+>;
+
+/**
+ * Counters of inference requests (probes counted apart). Every request ends as exactly one of
+ * served, errors (5xx, 4xx, down), throttled (429) or aborted (the client went away), or is inflight.
+ */
+export interface SimEndpointStats {
+  requests: number;
+  served: number;
+  errors: number;
+  throttled: number;
+  aborted: number;
+  inflight: number;
+  /** Health routes and DescribeEndpoint calls. */
+  probes: number;
+}
+
+export interface SimEndpointInfo extends SimEndpointConfig {
+  fault: SimFaultMode;
+  /** openai-http: the base URL to use as target (`…/{id}/v1`); sagemaker: the invocation URL. */
+  url: string;
+}
+
+export interface SimEndpointsOptions {
+  port?: number;
+  /** @default '127.0.0.1' */
+  host?: string;
+  endpoints: readonly SimEndpointConfig[];
+  /**
+   * Uniform [0, 1) draws: one per request for jitter (when jitter_ms > 0), then one for the
+   * error draw (when error_rate > 0). @default Math.random
+   */
+  random?: () => number;
+}
+
+export interface SimEndpoints {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+  setFault(id: string, mode: SimFaultMode): void;
+  list(): SimEndpointInfo[];
+  setProfile(id: string, profile: SimEndpointProfile): void;
+  stats(id: string): SimEndpointStats;
+}
+
+interface EndpointState {
+  config: SimEndpointConfig;
+  fault: SimFaultMode;
+  stats: SimEndpointStats;
+  seq: number;
+}
+
+/** How one protocol says each outcome. */
+interface Responder {
+  down(): void;
+  rejected(status: number, message: string): void;
+  throttled(): void;
+  error(): void;
+  ok(answer: unknown): void;
+}
+
+const MAX_BODY_BYTES = 8 * 1024 * 1024;
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new SimBadRequest('body too large', 413));
+        req.destroy();
+      } else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function parseJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8')) as unknown;
+  } catch {
+    throw new SimBadRequest('the body is not valid JSON');
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}) {
+  const text = JSON.stringify(value);
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+}
+
+/** Resolves true after `ms`, or false as soon as the client goes away. */
+function waitUnlessGone(ms: number, res: ServerResponse): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (res.destroyed) return resolve(false);
+    const onClose = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      res.off('close', onClose);
+      resolve(true);
+    }, ms);
+    res.once('close', onClose);
+  });
+}
+
+function validateProfile(id: string, p: SimEndpointProfile): void {
+  const bad = (field: string, why: string) => new Error(`sim endpoint ${id}: ${field} ${why}`);
+  for (const field of ['latency_ms', 'jitter_ms'] as const) {
+    const v = p[field];
+    if (v !== undefined && !(Number.isFinite(v) && v >= 0)) throw bad(field, 'must be a number ≥ 0');
+  }
+  for (const field of ['error_rate', 'disagree_rate'] as const) {
+    const v = p[field];
+    if (v !== undefined && !(v >= 0 && v <= 1)) throw bad(field, 'must be between 0 and 1');
+  }
+  if (p.capacity !== undefined && !(Number.isInteger(p.capacity) && p.capacity > 0)) {
+    throw bad('capacity', 'must be a positive integer');
+  }
+}
+
+export async function startSimEndpoints(options: SimEndpointsOptions): Promise<SimEndpoints> {
+  const random = options.random ?? Math.random;
+  const host = options.host ?? '127.0.0.1';
+  const byId = new Map<string, EndpointState>();
+  const bySageMakerName = new Map<string, EndpointState>();
+  for (const config of options.endpoints) {
+    if (byId.has(config.id)) throw new Error(`sim endpoint ${config.id}: duplicate id`);
+    validateProfile(config.id, config);
+    const state: EndpointState = {
+      config: { ...config },
+      fault: 'ok',
+      stats: { requests: 0, served: 0, errors: 0, throttled: 0, aborted: 0, inflight: 0, probes: 0 },
+      seq: 0,
+    };
+    byId.set(config.id, state);
+    if (config.kind === 'sagemaker') {
+      if (bySageMakerName.has(config.target)) {
+        throw new Error(`sim endpoint ${config.id}: SageMaker endpoint name ${config.target} is used twice`);
+      }
+      bySageMakerName.set(config.target, state);
+    }
+  }
+  const get = (id: string): EndpointState => {
+    const state = byId.get(id);
+    if (!state) throw new Error(`no simulated endpoint "${id}"`);
+    return state;
+  };
+
+  /** The shared life of an inference request: fault, validation, capacity, latency, error draw. */
+  async function serve(
+    ep: EndpointState,
+    res: ServerResponse,
+    responder: Responder,
+    compute: () => unknown,
+  ): Promise<void> {
+    const { stats, config } = ep;
+    stats.requests++;
+    if (ep.fault === 'down') {
+      stats.errors++;
+      return responder.down();
+    }
+    let answer: unknown;
+    try {
+      answer = compute();
+    } catch (err) {
+      if (!(err instanceof SimBadRequest)) throw err;
+      stats.errors++;
+      return responder.rejected(err.status, err.message);
+    }
+    if (config.capacity !== undefined && stats.inflight >= config.capacity) {
+      stats.throttled++;
+      return responder.throttled();
+    }
+    stats.inflight++;
+    try {
+      const jitter = config.jitter_ms > 0 ? (random() * 2 - 1) * config.jitter_ms : 0;
+      const delay = Math.max(0, config.latency_ms + jitter) * (ep.fault === 'slow' ? SIM_SLOW_FACTOR : 1);
+      if (!(await waitUnlessGone(delay, res))) {
+        stats.aborted++;
+        return;
+      }
+      const failed = ep.fault === 'error' || (config.error_rate > 0 && random() < config.error_rate);
+      if (failed) {
+        stats.errors++;
+        return responder.error();
+      }
+      stats.served++;
+      responder.ok(answer);
+    } finally {
+      stats.inflight--;
+    }
+  }
+
+  // ---- SageMaker runtime: POST /endpoints/{name}/invocations[-response-stream] ----
+
+  const awsError = (res: ServerResponse, status: number, type: string, body: Record<string, unknown>) =>
+    sendJson(res, status, body, { 'x-amzn-errortype': type, 'x-amzn-requestid': randomUUID() });
+
+  function sageMakerResponder(ep: EndpointState, res: ServerResponse, stream: boolean): Responder {
+    const modelError = (original: number, message: string) =>
+      awsError(res, 424, 'ModelError', {
+        OriginalStatusCode: original,
+        OriginalMessage: message,
+        LogStreamArn: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/sagemaker/Endpoints/${ep.config.target}`,
+        message: `Received ${original >= 500 ? 'server' : 'client'} error (${original}) from primary with message "${message}".`,
+      });
+    return {
+      down: () =>
+        awsError(res, 503, 'ServiceUnavailable', {
+          message: `Endpoint ${ep.config.target} has no healthy instances.`,
+        }),
+      rejected: (status, message) => modelError(status, message),
+      throttled: () =>
+        awsError(res, 429, 'ThrottlingException', { message: 'Rate exceeded: endpoint at capacity' }),
+      error: () => modelError(500, `[${ep.config.id}] simulated model server error`),
+      ok: (answer) => {
+        if (stream) return writeEventStream(res, answer as SimChatAnswer & { completion: unknown });
+        sendJson(res, 200, answer, { 'x-amzn-invoked-production-variant': 'AllTraffic' });
+      },
+    };
+  }
+
+  const codec = new EventStreamCodec(
+    (bytes) => new TextDecoder().decode(bytes),
+    (text) => new TextEncoder().encode(text),
+  );
+
+  /** Streams a chat answer as OpenAI SSE chunks inside `PayloadPart` event-stream frames. */
+  function writeEventStream(res: ServerResponse, answer: { completion: unknown } & SimChatAnswer) {
+    const completion = answer.completion as { id: string; created: number; model: string };
+    res.writeHead(200, {
+      'content-type': 'application/vnd.amazon.eventstream',
+      'x-amzn-sagemaker-content-type': 'text/event-stream',
+      'x-amzn-invoked-production-variant': 'AllTraffic',
+    });
+    const words = answer.content.split(/(?<= )/);
+    const chunk = (delta: Record<string, unknown>, finish: string | null) =>
+      `data: ${JSON.stringify({
+        id: completion.id,
+        object: 'chat.completion.chunk',
+        created: completion.created,
+        model: completion.model,
+        choices: [{ index: 0, delta, finish_reason: finish }],
+      })}\n\n`;
+    const parts = [
+      chunk({ role: 'assistant', content: '' }, null),
+      ...words.map((w) => chunk({ content: w }, null)),
+      chunk({}, answer.finish_reason),
+      'data: [DONE]\n\n',
+    ];
+    for (const part of parts) {
+      res.write(
+        codec.encode({
+          headers: {
+            ':event-type': { type: 'string', value: 'PayloadPart' },
+            ':message-type': { type: 'string', value: 'event' },
+            ':content-type': { type: 'string', value: 'application/octet-stream' },
+          },
+          body: new TextEncoder().encode(part),
+        }),
+      );
+    }
+    res.end();
+  }
+
+  async function sageMakerInvoke(name: string, stream: boolean, req: IncomingMessage, res: ServerResponse) {
+    const body = await readBody(req);
+    const ep = bySageMakerName.get(name);
+    if (!ep) {
+      return awsError(res, 400, 'ValidationError', {
+        message: `Endpoint ${name} of account ${ACCOUNT} not found.`,
+      });
+    }
+    await serve(ep, res, sageMakerResponder(ep, res, stream), () => {
+      const parsed = parseJson(body) as Record<string, unknown> | null;
+      if (parsed && typeof parsed === 'object' && 'messages' in parsed) {
+        const answer = chatAnswer(ep.config, parseChatBody(parsed));
+        const completion = openAiChatCompletion(ep.config, answer, ++ep.seq);
+        if (stream) return { ...answer, completion };
+        return ep.config.chat_format === 'tgi' ? [{ generated_text: answer.content }] : completion;
+      }
+      if (stream) throw new SimBadRequest('streaming needs a chat body with messages');
+      if (!parsed || typeof parsed !== 'object' || !('task' in parsed)) {
+        throw new SimBadRequest('expected an OpenAI chat body (messages) or {task, inputs}');
+      }
+      return taskAnswer(ep.config, parsed.task, parsed.inputs);
+    });
+  }
+
+  // ---- SageMaker control plane: POST / with X-Amz-Target (JSON 1.1) ----
+
+  async function sageMakerControl(target: string, req: IncomingMessage, res: ServerResponse) {
+    const body = await readBody(req);
+    const reply = (status: number, value: unknown) =>
+      sendJson(res, status, value, { 'content-type': 'application/x-amz-json-1.1' });
+    if (target !== SAGEMAKER.describeEndpointTarget) {
+      return reply(400, { __type: 'UnknownOperationException', message: `${target} is not simulated` });
+    }
+    let name: unknown;
+    try {
+      name = (parseJson(body) as { EndpointName?: unknown } | null)?.EndpointName;
+    } catch {
+      name = undefined;
+    }
+    const ep = typeof name === 'string' ? bySageMakerName.get(name) : undefined;
+    if (!ep) {
+      return reply(400, {
+        __type: 'ValidationException',
+        message: `Could not find endpoint "${String(name)}".`,
+      });
+    }
+    ep.stats.probes++;
+    const down = ep.fault === 'down';
+    reply(200, {
+      EndpointName: ep.config.target,
+      EndpointArn: `arn:aws:sagemaker:${REGION}:${ACCOUNT}:endpoint/${ep.config.target.toLowerCase()}`,
+      EndpointConfigName: `${ep.config.target}-config`,
+      EndpointStatus: down ? 'Failed' : 'InService',
+      ...(down ? { FailureReason: 'The primary container is not responding (simulated fault).' } : {}),
+      CreationTime: 1_700_000_000,
+      LastModifiedTime: 1_700_000_000,
+    });
+  }
+
+  // ---- OpenAI-compatible servers: /{id}/v1/..., /{id}/health ----
+
+  function openAiResponder(ep: EndpointState, res: ServerResponse): Responder {
+    const error = (status: number, message: string, type: string, headers: Record<string, string> = {}) =>
+      sendJson(res, status, { error: { message, type, param: null, code: status } }, headers);
+    return {
+      // A dead GPU server: the connection is reset without an answer.
+      down: () => void res.socket?.destroy(),
+      rejected: (status, message) =>
+        error(status, message, status === 404 ? 'NotFoundError' : 'BadRequestError'),
+      throttled: () =>
+        error(429, 'Too many requests: server at capacity', 'RateLimitError', { 'retry-after': '1' }),
+      error: () => error(500, `[${ep.config.id}] simulated model server error`, 'InternalServerError'),
+      ok: (answer) => sendJson(res, 200, answer),
+    };
+  }
+
+  function requireModel(ep: EndpointState, body: Record<string, unknown>): void {
+    if (body.model !== ep.config.upstream_model) {
+      throw new SimBadRequest(`The model \`${String(body.model)}\` does not exist.`, 404);
+    }
+  }
+
+  async function openAi(ep: EndpointState, route: string, req: IncomingMessage, res: ServerResponse) {
+    const { paths } = OPENAI_HTTP;
+    const method = req.method ?? 'GET';
+    if (route === paths.models || route === OPENAI_HTTP.healthPath) {
+      if (method !== 'GET') return sendJson(res, 405, { error: { message: 'method not allowed' } });
+      ep.stats.probes++;
+      if (ep.fault === 'down') return void res.socket?.destroy();
+      if (ep.fault === 'error')
+        return sendJson(res, route === paths.models ? 500 : 503, { error: { message: 'unhealthy' } });
+      if (route === OPENAI_HTTP.healthPath) return sendJson(res, 200, { status: 'ok' });
+      return sendJson(res, 200, {
+        object: 'list',
+        data: [
+          {
+            id: ep.config.upstream_model,
+            object: 'model',
+            created: 1_700_000_000,
+            owned_by: 'switchyard-sim',
+          },
+        ],
+      });
+    }
+    if (method !== 'POST') return sendJson(res, 405, { error: { message: 'method not allowed' } });
+    if (ep.fault === 'down') {
+      ep.stats.requests++;
+      ep.stats.errors++;
+      return void res.socket?.destroy();
+    }
+    const body = await readBody(req);
+    await serve(ep, res, openAiResponder(ep, res), () => {
+      const parsed = parseJson(body);
+      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+        throw new SimBadRequest('the body must be a JSON object');
+      }
+      const record = parsed as Record<string, unknown>;
+      requireModel(ep, record);
+      if (route === paths.chat)
+        return openAiChatCompletion(ep.config, chatAnswer(ep.config, parseChatBody(record)), ++ep.seq);
+      if (route === paths.embeddings) return embeddingsAnswer(ep.config, record.input);
+      return taskAnswer(ep.config, record.task, record.inputs);
+    });
+  }
+
+  const OPENAI_ROUTES = [
+    OPENAI_HTTP.paths.chat,
+    OPENAI_HTTP.paths.models,
+    OPENAI_HTTP.paths.embeddings,
+    OPENAI_HTTP.paths.invocations,
+  ];
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = new URL(req.url ?? '/', 'http://sim').pathname;
+    const sm = /^\/endpoints\/([^/]+)\/(invocations|invocations-response-stream)$/.exec(path);
+    if (sm && req.method === 'POST') {
+      return sageMakerInvoke(decodeURIComponent(sm[1] as string), sm[2] !== 'invocations', req, res);
+    }
+    const amzTarget = req.headers['x-amz-target'];
+    if (path === '/' && req.method === 'POST' && typeof amzTarget === 'string') {
+      return sageMakerControl(amzTarget, req, res);
+    }
+    for (const route of OPENAI_ROUTES) {
+      const suffix = `${OPENAI_HTTP.apiPrefix}${route}`;
+      if (path.endsWith(suffix) && path.length > suffix.length + 1) {
+        const ep = byId.get(decodeURIComponent(path.slice(1, -suffix.length)));
+        if (ep?.config.kind === 'openai-http') return openAi(ep, route, req, res);
+      }
+    }
+    if (path.endsWith(OPENAI_HTTP.healthPath)) {
+      const ep = byId.get(decodeURIComponent(path.slice(1, -OPENAI_HTTP.healthPath.length)));
+      if (ep?.config.kind === 'openai-http') return openAi(ep, OPENAI_HTTP.healthPath, req, res);
+    }
+    sendJson(res, 404, {
+      error: { message: `no simulated route ${req.method} ${path}`, type: 'NotFoundError' },
+    });
+  }
+
+  const handling = new Set<Promise<void>>();
+  const server = createServer((req, res) => {
+    const done = handle(req, res)
+      .catch((err: unknown) => {
+        if (res.headersSent) return void res.destroy();
+        const status = err instanceof SimBadRequest ? err.status : 500;
+        sendJson(res, status, { error: { message: err instanceof Error ? err.message : String(err) } });
+      })
+      .finally(() => handling.delete(done));
+    handling.add(done);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  const url = `http://${urlHost}:${port}`;
+
+  return {
+    url,
+    port,
+    /** Closes the server and every connection, and resolves once in-flight requests have settled. */
+    async stop() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+      await Promise.allSettled([...handling]);
+    },
+    setFault(id, mode) {
+      if (!SIM_FAULT_MODES.includes(mode)) throw new Error(`unknown fault mode "${String(mode)}"`);
+      get(id).fault = mode;
+    },
+    setProfile(id, profile) {
+      const state = get(id);
+      validateProfile(id, profile);
+      const next = { ...state.config, ...profile };
+      if ('capacity' in profile && profile.capacity === undefined) delete next.capacity;
+      state.config = next;
+    },
+    list: () =>
+      [...byId.values()].map((s) => ({
+        ...s.config,
+        fault: s.fault,
+        url:
+          s.config.kind === 'openai-http'
+            ? `${url}/${encodeURIComponent(s.config.id)}${OPENAI_HTTP.apiPrefix}`
+            : `${url}${SAGEMAKER.paths.invocations(s.config.target)}`,
+      })),
+    stats: (id) => ({ ...get(id).stats }),
+  };
+}

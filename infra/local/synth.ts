@@ -1,0 +1,23 @@
+// Synthesizes the CDK app in this process, without bundling (the local stack runs the handler
+// sources), and returns the templates the local stack is built from.
+import { relative } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { REGISTRY_FILE_CONTEXT, REPO_ROOT } from '../app.config.ts';
+import { buildApp } from '../switchyard.app.ts';
+import type { CfnStack, CfnTemplate } from './cfn.ts';
+
+export async function synthesizeTemplates(registryFile: string): Promise<CfnStack[]> {
+  const app = new App({
+    context: {
+      [REGISTRY_FILE_CONTEXT]: relative(REPO_ROOT, registryFile),
+      'aws:cdk:bundling-stacks': [],
+    },
+    outdir: undefined,
+  });
+  const { stateful, stateless } = buildApp(app);
+  const assembly = app.synth();
+  return [stateful, stateless].map((s) => ({
+    name: s.stackName,
+    template: assembly.getStackByName(s.stackName).template as CfnTemplate,
+  }));
+}

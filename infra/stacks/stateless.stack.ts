@@ -1,0 +1,136 @@
+// The stateless stack: code and wiring, safe to redeploy at any time. Shared layers; the
+// authorizer and router behind the REST API; the scheduled health check; the job workflow and
+// the worker that feeds it. Every function gets only the variables and grants it uses.
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { DEFAULT_SETTINGS, ENV, SHARED_ENV_DEFAULTS, type SwitchyardSettings } from '../app.config.ts';
+import {
+  type ApiRoute,
+  ConsumerApi,
+  type QuotaSettings,
+  type ThrottleSettings,
+} from '../constructs/consumer-api.construct.ts';
+import type { DataTables } from '../constructs/data-tables.construct.ts';
+import { HealthChecks } from '../constructs/health-checks.construct.ts';
+import type { JobQueues } from '../constructs/job-queues.construct.ts';
+import { JobWorker } from '../constructs/job-worker.construct.ts';
+import { JobWorkflow } from '../constructs/job-workflow.construct.ts';
+import {
+  grantSageMakerEndpoints,
+  SAGEMAKER_INVOKE_ACTIONS,
+} from '../constructs/sagemaker-endpoints.grant.ts';
+import { SharedLayers } from '../constructs/shared-layers.construct.ts';
+import { SwitchyardFunction } from '../constructs/switchyard-function.construct.ts';
+
+export interface StatelessStackProps extends StackProps {
+  /** The tables of the stateful stack. */
+  readonly tables: DataTables;
+  /** The job queues of the stateful stack. */
+  readonly queues: JobQueues;
+  /** SageMaker endpoint names from the registry file: the only endpoints functions may call. */
+  readonly sagemakerEndpointNames: readonly string[];
+  /**
+   * Numbers shared with the stateful stack; pass the same object to both.
+   * @default DEFAULT_SETTINGS
+   */
+  readonly settings?: SwitchyardSettings;
+  /**
+   * Usage plan throttle per API key.
+   * @default { rateLimit: 50, burstLimit: 100 }
+   */
+  readonly throttle?: ThrottleSettings;
+  /**
+   * Usage plan quota per API key.
+   * @default { limit: 1_000_000, period: MONTH }
+   */
+  readonly quota?: QuotaSettings;
+}
+
+export class StatelessStack extends Stack {
+  public readonly layers: SharedLayers;
+  public readonly authorizerFunction: SwitchyardFunction;
+  public readonly routerFunction: SwitchyardFunction;
+  public readonly consumerApi: ConsumerApi;
+  public readonly healthChecks: HealthChecks;
+  public readonly jobWorkflow: JobWorkflow;
+  public readonly jobWorker: JobWorker;
+
+  constructor(scope: Construct, id: string, props: StatelessStackProps) {
+    super(scope, id, props);
+    const settings = props.settings ?? DEFAULT_SETTINGS;
+    const { tables, queues, sagemakerEndpointNames } = props;
+    const cacheTtls = {
+      [ENV.registryCacheTtlMs]: SHARED_ENV_DEFAULTS.registryCacheTtlMs,
+      [ENV.healthCacheTtlMs]: SHARED_ENV_DEFAULTS.healthCacheTtlMs,
+    };
+    this.layers = new SharedLayers(this, 'Layers');
+
+    this.authorizerFunction = new SwitchyardFunction(this, 'AuthorizerFunction', {
+      entry: 'functions/authorizer/authorizer.handler.ts',
+      layers: this.layers,
+      description: 'API Gateway REQUEST authorizer: API key (Bearer or x-api-key) to tenant',
+      memorySize: 256,
+      timeout: Duration.seconds(5),
+      environment: { [ENV.apiKeysTable]: tables.apiKeys.tableName },
+    });
+    tables.apiKeys.grant(this.authorizerFunction, 'dynamodb:GetItem');
+
+    this.routerFunction = new SwitchyardFunction(this, 'RouterFunction', {
+      entry: 'functions/router/router.handler.ts',
+      layers: this.layers,
+      description: 'The synchronous request path: route, invoke, fall back',
+      memorySize: 1024,
+      // API Gateway's integration timeout is 29 s; the router's own deadline is shorter.
+      timeout: Duration.seconds(29),
+      environment: {
+        [ENV.registryTable]: tables.registry.tableName,
+        [ENV.healthTable]: tables.health.tableName,
+        ...cacheTtls,
+      },
+    });
+    tables.registry.grantReadData(this.routerFunction);
+    tables.health.grantReadWriteData(this.routerFunction);
+    grantSageMakerEndpoints(this.routerFunction, sagemakerEndpointNames, SAGEMAKER_INVOKE_ACTIONS);
+
+    const consumerRoutes: ApiRoute[] = [
+      { method: 'POST', path: '/v1/chat/completions', handler: this.routerFunction },
+      { method: 'GET', path: '/v1/models', handler: this.routerFunction },
+      { method: 'POST', path: '/v1/route', handler: this.routerFunction },
+      { method: 'POST', path: '/v1/invocations', handler: this.routerFunction },
+    ];
+    this.consumerApi = new ConsumerApi(this, 'ConsumerApi', {
+      authorizer: this.authorizerFunction,
+      routes: consumerRoutes,
+      throttle: props.throttle,
+      quota: props.quota,
+    });
+
+    this.healthChecks = new HealthChecks(this, 'HealthChecks', {
+      layers: this.layers,
+      registryTable: tables.registry,
+      healthTable: tables.health,
+      sagemakerEndpointNames,
+    });
+
+    this.jobWorkflow = new JobWorkflow(this, 'JobWorkflow', {
+      layers: this.layers,
+      registryTable: tables.registry,
+      healthTable: tables.health,
+      jobsTable: tables.jobs,
+      sagemakerEndpointNames,
+    });
+
+    this.jobWorker = new JobWorker(this, 'JobWorker', {
+      layers: this.layers,
+      queues: queues.byPriority,
+      jobsTable: tables.jobs,
+      workflow: this.jobWorkflow.stateMachine,
+      timeout: settings.workerTimeout,
+      maxBatchingWindow: settings.workerBatchingWindow,
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: this.consumerApi.api.url });
+    new CfnOutput(this, 'UsagePlanId', { value: this.consumerApi.usagePlan.usagePlanId });
+    new CfnOutput(this, 'JobWorkflowArn', { value: this.jobWorkflow.stateMachine.stateMachineArn });
+  }
+}

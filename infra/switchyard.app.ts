@@ -1,0 +1,42 @@
+// Builds the CDK app: two environment-agnostic stacks (no lookups, so `cdk synth` needs no AWS
+// account): SwitchyardStateful (tables, queues) and SwitchyardStateless (functions, API,
+// workflow, schedule), which receives the stateful resources as typed props.
+import { App } from 'aws-cdk-lib';
+import { DEFAULT_SETTINGS, REGISTRY_FILE_CONTEXT, REPO_ROOT } from './app.config.ts';
+import { loadSagemakerEndpointNames } from './registry-file.loader.ts';
+import { StatefulStack } from './stacks/stateful.stack.ts';
+import { StatelessStack } from './stacks/stateless.stack.ts';
+
+const CROSS_STACK_REFERENCES = '@aws-cdk/core:defaultCrossStackReferences';
+
+export interface SwitchyardApp {
+  app: App;
+  stateful: StatefulStack;
+  stateless: StatelessStack;
+}
+
+/** Builds the app; the registry file comes from the `switchyard:registryFile` context. */
+export function buildApp(app: App = new App()): SwitchyardApp {
+  const registryFile = app.node.tryGetContext(REGISTRY_FILE_CONTEXT) as unknown;
+  if (typeof registryFile !== 'string' || registryFile === '') {
+    throw new Error(`set the CDK context "${REGISTRY_FILE_CONTEXT}" to the registry file (see cdk.json)`);
+  }
+  // Classic exports (Fn::ImportValue): they protect the stateful stack from deletion while the
+  // stateless one uses it, and the local stack resolves them. cdk.json or -c may still override.
+  if (app.node.tryGetContext(CROSS_STACK_REFERENCES) === undefined) {
+    app.node.setContext(CROSS_STACK_REFERENCES, 'strong');
+  }
+  const settings = DEFAULT_SETTINGS;
+  const stateful = new StatefulStack(app, 'SwitchyardStateful', {
+    description: 'Switchyard: registry, health, jobs and API key tables; job queues',
+    settings,
+  });
+  const stateless = new StatelessStack(app, 'SwitchyardStateless', {
+    description: 'Switchyard: API, router, health checks, job workflow and worker',
+    tables: stateful.tables,
+    queues: stateful.queues,
+    sagemakerEndpointNames: loadSagemakerEndpointNames(registryFile, REPO_ROOT),
+    settings,
+  });
+  return { app, stateful, stateless };
+}

@@ -1,0 +1,68 @@
+// Normalises what a chat-capable endpoint answers into an OpenAI `chat.completion`: passes
+// OpenAI-shaped answers through (filling missing envelope fields) and wraps TGI-style
+// `[{generated_text}]` answers. Anything else is an `invalid-response`.
+import type { ChatCompletionResponse, InferenceResult } from '@switchyard/core';
+import { UpstreamError } from '@switchyard/core';
+
+export interface ChatNormaliseContext {
+  endpoint: string;
+  /** The model name to report when the upstream does not say. */
+  model: string;
+  now: () => number;
+  newId: () => string;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** `{prompt_tokens, completion_tokens}` from an OpenAI `usage` object, if it has them. */
+export function usageOf(body: unknown): InferenceResult['usage'] {
+  if (!isRecord(body) || !isRecord(body.usage)) return undefined;
+  const { prompt_tokens, completion_tokens } = body.usage;
+  if (typeof prompt_tokens !== 'number') return undefined;
+  return {
+    prompt_tokens,
+    completion_tokens: typeof completion_tokens === 'number' ? completion_tokens : 0,
+  };
+}
+
+export function toChatCompletion(body: unknown, ctx: ChatNormaliseContext): InferenceResult {
+  if (isRecord(body) && Array.isArray(body.choices)) {
+    const choicesOk = body.choices.every((c) => isRecord(c) && isRecord(c.message));
+    if (!choicesOk || body.choices.length === 0) {
+      throw new UpstreamError('invalid-response', `${ctx.endpoint}: chat answer has no message choices`);
+    }
+    const completion = {
+      ...body,
+      id: typeof body.id === 'string' ? body.id : ctx.newId(),
+      object: 'chat.completion',
+      created: typeof body.created === 'number' ? body.created : Math.floor(ctx.now() / 1000),
+      model: typeof body.model === 'string' ? body.model : ctx.model,
+    } as ChatCompletionResponse;
+    const usage = usageOf(body);
+    return usage ? { body: completion, usage } : { body: completion };
+  }
+  const tgi = Array.isArray(body) ? body[0] : body;
+  if (isRecord(tgi) && typeof tgi.generated_text === 'string') {
+    const details = isRecord(tgi.details) ? tgi.details : undefined;
+    const completion: ChatCompletionResponse = {
+      id: ctx.newId(),
+      object: 'chat.completion',
+      created: Math.floor(ctx.now() / 1000),
+      model: ctx.model,
+      choices: [
+        {
+          index: 0,
+          message: { role: 'assistant', content: tgi.generated_text },
+          finish_reason: typeof details?.finish_reason === 'string' ? details.finish_reason : 'stop',
+        },
+      ],
+    };
+    // TGI does not report prompt tokens: leave usage out and let the caller estimate it.
+    return { body: completion };
+  }
+  throw new UpstreamError(
+    'invalid-response',
+    `${ctx.endpoint}: the answer is neither an OpenAI chat completion nor TGI generated_text`,
+  );
+}

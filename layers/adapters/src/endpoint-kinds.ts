@@ -1,0 +1,69 @@
+// The protocol facts of each endpoint kind in one place: paths, content types and health
+// routes. Inference clients, probers and the simulated endpoints read these instead of
+// scattering string literals.
+import type { EndpointKind } from '@switchyard/core';
+
+export const JSON_CONTENT_TYPE = 'application/json';
+
+/**
+ * `openai-http`: an OpenAI-compatible server (vLLM, TGI, llama.cpp...). `target` is the base URL
+ * up to and including `/v1`. Conventions:
+ * - chat → `POST {target}/chat/completions` with the OpenAI body, `model` = upstream model;
+ * - task `embedding` → `POST {target}/embeddings` with `{model, input}` (OpenAI embeddings API);
+ * - any other task → `POST {target}/invocations` with `{model, task, inputs}` (Switchyard's
+ *   convention for non-LLM task servers: answer with the task's JSON, e.g. `{label, score}`);
+ * - probe → `GET {target}/models`, and on 404 `GET {origin}/health` where origin is the target
+ *   without its trailing `/v1` (vLLM and TGI serve `/health` at the root).
+ */
+export const OPENAI_HTTP = {
+  contentType: JSON_CONTENT_TYPE,
+  accept: JSON_CONTENT_TYPE,
+  paths: {
+    chat: '/chat/completions',
+    embeddings: '/embeddings',
+    invocations: '/invocations',
+    models: '/models',
+  },
+  /** Task names sent to the embeddings route rather than `/invocations`. */
+  embeddingTasks: ['embedding'] as readonly string[],
+  healthPath: '/health',
+  /** Suffix stripped from the target to find the server root that serves `/health`. */
+  apiPrefix: '/v1',
+} as const;
+
+/**
+ * `sagemaker`: a SageMaker real-time endpoint; `target` is the endpoint name. Conventions:
+ * - chat → InvokeEndpoint with the OpenAI chat body (`model` = upstream model): TGI and LMI
+ *   containers speak the OpenAI Messages API;
+ * - any task → InvokeEndpoint with `{task, inputs}`;
+ * - probe → DescribeEndpoint must say `InService`, then a tiny invocation.
+ */
+export const SAGEMAKER = {
+  contentType: JSON_CONTENT_TYPE,
+  accept: JSON_CONTENT_TYPE,
+  readyStatus: 'InService',
+  /** The runtime HTTP routes (used by the simulated endpoints; the SDK builds them itself). */
+  paths: {
+    invocations: (endpointName: string) => `/endpoints/${encodeURIComponent(endpointName)}/invocations`,
+    invocationsStream: (endpointName: string) =>
+      `/endpoints/${encodeURIComponent(endpointName)}/invocations-response-stream`,
+  },
+  /** The control-plane JSON 1.1 target for DescribeEndpoint. */
+  describeEndpointTarget: 'SageMaker.DescribeEndpoint',
+} as const;
+
+export const ENDPOINT_KIND_PROTOCOLS = {
+  'openai-http': OPENAI_HTTP,
+  sagemaker: SAGEMAKER,
+} as const satisfies Record<EndpointKind, unknown>;
+
+/** Joins a base URL and a path without doubling or dropping the slash. */
+export function joinUrl(base: string, path: string): string {
+  return `${base.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
+}
+
+/** The server root of an OpenAI-compatible target (`http://h:8000/v1` → `http://h:8000`). */
+export function openAiServerRoot(target: string): string {
+  const trimmed = target.replace(/\/+$/, '');
+  return trimmed.endsWith(OPENAI_HTTP.apiPrefix) ? trimmed.slice(0, -OPENAI_HTTP.apiPrefix.length) : trimmed;
+}

@@ -1,0 +1,123 @@
+// InferenceClient for SageMaker real-time endpoints (InvokeEndpoint). Chat calls send the
+// OpenAI chat body (TGI/LMI containers speak the Messages API); task calls send {task, inputs}.
+// SageMaker errors map onto UpstreamError failures as documented on `sageMakerFailure`.
+import { randomUUID } from 'node:crypto';
+import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
+import type { InferenceCall, InferenceClient, InferenceResult, PlanTarget } from '@switchyard/core';
+import { UpstreamError } from '@switchyard/core';
+import { toChatCompletion, usageOf } from './chat-completion.ts';
+import { SAGEMAKER } from './endpoint-kinds.ts';
+import { failureForStatus, parseJsonBody, transportError } from './upstream-failure.ts';
+
+export interface SageMakerInferenceClientOptions {
+  client: SageMakerRuntimeClient;
+  now?: () => number;
+}
+
+/** The JSON body InvokeEndpoint sends for a call. */
+export function sageMakerRequestBody(target: PlanTarget, call: InferenceCall): unknown {
+  return call.kind === 'chat'
+    ? { ...call.body, model: target.upstream_model }
+    : { task: call.task, inputs: call.payload };
+}
+
+interface AwsErrorLike {
+  name: string;
+  message: string;
+  $fault?: 'client' | 'server';
+  $metadata?: { httpStatusCode?: number };
+  OriginalStatusCode?: number;
+  OriginalMessage?: string;
+}
+
+const isAwsError = (err: unknown): err is AwsErrorLike =>
+  err instanceof Error &&
+  typeof (err as { $metadata?: { httpStatusCode?: unknown } }).$metadata?.httpStatusCode === 'number';
+
+const SERVER_ERRORS = new Set([
+  'ServiceUnavailable',
+  'InternalFailure',
+  'InternalDependencyException',
+  'ModelNotReadyException',
+  'InternalServerError',
+]);
+
+/**
+ * Maps a SageMaker runtime error to an UpstreamError:
+ * - ModelError: by the container's `OriginalStatusCode` (4xx → rejected except 408 timeout,
+ *   429 throttled, 401/403/404 server; 5xx → server; missing → server);
+ * - ThrottlingException or HTTP 429 → throttled;
+ * - ValidationError saying the endpoint is not found → server (a misconfigured target: another
+ *   endpoint may serve); any other ValidationError → rejected (the request itself is invalid);
+ * - ServiceUnavailable, InternalFailure, InternalDependencyException, ModelNotReadyException,
+ *   any other 5xx, and any other AWS error (access denied, bad credentials) → server;
+ * - aborted signal → timeout; SDK timeouts → timeout; network errors → connection.
+ */
+export function sageMakerFailure(err: unknown, signal: AbortSignal, endpoint: string): UpstreamError {
+  if (err instanceof UpstreamError) return err;
+  if (signal.aborted || !isAwsError(err)) return transportError(err, signal, endpoint);
+  const status = err.$metadata?.httpStatusCode;
+  const options = { cause: err };
+  if (err.name === 'ModelError') {
+    const original = err.OriginalStatusCode;
+    const detail = err.OriginalMessage ?? err.message;
+    return new UpstreamError(
+      original === undefined ? 'server' : failureForStatus(original),
+      `${endpoint}: the model container answered ${original ?? 'an error'}: ${detail}`,
+      original ?? status,
+      options,
+    );
+  }
+  if (err.name === 'ThrottlingException' || status === 429) {
+    return new UpstreamError('throttled', `${endpoint}: throttled: ${err.message}`, status, options);
+  }
+  if (err.name === 'ValidationError' || err.name === 'ValidationException') {
+    const missing = /not found|could not find/i.test(err.message);
+    return new UpstreamError(
+      missing ? 'server' : 'rejected',
+      `${endpoint}: ${missing ? 'endpoint not found' : 'invalid request'}: ${err.message}`,
+      status,
+      options,
+    );
+  }
+  const known = SERVER_ERRORS.has(err.name) ? '' : ' (unexpected)';
+  return new UpstreamError('server', `${endpoint}: ${err.name}${known}: ${err.message}`, status, options);
+}
+
+export class SageMakerInferenceClient implements InferenceClient {
+  readonly #client: SageMakerRuntimeClient;
+  readonly #now: () => number;
+
+  constructor(options: SageMakerInferenceClientOptions) {
+    this.#client = options.client;
+    this.#now = options.now ?? Date.now;
+  }
+
+  async invoke(target: PlanTarget, call: InferenceCall, signal: AbortSignal): Promise<InferenceResult> {
+    const command = new InvokeEndpointCommand({
+      EndpointName: target.target,
+      ContentType: SAGEMAKER.contentType,
+      Accept: SAGEMAKER.accept,
+      Body: new TextEncoder().encode(JSON.stringify(sageMakerRequestBody(target, call))),
+    });
+    let text: string;
+    try {
+      const out = await this.#client.send(command, { abortSignal: signal });
+      text = new TextDecoder().decode(out.Body);
+    } catch (err) {
+      throw sageMakerFailure(err, signal, target.endpoint);
+    }
+    const parsed = parseJsonBody(text, target.endpoint);
+    if (call.kind === 'chat') {
+      return toChatCompletion(parsed, {
+        endpoint: target.endpoint,
+        model: target.upstream_model,
+        now: this.#now,
+        newId: () => `chatcmpl-${randomUUID()}`,
+      });
+    }
+    const usage = usageOf(parsed);
+    return usage ? { body: parsed, usage } : { body: parsed };
+  }
+}

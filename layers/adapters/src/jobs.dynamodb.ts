@@ -1,0 +1,141 @@
+// JobStore over DynamoDB: one item per job (`pk = job#<id>`), every transition a conditional
+// update, so a redelivered message or a retried step never records twice or leaves a final state.
+
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { AttemptRecord, Job, JobFinal, JobPlan, JobStore } from '@switchyard/core';
+
+export interface DynamoDbJobStoreOptions {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+  /** How long job items live after their last write (DynamoDB TTL). @default 30 days */
+  ttlSeconds?: number;
+  now?: () => number;
+}
+
+const FINAL = [':succeeded', ':failed', ':dead'];
+const FINAL_VALUES = { ':succeeded': 'succeeded', ':failed': 'failed', ':dead': 'dead-lettered' };
+
+export const jobKey = (id: string): string => `job#${id}`;
+
+export class DynamoDbJobStore implements JobStore {
+  private readonly now: () => number;
+  private readonly ttlSeconds: number;
+
+  constructor(private readonly options: DynamoDbJobStoreOptions) {
+    this.now = options.now ?? Date.now;
+    this.ttlSeconds = options.ttlSeconds ?? 30 * 86_400;
+  }
+
+  private expiresAt(): number {
+    return Math.floor(this.now() / 1000) + this.ttlSeconds;
+  }
+
+  async create(job: Job): Promise<boolean> {
+    try {
+      await this.options.client.send(
+        new PutCommand({
+          TableName: this.options.tableName,
+          Item: { pk: jobKey(job.id), ...job, expires_at: this.expiresAt() },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw err;
+    }
+  }
+
+  async get(id: string): Promise<Job | undefined> {
+    const out = await this.options.client.send(
+      new GetCommand({ TableName: this.options.tableName, Key: { pk: jobKey(id) }, ConsistentRead: true }),
+    );
+    if (!out.Item) return undefined;
+    const { pk: _pk, expires_at: _ttl, ...rest } = out.Item;
+    for (const k of Object.keys(rest)) if (k.startsWith('tries_')) delete rest[k];
+    return rest as Job;
+  }
+
+  async start(id: string, plan: JobPlan, executionArn?: string): Promise<void> {
+    try {
+      await this.options.client.send(
+        new UpdateCommand({
+          TableName: this.options.tableName,
+          Key: { pk: jobKey(id) },
+          UpdateExpression:
+            'SET #plan = if_not_exists(#plan, :plan), #status = :running, updated_at = :now' +
+            (executionArn ? ', execution_arn = :arn' : ''),
+          ConditionExpression: `attribute_exists(pk) AND NOT #status IN (${FINAL.join(', ')})`,
+          ExpressionAttributeNames: { '#plan': 'plan', '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':plan': plan,
+            ':running': 'running',
+            ':now': this.now(),
+            ...FINAL_VALUES,
+            ...(executionArn ? { ':arn': executionArn } : {}),
+          },
+        }),
+      );
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    }
+  }
+
+  async countAttempt(id: string, cursor: number): Promise<number> {
+    const out = await this.options.client.send(
+      new UpdateCommand({
+        TableName: this.options.tableName,
+        Key: { pk: jobKey(id) },
+        UpdateExpression: 'ADD #tries :one',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: { '#tries': `tries_${cursor}` },
+        ExpressionAttributeValues: { ':one': 1 },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    return Number(out.Attributes?.[`tries_${cursor}`] ?? 1);
+  }
+
+  async appendAttempt(id: string, attempt: AttemptRecord): Promise<void> {
+    await this.options.client.send(
+      new UpdateCommand({
+        TableName: this.options.tableName,
+        Key: { pk: jobKey(id) },
+        UpdateExpression:
+          'SET attempts = list_append(if_not_exists(attempts, :empty), :a), updated_at = :now',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':empty': [], ':a': [attempt], ':now': this.now() },
+      }),
+    );
+  }
+
+  async finish(id: string, final: JobFinal): Promise<boolean> {
+    try {
+      await this.options.client.send(
+        new UpdateCommand({
+          TableName: this.options.tableName,
+          Key: { pk: jobKey(id) },
+          UpdateExpression: `SET #status = :status, updated_at = :now, expires_at = :ttl, #out = :out`,
+          ConditionExpression: `attribute_exists(pk) AND NOT #status IN (${FINAL.join(', ')})`,
+          ExpressionAttributeNames: {
+            '#status': 'status',
+            '#out': final.status === 'succeeded' ? 'result' : 'error',
+          },
+          ExpressionAttributeValues: {
+            ':status': final.status,
+            ':now': this.now(),
+            ':ttl': this.expiresAt(),
+            ':out': final.status === 'succeeded' ? (final.result ?? null) : final.error,
+            ...FINAL_VALUES,
+          },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,163 @@
+// The HTTP handler wrapper every API function uses: middy with the Powertools logger (request
+// ids), JSON body parsing with size limits, the caller's identity from the authorizer, and the
+// one error middleware. Handlers get a parsed request and return a status and a body.
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import {
+  AuthenticationError,
+  formatIssues,
+  InvalidRequestError,
+  PayloadTooLargeError,
+} from '@switchyard/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { z } from 'zod';
+import { openAiErrors } from './errors.middleware.ts';
+
+/** Who is calling, as the authorizer (consumer keys) or IAM (admin) established it. */
+export interface Caller {
+  tenant: string;
+  role: 'consumer' | 'admin';
+  key_id?: string;
+  allowed_models?: string[];
+}
+
+export interface HttpRequest {
+  method: string;
+  /** The API resource template, e.g. `/v1/jobs/{id}`. */
+  resource: string;
+  path: string;
+  /** Lower-cased header names. */
+  headers: Record<string, string>;
+  query: Record<string, string>;
+  params: Record<string, string>;
+  /** Parsed JSON body (undefined when there is none). */
+  body: unknown;
+  requestId: string;
+  caller: Caller | undefined;
+  context: Context;
+}
+
+export interface HttpResponse {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface HttpHandlerOptions {
+  logger: Logger;
+  /** Largest accepted body. @default 1 MiB */
+  maxBodyBytes?: number;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+export function requestIdOf(event: APIGatewayProxyEvent): string {
+  const given = headerValue(event.headers, 'x-request-id');
+  return given && REQUEST_ID.test(given) ? given : event.requestContext?.requestId || 'unknown';
+}
+
+export function httpHandler(
+  fn: (request: HttpRequest) => Promise<HttpResponse>,
+  options: HttpHandlerOptions,
+): (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult> {
+  const { logger } = options;
+  const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(openAiErrors(logger, requestIdOf))
+    .handler(async (event, context) => {
+      const requestId = requestIdOf(event);
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(event.headers ?? {}))
+        if (v !== undefined) headers[k.toLowerCase()] = v;
+      const caller = callerOf(event);
+      logger.appendKeys({ request_id: requestId, tenant: caller?.tenant });
+      const request: HttpRequest = {
+        method: event.httpMethod,
+        resource: event.resource,
+        path: event.path,
+        headers,
+        query: nonEmpty(event.queryStringParameters),
+        params: nonEmpty(event.pathParameters),
+        body: parseBody(event, maxBodyBytes),
+        requestId,
+        caller,
+        context,
+      };
+      const response = await fn(request);
+      return {
+        statusCode: response.status,
+        headers: {
+          'content-type': 'application/json',
+          'x-request-id': requestId,
+          ...(response.headers ?? {}),
+        },
+        body: response.body === undefined ? '' : JSON.stringify(response.body),
+      };
+    });
+}
+
+/** The caller, or a 401 when the route needs one and the authorizer gave none. */
+export function requireCaller(request: HttpRequest): Caller {
+  if (!request.caller) throw new AuthenticationError();
+  return request.caller;
+}
+
+function callerOf(event: APIGatewayProxyEvent): Caller | undefined {
+  const auth = event.requestContext?.authorizer as Record<string, unknown> | null | undefined;
+  if (!auth) return undefined;
+  if (typeof auth.tenant === 'string') {
+    let allowed: string[] | undefined;
+    if (typeof auth.allowed_models === 'string' && auth.allowed_models !== '') {
+      allowed = auth.allowed_models.split(',');
+    }
+    return {
+      tenant: auth.tenant,
+      role: auth.role === 'admin' ? 'admin' : 'consumer',
+      ...(typeof auth.key_id === 'string' ? { key_id: auth.key_id } : {}),
+      ...(allowed ? { allowed_models: allowed } : {}),
+    };
+  }
+  // IAM-authorised (admin) routes: API Gateway passes the IAM identity, not authorizer context.
+  const principal = auth.principalId ?? event.requestContext.identity?.userArn;
+  return typeof principal === 'string' ? { tenant: 'admin', role: 'admin', key_id: principal } : undefined;
+}
+
+function parseBody(event: APIGatewayProxyEvent, maxBytes: number): unknown {
+  if (event.body === null || event.body === undefined || event.body === '') return undefined;
+  const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  if (Buffer.byteLength(raw) > maxBytes) {
+    throw new PayloadTooLargeError(`Request body is larger than ${maxBytes} bytes.`);
+  }
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch (err) {
+    throw new InvalidRequestError('Request body is not valid JSON.', { cause: err });
+  }
+}
+
+function headerValue(headers: Record<string, string | undefined> | null, name: string): string | undefined {
+  for (const [k, v] of Object.entries(headers ?? {})) if (k.toLowerCase() === name) return v;
+  return undefined;
+}
+
+function nonEmpty(v: Record<string, string | undefined> | null): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, val] of Object.entries(v ?? {})) if (val !== undefined) out[k] = val;
+  return out;
+}
+
+/** Validates a request body (or any caller input) with a zod schema; a 400 naming the field. */
+export function parseInput<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  what = 'request body',
+): z.infer<S> {
+  if (value === undefined) throw new InvalidRequestError(`The ${what} is missing; send a JSON object.`);
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const first = parsed.error.issues[0];
+  const param = first?.path.length ? first.path.map(String).join('.') : null;
+  throw new InvalidRequestError(`Invalid ${what}: ${formatIssues(parsed.error)}`, { param });
+}

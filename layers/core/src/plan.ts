@@ -1,0 +1,213 @@
+// Turns a strategy's order into a plan: the primary, distinct ordered fallbacks by the policy's
+// fallback mode, timeouts inside the deadline, and an optional hedge or ensemble.
+// - same-model-first: the primary model's other endpoints (in order), then other models'.
+// - cross-model: round robin over models in order of first appearance, starting with the best
+//   endpoint of another model, so one broken model never takes the whole chain down.
+// - same-model-only: only the primary model's other endpoints.
+// Deadline = min(policy deadline, hints.max_latency_ms); attempt timeout = min(policy, deadline).
+// Hedge (policy.hedge): the first fallback, after delay_ms. Ensemble (policy.ensemble when the
+// prompt is at least min_prompt_tokens, or hints.ensemble true/object; `false` opts out): size
+// distinct endpoints preferring distinct models, the primary first; only when at least two
+// targets exist. A plan with an ensemble has no hedge (the ensemble already fans out).
+import type { RoutingHints } from './api.schema.ts';
+import type { Endpoint, Policy } from './registry.schema.ts';
+import type { Plan, PlanTarget, RouteRequest } from './route.types.ts';
+import { RankedWalk } from './strategies/strategy.ts';
+
+export type EnsembleCombine = 'first-success' | 'majority-vote' | 'best-score';
+type EnsembleHint = NonNullable<RoutingHints['ensemble']>;
+
+/** The candidates a plan is built from, by index (as the strategy's order refers to them). */
+export interface PlanCandidates {
+  /** Registry slot of each candidate. */
+  readonly slot: ArrayLike<number>;
+  /** Endpoints and their model ids, by registry slot. */
+  readonly endpoints: readonly Endpoint[];
+  readonly modelIds: readonly string[];
+  readonly cost: ArrayLike<number>;
+  readonly quality: ArrayLike<number>;
+}
+
+/** Model id of each candidate index: `modelIds[slot[i]]` (fallback modes and ensembles group by it). */
+export interface ModelOf {
+  readonly slot: ArrayLike<number>;
+  readonly modelIds: readonly string[];
+}
+
+const modelOf = (m: ModelOf, i: number): string | undefined => m.modelIds[m.slot[i] as number];
+
+export interface PlanInput {
+  policy: Policy;
+  request: RouteRequest;
+  /** A strategy's ranked head, primary first (must not be empty); unranked candidates follow. */
+  order: readonly number[];
+  /** Number of candidates. */
+  count: number;
+  candidates: PlanCandidates;
+}
+
+/** Builds the plan for a non-empty order. */
+export function buildPlan(input: PlanInput): Plan {
+  const { policy, request, order, count, candidates } = input;
+  const deadline = Math.min(
+    policy.timeouts.deadline_ms,
+    request.hints.max_latency_ms ?? Number.POSITIVE_INFINITY,
+  );
+  const attempt = Math.min(policy.timeouts.attempt_ms, deadline);
+  const made = new Map<number, PlanTarget>();
+  const primary = targetFor(made, candidates, order[0] as number, attempt);
+  const fallbacks = pickFallbacks(order, count, candidates, policy.fallback.count, policy.fallback.mode).map(
+    (i) => targetFor(made, candidates, i, attempt),
+  );
+  const plan: Plan = {
+    policy: policy.name,
+    primary,
+    fallbacks,
+    attempt_timeout_ms: attempt,
+    deadline_ms: deadline,
+    max_attempts_per_target: policy.retry.max_attempts_per_target,
+  };
+  const ensemble = ensembleSettings(policy, request.hints.ensemble, request.prompt_tokens);
+  if (ensemble) {
+    const members = pickDistinctModels(order, count, candidates, ensemble.size);
+    if (members.length >= 2) {
+      plan.ensemble = {
+        targets: members.map((i) => targetFor(made, candidates, i, attempt)),
+        combine: ensemble.combine,
+      };
+    }
+  }
+  const first = fallbacks[0];
+  if (!plan.ensemble && policy.hedge && first)
+    plan.hedge = { delay_ms: policy.hedge.delay_ms, target: first };
+  return plan;
+}
+
+/** The plan target of candidate `i` (one object per candidate, shared by the plan's lists). */
+function targetFor(
+  made: Map<number, PlanTarget>,
+  c: PlanCandidates,
+  i: number,
+  timeoutMs: number,
+): PlanTarget {
+  const known = made.get(i);
+  if (known) return known;
+  const e = c.endpoints[c.slot[i] as number] as Endpoint;
+  const t: PlanTarget = {
+    endpoint: e.id,
+    model: e.model,
+    version: e.version,
+    kind: e.kind,
+    target: e.target,
+    region: e.region,
+    upstream_model: e.upstream_model ?? e.model,
+    timeout_ms: timeoutMs,
+    estimated_cost_usd: c.cost[i] as number,
+    quality: c.quality[i] as number,
+  };
+  if (e.api_key_ref !== undefined) t.api_key_ref = e.api_key_ref;
+  made.set(i, t);
+  return t;
+}
+
+/** The ensemble the request gets, if any: the hint overrides the policy's size and combine. */
+export function ensembleSettings(
+  policy: Policy,
+  hint: EnsembleHint | undefined,
+  promptTokens: number,
+): { size: number; combine: EnsembleCombine } | undefined {
+  if (hint === false) return undefined;
+  const p = policy.ensemble;
+  if (hint === true || typeof hint === 'object') {
+    const h = typeof hint === 'object' ? hint : {};
+    return { size: h.size ?? p?.size ?? 3, combine: h.combine ?? p?.combine ?? 'first-success' };
+  }
+  if (p && (p.min_prompt_tokens === undefined || promptTokens >= p.min_prompt_tokens)) {
+    return { size: p.size, combine: p.combine };
+  }
+  return undefined;
+}
+
+/**
+ * Up to `count` fallback indexes (never the primary, no repeats) by fallback mode, walking the
+ * ranked head of `order` and then the unranked rest (n candidates in all).
+ */
+export function pickFallbacks(
+  order: readonly number[],
+  n: number,
+  models: ModelOf,
+  count: number,
+  mode: Policy['fallback']['mode'],
+): number[] {
+  if (count <= 0 || n < 2) return [];
+  const walk = new RankedWalk(order, n);
+  const primaryModel = modelOf(models, walk.next());
+  if (mode === 'cross-model') return roundRobinByModel(walk, models, count, primaryModel);
+  const same: number[] = [];
+  const other: number[] = [];
+  for (let i = walk.next(); i >= 0 && same.length < count; i = walk.next()) {
+    if (modelOf(models, i) === primaryModel) same.push(i);
+    else if (mode === 'same-model-first' && other.length < count) other.push(i);
+  }
+  return same.length >= count ? same : same.concat(other.slice(0, count - same.length));
+}
+
+function roundRobinByModel(
+  walk: RankedWalk,
+  models: ModelOf,
+  count: number,
+  primaryModel: string | undefined,
+): number[] {
+  const primaryGroup: number[] = [];
+  const groups: number[][] = [primaryGroup];
+  const byModel = new Map<string | undefined, number[]>([[primaryModel, primaryGroup]]);
+  for (let i = walk.next(); i >= 0; i = walk.next()) {
+    const m = modelOf(models, i);
+    let g = byModel.get(m);
+    if (!g) {
+      g = [];
+      byModel.set(m, g);
+      groups.push(g);
+    }
+    if (g.length < count) g.push(i);
+    // Round 0 over `count` other models already fills the chain.
+    if (groups.length > count) break;
+  }
+  const out: number[] = [];
+  for (let round = 0; out.length < count; round++) {
+    let any = false;
+    for (let gi = 0; gi < groups.length && out.length < count; gi++) {
+      // The primary took the primary model's first slot in round 0.
+      const at = gi === 0 ? round - 1 : round;
+      const v = at >= 0 ? (groups[gi] as number[])[at] : undefined;
+      if (v !== undefined) {
+        out.push(v);
+        any = true;
+      }
+    }
+    if (!any && round > 0) break;
+  }
+  return out;
+}
+
+/** Up to `size` indexes: the first endpoint of each distinct model in rank order, then the rest. */
+export function pickDistinctModels(
+  order: readonly number[],
+  n: number,
+  models: ModelOf,
+  size: number,
+): number[] {
+  const seen = new Set<string | undefined>();
+  const out: number[] = [];
+  const rest: number[] = [];
+  const walk = new RankedWalk(order, n);
+  for (let i = walk.next(); i >= 0 && out.length < size; i = walk.next()) {
+    const m = modelOf(models, i);
+    if (!seen.has(m)) {
+      seen.add(m);
+      out.push(i);
+    } else if (rest.length < size) rest.push(i);
+  }
+  for (let k = 0; out.length < size && k < rest.length; k++) out.push(rest[k] as number);
+  return out;
+}

@@ -1,0 +1,53 @@
+// Policy resolution: which policy governs a request, and which model (and version) it names.
+// 1. `request.model` equal to a policy's `match.model` (an alias such as `auto`): the most
+//    specific of those policies whose task/tenant/header matches hold (then the highest priority,
+//    then registry order).
+// 2. Otherwise a concrete model id or `id@version`: its endpoints are the candidates, governed
+//    by the most specific policy without `match.model` whose matches hold, else DEFAULT_POLICY.
+// 3. Otherwise ModelNotFoundError. An alias shadows a model id of the same name.
+import type { CompiledPolicy, CompiledRegistry } from './compile.ts';
+import { compilePolicy } from './compile.ts';
+import { ModelNotFoundError } from './errors.ts';
+import type { Policy } from './registry.schema.ts';
+import { PolicySchema } from './registry.schema.ts';
+import type { RouteRequest } from './route.types.ts';
+
+/** The built-in policy for concrete model requests that no policy matches. */
+export const DEFAULT_POLICY: Policy = PolicySchema.parse({ name: 'default' });
+const DEFAULT_COMPILED = compilePolicy(DEFAULT_POLICY);
+
+export interface ResolvedPolicy {
+  compiled: CompiledPolicy;
+  /** Set when the request named a concrete model id. */
+  model?: string;
+  /** Set when the request named `id@version`. */
+  version?: string;
+}
+
+/** True when the policy's task, tenant and header matches all hold for the request. */
+export function policyMatches(cp: CompiledPolicy, request: RouteRequest): boolean {
+  const m = cp.policy.match;
+  if (m.task !== undefined && m.task !== request.task) return false;
+  if (m.tenant !== undefined && m.tenant !== request.tenant.id) return false;
+  for (const [name, value] of cp.headers) {
+    if (request.headers?.[name] !== value) return false;
+  }
+  return true;
+}
+
+/** Resolves the request's policy and model pin; throws ModelNotFoundError for an unknown name. */
+export function resolvePolicy(registry: CompiledRegistry, request: RouteRequest): ResolvedPolicy {
+  const name = request.model;
+  const aliased = registry.aliasPolicies.get(name)?.find((cp) => policyMatches(cp, request));
+  if (aliased) return { compiled: aliased };
+  let model = name;
+  let version: string | undefined;
+  if (!registry.compiledById.has(name)) {
+    const at = name.lastIndexOf('@');
+    if (at <= 0 || !registry.compiledByKey.has(name)) throw new ModelNotFoundError(name);
+    model = name.slice(0, at);
+    version = name.slice(at + 1);
+  }
+  const compiled = registry.generalPolicies.find((cp) => policyMatches(cp, request)) ?? DEFAULT_COMPILED;
+  return version === undefined ? { compiled, model } : { compiled, model, version };
+}

@@ -1,0 +1,137 @@
+// The selection strategy interface and the helpers strategies share. A strategy orders the
+// candidates that survived the hard constraints, primary first, and reports the random draws it
+// used, so a decision can be explained and replayed. One strategy per file in this folder.
+// Candidates come as a table of columns (struct of arrays), so that a decision over 10,000
+// endpoints allocates no object per candidate.
+import type { StrategyName } from '../registry.schema.ts';
+
+/** The per-candidate figures a strategy may rank on; index i of every column is candidate i. */
+export interface CandidateTable {
+  readonly length: number;
+  /** Blended score 0..1, higher is better (policy weights, priority, health factor applied). */
+  readonly score: ArrayLike<number>;
+  /** Quality prior for the task, 0..1. */
+  readonly quality: ArrayLike<number>;
+  /** The endpoint's registry weight (multiplies the weighted-random share). */
+  readonly weight: ArrayLike<number>;
+  /** Estimated cost in USD. */
+  readonly cost: ArrayLike<number>;
+  /** Expected latency in ms (EWMA blended with the p95 tail, else SLO, else a neutral default). */
+  readonly latency: ArrayLike<number>;
+  /** Peak-EWMA latency in ms (the expected latency when unmeasured). */
+  readonly peak: ArrayLike<number>;
+  /** Requests in flight now (0 when unknown). */
+  readonly inflight: ArrayLike<number>;
+}
+
+export interface Selection {
+  /**
+   * The ranked head, primary first: `min(limit, n)` distinct candidate indexes (all of them, a
+   * permutation, when no limit is given). Candidates not listed are unranked; a caller that needs
+   * more walks them in ascending index order (see `RankedWalk`).
+   */
+  order: number[];
+  /** The uniform [0, 1) draws used, in order (empty for deterministic strategies). */
+  draws: number[];
+}
+
+export interface SelectionStrategy {
+  readonly name: StrategyName;
+  /**
+   * Orders the candidates. `random` supplies uniform [0, 1) draws (seeded for reproducible
+   * plans); `limit` (default: all) is how many leading positions the caller needs ranked.
+   */
+  select(candidates: CandidateTable, random: () => number, limit?: number): Selection;
+}
+
+/**
+ * Scratch typed arrays shared by the strategies' synchronous `select` calls, grown on demand:
+ * allocating typed arrays per decision costs more than the decision itself at 100 candidates.
+ * Callers get a zero-filled view of the requested length; it is only valid until the next call.
+ */
+export class Scratch {
+  #f64 = new Float64Array(0);
+  #u8 = new Uint8Array(0);
+  #i32 = new Int32Array(0);
+
+  f64(n: number): Float64Array {
+    if (this.#f64.length < n) this.#f64 = new Float64Array(grow(n));
+    const v = this.#f64.subarray(0, n);
+    v.fill(0);
+    return v;
+  }
+
+  u8(n: number): Uint8Array {
+    if (this.#u8.length < n) this.#u8 = new Uint8Array(grow(n));
+    const v = this.#u8.subarray(0, n);
+    v.fill(0);
+    return v;
+  }
+
+  i32(n: number): Int32Array {
+    if (this.#i32.length < n) this.#i32 = new Int32Array(grow(n));
+    return this.#i32.subarray(0, n);
+  }
+}
+
+const grow = (n: number): number => 2 ** Math.ceil(Math.log2(Math.max(64, n)));
+
+/** Appends untaken indexes in ascending order until `order` holds `k` (for zero-share tails). */
+export function completeOrder(order: number[], taken: Uint8Array, k: number): number[] {
+  for (let i = 0; i < taken.length && order.length < k; i++) if (taken[i] === 0) order.push(i);
+  return order;
+}
+
+/** `floor(u * m)` clamped into 0..m-1, for draws from generators that may return 1. */
+export const drawIndex = (u: number, m: number): number => Math.min(m - 1, Math.max(0, Math.floor(u * m)));
+
+/** Walks a selection: the ranked head, then every unranked index in ascending order. */
+export class RankedWalk {
+  #at = 0;
+  #next = 0;
+  #head: Set<number> | undefined;
+
+  constructor(
+    private readonly order: readonly number[],
+    private readonly n: number,
+  ) {}
+
+  /** The next candidate index, or -1 when every candidate has been visited. */
+  next(): number {
+    if (this.#at < this.order.length) return this.order[this.#at++] as number;
+    this.#head ??= new Set(this.order);
+    while (this.#next < this.n) {
+      const i = this.#next++;
+      if (!this.#head.has(i)) return i;
+    }
+    return -1;
+  }
+}
+
+/**
+ * Deterministic ranking by `compare` (negative: a before b; must be a total order): the best
+ * `limit`. Sorts fully when the list is short or most of it is needed, else keeps a sorted
+ * top-`limit` buffer (O(n) for typical inputs).
+ */
+export function rankBy(n: number, limit: number, compare: (a: number, b: number) => number): Selection {
+  const k = Math.min(Math.max(0, limit), n);
+  if (n <= 64 || k * 4 >= n) {
+    const all = Array.from({ length: n }, (_, i) => i).sort(compare);
+    return { order: k === n ? all : all.slice(0, k), draws: [] };
+  }
+  const top: number[] = [];
+  for (let i = 0; i < n; i++) {
+    if (top.length === k) {
+      if (k === 0 || compare(i, top[k - 1] as number) >= 0) continue;
+      top.pop();
+    }
+    let j = top.length;
+    top.push(i);
+    while (j > 0 && compare(i, top[j - 1] as number) < 0) {
+      top[j] = top[j - 1] as number;
+      j--;
+    }
+    top[j] = i;
+  }
+  return { order: top, draws: [] };
+}

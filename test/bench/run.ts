@@ -1,0 +1,18 @@
+// `npm run bench`: every benchmark, printed as a table, or as JSON lines with `--json`.
+// `--only core` or `--only proxy` runs one part.
+import { benchCore } from './core.bench.ts';
+import { benchProxy } from './proxy.bench.ts';
+import { Reporter } from './reporter.ts';
+
+const args = process.argv.slice(2);
+const reporter = new Reporter(args.includes('--json'));
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
+
+if (!only || only === 'core') {
+  reporter.section('Routing core: decision time and p2c vs round robin');
+  await benchCore(reporter);
+}
+if (!only || only === 'proxy') {
+  reporter.section('Proxy: direct to a zero-latency upstream vs through Switchyard (local stack)');
+  await benchProxy(reporter);
+}

@@ -1,0 +1,119 @@
+// Real bundling, offline and without Docker: the two layers (esbuild's JS API) and one
+// SwitchyardFunction (NodejsFunction's local esbuild) are built into a cloud assembly, then the
+// function bundle is run by Node with the layers' packages resolvable, as on Lambda.
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../../infra/app.config.ts';
+import { SharedLayers } from '../../infra/constructs/shared-layers.construct.ts';
+import { SwitchyardFunction } from '../../infra/constructs/switchyard-function.construct.ts';
+import { type CfnResource, resources } from './template.helpers.ts';
+
+let outdir: string;
+let assets: { core: string; adapters: string; fn: string };
+
+function assetDir(resource: CfnResource | undefined): string {
+  const path = resource?.Metadata?.['aws:asset:path'];
+  if (typeof path !== 'string') throw new Error('no asset path metadata');
+  return join(outdir, path);
+}
+
+beforeAll(() => {
+  outdir = mkdtempSync(join(tmpdir(), 'switchyard-bundling-'));
+  const app = new App({ outdir, context: { 'aws:cdk:enable-asset-metadata': true } });
+  const stack = new Stack(app, 'Bundling');
+  const layers = new SharedLayers(stack, 'Layers');
+  new SwitchyardFunction(stack, 'Probe', { entry: 'test/infra/fixtures/esm-probe.handler.ts', layers });
+  const template = Template.fromStack(stack);
+  const layerVersions = Object.fromEntries(
+    resources(template, 'AWS::Lambda::LayerVersion').map(([id, r]) => [id.replace(/[0-9A-F]{8}$/, ''), r]),
+  );
+  const [[, fn]] = resources(template, 'AWS::Lambda::Function') as [[string, CfnResource]];
+  assets = {
+    core: assetDir(layerVersions.LayersCore),
+    adapters: assetDir(layerVersions.LayersAdapters),
+    fn: assetDir(fn),
+  };
+}, 120_000);
+
+afterAll(() => {
+  if (outdir) rmSync(outdir, { recursive: true, force: true });
+});
+
+describe('layer bundles', () => {
+  it('core: nodejs/node_modules/@switchyard/core with index.mjs and a module package.json', () => {
+    const dir = join(assets.core, 'nodejs/node_modules/@switchyard/core');
+    expect(JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))).toEqual({
+      name: '@switchyard/core',
+      type: 'module',
+      exports: './index.mjs',
+    });
+    const code = readFileSync(join(dir, 'index.mjs'), 'utf8');
+    expect(code.startsWith("import { createRequire } from 'module';")).toBe(true);
+    // zod is bundled in: no bare imports other than node built-ins remain.
+    expect(code.match(/\bfrom\s*"(?!node:|module")[^".][^"]*"/g)).toBeNull();
+    expect(existsSync(join(dir, 'index.mjs.map'))).toBe(true);
+  });
+
+  it('adapters: one entry per subpath export; core and the AWS SDK stay external', () => {
+    const dir = join(assets.adapters, 'nodejs/node_modules/@switchyard/adapters');
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+      exports: Record<string, string>;
+    };
+    expect(manifest.exports).toEqual({ '.': './index.mjs', './lambda': './lambda.mjs' });
+    const code = readFileSync(join(dir, 'index.mjs'), 'utf8');
+    expect(code).toMatch(/from\s*"@switchyard\/core"/);
+    expect(code).toMatch(/from\s*"@aws-sdk\/[a-z-]+"/);
+    expect(code).not.toContain('class SwitchyardError');
+  });
+});
+
+describe('function bundle', () => {
+  it('is ESM with the createRequire banner and a source map', () => {
+    const code = readFileSync(join(assets.fn, 'index.mjs'), 'utf8');
+    expect(
+      code.startsWith(
+        "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+      ),
+    ).toBe(true);
+    expect(code).toMatch(/export\s*\{[^}]*\bhandler\b/);
+    expect(code).toContain('//# sourceMappingURL=index.mjs.map');
+    expect(existsSync(join(assets.fn, 'index.mjs.map'))).toBe(true);
+    for (const external of ['@switchyard/core', '@switchyard/adapters/lambda', '@aws-sdk/client-sqs']) {
+      expect(code).toContain(`from"${external}"`);
+    }
+  });
+
+  it('runs with the layers on the module path, keeping error class names', () => {
+    // Lambda's layout, approximately: the function in task/, the layers' packages and the
+    // runtime's AWS SDK resolvable from a node_modules above it.
+    const root = join(outdir, 'lambda');
+    mkdirSync(join(root, 'node_modules'), { recursive: true });
+    cpSync(join(assets.core, 'nodejs/node_modules'), join(root, 'node_modules'), { recursive: true });
+    cpSync(join(assets.adapters, 'nodejs/node_modules'), join(root, 'node_modules'), { recursive: true });
+    symlinkSync(join(REPO_ROOT, 'node_modules/@aws-sdk'), join(root, 'node_modules/@aws-sdk'));
+    cpSync(assets.fn, join(root, 'task'), { recursive: true });
+    const url = pathToFileURL(join(root, 'task/index.mjs')).href;
+    const out = execFileSync(
+      process.execPath,
+      [
+        '--enable-source-maps',
+        '--input-type=module',
+        '-e',
+        `const m = await import(${JSON.stringify(url)}); console.log(JSON.stringify(await m.handler()));`,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(JSON.parse(out)).toEqual({
+      probe: 'ok',
+      errorName: 'InvalidRequestError',
+      status: 400,
+      sqs: 'function',
+    });
+  });
+});

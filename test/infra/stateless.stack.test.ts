@@ -1,0 +1,454 @@
+// Template assertions on the stateless stack: the functions (runtime, architecture, layers,
+// log retention, metadata the local stack binds by, environment), least-privilege grants, the
+// health-check schedule, the worker's event sources, and the API (authorizer, API keys, usage
+// plan, OpenAI-shaped gateway errors, access logs).
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Period } from 'aws-cdk-lib/aws-apigateway';
+import { describe, expect, it } from 'vitest';
+import { StatefulStack } from '../../infra/stacks/stateful.stack.ts';
+import { StatelessStack } from '../../infra/stacks/stateless.stack.ts';
+import { buildApp } from '../../infra/switchyard.app.ts';
+import {
+  type CfnResource,
+  functionByEntry,
+  type Json,
+  props,
+  render,
+  resources,
+  roleOf,
+  roleStatements,
+  statementsFor,
+  synthApp,
+  token,
+} from './template.helpers.ts';
+
+const { statelessTemplate: template } = synthApp();
+
+const ENTRIES = {
+  authorizer: 'functions/authorizer/authorizer.handler.ts',
+  router: 'functions/router/router.handler.ts',
+  healthCheck: 'functions/health-check/health-check.handler.ts',
+  worker: 'functions/worker/worker.handler.ts',
+  plan: 'functions/job-steps/plan.handler.ts',
+  invoke: 'functions/job-steps/invoke.handler.ts',
+  record: 'functions/job-steps/record.handler.ts',
+} as const;
+
+const SAGEMAKER_ARNS = ['switchyard-model-a', 'switchyard-model-c'].map(
+  (name) =>
+    `arn:${token('AWS::Partition')}:sagemaker:${token('AWS::Region')}:${token('AWS::AccountId')}:endpoint/${name}`,
+);
+
+/** `${import:SwitchyardStateful:ExportsOutputFnGetAttTablesJobs...Arn...}` for table `id`. */
+function tableArn(id: 'Registry' | 'Health' | 'Jobs' | 'ApiKeys'): RegExp {
+  return new RegExp(`^\\$\\{import:SwitchyardStateful:ExportsOutputFnGetAttTables${id}[0-9A-F]{8}Arn`);
+}
+
+function env(entry: string): Record<string, Json> {
+  const { fn } = functionByEntry(template, entry);
+  return ((fn.Properties?.Environment as { Variables: Record<string, Json> }) ?? { Variables: {} }).Variables;
+}
+
+function dynamoStatements(entry: string, table: 'Registry' | 'Health' | 'Jobs' | 'ApiKeys'): string[] {
+  return statementsFor(template, entry, 'dynamodb:')
+    .filter((s) => s.Resource.some((r) => tableArn(table).test(r)))
+    .flatMap((s) => s.Action)
+    .filter((a) => a !== 'dynamodb:GetRecords' && a !== 'dynamodb:GetShardIterator');
+}
+
+const WRITE_ACTIONS = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+];
+
+describe('functions', () => {
+  it('are exactly the seven handlers, each bound by metadata to its file and export', () => {
+    const bound = resources(template, 'AWS::Lambda::Function').map(([, r]) => [
+      r.Metadata?.['switchyard:entry'],
+      r.Metadata?.['switchyard:handler'],
+    ]);
+    expect(bound.sort()).toEqual(
+      Object.values(ENTRIES)
+        .map((e) => [e, 'handler'])
+        .sort(),
+    );
+  });
+
+  it.each(Object.entries(ENTRIES))(
+    '%s: Node.js 22 on arm64, ESM bundle, both layers, source maps',
+    (_, entry) => {
+      const p = functionByEntry(template, entry).fn.Properties ?? {};
+      expect(p.Runtime).toBe('nodejs22.x');
+      expect(p.Architectures).toEqual(['arm64']);
+      expect(p.Handler).toBe('index.handler');
+      const layers = (p.Layers as Json[]).map(render).sort();
+      expect(layers).toHaveLength(2);
+      expect(layers[0]).toMatch(/^\$\{LayersAdapters[0-9A-F]{8}\}$/);
+      expect(layers[1]).toMatch(/^\$\{LayersCore[0-9A-F]{8}\}$/);
+      expect(env(entry)).toMatchObject({
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: 'switchyard',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+      });
+    },
+  );
+
+  it.each(Object.entries(ENTRIES))('%s: logs to its own log group kept one month', (_, entry) => {
+    const logGroupRef = render(
+      (props(functionByEntry(template, entry).fn).LoggingConfig as { LogGroup: Json }).LogGroup,
+    );
+    const id = logGroupRef.slice(2, -1);
+    const group = template.toJSON().Resources[id] as CfnResource;
+    expect(group.Type).toBe('AWS::Logs::LogGroup');
+    expect(group.Properties?.RetentionInDays).toBe(30);
+  });
+
+  it('attach layers built for Node.js 22 on arm64', () => {
+    template.resourceCountIs('AWS::Lambda::LayerVersion', 2);
+    template.allResourcesProperties('AWS::Lambda::LayerVersion', {
+      CompatibleRuntimes: ['nodejs22.x'],
+      CompatibleArchitectures: ['arm64'],
+    });
+  });
+
+  it('get only the variables they use', () => {
+    const names = (entry: string) =>
+      Object.keys(env(entry))
+        .filter((k) => !k.startsWith('POWERTOOLS_') && k !== 'NODE_OPTIONS')
+        .sort();
+    expect(names(ENTRIES.authorizer)).toEqual(['API_KEYS_TABLE']);
+    expect(names(ENTRIES.router)).toEqual([
+      'HEALTH_CACHE_TTL_MS',
+      'HEALTH_TABLE',
+      'REGISTRY_CACHE_TTL_MS',
+      'REGISTRY_TABLE',
+    ]);
+    expect(names(ENTRIES.healthCheck)).toEqual(['HEALTH_TABLE', 'REGISTRY_TABLE']);
+    expect(names(ENTRIES.worker)).toEqual(['JOBS_TABLE', 'JOB_WORKFLOW_ARN']);
+    for (const step of [ENTRIES.plan, ENTRIES.invoke]) {
+      expect(names(step)).toEqual([
+        'HEALTH_CACHE_TTL_MS',
+        'HEALTH_TABLE',
+        'JOBS_TABLE',
+        'REGISTRY_CACHE_TTL_MS',
+        'REGISTRY_TABLE',
+      ]);
+    }
+    expect(names(ENTRIES.record)).toEqual(['JOBS_TABLE']);
+    expect(env(ENTRIES.router).REGISTRY_CACHE_TTL_MS).toBe('5000');
+    expect(env(ENTRIES.router).HEALTH_CACHE_TTL_MS).toBe('2000');
+    expect(render(env(ENTRIES.worker).JOB_WORKFLOW_ARN)).toMatch(
+      /^\$\{JobWorkflowStateMachine[0-9A-F]{8}\}$/,
+    );
+  });
+
+  it('give every shared variable one value across functions (the local stack shares one process.env)', () => {
+    const seen = new Map<string, string>();
+    for (const entry of Object.values(ENTRIES)) {
+      for (const [k, v] of Object.entries(env(entry))) {
+        const value = render(v);
+        expect(seen.get(k) ?? value, k).toBe(value);
+        seen.set(k, value);
+      }
+    }
+  });
+});
+
+describe('least-privilege grants', () => {
+  it('authorizer: only GetItem on the API keys table, nothing else', () => {
+    const { fn } = functionByEntry(template, ENTRIES.authorizer);
+    const statements = roleStatements(template, roleOf(fn));
+    expect(statements).toHaveLength(1);
+    expect(statements[0]?.Action).toEqual(['dynamodb:GetItem']);
+    expect(statements[0]?.Resource).toHaveLength(1);
+    expect(statements[0]?.Resource[0]).toMatch(tableArn('ApiKeys'));
+  });
+
+  it('router: reads the registry, reads and writes health, never touches jobs or API keys', () => {
+    expect(dynamoStatements(ENTRIES.router, 'Registry')).toContain('dynamodb:GetItem');
+    expect(dynamoStatements(ENTRIES.router, 'Registry')).not.toEqual(
+      expect.arrayContaining(['dynamodb:PutItem']),
+    );
+    expect(dynamoStatements(ENTRIES.router, 'Health')).toEqual(
+      expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem']),
+    );
+    expect(dynamoStatements(ENTRIES.router, 'Jobs')).toEqual([]);
+    expect(dynamoStatements(ENTRIES.router, 'ApiKeys')).toEqual([]);
+    const { fn } = functionByEntry(template, ENTRIES.router);
+    const all = roleStatements(template, roleOf(fn));
+    expect(all.flatMap((s) => s.Action).filter((a) => /^(states|sqs|lambda):/.test(a))).toEqual([]);
+  });
+
+  it.each([
+    ['router', ENTRIES.router, ['sagemaker:InvokeEndpoint']],
+    ['invoke step', ENTRIES.invoke, ['sagemaker:InvokeEndpoint']],
+    ['health check', ENTRIES.healthCheck, ['sagemaker:DescribeEndpoint', 'sagemaker:InvokeEndpoint']],
+  ])('%s: SageMaker actions only on the endpoints the registry file names', (_, entry, actions) => {
+    const statements = statementsFor(template, entry, 'sagemaker:');
+    expect(statements.flatMap((s) => s.Action).sort()).toEqual([...actions].sort());
+    for (const s of statements) expect(s.Resource.sort()).toEqual(SAGEMAKER_ARNS);
+  });
+
+  it('no other function may call SageMaker', () => {
+    for (const entry of [ENTRIES.authorizer, ENTRIES.worker, ENTRIES.plan, ENTRIES.record]) {
+      expect(statementsFor(template, entry, 'sagemaker:')).toEqual([]);
+    }
+  });
+
+  it('worker: states:StartExecution on the workflow only; jobs read/write; consumes the three queues', () => {
+    const states = statementsFor(template, ENTRIES.worker, 'states:');
+    expect(states).toHaveLength(1);
+    expect(states[0]?.Action).toEqual(['states:StartExecution']);
+    expect(states[0]?.Resource).toHaveLength(1);
+    expect(states[0]?.Resource[0]).toMatch(/^\$\{JobWorkflowStateMachine[0-9A-F]{8}\}$/);
+    expect(dynamoStatements(ENTRIES.worker, 'Jobs')).toEqual(expect.arrayContaining(WRITE_ACTIONS));
+    expect(dynamoStatements(ENTRIES.worker, 'Registry')).toEqual([]);
+    const queues = statementsFor(template, ENTRIES.worker, 'sqs:').flatMap((s) => s.Resource);
+    expect(
+      queues
+        .map((q) => q.replace(/^.*ExportsOutputFnGetAttJobQueues([A-Za-z]+?)[0-9A-F]{8}Arn.*$/, '$1'))
+        .sort(),
+    ).toEqual(['High', 'Low', 'Normal']);
+    const sqsActions = new Set(statementsFor(template, ENTRIES.worker, 'sqs:').flatMap((s) => s.Action));
+    expect(sqsActions.has('sqs:SendMessage')).toBe(false);
+  });
+
+  it('job steps: plan and invoke read the registry; record touches only the jobs table', () => {
+    expect(dynamoStatements(ENTRIES.plan, 'Registry')).toContain('dynamodb:GetItem');
+    expect(dynamoStatements(ENTRIES.plan, 'Health')).not.toEqual(
+      expect.arrayContaining(['dynamodb:PutItem']),
+    );
+    expect(dynamoStatements(ENTRIES.invoke, 'Registry')).toContain('dynamodb:GetItem');
+    expect(dynamoStatements(ENTRIES.invoke, 'Health')).toEqual(expect.arrayContaining(['dynamodb:PutItem']));
+    for (const step of [ENTRIES.plan, ENTRIES.invoke, ENTRIES.record]) {
+      expect(dynamoStatements(step, 'Jobs')).toEqual(expect.arrayContaining(WRITE_ACTIONS));
+      expect(dynamoStatements(step, 'ApiKeys')).toEqual([]);
+    }
+    const { fn } = functionByEntry(template, ENTRIES.record);
+    const record = roleStatements(template, roleOf(fn));
+    expect(record.every((s) => s.Resource.every((r) => tableArn('Jobs').test(r)))).toBe(true);
+  });
+
+  it('state machine role: may invoke only the three step functions', () => {
+    const [[, machine]] = resources(template, 'AWS::StepFunctions::StateMachine') as [[string, CfnResource]];
+    const statements = roleStatements(
+      template,
+      render(machine.Properties?.RoleArn).slice(2, -1).split('.')[0] as string,
+    );
+    const lambda = statements.filter((s) => s.Action.some((a) => a.startsWith('lambda:')));
+    expect(new Set(lambda.flatMap((s) => s.Action))).toEqual(new Set(['lambda:InvokeFunction']));
+    const targets = new Set(
+      lambda.flatMap((s) => s.Resource).map((r) => r.replace(/^\$\{(\w+)\.Arn\}(:\*)?$/, '$1')),
+    );
+    const steps = [ENTRIES.plan, ENTRIES.invoke, ENTRIES.record].map((e) => functionByEntry(template, e).id);
+    expect(targets).toEqual(new Set(steps));
+    // The only wildcard is the log-delivery statement AWS requires for vended logs.
+    const wildcard = statements.filter((s) => s.Resource.includes('*'));
+    expect(wildcard.flatMap((s) => s.Action).every((a) => a.startsWith('logs:'))).toBe(true);
+  });
+
+  it('no function role has a wildcard resource', () => {
+    for (const entry of Object.values(ENTRIES)) {
+      const { fn } = functionByEntry(template, entry);
+      for (const s of roleStatements(template, roleOf(fn))) expect(s.Resource, entry).not.toContain('*');
+    }
+  });
+});
+
+describe('health-check schedule', () => {
+  it('runs the health-check function every minute, without piling up retries', () => {
+    const { id } = functionByEntry(template, ENTRIES.healthCheck);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [id, 'Arn'] },
+          RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 },
+        }),
+      ],
+    });
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      Principal: 'events.amazonaws.com',
+      FunctionName: { 'Fn::GetAtt': [id, 'Arn'] },
+    });
+  });
+});
+
+describe('async worker', () => {
+  it('is fed by the three job queues in batches with partial batch failures', () => {
+    const { id } = functionByEntry(template, ENTRIES.worker);
+    const mappings = resources(template, 'AWS::Lambda::EventSourceMapping');
+    expect(mappings).toHaveLength(3);
+    const sources = mappings.map(([, m]) => {
+      expect(m.Properties).toMatchObject({
+        FunctionName: { Ref: id },
+        BatchSize: 10,
+        MaximumBatchingWindowInSeconds: 1,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      });
+      return render(m.Properties?.EventSourceArn).replace(/^.*JobQueues([A-Za-z]+?)[0-9A-F]{8}Arn.*$/, '$1');
+    });
+    expect(sources.sort()).toEqual(['High', 'Low', 'Normal']);
+  });
+
+  it('finishes a batch well within the queues visibility timeout', () => {
+    const { fn } = functionByEntry(template, ENTRIES.worker);
+    expect(fn.Properties?.Timeout).toBe(30);
+  });
+});
+
+describe('consumer API', () => {
+  const [[apiId, api]] = resources(template, 'AWS::ApiGateway::RestApi') as [[string, CfnResource]];
+  const [[authorizerId, authorizer]] = resources(template, 'AWS::ApiGateway::Authorizer') as [
+    [string, CfnResource],
+  ];
+
+  /** Full path of an AWS::ApiGateway::Resource by walking ParentId up to the root. */
+  function pathOf(resourceRef: Json | undefined): string {
+    const ref = render(resourceRef);
+    if (ref === `\${${apiId}.RootResourceId}`) return '';
+    const res = template.toJSON().Resources[ref.slice(2, -1)] as CfnResource;
+    return `${pathOf(res.Properties?.ParentId)}/${String(res.Properties?.PathPart)}`;
+  }
+
+  const methods = resources(template, 'AWS::ApiGateway::Method').map(([, m]) => ({
+    route: `${String(m.Properties?.HttpMethod)} ${pathOf(m.Properties?.ResourceId)}`,
+    props: m.Properties ?? {},
+  }));
+
+  it('has the consumer routes, all proxied to the router', () => {
+    const { id: routerId } = functionByEntry(template, ENTRIES.router);
+    expect(methods.map((m) => m.route).sort()).toEqual([
+      'GET /v1/models',
+      'POST /v1/chat/completions',
+      'POST /v1/invocations',
+      'POST /v1/route',
+    ]);
+    for (const m of methods) {
+      expect((m.props.Integration as Record<string, Json>).Type).toBe('AWS_PROXY');
+      expect(render((m.props.Integration as Record<string, Json>).Uri)).toContain(
+        `\${${routerId}.Arn}/invocations`,
+      );
+    }
+  });
+
+  it('requires an API key and the Lambda authorizer on every consumer route', () => {
+    for (const m of methods) {
+      expect(m.props, m.route).toMatchObject({
+        ApiKeyRequired: true,
+        AuthorizationType: 'CUSTOM',
+        AuthorizerId: { Ref: authorizerId },
+      });
+    }
+  });
+
+  it('takes API keys from the authorizer, so Bearer tokens work', () => {
+    expect(api.Properties?.ApiKeySourceType).toBe('AUTHORIZER');
+  });
+
+  it('runs a REQUEST authorizer on every call: no identity sources, no cache', () => {
+    const { id: authorizerFn } = functionByEntry(template, ENTRIES.authorizer);
+    expect(authorizer.Properties).toMatchObject({ Type: 'REQUEST', AuthorizerResultTtlInSeconds: 0 });
+    expect(authorizer.Properties).not.toHaveProperty('IdentitySource');
+    expect(render(authorizer.Properties?.AuthorizerUri)).toContain(`\${${authorizerFn}.Arn}/invocations`);
+  });
+
+  it('binds a usage plan with throttle and monthly quota to the stage', () => {
+    const [[stageId]] = resources(template, 'AWS::ApiGateway::Stage') as [[string, CfnResource]];
+    template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
+      Throttle: { RateLimit: 50, BurstLimit: 100 },
+      Quota: { Limit: 1_000_000, Period: 'MONTH' },
+      ApiStages: [Match.objectLike({ ApiId: { Ref: apiId }, Stage: { Ref: stageId } })],
+    });
+  });
+
+  it('logs access without bodies and no data trace', () => {
+    const [[, stage]] = resources(template, 'AWS::ApiGateway::Stage') as [[string, CfnResource]];
+    expect(stage.Properties?.StageName).toBe('prod');
+    const format = String((props(stage).AccessLogSetting as Record<string, Json>).Format);
+    expect(Object.keys(JSON.parse(format) as object)).toEqual(
+      expect.arrayContaining(['requestId', 'status', 'tenant']),
+    );
+    expect(format).not.toMatch(/body|header/i);
+    expect(stage.Properties?.MethodSettings).toEqual([expect.objectContaining({ DataTraceEnabled: false })]);
+  });
+
+  it.each([
+    ['UNAUTHORIZED', '401', 'authentication_error', 'invalid_api_key'],
+    ['INVALID_API_KEY', '401', 'authentication_error', 'invalid_api_key'],
+    ['ACCESS_DENIED', '403', 'permission_error', 'forbidden'],
+    ['THROTTLED', '429', 'rate_limit_error', 'rate_limit_exceeded'],
+    ['QUOTA_EXCEEDED', '429', 'insufficient_quota', 'insufficient_quota'],
+    ['BAD_REQUEST_BODY', '400', 'invalid_request_error', 'invalid_request'],
+    ['DEFAULT_4XX', undefined, 'invalid_request_error', 'X'],
+    ['DEFAULT_5XX', undefined, 'api_error', 'X'],
+  ])('gateway response %s: %s in the OpenAI error shape', (type, status, errorType, code) => {
+    const hit = resources(template, 'AWS::ApiGateway::GatewayResponse').find(
+      ([, r]) => r.Properties?.ResponseType === type,
+    );
+    expect(hit).toBeDefined();
+    const props = (hit as [string, CfnResource])[1].Properties ?? {};
+    expect(props.StatusCode).toBe(status);
+    const body = String((props.ResponseTemplates as Record<string, Json>)['application/json']);
+    // Substitute what API Gateway would: messageString is a quoted string, responseType a bare word.
+    const rendered = body
+      .replaceAll('$context.error.messageString', '"Some message"')
+      .replaceAll('$context.error.responseType', 'X');
+    const parsed = JSON.parse(rendered) as { error: Record<string, unknown> };
+    expect(Object.keys(parsed.error)).toEqual(['message', 'type', 'param', 'code']);
+    expect(parsed.error).toMatchObject({ type: errorType, param: null, code });
+    expect(typeof parsed.error.message).toBe('string');
+  });
+
+  it('tells throttled clients when to retry', () => {
+    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'THROTTLED',
+      ResponseParameters: { 'gatewayresponse.header.Retry-After': "'1'" },
+    });
+  });
+
+  it('lets the usage plan throttle and quota be configured', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const data = new StatefulStack(app, 'Data');
+    const code = new StatelessStack(app, 'Code', {
+      tables: data.tables,
+      queues: data.queues,
+      sagemakerEndpointNames: [],
+      throttle: { rateLimit: 5, burstLimit: 7 },
+      quota: { limit: 1000, period: Period.DAY },
+    });
+    Template.fromStack(code).hasResourceProperties('AWS::ApiGateway::UsagePlan', {
+      Throttle: { RateLimit: 5, BurstLimit: 7 },
+      Quota: { Limit: 1000, Period: 'DAY' },
+    });
+  });
+});
+
+describe('outputs', () => {
+  it('exports the API URL, usage plan id and state machine ARN', () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Value: Json }>;
+    expect(render(outputs.ApiUrl?.Value)).toMatch(
+      /^https:\/\/\$\{ConsumerApi[0-9A-F]{8}\}\.execute-api\.\$\{AWS::Region\}\.\$\{AWS::URLSuffix\}\/\$\{ConsumerApiDeploymentStageprod[0-9A-F]{8}\}\/$/,
+    );
+    expect(render(outputs.UsagePlanId?.Value)).toMatch(/^\$\{ConsumerApiUsagePlan[0-9A-F]{8}\}$/);
+    expect(render(outputs.JobWorkflowArn?.Value)).toMatch(/^\$\{JobWorkflowStateMachine[0-9A-F]{8}\}$/);
+  });
+});
+
+describe('registry without SageMaker endpoints', () => {
+  it('grants no SageMaker access at all', () => {
+    const app = new App({
+      context: {
+        'aws:cdk:bundling-stacks': [],
+        'switchyard:registryFile': 'test/infra/fixtures/registry-http-only.yaml',
+      },
+    });
+    const t = Template.fromStack(buildApp(app).stateless);
+    expect(JSON.stringify(t.toJSON())).not.toContain('sagemaker:');
+  });
+});

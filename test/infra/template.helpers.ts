@@ -1,0 +1,163 @@
+// Helpers for the infra template tests: synthesize the app with bundling skipped, render
+// CloudFormation values with their tokens as readable placeholders, collect the IAM statements
+// of a function's role, and parse a state machine's DefinitionString into ASL.
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { buildApp, type SwitchyardApp } from '../../infra/switchyard.app.ts';
+
+export const FIXTURE_REGISTRY = 'test/infra/fixtures/registry.yaml';
+
+export interface Synthesized extends SwitchyardApp {
+  statefulTemplate: Template;
+  statelessTemplate: Template;
+}
+
+/** Builds the real app (bundling skipped: no esbuild, fast) against a registry file. */
+export function synthApp(registryFile = FIXTURE_REGISTRY): Synthesized {
+  const app = new App({
+    context: { 'aws:cdk:bundling-stacks': [], 'switchyard:registryFile': registryFile },
+  });
+  const built = buildApp(app);
+  return {
+    ...built,
+    statefulTemplate: Template.fromStack(built.stateful),
+    statelessTemplate: Template.fromStack(built.stateless),
+  };
+}
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export interface CfnResource {
+  Type: string;
+  Properties?: Record<string, Json>;
+  Metadata?: Record<string, Json>;
+}
+
+/**
+ * Renders a value with intrinsics as one string: `{Ref: X}` -> `${X}`, GetAtt -> `${X.Attr}`,
+ * ImportValue -> `${import:name}`, Fn::Join joined. Other objects render as JSON.
+ */
+export function render(value: Json | undefined): string {
+  if (value === null || value === undefined) return String(value);
+  if (typeof value !== 'object') return String(value);
+  if (Array.isArray(value)) return JSON.stringify(value.map(render));
+  const keys = Object.keys(value);
+  if (keys.length === 1) {
+    const arg = value[keys[0] as string];
+    switch (keys[0]) {
+      case 'Ref':
+        return `\${${String(arg)}}`;
+      case 'Fn::GetAtt':
+        return `\${${(arg as string[]).join('.')}}`;
+      case 'Fn::ImportValue':
+        return `\${import:${render(arg)}}`;
+      case 'Fn::Join': {
+        const [sep, parts] = arg as [string, Json[]];
+        return parts.map(render).join(sep);
+      }
+    }
+  }
+  return JSON.stringify(value);
+}
+
+/** `${name}`: how `render` shows a Ref. */
+export function token(name: string): string {
+  return `\${${name}}`;
+}
+
+/** A resource's Properties, never undefined. */
+export function props(resource: CfnResource | undefined): Record<string, Json> {
+  return resource?.Properties ?? {};
+}
+
+export function resources(template: Template, type: string): Array<[string, CfnResource]> {
+  return Object.entries(template.findResources(type)) as Array<[string, CfnResource]>;
+}
+
+/** The Lambda function whose `switchyard:entry` metadata is `entry`. */
+export function functionByEntry(template: Template, entry: string): { id: string; fn: CfnResource } {
+  const hits = resources(template, 'AWS::Lambda::Function').filter(
+    ([, r]) => r.Metadata?.['switchyard:entry'] === entry,
+  );
+  if (hits.length !== 1) throw new Error(`expected one function for ${entry}, found ${hits.length}`);
+  const [id, fn] = hits[0] as [string, CfnResource];
+  return { id, fn };
+}
+
+export interface Statement {
+  Effect: string;
+  Action: string[];
+  Resource: string[];
+}
+
+function asList(value: Json | undefined): Json[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+/** Every statement of the inline policies attached to role `roleId`, tokens rendered. */
+export function roleStatements(template: Template, roleId: string): Statement[] {
+  const out: Statement[] = [];
+  for (const [, policy] of resources(template, 'AWS::IAM::Policy')) {
+    const roles = asList(policy.Properties?.Roles).map(render);
+    if (!roles.includes(`\${${roleId}}`)) continue;
+    const doc = policy.Properties?.PolicyDocument as { Statement: Array<Record<string, Json>> };
+    for (const s of doc.Statement) {
+      out.push({
+        Effect: String(s.Effect),
+        Action: asList(s.Action).map(render),
+        Resource: asList(s.Resource).map(render),
+      });
+    }
+  }
+  return out;
+}
+
+/** The role logical id of a function (`Role: {Fn::GetAtt: [id, Arn]}`). */
+export function roleOf(fn: CfnResource): string {
+  const role = fn.Properties?.Role as { 'Fn::GetAtt': [string, string] };
+  return role['Fn::GetAtt'][0];
+}
+
+/** Statements of the function's role granting any action that starts with `prefix`. */
+export function statementsFor(template: Template, entry: string, prefix: string): Statement[] {
+  const { fn } = functionByEntry(template, entry);
+  return roleStatements(template, roleOf(fn)).filter((s) => s.Action.some((a) => a.startsWith(prefix)));
+}
+
+export interface AslState {
+  Type: string;
+  Next?: string;
+  End?: boolean;
+  Default?: string;
+  Resource?: string;
+  Parameters?: Record<string, Json>;
+  ResultPath?: string | null;
+  ResultSelector?: Record<string, Json>;
+  TimeoutSeconds?: number;
+  Choices?: Array<Record<string, Json>>;
+  Retry?: Array<{
+    ErrorEquals: string[];
+    IntervalSeconds?: number;
+    MaxAttempts?: number;
+    BackoffRate?: number;
+    MaxDelaySeconds?: number;
+    JitterStrategy?: string;
+  }>;
+  Catch?: Array<{ ErrorEquals: string[]; Next: string; ResultPath?: string }>;
+}
+
+export interface Asl {
+  StartAt: string;
+  QueryLanguage?: string;
+  TimeoutSeconds?: number;
+  States: Record<string, AslState>;
+}
+
+/**
+ * Parses a DefinitionString: joins the Fn::Join parts, each token object replaced by a
+ * placeholder (`${LogicalId.Arn}`), then JSON.parse.
+ */
+export function parseDefinition(definition: Json | undefined): Asl {
+  if (typeof definition === 'string') return JSON.parse(definition) as Asl;
+  return JSON.parse(render(definition)) as Asl;
+}

@@ -1,0 +1,139 @@
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDbHealthStore, foldLatencyEwma } from '@switchyard/adapters';
+import type { EndpointHealth } from '@switchyard/core';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type LocalDynamo, startLocalDynamo } from './local-aws.ts';
+
+let dynamo: LocalDynamo;
+let tableName: string;
+let now: number;
+let store: DynamoDbHealthStore;
+
+beforeAll(async () => {
+  dynamo = await startLocalDynamo();
+});
+afterAll(async () => {
+  await dynamo.stop();
+});
+beforeEach(async () => {
+  tableName = await dynamo.createTable('health');
+  now = 1_700_000_000_000;
+  store = new DynamoDbHealthStore({ client: dynamo.client, tableName, ttlSeconds: 600, now: () => now });
+});
+
+const raw = async (endpoint: string) =>
+  (await dynamo.client.send(new GetCommand({ TableName: tableName, Key: { endpoint } }))).Item;
+
+const up = (endpoint: string, extra: Partial<EndpointHealth> = {}): EndpointHealth => ({
+  endpoint,
+  status: 'up',
+  checked_at: now,
+  latency_ms: 12,
+  circuit: 'closed',
+  ...extra,
+});
+
+describe('DynamoDbHealthStore', () => {
+  it('put() then snapshot() round-trips EndpointHealth and sets expires_at in epoch seconds', async () => {
+    await store.put(up('gpu-a'));
+    await store.put(up('gpu-b', { status: 'down', reason: 'connection refused', latency_ms: 3 }));
+    expect(await store.snapshot()).toEqual({
+      endpoints: {
+        'gpu-a': up('gpu-a'),
+        'gpu-b': up('gpu-b', { status: 'down', reason: 'connection refused', latency_ms: 3 }),
+      },
+    });
+    expect((await raw('gpu-a'))?.expires_at).toBe(1_700_000_000 + 600);
+  });
+
+  it('put() keeps fields it is not given (the EWMA) but clears a stale reason', async () => {
+    await store.recordOutcomes([{ endpoint: 'gpu-a', ok: true, latency_ms: 40, at: now }]);
+    await store.put(up('gpu-a', { status: 'down', reason: 'HTTP 503' }));
+    await store.put(up('gpu-a'));
+    const health = (await store.snapshot()).endpoints['gpu-a'];
+    expect(health).toEqual({ ...up('gpu-a'), latency_ewma_ms: 40, latency_peak_ewma_ms: 40 });
+  });
+
+  it('snapshot() skips items past their TTL that DynamoDB has not deleted yet', async () => {
+    await store.put(up('old', { checked_at: now - 700_000 }));
+    await store.put(up('fresh'));
+    now += 601_000;
+    await store.put(up('fresh', { checked_at: now }));
+    expect(Object.keys((await store.snapshot()).endpoints)).toEqual(['fresh']);
+  });
+
+  it('snapshot() pages through a large table', async () => {
+    const reason = 'r'.repeat(40_000);
+    await Promise.all(
+      Array.from({ length: 30 }, (_, i) => store.put(up(`e-${i}`, { status: 'degraded', reason }))),
+    );
+    const { endpoints } = await store.snapshot();
+    expect(Object.keys(endpoints)).toHaveLength(30);
+    expect(endpoints['e-29']?.reason).toBe(reason);
+  });
+
+  it('recordOutcomes() folds latencies into the EWMAs and counts requests and failures', async () => {
+    await store.put(up('gpu-a'));
+    await store.recordOutcomes([
+      { endpoint: 'gpu-a', ok: true, latency_ms: 100, at: now + 1 },
+      { endpoint: 'gpu-a', ok: false, latency_ms: 2, at: now + 2, failure: 'connection' },
+      { endpoint: 'gpu-a', ok: false, latency_ms: 1_000, at: now + 3, failure: 'timeout' },
+      { endpoint: 'sm-x', ok: false, latency_ms: 5, at: now + 4, failure: 'server' },
+    ]);
+    await store.recordOutcomes([{ endpoint: 'gpu-a', ok: true, latency_ms: 50, at: now + 5 }]);
+    const expected = foldLatencyEwma({}, [100, 1_000, 50]);
+    const a = await raw('gpu-a');
+    expect(a).toMatchObject({
+      status: 'up',
+      latency_ms: 12,
+      latency_ewma_ms: expected.latency_ewma_ms,
+      latency_peak_ewma_ms: expected.latency_peak_ewma_ms,
+      outcome_requests: 4,
+      outcome_failures: 2,
+      last_outcome_at: now + 5,
+    });
+    // An endpoint first seen through outcomes: unknown until a probe says otherwise; no latency sample.
+    const x = await raw('sm-x');
+    expect(x).toMatchObject({
+      status: 'unknown',
+      circuit: 'closed',
+      checked_at: 0,
+      outcome_requests: 1,
+      outcome_failures: 1,
+    });
+    expect(x?.latency_ewma_ms).toBeUndefined();
+    expect((await store.snapshot()).endpoints['sm-x']).toEqual({
+      endpoint: 'sm-x',
+      status: 'unknown',
+      checked_at: 0,
+      circuit: 'closed',
+    });
+  });
+
+  it('concurrent recordOutcomes() calls lose no counts and keep the EWMA within the samples', async () => {
+    await Promise.all(
+      [10, 20, 30, 40, 50, 60].map((latency, i) =>
+        store.recordOutcomes([{ endpoint: 'gpu-a', ok: true, latency_ms: latency, at: now + i }]),
+      ),
+    );
+    const item = await raw('gpu-a');
+    expect(item?.outcome_requests).toBe(6);
+    // Every write went through (none threw) and the EWMA stays within the samples.
+    expect(item?.latency_peak_ewma_ms).toBeGreaterThanOrEqual(10);
+    expect(item?.latency_ewma_ms).toBeGreaterThan(10);
+    expect(item?.latency_ewma_ms).toBeLessThan(60);
+  });
+
+  it('fills required fields of items written by other tools', async () => {
+    await dynamo.client.send(
+      new PutCommand({ TableName: tableName, Item: { endpoint: 'bare', latency_ms: 7 } }),
+    );
+    expect((await store.snapshot()).endpoints.bare).toEqual({
+      endpoint: 'bare',
+      status: 'unknown',
+      checked_at: 0,
+      circuit: 'closed',
+      latency_ms: 7,
+    });
+  });
+});
