@@ -19,7 +19,7 @@ export interface SqsMappingSpec {
 
 export interface PollerOptions {
   region: string;
-  /** Long-poll wait per receive. @default 1 */
+  /** Long-poll wait per receive (a stop aborts it). @default 5 */
   waitSeconds?: number;
   onError?: (err: unknown) => void;
   /** Called after each batch with what was deleted (acknowledged) and what was left to retry. */
@@ -68,7 +68,7 @@ export class SqsEventSourcePoller {
           new ReceiveMessageCommand({
             QueueUrl: m.queueUrl,
             MaxNumberOfMessages: Math.min(10, m.batchSize),
-            WaitTimeSeconds: this.options.waitSeconds ?? 1,
+            WaitTimeSeconds: this.options.waitSeconds ?? 5,
             MessageSystemAttributeNames: ['All'],
             MessageAttributeNames: ['All'],
           }),

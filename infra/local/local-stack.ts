@@ -159,7 +159,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     bindGeneric(stacks, resolver);
     const tables = await createTables(stacks, resolver, ddb);
     const queues = await createQueues(stacks, resolver, sqs);
-    const functions = functionSpecs(stacks, resolver);
     const stateMachineNames: Record<string, string> = {};
     for (const sm of resourcesOfType(stacks, 'AWS::StepFunctions::StateMachine')) {
       const name = String(sm.resource.Properties?.StateMachineName ?? sm.id);
@@ -167,6 +166,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       resolver.bind(sm.stack, sm.id, { ref: arn, attrs: { Arn: arn, Name: name } });
       stateMachineNames[sm.id] = arn;
     }
+    const functions = functionSpecs(stacks, resolver);
     mark('resources');
 
     const runtime = new LocalLambdaRuntime(
