@@ -11,6 +11,7 @@ import {
   DynamoDbModelRegistry,
   InferenceClientByKind,
   OpenAiHttpInferenceClient,
+  OutcomeBuffer,
   SageMakerInferenceClient,
 } from '@switchyard/adapters';
 import { httpHandler, parseConfig, requireCaller } from '@switchyard/adapters/lambda';
@@ -30,12 +31,18 @@ const config = parseConfig(
       .int()
       .positive()
       .default(1024 * 1024),
+    OUTCOME_FLUSH_MS: z.coerce.number().int().nonnegative().default(1000),
   }),
 );
 
 const logger = new Logger({ serviceName: 'switchyard-router' });
 const ddb = createDocumentClient();
 const healthStore = new DynamoDbHealthStore({ client: ddb, tableName: config.HEALTH_TABLE });
+const outcomeBuffer = new OutcomeBuffer({
+  sink: (outcomes) => healthStore.recordOutcomes(outcomes),
+  flushIntervalMs: config.OUTCOME_FLUSH_MS,
+  onError: (err) => logger.warn('could not record outcomes', { error: String(err) }),
+});
 
 const service = new RouterService({
   registry: new CachedRegistry({
@@ -48,13 +55,7 @@ const service = new RouterService({
     sagemaker: new SageMakerInferenceClient({ client: createSageMakerRuntimeClient() }),
     'openai-http': new OpenAiHttpInferenceClient({}),
   }),
-  recordOutcomes: async (outcomes) => {
-    try {
-      await healthStore.recordOutcomes(outcomes);
-    } catch (err) {
-      logger.warn('could not record outcomes', { error: String(err) });
-    }
-  },
+  recordOutcomes: async (outcomes) => outcomeBuffer.add(outcomes),
   now: Date.now,
   random: Math.random,
   healthFreshMs: config.HEALTH_FRESH_MS,

@@ -59,6 +59,8 @@ export interface LocalStackOptions {
   simRandom?: () => number;
   /** Extra environment for the handlers (e.g. cache TTLs). */
   env?: Record<string, string>;
+  /** Apply the usage plan's throttle and quota. Off only for benchmarks of raw overhead. @default true */
+  usagePlan?: boolean;
   /** Called with non-fatal errors of the background parts (pollers, schedules). */
   onError?: (err: unknown) => void;
 }
@@ -224,7 +226,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     mark('seed');
 
     // The API, event sources and schedules.
-    const api = apiModelFromTemplate(stacks, resolver);
+    const model = apiModelFromTemplate(stacks, resolver);
+    const api: ApiModel =
+      options.usagePlan === false ? { ...model, throttle: undefined, quota: undefined } : model;
     const registeredKeys = new Set([apiKey]);
     const gateway = new LocalApiGateway(api, runtime, {
       adminKey,

@@ -12,6 +12,7 @@ const env = z
     SWITCHYARD_REGISTRY: z.string().optional(),
     SWITCHYARD_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
     SWITCHYARD_HEALTH_INTERVAL_MS: z.coerce.number().int().positive().optional(),
+    SWITCHYARD_USAGE_PLAN: z.enum(['on', 'off']).default('on'),
   })
   .safeParse(process.env);
 if (!env.success) {
@@ -29,6 +30,7 @@ const stack = await startLocalStack({
   ...(config.SWITCHYARD_API_KEY ? { apiKey: config.SWITCHYARD_API_KEY } : {}),
   ...(config.SWITCHYARD_ADMIN_KEY ? { adminKey: config.SWITCHYARD_ADMIN_KEY } : {}),
   ...(config.SWITCHYARD_REGISTRY ? { registryFile: config.SWITCHYARD_REGISTRY } : {}),
+  usagePlan: config.SWITCHYARD_USAGE_PLAN === 'on',
   ...(config.SWITCHYARD_HEALTH_INTERVAL_MS
     ? { scheduleIntervalMs: config.SWITCHYARD_HEALTH_INTERVAL_MS }
     : {}),

@@ -40,6 +40,8 @@ export async function benchProxy(reporter: Reporter, options: ProxyBenchOptions 
         SWITCHYARD_REGISTRY: registryFile,
         SWITCHYARD_LOG_LEVEL: 'ERROR',
         SWITCHYARD_HEALTH_INTERVAL_MS: '3600000',
+        // Measures routing overhead, not the usage plan's throttle (50 req/s by default).
+        SWITCHYARD_USAGE_PLAN: 'off',
       },
       /API\s+(\S+)\/v1/,
     );

@@ -11,6 +11,7 @@ export * from './inference.openai-http.ts';
 export * from './inference.sagemaker.ts';
 export * from './jobs.dynamodb.ts';
 export * from './latency-ewma.ts';
+export * from './outcome-buffer.ts';
 export * from './probe.by-kind.ts';
 export * from './probe.http.ts';
 export * from './probe.sagemaker.ts';
