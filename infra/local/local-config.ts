@@ -9,6 +9,10 @@ const Profile = z
     jitter_ms: z.number().nonnegative().optional(),
     error_rate: z.number().min(0).max(1).optional(),
     capacity: z.number().int().positive().optional(),
+    /** sagemaker chat answers as OpenAI chat.completion (default) or TGI's `[{generated_text}]`. */
+    chat_format: z.enum(['openai', 'tgi']).optional(),
+    /** Share of texts on which a classifier picks another label (shows majority voting). */
+    disagree_rate: z.number().min(0).max(1).optional(),
     simulate: z.boolean().optional(),
   })
   .strict();
@@ -38,6 +42,8 @@ export interface SimEndpointSpec {
   jitter_ms: number;
   error_rate: number;
   capacity?: number;
+  chat_format?: 'openai' | 'tgi';
+  disagree_rate?: number;
 }
 
 /** The simulated endpoints for a registry: every endpoint unless it says `simulate: false`. */
@@ -61,6 +67,8 @@ export function simEndpointsFor(registry: Registry, local: LocalConfig): SimEndp
         jitter_ms: p.jitter_ms ?? 0,
         error_rate: p.error_rate ?? 0,
         ...(capacity !== undefined ? { capacity } : {}),
+        ...(p.chat_format ? { chat_format: p.chat_format } : {}),
+        ...(p.disagree_rate !== undefined ? { disagree_rate: p.disagree_rate } : {}),
       };
     });
 }

@@ -24,6 +24,7 @@ describe('sagemakerEndpointNames', () => {
       'switchyard-llama-3-8b',
       'switchyard-med-llm',
       'switchyard-sentiment-bert',
+      'switchyard-sentiment-distil',
       'switchyard-embed-small',
     ]);
   });

@@ -38,10 +38,14 @@ describe('registry file', () => {
     });
     expect(registry.policies.map((p) => p.name)).toEqual([
       'auto',
+      'auto-code',
+      'auto-research',
+      'auto-budget',
       'cheap',
       'best',
       'fast',
       'support',
+      'medical',
       'classify',
     ]);
     expect(local).toMatchObject({ defaults: { latency_ms: 25 } });

@@ -31,17 +31,45 @@ describe('registry.example.yaml', () => {
   });
 
   it('routes every policy alias', () => {
-    for (const model of ['auto', 'cheap', 'best', 'fast', 'support']) {
+    for (const model of ['auto', 'cheap', 'best', 'fast', 'support', 'medical']) {
       expect(go({ model }).plan.primary.endpoint).toBeTruthy();
     }
-    expect(go({ model: 'classify', task: 'sentiment', max_output_tokens: 0 }).plan.primary.endpoint).toBe(
-      'sm-sentiment',
+    expect(
+      go({ model: 'classify', task: 'sentiment', prompt_tokens: 10, max_output_tokens: 0 }).plan.primary
+        .endpoint,
+    ).toBe('gpu-sentiment-roberta');
+  });
+
+  it('picks the most specific auto policy: by task, by header, by tenant', () => {
+    expect(go({ model: 'auto' }).plan.policy).toBe('auto');
+    expect(go({ model: 'auto', task: 'code' }).plan.policy).toBe('auto-code');
+    expect(go({ model: 'auto', headers: { 'x-team': 'research' } }).plan.policy).toBe('auto-research');
+    expect(go({ model: 'auto', tenant: { id: 'budget-co' } }).plan.policy).toBe('auto-budget');
+  });
+
+  it('never routes to the draining endpoint, and says so', () => {
+    const d = go({ model: 'llama-3-8b' });
+    const all = [d.plan.primary, ...d.plan.fallbacks].map((t) => t.endpoint);
+    expect(all).not.toContain('gpu-old-llama-8b');
+    expect(d.explanation.excluded).toContainEqual(
+      expect.objectContaining({ endpoint: 'gpu-old-llama-8b', rule: 'endpoint-state' }),
+    );
+  });
+
+  it('fans longer texts out to three classifiers for a majority vote', () => {
+    const d = go({ model: 'classify', task: 'sentiment', prompt_tokens: 40, max_output_tokens: 0 });
+    expect(d.plan.ensemble?.combine).toBe('majority-vote');
+    expect(new Set(d.plan.ensemble?.targets.map((t) => t.model))).toEqual(
+      new Set(['sentiment-bert', 'sentiment-distil', 'sentiment-roberta']),
     );
   });
 
   it('sends phi only to the HIPAA model, and says why auto cannot take it', () => {
     expect(go({ model: 'best', hints: { data_classification: 'phi' } }).plan.primary.model).toBe('med-llm');
     expect(() => go({ model: 'auto', hints: { data_classification: 'phi' } })).toThrow(NoCandidateError);
+    expect(go({ model: 'medical', hints: { data_classification: 'phi' } }).plan.primary.endpoint).toBe(
+      'sm-med-llm',
+    );
   });
 
   it('sends the legal domain to the legal model, in its region', () => {
