@@ -77,6 +77,7 @@ export class RouterService {
         model: execution.target.model,
         task: request.task,
         output: execution.result.body,
+        ...(execution.ensemble ? { ensemble: execution.ensemble } : {}),
       },
       headers: this.headers(decision, execution, registry),
     };
@@ -200,6 +201,9 @@ export class RouterService {
       'x-switchyard-strategy': decision.explanation.strategy,
       'x-switchyard-cost-usd': cost.toFixed(8),
       'x-switchyard-route-reason': routeReason(decision, execution),
+      ...(execution.ensemble
+        ? { 'x-switchyard-ensemble': `${execution.ensemble.combine}; ${execution.ensemble.reason}` }
+        : {}),
     };
   }
 }
