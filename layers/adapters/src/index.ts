@@ -25,3 +25,4 @@ export * from './tables.ts';
 export * from './ttl-cache.ts';
 export * from './upstream-failure.ts';
 export * from './workflow.sfn.ts';
+export * from './api-keys.apigateway.ts';
