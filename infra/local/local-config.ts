@@ -2,6 +2,7 @@
 // jitter, error rate, capacity), or `simulate: false` to call the endpoint's real target.
 import { formatIssues, type Registry } from '@switchyard/core';
 import { z } from 'zod';
+import type { SimEndpointConfig } from './sim-endpoints.server.ts';
 
 const Profile = z
   .object({
@@ -32,22 +33,8 @@ export function localConfigFrom(raw: unknown, source: string): LocalConfig {
   return parsed.data;
 }
 
-export interface SimEndpointSpec {
-  id: string;
-  kind: 'sagemaker' | 'openai-http';
-  target: string;
-  model: string;
-  upstream_model: string;
-  latency_ms: number;
-  jitter_ms: number;
-  error_rate: number;
-  capacity?: number;
-  chat_format?: 'openai' | 'tgi';
-  disagree_rate?: number;
-}
-
 /** The simulated endpoints for a registry: every endpoint unless it says `simulate: false`. */
-export function simEndpointsFor(registry: Registry, local: LocalConfig): SimEndpointSpec[] {
+export function simEndpointsFor(registry: Registry, local: LocalConfig): SimEndpointConfig[] {
   const known = new Set(registry.endpoints.map((e) => e.id));
   for (const id of Object.keys(local.endpoints)) {
     if (!known.has(id)) throw new Error(`local.endpoints.${id}: no endpoint "${id}" in the registry`);
