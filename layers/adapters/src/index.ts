@@ -1,4 +1,5 @@
 // Adapters from the core's ports to AWS services and HTTP endpoints (`@switchyard/adapters`).
+export * from './api-keys.apigateway.ts';
 export * from './api-keys.dynamodb.ts';
 export * from './aws-clients.ts';
 export * from './batch-write.ts';
@@ -25,4 +26,3 @@ export * from './tables.ts';
 export * from './ttl-cache.ts';
 export * from './upstream-failure.ts';
 export * from './workflow.sfn.ts';
-export * from './api-keys.apigateway.ts';
