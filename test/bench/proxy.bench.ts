@@ -1,9 +1,11 @@
-// Proxy overhead benchmark: a zero-latency mock upstream, reached directly and through the
-// local Switchyard stack (API Gateway emulation, authorizer, router, core, adapters), with the
-// same closed-loop load from this process; both stack and upstream run as child processes.
+// Proxy overhead benchmark: a zero-latency mock upstream, reached directly, through the local
+// Switchyard stack (API Gateway emulation, authorizer, router, core, adapters, all in one Node
+// process) and through a peer gateway (Portkey's open-source gateway, same machine), with the
+// same closed-loop load from this process; stack, peer and upstream run as child processes.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent, createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { quantile, type Reporter } from './reporter.ts';
@@ -46,6 +48,17 @@ export async function benchProxy(reporter: Reporter, options: ProxyBenchOptions 
       /API\s+(\S+)\/v1/,
     );
     children.push(stack.child);
+    const portkeyPort = await freePort();
+    const portkey = await startChild(
+      [
+        join(ROOT, 'node_modules/@portkey-ai/gateway/build/start-server.js'),
+        `--port=${portkeyPort}`,
+        '--headless',
+      ],
+      { NODE_ENV: 'production' },
+      /(Ready for connections)/,
+    );
+    children.push(portkey.child);
 
     const body = JSON.stringify({
       model: 'bench',
@@ -57,10 +70,19 @@ export async function benchProxy(reporter: Reporter, options: ProxyBenchOptions 
       url: `${stack.match}/v1/chat/completions`,
       headers: { authorization: `Bearer ${apiKey}` },
     };
+    const peer = {
+      url: `http://127.0.0.1:${portkeyPort}/v1/chat/completions`,
+      headers: {
+        authorization: 'Bearer unused',
+        'x-portkey-provider': 'openai',
+        'x-portkey-custom-host': `${upstream.match}/v1`,
+      },
+    };
     const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
-    for (const target of [direct, through]) await load(agent, target, body, concurrency, warmupMs);
+    for (const target of [direct, through, peer]) await load(agent, target, body, concurrency, warmupMs);
     const d = await load(agent, direct, body, concurrency, durationMs);
     const t = await load(agent, through, body, concurrency, durationMs);
+    const p = await load(agent, peer, body, concurrency, durationMs);
     agent.destroy();
     const detail = { concurrency, duration_ms: durationMs, upstream_latency_ms: 0 };
     reporter.report({ name: 'proxy.direct.rps', unit: 'req/s', value: d.rps, ...detail });
@@ -103,12 +125,40 @@ export async function benchProxy(reporter: Reporter, options: ProxyBenchOptions 
       baseline: 'direct',
       ...detail,
     });
+    const peerDetail = { peer: 'portkey-gateway 1.15 (no routing, no auth)', ...detail };
+    reporter.report({ name: 'proxy.peer.rps', unit: 'req/s', value: p.rps, errors: p.errors, ...peerDetail });
+    reporter.report({ name: 'proxy.peer.p50', unit: 'ms', value: p.p50, ...peerDetail });
+    reporter.report({ name: 'proxy.peer.p99', unit: 'ms', value: p.p99, ...peerDetail });
+    reporter.report({
+      name: 'proxy.ratio.rps_vs_peer',
+      unit: 'x',
+      value: t.rps / p.rps,
+      baseline: 'peer',
+      ...peerDetail,
+    });
+    reporter.report({
+      name: 'proxy.ratio.p50_vs_peer',
+      unit: 'x',
+      value: t.p50 / p.p50,
+      baseline: 'peer',
+      ...peerDetail,
+    });
   } finally {
     for (const c of children) c.kill('SIGTERM');
     await Promise.all(
       children.map((c) => new Promise((ok) => (c.exitCode === null ? c.once('exit', ok) : ok(null)))),
     );
   }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((ok) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => ok(port));
+    });
+  });
 }
 
 function benchRegistry(upstreamUrl: string): string {
