@@ -1,6 +1,8 @@
-// Scheduled health check: probes every registered endpoint (SageMaker: DescribeEndpoint and a
-// tiny invocation; OpenAI-compatible: its models/health route) with a timeout, and writes
-// status, latency and the time of measurement to the health table.
+// Scheduled health check (EventBridge, every minute): PROBE_ROUNDS probe rounds PROBE_INTERVAL_MS
+// apart inside one invocation (default 4 x 15 s), each probing every registered endpoint
+// (SageMaker: DescribeEndpoint and a tiny invocation; OpenAI-compatible: its models/health route)
+// with a timeout, and writing status, latency, error rate and circuit to the health table.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@aws-lambda-powertools/logger';
 import {
   createDocumentClient,
@@ -13,8 +15,9 @@ import {
   SageMakerEndpointProber,
 } from '@switchyard/adapters';
 import { parseConfig } from '@switchyard/adapters/lambda';
+import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { runHealthChecks } from './health-check.service.ts';
+import { type ProbeRoundsSummary, runProbeRounds } from './health-check.service.ts';
 
 const config = parseConfig(
   z.object({
@@ -22,6 +25,8 @@ const config = parseConfig(
     HEALTH_TABLE: z.string().min(1),
     PROBE_TIMEOUT_MS: z.coerce.number().int().positive().default(3000),
     PROBE_CONCURRENCY: z.coerce.number().int().positive().default(8),
+    PROBE_ROUNDS: z.coerce.number().int().positive().max(60).default(4),
+    PROBE_INTERVAL_MS: z.coerce.number().int().positive().default(15_000),
   }),
 );
 
@@ -37,15 +42,31 @@ const prober = new ProberByKind({
   'openai-http': new HttpEndpointProber({}),
 });
 
-export const handler = async (): Promise<{ probed: number; up: number; down: number }> => {
-  const summary = await runHealthChecks({
-    registry,
-    health,
-    prober,
-    now: Date.now,
-    timeoutMs: config.PROBE_TIMEOUT_MS,
-    concurrency: config.PROBE_CONCURRENCY,
-  });
-  logger.info('health check done', summary);
+export const handler = async (_event: unknown, context?: Context): Promise<ProbeRoundsSummary> => {
+  const remaining = context?.getRemainingTimeInMillis() ?? config.PROBE_ROUNDS * config.PROBE_INTERVAL_MS;
+  // A round may take a probe timeout or two; never start one that could outlive the invocation.
+  const stopBy = Date.now() + remaining - 2 * config.PROBE_TIMEOUT_MS - 1000;
+  const summary = await runProbeRounds(
+    {
+      registry,
+      health,
+      prober,
+      now: Date.now,
+      timeoutMs: config.PROBE_TIMEOUT_MS,
+      concurrency: config.PROBE_CONCURRENCY,
+      onAssessment: (endpoint, a) => {
+        if (a.transition) {
+          logger.warn('circuit changed', {
+            endpoint: endpoint.id,
+            from: a.transition.from,
+            to: a.transition.to,
+            reason: a.circuit_reason,
+          });
+        }
+      },
+    },
+    { rounds: config.PROBE_ROUNDS, intervalMs: config.PROBE_INTERVAL_MS, stopBy, sleep: (ms) => sleep(ms) },
+  );
+  logger.info('health check done', { ...summary });
   return summary;
 };

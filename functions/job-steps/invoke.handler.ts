@@ -1,4 +1,5 @@
-// Job workflow step `Invoke`: one attempt on the target at the cursor.
+// Job workflow step `Invoke`: one attempt on the target at the cursor. Its passive outcome goes
+// to the health table through a buffer, so the job never waits on (or fails for) health writes.
 import { invokeTarget, type StepInput } from './job-steps.service.ts';
 import { jobs, lazy } from './job-steps.wiring.ts';
 
@@ -7,12 +8,7 @@ export const handler = (input: StepInput & { cursor: number }): Promise<{ endpoi
     {
       jobs,
       inference: lazy.inference(),
-      recordOutcomes: async (outcomes) => {
-        await lazy
-          .healthStore()
-          .recordOutcomes(outcomes)
-          .catch(() => undefined);
-      },
+      recordOutcomes: async (outcomes) => lazy.outcomes().add(outcomes),
       now: Date.now,
     },
     input,

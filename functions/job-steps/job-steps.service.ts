@@ -3,6 +3,7 @@
 // cursor), record (final state, once) and notify (the optional webhook). Errors thrown here are
 // named for the state machine's Retry/Catch: `Switchyard.Retryable` is retried with backoff on
 // the same target; anything else moves the chain to the next target.
+import { jobView } from '@switchyard/adapters';
 import type {
   ChatCompletionRequest,
   CompiledRegistry,
@@ -36,6 +37,9 @@ export const TARGET_EXHAUSTED = 'Switchyard.TargetExhausted';
 export const REJECTED = 'Switchyard.Rejected';
 export const NO_ROUTE = 'Switchyard.NoRoute';
 
+/** Largest result a job item stores (DynamoDB items hold 400 KB, the request is in there too). */
+export const MAX_RESULT_BYTES = 100 * 1024;
+
 export interface StepInput {
   job_id: string;
   tenant?: string;
@@ -58,11 +62,13 @@ export interface PlanDeps {
 export async function planJob(deps: PlanDeps, input: StepInput): Promise<{ targets_count: number }> {
   const job = await loadJob(deps.jobs, input.job_id);
   if (job.plan) return { targets_count: job.plan.targets.length };
-  const tenant = { id: job.tenant };
+  // Routed as the synchronous API would have routed it: same hints, headers and allow-list.
+  const tenant = { id: job.tenant, ...(job.allowed_models ? { allowed_models: job.allowed_models } : {}) };
+  const headers = job.request.headers ?? {};
   const request =
     job.request.kind === 'chat'
-      ? chatRouteRequest(job.request.body as ChatCompletionRequest, {}, tenant)
-      : invocationRouteRequest(job.request.body as InvocationRequest, {}, tenant);
+      ? chatRouteRequest(job.request.body as ChatCompletionRequest, headers, tenant)
+      : invocationRouteRequest(job.request.body as InvocationRequest, headers, tenant);
   const [registry, health] = await Promise.all([deps.registry.get(), deps.health.get()]);
   let decision: ReturnType<typeof route>;
   try {
@@ -94,8 +100,9 @@ export async function invokeTarget(
   input: StepInput & { cursor: number },
 ): Promise<{ endpoint: string }> {
   const job = await loadJob(deps.jobs, input.job_id);
-  if (job.status === 'succeeded' && job.plan) {
-    return { endpoint: job.plan.targets[input.cursor]?.endpoint ?? 'unknown' };
+  // Already final (a retried Task, or a job dead-lettered meanwhile): never invoke twice.
+  if (job.status === 'succeeded' || job.status === 'failed' || job.status === 'dead-lettered') {
+    return { endpoint: job.plan?.targets[input.cursor]?.endpoint ?? 'unknown' };
   }
   const target = job.plan?.targets[input.cursor];
   if (!job.plan || !target)
@@ -122,10 +129,25 @@ export async function invokeTarget(
     const duration = deps.now() - started;
     await deps.jobs.appendAttempt(job.id, { ...ids, outcome: 'success', duration_ms: duration });
     await deps.recordOutcomes([{ endpoint: target.endpoint, ok: true, latency_ms: duration, at: started }]);
-    await deps.jobs.finish(job.id, {
-      status: 'succeeded',
-      result: { body: result.body, endpoint: target.endpoint, model: target.model, version: target.version },
-    });
+    const stored = {
+      body: result.body,
+      endpoint: target.endpoint,
+      model: target.model,
+      version: target.version,
+    };
+    const size = Buffer.byteLength(JSON.stringify(stored));
+    await deps.jobs.finish(
+      job.id,
+      size <= MAX_RESULT_BYTES
+        ? { status: 'succeeded', result: stored }
+        : {
+            status: 'failed',
+            error: {
+              code: 'result_too_large',
+              message: `${target.endpoint} answered, but its ${size}-byte answer is larger than the ${MAX_RESULT_BYTES} bytes a job can store.`,
+            },
+          },
+    );
     return { endpoint: target.endpoint };
   } catch (err) {
     const e =
@@ -149,8 +171,8 @@ export async function invokeTarget(
 
 export interface RecordDeps {
   jobs: JobStore;
-  fetch: typeof fetch;
-  webhookTimeoutMs: number;
+  /** POSTs the job summary to the webhook; throws when the call fails (the state machine retries). */
+  notify: (url: string, payload: unknown, headers: Record<string, string>) => Promise<void>;
 }
 
 export type RecordInput =
@@ -182,19 +204,7 @@ export async function recordJob(deps: RecordDeps, input: RecordInput): Promise<{
 async function notifyWebhook(deps: RecordDeps, id: string): Promise<{ status: string }> {
   const job = await loadJob(deps.jobs, id);
   if (!job.webhook_url) return { status: 'no-webhook' };
-  const res = await deps.fetch(job.webhook_url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-switchyard-job': job.id },
-    body: JSON.stringify({
-      id: job.id,
-      status: job.status,
-      result: job.result,
-      error: job.error,
-      attempts: job.attempts,
-    }),
-    signal: AbortSignal.timeout(deps.webhookTimeoutMs),
-  });
-  if (!res.ok) throw new StepError('Switchyard.WebhookFailed', `webhook answered ${res.status}`);
+  await deps.notify(job.webhook_url, jobView(job), { 'x-switchyard-job': job.id });
   return { status: 'notified' };
 }
 

@@ -9,6 +9,7 @@ import {
   DynamoDbModelRegistry,
   InferenceClientByKind,
   OpenAiHttpInferenceClient,
+  OutcomeBuffer,
   SageMakerInferenceClient,
 } from '@switchyard/adapters';
 import { parseConfig } from '@switchyard/adapters/lambda';
@@ -23,6 +24,7 @@ export const config = parseConfig(
     HEALTH_CACHE_TTL_MS: z.coerce.number().int().nonnegative().default(2000),
     HEALTH_FRESH_MS: z.coerce.number().int().positive().default(90_000),
     WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
+    OUTCOME_FLUSH_MS: z.coerce.number().int().nonnegative().default(1000),
   }),
 );
 
@@ -54,6 +56,14 @@ export const lazy = {
   healthStore,
   health: once(
     () => new CachedHealth({ source: healthStore(), ttlMs: config.HEALTH_CACHE_TTL_MS, now: Date.now }),
+  ),
+  /** Passive outcomes of invoke attempts, batched off the job's path (as the router does). */
+  outcomes: once(
+    () =>
+      new OutcomeBuffer({
+        sink: (outcomes) => healthStore().recordOutcomes(outcomes),
+        flushIntervalMs: config.OUTCOME_FLUSH_MS,
+      }),
   ),
   inference: once(
     () =>

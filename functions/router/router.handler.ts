@@ -15,8 +15,10 @@ import {
   SageMakerInferenceClient,
 } from '@switchyard/adapters';
 import { httpHandler, parseConfig, requireCaller } from '@switchyard/adapters/lambda';
-import { NotFoundError } from '@switchyard/core';
+import { DEFAULT_HEALTH_FRESH_MS, NotFoundError } from '@switchyard/core';
 import { z } from 'zod';
+import { CircuitAwareClient } from './circuit-client.ts';
+import { LocalCircuits } from './local-circuits.ts';
 import { RouterService } from './router.service.ts';
 
 const config = parseConfig(
@@ -25,7 +27,7 @@ const config = parseConfig(
     HEALTH_TABLE: z.string().min(1),
     REGISTRY_CACHE_TTL_MS: z.coerce.number().int().nonnegative().default(5000),
     HEALTH_CACHE_TTL_MS: z.coerce.number().int().nonnegative().default(2000),
-    HEALTH_FRESH_MS: z.coerce.number().int().positive().default(90_000),
+    HEALTH_FRESH_MS: z.coerce.number().int().positive().default(DEFAULT_HEALTH_FRESH_MS),
     MAX_BODY_BYTES: z.coerce
       .number()
       .int()
@@ -44,6 +46,7 @@ const outcomeBuffer = new OutcomeBuffer({
   onError: (err) => logger.warn('could not record outcomes', { error: String(err) }),
 });
 
+const circuits = new LocalCircuits();
 const service = new RouterService({
   registry: new CachedRegistry({
     source: new DynamoDbModelRegistry({ client: ddb, tableName: config.REGISTRY_TABLE }),
@@ -51,10 +54,15 @@ const service = new RouterService({
     now: Date.now,
   }),
   health: new CachedHealth({ source: healthStore, ttlMs: config.HEALTH_CACHE_TTL_MS, now: Date.now }),
-  inference: new InferenceClientByKind({
-    sagemaker: new SageMakerInferenceClient({ client: createSageMakerRuntimeClient() }),
-    'openai-http': new OpenAiHttpInferenceClient({}),
-  }),
+  inference: new CircuitAwareClient(
+    new InferenceClientByKind({
+      sagemaker: new SageMakerInferenceClient({ client: createSageMakerRuntimeClient() }),
+      'openai-http': new OpenAiHttpInferenceClient({}),
+    }),
+    circuits,
+    Date.now,
+  ),
+  circuits,
   recordOutcomes: async (outcomes) => outcomeBuffer.add(outcomes),
   now: Date.now,
   random: Math.random,

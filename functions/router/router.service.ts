@@ -1,5 +1,6 @@
 // What the router function does for each route, over ports: build the core's request from the
-// OpenAI body and hints, decide (core.route), execute the plan (core.executePlan), record the
+// OpenAI body and hints, decide (core.route) on the shared health with this container's own open
+// circuits laid over it (local-circuits.ts), execute the plan (core.executePlan), record the
 // outcomes, and shape the answer with the x-switchyard-* headers. No AWS here; the handler wires it.
 
 import type { Caller } from '@switchyard/adapters/lambda';
@@ -26,6 +27,8 @@ import {
   modelKey,
   route,
 } from '@switchyard/core';
+import { isShortCircuited } from './circuit-client.ts';
+import type { LocalCircuits } from './local-circuits.ts';
 
 export interface RouterDeps {
   registry: { get(): Promise<CompiledRegistry> };
@@ -36,6 +39,8 @@ export interface RouterDeps {
   now: () => number;
   random: () => number;
   healthFreshMs: number;
+  /** This container's circuit breakers (fed by the inference client, see circuit-client.ts). */
+  circuits?: LocalCircuits;
 }
 
 export interface ServiceResponse {
@@ -138,12 +143,16 @@ export class RouterService {
   }
 
   private async decide(request: RouteRequest): Promise<{ decision: Decision; registry: CompiledRegistry }> {
-    const [registry, health] = await Promise.all([this.deps.registry.get(), this.deps.health.get()]);
+    const [registry, shared] = await Promise.all([this.deps.registry.get(), this.deps.health.get()]);
+    const now = this.deps.now();
+    const circuits = this.deps.circuits;
+    circuits?.useRegistry(registry);
+    const health = circuits ? circuits.view(shared, now, this.deps.healthFreshMs) : shared;
     const decision = route(
       request,
       { registry, health },
       {
-        now: this.deps.now(),
+        now,
         random: this.deps.random,
         options: { health_fresh_ms: this.deps.healthFreshMs },
       },
@@ -172,11 +181,13 @@ export class RouterService {
   }
 
   private async record(attempts: ExecutionResult['attempts'], started: number): Promise<void> {
+    // Attempts the local circuit refused never reached the endpoint; a `rejected` one (the
+    // upstream said the request itself is bad) shows the endpoint answering.
     const outcomes: Outcome[] = attempts
-      .filter((a) => a.outcome !== 'aborted' && a.outcome !== 'skipped-deadline')
+      .filter((a) => a.outcome !== 'aborted' && a.outcome !== 'skipped-deadline' && !isShortCircuited(a))
       .map((a) => ({
         endpoint: a.endpoint,
-        ok: a.outcome === 'success',
+        ok: a.outcome === 'success' || a.outcome === 'rejected',
         latency_ms: a.duration_ms,
         at: started,
         ...(a.outcome === 'success' ? {} : { failure: a.outcome }),

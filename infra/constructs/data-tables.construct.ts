@@ -1,6 +1,7 @@
 // The DynamoDB tables: registry (models, endpoints, policies; single-table pk/sk), health (one
-// item per endpoint, expiring), jobs (job state and results, expiring) and API keys (by key
-// hash). On-demand billing, point-in-time recovery and AWS-managed encryption on every table.
+// item per endpoint, expiring), jobs (job state and results, expiring), API keys (by key
+// hash) and rollouts (model version rollouts and their step history). On-demand billing,
+// point-in-time recovery and AWS-managed encryption on every table.
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
@@ -32,6 +33,8 @@ export class DataTables extends Construct {
   public readonly jobs: Table;
   /** API keys: pk `key_hash` (S). */
   public readonly apiKeys: Table;
+  /** Rollouts: pk `id` (S): one item per model version rollout, plus lock items. */
+  public readonly rollouts: Table;
 
   constructor(scope: Construct, id: string, props: DataTablesProps = {}) {
     super(scope, id);
@@ -63,6 +66,11 @@ export class DataTables extends Construct {
     this.apiKeys = new Table(this, 'ApiKeys', {
       ...common,
       partitionKey: { name: 'key_hash', type: AttributeType.STRING },
+      removalPolicy: dataRemovalPolicy,
+    });
+    this.rollouts = new Table(this, 'Rollouts', {
+      ...common,
+      partitionKey: { name: 'id', type: AttributeType.STRING },
       removalPolicy: dataRemovalPolicy,
     });
   }

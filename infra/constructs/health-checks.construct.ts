@@ -1,6 +1,8 @@
-// Active health checks: the health-check function on an EventBridge schedule. It reads the
-// registry, probes each endpoint (SageMaker: DescribeEndpoint and a tiny InvokeEndpoint on the
-// endpoints the registry file names; HTTP endpoints need no AWS grant) and writes health.
+// Active health checks: the health-check function on an EventBridge schedule. Each run probes
+// every endpoint several times (`probeRounds` rounds `probeInterval` apart, default 4 x 15 s in a
+// 1-minute schedule): SageMaker DescribeEndpoint and a tiny InvokeEndpoint on the endpoints the
+// registry file names (HTTP endpoints need no AWS grant); it writes status, latency, error rate
+// and the shared circuit state, combining the probes with the router's passive outcomes.
 import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
@@ -23,6 +25,16 @@ export interface HealthChecksProps {
    * @default Schedule.rate(Duration.minutes(1))
    */
   readonly schedule?: Schedule;
+  /**
+   * Probe rounds per run.
+   * @default 4
+   */
+  readonly probeRounds?: number;
+  /**
+   * From the start of one probe round to the next; rounds x interval must fit in the timeout.
+   * @default Duration.seconds(15)
+   */
+  readonly probeInterval?: Duration;
   /**
    * Timeout of one run; keep it under the schedule's period.
    * @default Duration.seconds(55)
@@ -50,6 +62,8 @@ export class HealthChecks extends Construct {
       environment: {
         [ENV.registryTable]: props.registryTable.tableName,
         [ENV.healthTable]: props.healthTable.tableName,
+        [ENV.probeRounds]: String(props.probeRounds ?? 4),
+        [ENV.probeIntervalMs]: String((props.probeInterval ?? Duration.seconds(15)).toMilliseconds()),
       },
     });
     props.registryTable.grantReadData(this.function);

@@ -55,6 +55,8 @@ export class JobQueues extends Construct {
 
     this.deadLetter = new Queue(this, 'DeadLetter', {
       ...secure,
+      // The dead-letter consumer's timeout (10 s) times six, as for any Lambda event source.
+      visibilityTimeout: Duration.seconds(60),
       retentionPeriod: props.deadLetterRetentionPeriod ?? Duration.days(14),
     });
     const make = (priority: JobPriority): Queue =>

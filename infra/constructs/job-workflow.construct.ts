@@ -36,10 +36,18 @@ import { grantSageMakerEndpoints, SAGEMAKER_INVOKE_ACTIONS } from './sagemaker-e
 import type { SharedLayers } from './shared-layers.construct.ts';
 import { SwitchyardFunction } from './switchyard-function.construct.ts';
 
+/**
+ * The most attempts per target a policy may ask for (registry schema: retry.max_attempts_per_target
+ * ≤ 10). The invoke step counts attempts in the jobs table and stops a target at the policy's
+ * number, so the Retry below only has to allow at least this many retries.
+ */
+export const MAX_ATTEMPTS_PER_TARGET = 10;
+
 export interface InvokeRetrySettings {
   /**
-   * Attempts on one target (the first included) before moving to the next.
-   * @default 5
+   * Retries of one target on `Switchyard.Retryable`. The policy's max_attempts_per_target is the
+   * binding limit (the invoke step refuses an attempt past it); this only caps it.
+   * @default MAX_ATTEMPTS_PER_TARGET (10)
    */
   readonly maxAttempts?: number;
   /**
@@ -68,7 +76,7 @@ export interface JobWorkflowProps {
   readonly sagemakerEndpointNames: readonly string[];
   /**
    * Retry of the invoke step on `Switchyard.Retryable`.
-   * @default 5 attempts, 1 s, backoff 2, max delay 20 s, full jitter
+   * @default 10 retries (the policy decides), 1 s, backoff 2, max delay 20 s, full jitter
    */
   readonly invokeRetry?: InvokeRetrySettings;
   /**
@@ -195,7 +203,7 @@ export class JobWorkflow extends Construct {
       errors: [RETRYABLE_ERROR],
       interval: retry.interval ?? Duration.seconds(1),
       backoffRate: retry.backoffRate ?? 2,
-      maxAttempts: retry.maxAttempts ?? 5,
+      maxAttempts: retry.maxAttempts ?? MAX_ATTEMPTS_PER_TARGET,
       maxDelay: retry.maxDelay ?? Duration.seconds(20),
       jitterStrategy: JitterType.FULL,
     });

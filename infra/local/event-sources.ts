@@ -3,7 +3,12 @@
 // EventBridge schedules (timers that send the Scheduled Event the function gets in AWS).
 import { randomUUID } from 'node:crypto';
 import type { Message } from '@aws-sdk/client-sqs';
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { LocalLambdaRuntime } from './lambda-runtime.ts';
 
 export interface SqsMappingSpec {
@@ -26,11 +31,35 @@ export interface PollerOptions {
   onBatch?: (info: { functionLogicalId: string; acked: number; failed: number }) => void;
 }
 
+/** The SQS event a mapping invokes its function with. */
+export interface SqsEventLike {
+  Records: Array<{ messageId: string; body: string; attributes: Record<string, string> }>;
+}
+
+/**
+ * Test hook to simulate failures of an invocation, with Lambda's semantics (an invocation that
+ * throws acknowledges nothing; its messages come back after the visibility timeout).
+ * `aroundInvoke(functionLogicalId, event, invoke)` replaces the call: throw before `invoke` for an
+ * invocation that failed at once; call `invoke` with some of the records and then throw for a
+ * worker that crashed mid-batch; call it and throw for a crash before acknowledging; or return a
+ * result of your own (e.g. more `batchItemFailures`).
+ */
+export interface PollerHooks {
+  aroundInvoke?: (
+    functionLogicalId: string,
+    event: SqsEventLike,
+    invoke: (event: SqsEventLike) => Promise<unknown>,
+  ) => Promise<unknown>;
+}
+
 /** Polls the SQS queues of every mapping and invokes the function, as Lambda's pollers do. */
 export class SqsEventSourcePoller {
   private readonly controller = new AbortController();
   private readonly loops: Promise<void>[] = [];
   private paused = false;
+  private hooks: PollerHooks = {};
+  private delivering = 0;
+  private idle: Array<() => void> = [];
 
   constructor(
     private readonly sqs: SQSClient,
@@ -53,6 +82,26 @@ export class SqsEventSourcePoller {
 
   setPaused(paused: boolean): void {
     this.paused = paused;
+  }
+
+  /**
+   * Pauses delivery and resolves once no invocation is in progress: from then on, until
+   * `resume()`, no function is invoked. A receive already waiting returns its messages to the
+   * queue (visibility 0) instead of delivering them.
+   */
+  async pause(): Promise<void> {
+    this.paused = true;
+    if (this.delivering === 0) return;
+    await new Promise<void>((resolve) => this.idle.push(resolve));
+  }
+
+  resume(): void {
+    this.paused = false;
+  }
+
+  /** Replaces the test hooks (`{}` removes them). */
+  setHooks(hooks: PollerHooks): void {
+    this.hooks = hooks;
   }
 
   private async loop(m: SqsMappingSpec): Promise<void> {
@@ -82,8 +131,36 @@ export class SqsEventSourcePoller {
         continue;
       }
       if (messages.length === 0) continue;
-      await this.deliver(m, messages);
+      if (this.paused) {
+        await this.release(m, messages);
+        continue;
+      }
+      this.delivering++;
+      try {
+        await this.deliver(m, messages);
+      } catch (err) {
+        this.options.onError?.(err);
+      } finally {
+        this.delivering--;
+        if (this.delivering === 0) for (const resolve of this.idle.splice(0)) resolve();
+      }
     }
+  }
+
+  /** Makes received messages visible again at once (a paused poller delivers nothing). */
+  private async release(m: SqsMappingSpec, messages: Message[]): Promise<void> {
+    await this.sqs
+      .send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: m.queueUrl,
+          Entries: messages.map((msg, i) => ({
+            Id: String(i),
+            ReceiptHandle: msg.ReceiptHandle,
+            VisibilityTimeout: 0,
+          })),
+        }),
+      )
+      .catch((err: unknown) => this.options.onError?.(err));
   }
 
   private async deliver(m: SqsMappingSpec, messages: Message[]): Promise<void> {
@@ -107,7 +184,11 @@ export class SqsEventSourcePoller {
     };
     let failedIds = new Set<string>();
     try {
-      const result = (await this.runtime.invoke(m.functionLogicalId, event)) as {
+      const invoke = (e: unknown) => this.runtime.invoke(m.functionLogicalId, e);
+      const around = this.hooks.aroundInvoke;
+      const result = (await (around
+        ? around(m.functionLogicalId, event as SqsEventLike, invoke)
+        : invoke(event))) as {
         batchItemFailures?: Array<{ itemIdentifier?: string }>;
       } | null;
       if (m.reportBatchItemFailures && result && Array.isArray(result.batchItemFailures)) {
@@ -215,5 +296,61 @@ function delay(ms: number, signal: AbortSignal): Promise<void> {
       },
       { once: true },
     );
+  });
+}
+
+export interface EventRuleSpec {
+  ruleLogicalId: string;
+  /** The rule's EventPattern, tokens resolved. */
+  pattern: Record<string, unknown>;
+  functionLogicalId: string;
+}
+
+/**
+ * EventBridge rules with event patterns, for the events local servers emit (Step Functions
+ * execution status changes): `put` delivers an event to the function of every matching rule,
+ * asynchronously, as EventBridge does; a failed invocation goes to `onError` (no retries).
+ */
+export class LocalEventRules {
+  private readonly running = new Set<Promise<unknown>>();
+
+  constructor(
+    private readonly runtime: LocalLambdaRuntime,
+    readonly rules: readonly EventRuleSpec[],
+    private readonly options: { onError?: (err: unknown) => void } = {},
+  ) {}
+
+  put(event: Record<string, unknown>): void {
+    for (const rule of this.rules) {
+      if (!matchesEventPattern(rule.pattern, event)) continue;
+      const p = this.runtime
+        .invoke(rule.functionLogicalId, event)
+        .catch((err: unknown) => this.options.onError?.(err))
+        .finally(() => this.running.delete(p));
+      this.running.add(p);
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.allSettled([...this.running]);
+  }
+}
+
+/** EventBridge pattern matching for what CDK emits here: nested objects, arrays of exact values. */
+export function matchesEventPattern(
+  pattern: Record<string, unknown>,
+  event: Record<string, unknown>,
+): boolean {
+  return Object.entries(pattern).every(([key, want]) => {
+    const got = event[key];
+    if (Array.isArray(want)) return want.some((w) => w === got || (Array.isArray(got) && got.includes(w)));
+    if (want && typeof want === 'object') {
+      return (
+        !!got &&
+        typeof got === 'object' &&
+        matchesEventPattern(want as Record<string, unknown>, got as Record<string, unknown>)
+      );
+    }
+    return false;
   });
 }

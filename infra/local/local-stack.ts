@@ -2,7 +2,7 @@
 // AWS protocols (DynamoDB, SQS, Step Functions, SageMaker runtime), creates the tables, queues
 // and state machines the templates define, binds the real handlers, and serves the API through
 // an API Gateway emulation. `npm start`, the e2e tests and the benchmark all use this.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
@@ -22,6 +22,8 @@ import { startFauxqs } from 'fauxqs';
 import { type ApiModel, apiModelFromTemplate, LocalApiGateway } from './api-gateway.ts';
 import { CfnResolver, type CfnStack, referencedId, resourcesOfType } from './cfn.ts';
 import {
+  type EventRuleSpec,
+  LocalEventRules,
   LocalScheduler,
   type ScheduleSpec,
   SqsEventSourcePoller,
@@ -30,7 +32,7 @@ import {
 } from './event-sources.ts';
 import { type LocalFunctionSpec, LocalLambdaRuntime } from './lambda-runtime.ts';
 import { type LocalConfig, localConfigFrom, simEndpointsFor } from './local-config.ts';
-import { startStepFunctionsServer } from './sfn.server.ts';
+import { type ExecutionRecord, startStepFunctionsServer } from './sfn.server.ts';
 import { startSimEndpoints } from './sim-endpoints.server.ts';
 import { synthesizeTemplates } from './synth.ts';
 
@@ -55,6 +57,8 @@ export interface LocalStackOptions {
   scheduleIntervalMs?: number;
   /** Pause of every Step Functions Retry (ms), instead of the backoff; for fast tests. */
   retryIntervalOverrideMs?: number;
+  /** Pause of every Step Functions Wait state (ms), instead of its seconds; for fast rollout tests. */
+  waitOverrideMs?: number;
   /** Randomness of the simulated endpoints (latency jitter, error draws). */
   simRandom?: () => number;
   /** Extra environment for the handlers (e.g. cache TTLs). */
@@ -63,6 +67,11 @@ export interface LocalStackOptions {
   usagePlan?: boolean;
   /** Called with non-fatal errors of the background parts (pollers, schedules). */
   onError?: (err: unknown) => void;
+  /**
+   * Visibility timeout (s) of every queue instead of the template's, so a message whose
+   * invocation failed comes back in about this long (tests of redelivery and dead-lettering).
+   */
+  queueVisibilityTimeoutSeconds?: number;
 }
 
 export interface LocalStack {
@@ -85,6 +94,8 @@ export interface LocalStack {
   };
   endpoints: { dynamodb: string; sqs: string; sfn: string; sim: string };
   timings: Record<string, number>;
+  /** Registers another consumer key (hashed record + usage plan) for `tenant`; returns the key. */
+  addConsumerKey(tenant: string, options?: { allowed_models?: string[] }): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -160,7 +171,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const resolver = new CfnResolver(stacks, { region: REGION, account: ACCOUNT, partition: 'aws' });
     bindGeneric(stacks, resolver);
     const tables = await createTables(stacks, resolver, ddb);
-    const queues = await createQueues(stacks, resolver, sqs);
+    const queues = await createQueues(stacks, resolver, sqs, options.queueVisibilityTimeoutSeconds);
     const stateMachineNames: Record<string, string> = {};
     for (const sm of resourcesOfType(stacks, 'AWS::StepFunctions::StateMachine')) {
       const name = String(sm.resource.Properties?.StateMachineName ?? sm.id);
@@ -175,14 +186,25 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       functions.map((f) => ({ ...f, env: f.env })),
       REPO_ROOT,
     );
+    // EventBridge rules on Step Functions execution status changes (e.g. the job workflow's
+    // safety net), fed by the local server's terminal execution events.
+    const eventRules = new LocalEventRules(runtime, eventRuleSpecs(stacks, resolver), {
+      onError: (err) => options.onError?.(err),
+    });
+    stops.push(() => eventRules.stop());
     const sfn = await startStepFunctionsServer({
       port: 0,
       region: REGION,
       accountId: ACCOUNT,
       invokeFunction: (arn, payload) => runtime.invoke(arn, payload),
+      onExecutionEvent: (e) => {
+        if (!TERMINAL_EXECUTION_EVENTS.has(e.event.type)) return;
+        void sfn.waitForExecution(e.executionArn).then((x) => eventRules.put(executionStatusChange(x)));
+      },
       ...(options.retryIntervalOverrideMs !== undefined
         ? { retryIntervalOverrideMs: options.retryIntervalOverrideMs }
         : {}),
+      ...(options.waitOverrideMs !== undefined ? { waitOverrideMs: options.waitOverrideMs } : {}),
     });
     stops.push(() => sfn.stop());
     for (const sm of resourcesOfType(stacks, 'AWS::StepFunctions::StateMachine')) {
@@ -202,6 +224,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       POWERTOOLS_LOG_LEVEL: logLevel,
       AWS_LAMBDA_LOG_LEVEL: logLevel,
       POWERTOOLS_DEV: 'false',
+      // One probe round per health-check run (AWS loops 4 x 15 s in one run): tests trigger rounds
+      // themselves, and stopping never waits for a sleeping loop; the local schedule's interval
+      // (scheduleIntervalMs) sets how often. options.env may say otherwise.
+      PROBE_ROUNDS: '1',
+      // Local mode: job webhooks may call back to this machine over http.
+      JOB_WEBHOOK_ALLOW_LOCAL: 'true',
       ...(options.env ?? {}),
     });
     mark('handlers');
@@ -280,6 +308,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       resources: { tables, queues, stateMachines: stateMachineNames },
       endpoints: { dynamodb: dynamodbUrl, sqs: sqsUrl, sfn: sfn.url, sim: sim.url },
       timings,
+      addConsumerKey: async (tenant, keyOptions = {}) => {
+        const key = `sk-sy-local-${randomBytes(18).toString('base64url')}`;
+        await new DynamoDbApiKeyStore({ client: doc, tableName: keysTable }).put({
+          key_hash: hashApiKey(key),
+          tenant,
+          name: `local consumer key (${tenant})`,
+          role: 'consumer',
+          created_at: Date.now(),
+          ...(keyOptions.allowed_models ? { allowed_models: keyOptions.allowed_models } : {}),
+        });
+        registeredKeys.add(key);
+        return key;
+      },
       stop: stopAll,
     };
   } catch (err) {
@@ -399,6 +440,7 @@ async function createQueues(
   stacks: readonly CfnStack[],
   resolver: CfnResolver,
   sqs: SQSClient,
+  visibilityTimeoutSeconds?: number,
 ): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   const pending = resourcesOfType(stacks, 'AWS::SQS::Queue');
@@ -420,6 +462,8 @@ async function createQueues(
     ]) {
       if (p[key] !== undefined) attributes[key] = String(p[key]);
     }
+    if (visibilityTimeoutSeconds !== undefined)
+      attributes.VisibilityTimeout = String(visibilityTimeoutSeconds);
     if (p.RedrivePolicy) attributes.RedrivePolicy = JSON.stringify(p.RedrivePolicy);
     const created = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
     const url = created.QueueUrl as string;
@@ -478,6 +522,54 @@ function sqsMappings(stacks: readonly CfnStack[], resolver: CfnResolver): SqsMap
       concurrency: Math.min(2, Number(scaling?.MaximumConcurrency ?? 2)),
     };
   });
+}
+
+const TERMINAL_EXECUTION_EVENTS = new Set([
+  'ExecutionSucceeded',
+  'ExecutionFailed',
+  'ExecutionTimedOut',
+  'ExecutionAborted',
+]);
+
+/** EventBridge's "Step Functions Execution Status Change" event for an execution that ended. */
+function executionStatusChange(x: ExecutionRecord): Record<string, unknown> {
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'Step Functions Execution Status Change',
+    source: 'aws.states',
+    account: ACCOUNT,
+    time: (x.stopDate ?? new Date()).toISOString(),
+    region: REGION,
+    resources: [x.executionArn],
+    detail: {
+      executionArn: x.executionArn,
+      stateMachineArn: x.stateMachineArn,
+      name: x.name,
+      status: x.status,
+      startDate: x.startDate.getTime(),
+      stopDate: x.stopDate?.getTime() ?? null,
+      input: x.input,
+      output: x.output ?? null,
+      error: x.error ?? null,
+      cause: x.cause ?? null,
+    },
+  };
+}
+
+/** Rules with an event pattern and Lambda targets (schedules are `scheduleSpecs`). */
+function eventRuleSpecs(stacks: readonly CfnStack[], resolver: CfnResolver): EventRuleSpec[] {
+  const out: EventRuleSpec[] = [];
+  for (const r of resourcesOfType(stacks, 'AWS::Events::Rule')) {
+    const p = r.resource.Properties ?? {};
+    if (!p.EventPattern) continue;
+    const pattern = resolver.resolve(r.stack, p.EventPattern) as Record<string, unknown>;
+    for (const target of (p.Targets as Array<{ Arn: unknown }> | undefined) ?? []) {
+      const fn = referencedId(target.Arn);
+      if (fn) out.push({ ruleLogicalId: r.id, pattern, functionLogicalId: fn });
+    }
+  }
+  return out;
 }
 
 function scheduleSpecs(stacks: readonly CfnStack[], resolver: CfnResolver): ScheduleSpec[] {

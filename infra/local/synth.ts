@@ -1,5 +1,7 @@
 // Synthesizes the CDK app in this process, without bundling (the local stack runs the handler
-// sources), and returns the templates the local stack is built from.
+// sources), and returns the templates the local stack is built from. CDK's built-in CloudFormation
+// template validation is off here (it costs seconds of CPU per start and nothing is deployed);
+// `cdk synth` and `cdk deploy` still run it.
 import { relative } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { REGISTRY_FILE_CONTEXT, REPO_ROOT } from '../app.config.ts';
@@ -12,6 +14,7 @@ export async function synthesizeTemplates(registryFile: string): Promise<CfnStac
       [REGISTRY_FILE_CONTEXT]: relative(REPO_ROOT, registryFile),
       'aws:cdk:bundling-stacks': [],
     },
+    builtinCloudFormationValidation: false,
     outdir: undefined,
   });
   const { stateful, stateless } = buildApp(app);

@@ -4,6 +4,7 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { DEFAULT_SETTINGS, ENV, SHARED_ENV_DEFAULTS, type SwitchyardSettings } from '../app.config.ts';
+import { AdminApi } from '../constructs/admin-api.construct.ts';
 import {
   type ApiRoute,
   ConsumerApi,
@@ -12,9 +13,13 @@ import {
 } from '../constructs/consumer-api.construct.ts';
 import type { DataTables } from '../constructs/data-tables.construct.ts';
 import { HealthChecks } from '../constructs/health-checks.construct.ts';
+import { JobApi } from '../constructs/job-api.construct.ts';
+import { JobDeadLetter } from '../constructs/job-dead-letter.construct.ts';
+import { JobExecutionWatch } from '../constructs/job-execution-watch.construct.ts';
 import type { JobQueues } from '../constructs/job-queues.construct.ts';
 import { JobWorker } from '../constructs/job-worker.construct.ts';
 import { JobWorkflow } from '../constructs/job-workflow.construct.ts';
+import { RolloutWorkflow } from '../constructs/rollout-workflow.construct.ts';
 import {
   grantSageMakerEndpoints,
   SAGEMAKER_INVOKE_ACTIONS,
@@ -54,6 +59,11 @@ export class StatelessStack extends Stack {
   public readonly healthChecks: HealthChecks;
   public readonly jobWorkflow: JobWorkflow;
   public readonly jobWorker: JobWorker;
+  public readonly rolloutWorkflow: RolloutWorkflow;
+  public readonly adminApi: AdminApi;
+  public readonly jobApi: JobApi;
+  public readonly jobDeadLetter: JobDeadLetter;
+  public readonly jobExecutionWatch: JobExecutionWatch;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -129,8 +139,45 @@ export class StatelessStack extends Stack {
       maxBatchingWindow: settings.workerBatchingWindow,
     });
 
+    // The durable path's front and back: POST/GET /v1/jobs, and the dead-letter consumer.
+    this.jobApi = new JobApi(this, 'JobApi', {
+      layers: this.layers,
+      api: this.consumerApi,
+      registryTable: tables.registry,
+      jobsTable: tables.jobs,
+      queues: queues.byPriority,
+    });
+    this.jobDeadLetter = new JobDeadLetter(this, 'JobDeadLetter', {
+      layers: this.layers,
+      deadLetterQueue: queues.deadLetter,
+      jobsTable: tables.jobs,
+      maxReceiveCount: queues.maxReceiveCount,
+    });
+    this.jobExecutionWatch = new JobExecutionWatch(this, 'JobExecutionWatch', {
+      layers: this.layers,
+      workflow: this.jobWorkflow.stateMachine,
+      jobsTable: tables.jobs,
+    });
+
+    // Model version rollouts, and the admin surface (IAM auth) that starts them and edits the registry.
+    this.rolloutWorkflow = new RolloutWorkflow(this, 'RolloutWorkflow', {
+      layers: this.layers,
+      registryTable: tables.registry,
+      healthTable: tables.health,
+      rolloutsTable: tables.rollouts,
+    });
+    this.adminApi = new AdminApi(this, 'AdminApi', {
+      layers: this.layers,
+      api: this.consumerApi,
+      registryTable: tables.registry,
+      healthTable: tables.health,
+      rolloutsTable: tables.rollouts,
+      rolloutWorkflow: this.rolloutWorkflow.stateMachine,
+    });
+
     new CfnOutput(this, 'ApiUrl', { value: this.consumerApi.api.url });
     new CfnOutput(this, 'UsagePlanId', { value: this.consumerApi.usagePlan.usagePlanId });
     new CfnOutput(this, 'JobWorkflowArn', { value: this.jobWorkflow.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'RolloutWorkflowArn', { value: this.rolloutWorkflow.stateMachine.stateMachineArn });
   }
 }

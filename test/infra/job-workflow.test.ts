@@ -96,7 +96,7 @@ describe('job workflow definition', () => {
       ErrorEquals: [RETRYABLE_ERROR],
       IntervalSeconds: 1,
       BackoffRate: 2,
-      MaxAttempts: 5,
+      MaxAttempts: 10,
       MaxDelaySeconds: 20,
       JitterStrategy: 'FULL',
     });
@@ -232,14 +232,31 @@ describe('job workflow run by the local ASL interpreter', () => {
     expect(output).not.toHaveProperty('extra');
   });
 
-  it('exhausts every target (each retried 5 times) and records failed with the last error', async () => {
+  it("ends a target when the invoke step says its policy's attempts are used, then the next", async () => {
+    // As the invoke step does with max_attempts_per_target 2: two real attempts, then refuse.
+    const { calls } = await run({
+      plan: () => ({ targets_count: 2 }),
+      invoke: (cursor, attempt) => {
+        if (attempt > 2)
+          throw new NamedError('Switchyard.TargetExhausted', `target ${cursor}: 2 attempts used`);
+        throw new NamedError(RETRYABLE_ERROR, `target ${cursor} down`);
+      },
+    });
+    expect(calls.invoke).toEqual([0, 0, 0, 1, 1, 1]);
+    expect(calls.record[0]).toMatchObject({
+      outcome: 'failed',
+      error: { Error: 'Switchyard.TargetExhausted', Cause: 'target 1: 2 attempts used' },
+    });
+  });
+
+  it('exhausts every target (each retried up to the cap of 10) and records failed with the last error', async () => {
     const { calls } = await run({
       plan: () => ({ targets_count: 2 }),
       invoke: (cursor) => {
         throw new NamedError(RETRYABLE_ERROR, `target ${cursor} down`);
       },
     });
-    expect(calls.invoke).toEqual([0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1]);
+    expect(calls.invoke).toEqual([...Array(11).fill(0), ...Array(11).fill(1)]);
     expect(calls.record[0]).toEqual({
       job_id: 'job-1',
       tenant: 't-1',

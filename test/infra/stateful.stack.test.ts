@@ -18,8 +18,8 @@ function table(id: string): CfnResource {
 }
 
 describe('SwitchyardStateful tables', () => {
-  it('has exactly the four tables', () => {
-    template.resourceCountIs('AWS::DynamoDB::Table', 4);
+  it('has exactly the five tables', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', 5);
   });
 
   it.each([
@@ -34,6 +34,7 @@ describe('SwitchyardStateful tables', () => {
     ['Health', [{ AttributeName: 'endpoint', KeyType: 'HASH' }], 'expires_at'],
     ['Jobs', [{ AttributeName: 'pk', KeyType: 'HASH' }], 'expires_at'],
     ['ApiKeys', [{ AttributeName: 'key_hash', KeyType: 'HASH' }], undefined],
+    ['Rollouts', [{ AttributeName: 'id', KeyType: 'HASH' }], undefined],
   ])('%s: keys, on-demand, PITR, AWS-managed SSE, TTL', (id, keySchema, ttl) => {
     const p = table(id).Properties ?? {};
     expect(p.KeySchema).toEqual(keySchema);
@@ -55,11 +56,23 @@ describe('SwitchyardStateful tables', () => {
         (r as CfnResource & { DeletionPolicy?: string }).DeletionPolicy,
       ]),
     );
-    expect(policies).toEqual({ Registry: 'Retain', Jobs: 'Retain', ApiKeys: 'Retain', Health: 'Delete' });
+    expect(policies).toEqual({
+      Registry: 'Retain',
+      Jobs: 'Retain',
+      ApiKeys: 'Retain',
+      Rollouts: 'Retain',
+      Health: 'Delete',
+    });
   });
 
   it('outputs the table names', () => {
-    for (const name of ['RegistryTableName', 'HealthTableName', 'JobsTableName', 'ApiKeysTableName']) {
+    for (const name of [
+      'RegistryTableName',
+      'HealthTableName',
+      'JobsTableName',
+      'ApiKeysTableName',
+      'RolloutsTableName',
+    ]) {
       template.hasOutput(name, { Value: Match.objectLike({ Ref: Match.stringLikeRegexp('^Tables') }) });
     }
   });

@@ -33,6 +33,11 @@ const ENTRIES = {
   plan: 'functions/job-steps/plan.handler.ts',
   invoke: 'functions/job-steps/invoke.handler.ts',
   record: 'functions/job-steps/record.handler.ts',
+  jobs: 'functions/jobs/jobs.handler.ts',
+  deadLetter: 'functions/dead-letter/dead-letter.handler.ts',
+  jobWatch: 'functions/job-watch/execution-ended.handler.ts',
+  admin: 'functions/admin/admin.handler.ts',
+  rolloutSteps: 'functions/rollout-steps/rollout-steps.handler.ts',
 } as const;
 
 const SAGEMAKER_ARNS = ['switchyard-model-a', 'switchyard-model-c'].map(
@@ -65,7 +70,7 @@ const WRITE_ACTIONS = [
 ];
 
 describe('functions', () => {
-  it('are exactly the seven handlers, each bound by metadata to its file and export', () => {
+  it('are exactly the listed handlers, each bound by metadata to its file and export', () => {
     const bound = resources(template, 'AWS::Lambda::Function').map(([, r]) => [
       r.Metadata?.['switchyard:entry'],
       r.Metadata?.['switchyard:handler'],
@@ -126,8 +131,38 @@ describe('functions', () => {
       'REGISTRY_CACHE_TTL_MS',
       'REGISTRY_TABLE',
     ]);
-    expect(names(ENTRIES.healthCheck)).toEqual(['HEALTH_TABLE', 'REGISTRY_TABLE']);
-    expect(names(ENTRIES.worker)).toEqual(['JOBS_TABLE', 'JOB_WORKFLOW_ARN']);
+    expect(names(ENTRIES.healthCheck)).toEqual([
+      'HEALTH_TABLE',
+      'PROBE_INTERVAL_MS',
+      'PROBE_ROUNDS',
+      'REGISTRY_TABLE',
+    ]);
+    expect(env(ENTRIES.healthCheck)).toMatchObject({ PROBE_ROUNDS: '4', PROBE_INTERVAL_MS: '15000' });
+    expect(names(ENTRIES.admin)).toEqual([
+      'HEALTH_TABLE',
+      'REGISTRY_TABLE',
+      'ROLLOUTS_TABLE',
+      'ROLLOUT_WORKFLOW_ARN',
+    ]);
+    expect(names(ENTRIES.rolloutSteps)).toEqual(['HEALTH_TABLE', 'REGISTRY_TABLE', 'ROLLOUTS_TABLE']);
+    expect(names(ENTRIES.worker)).toEqual([
+      'JOBS_TABLE',
+      'JOB_PRIORITY_WAIT_MS',
+      'JOB_QUEUE_HIGH_URL',
+      'JOB_QUEUE_LOW_URL',
+      'JOB_QUEUE_NORMAL_URL',
+      'JOB_WORKFLOW_ARN',
+    ]);
+    expect(names(ENTRIES.jobs)).toEqual([
+      'JOBS_TABLE',
+      'JOB_QUEUE_HIGH_URL',
+      'JOB_QUEUE_LOW_URL',
+      'JOB_QUEUE_NORMAL_URL',
+      'REGISTRY_CACHE_TTL_MS',
+      'REGISTRY_TABLE',
+    ]);
+    expect(names(ENTRIES.deadLetter)).toEqual(['JOBS_TABLE', 'JOB_MAX_RECEIVE_COUNT']);
+    expect(names(ENTRIES.jobWatch)).toEqual(['JOBS_TABLE']);
     for (const step of [ENTRIES.plan, ENTRIES.invoke]) {
       expect(names(step)).toEqual([
         'HEALTH_CACHE_TTL_MS',
@@ -198,13 +233,16 @@ describe('least-privilege grants', () => {
     }
   });
 
-  it('worker: states:StartExecution on the workflow only; jobs read/write; consumes the three queues', () => {
+  it('worker: states:StartExecution on the workflow only; jobs get/update; consumes the three queues', () => {
     const states = statementsFor(template, ENTRIES.worker, 'states:');
     expect(states).toHaveLength(1);
     expect(states[0]?.Action).toEqual(['states:StartExecution']);
     expect(states[0]?.Resource).toHaveLength(1);
     expect(states[0]?.Resource[0]).toMatch(/^\$\{JobWorkflowStateMachine[0-9A-F]{8}\}$/);
-    expect(dynamoStatements(ENTRIES.worker, 'Jobs')).toEqual(expect.arrayContaining(WRITE_ACTIONS));
+    expect(dynamoStatements(ENTRIES.worker, 'Jobs').sort()).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:UpdateItem',
+    ]);
     expect(dynamoStatements(ENTRIES.worker, 'Registry')).toEqual([]);
     const queues = statementsFor(template, ENTRIES.worker, 'sqs:').flatMap((s) => s.Resource);
     expect(
@@ -282,7 +320,9 @@ describe('health-check schedule', () => {
 describe('async worker', () => {
   it('is fed by the three job queues in batches with partial batch failures', () => {
     const { id } = functionByEntry(template, ENTRIES.worker);
-    const mappings = resources(template, 'AWS::Lambda::EventSourceMapping');
+    const mappings = resources(template, 'AWS::Lambda::EventSourceMapping').filter(
+      ([, m]) => render(m.Properties?.FunctionName) === `\${${id}}`,
+    );
     expect(mappings).toHaveLength(3);
     const sources = mappings.map(([, m]) => {
       expect(m.Properties).toMatchObject({
@@ -321,24 +361,30 @@ describe('consumer API', () => {
     props: m.Properties ?? {},
   }));
 
-  it('has the consumer routes, all proxied to the router', () => {
+  // The /admin routes are the admin function's, with IAM auth (admin-api.test.ts).
+  const consumer = methods.filter((m) => !m.route.includes(' /admin'));
+
+  it('has the consumer routes, proxied to the router (jobs: to the jobs function)', () => {
     const { id: routerId } = functionByEntry(template, ENTRIES.router);
-    expect(methods.map((m) => m.route).sort()).toEqual([
+    const { id: jobsId } = functionByEntry(template, ENTRIES.jobs);
+    expect(consumer.map((m) => m.route).sort()).toEqual([
+      'GET /v1/jobs/{id}',
       'GET /v1/models',
       'POST /v1/chat/completions',
       'POST /v1/invocations',
+      'POST /v1/jobs',
       'POST /v1/route',
     ]);
-    for (const m of methods) {
+    for (const m of consumer) {
       expect((m.props.Integration as Record<string, Json>).Type).toBe('AWS_PROXY');
       expect(render((m.props.Integration as Record<string, Json>).Uri)).toContain(
-        `\${${routerId}.Arn}/invocations`,
+        `\${${m.route.includes('/v1/jobs') ? jobsId : routerId}.Arn}/invocations`,
       );
     }
   });
 
   it('requires an API key and the Lambda authorizer on every consumer route', () => {
-    for (const m of methods) {
+    for (const m of consumer) {
       expect(m.props, m.route).toMatchObject({
         ApiKeyRequired: true,
         AuthorizationType: 'CUSTOM',

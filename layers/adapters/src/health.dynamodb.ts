@@ -1,11 +1,28 @@
 // HealthStore over a DynamoDB table keyed by `endpoint`: one item per endpoint holding the
 // EndpointHealth fields (same snake_case names), passive-outcome counters and `expires_at`
 // (epoch seconds, the table's TTL attribute).
+//
+// Counters (all cumulative, added atomically so any number of writers can share them):
+//   outcome_requests / outcome_failures   passive outcomes (router, job invoke step)
+//   lh_00 .. lh_21                        latency histogram of passive outcomes (core latency.ts)
+//   probe_requests / probe_failures       active probes
+//   consecutive_failures                  failures since the last success, probes and passive
+// The health check also keeps `window_marks` (counter snapshots for the error-rate window),
+// `circuit_reason`, `probe_detail` and `window_requests` / `window_failures`. Rollouts sum the
+// passive counters of a version's endpoints (the probes are left out: they are not traffic).
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { EndpointHealth, HealthSnapshot, HealthStore, Outcome } from '@switchyard/core';
-import type { LatencyEwma } from './latency-ewma.ts';
-import { foldLatencyEwma, summariseOutcomes } from './latency-ewma.ts';
+import type {
+  Assessment,
+  CounterMark,
+  EndpointHealth,
+  HealthSnapshot,
+  HealthStore,
+  Outcome,
+} from '@switchyard/core';
+import { foldLatencyEwma, LATENCY_BUCKET_COUNT } from '@switchyard/core';
+import type { LatencyEwma, OutcomeSummary } from './latency-ewma.ts';
+import { summariseOutcomes } from './latency-ewma.ts';
 import { HEALTH_TABLE } from './tables.ts';
 
 export interface DynamoDbHealthStoreOptions {
@@ -30,6 +47,36 @@ const HEALTH_FIELDS = [
   'reason',
 ] as const satisfies ReadonlyArray<Exclude<keyof EndpointHealth, 'endpoint'>>;
 
+/** Attribute name of latency histogram bucket `i`. */
+export const histogramAttribute = (i: number): string => `lh_${String(i).padStart(2, '0')}`;
+
+/** One endpoint's item: its health and the counters behind it. */
+export interface HealthRecord {
+  health: EndpointHealth;
+  /** Passive outcomes (router, jobs). */
+  requests: number;
+  failures: number;
+  /** Passive latency histogram (core latency.ts buckets). */
+  hist: number[];
+  probe_requests: number;
+  probe_failures: number;
+  consecutive_failures: number;
+  marks: CounterMark[];
+  circuit_reason?: string;
+  probe_detail?: string;
+  window_requests?: number;
+  window_failures?: number;
+  last_outcome_at?: number;
+}
+
+/** A probe's result as the health table records it. */
+export interface ProbeOutcome {
+  endpoint: string;
+  ok: boolean;
+  latency_ms: number;
+  at: number;
+}
+
 /**
  * Conditional attempts of the EWMA's read-modify-write when another writer got in between; after
  * them the write goes through unconditionally (an EWMA may lose a sample, never the counters).
@@ -37,6 +84,7 @@ const HEALTH_FIELDS = [
 const EWMA_CONDITIONAL_ATTEMPTS = 5;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 
 /** Picks the EndpointHealth fields of a stored item, filling the required ones when missing. */
 export function healthFromItem(item: Record<string, unknown>): EndpointHealth {
@@ -48,6 +96,40 @@ export function healthFromItem(item: Record<string, unknown>): EndpointHealth {
   health.checked_at ??= 0;
   health.circuit ??= 'closed';
   return health as unknown as EndpointHealth;
+}
+
+/** The whole record of a stored item. */
+export function recordFromItem(item: Record<string, unknown>): HealthRecord {
+  const marks = Array.isArray(item.window_marks) ? (item.window_marks as CounterMark[]) : [];
+  const str = (k: string) => (typeof item[k] === 'string' ? { [k]: item[k] as string } : {});
+  const opt = (k: string) => (typeof item[k] === 'number' ? { [k]: item[k] as number } : {});
+  return {
+    health: healthFromItem(item),
+    requests: num(item.outcome_requests),
+    failures: num(item.outcome_failures),
+    hist: Array.from({ length: LATENCY_BUCKET_COUNT }, (_, i) => num(item[histogramAttribute(i)])),
+    probe_requests: num(item.probe_requests),
+    probe_failures: num(item.probe_failures),
+    consecutive_failures: num(item.consecutive_failures),
+    marks,
+    ...str('circuit_reason'),
+    ...str('probe_detail'),
+    ...opt('window_requests'),
+    ...opt('window_failures'),
+    ...opt('last_outcome_at'),
+  };
+}
+
+interface Tally {
+  endpoint: string;
+  kind: 'passive' | 'probe';
+  requests: number;
+  failures: number;
+  latencySamplesMs: number[];
+  buckets: Map<number, number>;
+  trailingFailures: number;
+  anySuccess: boolean;
+  lastAt: number;
 }
 
 export class DynamoDbHealthStore implements HealthStore {
@@ -65,30 +147,37 @@ export class DynamoDbHealthStore implements HealthStore {
 
   async snapshot(): Promise<HealthSnapshot> {
     const endpoints: Record<string, EndpointHealth> = {};
-    const nowSeconds = this.#now() / 1000;
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.#client.send(
-        new ScanCommand({ TableName: this.#tableName, ExclusiveStartKey: start, ConsistentRead: true }),
-      );
-      for (const item of out.Items ?? []) {
-        // TTL deletion is lazy: skip expired items the service has not removed yet.
-        const expires = item[HEALTH_TABLE.ttlAttribute];
-        if (typeof expires === 'number' && expires <= nowSeconds) continue;
-        const health = healthFromItem(item);
-        endpoints[health.endpoint] = health;
-      }
-      start = out.LastEvaluatedKey;
-    } while (start);
+    for (const item of await this.#scan()) {
+      const health = healthFromItem(item);
+      endpoints[health.endpoint] = health;
+    }
     return { endpoints };
+  }
+
+  /** Every live item with its counters (expired items DynamoDB has not deleted yet are skipped). */
+  async records(): Promise<HealthRecord[]> {
+    return (await this.#scan()).map(recordFromItem);
+  }
+
+  /** One endpoint's record, or undefined when it has none (or only an expired one). */
+  async record(endpoint: string): Promise<HealthRecord | undefined> {
+    const out = await this.#client.send(
+      new GetCommand({
+        TableName: this.#tableName,
+        Key: { [HEALTH_TABLE.partitionKey]: endpoint },
+        ConsistentRead: true,
+      }),
+    );
+    return out.Item && !this.#expired(out.Item) ? recordFromItem(out.Item) : undefined;
   }
 
   /**
    * Writes the given fields of one endpoint's health and refreshes `expires_at`. Fields not
    * given (e.g. the EWMA the router maintains) are kept, except `reason`, which belongs to
-   * `status` and is removed when absent.
+   * `status` and is removed when absent, and `circuit_opened_at`, removed when the circuit is
+   * closed. `extra` attributes are set too (`null` removes one).
    */
-  async put(health: EndpointHealth): Promise<void> {
+  async put(health: EndpointHealth, extra: Record<string, unknown> = {}): Promise<void> {
     const names: Record<string, string> = { '#expires': HEALTH_TABLE.ttlAttribute };
     const values: Record<string, unknown> = { ':expires': this.#expiresAt(health.checked_at) };
     const sets = ['#expires = :expires'];
@@ -99,9 +188,19 @@ export class DynamoDbHealthStore implements HealthStore {
         names[`#f${i}`] = field;
         values[`:f${i}`] = value;
         sets.push(`#f${i} = :f${i}`);
-      } else if (field === 'reason') {
+      } else if (field === 'reason' || (field === 'circuit_opened_at' && health.circuit === 'closed')) {
         names[`#f${i}`] = field;
         removes.push(`#f${i}`);
+      }
+    });
+    Object.entries(extra).forEach(([field, value], i) => {
+      if (value === undefined) return;
+      names[`#x${i}`] = field;
+      if (value === null) {
+        removes.push(`#x${i}`);
+      } else {
+        values[`:x${i}`] = value;
+        sets.push(`#x${i} = :x${i}`);
       }
     });
     await this.#client.send(
@@ -115,48 +214,90 @@ export class DynamoDbHealthStore implements HealthStore {
     );
   }
 
-  /**
-   * Folds passive outcomes into each endpoint's item: `latency_ewma_ms` and
-   * `latency_peak_ewma_ms` (see latency-ewma.ts; a conditional read-modify-write, retried with
-   * jitter, so concurrent routers rarely lose a sample), counters `outcome_requests` / `outcome_failures` (atomic ADD)
-   * and `last_outcome_at`. An endpoint with no item yet gets status `unknown`, circuit `closed`.
-   */
-  async recordOutcomes(outcomes: readonly Outcome[]): Promise<void> {
-    await Promise.all(summariseOutcomes(outcomes).map((s) => this.#recordSummary(s)));
+  /** Writes a health check's assessment of one endpoint (core assess.ts) with the probe's detail. */
+  async writeAssessment(assessment: Assessment, probeDetail: string): Promise<void> {
+    await this.put(assessment.health, {
+      window_marks: assessment.marks,
+      circuit_reason: assessment.circuit_reason ?? null,
+      probe_detail: probeDetail.slice(0, 2048),
+      window_requests: assessment.window.requests,
+      window_failures: assessment.window.failures,
+    });
   }
 
-  async #recordSummary(summary: ReturnType<typeof summariseOutcomes>[number]): Promise<void> {
-    const key = { [HEALTH_TABLE.partitionKey]: summary.endpoint };
+  /**
+   * Folds passive outcomes into each endpoint's item: `latency_ewma_ms` and
+   * `latency_peak_ewma_ms` (see core health/latency.ts; a conditional read-modify-write, retried
+   * with jitter, so concurrent routers rarely lose a sample), and the counters above (atomic ADD):
+   * requests, failures, histogram, consecutive failures; plus `last_outcome_at`. An endpoint with
+   * no item yet gets status `unknown`, circuit `closed`.
+   */
+  async recordOutcomes(outcomes: readonly Outcome[]): Promise<void> {
+    await Promise.all(
+      summariseOutcomes(outcomes).map((s: OutcomeSummary) => this.#record({ ...s, kind: 'passive' })),
+    );
+  }
+
+  /** Records one probe: probe counters, consecutive failures, and (when it succeeded) its latency in the EWMAs. */
+  async recordProbe(probe: ProbeOutcome): Promise<void> {
+    await this.#record({
+      endpoint: probe.endpoint,
+      kind: 'probe',
+      requests: 1,
+      failures: probe.ok ? 0 : 1,
+      latencySamplesMs: probe.ok ? [probe.latency_ms] : [],
+      buckets: new Map(),
+      trailingFailures: probe.ok ? 0 : 1,
+      anySuccess: probe.ok,
+      lastAt: probe.at,
+    });
+  }
+
+  async #record(tally: Tally): Promise<void> {
+    const key = { [HEALTH_TABLE.partitionKey]: tally.endpoint };
+    const passive = tally.kind === 'passive';
     for (let attempt = 1; ; attempt++) {
-      let prev: LatencyEwma = {};
       const names: Record<string, string> = {
         '#expires': HEALTH_TABLE.ttlAttribute,
         '#status': 'status',
         '#circuit': 'circuit',
         '#checked': 'checked_at',
-        '#last': 'last_outcome_at',
-        '#requests': 'outcome_requests',
-        '#failures': 'outcome_failures',
+        '#requests': passive ? 'outcome_requests' : 'probe_requests',
+        '#failures': passive ? 'outcome_failures' : 'probe_failures',
+        '#consecutive': 'consecutive_failures',
       };
       const values: Record<string, unknown> = {
-        ':expires': this.#expiresAt(summary.lastAt),
+        ':expires': this.#expiresAt(tally.lastAt),
         ':unknown': 'unknown',
         ':closed': 'closed',
         ':zero': 0,
-        ':last': summary.lastAt,
-        ':requests': summary.requests,
-        ':failures': summary.failures,
+        ':requests': tally.requests,
+        ':failures': tally.failures,
+        ':consecutive': tally.anySuccess ? tally.trailingFailures : tally.failures,
       };
       const sets = [
         '#expires = :expires',
         '#status = if_not_exists(#status, :unknown)',
         '#circuit = if_not_exists(#circuit, :closed)',
         '#checked = if_not_exists(#checked, :zero)',
-        '#last = :last',
       ];
+      const adds = ['#requests :requests', '#failures :failures'];
+      // A success restarts the consecutive count from the failures after it; else it grows.
+      if (tally.anySuccess) sets.push('#consecutive = :consecutive');
+      else adds.push('#consecutive :consecutive');
+      if (passive) {
+        names['#last'] = 'last_outcome_at';
+        values[':last'] = tally.lastAt;
+        sets.push('#last = :last');
+        for (const [bucket, n] of tally.buckets) {
+          names[`#h${bucket}`] = histogramAttribute(bucket);
+          values[`:h${bucket}`] = n;
+          adds.push(`#h${bucket} :h${bucket}`);
+        }
+      }
       let condition: string | undefined;
       const conditional = attempt <= EWMA_CONDITIONAL_ATTEMPTS;
-      if (summary.latencySamplesMs.length > 0) {
+      if (tally.latencySamplesMs.length > 0) {
         const current = await this.#client.send(
           new GetCommand({
             TableName: this.#tableName,
@@ -165,8 +306,8 @@ export class DynamoDbHealthStore implements HealthStore {
             ProjectionExpression: 'latency_ewma_ms, latency_peak_ewma_ms',
           }),
         );
-        prev = (current.Item ?? {}) as LatencyEwma;
-        const next = foldLatencyEwma(prev, summary.latencySamplesMs);
+        const prev = (current.Item ?? {}) as LatencyEwma;
+        const next = foldLatencyEwma(prev, tally.latencySamplesMs);
         names['#ewma'] = 'latency_ewma_ms';
         names['#peak'] = 'latency_peak_ewma_ms';
         values[':ewma'] = next.latency_ewma_ms;
@@ -186,7 +327,7 @@ export class DynamoDbHealthStore implements HealthStore {
           new UpdateCommand({
             TableName: this.#tableName,
             Key: key,
-            UpdateExpression: `SET ${sets.join(', ')} ADD #requests :requests, #failures :failures`,
+            UpdateExpression: `SET ${sets.join(', ')} ADD ${adds.join(', ')}`,
             ExpressionAttributeNames: names,
             ExpressionAttributeValues: values,
             ...(condition ? { ConditionExpression: condition } : {}),
@@ -199,6 +340,25 @@ export class DynamoDbHealthStore implements HealthStore {
         await sleep(Math.random() * 10 * attempt);
       }
     }
+  }
+
+  async #scan(): Promise<Array<Record<string, unknown>>> {
+    const items: Array<Record<string, unknown>> = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.#client.send(
+        new ScanCommand({ TableName: this.#tableName, ExclusiveStartKey: start, ConsistentRead: true }),
+      );
+      // TTL deletion is lazy: skip expired items the service has not removed yet.
+      for (const item of out.Items ?? []) if (!this.#expired(item)) items.push(item);
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+
+  #expired(item: Record<string, unknown>): boolean {
+    const expires = item[HEALTH_TABLE.ttlAttribute];
+    return typeof expires === 'number' && expires <= this.#now() / 1000;
   }
 
   #expiresAt(atMs: number): number {

@@ -1,10 +1,12 @@
 // JobStore over DynamoDB: one item per job (`pk = job#<id>`), every transition a conditional
 // update, so a redelivered message or a retried step never records twice or leaves a final state.
+// queued -> running (worker: markStarted; plan step: start) -> succeeded | failed (workflow) or
+// queued -> dead-lettered (dead-letter consumer: finish(..., 'queued')).
 
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { AttemptRecord, Job, JobFinal, JobPlan, JobStore } from '@switchyard/core';
+import type { AttemptRecord, Job, JobFinal, JobPlan, JobStatus, JobStore } from '@switchyard/core';
 
 export interface DynamoDbJobStoreOptions {
   client: DynamoDBDocumentClient;
@@ -98,27 +100,35 @@ export class DynamoDbJobStore implements JobStore {
     return Number(out.Attributes?.[`tries_${cursor}`] ?? 1);
   }
 
+  /** Appends an attempt; an attempt that ends after the job became final is not recorded. */
   async appendAttempt(id: string, attempt: AttemptRecord): Promise<void> {
-    await this.options.client.send(
-      new UpdateCommand({
-        TableName: this.options.tableName,
-        Key: { pk: jobKey(id) },
-        UpdateExpression:
-          'SET attempts = list_append(if_not_exists(attempts, :empty), :a), updated_at = :now',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':empty': [], ':a': [attempt], ':now': this.now() },
-      }),
-    );
+    try {
+      await this.options.client.send(
+        new UpdateCommand({
+          TableName: this.options.tableName,
+          Key: { pk: jobKey(id) },
+          UpdateExpression:
+            'SET attempts = list_append(if_not_exists(attempts, :empty), :a), updated_at = :now',
+          ConditionExpression: `attribute_exists(pk) AND NOT #status IN (${FINAL.join(', ')})`,
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':empty': [], ':a': [attempt], ':now': this.now(), ...FINAL_VALUES },
+        }),
+      );
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    }
   }
 
-  async finish(id: string, final: JobFinal): Promise<boolean> {
+  async finish(id: string, final: JobFinal, onlyFrom?: JobStatus): Promise<boolean> {
     try {
       await this.options.client.send(
         new UpdateCommand({
           TableName: this.options.tableName,
           Key: { pk: jobKey(id) },
           UpdateExpression: `SET #status = :status, updated_at = :now, expires_at = :ttl, #out = :out`,
-          ConditionExpression: `attribute_exists(pk) AND NOT #status IN (${FINAL.join(', ')})`,
+          ConditionExpression: onlyFrom
+            ? 'attribute_exists(pk) AND #status = :from'
+            : `attribute_exists(pk) AND NOT #status IN (${FINAL.join(', ')})`,
           ExpressionAttributeNames: {
             '#status': 'status',
             '#out': final.status === 'succeeded' ? 'result' : 'error',
@@ -128,7 +138,32 @@ export class DynamoDbJobStore implements JobStore {
             ':now': this.now(),
             ':ttl': this.expiresAt(),
             ':out': final.status === 'succeeded' ? (final.result ?? null) : final.error,
-            ...FINAL_VALUES,
+            ...(onlyFrom ? { ':from': onlyFrom } : FINAL_VALUES),
+          },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw err;
+    }
+  }
+
+  async markStarted(id: string, executionArn: string): Promise<boolean> {
+    try {
+      await this.options.client.send(
+        new UpdateCommand({
+          TableName: this.options.tableName,
+          Key: { pk: jobKey(id) },
+          UpdateExpression:
+            'SET #status = :running, execution_arn = :arn, started_at = if_not_exists(started_at, :now), updated_at = :now',
+          ConditionExpression: 'attribute_exists(pk) AND #status IN (:queued, :running)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':running': 'running',
+            ':queued': 'queued',
+            ':arn': executionArn,
+            ':now': this.now(),
           },
         }),
       );

@@ -3,7 +3,7 @@
 // ms) and `rev` (incremented on every write). Reads validate with RegistrySchema and name the
 // bad item; writes validate first.
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DeleteCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Endpoint, Model, ModelRegistry, Policy, Registry, RegistryKind } from '@switchyard/core';
 import {
   ConflictError,
@@ -147,6 +147,19 @@ export class DynamoDbModelRegistry implements ModelRegistry {
 
   async putPolicy(input: unknown, options?: RegistryWriteOptions): Promise<{ doc: Policy; rev: number }> {
     return this.#put('policy', validate(PolicySchema, input), options);
+  }
+
+  /** One stored item with its `rev` (for optimistic writes), unvalidated; undefined when absent. */
+  async item(kind: RegistryKind, key: string): Promise<RegistryItem | undefined> {
+    const out = await this.#client.send(
+      new GetCommand({ TableName: this.#tableName, Key: { pk: kind, sk: key }, ConsistentRead: true }),
+    );
+    return out.Item as RegistryItem | undefined;
+  }
+
+  /** Every stored item of one kind with its `rev` and `updated_at`, unvalidated. */
+  async items(kind: RegistryKind): Promise<RegistryItem[]> {
+    return this.#queryAll(kind);
   }
 
   /** Deletes one item; resolves to whether it existed. */

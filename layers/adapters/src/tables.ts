@@ -14,7 +14,10 @@ export const API_KEYS_TABLE = { partitionKey: 'key_hash' } as const;
 
 export const JOBS_TABLE = { partitionKey: 'pk', ttlAttribute: 'expires_at' } as const;
 
-export type TableName = 'registry' | 'health' | 'apiKeys' | 'jobs';
+/** Rollouts: one item per rollout (`id`), plus one lock item per (policy, model) being rolled out. */
+export const ROLLOUTS_TABLE = { partitionKey: 'id' } as const;
+
+export type TableName = 'registry' | 'health' | 'apiKeys' | 'jobs' | 'rollouts';
 
 export interface TableDefinition {
   partitionKey: string;
@@ -28,6 +31,7 @@ export const TABLE_DEFINITIONS: Readonly<Record<TableName, TableDefinition>> = {
   health: { partitionKey: HEALTH_TABLE.partitionKey, ttlAttribute: HEALTH_TABLE.ttlAttribute },
   apiKeys: { partitionKey: API_KEYS_TABLE.partitionKey },
   jobs: { partitionKey: JOBS_TABLE.partitionKey, ttlAttribute: JOBS_TABLE.ttlAttribute },
+  rollouts: { partitionKey: ROLLOUTS_TABLE.partitionKey },
 };
 
 /** A CreateTable input (on-demand billing) for a table definition, for local servers and tests. */

@@ -82,7 +82,14 @@ export interface Job {
   priority: JobPriority;
   created_at: number;
   updated_at: number;
-  request: { kind: 'chat' | 'invocation'; body: unknown };
+  request: {
+    kind: 'chat' | 'invocation';
+    body: unknown;
+    /** Lower-cased request headers routing reads (`x-switchyard-*`, headers policies match on). */
+    headers?: Record<string, string>;
+  };
+  /** The tenant's model allow-list when the job was accepted (routing honours it). */
+  allowed_models?: string[];
   webhook_url?: string;
   idempotency_key?: string;
   attempts: AttemptRecord[];
@@ -91,6 +98,8 @@ export interface Job {
   result?: unknown;
   error?: { message: string; code: string };
   execution_arn?: string;
+  /** Epoch ms when the worker started the job's execution. */
+  started_at?: number;
 }
 
 export interface JobPlan {
@@ -113,8 +122,16 @@ export interface JobStore {
   /** Counts one more attempt on target `cursor`; returns the count including this one. */
   countAttempt(id: string, cursor: number): Promise<number>;
   appendAttempt(id: string, attempt: AttemptRecord): Promise<void>;
-  /** Moves a job to a final state once; false when it already was final. */
-  finish(id: string, final: JobFinal): Promise<boolean>;
+  /**
+   * Moves a job to a final state once; false when it already was final (or, with `onlyFrom`,
+   * when its status was not that one: the dead-letter consumer finishes only queued jobs).
+   */
+  finish(id: string, final: JobFinal, onlyFrom?: JobStatus): Promise<boolean>;
+  /**
+   * Records that the job's execution has started (queued → running, execution ARN); false when
+   * the job is missing or already final. The worker acknowledges a message only after this.
+   */
+  markStarted(id: string, executionArn: string): Promise<boolean>;
 }
 
 /** A queued job's message: just enough to find the job. */
@@ -130,4 +147,36 @@ export interface JobQueue {
 export interface WorkflowStarter {
   /** Starts an execution named `name`; starting the same name twice starts it once. */
   start(name: string, input: unknown): Promise<{ execution_arn: string; already_started: boolean }>;
+}
+
+/** An `Idempotency-Key` claim: the first request with a key fixes the job id and the body hash. */
+export interface IdempotencyRecord {
+  tenant: string;
+  key: string;
+  /** sha256 of the request (body and routing headers); another body under the key is a conflict. */
+  request_hash: string;
+  job_id: string;
+  created_at: number;
+}
+
+export interface IdempotencyStore {
+  /** Claims the key for `record.tenant`; when it was claimed before, returns that claim instead. */
+  claim(
+    record: IdempotencyRecord,
+  ): Promise<{ claimed: true } | { claimed: false; existing: IdempotencyRecord }>;
+}
+
+/** A job message as the worker receives it from a priority queue. */
+export interface ReceivedJobMessage {
+  message_id: string;
+  body: string;
+  receipt: string;
+}
+
+/** What the worker does with the priority queues besides its event source (see worker.service.ts). */
+export interface JobMessageSource {
+  receive(priority: JobPriority, max: number): Promise<ReceivedJobMessage[]>;
+  delete(priority: JobPriority, receipts: readonly string[]): Promise<void>;
+  /** Messages waiting (visible) and received but not yet deleted (in flight). */
+  backlog(priority: JobPriority): Promise<{ visible: number; in_flight: number }>;
 }

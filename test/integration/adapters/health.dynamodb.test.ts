@@ -1,6 +1,7 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoDbHealthStore, foldLatencyEwma } from '@switchyard/adapters';
+import { DynamoDbHealthStore, foldLatencyEwma, histogramAttribute } from '@switchyard/adapters';
 import type { EndpointHealth } from '@switchyard/core';
+import { assessEndpoint, latencyBucket } from '@switchyard/core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type LocalDynamo, startLocalDynamo } from './local-aws.ts';
 
@@ -135,5 +136,82 @@ describe('DynamoDbHealthStore', () => {
       circuit: 'closed',
       latency_ms: 7,
     });
+  });
+
+  it('recordOutcomes() keeps a latency histogram and the consecutive-failure count', async () => {
+    await store.recordOutcomes([
+      { endpoint: 'gpu-a', ok: true, latency_ms: 40, at: now + 1 },
+      { endpoint: 'gpu-a', ok: false, latency_ms: 1, at: now + 2, failure: 'connection' },
+      { endpoint: 'gpu-a', ok: false, latency_ms: 900, at: now + 3, failure: 'timeout' },
+    ]);
+    let record = await store.record('gpu-a');
+    expect(record).toMatchObject({ requests: 3, failures: 2, consecutive_failures: 2 });
+    expect(record?.hist[latencyBucket(40)]).toBe(1);
+    expect(record?.hist[latencyBucket(900)]).toBe(1);
+    expect((await raw('gpu-a'))?.[histogramAttribute(latencyBucket(40))]).toBe(1);
+    // Without a success the count grows; a success restarts it from the failures after it.
+    await store.recordOutcomes([
+      { endpoint: 'gpu-a', ok: false, latency_ms: 1, at: now + 4, failure: 'server' },
+    ]);
+    expect((await store.record('gpu-a'))?.consecutive_failures).toBe(3);
+    await store.recordOutcomes([
+      { endpoint: 'gpu-a', ok: true, latency_ms: 30, at: now + 5 },
+      { endpoint: 'gpu-a', ok: false, latency_ms: 1, at: now + 6, failure: 'server' },
+    ]);
+    record = await store.record('gpu-a');
+    expect(record?.consecutive_failures).toBe(1);
+    expect(record?.requests).toBe(6);
+  });
+
+  it('recordProbe() counts probes apart from traffic, and folds good probes into the EWMA', async () => {
+    await store.recordProbe({ endpoint: 'gpu-a', ok: false, latency_ms: 2, at: now });
+    await store.recordProbe({ endpoint: 'gpu-a', ok: true, latency_ms: 20, at: now + 1 });
+    const record = await store.record('gpu-a');
+    expect(record).toMatchObject({
+      requests: 0,
+      failures: 0,
+      probe_requests: 2,
+      probe_failures: 1,
+      consecutive_failures: 0,
+    });
+    expect(record?.health.latency_ewma_ms).toBe(20);
+  });
+
+  it('writeAssessment() stores health, marks and reasons; records() reads them back; closing clears opened-at', async () => {
+    const a = assessEndpoint(
+      'gpu-a',
+      undefined,
+      { consecutive_failures: 5, requests: 5, failures: 5, marks: [] },
+      { ok: false, latency_ms: 3, detail: 'refused', at: now },
+      {
+        failure_threshold: 5,
+        error_rate_threshold: 0.5,
+        min_requests: 20,
+        window_ms: 60_000,
+        cooldown_ms: 10,
+      },
+    );
+    await store.writeAssessment(a, 'refused');
+    const [record] = await store.records();
+    expect(record?.health).toMatchObject({
+      endpoint: 'gpu-a',
+      status: 'down',
+      circuit: 'open',
+      circuit_opened_at: now,
+    });
+    expect(record).toMatchObject({
+      circuit_reason: '5 consecutive failures (threshold 5)',
+      probe_detail: 'refused',
+      window_requests: 0,
+    });
+    expect(record?.marks).toEqual([{ at: now, requests: 5, failures: 5 }]);
+    await store.put(
+      { endpoint: 'gpu-a', status: 'up', checked_at: now + 1, circuit: 'closed' },
+      { circuit_reason: null },
+    );
+    const item = await raw('gpu-a');
+    expect(item?.circuit_opened_at).toBeUndefined();
+    expect(item?.circuit_reason).toBeUndefined();
+    expect(item?.window_marks).toHaveLength(1);
   });
 });

@@ -32,8 +32,32 @@ describe('latency EWMA', () => {
       { endpoint: 'a', ok: false, latency_ms: 1, at: 4, failure: 'server' },
     ]);
     expect(summaries).toEqual([
-      { endpoint: 'b', requests: 1, failures: 1, latencySamplesMs: [], lastAt: 1 },
-      { endpoint: 'a', requests: 4, failures: 2, latencySamplesMs: [10, 900, 30], lastAt: 4 },
+      {
+        endpoint: 'b',
+        requests: 1,
+        failures: 1,
+        latencySamplesMs: [],
+        buckets: new Map(),
+        trailingFailures: 1,
+        anySuccess: false,
+        lastAt: 1,
+      },
+      {
+        endpoint: 'a',
+        requests: 4,
+        failures: 2,
+        latencySamplesMs: [10, 900, 30],
+        // 10 ms -> bucket 1 (<= 10), 900 ms -> 12 (<= 1000), 30 ms -> 3 (<= 35)
+        buckets: new Map([
+          [1, 1],
+          [12, 1],
+          [3, 1],
+        ]),
+        // time order: 10 ok, 900 timeout, 30 ok, 1 server error: one failure after the last success
+        trailingFailures: 1,
+        anySuccess: true,
+        lastAt: 4,
+      },
     ]);
   });
 });

@@ -1,0 +1,84 @@
+// Admin function behind the `/admin/*` routes (IAM auth in AWS; the local admin key in
+// `npm start`): endpoint health, registry listings and writes, and rollouts. Thin: dispatch; the
+// work is in admin.service.ts and the rollout lifecycle.
+import { Logger } from '@aws-lambda-powertools/logger';
+import {
+  createDocumentClient,
+  createSfnClient,
+  DynamoDbHealthStore,
+  DynamoDbModelRegistry,
+  DynamoDbRolloutStore,
+  RolloutLifecycle,
+  StepFunctionsRolloutWorkflow,
+} from '@switchyard/adapters';
+import { httpHandler, parseConfig } from '@switchyard/adapters/lambda';
+import { DEFAULT_HEALTH_FRESH_MS, NotFoundError } from '@switchyard/core';
+import { z } from 'zod';
+import { AdminService } from './admin.service.ts';
+
+const config = parseConfig(
+  z.object({
+    REGISTRY_TABLE: z.string().min(1),
+    HEALTH_TABLE: z.string().min(1),
+    ROLLOUTS_TABLE: z.string().min(1),
+    ROLLOUT_WORKFLOW_ARN: z.string().min(1),
+    HEALTH_FRESH_MS: z.coerce.number().int().positive().default(DEFAULT_HEALTH_FRESH_MS),
+  }),
+);
+
+const logger = new Logger({ serviceName: 'switchyard-admin' });
+const ddb = createDocumentClient();
+const registry = new DynamoDbModelRegistry({ client: ddb, tableName: config.REGISTRY_TABLE });
+const health = new DynamoDbHealthStore({ client: ddb, tableName: config.HEALTH_TABLE });
+const service = new AdminService({
+  registry,
+  health,
+  rollouts: new RolloutLifecycle({
+    rollouts: new DynamoDbRolloutStore({ client: ddb, tableName: config.ROLLOUTS_TABLE }),
+    registry,
+    health,
+    workflow: new StepFunctionsRolloutWorkflow({
+      client: createSfnClient(),
+      stateMachineArn: config.ROLLOUT_WORKFLOW_ARN,
+    }),
+    now: Date.now,
+  }),
+  now: Date.now,
+  healthFreshMs: config.HEALTH_FRESH_MS,
+});
+
+const param = (params: Record<string, string>, name: string): string =>
+  decodeURIComponent(params[name] ?? '');
+
+export const handler = httpHandler(
+  async (request) => {
+    const { params, body, headers } = request;
+    switch (`${request.method} ${request.resource}`) {
+      case 'GET /admin/health':
+        return { status: 200, body: await service.health() };
+      case 'GET /admin/models':
+        return { status: 200, body: await service.list('model') };
+      case 'GET /admin/endpoints':
+        return { status: 200, body: await service.list('endpoint') };
+      case 'GET /admin/policies':
+        return { status: 200, body: await service.list('policy') };
+      case 'PUT /admin/models/{id}':
+        return service.put('model', param(params, 'id'), body, headers['if-match']);
+      case 'PUT /admin/endpoints/{id}':
+        return service.put('endpoint', param(params, 'id'), body, headers['if-match']);
+      case 'PUT /admin/policies/{name}':
+        return service.put('policy', param(params, 'name'), body, headers['if-match']);
+      case 'GET /admin/rollouts':
+        return { status: 200, body: await service.rollouts() };
+      case 'POST /admin/rollouts':
+        return service.startRollout(body);
+      case 'GET /admin/rollouts/{id}':
+        return { status: 200, body: await service.rollout(param(params, 'id')) };
+      case 'POST /admin/rollouts/{id}/rollback':
+        return { status: 200, body: await service.rollback(param(params, 'id'), body) };
+      default:
+        throw new NotFoundError(`No route for ${request.method} ${request.path}.`);
+    }
+  },
+  { logger },
+);

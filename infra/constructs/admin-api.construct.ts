@@ -1,0 +1,75 @@
+// The admin surface: a function of its own (never the router) behind `/admin/*` routes that need
+// IAM (SigV4) auth in AWS, so a consumer API key can never reach them. It reads health, writes
+// the registry (validated), and starts, reads and stops rollouts.
+import { Duration } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { ENV } from '../app.config.ts';
+import type { ApiRoute, ConsumerApi, HttpMethod } from './consumer-api.construct.ts';
+import type { SharedLayers } from './shared-layers.construct.ts';
+import { SwitchyardFunction } from './switchyard-function.construct.ts';
+
+/** The admin routes (method, path), all on the admin function with IAM auth. */
+export const ADMIN_ROUTES: ReadonlyArray<readonly [HttpMethod, string]> = [
+  ['GET', '/admin/health'],
+  ['GET', '/admin/models'],
+  ['PUT', '/admin/models/{id}'],
+  ['GET', '/admin/endpoints'],
+  ['PUT', '/admin/endpoints/{id}'],
+  ['GET', '/admin/policies'],
+  ['PUT', '/admin/policies/{name}'],
+  ['GET', '/admin/rollouts'],
+  ['POST', '/admin/rollouts'],
+  ['GET', '/admin/rollouts/{id}'],
+  ['POST', '/admin/rollouts/{id}/rollback'],
+];
+
+export interface AdminApiProps {
+  readonly layers: SharedLayers;
+  /** The API the routes are added to. */
+  readonly api: ConsumerApi;
+  readonly registryTable: ITable;
+  readonly healthTable: ITable;
+  readonly rolloutsTable: ITable;
+  /** The rollout state machine the admin function starts and stops. */
+  readonly rolloutWorkflow: IStateMachine;
+  /**
+   * Retention of the function's logs.
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: RetentionDays;
+}
+
+export class AdminApi extends Construct {
+  public readonly function: SwitchyardFunction;
+
+  constructor(scope: Construct, id: string, props: AdminApiProps) {
+    super(scope, id);
+    this.function = new SwitchyardFunction(this, 'Function', {
+      entry: 'functions/admin/admin.handler.ts',
+      layers: props.layers,
+      description: 'Admin API: endpoint health, registry writes, rollouts',
+      timeout: Duration.seconds(15),
+      logRetention: props.logRetention,
+      environment: {
+        [ENV.registryTable]: props.registryTable.tableName,
+        [ENV.healthTable]: props.healthTable.tableName,
+        [ENV.rolloutsTable]: props.rolloutsTable.tableName,
+        [ENV.rolloutWorkflowArn]: props.rolloutWorkflow.stateMachineArn,
+      },
+    });
+    props.registryTable.grantReadWriteData(this.function);
+    props.healthTable.grantReadData(this.function);
+    props.rolloutsTable.grantReadWriteData(this.function);
+    props.rolloutWorkflow.grantStartExecution(this.function);
+    // Manual rollback: look at the rollout's execution and stop it (execution ARNs only).
+    props.rolloutWorkflow.grantExecution(this.function, 'states:DescribeExecution', 'states:StopExecution');
+
+    for (const [method, path] of ADMIN_ROUTES) {
+      const route: ApiRoute = { method, path, handler: this.function, auth: 'iam' };
+      props.api.addRoute(route);
+    }
+  }
+}

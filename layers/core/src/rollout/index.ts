@@ -1,0 +1,4 @@
+// Model version rollouts (pure): the request and record shapes, the gates, the registry edits.
+export * from './canary-edit.ts';
+export * from './gates.ts';
+export * from './rollout.schema.ts';

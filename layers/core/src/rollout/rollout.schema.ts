@@ -1,0 +1,116 @@
+// Model version rollouts: the request that starts one (`POST /admin/rollouts`), validated with
+// zod so errors name the field, and the record that tracks it (steps taken, gate figures, outcome).
+import { z } from 'zod';
+
+export const RolloutGatesSchema = z
+  .object({
+    /** Largest candidate error rate (0..1) in a step's window. */
+    max_error_rate: z.number().min(0).max(1).default(0.05),
+    /** Largest candidate p95 / stable p95 in a step's window (both floored at 10 ms). */
+    max_p95_latency_ratio: z.number().positive().default(1.5),
+    /** Candidate requests a step needs before its gates are judged (the wait is extended until then). */
+    min_requests: z.number().int().positive().default(20),
+  })
+  .strict();
+export type RolloutGates = z.infer<typeof RolloutGatesSchema>;
+
+/** Longest a rollout may take at worst (every step waiting its maximum): under the 7-day workflow timeout. */
+export const ROLLOUT_MAX_SECONDS = 6 * 86_400;
+
+const label = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/, 'must be a registry name');
+
+export const RolloutRequestSchema = z
+  .object({
+    /** The policy (alias) whose canary entry for `model` the rollout manages, e.g. `support`. */
+    policy: label,
+    model: label,
+    stable: z.string().min(1).max(64),
+    candidate: z.string().min(1).max(64),
+    /** Candidate traffic per step, in percent, increasing; the candidate is promoted after the last. */
+    steps: z
+      .array(z.number().gt(0).max(100))
+      .min(1)
+      .max(20)
+      .default([5, 25, 50, 100])
+      .refine((s) => s.every((p, i) => i === 0 || p > (s[i - 1] as number)), 'steps must increase'),
+    /** Wait of each step before its gates are checked (the Step Functions Wait state). */
+    wait_seconds: z.number().int().min(0).max(86_400).default(300),
+    gates: RolloutGatesSchema.default({ max_error_rate: 0.05, max_p95_latency_ratio: 1.5, min_requests: 20 }),
+    /** Extra waits a step may take for want of min_requests before it counts as a breach. */
+    max_extensions: z.number().int().min(0).max(1000).default(12),
+  })
+  .strict()
+  .refine((r) => r.stable !== r.candidate, {
+    path: ['candidate'],
+    message: 'candidate must differ from stable',
+  })
+  .refine((r) => r.steps.length * r.wait_seconds * (1 + r.max_extensions) <= ROLLOUT_MAX_SECONDS, {
+    path: ['max_extensions'],
+    message: `steps x wait_seconds x (1 + max_extensions) must fit in ${ROLLOUT_MAX_SECONDS} s (the workflow times out after 7 days)`,
+  });
+export type RolloutRequest = z.infer<typeof RolloutRequestSchema>;
+export type RolloutRequestInput = z.input<typeof RolloutRequestSchema>;
+
+export type RolloutStatus = 'running' | 'promoted' | 'rolled-back';
+
+/** Cumulative passive counters of one version's endpoints (summed). */
+export interface VersionCounters {
+  requests: number;
+  failures: number;
+  hist: number[];
+}
+
+/** One version's figures over a step's window. */
+export interface VersionWindow {
+  requests: number;
+  failures: number;
+  error_rate: number;
+  p95_ms?: number;
+}
+
+export type GateVerdict = 'pass' | 'wait' | 'breach';
+
+export interface GateEvaluation {
+  at: number;
+  verdict: GateVerdict;
+  reason: string;
+  candidate: VersionWindow;
+  stable: VersionWindow;
+  /** The stable p95 the ratio was taken against (this window's, or the last step's). */
+  stable_p95_reference_ms?: number;
+  p95_ratio?: number;
+}
+
+export interface RolloutStep {
+  index: number;
+  percent: number;
+  started_at: number;
+  baseline: { candidate: VersionCounters; stable: VersionCounters };
+  /** Gate checks made in this step (1 + extensions). */
+  evaluations: number;
+  last_evaluation?: GateEvaluation;
+  ended_at?: number;
+  result?: 'passed' | 'breached' | 'stopped';
+}
+
+export interface RolloutOutcome {
+  status: 'promoted' | 'rolled-back';
+  reason: string;
+  at: number;
+  /** What ended it: the gates, an operator, a workflow error, or the last step passing. */
+  by: 'gates' | 'manual' | 'error' | 'completed';
+}
+
+export interface Rollout extends RolloutRequest {
+  id: string;
+  status: RolloutStatus;
+  created_at: number;
+  updated_at: number;
+  /** Index into `steps` of the step under way (or last taken). */
+  current_step: number;
+  history: RolloutStep[];
+  execution_arn?: string;
+  outcome?: RolloutOutcome;
+  /** The last stable p95 measured with enough traffic: the reference once stable gets little. */
+  stable_p95_reference_ms?: number;
+}

@@ -1,0 +1,121 @@
+// Template assertions on the admin surface and the rollout and health grants: every /admin route
+// needs IAM auth and goes to the admin function (not the router); the admin function may write the
+// registry and control rollout executions, the router may not; the rollout step function writes
+// the registry and rollouts and only reads health; the health check loops probe rounds.
+import { describe, expect, it } from 'vitest';
+import { ADMIN_ROUTES } from '../../infra/constructs/admin-api.construct.ts';
+import {
+  type CfnResource,
+  functionByEntry,
+  type Json,
+  render,
+  resources,
+  roleOf,
+  roleStatements,
+  statementsFor,
+  synthApp,
+} from './template.helpers.ts';
+
+const { statelessTemplate: template } = synthApp();
+const ADMIN = 'functions/admin/admin.handler.ts';
+const ROUTER = 'functions/router/router.handler.ts';
+const STEPS = 'functions/rollout-steps/rollout-steps.handler.ts';
+const HEALTH = 'functions/health-check/health-check.handler.ts';
+const WRITES = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
+
+function tableActions(
+  entry: string,
+  table: 'Registry' | 'Health' | 'Rollouts' | 'Jobs' | 'ApiKeys',
+): string[] {
+  const arn = new RegExp(
+    `^\\$\\{import:SwitchyardStateful:ExportsOutputFnGetAttTables${table}[0-9A-F]{8}Arn`,
+  );
+  return statementsFor(template, entry, 'dynamodb:')
+    .filter((s) => s.Resource.some((r) => arn.test(r)))
+    .flatMap((s) => s.Action);
+}
+
+describe('admin routes', () => {
+  const [[apiId]] = resources(template, 'AWS::ApiGateway::RestApi') as [[string, CfnResource]];
+  const pathOf = (ref: Json | undefined): string => {
+    const id = render(ref);
+    if (id === `\${${apiId}.RootResourceId}`) return '';
+    const res = template.toJSON().Resources[id.slice(2, -1)] as CfnResource;
+    return `${pathOf(res.Properties?.ParentId)}/${String(res.Properties?.PathPart)}`;
+  };
+  const admin = resources(template, 'AWS::ApiGateway::Method')
+    .map(([, m]) => ({
+      route: `${String(m.Properties?.HttpMethod)} ${pathOf(m.Properties?.ResourceId)}`,
+      props: m.Properties ?? {},
+    }))
+    .filter((m) => m.route.includes(' /admin'));
+
+  it('are the documented ones', () => {
+    expect(admin.map((m) => m.route).sort()).toEqual(
+      ADMIN_ROUTES.map(([method, path]) => `${method} ${path}`).sort(),
+    );
+    expect(admin.map((m) => m.route)).toEqual(
+      expect.arrayContaining([
+        'GET /admin/health',
+        'PUT /admin/models/{id}',
+        'POST /admin/rollouts/{id}/rollback',
+      ]),
+    );
+  });
+
+  it('need IAM (SigV4) auth, no API key, and go to the admin function, not the router', () => {
+    const { id: adminId } = functionByEntry(template, ADMIN);
+    for (const m of admin) {
+      expect(m.props, m.route).toMatchObject({ AuthorizationType: 'AWS_IAM' });
+      expect(m.props.ApiKeyRequired ?? false, m.route).toBe(false);
+      expect(m.props.AuthorizerId, m.route).toBeUndefined();
+      expect(render((m.props.Integration as Record<string, Json>).Uri)).toContain(
+        `\${${adminId}.Arn}/invocations`,
+      );
+    }
+  });
+});
+
+describe('least privilege', () => {
+  it('the admin function writes the registry and rollouts, reads health, controls only rollout executions', () => {
+    expect(tableActions(ADMIN, 'Registry')).toEqual(expect.arrayContaining(WRITES));
+    expect(tableActions(ADMIN, 'Rollouts')).toEqual(expect.arrayContaining(WRITES));
+    expect(tableActions(ADMIN, 'Health')).toContain('dynamodb:Scan');
+    expect(tableActions(ADMIN, 'Health')).not.toEqual(expect.arrayContaining(['dynamodb:PutItem']));
+    expect(tableActions(ADMIN, 'Jobs')).toEqual([]);
+    expect(tableActions(ADMIN, 'ApiKeys')).toEqual([]);
+    const states = statementsFor(template, ADMIN, 'states:');
+    expect(new Set(states.flatMap((s) => s.Action))).toEqual(
+      new Set(['states:StartExecution', 'states:DescribeExecution', 'states:StopExecution']),
+    );
+    for (const s of states) for (const r of s.Resource) expect(r).toMatch(/RolloutWorkflowStateMachine/);
+    expect(statementsFor(template, ADMIN, 'sagemaker:')).toEqual([]);
+  });
+
+  it('the router cannot write the registry, nor touch rollouts or their executions', () => {
+    for (const action of WRITES) expect(tableActions(ROUTER, 'Registry')).not.toContain(action);
+    expect(tableActions(ROUTER, 'Rollouts')).toEqual([]);
+    expect(statementsFor(template, ROUTER, 'states:')).toEqual([]);
+  });
+
+  it('the rollout step function writes the registry and rollouts, only reads health, calls nothing else', () => {
+    expect(tableActions(STEPS, 'Registry')).toEqual(expect.arrayContaining(WRITES));
+    expect(tableActions(STEPS, 'Rollouts')).toEqual(expect.arrayContaining(WRITES));
+    const health = tableActions(STEPS, 'Health');
+    expect(health).toContain('dynamodb:Scan');
+    for (const action of WRITES) expect(health).not.toContain(action);
+    const { fn } = functionByEntry(template, STEPS);
+    const all = roleStatements(template, roleOf(fn)).flatMap((s) => s.Action);
+    expect(all.filter((a) => /^(states|sqs|lambda|sagemaker):/.test(a))).toEqual([]);
+  });
+
+  it('the health check runs 4 probe rounds 15 s apart within a 55 s run', () => {
+    const { fn } = functionByEntry(template, HEALTH);
+    const env = fn.Properties?.Environment as { Variables: Record<string, Json> } | undefined;
+    expect(env?.Variables).toMatchObject({
+      PROBE_ROUNDS: '4',
+      PROBE_INTERVAL_MS: '15000',
+    });
+    expect(fn.Properties?.Timeout).toBe(55);
+  });
+});

@@ -1,0 +1,234 @@
+// The job workflow's steps with fakes: the plan routes a job as the sync API would (stored routing
+// headers, the tenant's allow-list), the invoke step never calls an endpoint for a final job nor
+// past the policy's attempts per target, an oversized answer fails the job instead of breaking
+// it, and the webhook step posts the public view and lets failures reach the state machine.
+import type {
+  AttemptRecord,
+  InferenceClient,
+  Job,
+  JobFinal,
+  JobPlan,
+  JobStatus,
+  JobStore,
+  PlanTarget,
+} from '@switchyard/core';
+import { describe, expect, it } from 'vitest';
+import {
+  invokeTarget,
+  MAX_RESULT_BYTES,
+  planJob,
+  recordJob,
+  TARGET_EXHAUSTED,
+} from '../../functions/job-steps/job-steps.service.ts';
+import { compiled, endpoint, model, policy } from './core/fixtures.ts';
+
+class MemoryJobs implements JobStore {
+  readonly items = new Map<string, Job>();
+  readonly tries = new Map<string, number>();
+  constructor(jobs: Job[]) {
+    for (const j of jobs) this.items.set(j.id, j);
+  }
+  async create(job: Job) {
+    this.items.set(job.id, job);
+    return true;
+  }
+  async get(id: string) {
+    return this.items.get(id);
+  }
+  async start(id: string, plan: JobPlan) {
+    const j = this.items.get(id);
+    if (j) this.items.set(id, { ...j, plan: j.plan ?? plan, status: 'running' });
+  }
+  async countAttempt(id: string, cursor: number) {
+    const n = (this.tries.get(`${id}/${cursor}`) ?? 0) + 1;
+    this.tries.set(`${id}/${cursor}`, n);
+    return n;
+  }
+  async appendAttempt(id: string, attempt: AttemptRecord) {
+    const j = this.items.get(id) as Job;
+    this.items.set(id, { ...j, attempts: [...j.attempts, attempt] });
+  }
+  async finish(id: string, final: JobFinal) {
+    const j = this.items.get(id) as Job;
+    if (['succeeded', 'failed', 'dead-lettered'].includes(j.status)) return false;
+    this.items.set(id, {
+      ...j,
+      status: final.status,
+      ...(final.status === 'succeeded' ? { result: final.result } : { error: final.error }),
+    });
+    return true;
+  }
+  async markStarted() {
+    return true;
+  }
+}
+
+const registry = compiled({
+  models: [model('big', { quality: { chat: 0.9 } }), model('small', { quality: { chat: 0.4 } })],
+  endpoints: [endpoint('ep-big', 'big'), endpoint('ep-small', 'small')],
+  policies: [
+    policy('auto', {
+      models: ['big', 'small'],
+      strategy: 'quality-first',
+      fallback: { count: 1, mode: 'cross-model' },
+    }),
+    policy('research', {
+      match: { model: 'auto', headers: { 'x-team': 'research' } },
+      models: ['big'],
+      retry: { max_attempts_per_target: 3 },
+    }),
+  ],
+});
+
+function job(over: Partial<Job> = {}): Job {
+  return {
+    id: 'j',
+    tenant: 't',
+    status: 'running',
+    priority: 'normal',
+    created_at: 1,
+    updated_at: 1,
+    request: { kind: 'chat', body: { model: 'auto', messages: [{ role: 'user', content: 'hi' }] } },
+    attempts: [],
+    ...over,
+  };
+}
+
+const planDeps = (jobs: JobStore) => ({
+  jobs,
+  registry: { get: async () => registry },
+  health: { get: async () => ({ endpoints: {} }) },
+  context: () => ({ now: 1, random: () => 0.5 }),
+});
+
+const target = (endpointId: string, modelId: string): PlanTarget =>
+  ({
+    endpoint: endpointId,
+    model: modelId,
+    version: 'v1',
+    kind: 'openai-http',
+    target: 'http://x/v1',
+    timeout_ms: 1000,
+  }) as PlanTarget;
+
+describe('planJob', () => {
+  it('routes a job without headers through its alias policy: the whole fallback chain', async () => {
+    const jobs = new MemoryJobs([job({ status: 'queued' })]);
+    expect(await planJob(planDeps(jobs), { job_id: 'j' })).toEqual({ targets_count: 2 });
+    expect(jobs.items.get('j')?.plan?.targets.map((t) => t.endpoint)).toEqual(['ep-big', 'ep-small']);
+  });
+
+  it('honours the stored routing headers (a header policy) and the allow-list', async () => {
+    const jobs = new MemoryJobs([
+      job({
+        id: 'h',
+        request: {
+          kind: 'chat',
+          body: { model: 'auto', messages: [{ role: 'user', content: 'x' }] },
+          headers: { 'x-team': 'research' },
+        },
+      }),
+      job({ id: 'a', allowed_models: ['small'] }),
+    ]);
+    await planJob(planDeps(jobs), { job_id: 'h' });
+    expect(jobs.items.get('h')?.plan).toMatchObject({ policy: 'research', max_attempts_per_target: 3 });
+    await planJob(planDeps(jobs), { job_id: 'a' });
+    expect(jobs.items.get('a')?.plan?.targets.map((t) => t.endpoint)).toEqual(['ep-small']);
+  });
+});
+
+describe('invokeTarget', () => {
+  const plan: JobPlan = { policy: 'auto', targets: [target('ep-big', 'big')], max_attempts_per_target: 2 };
+  const client = (answer: unknown): InferenceClient & { calls: number } => {
+    const c = {
+      calls: 0,
+      invoke: async () => {
+        c.calls++;
+        return { body: answer };
+      },
+    };
+    return c;
+  };
+  const deps = (jobs: JobStore, inference: InferenceClient) => ({
+    jobs,
+    inference,
+    recordOutcomes: async () => undefined,
+    now: () => 5,
+  });
+
+  it('never calls an endpoint for a job that is already final', async () => {
+    for (const status of ['succeeded', 'failed', 'dead-lettered'] as JobStatus[]) {
+      const inference = client({});
+      const jobs = new MemoryJobs([job({ status, plan })]);
+      expect(await invokeTarget(deps(jobs, inference), { job_id: 'j', cursor: 0 })).toEqual({
+        endpoint: 'ep-big',
+      });
+      expect(inference.calls).toBe(0);
+    }
+  });
+
+  it('refuses an attempt past the policy maximum without calling the endpoint', async () => {
+    const inference = client({});
+    const jobs = new MemoryJobs([job({ plan })]);
+    jobs.tries.set('j/0', 2);
+    const err = await invokeTarget(deps(jobs, inference), { job_id: 'j', cursor: 0 }).catch(
+      (e: unknown) => e,
+    );
+    expect((err as Error).name).toBe(TARGET_EXHAUSTED);
+    expect(inference.calls).toBe(0);
+  });
+
+  it('stores the answer once; an answer too large to store fails the job with the reason', async () => {
+    const small = new MemoryJobs([job({ plan })]);
+    await invokeTarget(deps(small, client({ ok: true })), { job_id: 'j', cursor: 0 });
+    expect(small.items.get('j')).toMatchObject({
+      status: 'succeeded',
+      result: { body: { ok: true }, endpoint: 'ep-big' },
+    });
+
+    const big = new MemoryJobs([job({ plan })]);
+    await invokeTarget(deps(big, client({ text: 'x'.repeat(MAX_RESULT_BYTES) })), { job_id: 'j', cursor: 0 });
+    expect(big.items.get('j')).toMatchObject({ status: 'failed', error: { code: 'result_too_large' } });
+    expect(big.items.get('j')?.attempts.map((a) => a.outcome)).toEqual(['success']);
+  });
+});
+
+describe('recordJob webhook', () => {
+  it('posts the public job view with the job id header; no webhook, no call', async () => {
+    const calls: Array<{ url: string; payload: unknown; headers: Record<string, string> }> = [];
+    const notify = async (url: string, payload: unknown, headers: Record<string, string>) => {
+      calls.push({ url, payload, headers });
+    };
+    const jobs = new MemoryJobs([
+      job({ id: 'w', status: 'succeeded', webhook_url: 'https://h.example.com', result: { body: {} } }),
+      job({ id: 'n', status: 'failed' }),
+    ]);
+    expect(await recordJob({ jobs, notify }, { job_id: 'w', action: 'webhook' })).toEqual({
+      status: 'notified',
+    });
+    expect(await recordJob({ jobs, notify }, { job_id: 'n', action: 'webhook' })).toEqual({
+      status: 'no-webhook',
+    });
+    expect(calls).toEqual([
+      {
+        url: 'https://h.example.com',
+        payload: expect.objectContaining({ id: 'w', object: 'job', status: 'succeeded' }),
+        headers: { 'x-switchyard-job': 'w' },
+      },
+    ]);
+    expect(JSON.stringify(calls[0]?.payload)).not.toContain('"tenant"');
+  });
+
+  it('lets a webhook failure reach the state machine (its Retry, then Catch)', async () => {
+    const jobs = new MemoryJobs([
+      job({ id: 'w', status: 'succeeded', webhook_url: 'https://h.example.com' }),
+    ]);
+    const notify = async () => {
+      throw Object.assign(new Error('webhook answered 500'), { name: 'Switchyard.WebhookFailed' });
+    };
+    const err = await recordJob({ jobs, notify }, { job_id: 'w', action: 'webhook' }).catch(
+      (e: unknown) => e,
+    );
+    expect((err as Error).name).toBe('Switchyard.WebhookFailed');
+  });
+});
