@@ -57,6 +57,8 @@ export class HealthChecks extends Construct {
       entry: 'functions/health-check/health-check.handler.ts',
       layers: props.layers,
       description: 'Probes every registered endpoint and writes its health',
+      // It mostly waits between probe rounds, and Lambda bills the wait: keep it small.
+      memorySize: 128,
       timeout: props.timeout ?? Duration.seconds(55),
       logRetention: props.logRetention,
       environment: {

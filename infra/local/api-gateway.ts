@@ -132,6 +132,8 @@ export interface LocalApiGatewayOptions {
   /** Integration timeout. @default 29_000 */
   integrationTimeoutMs?: number;
   now?: () => number;
+  /** Sees every answer after it is sent. */
+  onResponse?: (info: ResponseInfo) => void;
 }
 
 export class LocalApiGateway {
@@ -167,10 +169,11 @@ export class LocalApiGateway {
     const requestId = randomUUID();
     const url = new URL(req.url ?? '/', 'http://local');
     const method = (req.method ?? 'GET').toUpperCase();
+    const reply: Reply = { res, requestId, method, path: url.pathname, started: this.now() };
     const match = this.match(method, url.pathname);
-    if (!match) return this.gatewayResponse(res, 'MISSING_AUTHENTICATION_TOKEN', requestId);
+    if (!match) return this.gatewayResponse(reply, 'MISSING_AUTHENTICATION_TOKEN');
     if (body.length > (this.options.maxBodyBytes ?? 10 * 1024 * 1024)) {
-      return this.gatewayResponse(res, 'REQUEST_TOO_LARGE', requestId);
+      return this.gatewayResponse(reply, 'REQUEST_TOO_LARGE');
     }
     const { route, pathParameters } = match;
     const headers = collectHeaders(req);
@@ -181,8 +184,8 @@ export class LocalApiGateway {
     let apiKey = route.auth === 'NONE' ? header(headers, 'x-api-key') : undefined;
     if (route.auth === 'AWS_IAM') {
       const token = bearer(header(headers, 'authorization'));
-      if (!token) return this.gatewayResponse(res, 'MISSING_AUTHENTICATION_TOKEN', requestId);
-      if (token !== this.options.adminKey) return this.gatewayResponse(res, 'ACCESS_DENIED', requestId);
+      if (!token) return this.gatewayResponse(reply, 'MISSING_AUTHENTICATION_TOKEN');
+      if (token !== this.options.adminKey) return this.gatewayResponse(reply, 'ACCESS_DENIED');
       authorizerContext = { principalId: 'local-admin' };
     } else if (route.auth === 'CUSTOM' && this.model.authorizerFunctionLogicalId) {
       const methodArn = `arn:aws:execute-api:us-east-1:000000000000:local/${this.model.stage}/${method}${url.pathname}`;
@@ -195,18 +198,18 @@ export class LocalApiGateway {
         })) as AuthorizerResult;
       } catch (err) {
         const unauthorized = err instanceof Error && err.message === 'Unauthorized';
-        return this.gatewayResponse(res, unauthorized ? 'UNAUTHORIZED' : 'AUTHORIZER_FAILURE', requestId);
+        return this.gatewayResponse(reply, unauthorized ? 'UNAUTHORIZED' : 'AUTHORIZER_FAILURE');
       }
-      if (!allows(result, methodArn)) return this.gatewayResponse(res, 'ACCESS_DENIED', requestId);
+      if (!allows(result, methodArn)) return this.gatewayResponse(reply, 'ACCESS_DENIED');
       authorizerContext = { ...(result.context ?? {}), principalId: result.principalId };
       if (this.model.apiKeySource === 'AUTHORIZER') apiKey = result.usageIdentifierKey;
     }
     if (route.apiKeyRequired) {
       if (!apiKey || !this.options.isRegisteredKey(apiKey)) {
-        return this.gatewayResponse(res, 'INVALID_API_KEY', requestId);
+        return this.gatewayResponse(reply, 'INVALID_API_KEY');
       }
       const limited = this.meter(apiKey);
-      if (limited) return this.gatewayResponse(res, limited, requestId);
+      if (limited) return this.gatewayResponse(reply, limited);
     }
 
     const event = {
@@ -225,10 +228,10 @@ export class LocalApiGateway {
       )) as ProxyResult;
     } catch (err) {
       const timedOut = err instanceof IntegrationTimeout;
-      return this.gatewayResponse(res, timedOut ? 'INTEGRATION_TIMEOUT' : 'INTEGRATION_FAILURE', requestId);
+      return this.gatewayResponse(reply, timedOut ? 'INTEGRATION_TIMEOUT' : 'INTEGRATION_FAILURE');
     }
     if (!result || typeof result.statusCode !== 'number') {
-      return this.gatewayResponse(res, 'INTEGRATION_FAILURE', requestId);
+      return this.gatewayResponse(reply, 'INTEGRATION_FAILURE');
     }
     const out: Record<string, string | string[]> = { 'x-amzn-requestid': requestId };
     for (const [k, v] of Object.entries(result.headers ?? {})) out[k.toLowerCase()] = String(v);
@@ -237,8 +240,25 @@ export class LocalApiGateway {
       ? Buffer.from(result.body ?? '', 'base64')
       : Buffer.from(result.body ?? '');
     out['content-length'] = String(payload.length);
-    res.writeHead(result.statusCode, out);
-    res.end(payload);
+    this.send(reply, result.statusCode, out, payload);
+  }
+
+  private send(
+    reply: Reply,
+    status: number,
+    headers: Record<string, string | string[]>,
+    body: Buffer | string,
+  ): void {
+    reply.res.writeHead(status, headers);
+    reply.res.end(body);
+    this.options.onResponse?.({
+      method: reply.method,
+      path: reply.path,
+      status,
+      headers,
+      latencyMs: this.now() - reply.started,
+      at: reply.started,
+    });
   }
 
   private match(
@@ -335,7 +355,8 @@ export class LocalApiGateway {
     return undefined;
   }
 
-  private gatewayResponse(res: ServerResponse, type: string, requestId: string): void {
+  private gatewayResponse(reply: Reply, type: string): void {
+    const { requestId } = reply;
     const spec =
       this.model.gatewayResponses.get(type) ??
       this.model.gatewayResponses.get(defaultStatus(type) >= 500 ? 'DEFAULT_5XX' : 'DEFAULT_4XX');
@@ -355,9 +376,27 @@ export class LocalApiGateway {
       ...(spec?.headers ?? {}),
     };
     if (type === 'THROTTLED' || type === 'QUOTA_EXCEEDED') headers['retry-after'] ??= '1';
-    res.writeHead(statusCode, headers);
-    res.end(body);
+    this.send(reply, statusCode, headers, body);
   }
+}
+
+/** One request's response context. */
+interface Reply {
+  res: ServerResponse;
+  requestId: string;
+  method: string;
+  path: string;
+  started: number;
+}
+
+/** What `onResponse` sees of each answer (for the local dashboard). */
+export interface ResponseInfo {
+  method: string;
+  path: string;
+  status: number;
+  headers: Record<string, string | string[]>;
+  latencyMs: number;
+  at: number;
 }
 
 interface AuthorizerResult {

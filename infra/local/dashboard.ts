@@ -2,6 +2,7 @@
 // the traffic split, the latest routing decisions, cost so far, and rollouts. Decisions are read
 // from the x-switchyard-* headers of the answers passing through the API Gateway emulation, so
 // the handlers carry no local-only code.
+import type { HealthSnapshot, Rollout } from '@switchyard/core';
 
 export interface DecisionRecord {
   at: number;
@@ -128,4 +129,47 @@ async function refresh() {
 }
 refresh(); setInterval(refresh, 1000);
 </script></body></html>`;
+}
+
+export interface DashboardSources {
+  endpoints: () => Array<{ id: string; model: string; kind: string; fault: string }>;
+  inflight: (id: string) => number;
+  log: DecisionLog;
+  health: () => Promise<HealthSnapshot>;
+  rollouts: () => Promise<Rollout[]>;
+}
+
+/** The JSON the page polls: `GET /_local/state`. */
+export async function dashboardState(src: DashboardSources): Promise<unknown> {
+  const [health, rollouts] = await Promise.all([
+    src.health().catch((): HealthSnapshot => ({ endpoints: {} })),
+    src.rollouts().catch((): Rollout[] => []),
+  ]);
+  return {
+    totals: { requests: src.log.requests, errors: src.log.errors, cost_usd: src.log.totalCostUsd },
+    endpoints: src.endpoints().map((e) => {
+      const h = health.endpoints[e.id];
+      return {
+        ...e,
+        health: h?.status ?? 'unknown',
+        circuit: h?.circuit ?? 'closed',
+        latency_ms: h?.latency_ewma_ms === undefined ? '' : Math.round(h.latency_ewma_ms),
+        inflight: src.inflight(e.id),
+        served: src.log.served.get(e.id) ?? 0,
+      };
+    }),
+    decisions: src.log.recent(),
+    rollouts: rollouts
+      .sort((a, b) => b.created_at - a.created_at)
+      .slice(0, 20)
+      .map((r) => ({
+        id: r.id,
+        model: r.model,
+        stable: r.stable,
+        candidate: r.candidate,
+        weight: r.status === 'running' ? `${r.steps[r.current_step] ?? 0}%` : '',
+        status: r.status,
+        reason: r.outcome?.reason ?? '',
+      })),
+  };
 }

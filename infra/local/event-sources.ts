@@ -245,8 +245,10 @@ export class LocalScheduler {
     private readonly options: { region: string; account: string; onError?: (err: unknown) => void },
   ) {}
 
+  /** Runs every schedule once now (so health is known from the start), then on its timer. */
   start(intervalOverrideMs?: number): void {
     for (const s of this.schedules) {
+      void this.trigger(s.ruleLogicalId);
       const timer = setInterval(() => void this.trigger(s.ruleLogicalId), intervalOverrideMs ?? s.intervalMs);
       timer.unref();
       this.timers.push(timer);

@@ -12,7 +12,9 @@ import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-s
 import {
   createDocumentClient,
   DynamoDbApiKeyStore,
+  DynamoDbHealthStore,
   DynamoDbModelRegistry,
+  DynamoDbRolloutStore,
   hashApiKey,
   loadRegistryFile,
 } from '@switchyard/adapters';
@@ -21,6 +23,7 @@ import dynalite from 'dynalite';
 import { startFauxqs } from 'fauxqs';
 import { type ApiModel, apiModelFromTemplate, LocalApiGateway } from './api-gateway.ts';
 import { CfnResolver, type CfnStack, referencedId, resourcesOfType } from './cfn.ts';
+import { type DashboardSources, DecisionLog, dashboardHtml, dashboardState } from './dashboard.ts';
 import {
   type EventRuleSpec,
   LocalEventRules,
@@ -258,10 +261,25 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const api: ApiModel =
       options.usagePlan === false ? { ...model, throttle: undefined, quota: undefined } : model;
     const registeredKeys = new Set([apiKey]);
+    const decisions = new DecisionLog();
     const gateway = new LocalApiGateway(api, runtime, {
       adminKey,
       isRegisteredKey: (k) => registeredKeys.has(k),
+      onResponse: (r) => {
+        if (r.path.startsWith('/v1/')) {
+          decisions.add(DecisionLog.fromResponse(r.method, r.path, r.status, r.headers, r.latencyMs, r.at));
+        }
+      },
     });
+    const healthStore = new DynamoDbHealthStore({ client: doc, tableName: tableNamed(tables, 'health') });
+    const rolloutStore = new DynamoDbRolloutStore({ client: doc, tableName: tableNamed(tables, 'rollouts') });
+    const dashboard: DashboardSources = {
+      endpoints: () => sim.list().map((e) => ({ id: e.id, model: e.model, kind: e.kind, fault: e.fault })),
+      inflight: (id) => sim.stats(id).inflight,
+      log: decisions,
+      health: () => healthStore.snapshot(),
+      rollouts: () => rolloutStore.list(),
+    };
     const onError = options.onError ?? (() => undefined);
     const poller = new SqsEventSourcePoller(sqs, runtime, sqsMappings(stacks, resolver), {
       region: REGION,
@@ -278,7 +296,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     stops.push(() => scheduler.stop());
 
     const server = createServer((req, res) => {
-      void serve(req, res, gateway, sim).catch(() => {
+      void serve(req, res, gateway, sim, dashboard).catch(() => {
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
         res.end(
           JSON.stringify({
@@ -334,11 +352,22 @@ async function serve(
   res: ServerResponse,
   gateway: LocalApiGateway,
   sim: Awaited<ReturnType<typeof startSimEndpoints>>,
+  dashboard: DashboardSources,
 ): Promise<void> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   const body = Buffer.concat(chunks);
   const path = (req.url ?? '/').split('?')[0] ?? '/';
+  if (req.method === 'GET' && (path === '/_local/dashboard' || path === '/_local' || path === '/')) {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(dashboardHtml());
+    return;
+  }
+  if (req.method === 'GET' && path === '/_local/state') {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(await dashboardState(dashboard)));
+    return;
+  }
   if (path.startsWith('/_local/')) return localControl(req, res, path, body, sim);
   await gateway.handle(req, res, body);
 }

@@ -52,12 +52,18 @@ Switchyard local stack ready in ${stack.timings.ready} ms
   API          ${stack.url}/v1            (OpenAI-compatible)
   API key      ${stack.apiKey}   (${keySource})
   admin key    ${stack.adminKey}   (${adminSource})
+  dashboard    ${stack.url}/_local/dashboard
   endpoints    ${stack.sim.list().length} simulated: GET ${stack.url}/_local/endpoints
   faults       POST ${stack.url}/_local/endpoints/{id}/fault  {"mode":"down"|"error"|"slow"|"ok"}
 
   curl ${stack.url}/v1/chat/completions \\
     -H "Authorization: Bearer ${stack.apiKey}" -H "content-type: application/json" \\
     -d '{"model":"auto","messages":[{"role":"user","content":"Hello"}]}'
+
+  curl ${stack.url}/v1/jobs -H "Authorization: Bearer ${stack.apiKey}" -H "content-type: application/json" \
+    -d '{"model":"auto","messages":[{"role":"user","content":"Later"}],"priority":"high"}'
+
+  curl ${stack.url}/admin/health -H "Authorization: Bearer ${stack.adminKey}"
 
 Ctrl-C stops everything.
 `);

@@ -112,4 +112,28 @@ describe('local stack, end to end', () => {
       /not valid JSON/,
     );
   });
+
+  it('shows endpoints, traffic, decisions and cost on the local dashboard', async () => {
+    const { response } = await client.chat.completions
+      .create({ model: 'auto', messages: [{ role: 'user', content: 'dashboard' }] })
+      .withResponse();
+    const page = await fetch(`${stack.url}/_local/dashboard`);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    expect(await page.text()).toContain('/_local/state');
+    const state = (await (await fetch(`${stack.url}/_local/state`)).json()) as {
+      totals: { requests: number; cost_usd: number };
+      endpoints: Array<{ id: string; served: number; fault: string }>;
+      decisions: Array<{ endpoint?: string; model?: string; policy?: string; status: number }>;
+    };
+    expect(state.totals.requests).toBeGreaterThan(0);
+    expect(state.totals.cost_usd).toBeGreaterThan(0);
+    expect(state.endpoints.map((e) => e.id)).toEqual(
+      expect.arrayContaining(['sm-llama-8b', 'gpu-a-llama-8b']),
+    );
+    const served = response.headers.get('x-switchyard-endpoint');
+    expect(state.endpoints.find((e) => e.id === served)?.served).toBeGreaterThan(0);
+    expect(state.decisions[0]).toEqual(
+      expect.objectContaining({ endpoint: served, policy: 'auto', status: 200 }),
+    );
+  });
 });

@@ -1,7 +1,8 @@
 // Batches the router's passive outcomes (latency, success) so the request path never waits on
 // the health table: outcomes are buffered in memory and written by one background flush at most
-// every `flushIntervalMs` (or sooner when `maxBuffered` pile up). In Lambda a flush still running
-// when the response is sent resumes on the container's next invocation.
+// every `flushIntervalMs` (or sooner when `maxBuffered` pile up); a timer writes what is left
+// when traffic stops. In Lambda a flush or timer pending when the response is sent resumes on the
+// container's next invocation.
 import type { Outcome } from '@switchyard/core';
 
 export interface OutcomeBufferOptions {
@@ -18,20 +19,34 @@ export class OutcomeBuffer {
   #pending: Outcome[] = [];
   #inFlight: Promise<void> | undefined;
   #lastFlush: number;
+  #timer: ReturnType<typeof setTimeout> | undefined;
   readonly #now: () => number;
+  readonly #interval: number;
 
   constructor(private readonly options: OutcomeBufferOptions) {
     this.#now = options.now ?? Date.now;
+    this.#interval = options.flushIntervalMs ?? 1000;
     this.#lastFlush = this.#now();
   }
 
   /** Buffers outcomes; starts a background flush when one is due. Never throws, never waits. */
   add(outcomes: readonly Outcome[]): void {
     this.#pending.push(...outcomes);
-    const due =
-      this.#now() - this.#lastFlush >= (this.options.flushIntervalMs ?? 1000) ||
-      this.#pending.length >= (this.options.maxBuffered ?? 500);
-    if (due && !this.#inFlight) void this.#startFlush();
+    this.#flushOrSchedule();
+  }
+
+  #flushOrSchedule(): void {
+    if (this.#pending.length === 0 || this.#inFlight) return;
+    const wait = this.#interval - (this.#now() - this.#lastFlush);
+    if (wait <= 0 || this.#pending.length >= (this.options.maxBuffered ?? 500)) {
+      void this.#startFlush();
+    } else if (!this.#timer) {
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        this.#flushOrSchedule();
+      }, wait);
+      this.#timer.unref?.();
+    }
   }
 
   /** Writes everything buffered, waiting for a flush already under way. */
@@ -45,6 +60,8 @@ export class OutcomeBuffer {
   }
 
   #startFlush(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
     const batch = this.#pending;
     this.#pending = [];
     this.#lastFlush = this.#now();
@@ -53,6 +70,7 @@ export class OutcomeBuffer {
       .catch((err: unknown) => this.options.onError?.(err))
       .finally(() => {
         this.#inFlight = undefined;
+        this.#flushOrSchedule();
       });
     return this.#inFlight;
   }
