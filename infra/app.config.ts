@@ -3,6 +3,7 @@
 // must agree on (the worker timeout sizes the job queues' visibility timeout).
 import { fileURLToPath } from 'node:url';
 import { Duration } from 'aws-cdk-lib';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 
 /** Absolute path of the repository root (handler entries and layers are resolved from here). */
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -47,6 +48,12 @@ export const SHARED_ENV_DEFAULTS = {
   logLevel: 'INFO',
 } as const;
 
+/** The cache TTL variables of the functions that cache the registry and health (SHARED_ENV_DEFAULTS). */
+export const CACHE_TTL_ENV: Readonly<Record<string, string>> = {
+  [ENV.registryCacheTtlMs]: SHARED_ENV_DEFAULTS.registryCacheTtlMs,
+  [ENV.healthCacheTtlMs]: SHARED_ENV_DEFAULTS.healthCacheTtlMs,
+};
+
 /** Job priorities, highest first: one SQS queue each. */
 export const JOB_PRIORITIES = ['high', 'normal', 'low'] as const;
 export type JobPriority = (typeof JOB_PRIORITIES)[number];
@@ -57,6 +64,11 @@ export const JOB_QUEUE_URL_ENV: Readonly<Record<JobPriority, string>> = {
   normal: ENV.jobQueueNormalUrl,
   low: ENV.jobQueueLowUrl,
 };
+
+/** The queue URL variable of every priority, for a function that uses the job queues. */
+export function jobQueueUrlEnv(queues: Readonly<Record<JobPriority, IQueue>>): Record<string, string> {
+  return Object.fromEntries(JOB_PRIORITIES.map((p) => [JOB_QUEUE_URL_ENV[p], queues[p].queueUrl]));
+}
 
 /** Numbers both stacks depend on. */
 export interface SwitchyardSettings {

@@ -23,6 +23,7 @@ import {
   SwitchyardError,
   UpstreamError,
 } from '@switchyard/core';
+import { RETRYABLE_ERROR } from '../../infra/constructs/job-workflow.names.ts';
 
 /** An error whose name the state machine matches in Retry/Catch. */
 export class StepError extends Error {
@@ -32,7 +33,8 @@ export class StepError extends Error {
   }
 }
 
-export const RETRYABLE = 'Switchyard.Retryable';
+/** Retried on the same target by the state machine (its Retry matches this name). */
+export const RETRYABLE = RETRYABLE_ERROR;
 export const TARGET_EXHAUSTED = 'Switchyard.TargetExhausted';
 export const REJECTED = 'Switchyard.Rejected';
 export const NO_ROUTE = 'Switchyard.NoRoute';

@@ -3,16 +3,14 @@ import {
   CachedHealth,
   CachedRegistry,
   createDocumentClient,
-  createSageMakerRuntimeClient,
+  createInferenceClient,
   DynamoDbHealthStore,
   DynamoDbJobStore,
   DynamoDbModelRegistry,
-  InferenceClientByKind,
-  OpenAiHttpInferenceClient,
   OutcomeBuffer,
-  SageMakerInferenceClient,
 } from '@switchyard/adapters';
 import { parseConfig } from '@switchyard/adapters/lambda';
+import { DEFAULT_HEALTH_FRESH_MS } from '@switchyard/core';
 import { z } from 'zod';
 
 export const config = parseConfig(
@@ -22,7 +20,7 @@ export const config = parseConfig(
     HEALTH_TABLE: z.string().min(1).optional(),
     REGISTRY_CACHE_TTL_MS: z.coerce.number().int().nonnegative().default(5000),
     HEALTH_CACHE_TTL_MS: z.coerce.number().int().nonnegative().default(2000),
-    HEALTH_FRESH_MS: z.coerce.number().int().positive().default(90_000),
+    HEALTH_FRESH_MS: z.coerce.number().int().positive().default(DEFAULT_HEALTH_FRESH_MS),
     WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
     OUTCOME_FLUSH_MS: z.coerce.number().int().nonnegative().default(1000),
   }),
@@ -65,13 +63,7 @@ export const lazy = {
         flushIntervalMs: config.OUTCOME_FLUSH_MS,
       }),
   ),
-  inference: once(
-    () =>
-      new InferenceClientByKind({
-        sagemaker: new SageMakerInferenceClient({ client: createSageMakerRuntimeClient() }),
-        'openai-http': new OpenAiHttpInferenceClient({}),
-      }),
-  ),
+  inference: once(createInferenceClient),
 };
 
 function once<T>(make: () => T): () => T {

@@ -6,6 +6,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { jobView } from '@switchyard/adapters';
 import type { JobStore } from '@switchyard/core';
+import { ABNORMAL_EXECUTION_STATUSES } from '../../infra/constructs/job-workflow.names.ts';
 
 /** The part of EventBridge's "Step Functions Execution Status Change" event read here. */
 export interface ExecutionStatusChange {
@@ -25,7 +26,7 @@ export interface ExecutionEndedDeps {
   logger: Pick<Logger, 'warn' | 'info'>;
 }
 
-export const ABNORMAL_ENDINGS: ReadonlySet<string> = new Set(['FAILED', 'TIMED_OUT', 'ABORTED']);
+export const ABNORMAL_ENDINGS: ReadonlySet<string> = new Set(ABNORMAL_EXECUTION_STATUSES);
 
 /** Fails the job of an execution that ended abnormally; true when this changed the job. */
 export async function handleExecutionEnded(

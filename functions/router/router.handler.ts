@@ -6,13 +6,10 @@ import {
   CachedHealth,
   CachedRegistry,
   createDocumentClient,
-  createSageMakerRuntimeClient,
+  createInferenceClient,
   DynamoDbHealthStore,
   DynamoDbModelRegistry,
-  InferenceClientByKind,
-  OpenAiHttpInferenceClient,
   OutcomeBuffer,
-  SageMakerInferenceClient,
 } from '@switchyard/adapters';
 import { httpHandler, parseConfig, requireCaller } from '@switchyard/adapters/lambda';
 import { DEFAULT_HEALTH_FRESH_MS, NotFoundError } from '@switchyard/core';
@@ -54,14 +51,7 @@ const service = new RouterService({
     now: Date.now,
   }),
   health: new CachedHealth({ source: healthStore, ttlMs: config.HEALTH_CACHE_TTL_MS, now: Date.now }),
-  inference: new CircuitAwareClient(
-    new InferenceClientByKind({
-      sagemaker: new SageMakerInferenceClient({ client: createSageMakerRuntimeClient() }),
-      'openai-http': new OpenAiHttpInferenceClient({}),
-    }),
-    circuits,
-    Date.now,
-  ),
+  inference: new CircuitAwareClient(createInferenceClient(), circuits, Date.now),
   circuits,
   recordOutcomes: async (outcomes) => outcomeBuffer.add(outcomes),
   now: Date.now,

@@ -8,13 +8,7 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import {
-  ENV,
-  JOB_PRIORITIES,
-  JOB_QUEUE_URL_ENV,
-  type JobPriority,
-  SHARED_ENV_DEFAULTS,
-} from '../app.config.ts';
+import { ENV, JOB_PRIORITIES, type JobPriority, jobQueueUrlEnv, SHARED_ENV_DEFAULTS } from '../app.config.ts';
 import type { ConsumerApi } from './consumer-api.construct.ts';
 import type { SharedLayers } from './shared-layers.construct.ts';
 import { SwitchyardFunction } from './switchyard-function.construct.ts';
@@ -56,7 +50,7 @@ export class JobApi extends Construct {
         [ENV.registryTable]: props.registryTable.tableName,
         [ENV.jobsTable]: props.jobsTable.tableName,
         [ENV.registryCacheTtlMs]: SHARED_ENV_DEFAULTS.registryCacheTtlMs,
-        ...Object.fromEntries(JOB_PRIORITIES.map((p) => [JOB_QUEUE_URL_ENV[p], props.queues[p].queueUrl])),
+        ...jobQueueUrlEnv(props.queues),
       },
     });
     props.registryTable.grantReadData(this.function);

@@ -11,6 +11,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ENV } from '../app.config.ts';
+import { ABNORMAL_EXECUTION_STATUSES } from './job-workflow.names.ts';
 import type { SharedLayers } from './shared-layers.construct.ts';
 import { SwitchyardFunction } from './switchyard-function.construct.ts';
 
@@ -24,9 +25,6 @@ export interface JobExecutionWatchProps {
    */
   readonly logRetention?: RetentionDays;
 }
-
-/** Execution statuses after which a job may still lack a final state. */
-export const ABNORMAL_EXECUTION_STATUSES = ['FAILED', 'TIMED_OUT', 'ABORTED'];
 
 export class JobExecutionWatch extends Construct {
   public readonly function: SwitchyardFunction;

@@ -21,7 +21,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { ENV, JOB_PRIORITIES, JOB_QUEUE_URL_ENV, type JobPriority } from '../app.config.ts';
+import { ENV, JOB_PRIORITIES, type JobPriority, jobQueueUrlEnv } from '../app.config.ts';
 import type { SharedLayers } from './shared-layers.construct.ts';
 import { SwitchyardFunction } from './switchyard-function.construct.ts';
 
@@ -84,7 +84,7 @@ export class JobWorker extends Construct {
         [ENV.jobsTable]: props.jobsTable.tableName,
         [ENV.jobWorkflowArn]: props.workflow.stateMachineArn,
         [ENV.jobPriorityWaitMs]: String(priorityWaitMs),
-        ...Object.fromEntries(JOB_PRIORITIES.map((p) => [JOB_QUEUE_URL_ENV[p], props.queues[p].queueUrl])),
+        ...jobQueueUrlEnv(props.queues),
       },
     });
     // Read the job, then one conditional update (queued -> running, execution ARN).

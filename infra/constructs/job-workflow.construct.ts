@@ -10,31 +10,26 @@
 // JSONPath only (the local ASL interpreter runs this exact definition; it ignores JSONata).
 // The state carries { job_id, tenant, cursor, last_error, plan }; everything else lives in the
 // jobs table. Logging at ERROR without execution data, so prompts never reach the logs.
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { type LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import {
   Choice,
   Condition,
-  DefinitionBody,
   Errors,
   JitterType,
   JsonPath,
-  LogLevel,
   Pass,
-  StateMachine,
-  StateMachineType,
+  type StateMachine,
   Succeed,
-  TaskInput,
-  Timeout,
 } from 'aws-cdk-lib/aws-stepfunctions';
-import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { ENV, SHARED_ENV_DEFAULTS } from '../app.config.ts';
+import { CACHE_TTL_ENV, ENV } from '../app.config.ts';
 import { NO_TARGETS_ERROR, RETRYABLE_ERROR, JOB_WORKFLOW_STATES as S } from './job-workflow.names.ts';
 import { grantSageMakerEndpoints, SAGEMAKER_INVOKE_ACTIONS } from './sagemaker-endpoints.grant.ts';
 import type { SharedLayers } from './shared-layers.construct.ts';
 import { SwitchyardFunction } from './switchyard-function.construct.ts';
+import { lambdaStep, loggedStateMachine } from './workflow-steps.ts';
 
 /**
  * The most attempts per target a policy may ask for (registry schema: retry.max_attempts_per_target
@@ -106,9 +101,12 @@ export class JobWorkflow extends Construct {
   constructor(scope: Construct, id: string, props: JobWorkflowProps) {
     super(scope, id);
     const logRetention = props.logRetention ?? RetentionDays.ONE_MONTH;
-    const cache = {
-      [ENV.registryCacheTtlMs]: SHARED_ENV_DEFAULTS.registryCacheTtlMs,
-      [ENV.healthCacheTtlMs]: SHARED_ENV_DEFAULTS.healthCacheTtlMs,
+    // Plan and invoke read the registry and health (cached) and the job.
+    const routingEnv = {
+      [ENV.registryTable]: props.registryTable.tableName,
+      [ENV.healthTable]: props.healthTable.tableName,
+      [ENV.jobsTable]: props.jobsTable.tableName,
+      ...CACHE_TTL_ENV,
     };
 
     // --- step functions and their grants
@@ -118,12 +116,7 @@ export class JobWorkflow extends Construct {
       description: 'Job workflow: plan the targets of a job (core routing)',
       timeout: Duration.seconds(15),
       logRetention,
-      environment: {
-        [ENV.registryTable]: props.registryTable.tableName,
-        [ENV.healthTable]: props.healthTable.tableName,
-        [ENV.jobsTable]: props.jobsTable.tableName,
-        ...cache,
-      },
+      environment: routingEnv,
     });
     props.registryTable.grantReadData(this.planFunction);
     props.healthTable.grantReadData(this.planFunction);
@@ -136,12 +129,7 @@ export class JobWorkflow extends Construct {
       description: "Job workflow: invoke one target of a job's plan and record the attempt",
       timeout: invokeTimeout,
       logRetention,
-      environment: {
-        [ENV.registryTable]: props.registryTable.tableName,
-        [ENV.healthTable]: props.healthTable.tableName,
-        [ENV.jobsTable]: props.jobsTable.tableName,
-        ...cache,
-      },
+      environment: routingEnv,
     });
     props.registryTable.grantReadData(this.invokeFunction);
     props.healthTable.grantReadWriteData(this.invokeFunction);
@@ -159,17 +147,6 @@ export class JobWorkflow extends Construct {
     props.jobsTable.grantReadWriteData(this.recordFunction);
 
     // --- the definition
-    const taskTimeout = (fn: SwitchyardFunction): Timeout =>
-      Timeout.duration(Duration.seconds((fn.timeout ?? Duration.seconds(3)).toSeconds() + 5));
-    const step = (name: string, fn: SwitchyardFunction, payload: Record<string, unknown>): LambdaInvoke =>
-      new LambdaInvoke(this, name, {
-        stateName: name,
-        lambdaFunction: fn,
-        payload: TaskInput.fromObject(payload),
-        payloadResponseOnly: true,
-        resultPath: JsonPath.DISCARD,
-        taskTimeout: taskTimeout(fn),
-      });
     const ids = { job_id: JsonPath.stringAt('$.job_id'), tenant: JsonPath.stringAt('$.tenant') };
     const recordRetry = {
       errors: [Errors.ALL],
@@ -180,16 +157,19 @@ export class JobWorkflow extends Construct {
 
     const done = new Succeed(this, S.done, { stateName: S.done });
 
-    const notify = step(S.notifyWebhook, this.recordFunction, { ...ids, action: 'webhook' });
+    const notify = lambdaStep(this, S.notifyWebhook, this.recordFunction, { ...ids, action: 'webhook' });
     notify.addRetry({ errors: [Errors.ALL], interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 3 });
     notify.addCatch(done, { errors: [Errors.ALL], resultPath: '$.webhook_error' });
     notify.next(done);
 
-    const recordSuccess = step(S.recordSuccess, this.recordFunction, { ...ids, outcome: 'succeeded' });
+    const recordSuccess = lambdaStep(this, S.recordSuccess, this.recordFunction, {
+      ...ids,
+      outcome: 'succeeded',
+    });
     recordSuccess.addRetry(recordRetry);
     recordSuccess.next(notify);
 
-    const recordFailure = step(S.recordFailure, this.recordFunction, {
+    const recordFailure = lambdaStep(this, S.recordFailure, this.recordFunction, {
       ...ids,
       outcome: 'failed',
       error: JsonPath.objectAt('$.last_error'),
@@ -198,7 +178,10 @@ export class JobWorkflow extends Construct {
     recordFailure.next(notify);
 
     const retry = props.invokeRetry ?? {};
-    const invoke = step(S.invoke, this.invokeFunction, { ...ids, cursor: JsonPath.numberAt('$.cursor') });
+    const invoke = lambdaStep(this, S.invoke, this.invokeFunction, {
+      ...ids,
+      cursor: JsonPath.numberAt('$.cursor'),
+    });
     invoke.addRetry({
       errors: [RETRYABLE_ERROR],
       interval: retry.interval ?? Duration.seconds(1),
@@ -226,14 +209,9 @@ export class JobWorkflow extends Construct {
     invoke.addCatch(nextTarget, { errors: [Errors.ALL], resultPath: '$.last_error' });
     invoke.next(recordSuccess);
 
-    const plan = new LambdaInvoke(this, S.plan, {
-      stateName: S.plan,
-      lambdaFunction: this.planFunction,
-      payload: TaskInput.fromObject(ids),
-      payloadResponseOnly: true,
+    const plan = lambdaStep(this, S.plan, this.planFunction, ids, {
       resultSelector: { targets_count: JsonPath.numberAt('$.targets_count') },
       resultPath: '$.plan',
-      taskTimeout: taskTimeout(this.planFunction),
     });
     plan.addCatch(recordFailure, { errors: [Errors.ALL], resultPath: '$.last_error' });
     plan.next(hasMoreTargets);
@@ -246,16 +224,11 @@ export class JobWorkflow extends Construct {
     });
     start.next(plan);
 
-    this.logGroup = new LogGroup(this, 'Logs', {
-      retention: logRetention,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    this.stateMachine = new StateMachine(this, 'StateMachine', {
-      stateMachineType: StateMachineType.STANDARD,
-      definitionBody: DefinitionBody.fromChainable(start),
+    const machine = loggedStateMachine(this, start, {
       timeout: props.timeout ?? Duration.hours(1),
-      logs: { destination: this.logGroup, level: LogLevel.ERROR, includeExecutionData: false },
-      tracingEnabled: false,
+      logRetention,
     });
+    this.stateMachine = machine.stateMachine;
+    this.logGroup = machine.logGroup;
   }
 }

@@ -27,6 +27,12 @@ export const JOB_WORKFLOW_TASKS = {
 /** The invoke step throws an Error with this `name` for a failure worth retrying on the same target. */
 export const RETRYABLE_ERROR = 'Switchyard.Retryable';
 
+/**
+ * Execution statuses after which a job may still lack a final state: the execution-watch rule
+ * sends these to the job-watch function, which fails such a job.
+ */
+export const ABNORMAL_EXECUTION_STATUSES = ['FAILED', 'TIMED_OUT', 'ABORTED'];
+
 /** `$.last_error` before any attempt: RecordFailure reports it when the plan has no target. */
 export const NO_TARGETS_ERROR = {
   Error: 'Switchyard.NoTargets',

@@ -11,33 +11,28 @@
 // WaitStep waits `$.wait_seconds` (SecondsPath); a step without enough candidate traffic waits
 // again (ExtendWait) until the step function says it breached for want of it. JSONPath only (the
 // local ASL interpreter runs this exact definition). Logging at ERROR without execution data.
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { type LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import {
   Choice,
   Condition,
-  DefinitionBody,
   Errors,
   Fail,
   JitterType,
   JsonPath,
-  LogLevel,
   Pass,
-  StateMachine,
-  StateMachineType,
+  type StateMachine,
   Succeed,
-  TaskInput,
-  Timeout,
   Wait,
   WaitTime,
 } from 'aws-cdk-lib/aws-stepfunctions';
-import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { ENV } from '../app.config.ts';
 import { ROLLED_BACK_ERROR, ROLLOUT_WORKFLOW_STATES as S } from './rollout-workflow.names.ts';
 import type { SharedLayers } from './shared-layers.construct.ts';
 import { SwitchyardFunction } from './switchyard-function.construct.ts';
+import { lambdaStep, loggedStateMachine } from './workflow-steps.ts';
 
 export interface RolloutWorkflowProps {
   readonly layers: SharedLayers;
@@ -81,15 +76,8 @@ export class RolloutWorkflow extends Construct {
     props.healthTable.grantReadData(this.stepFunction);
     props.rolloutsTable.grantReadWriteData(this.stepFunction);
 
-    const step = (name: string, payload: Record<string, unknown>, resultPath: string | undefined) =>
-      new LambdaInvoke(this, name, {
-        stateName: name,
-        lambdaFunction: this.stepFunction,
-        payload: TaskInput.fromObject(payload),
-        payloadResponseOnly: true,
-        resultPath: resultPath ?? JsonPath.DISCARD,
-        taskTimeout: Timeout.duration(Duration.seconds(35)),
-      });
+    const step = (name: string, payload: Record<string, unknown>, resultPath?: string) =>
+      lambdaStep(this, name, this.stepFunction, payload, { resultPath });
     const retry = {
       errors: [Errors.ALL],
       interval: Duration.seconds(2),
@@ -119,16 +107,12 @@ export class RolloutWorkflow extends Construct {
     });
     const promoted = new Succeed(this, S.promoted, { stateName: S.promoted });
 
-    const rollback = step(
-      S.rollback,
-      { action: 'rollback', ...id_, state: JsonPath.entirePayload },
-      undefined,
-    );
+    const rollback = step(S.rollback, { action: 'rollback', ...id_, state: JsonPath.entirePayload });
     rollback.addRetry({ ...retry, maxAttempts: 6 });
     rollback.addCatch(rollbackFailed, { errors: [Errors.ALL], resultPath: '$.rollback_error' });
     rollback.next(rolledBack);
 
-    const promote = step(S.promote, { action: 'promote', ...id_ }, undefined);
+    const promote = step(S.promote, { action: 'promote', ...id_ });
     promote.addRetry(retry);
     promote.addCatch(rollback, { errors: [Errors.ALL], resultPath: '$.error' });
     promote.next(promoted);
@@ -205,16 +189,11 @@ export class RolloutWorkflow extends Construct {
     });
     start.next(setWeight);
 
-    this.logGroup = new LogGroup(this, 'Logs', {
-      retention: logRetention,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    this.stateMachine = new StateMachine(this, 'StateMachine', {
-      stateMachineType: StateMachineType.STANDARD,
-      definitionBody: DefinitionBody.fromChainable(start),
+    const machine = loggedStateMachine(this, start, {
       timeout: props.timeout ?? Duration.days(7),
-      logs: { destination: this.logGroup, level: LogLevel.ERROR, includeExecutionData: false },
-      tracingEnabled: false,
+      logRetention,
     });
+    this.stateMachine = machine.stateMachine;
+    this.logGroup = machine.logGroup;
   }
 }

@@ -1,9 +1,10 @@
 // The stateless stack: code and wiring, safe to redeploy at any time. Shared layers; the
-// authorizer and router behind the REST API; the scheduled health check; the job workflow and
-// the worker that feeds it. Every function gets only the variables and grants it uses.
+// authorizer and router behind the REST API; the scheduled health check; the jobs API, the job
+// workflow, the worker that feeds it, the dead-letter consumer and the execution watch; the
+// rollout workflow and the admin API. Every function gets only the variables and grants it uses.
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { DEFAULT_SETTINGS, ENV, SHARED_ENV_DEFAULTS, type SwitchyardSettings } from '../app.config.ts';
+import { CACHE_TTL_ENV, DEFAULT_SETTINGS, ENV, type SwitchyardSettings } from '../app.config.ts';
 import { AdminApi } from '../constructs/admin-api.construct.ts';
 import {
   type ApiRoute,
@@ -69,10 +70,6 @@ export class StatelessStack extends Stack {
     super(scope, id, props);
     const settings = props.settings ?? DEFAULT_SETTINGS;
     const { tables, queues, sagemakerEndpointNames } = props;
-    const cacheTtls = {
-      [ENV.registryCacheTtlMs]: SHARED_ENV_DEFAULTS.registryCacheTtlMs,
-      [ENV.healthCacheTtlMs]: SHARED_ENV_DEFAULTS.healthCacheTtlMs,
-    };
     this.layers = new SharedLayers(this, 'Layers');
 
     this.authorizerFunction = new SwitchyardFunction(this, 'AuthorizerFunction', {
@@ -95,7 +92,7 @@ export class StatelessStack extends Stack {
       environment: {
         [ENV.registryTable]: tables.registry.tableName,
         [ENV.healthTable]: tables.health.tableName,
-        ...cacheTtls,
+        ...CACHE_TTL_ENV,
       },
     });
     tables.registry.grantReadData(this.routerFunction);

@@ -2,10 +2,16 @@
 // for IAM): a consumer key gets 403; registry writes are validated by the registry schema (400
 // naming the field, the whole registry re-checked, If-Match revs), and the router honours them
 // within one registry-cache TTL (0 here).
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../infra/local/local-stack.ts';
-import { adminClient, call, registryFile } from './admin-support.ts';
+import {
+  adminClient,
+  call,
+  openAiClient,
+  registryFile,
+  runHealthCheck,
+} from '../support/local-stack.helpers.ts';
 
 const REGISTRY = `
 models:
@@ -31,7 +37,7 @@ beforeAll(async () => {
     env: { REGISTRY_CACHE_TTL_MS: '0', HEALTH_CACHE_TTL_MS: '0' },
   });
   admin = adminClient(stack);
-  client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: stack.apiKey, maxRetries: 0 });
+  client = openAiClient(stack);
 });
 
 afterAll(async () => {
@@ -68,7 +74,7 @@ describe('GET /admin/health', () => {
     expect(before.body.endpoints[0]).toMatchObject({ status: 'unknown', fresh: false, routable: true });
     expect(String(before.body.endpoints[0]?.why)).toContain('never measured');
 
-    await stack.scheduler.trigger(stack.scheduler.schedules[0]?.ruleLogicalId as string);
+    await runHealthCheck(stack);
     const after = await admin.get<{ fresh_ms: number; endpoints: Array<Record<string, unknown>> }>(
       '/admin/health',
     );

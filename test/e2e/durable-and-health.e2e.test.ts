@@ -2,26 +2,22 @@
 // endpoint so the router stops trying it, and the async worker turns a queued job message into
 // an execution of the synthesized state machine that ends with the job's result recorded.
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import {
-  createDocumentClient,
-  createSqsClient,
-  DynamoDbHealthStore,
-  DynamoDbJobStore,
-} from '@switchyard/adapters';
-import OpenAI from 'openai';
+import { DynamoDbHealthStore, DynamoDbJobStore } from '@switchyard/adapters';
+import type OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../infra/local/local-stack.ts';
 import { eventually } from '../support/eventually.ts';
+import {
+  localClients,
+  named,
+  openAiClient,
+  runHealthCheck,
+  setFault,
+} from '../support/local-stack.helpers.ts';
 
 let stack: LocalStack;
 let client: OpenAI;
-const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
-
-function named(map: Record<string, string>, word: string): string {
-  const hit = Object.entries(map).find(([id]) => id.toLowerCase().includes(word));
-  if (!hit) throw new Error(`no ${word}`);
-  return hit[1];
-}
+let aws: ReturnType<typeof localClients>;
 
 beforeAll(async () => {
   stack = await startLocalStack({
@@ -30,33 +26,28 @@ beforeAll(async () => {
     retryIntervalOverrideMs: 5,
     env: { REGISTRY_CACHE_TTL_MS: '0', HEALTH_CACHE_TTL_MS: '0' },
   });
-  client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: stack.apiKey, maxRetries: 0 });
+  client = openAiClient(stack);
+  aws = localClients(stack);
 });
 
 afterAll(async () => {
+  aws?.destroy();
   await stack?.stop();
 });
 
 describe('health check on its schedule', () => {
   it('probes every endpoint, writes health, and the router skips the one that is down', async () => {
     const down = 'gpu-a-llama-8b';
-    await fetch(`${stack.url}/_local/endpoints/${down}/fault`, { method: 'POST', body: '{"mode":"down"}' });
-    const schedule = stack.scheduler.schedules[0];
-    expect(schedule).toBeDefined();
-    const summary = (await stack.scheduler.trigger(schedule?.ruleLogicalId as string)) as {
+    await setFault(stack, down, 'down');
+    const summary = (await runHealthCheck(stack)) as {
       probed: number;
       down: number;
     };
     expect(summary.probed).toBe(stack.registry.endpoints.length);
     expect(summary.down).toBe(1);
 
-    const doc = createDocumentClient({
-      region: 'us-east-1',
-      endpoint: stack.endpoints.dynamodb,
-      credentials,
-    });
     const health = await new DynamoDbHealthStore({
-      client: doc,
+      client: aws.doc,
       tableName: named(stack.resources.tables, 'health'),
     }).snapshot();
     expect(health.endpoints[down]?.status).toBe('down');
@@ -72,19 +63,13 @@ describe('health check on its schedule', () => {
       expect(response.headers.get('x-switchyard-attempts')).toBe('1');
     }
     expect(stack.sim.stats(down).requests).toBe(before);
-    await fetch(`${stack.url}/_local/endpoints/${down}/fault`, { method: 'POST', body: '{"mode":"ok"}' });
-    doc.destroy();
+    await setFault(stack, down, 'ok');
   });
 });
 
 describe('async worker and the job workflow', () => {
   it('starts the synthesized state machine from a queued message; the job ends succeeded', async () => {
-    const doc = createDocumentClient({
-      region: 'us-east-1',
-      endpoint: stack.endpoints.dynamodb,
-      credentials,
-    });
-    const jobs = new DynamoDbJobStore({ client: doc, tableName: named(stack.resources.tables, 'jobs') });
+    const jobs = new DynamoDbJobStore({ client: aws.doc, tableName: named(stack.resources.tables, 'jobs') });
     const now = Date.now();
     await jobs.create({
       id: 'job-skeleton-1',
@@ -99,8 +84,7 @@ describe('async worker and the job workflow', () => {
       },
       attempts: [],
     });
-    const sqs = createSqsClient({ region: 'us-east-1', endpoint: stack.endpoints.sqs, credentials });
-    await sqs.send(
+    await aws.sqs.send(
       new SendMessageCommand({
         QueueUrl: named(stack.resources.queues, 'normal'),
         MessageBody: JSON.stringify({ job_id: 'job-skeleton-1', tenant: 'local' }),
@@ -122,7 +106,5 @@ describe('async worker and the job workflow', () => {
     const done = await stack.sfn.waitForExecution(executions[0]?.executionArn as string);
     expect(done.status).toBe('SUCCEEDED');
     expect(done.history.map((h) => h.type)).toContain('TaskStateEntered');
-    sqs.destroy();
-    doc.destroy();
   });
 });

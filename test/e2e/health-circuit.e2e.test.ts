@@ -3,12 +3,21 @@
 // see no error because the other endpoint serves, the health check opens the shared circuit from
 // the recorded failures, and after recovery (and a cooldown shortened through the admin API) the
 // half-open trial (probe, then a request) closes both. A model whose only endpoint is down fails fast: 503, and the endpoint receives nothing.
-import { createDocumentClient, DynamoDbHealthStore } from '@switchyard/adapters';
-import OpenAI from 'openai';
+import { DynamoDbHealthStore } from '@switchyard/adapters';
+import type OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../infra/local/local-stack.ts';
 import { eventually } from '../support/eventually.ts';
-import { adminClient, call, registryFile, setFault } from './admin-support.ts';
+import {
+  adminClient,
+  call,
+  localClients,
+  named,
+  openAiClient,
+  registryFile,
+  runHealthCheck,
+  setFault,
+} from '../support/local-stack.helpers.ts';
 
 const FAILURES = 3;
 const REGISTRY = `
@@ -39,7 +48,7 @@ let stack: LocalStack;
 let client: OpenAI;
 let admin: ReturnType<typeof adminClient>;
 let healthStore: DynamoDbHealthStore;
-let destroy: () => void;
+let aws: ReturnType<typeof localClients>;
 
 beforeAll(async () => {
   stack = await startLocalStack({
@@ -51,26 +60,21 @@ beforeAll(async () => {
     logLevel: 'SILENT',
     env: { REGISTRY_CACHE_TTL_MS: '0', HEALTH_CACHE_TTL_MS: '0', OUTCOME_FLUSH_MS: '0' },
   });
-  client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: stack.apiKey, maxRetries: 0 });
+  client = openAiClient(stack);
   admin = adminClient(stack);
-  const doc = createDocumentClient({
-    region: 'us-east-1',
-    endpoint: stack.endpoints.dynamodb,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  aws = localClients(stack);
+  healthStore = new DynamoDbHealthStore({
+    client: aws.doc,
+    tableName: named(stack.resources.tables, 'health'),
   });
-  destroy = () => doc.destroy();
-  const table = Object.entries(stack.resources.tables).find(([id]) =>
-    id.toLowerCase().includes('health'),
-  )?.[1];
-  healthStore = new DynamoDbHealthStore({ client: doc, tableName: table as string });
 });
 
 afterAll(async () => {
-  destroy?.();
+  aws?.destroy();
   await stack?.stop();
 });
 
-const healthCheck = () => stack.scheduler.trigger(stack.scheduler.schedules[0]?.ruleLogicalId as string);
+const healthCheck = () => runHealthCheck(stack);
 
 async function ask(
   model: string,

@@ -9,16 +9,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { hashOf, newJobId } from '../../functions/jobs/jobs.service.ts';
 import { type LocalStack, startLocalStack } from '../../infra/local/local-stack.ts';
 import { eventually } from '../support/eventually.ts';
-import { JOBS_REGISTRY, JobsClient, startWebhookReceiver } from './jobs-support.ts';
+import { chat, JOBS_REGISTRY, JobsClient, startWebhookReceiver } from './jobs-support.ts';
 
 let stack: LocalStack;
 let jobs: JobsClient;
-
-const chat = (text: string, extra: Record<string, unknown> = {}) => ({
-  model: 'chain',
-  messages: [{ role: 'user', content: text }],
-  ...extra,
-});
 
 beforeAll(async () => {
   stack = await startLocalStack({
@@ -273,8 +267,8 @@ describe('Idempotency-Key', () => {
   });
 
   it('repairs a first request that died after claiming the key, and one that died before enqueueing', async () => {
-    const idem = new DynamoDbIdempotencyStore({ client: jobs.doc, tableName: jobs.jobsTable });
-    const store = new DynamoDbJobStore({ client: jobs.doc, tableName: jobs.jobsTable });
+    const idem = new DynamoDbIdempotencyStore({ client: jobs.aws.doc, tableName: jobs.jobsTable });
+    const store = new DynamoDbJobStore({ client: jobs.aws.doc, tableName: jobs.jobsTable });
     const body = chat('died half-way');
     const requestHash = hashOf({ body, headers: {} });
 
@@ -383,13 +377,13 @@ describe('duplicated and late messages', () => {
       QueueUrl: jobs.queueUrl('normal'),
       MessageBody: JSON.stringify({ job_id: id, tenant: 'local' }),
     };
-    await jobs.sqs.send(new SendMessageCommand(extra));
-    await jobs.sqs.send(new SendMessageCommand(extra));
+    await jobs.aws.sqs.send(new SendMessageCommand(extra));
+    await jobs.aws.sqs.send(new SendMessageCommand(extra));
     stack.poller.resume();
     const job = await jobs.final(id);
     expect(job.attempts).toHaveLength(1);
     // A message arriving after the job ended is acknowledged and starts nothing.
-    await jobs.sqs.send(new SendMessageCommand(extra));
+    await jobs.aws.sqs.send(new SendMessageCommand(extra));
     await eventually(async () => ((await jobs.queued()) === 0 ? true : undefined), {
       what: 'the queues to drain',
     });

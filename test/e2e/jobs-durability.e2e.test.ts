@@ -6,23 +6,16 @@
 // invocation acknowledges nothing).
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { createSfnClient } from '@switchyard/adapters';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SqsEventLike } from '../../infra/local/event-sources.ts';
 import { type LocalStack, startLocalStack } from '../../infra/local/local-stack.ts';
 import { eventually } from '../support/eventually.ts';
-import { JOBS_REGISTRY, JobsClient, startWebhookReceiver } from './jobs-support.ts';
+import { chat, JOBS_REGISTRY, JobsClient, startWebhookReceiver } from './jobs-support.ts';
 
 let stack: LocalStack;
 let jobs: JobsClient;
 let workerId: string;
 let deadLetterId: string;
-
-const chat = (text: string, extra: Record<string, unknown> = {}) => ({
-  model: 'chain',
-  messages: [{ role: 'user', content: text }],
-  ...extra,
-});
 
 const tenantOf = (record: SqsEventLike['Records'][number]): string | undefined => {
   try {
@@ -197,7 +190,7 @@ describe('poison messages', () => {
       },
     });
     for (const body of strange) {
-      await jobs.sqs.send(new SendMessageCommand({ QueueUrl: jobs.queueUrl('low'), MessageBody: body }));
+      await jobs.aws.sqs.send(new SendMessageCommand({ QueueUrl: jobs.queueUrl('low'), MessageBody: body }));
     }
     await eventually(() => (seen.deadLetter === strange.length ? true : undefined), {
       what: 'the dead-letter consumer to take all three',
@@ -218,11 +211,6 @@ describe('poison messages', () => {
 describe('an execution that ends without recording its job', () => {
   it('(stopped by an operator) leaves the job failed with why, never running forever', async () => {
     const hook = await startWebhookReceiver();
-    const sfn = createSfnClient({
-      region: 'us-east-1',
-      endpoint: stack.endpoints.sfn,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
     stack.sim.setProfile('ep-a', { latency_ms: 2_000 });
     try {
       const id = await jobs.accepted(chat('stopped midway', { webhook_url: hook.url }));
@@ -230,7 +218,7 @@ describe('an execution that ends without recording its job', () => {
       await eventually(async () => ((await jobs.get(id)).body.status === 'running' ? true : undefined), {
         what: 'the job to run',
       });
-      await sfn.send(
+      await jobs.aws.sfn.send(
         new StopExecutionCommand({
           executionArn: execution.executionArn,
           error: 'Operator.Stop',
@@ -248,7 +236,6 @@ describe('an execution that ends without recording its job', () => {
       expect((await stack.sfn.waitForExecution(execution.executionArn)).status).toBe('ABORTED');
     } finally {
       stack.sim.setProfile('ep-a', { latency_ms: 3 });
-      sfn.destroy();
       await hook.stop();
     }
   });

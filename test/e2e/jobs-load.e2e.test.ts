@@ -2,24 +2,13 @@
 // none lost, none run twice, each final. Per job: one execution, one completion (webhook call),
 // at most one successful attempt, at most the policy's attempts per target. Fast Step Functions
 // retries and small simulated latencies keep it quick.
+import { seededRandom } from '@switchyard/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../infra/local/local-stack.ts';
 import { eventually } from '../support/eventually.ts';
 import { JOBS_REGISTRY, JobsClient, startWebhookReceiver } from './jobs-support.ts';
 
 const JOBS = 200;
-
-/** mulberry32: a small seeded generator, so the fault draws are the same sequence each run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 let stack: LocalStack;
 let jobs: JobsClient;
@@ -31,7 +20,7 @@ beforeAll(async () => {
     logLevel: 'SILENT',
     retryIntervalOverrideMs: 1,
     usagePlan: false,
-    simRandom: seeded(42),
+    simRandom: seededRandom(42),
   });
   jobs = new JobsClient(stack);
 });
@@ -48,7 +37,7 @@ describe('200 concurrent jobs under random endpoint faults', () => {
     stack.sim.setProfile('ep-c', { error_rate: 0.3 });
     stack.sim.setProfile('sm-sentiment', { error_rate: 0.3 });
     const hook = await startWebhookReceiver();
-    const pick = seeded(7);
+    const pick = seededRandom(7);
     const priorities = ['high', 'normal', 'low'] as const;
     try {
       const responses = await Promise.all(

@@ -1,16 +1,23 @@
-// Helpers for the jobs e2e suites: the jobs API over HTTP, queue depths and the jobs table read
-// with the real SDK clients, and a webhook receiver on 127.0.0.1 that records what it gets.
+// Helpers for the jobs e2e suites: a chat job body, the jobs API over HTTP, queue depths and the
+// jobs table read with the real SDK clients, and a webhook receiver on 127.0.0.1 that records what
+// it gets.
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { createDocumentClient, createSqsClient } from '@switchyard/adapters';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { LocalStack } from '../../infra/local/local-stack.ts';
 import { eventually } from '../support/eventually.ts';
+import { localClients, named } from '../support/local-stack.helpers.ts';
 
 export const JOBS_REGISTRY = 'test/e2e/fixtures/jobs.registry.yaml';
 export const FINAL_STATUSES = ['succeeded', 'failed', 'dead-lettered'];
-const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+/** A chat job body for the `chain` policy of JOBS_REGISTRY. */
+export const chat = (text: string, extra: Record<string, unknown> = {}) => ({
+  model: 'chain',
+  messages: [{ role: 'user', content: text }],
+  ...extra,
+});
 
 export interface JobBody {
   id: string;
@@ -28,19 +35,12 @@ export interface ErrorBody {
   error: { message: string; type: string; param: string | null; code: string | null };
 }
 
-export function named(map: Record<string, string>, word: string): string {
-  const hit = Object.entries(map).find(([id]) => id.toLowerCase().includes(word));
-  if (!hit) throw new Error(`no ${word}`);
-  return hit[1];
-}
-
 export class JobsClient {
-  readonly sqs: SQSClient;
-  readonly doc: DynamoDBDocumentClient;
+  /** Real SDK clients on the stack (`doc`, `sqs`, `sfn`). */
+  readonly aws: ReturnType<typeof localClients>;
 
   constructor(readonly stack: LocalStack) {
-    this.sqs = createSqsClient({ region: 'us-east-1', endpoint: stack.endpoints.sqs, credentials });
-    this.doc = createDocumentClient({ region: 'us-east-1', endpoint: stack.endpoints.dynamodb, credentials });
+    this.aws = localClients(stack);
   }
 
   queueUrl(word: 'high' | 'normal' | 'low' | 'deadletter'): string {
@@ -97,7 +97,7 @@ export class JobsClient {
   async depth(
     word: 'high' | 'normal' | 'low' | 'deadletter',
   ): Promise<{ visible: number; inFlight: number }> {
-    const out = await this.sqs.send(
+    const out = await this.aws.sqs.send(
       new GetQueueAttributesCommand({
         QueueUrl: this.queueUrl(word),
         AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
@@ -120,7 +120,7 @@ export class JobsClient {
     let count = 0;
     let start: Record<string, unknown> | undefined;
     do {
-      const out = await this.doc.send(
+      const out = await this.aws.doc.send(
         new ScanCommand({
           TableName: this.jobsTable,
           FilterExpression: 'begins_with(pk, :job)',
@@ -140,8 +140,7 @@ export class JobsClient {
   }
 
   destroy(): void {
-    this.sqs.destroy();
-    this.doc.destroy();
+    this.aws.destroy();
   }
 }
 

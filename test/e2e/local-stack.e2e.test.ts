@@ -4,6 +4,7 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../infra/local/local-stack.ts';
+import { openAiClient, setFault } from '../support/local-stack.helpers.ts';
 
 let stack: LocalStack;
 let client: OpenAI;
@@ -15,21 +16,12 @@ beforeAll(async () => {
     retryIntervalOverrideMs: 5,
     env: { REGISTRY_CACHE_TTL_MS: '0', HEALTH_CACHE_TTL_MS: '0' },
   });
-  client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: stack.apiKey, maxRetries: 0 });
+  client = openAiClient(stack);
 });
 
 afterAll(async () => {
   await stack?.stop();
 });
-
-async function fault(id: string, mode: 'down' | 'error' | 'slow' | 'ok'): Promise<void> {
-  const res = await fetch(`${stack.url}/_local/endpoints/${id}/fault`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ mode }),
-  });
-  expect(res.status).toBe(200);
-}
 
 describe('local stack, end to end', () => {
   it('serves a chat completion through the openai client, with routing headers', async () => {
@@ -51,7 +43,7 @@ describe('local stack, end to end', () => {
       .create({ model: 'llama-3-8b', messages: [{ role: 'user', content: 'first' }] })
       .withResponse();
     const serving = first.response.headers.get('x-switchyard-endpoint') as string;
-    await fault(serving, 'down');
+    await setFault(stack, serving, 'down');
     try {
       for (let i = 0; i < 10; i++) {
         const next = await client.chat.completions
@@ -61,7 +53,7 @@ describe('local stack, end to end', () => {
         expect(next.data.choices[0]?.message.content).toContain(`after ${i}`);
       }
     } finally {
-      await fault(serving, 'ok');
+      await setFault(stack, serving, 'ok');
     }
   });
 

@@ -2,12 +2,12 @@
 // state machine (its Wait states shortened): a healthy candidate is promoted through every step;
 // one that starts failing at the 25 % step is rolled back by its gates and traffic returns to
 // stable; an operator can roll back at once; one rollout per canary at a time.
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROLLED_BACK_ERROR } from '../../infra/constructs/rollout-workflow.names.ts';
 import { type LocalStack, startLocalStack } from '../../infra/local/local-stack.ts';
 import { eventually } from '../support/eventually.ts';
-import { adminClient, registryFile, setFault } from './admin-support.ts';
+import { adminClient, openAiClient, registryFile, setFault } from '../support/local-stack.helpers.ts';
 
 const REGISTRY = `
 models:
@@ -48,7 +48,7 @@ beforeAll(async () => {
     retryIntervalOverrideMs: 5,
     env: { REGISTRY_CACHE_TTL_MS: '0', HEALTH_CACHE_TTL_MS: '0', OUTCOME_FLUSH_MS: '0' },
   });
-  client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: stack.apiKey, maxRetries: 0 });
+  client = openAiClient(stack);
   admin = adminClient(stack);
 });
 

@@ -9,25 +9,10 @@ import {
   RETRYABLE_ERROR,
   JOB_WORKFLOW_STATES as S,
 } from '../../infra/constructs/job-workflow.names.ts';
-import {
-  type AslState,
-  type CfnResource,
-  functionByEntry,
-  type Json,
-  parseDefinition,
-  resources,
-  synthApp,
-} from './template.helpers.ts';
+import { functionByEntry, type Json, stateMachine, synthApp } from './template.helpers.ts';
 
 const { statelessTemplate: template } = synthApp();
-const [[, machine]] = resources(template, 'AWS::StepFunctions::StateMachine') as [[string, CfnResource]];
-const asl = parseDefinition(machine.Properties?.DefinitionString);
-
-function state(name: string): AslState {
-  const s = asl.States[name];
-  if (!s) throw new Error(`no state ${name}`);
-  return s;
-}
+const { machine, asl, state } = stateMachine(template, 'JobWorkflow');
 
 const LAMBDA_SERVICE_ERRORS = [
   'Lambda.ClientExecutionTimeoutException',

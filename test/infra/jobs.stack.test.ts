@@ -2,23 +2,23 @@
 // privilege: read the registry, get/put jobs, send to the three queues, nothing else), the worker
 // (queue URLs and priority wait for its yield to higher queues), and the dead-letter consumer
 // (event source on the DLQ, get/update jobs, the receive count it quotes equals the queues').
-import { App, Duration } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { JobWorker } from '../../infra/constructs/job-worker.construct.ts';
-import { StatefulStack } from '../../infra/stacks/stateful.stack.ts';
-import { StatelessStack } from '../../infra/stacks/stateless.stack.ts';
 import {
   type CfnResource,
+  envOf,
   functionByEntry,
+  functionEnv,
   type Json,
   props,
   render,
   resources,
-  roleOf,
-  roleStatements,
   statementsFor,
   synthApp,
+  synthStacks,
+  tableActions,
 } from './template.helpers.ts';
 
 const { statelessTemplate: template, statefulTemplate } = synthApp();
@@ -27,25 +27,9 @@ const WORKER = 'functions/worker/worker.handler.ts';
 const DEAD_LETTER = 'functions/dead-letter/dead-letter.handler.ts';
 const WATCH = 'functions/job-watch/execution-ended.handler.ts';
 
-const imported = (what: string) =>
-  new RegExp(`^\\$\\{import:SwitchyardStateful:ExportsOutputFnGetAtt${what}[0-9A-F]{8}`);
 const queueOf = (value: string) => value.replace(/^.*JobQueues([A-Za-z]+?)[0-9A-F]{8}.*$/, '$1');
 
-function envOf(fn: CfnResource | undefined): Record<string, Json> {
-  return (fn?.Properties?.Environment as { Variables?: Record<string, Json> } | undefined)?.Variables ?? {};
-}
-
-function env(entry: string): Record<string, Json> {
-  return envOf(functionByEntry(template, entry).fn);
-}
-
-function actionsOn(entry: string, resource: RegExp): string[] {
-  const { fn } = functionByEntry(template, entry);
-  return roleStatements(template, roleOf(fn))
-    .filter((s) => s.Resource.some((r) => resource.test(r)))
-    .flatMap((s) => s.Action)
-    .sort();
-}
+const env = (entry: string) => functionEnv(template, entry);
 
 describe('jobs API', () => {
   const methods = resources(template, 'AWS::ApiGateway::Method').filter(([, m]) =>
@@ -64,9 +48,9 @@ describe('jobs API', () => {
   });
 
   it('reads the registry, gets and puts job items, sends to the three queues, and nothing else', () => {
-    expect(actionsOn(JOBS, imported('TablesJobs'))).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
-    expect(actionsOn(JOBS, imported('TablesRegistry'))).not.toContain('dynamodb:PutItem');
-    expect(actionsOn(JOBS, imported('TablesRegistry'))).toContain('dynamodb:Query');
+    expect(tableActions(template, JOBS, 'Jobs')).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
+    expect(tableActions(template, JOBS, 'Registry')).not.toContain('dynamodb:PutItem');
+    expect(tableActions(template, JOBS, 'Registry')).toContain('dynamodb:Query');
     const sqs = statementsFor(template, JOBS, 'sqs:');
     expect(new Set(sqs.flatMap((s) => s.Action))).toEqual(
       new Set(['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl']),
@@ -78,8 +62,8 @@ describe('jobs API', () => {
         .sort(),
     ).toEqual(['High', 'Low', 'Normal']);
     expect(statementsFor(template, JOBS, 'states:')).toEqual([]);
-    expect(actionsOn(JOBS, imported('TablesHealth'))).toEqual([]);
-    expect(actionsOn(JOBS, imported('TablesApiKeys'))).toEqual([]);
+    expect(tableActions(template, JOBS, 'Health')).toEqual([]);
+    expect(tableActions(template, JOBS, 'ApiKeys')).toEqual([]);
   });
 
   it('knows the three queue URLs, the same values the worker gets', () => {
@@ -102,13 +86,7 @@ describe('worker', () => {
   });
 
   it('bounds the priority wait by its timeout, leaving 10 s for its own batch', () => {
-    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-    const data = new StatefulStack(app, 'Data');
-    const code = new StatelessStack(app, 'Code', {
-      tables: data.tables,
-      queues: data.queues,
-      sagemakerEndpointNames: [],
-    });
+    const { data, code } = synthStacks();
     new JobWorker(code, 'Short', {
       layers: code.layers,
       queues: data.queues.byPriority,
@@ -140,10 +118,7 @@ describe('dead-letter consumer', () => {
   });
 
   it('gets and updates job items only, and consumes only the dead-letter queue', () => {
-    expect(actionsOn(DEAD_LETTER, imported('TablesJobs'))).toEqual([
-      'dynamodb:GetItem',
-      'dynamodb:UpdateItem',
-    ]);
+    expect(tableActions(template, DEAD_LETTER, 'Jobs')).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
     const sqs = statementsFor(template, DEAD_LETTER, 'sqs:');
     expect(sqs.flatMap((s) => s.Resource).map(queueOf)).toEqual(['DeadLetter']);
     expect(statementsFor(template, DEAD_LETTER, 'states:')).toEqual([]);
@@ -188,7 +163,7 @@ describe('workflow safety net', () => {
   });
 
   it('gets and updates job items only', () => {
-    expect(actionsOn(WATCH, imported('TablesJobs'))).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+    expect(tableActions(template, WATCH, 'Jobs')).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
     expect(statementsFor(template, WATCH, 'sqs:')).toEqual([]);
     expect(statementsFor(template, WATCH, 'states:')).toEqual([]);
   });

@@ -3,24 +3,10 @@
 // step, promote, roll back), and a role that may invoke only the rollout step function.
 import { describe, expect, it } from 'vitest';
 import { ROLLOUT_WORKFLOW_STATES as S } from '../../infra/constructs/rollout-workflow.names.ts';
-import {
-  type AslState,
-  type CfnResource,
-  functionByEntry,
-  parseDefinition,
-  render,
-  resources,
-  roleStatements,
-  synthApp,
-} from './template.helpers.ts';
+import { functionByEntry, render, roleStatements, stateMachine, synthApp } from './template.helpers.ts';
 
 const { statelessTemplate: template } = synthApp();
-const [, machine] = resources(template, 'AWS::StepFunctions::StateMachine').find(([id]) =>
-  id.startsWith('RolloutWorkflow'),
-) as [string, CfnResource];
-const asl = parseDefinition(machine.Properties?.DefinitionString);
-const state = (name: string): AslState & Record<string, unknown> =>
-  asl.States[name] as AslState & Record<string, unknown>;
+const { machine, asl, state } = stateMachine(template, 'RolloutWorkflow');
 const STEPS = 'functions/rollout-steps/rollout-steps.handler.ts';
 
 describe('rollout state machine', () => {

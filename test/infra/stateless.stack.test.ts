@@ -2,16 +2,13 @@
 // log retention, metadata the local stack binds by, environment), least-privilege grants, the
 // health-check schedule, the worker's event sources, and the API (authorizer, API keys, usage
 // plan, OpenAI-shaped gateway errors, access logs).
-import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Period } from 'aws-cdk-lib/aws-apigateway';
 import { describe, expect, it } from 'vitest';
-import { StatefulStack } from '../../infra/stacks/stateful.stack.ts';
-import { StatelessStack } from '../../infra/stacks/stateless.stack.ts';
-import { buildApp } from '../../infra/switchyard.app.ts';
 import {
   type CfnResource,
   functionByEntry,
+  functionEnv,
   type Json,
   props,
   render,
@@ -20,6 +17,10 @@ import {
   roleStatements,
   statementsFor,
   synthApp,
+  synthStacks,
+  type TableId,
+  tableActions,
+  tableArn,
   token,
 } from './template.helpers.ts';
 
@@ -45,21 +46,13 @@ const SAGEMAKER_ARNS = ['switchyard-model-a', 'switchyard-model-c'].map(
     `arn:${token('AWS::Partition')}:sagemaker:${token('AWS::Region')}:${token('AWS::AccountId')}:endpoint/${name}`,
 );
 
-/** `${import:SwitchyardStateful:ExportsOutputFnGetAttTablesJobs...Arn...}` for table `id`. */
-function tableArn(id: 'Registry' | 'Health' | 'Jobs' | 'ApiKeys'): RegExp {
-  return new RegExp(`^\\$\\{import:SwitchyardStateful:ExportsOutputFnGetAttTables${id}[0-9A-F]{8}Arn`);
-}
+const env = (entry: string) => functionEnv(template, entry);
 
-function env(entry: string): Record<string, Json> {
-  const { fn } = functionByEntry(template, entry);
-  return ((fn.Properties?.Environment as { Variables: Record<string, Json> }) ?? { Variables: {} }).Variables;
-}
-
-function dynamoStatements(entry: string, table: 'Registry' | 'Health' | 'Jobs' | 'ApiKeys'): string[] {
-  return statementsFor(template, entry, 'dynamodb:')
-    .filter((s) => s.Resource.some((r) => tableArn(table).test(r)))
-    .flatMap((s) => s.Action)
-    .filter((a) => a !== 'dynamodb:GetRecords' && a !== 'dynamodb:GetShardIterator');
+/** DynamoDB actions of `entry` on a table, without the stream reads CDK's read grants add. */
+function dynamoStatements(entry: string, table: TableId): string[] {
+  return tableActions(template, entry, table).filter(
+    (a) => a !== 'dynamodb:GetRecords' && a !== 'dynamodb:GetShardIterator',
+  );
 }
 
 const WRITE_ACTIONS = [
@@ -459,12 +452,7 @@ describe('consumer API', () => {
   });
 
   it('lets the usage plan throttle and quota be configured', () => {
-    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-    const data = new StatefulStack(app, 'Data');
-    const code = new StatelessStack(app, 'Code', {
-      tables: data.tables,
-      queues: data.queues,
-      sagemakerEndpointNames: [],
+    const { code } = synthStacks({
       throttle: { rateLimit: 5, burstLimit: 7 },
       quota: { limit: 1000, period: Period.DAY },
     });
@@ -488,13 +476,7 @@ describe('outputs', () => {
 
 describe('registry without SageMaker endpoints', () => {
   it('grants no SageMaker access at all', () => {
-    const app = new App({
-      context: {
-        'aws:cdk:bundling-stacks': [],
-        'switchyard:registryFile': 'test/infra/fixtures/registry-http-only.yaml',
-      },
-    });
-    const t = Template.fromStack(buildApp(app).stateless);
+    const t = synthApp('test/infra/fixtures/registry-http-only.yaml').statelessTemplate;
     expect(JSON.stringify(t.toJSON())).not.toContain('sagemaker:');
   });
 });

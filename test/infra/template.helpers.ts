@@ -1,8 +1,11 @@
-// Helpers for the infra template tests: synthesize the app with bundling skipped, render
-// CloudFormation values with their tokens as readable placeholders, collect the IAM statements
-// of a function's role, and parse a state machine's DefinitionString into ASL.
+// Helpers for the infra template tests: synthesize the app (or a pair of stacks with custom
+// props) quickly, render CloudFormation values with their tokens as readable placeholders, read
+// a function's environment, collect the IAM statements of a function's role (and its actions on
+// one table), and find a state machine and parse its DefinitionString into ASL.
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { StatefulStack } from '../../infra/stacks/stateful.stack.ts';
+import { StatelessStack, type StatelessStackProps } from '../../infra/stacks/stateless.stack.ts';
 import { buildApp, type SwitchyardApp } from '../../infra/switchyard.app.ts';
 
 export const FIXTURE_REGISTRY = 'test/infra/fixtures/registry.yaml';
@@ -12,17 +15,46 @@ export interface Synthesized extends SwitchyardApp {
   statelessTemplate: Template;
 }
 
-/** Builds the real app (bundling skipped: no esbuild, fast) against a registry file. */
-export function synthApp(registryFile = FIXTURE_REGISTRY): Synthesized {
-  const app = new App({
-    context: { 'aws:cdk:bundling-stacks': [], 'switchyard:registryFile': registryFile },
+/**
+ * An App for tests: bundling skipped (no esbuild) and CDK's built-in CloudFormation validation off
+ * (it costs seconds of CPU per synth and, without `@aws-cdk/core:validateAgainstDefaultRules`, only
+ * warns; `cdk synth` still runs it).
+ */
+function testApp(context: Record<string, unknown> = {}): App {
+  return new App({
+    context: { 'aws:cdk:bundling-stacks': [], ...context },
+    builtinCloudFormationValidation: false,
   });
+}
+
+/** Builds the real app against a registry file. */
+export function synthApp(registryFile = FIXTURE_REGISTRY): Synthesized {
+  const app = testApp({ 'switchyard:registryFile': registryFile });
   const built = buildApp(app);
   return {
     ...built,
     statefulTemplate: Template.fromStack(built.stateful),
     statelessTemplate: Template.fromStack(built.stateless),
   };
+}
+
+/**
+ * A StatefulStack `Data` and a StatelessStack `Code` on its tables and queues, with `props` (by
+ * default no SageMaker endpoints), for assertions on settings the app itself does not pass.
+ */
+export function synthStacks(props: Partial<StatelessStackProps> = {}): {
+  data: StatefulStack;
+  code: StatelessStack;
+} {
+  const app = testApp();
+  const data = new StatefulStack(app, 'Data');
+  const code = new StatelessStack(app, 'Code', {
+    tables: data.tables,
+    queues: data.queues,
+    sagemakerEndpointNames: [],
+    ...props,
+  });
+  return { data, code };
 }
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -83,6 +115,16 @@ export function functionByEntry(template: Template, entry: string): { id: string
   return { id, fn };
 }
 
+/** A function's environment variables ({} when it has none). */
+export function envOf(fn: CfnResource | undefined): Record<string, Json> {
+  return (fn?.Properties?.Environment as { Variables?: Record<string, Json> } | undefined)?.Variables ?? {};
+}
+
+/** The environment variables of the function whose `switchyard:entry` is `entry`. */
+export function functionEnv(template: Template, entry: string): Record<string, Json> {
+  return envOf(functionByEntry(template, entry).fn);
+}
+
 export interface Statement {
   Effect: string;
   Action: string[];
@@ -124,6 +166,21 @@ export function statementsFor(template: Template, entry: string, prefix: string)
   return roleStatements(template, roleOf(fn)).filter((s) => s.Action.some((a) => a.startsWith(prefix)));
 }
 
+export type TableId = 'Registry' | 'Health' | 'Jobs' | 'ApiKeys' | 'Rollouts';
+
+/** How `render` shows the stateless stack's import of table `id`'s ARN (index ARNs extend it). */
+export function tableArn(id: TableId): RegExp {
+  return new RegExp(`^\\$\\{import:SwitchyardStateful:ExportsOutputFnGetAttTables${id}[0-9A-F]{8}Arn`);
+}
+
+/** The DynamoDB actions the function `entry` may take on table `id`, sorted. */
+export function tableActions(template: Template, entry: string, id: TableId): string[] {
+  return statementsFor(template, entry, 'dynamodb:')
+    .filter((s) => s.Resource.some((r) => tableArn(id).test(r)))
+    .flatMap((s) => s.Action)
+    .sort();
+}
+
 export interface AslState {
   Type: string;
   Next?: string;
@@ -160,4 +217,23 @@ export interface Asl {
 export function parseDefinition(definition: Json | undefined): Asl {
   if (typeof definition === 'string') return JSON.parse(definition) as Asl;
   return JSON.parse(render(definition)) as Asl;
+}
+
+/** The state machine whose logical id starts with `idPrefix`, its definition, and one state by name. */
+export function stateMachine(
+  template: Template,
+  idPrefix: string,
+): { machine: CfnResource; asl: Asl; state: (name: string) => AslState & Record<string, unknown> } {
+  const hits = resources(template, 'AWS::StepFunctions::StateMachine').filter(([id]) =>
+    id.startsWith(idPrefix),
+  );
+  if (hits.length !== 1) throw new Error(`expected one state machine ${idPrefix}, found ${hits.length}`);
+  const [, machine] = hits[0] as [string, CfnResource];
+  const asl = parseDefinition(machine.Properties?.DefinitionString);
+  const state = (name: string) => {
+    const s = asl.States[name];
+    if (!s) throw new Error(`no state ${name}`);
+    return s as AslState & Record<string, unknown>;
+  };
+  return { machine, asl, state };
 }

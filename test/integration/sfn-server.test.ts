@@ -24,6 +24,7 @@ import {
   type StepFunctionsServer,
   startStepFunctionsServer,
 } from '../../infra/local/sfn.server.ts';
+import { LOCAL_AWS } from '../support/local-aws.ts';
 
 const FN = 'arn:aws:lambda:us-east-1:000000000000:function:';
 const INVOKER = `${FN}target-invoker`;
@@ -152,8 +153,7 @@ beforeAll(async () => {
   });
   sfn = new SFNClient({
     endpoint: server.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    ...LOCAL_AWS,
   });
   chainArn = server.registerStateMachine({ name: 'job-chain', definition: JSON.stringify(fallbackChain) });
   blockingArn = server.registerStateMachine({ name: 'blocking', definition: blockingMachine });
@@ -411,8 +411,7 @@ describe('StartExecution idempotency and StopExecution', () => {
     const arn = local.registerStateMachine({ name: 'forever', definition: blockingMachine });
     const client = new SFNClient({
       endpoint: local.url,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      ...LOCAL_AWS,
     });
     const { executionArn = '' } = await client.send(new StartExecutionCommand({ stateMachineArn: arn }));
     client.destroy();
@@ -493,8 +492,7 @@ describe('the API surface', () => {
   it('runs StartSyncExecution to the end (with the SDK’s sync- host prefix disabled)', async () => {
     const client = new SFNClient({
       endpoint: server.url,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      ...LOCAL_AWS,
       disableHostPrefix: true,
     });
     script = { a: ['fatal'] };

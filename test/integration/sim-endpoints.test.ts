@@ -9,8 +9,7 @@ import {
   startSimEndpoints,
 } from '../../infra/local/sim-endpoints.server.ts';
 import { SIM_EMBEDDING_DIM } from '../../infra/local/sim-responses.ts';
-
-const LOCAL_AWS = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+import { LOCAL_AWS } from '../support/local-aws.ts';
 
 const config = (
   id: string,

@@ -1,7 +1,8 @@
 // Normalises what a chat-capable endpoint answers into an OpenAI `chat.completion`: passes
 // OpenAI-shaped answers through (filling missing envelope fields) and wraps TGI-style
 // `[{generated_text}]` answers. Anything else is an `invalid-response`.
-import type { ChatCompletionResponse, InferenceResult } from '@switchyard/core';
+import { randomUUID } from 'node:crypto';
+import type { ChatCompletionResponse, InferenceCall, InferenceResult, PlanTarget } from '@switchyard/core';
 import { UpstreamError } from '@switchyard/core';
 
 export interface ChatNormaliseContext {
@@ -65,4 +66,26 @@ export function toChatCompletion(body: unknown, ctx: ChatNormaliseContext): Infe
     'invalid-response',
     `${ctx.endpoint}: the answer is neither an OpenAI chat completion nor TGI generated_text`,
   );
+}
+
+/**
+ * An inference client's result from the parsed answer: a chat call's as a `chat.completion` (new
+ * ids `chatcmpl-<uuid>`), any other call's body as it is, with its usage when it reports one.
+ */
+export function inferenceResult(
+  body: unknown,
+  target: PlanTarget,
+  call: InferenceCall,
+  now: () => number,
+): InferenceResult {
+  if (call.kind === 'chat') {
+    return toChatCompletion(body, {
+      endpoint: target.endpoint,
+      model: target.upstream_model,
+      now,
+      newId: () => `chatcmpl-${randomUUID()}`,
+    });
+  }
+  const usage = usageOf(body);
+  return usage ? { body, usage } : { body };
 }

@@ -21,6 +21,7 @@ import type {
   Outcome,
 } from '@switchyard/core';
 import { foldLatencyEwma, LATENCY_BUCKET_COUNT } from '@switchyard/core';
+import { isConditionFailure } from './conditional-write.ts';
 import type { LatencyEwma, OutcomeSummary } from './latency-ewma.ts';
 import { summariseOutcomes } from './latency-ewma.ts';
 import { HEALTH_TABLE } from './tables.ts';
@@ -120,17 +121,8 @@ export function recordFromItem(item: Record<string, unknown>): HealthRecord {
   };
 }
 
-interface Tally {
-  endpoint: string;
-  kind: 'passive' | 'probe';
-  requests: number;
-  failures: number;
-  latencySamplesMs: number[];
-  buckets: Map<number, number>;
-  trailingFailures: number;
-  anySuccess: boolean;
-  lastAt: number;
-}
+/** What one write folds into an endpoint's item: passive outcomes or one probe. */
+type Tally = OutcomeSummary & { kind: 'passive' | 'probe' };
 
 export class DynamoDbHealthStore implements HealthStore {
   readonly #client: DynamoDBDocumentClient;
@@ -233,9 +225,7 @@ export class DynamoDbHealthStore implements HealthStore {
    * no item yet gets status `unknown`, circuit `closed`.
    */
   async recordOutcomes(outcomes: readonly Outcome[]): Promise<void> {
-    await Promise.all(
-      summariseOutcomes(outcomes).map((s: OutcomeSummary) => this.#record({ ...s, kind: 'passive' })),
-    );
+    await Promise.all(summariseOutcomes(outcomes).map((s) => this.#record({ ...s, kind: 'passive' })));
   }
 
   /** Records one probe: probe counters, consecutive failures, and (when it succeeded) its latency in the EWMAs. */
@@ -335,8 +325,7 @@ export class DynamoDbHealthStore implements HealthStore {
         );
         return;
       } catch (err) {
-        const conflict = err instanceof Error && err.name === 'ConditionalCheckFailedException';
-        if (!conflict || !conditional) throw err;
+        if (!isConditionFailure(err) || !conditional) throw err;
         await sleep(Math.random() * 10 * attempt);
       }
     }

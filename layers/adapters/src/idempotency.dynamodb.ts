@@ -3,10 +3,10 @@
 // same key agree on one job id. Claims expire (TTL attribute `expires_at`, default 24 h); an
 // expired claim that DynamoDB has not deleted yet counts as absent and is overwritten.
 import { createHash } from 'node:crypto';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { IdempotencyRecord, IdempotencyStore } from '@switchyard/core';
+import { written } from './conditional-write.ts';
 
 export interface DynamoDbIdempotencyStoreOptions {
   client: DynamoDBDocumentClient;
@@ -35,19 +35,17 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
   ): Promise<{ claimed: true } | { claimed: false; existing: IdempotencyRecord }> {
     const pk = idempotencyKey(record.tenant, record.key);
     const nowSeconds = Math.floor(this.now() / 1000);
-    try {
-      await this.options.client.send(
+    const claimed = await written(
+      this.options.client.send(
         new PutCommand({
           TableName: this.options.tableName,
           Item: { pk, ...record, expires_at: nowSeconds + this.ttlSeconds },
           ConditionExpression: 'attribute_not_exists(pk) OR expires_at < :now',
           ExpressionAttributeValues: { ':now': nowSeconds },
         }),
-      );
-      return { claimed: true };
-    } catch (err) {
-      if (!(err instanceof ConditionalCheckFailedException)) throw err;
-    }
+      ),
+    );
+    if (claimed) return { claimed: true };
     const out = await this.options.client.send(
       new GetCommand({ TableName: this.options.tableName, Key: { pk }, ConsistentRead: true }),
     );

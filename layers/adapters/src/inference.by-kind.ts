@@ -1,4 +1,5 @@
-// Dispatches each call to the InferenceClient for the target's endpoint kind.
+// Dispatches each call to the InferenceClient for the target's endpoint kind; and the one the
+// functions use, with the production client of every kind.
 import type {
   EndpointKind,
   InferenceCall,
@@ -6,6 +7,9 @@ import type {
   InferenceResult,
   PlanTarget,
 } from '@switchyard/core';
+import { createSageMakerRuntimeClient } from './aws-clients.ts';
+import { OpenAiHttpInferenceClient } from './inference.openai-http.ts';
+import { SageMakerInferenceClient } from './inference.sagemaker.ts';
 
 export class InferenceClientByKind implements InferenceClient {
   readonly #clients: Readonly<Record<EndpointKind, InferenceClient>>;
@@ -17,4 +21,12 @@ export class InferenceClientByKind implements InferenceClient {
   invoke(target: PlanTarget, call: InferenceCall, signal: AbortSignal): Promise<InferenceResult> {
     return this.#clients[target.kind].invoke(target, call, signal);
   }
+}
+
+/** SageMaker endpoints through the runtime client of `createSageMakerRuntimeClient`, HTTP ones by fetch. */
+export function createInferenceClient(): InferenceClientByKind {
+  return new InferenceClientByKind({
+    sagemaker: new SageMakerInferenceClient({ client: createSageMakerRuntimeClient() }),
+    'openai-http': new OpenAiHttpInferenceClient({}),
+  });
 }

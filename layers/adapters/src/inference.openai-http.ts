@@ -1,9 +1,8 @@
 // InferenceClient for OpenAI-compatible HTTP endpoints (vLLM, TGI, llama.cpp, hosted APIs).
 // Paths and bodies follow the conventions in endpoint-kinds.ts; failures become UpstreamError.
-import { randomUUID } from 'node:crypto';
 import type { InferenceCall, InferenceClient, InferenceResult, PlanTarget } from '@switchyard/core';
 import { UpstreamError } from '@switchyard/core';
-import { toChatCompletion, usageOf } from './chat-completion.ts';
+import { inferenceResult } from './chat-completion.ts';
 import { joinUrl, OPENAI_HTTP } from './endpoint-kinds.ts';
 import { failureForStatus, parseJsonBody, transportError } from './upstream-failure.ts';
 
@@ -93,15 +92,6 @@ export class OpenAiHttpInferenceClient implements InferenceClient {
       );
     }
     const parsed = parseJsonBody(text, target.endpoint, status);
-    if (call.kind === 'chat') {
-      return toChatCompletion(parsed, {
-        endpoint: target.endpoint,
-        model: target.upstream_model,
-        now: this.#now,
-        newId: () => `chatcmpl-${randomUUID()}`,
-      });
-    }
-    const usage = usageOf(parsed);
-    return usage ? { body: parsed, usage } : { body: parsed };
+    return inferenceResult(parsed, target, call, this.#now);
   }
 }

@@ -1,12 +1,11 @@
 // InferenceClient for SageMaker real-time endpoints (InvokeEndpoint). Chat calls send the
 // OpenAI chat body (TGI/LMI containers speak the Messages API); task calls send {task, inputs}.
 // SageMaker errors map onto UpstreamError failures as documented on `sageMakerFailure`.
-import { randomUUID } from 'node:crypto';
 import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
 import type { InferenceCall, InferenceClient, InferenceResult, PlanTarget } from '@switchyard/core';
 import { UpstreamError } from '@switchyard/core';
-import { toChatCompletion, usageOf } from './chat-completion.ts';
+import { inferenceResult } from './chat-completion.ts';
 import { SAGEMAKER } from './endpoint-kinds.ts';
 import { failureForStatus, parseJsonBody, transportError } from './upstream-failure.ts';
 
@@ -109,15 +108,6 @@ export class SageMakerInferenceClient implements InferenceClient {
       throw sageMakerFailure(err, signal, target.endpoint);
     }
     const parsed = parseJsonBody(text, target.endpoint);
-    if (call.kind === 'chat') {
-      return toChatCompletion(parsed, {
-        endpoint: target.endpoint,
-        model: target.upstream_model,
-        now: this.#now,
-        newId: () => `chatcmpl-${randomUUID()}`,
-      });
-    }
-    const usage = usageOf(parsed);
-    return usage ? { body: parsed, usage } : { body: parsed };
+    return inferenceResult(parsed, target, call, this.#now);
   }
 }

@@ -3,10 +3,10 @@
 // queued -> running (worker: markStarted; plan step: start) -> succeeded | failed (workflow) or
 // queued -> dead-lettered (dead-letter consumer: finish(..., 'queued')).
 
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { AttemptRecord, Job, JobFinal, JobPlan, JobStatus, JobStore } from '@switchyard/core';
+import { written } from './conditional-write.ts';
 
 export interface DynamoDbJobStoreOptions {
   client: DynamoDBDocumentClient;
@@ -18,6 +18,8 @@ export interface DynamoDbJobStoreOptions {
 
 const FINAL = [':succeeded', ':failed', ':dead'];
 const FINAL_VALUES = { ':succeeded': 'succeeded', ':failed': 'failed', ':dead': 'dead-lettered' };
+/** The condition of a write that must not touch a missing or final job (with FINAL_VALUES). */
+const EXISTS_NOT_FINAL = `attribute_exists(pk) AND NOT #status IN (${FINAL.join(', ')})`;
 
 export const jobKey = (id: string): string => `job#${id}`;
 
@@ -34,20 +36,25 @@ export class DynamoDbJobStore implements JobStore {
     return Math.floor(this.now() / 1000) + this.ttlSeconds;
   }
 
+  /** A conditional update of job `id`; resolves to false when its condition failed (nothing written). */
+  private async update(id: string, input: Omit<UpdateCommandInput, 'TableName' | 'Key'>): Promise<boolean> {
+    return written(
+      this.options.client.send(
+        new UpdateCommand({ TableName: this.options.tableName, Key: { pk: jobKey(id) }, ...input }),
+      ),
+    );
+  }
+
   async create(job: Job): Promise<boolean> {
-    try {
-      await this.options.client.send(
+    return written(
+      this.options.client.send(
         new PutCommand({
           TableName: this.options.tableName,
           Item: { pk: jobKey(job.id), ...job, expires_at: this.expiresAt() },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
-      );
-      return true;
-    } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) return false;
-      throw err;
-    }
+      ),
+    );
   }
 
   async get(id: string): Promise<Job | undefined> {
@@ -61,28 +68,20 @@ export class DynamoDbJobStore implements JobStore {
   }
 
   async start(id: string, plan: JobPlan, executionArn?: string): Promise<void> {
-    try {
-      await this.options.client.send(
-        new UpdateCommand({
-          TableName: this.options.tableName,
-          Key: { pk: jobKey(id) },
-          UpdateExpression:
-            'SET #plan = if_not_exists(#plan, :plan), #status = :running, updated_at = :now' +
-            (executionArn ? ', execution_arn = :arn' : ''),
-          ConditionExpression: `attribute_exists(pk) AND NOT #status IN (${FINAL.join(', ')})`,
-          ExpressionAttributeNames: { '#plan': 'plan', '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':plan': plan,
-            ':running': 'running',
-            ':now': this.now(),
-            ...FINAL_VALUES,
-            ...(executionArn ? { ':arn': executionArn } : {}),
-          },
-        }),
-      );
-    } catch (err) {
-      if (!(err instanceof ConditionalCheckFailedException)) throw err;
-    }
+    await this.update(id, {
+      UpdateExpression:
+        'SET #plan = if_not_exists(#plan, :plan), #status = :running, updated_at = :now' +
+        (executionArn ? ', execution_arn = :arn' : ''),
+      ConditionExpression: EXISTS_NOT_FINAL,
+      ExpressionAttributeNames: { '#plan': 'plan', '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':plan': plan,
+        ':running': 'running',
+        ':now': this.now(),
+        ...FINAL_VALUES,
+        ...(executionArn ? { ':arn': executionArn } : {}),
+      },
+    });
   }
 
   async countAttempt(id: string, cursor: number): Promise<number> {
@@ -102,75 +101,44 @@ export class DynamoDbJobStore implements JobStore {
 
   /** Appends an attempt; an attempt that ends after the job became final is not recorded. */
   async appendAttempt(id: string, attempt: AttemptRecord): Promise<void> {
-    try {
-      await this.options.client.send(
-        new UpdateCommand({
-          TableName: this.options.tableName,
-          Key: { pk: jobKey(id) },
-          UpdateExpression:
-            'SET attempts = list_append(if_not_exists(attempts, :empty), :a), updated_at = :now',
-          ConditionExpression: `attribute_exists(pk) AND NOT #status IN (${FINAL.join(', ')})`,
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':empty': [], ':a': [attempt], ':now': this.now(), ...FINAL_VALUES },
-        }),
-      );
-    } catch (err) {
-      if (!(err instanceof ConditionalCheckFailedException)) throw err;
-    }
+    await this.update(id, {
+      UpdateExpression: 'SET attempts = list_append(if_not_exists(attempts, :empty), :a), updated_at = :now',
+      ConditionExpression: EXISTS_NOT_FINAL,
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':empty': [], ':a': [attempt], ':now': this.now(), ...FINAL_VALUES },
+    });
   }
 
   async finish(id: string, final: JobFinal, onlyFrom?: JobStatus): Promise<boolean> {
-    try {
-      await this.options.client.send(
-        new UpdateCommand({
-          TableName: this.options.tableName,
-          Key: { pk: jobKey(id) },
-          UpdateExpression: `SET #status = :status, updated_at = :now, expires_at = :ttl, #out = :out`,
-          ConditionExpression: onlyFrom
-            ? 'attribute_exists(pk) AND #status = :from'
-            : `attribute_exists(pk) AND NOT #status IN (${FINAL.join(', ')})`,
-          ExpressionAttributeNames: {
-            '#status': 'status',
-            '#out': final.status === 'succeeded' ? 'result' : 'error',
-          },
-          ExpressionAttributeValues: {
-            ':status': final.status,
-            ':now': this.now(),
-            ':ttl': this.expiresAt(),
-            ':out': final.status === 'succeeded' ? (final.result ?? null) : final.error,
-            ...(onlyFrom ? { ':from': onlyFrom } : FINAL_VALUES),
-          },
-        }),
-      );
-      return true;
-    } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) return false;
-      throw err;
-    }
+    return this.update(id, {
+      UpdateExpression: `SET #status = :status, updated_at = :now, expires_at = :ttl, #out = :out`,
+      ConditionExpression: onlyFrom ? 'attribute_exists(pk) AND #status = :from' : EXISTS_NOT_FINAL,
+      ExpressionAttributeNames: {
+        '#status': 'status',
+        '#out': final.status === 'succeeded' ? 'result' : 'error',
+      },
+      ExpressionAttributeValues: {
+        ':status': final.status,
+        ':now': this.now(),
+        ':ttl': this.expiresAt(),
+        ':out': final.status === 'succeeded' ? (final.result ?? null) : final.error,
+        ...(onlyFrom ? { ':from': onlyFrom } : FINAL_VALUES),
+      },
+    });
   }
 
   async markStarted(id: string, executionArn: string): Promise<boolean> {
-    try {
-      await this.options.client.send(
-        new UpdateCommand({
-          TableName: this.options.tableName,
-          Key: { pk: jobKey(id) },
-          UpdateExpression:
-            'SET #status = :running, execution_arn = :arn, started_at = if_not_exists(started_at, :now), updated_at = :now',
-          ConditionExpression: 'attribute_exists(pk) AND #status IN (:queued, :running)',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':running': 'running',
-            ':queued': 'queued',
-            ':arn': executionArn,
-            ':now': this.now(),
-          },
-        }),
-      );
-      return true;
-    } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) return false;
-      throw err;
-    }
+    return this.update(id, {
+      UpdateExpression:
+        'SET #status = :running, execution_arn = :arn, started_at = if_not_exists(started_at, :now), updated_at = :now',
+      ConditionExpression: 'attribute_exists(pk) AND #status IN (:queued, :running)',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':running': 'running',
+        ':queued': 'queued',
+        ':arn': executionArn,
+        ':now': this.now(),
+      },
+    });
   }
 }

@@ -17,6 +17,7 @@ import {
 } from '@switchyard/core';
 import type { WriteRequest } from './batch-write.ts';
 import { batchWriteAll } from './batch-write.ts';
+import { isConditionFailure } from './conditional-write.ts';
 import { InvalidRegistryError } from './registry-error.ts';
 import { REGISTRY_TABLE } from './tables.ts';
 
@@ -270,7 +271,7 @@ function revCondition(expectedRev: number | undefined): Condition {
 }
 
 function conflictOr(err: unknown, kind: RegistryKind, key: string): unknown {
-  if (err instanceof Error && err.name === 'ConditionalCheckFailedException') {
+  if (isConditionFailure(err)) {
     return new ConflictError(`${kind} "${key}" was changed by someone else (rev mismatch)`, { cause: err });
   }
   return err;

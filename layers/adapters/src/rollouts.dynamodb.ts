@@ -10,6 +10,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { Rollout } from '@switchyard/core';
 import { ConflictError } from '@switchyard/core';
+import { isConditionFailure, written } from './conditional-write.ts';
 import { ROLLOUTS_TABLE } from './tables.ts';
 
 export interface DynamoDbRolloutStoreOptions {
@@ -19,8 +20,14 @@ export interface DynamoDbRolloutStoreOptions {
 }
 
 const lockId = (policy: string, model: string): string => `lock#${policy}#${model}`;
-const isConditionFailure = (err: unknown): boolean =>
-  err instanceof Error && err.name === 'ConditionalCheckFailedException';
+/** A rollout's item: the record (`doc`) at revision `rev`. */
+const rolloutItem = (doc: Rollout, rev: number, now: number) => ({
+  [ROLLOUTS_TABLE.partitionKey]: doc.id,
+  kind: 'rollout',
+  doc,
+  rev,
+  updated_at: now,
+});
 /** Read-modify-write attempts of `update` before it gives up with a ConflictError. */
 const UPDATE_ATTEMPTS = 8;
 
@@ -41,13 +48,7 @@ export class DynamoDbRolloutStore {
       await this.#client.send(
         new PutCommand({
           TableName: this.#tableName,
-          Item: {
-            [ROLLOUTS_TABLE.partitionKey]: rollout.id,
-            kind: 'rollout',
-            doc: rollout,
-            rev: 1,
-            updated_at: this.#now(),
-          },
+          Item: rolloutItem(rollout, 1, this.#now()),
           ConditionExpression: 'attribute_not_exists(#id)',
           ExpressionAttributeNames: { '#id': ROLLOUTS_TABLE.partitionKey },
         }),
@@ -95,27 +96,18 @@ export class DynamoDbRolloutStore {
   /** Writes `rollout` if its stored rev is still `expectedRev`; resolves to the new rev, or undefined on a conflict. */
   async save(rollout: Rollout, expectedRev: number): Promise<number | undefined> {
     const now = this.#now();
-    try {
-      await this.#client.send(
+    const saved = await written(
+      this.#client.send(
         new PutCommand({
           TableName: this.#tableName,
-          Item: {
-            [ROLLOUTS_TABLE.partitionKey]: rollout.id,
-            kind: 'rollout',
-            doc: { ...rollout, updated_at: now },
-            rev: expectedRev + 1,
-            updated_at: now,
-          },
+          Item: rolloutItem({ ...rollout, updated_at: now }, expectedRev + 1, now),
           ConditionExpression: '#rev = :expected',
           ExpressionAttributeNames: { '#rev': 'rev' },
           ExpressionAttributeValues: { ':expected': expectedRev },
         }),
-      );
-      return expectedRev + 1;
-    } catch (err) {
-      if (isConditionFailure(err)) return undefined;
-      throw err;
-    }
+      ),
+    );
+    return saved ? expectedRev + 1 : undefined;
   }
 
   /**
@@ -144,8 +136,8 @@ export class DynamoDbRolloutStore {
     rolloutId: string,
     takeOverFrom?: string,
   ): Promise<string | undefined> {
-    try {
-      await this.#client.send(
+    const taken = await written(
+      this.#client.send(
         new PutCommand({
           TableName: this.#tableName,
           Item: { [ROLLOUTS_TABLE.partitionKey]: lockId(policy, model), kind: 'lock', rollout_id: rolloutId },
@@ -156,34 +148,30 @@ export class DynamoDbRolloutStore {
             ...(takeOverFrom !== undefined ? { ':from': takeOverFrom } : {}),
           },
         }),
-      );
-      return undefined;
-    } catch (err) {
-      if (!isConditionFailure(err)) throw err;
-      const holder = await this.#client.send(
-        new GetCommand({
-          TableName: this.#tableName,
-          Key: { [ROLLOUTS_TABLE.partitionKey]: lockId(policy, model) },
-          ConsistentRead: true,
-        }),
-      );
-      return String(holder.Item?.rollout_id ?? 'another rollout');
-    }
+      ),
+    );
+    if (taken) return undefined;
+    const holder = await this.#client.send(
+      new GetCommand({
+        TableName: this.#tableName,
+        Key: { [ROLLOUTS_TABLE.partitionKey]: lockId(policy, model) },
+        ConsistentRead: true,
+      }),
+    );
+    return String(holder.Item?.rollout_id ?? 'another rollout');
   }
 
   /** Releases the lock if `rolloutId` holds it (idempotent). */
   async unlock(policy: string, model: string, rolloutId: string): Promise<void> {
-    try {
-      await this.#client.send(
+    await written(
+      this.#client.send(
         new DeleteCommand({
           TableName: this.#tableName,
           Key: { [ROLLOUTS_TABLE.partitionKey]: lockId(policy, model) },
           ConditionExpression: 'rollout_id = :mine',
           ExpressionAttributeValues: { ':mine': rolloutId },
         }),
-      );
-    } catch (err) {
-      if (!isConditionFailure(err)) throw err;
-    }
+      ),
+    );
   }
 }

@@ -2,7 +2,7 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbApiKeyStore, generateApiKey, hashApiKey } from '@switchyard/adapters';
 import type { ApiKeyRecord } from '@switchyard/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalDynamo, startLocalDynamo } from './local-aws.ts';
+import { type LocalDynamo, startLocalDynamo } from '../../support/local-aws.ts';
 
 let dynamo: LocalDynamo;
 let tableName: string;

@@ -3,7 +3,7 @@ import { DynamoDbHealthStore, foldLatencyEwma, histogramAttribute } from '@switc
 import type { EndpointHealth } from '@switchyard/core';
 import { assessEndpoint, latencyBucket } from '@switchyard/core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type LocalDynamo, startLocalDynamo } from './local-aws.ts';
+import { type LocalDynamo, startLocalDynamo } from '../../support/local-aws.ts';
 
 let dynamo: LocalDynamo;
 let tableName: string;

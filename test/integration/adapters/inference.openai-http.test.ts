@@ -1,8 +1,15 @@
 import { OpenAiHttpInferenceClient } from '@switchyard/adapters';
-import type { ChatCompletionResponse, InferenceCall, UpstreamError } from '@switchyard/core';
+import type { ChatCompletionResponse, InferenceCall } from '@switchyard/core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type SimEndpoints, startSimEndpoints } from '../../../infra/local/sim-endpoints.server.ts';
-import { closedPortUrl, neverAborted, simConfig, startAdHocServer, targetFor } from './sim-fixtures.ts';
+import {
+  closedPortUrl,
+  failure,
+  neverAborted,
+  simConfig,
+  startAdHocServer,
+  targetFor,
+} from './sim-fixtures.ts';
 
 let sim: SimEndpoints;
 const client = new OpenAiHttpInferenceClient();
@@ -11,15 +18,6 @@ const chat = (content: string): InferenceCall => ({
   kind: 'chat',
   body: { model: 'auto', messages: [{ role: 'user', content }], max_tokens: 50 },
 });
-
-async function failure(promise: Promise<unknown>): Promise<UpstreamError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!err) throw new Error('expected the call to fail');
-  return err as UpstreamError;
-}
 
 beforeAll(async () => {
   sim = await startSimEndpoints({

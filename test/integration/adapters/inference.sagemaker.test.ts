@@ -3,11 +3,18 @@ import {
   SageMakerInferenceClient,
   sageMakerRequestBody,
 } from '@switchyard/adapters';
-import type { ChatCompletionResponse, InferenceCall, UpstreamError } from '@switchyard/core';
+import type { ChatCompletionResponse, InferenceCall } from '@switchyard/core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type SimEndpoints, startSimEndpoints } from '../../../infra/local/sim-endpoints.server.ts';
-import { LOCAL_AWS } from './local-aws.ts';
-import { closedPortUrl, neverAborted, simConfig, startAdHocServer, targetFor } from './sim-fixtures.ts';
+import { LOCAL_AWS } from '../../support/local-aws.ts';
+import {
+  closedPortUrl,
+  failure,
+  neverAborted,
+  simConfig,
+  startAdHocServer,
+  targetFor,
+} from './sim-fixtures.ts';
 
 let sim: SimEndpoints;
 let client: SageMakerInferenceClient;
@@ -19,15 +26,6 @@ const chat = (content: string, extra: Record<string, unknown> = {}): InferenceCa
 
 const clientFor = (endpoint: string) =>
   new SageMakerInferenceClient({ client: createSageMakerRuntimeClient({ ...LOCAL_AWS, endpoint }) });
-
-async function failure(promise: Promise<unknown>): Promise<UpstreamError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!err) throw new Error('expected the call to fail');
-  return err as UpstreamError;
-}
 
 beforeAll(async () => {
   sim = await startSimEndpoints({

@@ -1,33 +1,22 @@
 // The worker's own view of the priority queues over SQS (fauxqs, real SDK client): receive,
 // delete (more than ten at a time), and the backlog (visible and in flight) its priority wait reads.
-import { createSqsClient, SqsJobMessageSource, SqsJobQueue } from '@switchyard/adapters';
-import type { JobPriority } from '@switchyard/core';
-import { type FauxqsServer, startFauxqs } from 'fauxqs';
+import { SqsJobMessageSource, SqsJobQueue } from '@switchyard/adapters';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOCAL_AWS } from './local-aws.ts';
+import { type LocalSqs, startLocalSqs } from '../../support/local-aws.ts';
 
-let server: FauxqsServer;
-let client: ReturnType<typeof createSqsClient>;
-let queueUrls: Record<JobPriority, string>;
+let sqs: LocalSqs;
 
 beforeAll(async () => {
-  server = await startFauxqs({ port: 0, logger: false });
-  client = createSqsClient({ ...LOCAL_AWS, endpoint: `http://127.0.0.1:${server.port}` });
-  queueUrls = {
-    high: server.createQueue('c-high').queueUrl,
-    normal: server.createQueue('c-normal').queueUrl,
-    low: server.createQueue('c-low').queueUrl,
-  };
+  sqs = await startLocalSqs('c');
 });
 afterAll(async () => {
-  client.destroy();
-  await server.stop();
+  await sqs?.stop();
 });
 
 describe('SqsJobMessageSource', () => {
   it('receives, reports the backlog, and deletes what it is told to', async () => {
-    const queue = new SqsJobQueue({ client, queueUrls });
-    const source = new SqsJobMessageSource({ client, queueUrls });
+    const queue = new SqsJobQueue(sqs);
+    const source = new SqsJobMessageSource(sqs);
     for (let i = 0; i < 12; i++) await queue.send({ job_id: `job_${i}`, tenant: 't' }, 'normal');
     expect(await source.backlog('normal')).toEqual({ visible: 12, in_flight: 0 });
     expect(await source.receive('high', 10)).toEqual([]);

@@ -4,7 +4,7 @@
 import { DynamoDbIdempotencyStore, DynamoDbJobStore, idempotencyKey } from '@switchyard/adapters';
 import type { IdempotencyRecord, Job } from '@switchyard/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalDynamo, startLocalDynamo } from './local-aws.ts';
+import { type LocalDynamo, startLocalDynamo } from '../../support/local-aws.ts';
 
 let dynamo: LocalDynamo;
 let table: string;

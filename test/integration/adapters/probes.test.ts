@@ -12,7 +12,7 @@ import {
 import type { ChatCompletionResponse } from '@switchyard/core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type SimEndpoints, startSimEndpoints } from '../../../infra/local/sim-endpoints.server.ts';
-import { LOCAL_AWS } from './local-aws.ts';
+import { LOCAL_AWS } from '../../support/local-aws.ts';
 import {
   closedPortUrl,
   endpointFor,

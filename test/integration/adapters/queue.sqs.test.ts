@@ -1,30 +1,21 @@
+// SqsJobQueue over SQS (fauxqs, real SDK client): each job goes to its priority's queue as JSON
+// with priority and tenant attributes; SQS errors surface.
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { createSqsClient, SqsJobQueue } from '@switchyard/adapters';
-import type { JobPriority } from '@switchyard/core';
-import { type FauxqsServer, startFauxqs } from 'fauxqs';
+import { SqsJobQueue } from '@switchyard/adapters';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOCAL_AWS } from './local-aws.ts';
+import { type LocalSqs, startLocalSqs } from '../../support/local-aws.ts';
 
-let server: FauxqsServer;
-let client: ReturnType<typeof createSqsClient>;
-let queueUrls: Record<JobPriority, string>;
+let sqs: LocalSqs;
 
 beforeAll(async () => {
-  server = await startFauxqs({ port: 0, logger: false });
-  client = createSqsClient({ ...LOCAL_AWS, endpoint: `http://127.0.0.1:${server.port}` });
-  queueUrls = {
-    high: server.createQueue('jobs-high').queueUrl,
-    normal: server.createQueue('jobs-normal').queueUrl,
-    low: server.createQueue('jobs-low').queueUrl,
-  };
+  sqs = await startLocalSqs('jobs');
 });
 afterAll(async () => {
-  client.destroy();
-  await server.stop();
+  await sqs?.stop();
 });
 
 async function receiveAll(queueUrl: string) {
-  const out = await client.send(
+  const out = await sqs.client.send(
     new ReceiveMessageCommand({
       QueueUrl: queueUrl,
       MaxNumberOfMessages: 10,
@@ -37,25 +28,25 @@ async function receiveAll(queueUrl: string) {
 
 describe('SqsJobQueue', () => {
   it('sends each job to its priority queue as JSON with priority and tenant attributes', async () => {
-    const queue = new SqsJobQueue({ client, queueUrls });
+    const queue = new SqsJobQueue(sqs);
     await queue.send({ job_id: 'job-1', tenant: 'acme' }, 'high');
     await queue.send({ job_id: 'job-2', tenant: 'globex' }, 'low');
 
-    const high = await receiveAll(queueUrls.high);
+    const high = await receiveAll(sqs.queueUrls.high);
     expect(high.map((m) => JSON.parse(m.Body ?? ''))).toEqual([{ job_id: 'job-1', tenant: 'acme' }]);
     expect(high[0]?.MessageAttributes).toEqual({
       priority: { DataType: 'String', StringValue: 'high' },
       tenant: { DataType: 'String', StringValue: 'acme' },
     });
-    const low = await receiveAll(queueUrls.low);
+    const low = await receiveAll(sqs.queueUrls.low);
     expect(low.map((m) => JSON.parse(m.Body ?? ''))).toEqual([{ job_id: 'job-2', tenant: 'globex' }]);
-    expect(await receiveAll(queueUrls.normal)).toEqual([]);
+    expect(await receiveAll(sqs.queueUrls.normal)).toEqual([]);
   });
 
   it('surfaces SQS errors (an unknown queue)', async () => {
     const queue = new SqsJobQueue({
-      client,
-      queueUrls: { ...queueUrls, normal: `${queueUrls.normal}-missing` },
+      client: sqs.client,
+      queueUrls: { ...sqs.queueUrls, normal: `${sqs.queueUrls.normal}-missing` },
     });
     await expect(queue.send({ job_id: 'job-3', tenant: 't' }, 'normal')).rejects.toMatchObject({
       name: 'QueueDoesNotExist',

@@ -4,7 +4,7 @@ import { DynamoDbModelRegistry, InvalidRegistryError, loadRegistryFile } from '@
 import type { Registry, RegistryInput } from '@switchyard/core';
 import { ConflictError, InvalidRequestError, RegistrySchema } from '@switchyard/core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type LocalDynamo, startLocalDynamo } from './local-aws.ts';
+import { type LocalDynamo, startLocalDynamo } from '../../support/local-aws.ts';
 
 const EXAMPLE = fileURLToPath(new URL('../../../registry.example.yaml', import.meta.url));
 

@@ -4,7 +4,7 @@ import { DynamoDbRolloutStore } from '@switchyard/adapters';
 import type { Rollout } from '@switchyard/core';
 import { ConflictError, RolloutRequestSchema } from '@switchyard/core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type LocalDynamo, startLocalDynamo } from './local-aws.ts';
+import { type LocalDynamo, startLocalDynamo } from '../../support/local-aws.ts';
 
 let dynamo: LocalDynamo;
 let store: DynamoDbRolloutStore;

@@ -1,8 +1,9 @@
 // Test fixtures around the simulated endpoints: endpoint configs, plan targets and registry
-// endpoints pointing at a running sim, and ad-hoc servers for answers the sim never gives.
+// endpoints pointing at a running sim, ad-hoc servers for answers the sim never gives, and the
+// error a call that must fail rejected with.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Endpoint, PlanTarget } from '@switchyard/core';
+import type { Endpoint, PlanTarget, UpstreamError } from '@switchyard/core';
 import type { SimEndpointConfig, SimEndpoints } from '../../../infra/local/sim-endpoints.server.ts';
 
 export function simConfig(
@@ -84,3 +85,13 @@ export async function closedPortUrl(): Promise<string> {
 }
 
 export const neverAborted = (): AbortSignal => new AbortController().signal;
+
+/** The UpstreamError `promise` rejects with; throws when it resolves. */
+export async function failure(promise: Promise<unknown>): Promise<UpstreamError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!err) throw new Error('expected the call to fail');
+  return err as UpstreamError;
+}

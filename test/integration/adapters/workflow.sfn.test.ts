@@ -9,6 +9,7 @@ import {
   type StepFunctionsServer,
   startStepFunctionsServer,
 } from '../../../infra/local/sfn.server.ts';
+import { LOCAL_AWS } from '../../support/local-aws.ts';
 
 const FN = 'arn:aws:lambda:us-east-1:000000000000:function:';
 
@@ -47,8 +48,7 @@ beforeAll(async () => {
   });
   client = new SFNClient({
     endpoint: server.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    ...LOCAL_AWS,
   });
   starter = new StepFunctionsWorkflowStarter({ client, stateMachineArn });
 });

@@ -1,21 +1,30 @@
-// Test helpers: an in-process dynalite (DynamoDB API) server on an ephemeral port with the
-// tables the adapters use, and the dummy credentials every real SDK client in tests gets.
+// Test helpers: the dummy credentials every real SDK client in tests gets, an in-process
+// dynalite (DynamoDB API) server on an ephemeral port with the tables the adapters use, and a
+// fauxqs (SQS API) server on an ephemeral port with one queue per job priority.
 
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { TableName } from '@switchyard/adapters';
-import { createDocumentClient, createTableInput, TABLE_DEFINITIONS } from '@switchyard/adapters';
+import {
+  createDocumentClient,
+  createSqsClient,
+  createTableInput,
+  TABLE_DEFINITIONS,
+} from '@switchyard/adapters';
+import type { JobPriority } from '@switchyard/core';
 
 export const LOCAL_AWS = {
   region: 'us-east-1',
   credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
 } as const;
 
-// dynalite is CommonJS without types: load it through require with the one signature used here.
-const dynalite = createRequire(import.meta.url)('dynalite') as (options: {
+// dynalite is CommonJS without types: load it through require with the one signature used here
+// (on first use, so suites that only need LOCAL_AWS do not load it).
+type Dynalite = (options: {
   createTableMs?: number;
   deleteTableMs?: number;
   updateTableMs?: number;
@@ -32,6 +41,7 @@ export interface LocalDynamo {
 let tableSeq = 0;
 
 export async function startLocalDynamo(): Promise<LocalDynamo> {
+  const dynalite = createRequire(import.meta.url)('dynalite') as Dynalite;
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -52,6 +62,32 @@ export async function startLocalDynamo(): Promise<LocalDynamo> {
       client.destroy();
       raw.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+export interface LocalSqs {
+  client: SQSClient;
+  /** One queue per priority, named `<prefix>-<priority>`. */
+  queueUrls: Record<JobPriority, string>;
+  stop(): Promise<void>;
+}
+
+export async function startLocalSqs(prefix: string): Promise<LocalSqs> {
+  const { startFauxqs } = await import('fauxqs');
+  const server = await startFauxqs({ port: 0, logger: false });
+  const client = createSqsClient({ ...LOCAL_AWS, endpoint: `http://127.0.0.1:${server.port}` });
+  const queueUrls = {
+    high: server.createQueue(`${prefix}-high`).queueUrl,
+    normal: server.createQueue(`${prefix}-normal`).queueUrl,
+    low: server.createQueue(`${prefix}-low`).queueUrl,
+  };
+  return {
+    client,
+    queueUrls,
+    async stop() {
+      client.destroy();
+      await server.stop();
     },
   };
 }
