@@ -12,8 +12,7 @@ import {
   StepFunctionsRolloutWorkflow,
 } from '@switchyard/adapters';
 import { httpHandler, parseConfig } from '@switchyard/adapters/lambda';
-import { DEFAULT_HEALTH_FRESH_MS, NotFoundError } from '@switchyard/core';
-import { z } from 'zod';
+import { DEFAULT_HEALTH_FRESH_MS, NotFoundError, z } from '@switchyard/core';
 import { AdminService } from './admin.service.ts';
 
 const config = parseConfig(

@@ -5,8 +5,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { createDocumentClient, DynamoDbApiKeyStore, hashApiKey, TtlCache } from '@switchyard/adapters';
 import { parseConfig } from '@switchyard/adapters/lambda';
 import type { ApiKeyRecord } from '@switchyard/core';
+import { z } from '@switchyard/core';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { z } from 'zod';
 
 const config = parseConfig(
   z.object({

@@ -3,8 +3,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createDocumentClient, DynamoDbJobStore, HttpWebhookNotifier } from '@switchyard/adapters';
 import { parseConfig } from '@switchyard/adapters/lambda';
+import { z } from '@switchyard/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { z } from 'zod';
 import { handleDeadLetters } from './dead-letter.service.ts';
 
 const config = parseConfig(

@@ -15,8 +15,8 @@ import {
   SageMakerEndpointProber,
 } from '@switchyard/adapters';
 import { parseConfig } from '@switchyard/adapters/lambda';
+import { z } from '@switchyard/core';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
 import { type ProbeRoundsSummary, runProbeRounds } from './health-check.service.ts';
 
 const config = parseConfig(

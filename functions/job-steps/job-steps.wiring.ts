@@ -10,8 +10,7 @@ import {
   OutcomeBuffer,
 } from '@switchyard/adapters';
 import { parseConfig } from '@switchyard/adapters/lambda';
-import { DEFAULT_HEALTH_FRESH_MS } from '@switchyard/core';
-import { z } from 'zod';
+import { DEFAULT_HEALTH_FRESH_MS, z } from '@switchyard/core';
 
 export const config = parseConfig(
   z.object({

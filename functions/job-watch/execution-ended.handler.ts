@@ -4,7 +4,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createDocumentClient, DynamoDbJobStore, HttpWebhookNotifier } from '@switchyard/adapters';
 import { parseConfig } from '@switchyard/adapters/lambda';
-import { z } from 'zod';
+import { z } from '@switchyard/core';
 import { type ExecutionStatusChange, handleExecutionEnded } from './execution-ended.service.ts';
 
 const config = parseConfig(

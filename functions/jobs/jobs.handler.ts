@@ -12,8 +12,7 @@ import {
   SqsJobQueue,
 } from '@switchyard/adapters';
 import { httpHandler, parseConfig, requireCaller } from '@switchyard/adapters/lambda';
-import { NotFoundError } from '@switchyard/core';
-import { z } from 'zod';
+import { NotFoundError, z } from '@switchyard/core';
 import { JobsService } from './jobs.service.ts';
 
 const config = parseConfig(

@@ -9,7 +9,7 @@ import {
   RolloutLifecycle,
 } from '@switchyard/adapters';
 import { parseConfig } from '@switchyard/adapters/lambda';
-import { z } from 'zod';
+import { z } from '@switchyard/core';
 import { runRolloutStep, type StepResult } from './rollout-steps.service.ts';
 
 const config = parseConfig(

@@ -1,7 +1,7 @@
 // The rollout state machine's steps over the rollout lifecycle (adapters rollouts.lifecycle.ts):
 // one function, dispatched by `action`, so every step has the same small set of grants.
 import type { BeginStepResult, EvaluateResult, RolloutLifecycle } from '@switchyard/adapters';
-import { z } from 'zod';
+import { z } from '@switchyard/core';
 
 const StepInputSchema = z.discriminatedUnion('action', [
   z.object({

@@ -12,8 +12,7 @@ import {
   OutcomeBuffer,
 } from '@switchyard/adapters';
 import { httpHandler, parseConfig, requireCaller } from '@switchyard/adapters/lambda';
-import { DEFAULT_HEALTH_FRESH_MS, NotFoundError } from '@switchyard/core';
-import { z } from 'zod';
+import { DEFAULT_HEALTH_FRESH_MS, NotFoundError, z } from '@switchyard/core';
 import { CircuitAwareClient } from './circuit-client.ts';
 import { LocalCircuits } from './local-circuits.ts';
 import { RouterService } from './router.service.ts';

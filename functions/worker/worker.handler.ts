@@ -13,8 +13,8 @@ import {
   StepFunctionsWorkflowStarter,
 } from '@switchyard/adapters';
 import { parseConfig } from '@switchyard/adapters/lambda';
+import { z } from '@switchyard/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { z } from 'zod';
 import { handleBatch, priorityByQueueName } from './worker.service.ts';
 
 const config = parseConfig(

@@ -1,4 +1,8 @@
 // Public surface of the routing core (`@switchyard/core`): pure TypeScript, no AWS, no I/O.
+
+// The schema library the core's schemas are built with, re-exported so functions validate with
+// the same single copy the core layer ships (function bundles then carry no zod of their own).
+export { z } from 'zod';
 export * from './api.schema.ts';
 export * from './canary.ts';
 export * from './compile.ts';
