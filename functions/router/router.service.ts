@@ -14,6 +14,7 @@ import type {
   InferenceClient,
   Model,
   Outcome,
+  PlanTarget,
   RouteRequest,
   TenantContext,
 } from '@switchyard/core';
@@ -88,13 +89,29 @@ export class RouterService {
     };
   }
 
-  /** `POST /v1/route`: the plan and its explanation for a chat or invocation body, invoking nothing. */
-  async dryRun(body: unknown, headers: Record<string, string>, caller: Caller): Promise<Decision> {
+  /**
+   * `POST /v1/route`: the plan and its explanation for a chat or invocation body, invoking
+   * nothing. Consumers see endpoints by id: targets (URLs, SageMaker names) and key references
+   * stay private.
+   */
+  async dryRun(body: unknown, headers: Record<string, string>, caller: Caller): Promise<unknown> {
     const isInvocation = typeof body === 'object' && body !== null && 'task' in body && 'payload' in body;
     const request = isInvocation
       ? invocationRouteRequest(parseInput(InvocationRequestSchema, body), headers, tenantOf(caller))
       : chatRouteRequest(parseInput(ChatCompletionRequestSchema, body), headers, tenantOf(caller));
-    return (await this.decide(request)).decision;
+    const { plan, explanation } = (await this.decide(request)).decision;
+    return {
+      plan: {
+        ...plan,
+        primary: publicTarget(plan.primary),
+        fallbacks: plan.fallbacks.map(publicTarget),
+        ...(plan.hedge ? { hedge: { ...plan.hedge, target: publicTarget(plan.hedge.target) } } : {}),
+        ...(plan.ensemble
+          ? { ensemble: { ...plan.ensemble, targets: plan.ensemble.targets.map(publicTarget) } }
+          : {}),
+      },
+      explanation,
+    };
   }
 
   /** `GET /v1/models`: every model (and `id@version`) and alias the caller may use. */
@@ -226,6 +243,11 @@ function costOf(m: Model, usage: { prompt_tokens: number; completion_tokens: num
     (usage.completion_tokens / 1000) * m.cost.output_per_1k +
     m.cost.per_call
   );
+}
+
+function publicTarget(t: PlanTarget): Omit<PlanTarget, 'target' | 'api_key_ref'> {
+  const { target: _target, api_key_ref: _ref, ...rest } = t;
+  return rest;
 }
 
 function tenantOf(caller: Caller): TenantContext {

@@ -60,7 +60,7 @@ Switchyard local stack ready in ${stack.timings.ready} ms
     -H "Authorization: Bearer ${stack.apiKey}" -H "content-type: application/json" \\
     -d '{"model":"auto","messages":[{"role":"user","content":"Hello"}]}'
 
-  curl ${stack.url}/v1/jobs -H "Authorization: Bearer ${stack.apiKey}" -H "content-type: application/json" \
+  curl ${stack.url}/v1/jobs -H "Authorization: Bearer ${stack.apiKey}" -H "content-type: application/json" \\
     -d '{"model":"auto","messages":[{"role":"user","content":"Later"}],"priority":"high"}'
 
   curl ${stack.url}/admin/health -H "Authorization: Bearer ${stack.adminKey}"

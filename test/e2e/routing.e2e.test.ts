@@ -39,6 +39,9 @@ describe('POST /v1/route', () => {
       expect.objectContaining({ endpoint: expect.any(String), model: expect.any(String), version: 'v1' }),
     );
     expect(Array.isArray(body.plan.fallbacks)).toBe(true);
+    // Endpoint addresses and key references are not shown to consumers.
+    expect(body.plan.primary.target).toBeUndefined();
+    expect(JSON.stringify(body)).not.toMatch(/http:\/\/|switchyard-llama-3-8b/);
     expect(body.plan.deadline_ms).toBe(20000);
     expect(body.explanation.strategy).toBe('weighted');
     expect(body.explanation.candidates[0]).toEqual(
