@@ -2,6 +2,7 @@
 // props) quickly, render CloudFormation values with their tokens as readable placeholders, read
 // a function's environment, collect the IAM statements of a function's role (and its actions on
 // one table), and find a state machine and parse its DefinitionString into ASL.
+import { readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { StatefulStack } from '../../infra/stacks/stateful.stack.ts';
@@ -20,9 +21,16 @@ export interface Synthesized extends SwitchyardApp {
  * (it costs seconds of CPU per synth and, without `@aws-cdk/core:validateAgainstDefaultRules`, only
  * warns; `cdk synth` still runs it).
  */
+const CDK_JSON_CONTEXT = (
+  JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
+    context: Record<string, unknown>;
+  }
+).context;
+
 function testApp(context: Record<string, unknown> = {}): App {
   return new App({
-    context: { 'aws:cdk:bundling-stacks': [], ...context },
+    // The feature flags of cdk.json, so tests see the templates `cdk deploy` ships.
+    context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [], ...context },
     builtinCloudFormationValidation: false,
   });
 }
