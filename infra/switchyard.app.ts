@@ -28,11 +28,13 @@ export function buildApp(app: App = new App()): SwitchyardApp {
   }
   const settings = DEFAULT_SETTINGS;
   const stateful = new StatefulStack(app, 'SwitchyardStateful', {
-    description: 'Switchyard: registry, health, jobs, API key and rollout tables; job queues and dead-letter queue',
+    description:
+      'Switchyard: registry, health, jobs, API key and rollout tables; job queues and dead-letter queue',
     settings,
   });
   const stateless = new StatelessStack(app, 'SwitchyardStateless', {
-    description: 'Switchyard: API, authorizer, router, jobs, admin, health checks, job and rollout workflows, workers',
+    description:
+      'Switchyard: API, authorizer, router, jobs, admin, health checks, job and rollout workflows, workers',
     tables: stateful.tables,
     queues: stateful.queues,
     sagemakerEndpointNames: loadSagemakerEndpointNames(registryFile, REPO_ROOT),
