@@ -102,17 +102,7 @@ interface MachineEntry {
   machine: StateMachine;
 }
 
-interface Execution {
-  executionArn: string;
-  stateMachineArn: string;
-  name: string;
-  status: SfnExecutionStatus;
-  input: string;
-  output?: string;
-  error?: string;
-  cause?: string;
-  startDate: Date;
-  stopDate?: Date;
+interface Execution extends Omit<ExecutionRecord, 'history'> {
   history: SfnHistoryEvent[];
   /** Set when the run settles or a stop is requested: no invocation may start after it. */
   closed: boolean;
