@@ -12,7 +12,6 @@ import type {
   HealthSnapshot,
   InferenceCall,
   InferenceClient,
-  Model,
   Outcome,
   PlanTarget,
   RouteRequest,
@@ -21,6 +20,7 @@ import type {
 import {
   ChatCompletionRequestSchema,
   chatRouteRequest,
+  estimateCostUsd,
   executePlan,
   InvalidRequestError,
   InvocationRequestSchema,
@@ -220,7 +220,11 @@ export class RouterService {
     const t = execution.target;
     const usage = execution.result.usage;
     const model = registry.modelsByKey.get(modelKey(t.model, t.version));
-    const cost = usage && model ? costOf(model, usage) : t.estimated_cost_usd;
+    // The core's cost formula, fed the upstream's actual token counts.
+    const cost =
+      usage && model
+        ? estimateCostUsd(model, usage.prompt_tokens, usage.completion_tokens)
+        : t.estimated_cost_usd;
     return {
       'x-switchyard-model': modelKey(t.model, t.version),
       'x-switchyard-endpoint': t.endpoint,
@@ -234,15 +238,6 @@ export class RouterService {
         : {}),
     };
   }
-}
-
-/** Actual cost of a served call from the upstream's token usage. */
-function costOf(m: Model, usage: { prompt_tokens: number; completion_tokens: number }): number {
-  return (
-    (usage.prompt_tokens / 1000) * m.cost.input_per_1k +
-    (usage.completion_tokens / 1000) * m.cost.output_per_1k +
-    m.cost.per_call
-  );
 }
 
 function publicTarget(t: PlanTarget): Omit<PlanTarget, 'target' | 'api_key_ref'> {

@@ -4,7 +4,7 @@
 import type { ChatCompletionRequest, InvocationRequest } from './api.schema.ts';
 import { mergeHints } from './hints.ts';
 import type { RouteRequest, TenantContext } from './route.types.ts';
-import { estimatePromptTokens } from './tokens.ts';
+import { estimatePayloadTokens, estimatePromptTokens } from './tokens.ts';
 
 /** max_tokens assumed for cost and context checks when the caller sends none. */
 export const DEFAULT_MAX_OUTPUT_TOKENS = 512;
@@ -36,7 +36,7 @@ export function invocationRouteRequest(
   return {
     model: body.model,
     task: body.task,
-    prompt_tokens: Math.ceil(JSON.stringify(body.payload).length / 4),
+    prompt_tokens: estimatePayloadTokens(body.payload),
     max_output_tokens: 0,
     tenant,
     hints: { ...hints, task: body.task },
