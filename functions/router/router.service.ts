@@ -20,6 +20,7 @@ import type {
 import {
   ChatCompletionRequestSchema,
   chatRouteRequest,
+  endpointOutcome,
   estimateCostUsd,
   executePlan,
   InvalidRequestError,
@@ -198,17 +199,13 @@ export class RouterService {
   }
 
   private async record(attempts: ExecutionResult['attempts'], started: number): Promise<void> {
-    // Attempts the local circuit refused never reached the endpoint; a `rejected` one (the
-    // upstream said the request itself is bad) shows the endpoint answering.
-    const outcomes: Outcome[] = attempts
-      .filter((a) => a.outcome !== 'aborted' && a.outcome !== 'skipped-deadline' && !isShortCircuited(a))
-      .map((a) => ({
-        endpoint: a.endpoint,
-        ok: a.outcome === 'success' || a.outcome === 'rejected',
-        latency_ms: a.duration_ms,
-        at: started,
-        ...(a.outcome === 'success' ? {} : { failure: a.outcome }),
-      }));
+    // The core's rule (attempt-outcome.ts): only the upstream's own successes and failures are
+    // outcomes; attempts the local circuit refused never reached the endpoint.
+    const outcomes: Outcome[] = [];
+    for (const a of attempts) {
+      const outcome = isShortCircuited(a) ? undefined : endpointOutcome(a, started);
+      if (outcome) outcomes.push(outcome);
+    }
     if (outcomes.length > 0) await this.deps.recordOutcomes(outcomes);
   }
 

@@ -16,7 +16,16 @@ export interface InferenceResult {
   usage?: { prompt_tokens: number; completion_tokens: number };
 }
 
-/** Calls one endpoint. Throws `UpstreamError` on failure; honours `signal` for timeouts. */
+/**
+ * Calls one endpoint; honours `signal` for timeouts. What it throws is the contract failure
+ * accounting relies on (attempt-outcome.ts):
+ * - `UpstreamError`: the upstream failed: it answered with an error or an unusable body, it could
+ *   not be reached, or it timed out. Only these count against the endpoint (`rejected` aside);
+ * - `InvalidRequestError`: the request could not be built from the caller's input (e.g. a body
+ *   JSON cannot serialise): nothing was sent, the caller gets the 400;
+ * - anything else is a defect of ours: nothing is counted, the request fails with a 500.
+ * Clients therefore build and serialise the request before the transport call.
+ */
 export interface InferenceClient {
   invoke(target: PlanTarget, call: InferenceCall, signal: AbortSignal): Promise<InferenceResult>;
 }

@@ -6,7 +6,12 @@ import { describe, expect, it } from 'vitest';
 import { CircuitAwareClient, isShortCircuited } from '../../../functions/router/circuit-client.ts';
 import { LocalCircuits } from '../../../functions/router/local-circuits.ts';
 import type { InferenceClient, PlanTarget } from '../../../layers/core/src/index.ts';
-import { NoCandidateError, route, UpstreamError } from '../../../layers/core/src/index.ts';
+import {
+  InvalidRequestError,
+  NoCandidateError,
+  route,
+  UpstreamError,
+} from '../../../layers/core/src/index.ts';
 import {
   compiled,
   ctx,
@@ -159,17 +164,55 @@ describe('CircuitAwareClient', () => {
     expect(c.breaker('a', now).state).toBe('closed');
   });
 
-  it('a rejected request (the request was bad) counts as the endpoint answering', async () => {
+  it.each([
+    [
+      'a rejected request (the upstream says the request is bad)',
+      new UpstreamError('rejected', 'HTTP 400', 400),
+    ],
+    ["a request the client could not build (the caller's input)", new InvalidRequestError('too deep')],
+    ['a defect of ours', new TypeError('x is not a function')],
+  ])('%s counts neither way', async (_what, thrown) => {
+    let err: unknown = new UpstreamError('connection', 'reset');
     const inner: InferenceClient = {
       invoke: async () => {
-        throw new UpstreamError('rejected', 'HTTP 400', 400);
+        throw err;
       },
     };
     const c = circuits();
     const client = new CircuitAwareClient(inner, c, () => NOW);
-    for (let i = 0; i < 5; i++)
-      await client.invoke(target('a'), call, new AbortController().signal).catch(() => undefined);
-    expect(c.breaker('a', NOW)).toMatchObject({ state: 'closed', consecutive_failures: 0 });
+    const signal = new AbortController().signal;
+    await client.invoke(target('a'), call, signal).catch(() => undefined);
+    expect(c.breaker('a', NOW)).toMatchObject({ state: 'closed', consecutive_failures: 1 });
+    err = thrown;
+    // Neither opens the circuit (threshold 2) nor resets the failure before it.
+    for (let i = 0; i < 5; i++) {
+      const seen = await client.invoke(target('a'), call, signal).catch((e: unknown) => e);
+      expect(seen).toBe(thrown);
+    }
+    expect(c.breaker('a', NOW)).toMatchObject({ state: 'closed', consecutive_failures: 1 });
+  });
+
+  it('a request not sent during a half-open trial frees the trial slot for the next request', async () => {
+    let err: unknown = new UpstreamError('server', 'HTTP 500', 500);
+    const inner: InferenceClient = {
+      invoke: async () => {
+        if (err) throw err;
+        return { body: {} };
+      },
+    };
+    const c = circuits();
+    let now = NOW;
+    const client = new CircuitAwareClient(inner, c, () => now);
+    const signal = new AbortController().signal;
+    for (let i = 0; i < 2; i++) await client.invoke(target('a'), call, signal).catch(() => undefined);
+    now += 1_000; // the cooldown: half-open
+    err = new InvalidRequestError('too deep');
+    await expect(client.invoke(target('a'), call, signal)).rejects.toBe(err);
+    expect(c.breaker('a', now)).toMatchObject({ state: 'half-open' });
+    expect(c.breaker('a', now).trial_at).toBeUndefined();
+    err = undefined;
+    await client.invoke(target('a'), call, signal);
+    expect(c.breaker('a', now).state).toBe('closed');
   });
 
   it('an attempt cancelled because another answered first is no verdict; a timeout is a failure', async () => {
