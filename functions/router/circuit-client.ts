@@ -45,7 +45,7 @@ export class CircuitAwareClient implements InferenceClient {
       if (!cancelled && endpointVerdict(outcome) === 'failed') {
         this.circuits.record(id, { ok: false, at: this.now(), detail: outcome });
       } else {
-        this.circuits.release(id);
+        this.circuits.release(id, this.now());
       }
       throw err;
     }

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { CircuitAwareClient, isShortCircuited } from '../../../functions/router/circuit-client.ts';
 import { LocalCircuits } from '../../../functions/router/local-circuits.ts';
-import type { InferenceClient, PlanTarget } from '../../../layers/core/src/index.ts';
+import type { InferenceClient, PlanTarget, RouterCircuitChange } from '../../../layers/core/src/index.ts';
 import {
   InvalidRequestError,
   NoCandidateError,
@@ -114,6 +114,58 @@ describe('LocalCircuits', () => {
     c.record('a', { ok: false, at: NOW });
     c.record('a', { ok: false, at: NOW });
     expect(c.view(shared, NOW + 1_000, FRESH).endpoints.a?.circuit).toBe('open');
+  });
+});
+
+describe('LocalCircuits: state changes for publishing', () => {
+  it('reports open, half-open and closed once each, with opened-at, reason and when each lapses', () => {
+    const changes: RouterCircuitChange[] = [];
+    const c = new LocalCircuits({ onChange: (x) => changes.push(x) });
+    c.useRegistry(registry);
+    const shared = snapshotOf(health('a'), health('b'));
+    c.record('a', { ok: false, at: NOW, detail: 'connection' });
+    expect(changes).toEqual([]); // one failure of two: still closed, nothing to say
+    c.record('a', { ok: false, at: NOW + 5, detail: 'connection' });
+    c.record('a', { ok: false, at: NOW + 6, detail: 'connection' }); // late, already open: no change
+    c.view(shared, NOW + 999, FRESH); // not yet past the cooldown (1,000 ms)
+    c.view(shared, NOW + 1_005, FRESH); // the cooldown is over: half-open
+    expect(c.admit('a', NOW + 1_010)).toBe(true); // the trial (same state: no change)
+    c.record('a', { ok: true, at: NOW + 1_020 });
+    expect(changes).toEqual([
+      {
+        endpoint: 'a',
+        state: 'open',
+        opened_at: NOW + 5,
+        reason: '2 consecutive failures (threshold 2); last: connection',
+        at: NOW + 5,
+        until: NOW + 1_005,
+      },
+      {
+        endpoint: 'a',
+        state: 'half-open',
+        opened_at: NOW + 5,
+        reason: '2 consecutive failures (threshold 2); last: connection',
+        at: NOW + 1_005,
+        until: NOW + 2_005,
+      },
+      { endpoint: 'a', state: 'closed', at: NOW + 1_020, until: NOW + 1_020 },
+    ]);
+  });
+
+  it('reports a failed trial as open again, for another cooldown', () => {
+    const changes: RouterCircuitChange[] = [];
+    const c = new LocalCircuits({ onChange: (x) => changes.push(x) });
+    c.useRegistry(registry);
+    c.record('a', { ok: false, at: NOW });
+    c.record('a', { ok: false, at: NOW });
+    expect(c.admit('a', NOW + 1_000)).toBe(true);
+    c.record('a', { ok: false, at: NOW + 1_100, detail: 'timeout' });
+    expect(changes.map((x) => [x.state, x.at, x.until])).toEqual([
+      ['open', NOW, NOW + 1_000],
+      ['half-open', NOW + 1_000, NOW + 2_000],
+      ['open', NOW + 1_100, NOW + 2_100],
+    ]);
+    expect(changes[2]?.reason).toBe('trial after cooldown failed (timeout)');
   });
 });
 
