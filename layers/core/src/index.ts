@@ -22,4 +22,5 @@ export type * from './route.types.ts';
 export * from './route-request.ts';
 export * from './score.ts';
 export * from './strategies/index.ts';
+export * from './tenant-view.ts';
 export * from './tokens.ts';
