@@ -1,10 +1,10 @@
 import { OpenAiHttpInferenceClient } from '@switchyard/adapters';
 import type { ChatCompletionResponse, InferenceCall } from '@switchyard/core';
-import { InvalidRequestError, UpstreamError } from '@switchyard/core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type SimEndpoints, startSimEndpoints } from '../../../infra/local/sim-endpoints.server.ts';
 import {
   closedPortUrl,
+  expectUnserialisableRefused,
   failure,
   neverAborted,
   simConfig,
@@ -40,27 +40,7 @@ beforeEach(() => {
 
 describe('OpenAiHttpInferenceClient', () => {
   it("turns a body it cannot serialise into the caller's InvalidRequestError before sending anything", async () => {
-    // 20,000-deep nesting parses (JSON.parse is iterative) but overflows JSON.stringify's stack.
-    const deep = JSON.parse(`${'['.repeat(20_000)}${']'.repeat(20_000)}`) as unknown;
-    const before = sim.stats('gpu-a').requests;
-    const call: InferenceCall = {
-      kind: 'chat',
-      body: { model: 'auto', messages: [{ role: 'user', content: 'hi' }], extra: deep },
-    };
-    const err = await client.invoke(targetFor(sim, 'gpu-a'), call, neverAborted()).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(InvalidRequestError);
-    expect(err).toMatchObject({ status: 400, code: 'request_not_serialisable' });
-    expect(err).not.toBeInstanceOf(UpstreamError);
-    expect(sim.stats('gpu-a').requests).toBe(before);
-    const invocation = await client
-      .invoke(
-        targetFor(sim, 'gpu-a'),
-        { kind: 'invocation', task: 'sentiment', payload: deep },
-        neverAborted(),
-      )
-      .catch((e: unknown) => e);
-    expect(invocation).toBeInstanceOf(InvalidRequestError);
-    expect(sim.stats('gpu-a').requests).toBe(before);
+    await expectUnserialisableRefused(client, sim, 'gpu-a');
   });
 
   it('posts the chat body to {target}/chat/completions with model = upstream model', async () => {
