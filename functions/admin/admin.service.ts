@@ -4,7 +4,15 @@
 // can never leave the router a registry it cannot load); and rollouts (start, list, show, roll back).
 import type { HealthRecord, RegistryItem, RolloutLifecycle } from '@switchyard/adapters';
 import { parseInput } from '@switchyard/adapters/lambda';
-import type { Endpoint, Model, Policy, Registry, RegistryKind, Rollout } from '@switchyard/core';
+import type {
+  CircuitState,
+  Endpoint,
+  Model,
+  Policy,
+  Registry,
+  RegistryKind,
+  Rollout,
+} from '@switchyard/core';
 import {
   EndpointSchema,
   effectiveStatus,
@@ -55,9 +63,29 @@ export interface EndpointHealthView {
   fresh: boolean;
   checked_at: number | null;
   age_ms: number | null;
-  circuit: string;
+  /**
+   * The most restrictive circuit in force: the shared one (health table, when fresh) or a router
+   * container's own breaker (until its entry lapses). `open` refuses traffic.
+   */
+  circuit: CircuitState;
+  /** Where `circuit` comes from (`shared` wins a tie); null when closed. */
+  circuit_source: 'shared' | 'router' | null;
   circuit_opened_at: number | null;
   circuit_reason: string | null;
+  /** The shared circuit as the health table records it (fresh or not). */
+  shared_circuit: CircuitState;
+  /** Router containers whose own breaker for this endpoint is not closed, entries in force only. */
+  router_circuits: {
+    open: number;
+    half_open: number;
+    containers: Array<{
+      container: string;
+      state: CircuitState;
+      opened_at: number | null;
+      reason: string | null;
+      until: number;
+    }>;
+  };
   latency_ms: number | null;
   latency_ewma_ms: number | null;
   latency_peak_ewma_ms: number | null;
@@ -96,7 +124,7 @@ export class AdminService {
         degraded: count((v) => v.status === 'degraded'),
         down: count((v) => v.status === 'down'),
         unknown: count((v) => v.status === 'unknown'),
-        circuits_open: count((v) => v.fresh && v.circuit === 'open'),
+        circuits_open: count((v) => v.circuit === 'open'),
       },
       endpoints,
     };
@@ -106,11 +134,12 @@ export class AdminService {
     const h = record?.health;
     const fresh = h !== undefined && h.checked_at > 0 && isFresh(h, now, this.deps.healthFreshMs);
     const status = effectiveStatus(fresh ? h : undefined, now, this.deps.healthFreshMs);
-    const circuitOpen = fresh && h?.circuit === 'open';
     const checked = h && h.checked_at > 0 ? h.checked_at : null;
+    const circuit = circuitInForce(record, fresh, now);
+    const circuitOpen = circuit.state === 'open';
     let why: string;
     if (e.state !== 'active') why = `endpoint is ${e.state}: no new traffic`;
-    else if (circuitOpen) why = `circuit open: ${record?.circuit_reason ?? h?.reason ?? 'failures'}`;
+    else if (circuitOpen) why = `circuit open${circuit.where}: ${circuit.reason ?? 'failures'}`;
     else if (status === 'down') why = `down: ${h?.reason ?? 'probe failed'}`;
     else if (!h || checked === null) why = 'never measured: counts as unknown (routable, small penalty)';
     else if (!fresh) {
@@ -129,9 +158,12 @@ export class AdminService {
       fresh,
       checked_at: checked,
       age_ms: checked === null ? null : now - checked,
-      circuit: h?.circuit ?? 'closed',
-      circuit_opened_at: h?.circuit_opened_at ?? null,
-      circuit_reason: record?.circuit_reason ?? null,
+      circuit: circuit.state,
+      circuit_source: circuit.source,
+      circuit_opened_at: circuit.opened_at,
+      circuit_reason: circuit.reason,
+      shared_circuit: h?.circuit ?? 'closed',
+      router_circuits: circuit.routers,
       latency_ms: h?.latency_ms ?? null,
       latency_ewma_ms: h?.latency_ewma_ms ?? null,
       latency_peak_ewma_ms: h?.latency_peak_ewma_ms ?? null,
@@ -268,6 +300,53 @@ export function rolloutView(r: Rollout): unknown {
     object: 'rollout',
     ...r,
     history: r.history.map(({ baseline: _b, ...step }) => step),
+  };
+}
+
+const RANK: Record<CircuitState, number> = { closed: 0, 'half-open': 1, open: 2 };
+
+/**
+ * The most restrictive circuit in force for an endpoint: the shared circuit when its record is
+ * fresh (routing ignores stale ones), and every router container's published breaker whose entry
+ * has not lapsed. The shared circuit wins a tie; the router figures say how many containers hold it.
+ */
+function circuitInForce(record: HealthRecord | undefined, fresh: boolean, now: number) {
+  const live = (record?.router_circuits ?? []).filter((r) => r.until > now && r.state !== 'closed');
+  const routers = {
+    open: live.filter((r) => r.state === 'open').length,
+    half_open: live.filter((r) => r.state === 'half-open').length,
+    containers: live.map((r) => ({
+      container: r.container,
+      state: r.state,
+      opened_at: r.opened_at ?? null,
+      reason: r.reason ?? null,
+      until: r.until,
+    })),
+  };
+  const h = record?.health;
+  const shared: CircuitState = fresh && h ? h.circuit : 'closed';
+  const strongest = live.reduce<(typeof live)[number] | undefined>(
+    (best, r) => (!best || RANK[r.state] > RANK[best.state] ? r : best),
+    undefined,
+  );
+  if (strongest && RANK[strongest.state] > RANK[shared]) {
+    const n = strongest.state === 'open' ? routers.open : routers.half_open;
+    return {
+      state: strongest.state,
+      source: 'router' as const,
+      opened_at: strongest.opened_at ?? null,
+      reason: strongest.reason ?? null,
+      where: ` in ${n} router container${n === 1 ? '' : 's'}`,
+      routers,
+    };
+  }
+  return {
+    state: shared,
+    source: shared === 'closed' ? null : ('shared' as const),
+    opened_at: h?.circuit_opened_at ?? null,
+    reason: record?.circuit_reason ?? null,
+    where: '',
+    routers,
   };
 }
 

@@ -2,7 +2,10 @@
 // machine: plan (route once, fix the target list), invoke (one attempt on the target at the
 // cursor), record (final state, once) and notify (the optional webhook). Errors thrown here are
 // named for the state machine's Retry/Catch: `Switchyard.Retryable` is retried with backoff on
-// the same target; anything else moves the chain to the next target.
+// the same target; `Switchyard.InvalidRequest` and `Switchyard.Internal` (the request was never
+// sent: the job's body cannot be built into one, or our defect) end the job; anything else moves
+// the chain to the next target. Attempts count for or against an endpoint by the core's one rule
+// (attempt-outcome.ts), as in the router.
 import { jobView } from '@switchyard/adapters';
 import type {
   ChatCompletionRequest,
@@ -10,6 +13,7 @@ import type {
   HealthSnapshot,
   InferenceCall,
   InferenceClient,
+  InferenceResult,
   InvocationRequest,
   Job,
   JobStore,
@@ -18,12 +22,14 @@ import type {
 } from '@switchyard/core';
 import {
   chatRouteRequest,
+  endpointOutcome,
   invocationRouteRequest,
+  outcomeOfError,
   route,
   SwitchyardError,
   UpstreamError,
 } from '@switchyard/core';
-import { RETRYABLE_ERROR } from '../../infra/constructs/job-workflow.names.ts';
+import { NOT_SENT_ERRORS, RETRYABLE_ERROR } from '../../infra/constructs/job-workflow.names.ts';
 
 /** An error whose name the state machine matches in Retry/Catch. */
 export class StepError extends Error {
@@ -38,6 +44,8 @@ export const RETRYABLE = RETRYABLE_ERROR;
 export const TARGET_EXHAUSTED = 'Switchyard.TargetExhausted';
 export const REJECTED = 'Switchyard.Rejected';
 export const NO_ROUTE = 'Switchyard.NoRoute';
+export const INVALID_REQUEST = NOT_SENT_ERRORS.invalidRequest;
+export const INTERNAL = NOT_SENT_ERRORS.internal;
 
 /** Largest result a job item stores (DynamoDB items hold 400 KB, the request is in there too). */
 export const MAX_RESULT_BYTES = 100 * 1024;
@@ -126,50 +134,76 @@ export async function invokeTarget(
         };
   const started = deps.now();
   const ids = { endpoint: target.endpoint, model: target.model, version: target.version };
+  let result: InferenceResult;
   try {
-    const result = await deps.inference.invoke(target, call, AbortSignal.timeout(target.timeout_ms));
-    const duration = deps.now() - started;
-    await deps.jobs.appendAttempt(job.id, { ...ids, outcome: 'success', duration_ms: duration });
-    await deps.recordOutcomes([{ endpoint: target.endpoint, ok: true, latency_ms: duration, at: started }]);
-    const stored = {
-      body: result.body,
-      endpoint: target.endpoint,
-      model: target.model,
-      version: target.version,
-    };
-    const size = Buffer.byteLength(JSON.stringify(stored));
-    await deps.jobs.finish(
-      job.id,
-      size <= MAX_RESULT_BYTES
-        ? { status: 'succeeded', result: stored }
-        : {
-            status: 'failed',
-            error: {
-              code: 'result_too_large',
-              message: `${target.endpoint} answered, but its ${size}-byte answer is larger than the ${MAX_RESULT_BYTES} bytes a job can store.`,
-            },
-          },
-    );
-    return { endpoint: target.endpoint };
+    result = await deps.inference.invoke(target, call, AbortSignal.timeout(target.timeout_ms));
   } catch (err) {
-    const e =
-      err instanceof UpstreamError
-        ? err
-        : new UpstreamError('connection', String(err), undefined, { cause: err });
-    const duration = deps.now() - started;
-    await deps.jobs.appendAttempt(job.id, {
-      ...ids,
-      outcome: e.failure,
-      duration_ms: duration,
-      error: e.message,
-      ...(e.upstreamStatus ? { status: e.upstreamStatus } : {}),
-    });
-    await deps.recordOutcomes([
-      { endpoint: target.endpoint, ok: false, latency_ms: duration, at: started, failure: e.failure },
-    ]);
-    throw new StepError(e.retryable ? RETRYABLE : REJECTED, `${target.endpoint}: ${e.message}`, { cause: e });
+    throw await failedAttempt(deps, job.id, ids, err, started);
   }
+  const duration = deps.now() - started;
+  await deps.jobs.appendAttempt(job.id, { ...ids, outcome: 'success', duration_ms: duration });
+  await deps.recordOutcomes([{ endpoint: target.endpoint, ok: true, latency_ms: duration, at: started }]);
+  const stored = {
+    body: result.body,
+    endpoint: target.endpoint,
+    model: target.model,
+    version: target.version,
+  };
+  const size = Buffer.byteLength(JSON.stringify(stored));
+  await deps.jobs.finish(
+    job.id,
+    size <= MAX_RESULT_BYTES
+      ? { status: 'succeeded', result: stored }
+      : {
+          status: 'failed',
+          error: {
+            code: 'result_too_large',
+            message: `${target.endpoint} answered, but its ${size}-byte answer is larger than the ${MAX_RESULT_BYTES} bytes a job can store.`,
+          },
+        },
+  );
+  return { endpoint: target.endpoint };
 }
+
+/**
+ * Records an attempt that threw `err` (and its passive outcome, when it has one) and returns the
+ * StepError that tells the state machine what next: retry, next target, or end the job.
+ */
+async function failedAttempt(
+  deps: InvokeDeps,
+  jobId: string,
+  ids: { endpoint: string; model: string; version: string },
+  err: unknown,
+  started: number,
+): Promise<StepError> {
+  const duration = deps.now() - started;
+  const outcome = outcomeOfError(err);
+  const upstream = err instanceof UpstreamError ? err : undefined;
+  // A caller's error keeps its message; a defect of ours shows no internal detail.
+  const message = err instanceof SwitchyardError ? err.message : 'internal error: the request was not sent';
+  await deps.jobs.appendAttempt(jobId, {
+    ...ids,
+    outcome,
+    duration_ms: duration,
+    error: message,
+    ...(upstream?.upstreamStatus ? { status: upstream.upstreamStatus } : {}),
+  });
+  const passive = endpointOutcome({ endpoint: ids.endpoint, outcome, duration_ms: duration }, started);
+  if (passive) await deps.recordOutcomes([passive]);
+  if (upstream) {
+    return new StepError(upstream.retryable ? RETRYABLE : REJECTED, `${ids.endpoint}: ${message}`, {
+      cause: upstream,
+    });
+  }
+  return new StepError(err instanceof SwitchyardError ? INVALID_REQUEST : INTERNAL, message, { cause: err });
+}
+
+/** The job's error code for the step errors that end a job before its targets are exhausted. */
+const FAILURE_CODES: ReadonlyMap<string, string> = new Map([
+  [NO_ROUTE, 'no_route'],
+  [INVALID_REQUEST, 'invalid_request'],
+  [INTERNAL, 'internal_error'],
+]);
 
 export interface RecordDeps {
   jobs: JobStore;
@@ -192,7 +226,7 @@ export async function recordJob(deps: RecordDeps, input: RecordInput): Promise<{
     await deps.jobs.finish(job.id, {
       status: 'failed',
       error: {
-        code: input.error?.Error === NO_ROUTE ? 'no_route' : 'all_targets_failed',
+        code: FAILURE_CODES.get(input.error?.Error ?? '') ?? 'all_targets_failed',
         message: `${why}. Tried: ${tried}.`,
       },
     });

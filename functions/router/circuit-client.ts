@@ -1,7 +1,10 @@
 // An InferenceClient that asks the router's local breakers before each attempt and tells them how
 // it went the moment it ends. A refused attempt fails at once with a retryable UpstreamError (so
 // the plan moves to its next target without paying a timeout); such attempts are not outcomes of
-// the endpoint and are left out of the passive outcomes (`isShortCircuited`).
+// the endpoint and are left out of the passive outcomes (`isShortCircuited`). What counts is the
+// core's one rule (attempt-outcome.ts): an upstream failure counts against the endpoint, a success
+// for it; a rejected request, a request that was never sent (the caller's input, or our defect)
+// and a cancelled attempt count neither way and only free a half-open trial slot.
 import type {
   AttemptRecord,
   InferenceCall,
@@ -9,7 +12,7 @@ import type {
   InferenceResult,
   PlanTarget,
 } from '@switchyard/core';
-import { UpstreamError } from '@switchyard/core';
+import { endpointVerdict, outcomeOfError, UpstreamError } from '@switchyard/core';
 import type { LocalCircuits } from './local-circuits.ts';
 
 /** Message prefix of attempts the local circuit refused. */
@@ -36,19 +39,13 @@ export class CircuitAwareClient implements InferenceClient {
       this.circuits.record(id, { ok: true, at: this.now() });
       return result;
     } catch (err) {
-      if (signal.aborted && !(signal.reason instanceof UpstreamError)) {
-        // Cancelled because another attempt answered first: no verdict on the endpoint.
-        this.circuits.release(id);
-      } else if (err instanceof UpstreamError && err.failure === 'rejected') {
-        // The endpoint answered; it was the request that was bad.
-        this.circuits.record(id, { ok: true, at: this.now() });
+      const cancelled = signal.aborted && !(signal.reason instanceof UpstreamError);
+      // The attempt's own timeout aborts with an UpstreamError reason, whatever the client threw.
+      const outcome = signal.aborted && !cancelled ? 'timeout' : outcomeOfError(err);
+      if (!cancelled && endpointVerdict(outcome) === 'failed') {
+        this.circuits.record(id, { ok: false, at: this.now(), detail: outcome });
       } else {
-        const failure = signal.aborted
-          ? 'timeout'
-          : err instanceof UpstreamError
-            ? err.failure
-            : 'connection';
-        this.circuits.record(id, { ok: false, at: this.now(), detail: failure });
+        this.circuits.release(id, this.now());
       }
       throw err;
     }

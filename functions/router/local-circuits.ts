@@ -8,6 +8,10 @@
 // (or busy half-open) circuits laid over it, the most restrictive of the two winning. It returns
 // `base` itself while every local breaker is closed, and reuses one overlay object until a breaker
 // changes or `base` does, so route()'s per-snapshot index stays cached.
+//
+// Every state change (closed, open, half-open) goes to `onChange`, synchronously and without
+// I/O; the router publishes them to the health store in the background (OutcomeBuffer), so
+// `/admin/health` can show a circuit that only this container holds open.
 import type {
   Breaker,
   BreakerOutcome,
@@ -16,6 +20,7 @@ import type {
   CompiledRegistry,
   EndpointHealth,
   HealthSnapshot,
+  RouterCircuitChange,
 } from '@switchyard/core';
 import {
   admit,
@@ -34,7 +39,13 @@ const OVERLAY_MAX_AGE_MS = 1000;
 
 const settingsCache = new WeakMap<CompiledRegistry, Map<string, CircuitSettings>>();
 
+export interface LocalCircuitsOptions {
+  /** Called on every breaker state change; must not throw or wait. */
+  onChange?: (change: RouterCircuitChange) => void;
+}
+
 export class LocalCircuits {
+  readonly #onChange: ((change: RouterCircuitChange) => void) | undefined;
   readonly #breakers = new Map<string, Breaker>();
   /** Endpoints whose breaker is not closed. */
   readonly #tripped = new Set<string>();
@@ -42,6 +53,10 @@ export class LocalCircuits {
   #registry: CompiledRegistry | undefined;
   #version = 0;
   #overlay: { base: HealthSnapshot; version: number; builtAt: number; snapshot: HealthSnapshot } | undefined;
+
+  constructor(options: LocalCircuitsOptions = {}) {
+    this.#onChange = options.onChange;
+  }
 
   /** Takes the circuit settings of each endpoint from `registry` (cheap when it is the same object). */
   useRegistry(registry: CompiledRegistry): void {
@@ -70,20 +85,20 @@ export class LocalCircuits {
     const b = this.#breakers.get(endpoint);
     if (!b || (b.state === 'closed' && !this.#tripped.has(endpoint))) return true;
     const decision = admit(b, now, this.settingsOf(endpoint));
-    this.#set(endpoint, b, decision.breaker);
+    this.#set(endpoint, b, decision.breaker, now);
     return decision.admitted;
   }
 
   /** Feeds one attempt's outcome. */
   record(endpoint: string, outcome: BreakerOutcome): void {
     const b = this.#breakers.get(endpoint) ?? closedBreaker();
-    this.#set(endpoint, b, recordOutcome(b, outcome, this.settingsOf(endpoint)));
+    this.#set(endpoint, b, recordOutcome(b, outcome, this.settingsOf(endpoint)), outcome.at);
   }
 
   /** An admitted attempt ended without a verdict (cancelled): free a half-open trial slot. */
-  release(endpoint: string): void {
+  release(endpoint: string, now: number): void {
     const b = this.#breakers.get(endpoint);
-    if (b) this.#set(endpoint, b, releaseTrial(b));
+    if (b) this.#set(endpoint, b, releaseTrial(b), now);
   }
 
   /** `base` with this container's open and busy half-open circuits laid over it. */
@@ -91,7 +106,7 @@ export class LocalCircuits {
     if (this.#tripped.size === 0) return base;
     for (const id of this.#tripped) {
       const b = this.#breakers.get(id) as Breaker;
-      this.#set(id, b, breakerAt(b, now, this.settingsOf(id)));
+      this.#set(id, b, breakerAt(b, now, this.settingsOf(id)), now);
     }
     if (this.#tripped.size === 0) return base;
     const cached = this.#overlay;
@@ -128,11 +143,26 @@ export class LocalCircuits {
     return snapshot;
   }
 
-  #set(endpoint: string, before: Breaker, after: Breaker): void {
+  #set(endpoint: string, before: Breaker, after: Breaker, at: number): void {
     if (after === before) return;
     this.#breakers.set(endpoint, after);
     if (after.state !== before.state || after.trial_at !== before.trial_at) this.#version++;
     if (after.state === 'closed') this.#tripped.delete(endpoint);
     else this.#tripped.add(endpoint);
+    if (after.state !== before.state && this.#onChange) this.#onChange(this.#change(endpoint, after, at));
+  }
+
+  #change(endpoint: string, b: Breaker, at: number): RouterCircuitChange {
+    const cooldown = this.settingsOf(endpoint).cooldown_ms;
+    const change: RouterCircuitChange = {
+      endpoint,
+      state: b.state,
+      at,
+      until:
+        b.state === 'open' ? (b.opened_at ?? at) + cooldown : b.state === 'half-open' ? at + cooldown : at,
+    };
+    if (b.state !== 'closed' && b.opened_at !== undefined) change.opened_at = b.opened_at;
+    if (b.state !== 'closed' && b.reason !== undefined) change.reason = b.reason;
+    return change;
   }
 }

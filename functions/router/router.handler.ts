@@ -1,6 +1,7 @@
 // Router function: the synchronous request path behind API Gateway. POST /v1/chat/completions,
 // GET /v1/models, POST /v1/route (dry run) and POST /v1/invocations. Thin: wiring and dispatch;
 // the work is in router.service.ts and the core.
+import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import {
   CachedHealth,
@@ -12,6 +13,7 @@ import {
   OutcomeBuffer,
 } from '@switchyard/adapters';
 import { httpHandler, parseConfig, requireCaller } from '@switchyard/adapters/lambda';
+import type { RouterCircuitChange } from '@switchyard/core';
 import { DEFAULT_HEALTH_FRESH_MS, NotFoundError, z } from '@switchyard/core';
 import { CircuitAwareClient } from './circuit-client.ts';
 import { LocalCircuits } from './local-circuits.ts';
@@ -42,7 +44,14 @@ const outcomeBuffer = new OutcomeBuffer({
   onError: (err) => logger.warn('could not record outcomes', { error: String(err) }),
 });
 
-const circuits = new LocalCircuits();
+// This container's breaker changes, published off the request path for /admin/health.
+const containerId = randomUUID();
+const circuitChanges = new OutcomeBuffer<RouterCircuitChange>({
+  sink: (changes) => healthStore.publishRouterCircuits(containerId, changes),
+  flushIntervalMs: config.OUTCOME_FLUSH_MS,
+  onError: (err) => logger.warn('could not publish circuit changes', { error: String(err) }),
+});
+const circuits = new LocalCircuits({ onChange: (change) => circuitChanges.add([change]) });
 const service = new RouterService({
   registry: new CachedRegistry({
     source: new DynamoDbModelRegistry({ client: ddb, tableName: config.REGISTRY_TABLE }),

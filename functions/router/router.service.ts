@@ -20,13 +20,17 @@ import type {
 import {
   ChatCompletionRequestSchema,
   chatRouteRequest,
+  endpointOutcome,
   estimateCostUsd,
   executePlan,
   InvalidRequestError,
   InvocationRequestSchema,
   invocationRouteRequest,
+  mayUseModel,
   modelKey,
   route,
+  tenantAliases,
+  tenantExplanation,
 } from '@switchyard/core';
 import { isShortCircuited } from './circuit-client.ts';
 import type { LocalCircuits } from './local-circuits.ts';
@@ -92,7 +96,8 @@ export class RouterService {
   /**
    * `POST /v1/route`: the plan and its explanation for a chat or invocation body, invoking
    * nothing. Consumers see endpoints by id: targets (URLs, SageMaker names) and key references
-   * stay private.
+   * stay private, and the explanation lists no endpoint of a model the caller may not use (core
+   * tenant-view.ts: they are only counted, in `excluded_hidden`).
    */
   async dryRun(body: unknown, headers: Record<string, string>, caller: Caller): Promise<unknown> {
     const isInvocation = typeof body === 'object' && body !== null && 'task' in body && 'payload' in body;
@@ -100,6 +105,7 @@ export class RouterService {
       ? invocationRouteRequest(parseInput(InvocationRequestSchema, body), headers, tenantOf(caller))
       : chatRouteRequest(parseInput(ChatCompletionRequestSchema, body), headers, tenantOf(caller));
     const { plan, explanation } = (await this.decide(request)).decision;
+    const tenant = tenantOf(caller);
     return {
       plan: {
         ...plan,
@@ -110,17 +116,20 @@ export class RouterService {
           ? { ensemble: { ...plan.ensemble, targets: plan.ensemble.targets.map(publicTarget) } }
           : {}),
       },
-      explanation,
+      explanation: tenantExplanation(explanation, tenant),
     };
   }
 
-  /** `GET /v1/models`: every model (and `id@version`) and alias the caller may use. */
+  /**
+   * `GET /v1/models`: the models (and `id@version`) the caller's allow-list permits, and the
+   * aliases whose policy could match the caller and route to one of them (core tenant-view.ts):
+   * another tenant's policy, or one that only serves models the caller may not use, is not shown.
+   */
   async models(caller: Caller): Promise<unknown> {
     const registry = await this.deps.registry.get();
     const created = Math.floor(this.deps.now() / 1000);
-    const allowed = caller.allowed_models;
-    const visible = (id: string, version?: string) =>
-      !allowed || allowed.includes(id) || (version !== undefined && allowed.includes(modelKey(id, version)));
+    const tenant = tenantOf(caller);
+    const visible = (id: string, version: string) => mayUseModel(tenant, id, version);
     const data: Array<Record<string, unknown>> = [];
     for (const [id, versions] of registry.versionsById) {
       const live = versions.filter((v) => v.status === 'active' || v.status === 'staged');
@@ -144,17 +153,8 @@ export class RouterService {
         }
       }
     }
-    for (const p of registry.policies) {
-      if (p.match.model) {
-        data.push({
-          id: p.match.model,
-          object: 'model',
-          created,
-          owned_by: 'switchyard',
-          alias: true,
-          policy: p.name,
-        });
-      }
+    for (const { alias, policy } of tenantAliases(registry, tenant)) {
+      data.push({ id: alias, object: 'model', created, owned_by: 'switchyard', alias: true, policy });
     }
     return { object: 'list', data };
   }
@@ -198,17 +198,13 @@ export class RouterService {
   }
 
   private async record(attempts: ExecutionResult['attempts'], started: number): Promise<void> {
-    // Attempts the local circuit refused never reached the endpoint; a `rejected` one (the
-    // upstream said the request itself is bad) shows the endpoint answering.
-    const outcomes: Outcome[] = attempts
-      .filter((a) => a.outcome !== 'aborted' && a.outcome !== 'skipped-deadline' && !isShortCircuited(a))
-      .map((a) => ({
-        endpoint: a.endpoint,
-        ok: a.outcome === 'success' || a.outcome === 'rejected',
-        latency_ms: a.duration_ms,
-        at: started,
-        ...(a.outcome === 'success' ? {} : { failure: a.outcome }),
-      }));
+    // The core's rule (attempt-outcome.ts): only the upstream's own successes and failures are
+    // outcomes; attempts the local circuit refused never reached the endpoint.
+    const outcomes: Outcome[] = [];
+    for (const a of attempts) {
+      const outcome = isShortCircuited(a) ? undefined : endpointOutcome(a, started);
+      if (outcome) outcomes.push(outcome);
+    }
     if (outcomes.length > 0) await this.deps.recordOutcomes(outcomes);
   }
 

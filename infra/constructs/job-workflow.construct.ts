@@ -3,6 +3,7 @@
 //
 //   Start -> Plan -> HasMoreTargets -> Invoke -> RecordSuccess -> NotifyWebhook -> Done
 //                        ^    |          | Retry Switchyard.Retryable (backoff, full jitter)
+//                        |    |          | Catch Switchyard.InvalidRequest|Internal -> RecordFailure
 //                        |    |          | Catch States.ALL -> NextTarget (cursor + 1)
 //                        +----|--------- NextTarget
 //                             +-> RecordFailure -> NotifyWebhook (Catch -> Done)
@@ -25,7 +26,12 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { CACHE_TTL_ENV, ENV } from '../app.config.ts';
-import { NO_TARGETS_ERROR, RETRYABLE_ERROR, JOB_WORKFLOW_STATES as S } from './job-workflow.names.ts';
+import {
+  NO_TARGETS_ERROR,
+  NOT_SENT_ERRORS,
+  RETRYABLE_ERROR,
+  JOB_WORKFLOW_STATES as S,
+} from './job-workflow.names.ts';
 import { grantSageMakerEndpoints, SAGEMAKER_INVOKE_ACTIONS } from './sagemaker-endpoints.grant.ts';
 import type { SharedLayers } from './shared-layers.construct.ts';
 import { SwitchyardFunction } from './switchyard-function.construct.ts';
@@ -206,6 +212,11 @@ export class JobWorkflow extends Construct {
       },
     });
     nextTarget.next(hasMoreTargets);
+    // A request that was never sent ends the job: the next target would fail the same way.
+    invoke.addCatch(recordFailure, {
+      errors: [NOT_SENT_ERRORS.invalidRequest, NOT_SENT_ERRORS.internal],
+      resultPath: '$.last_error',
+    });
     invoke.addCatch(nextTarget, { errors: [Errors.ALL], resultPath: '$.last_error' });
     invoke.next(recordSuccess);
 

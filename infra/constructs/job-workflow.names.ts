@@ -28,6 +28,16 @@ export const JOB_WORKFLOW_TASKS = {
 export const RETRYABLE_ERROR = 'Switchyard.Retryable';
 
 /**
+ * Errors of the invoke step that end the job at once (RecordFailure, no next target): the request
+ * was never sent because it cannot be built from the job's body (the caller's input), or because
+ * of a defect of ours. Every target would fail the same way, and neither is the endpoint's fault.
+ */
+export const NOT_SENT_ERRORS = {
+  invalidRequest: 'Switchyard.InvalidRequest',
+  internal: 'Switchyard.Internal',
+} as const;
+
+/**
  * Execution statuses after which a job may still lack a final state: the execution-watch rule
  * sends these to the job-watch function, which fails such a job.
  */

@@ -155,7 +155,14 @@ describe('one endpoint down under steady load', () => {
       },
       { what: 'a to serve again' },
     );
-    const closed = await healthOf('a');
+    // The router publishes its breaker closing in the background: the view follows shortly.
+    const closed = await eventually(
+      async () => {
+        const v = await healthOf('a');
+        return v?.circuit === 'closed' ? v : undefined;
+      },
+      { what: "the router's closed breaker to be published" },
+    );
     expect(closed).toMatchObject({ circuit: 'closed', routable: true });
     expect(closed?.circuit_reason).toMatch(/^closed after a successful probe/);
   });

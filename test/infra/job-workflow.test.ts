@@ -86,7 +86,13 @@ describe('job workflow definition', () => {
       JitterStrategy: 'FULL',
     });
     expect(invoke.Retry).toContainEqual(expect.objectContaining({ ErrorEquals: LAMBDA_SERVICE_ERRORS }));
+    // A request that was never sent ends the job; every other error moves to the next target.
     expect(invoke.Catch).toEqual([
+      {
+        ErrorEquals: ['Switchyard.InvalidRequest', 'Switchyard.Internal'],
+        ResultPath: '$.last_error',
+        Next: S.recordFailure,
+      },
       { ErrorEquals: ['States.ALL'], ResultPath: '$.last_error', Next: S.nextTarget },
     ]);
     expect(invoke.Next).toBe(S.recordSuccess);
@@ -264,6 +270,23 @@ describe('job workflow run by the local ASL interpreter', () => {
       error: { Error: 'Switchyard.NoRoute', Cause: 'unknown model' },
     });
   });
+
+  it.each(['Switchyard.InvalidRequest', 'Switchyard.Internal'])(
+    'ends the job at the first target on %s (the request was never sent): no retry, no next target',
+    async (name) => {
+      const { calls } = await run({
+        plan: () => ({ targets_count: 3 }),
+        invoke: () => {
+          throw new NamedError(name, 'not sent');
+        },
+      });
+      expect(calls.invoke).toEqual([0]);
+      expect(calls.record).toEqual([
+        { job_id: 'job-1', tenant: 't-1', outcome: 'failed', error: { Error: name, Cause: 'not sent' } },
+        { job_id: 'job-1', tenant: 't-1', action: 'webhook' },
+      ]);
+    },
+  );
 
   it('records failed with "no targets" when the plan is empty', async () => {
     const { calls } = await run({ plan: () => ({ targets_count: 0 }), invoke: () => ({}) });

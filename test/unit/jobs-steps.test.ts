@@ -2,6 +2,8 @@
 // headers, the tenant's allow-list), the invoke step never calls an endpoint for a final job nor
 // past the policy's attempts per target, an oversized answer fails the job instead of breaking
 // it, and the webhook step posts the public view and lets failures reach the state machine.
+
+import { OpenAiHttpInferenceClient } from '@switchyard/adapters';
 import type {
   AttemptRecord,
   InferenceClient,
@@ -10,13 +12,18 @@ import type {
   JobPlan,
   JobStatus,
   JobStore,
+  Outcome,
   PlanTarget,
 } from '@switchyard/core';
+import { UpstreamError } from '@switchyard/core';
 import { describe, expect, it } from 'vitest';
 import {
+  INTERNAL,
+  INVALID_REQUEST,
   invokeTarget,
   MAX_RESULT_BYTES,
   planJob,
+  REJECTED,
   recordJob,
   TARGET_EXHAUSTED,
 } from '../../functions/job-steps/job-steps.service.ts';
@@ -190,6 +197,97 @@ describe('invokeTarget', () => {
     await invokeTarget(deps(big, client({ text: 'x'.repeat(MAX_RESULT_BYTES) })), { job_id: 'j', cursor: 0 });
     expect(big.items.get('j')).toMatchObject({ status: 'failed', error: { code: 'result_too_large' } });
     expect(big.items.get('j')?.attempts.map((a) => a.outcome)).toEqual(['success']);
+  });
+});
+
+describe('invokeTarget: failure accounting (attempt-outcome.ts)', () => {
+  const plan: JobPlan = { policy: 'auto', targets: [target('ep-big', 'big')], max_attempts_per_target: 2 };
+  const throwing = (err: unknown): InferenceClient => ({
+    invoke: async () => {
+      throw err;
+    },
+  });
+  async function attempt(inference: InferenceClient, body?: unknown) {
+    const outcomes: Outcome[] = [];
+    const jobs = new MemoryJobs([
+      job({ plan, ...(body ? { request: { kind: 'chat' as const, body } } : {}) }),
+    ]);
+    const err = (await invokeTarget(
+      { jobs, inference, recordOutcomes: async (o) => void outcomes.push(...o), now: () => 5 },
+      { job_id: 'j', cursor: 0 },
+    ).catch((e: unknown) => e)) as Error;
+    return { err, outcomes, attempts: jobs.items.get('j')?.attempts ?? [] };
+  }
+
+  it('an upstream failure is retried and counts against the endpoint', async () => {
+    const { err, outcomes, attempts } = await attempt(throwing(new UpstreamError('server', 'HTTP 500', 500)));
+    expect(err.name).toBe('Switchyard.Retryable');
+    expect(outcomes).toEqual([{ endpoint: 'ep-big', ok: false, latency_ms: 0, at: 5, failure: 'server' }]);
+    expect(attempts).toMatchObject([{ outcome: 'server', status: 500 }]);
+  });
+
+  it('a rejected request moves on and counts neither way', async () => {
+    const { err, outcomes, attempts } = await attempt(
+      throwing(new UpstreamError('rejected', 'HTTP 400', 400)),
+    );
+    expect(err.name).toBe(REJECTED);
+    expect(outcomes).toEqual([]);
+    expect(attempts).toMatchObject([{ outcome: 'rejected', status: 400 }]);
+  });
+
+  it("a body the client cannot serialise ends the job as the caller's error; nothing reaches the endpoint", async () => {
+    let fetched = 0;
+    const inference = new OpenAiHttpInferenceClient({
+      fetch: async () => {
+        fetched++;
+        return new Response('{}');
+      },
+    });
+    const deep = JSON.parse(`${'['.repeat(20_000)}${']'.repeat(20_000)}`) as unknown;
+    const { err, outcomes, attempts } = await attempt(inference, {
+      model: 'auto',
+      messages: [{ role: 'user', content: 'hi' }],
+      extra: deep,
+    });
+    expect(err.name).toBe(INVALID_REQUEST);
+    expect(err.message).toMatch(/^The request cannot be sent upstream: /);
+    expect(fetched).toBe(0);
+    expect(outcomes).toEqual([]);
+    expect(attempts).toMatchObject([{ endpoint: 'ep-big', outcome: 'not-sent' }]);
+  });
+
+  it('a defect of ours ends the job as internal, counts nothing and keeps its detail out of the job', async () => {
+    const { err, outcomes, attempts } = await attempt(throwing(new TypeError('secret internals')));
+    expect(err.name).toBe(INTERNAL);
+    expect(outcomes).toEqual([]);
+    expect(attempts).toEqual([
+      {
+        endpoint: 'ep-big',
+        model: 'big',
+        version: 'v1',
+        outcome: 'not-sent',
+        duration_ms: 0,
+        error: 'internal error: the request was not sent',
+      },
+    ]);
+  });
+
+  it('records failed with the code of the step error that ended the job', async () => {
+    const codes: Array<[string, string]> = [
+      [INVALID_REQUEST, 'invalid_request'],
+      [INTERNAL, 'internal_error'],
+      ['Switchyard.NoRoute', 'no_route'],
+      ['Switchyard.Retryable', 'all_targets_failed'],
+      ['constructor', 'all_targets_failed'],
+    ];
+    for (const [name, code] of codes) {
+      const jobs = new MemoryJobs([job({ plan })]);
+      await recordJob(
+        { jobs, notify: async () => undefined },
+        { job_id: 'j', outcome: 'failed', error: { Error: name, Cause: 'why' } },
+      );
+      expect(jobs.items.get('j')?.error).toEqual({ code, message: 'why. Tried: no endpoint.' });
+    }
   });
 });
 

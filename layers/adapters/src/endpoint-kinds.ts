@@ -2,6 +2,7 @@
 // routes. Inference clients, probers and the simulated endpoints read these instead of
 // scattering string literals.
 import type { EndpointKind } from '@switchyard/core';
+import { InvalidRequestError } from '@switchyard/core';
 
 export const JSON_CONTENT_TYPE = 'application/json';
 
@@ -66,4 +67,23 @@ export function joinUrl(base: string, path: string): string {
 export function openAiServerRoot(target: string): string {
   const trimmed = target.replace(/\/+$/, '');
   return trimmed.endsWith(OPENAI_HTTP.apiPrefix) ? trimmed.slice(0, -OPENAI_HTTP.apiPrefix.length) : trimmed;
+}
+
+/**
+ * The JSON text of a request body, built before anything is sent. The body comes from the
+ * caller's parsed JSON, so when it cannot be serialised (nested deeper than the serialiser's
+ * stack, or longer than a string may be: a RangeError) that is the caller's input, not the
+ * endpoint's failure: an InvalidRequestError (400). Any other error (a cycle or a BigInt we put
+ * there) is our defect and propagates as it is.
+ */
+export function requestJson(body: unknown): string {
+  try {
+    return JSON.stringify(body);
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    throw new InvalidRequestError(
+      'The request cannot be sent upstream: its JSON is nested too deeply or is too large to serialise.',
+      { cause: err, code: 'request_not_serialisable' },
+    );
+  }
 }

@@ -10,6 +10,10 @@
 // The health check also keeps `window_marks` (counter snapshots for the error-rate window),
 // `circuit_reason`, `probe_detail` and `window_requests` / `window_failures`. Rollouts sum the
 // passive counters of a version's endpoints (the probes are left out: they are not traffic).
+// `router_circuits` maps a router container id to that container's own breaker state for the
+// endpoint when it is not closed (`{state, opened_at, reason, at, until}`); a container removes
+// its entry when its breaker closes, and entries past `until` (a container that went away) are
+// ignored by readers and pruned by the next publish.
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type {
@@ -19,6 +23,8 @@ import type {
   HealthSnapshot,
   HealthStore,
   Outcome,
+  RouterCircuit,
+  RouterCircuitChange,
 } from '@switchyard/core';
 import { foldLatencyEwma, LATENCY_BUCKET_COUNT } from '@switchyard/core';
 import { isConditionFailure } from './conditional-write.ts';
@@ -68,7 +74,14 @@ export interface HealthRecord {
   window_requests?: number;
   window_failures?: number;
   last_outcome_at?: number;
+  /** Router containers' own breakers that are not closed, expired ones included (see `until`). */
+  router_circuits?: RouterCircuit[];
 }
+
+/** Attribute holding the router containers' breaker states (a map by container id). */
+export const ROUTER_CIRCUITS_ATTRIBUTE = 'router_circuits';
+/** Conditional attempts of one publish when another writer changed the map in between. */
+const PUBLISH_ATTEMPTS = 5;
 
 /** A probe's result as the health table records it. */
 export interface ProbeOutcome {
@@ -118,7 +131,33 @@ export function recordFromItem(item: Record<string, unknown>): HealthRecord {
     ...opt('window_requests'),
     ...opt('window_failures'),
     ...opt('last_outcome_at'),
+    router_circuits: routerCircuitsFromItem(item),
   };
+}
+
+const CIRCUIT_STATES: ReadonlySet<unknown> = new Set(['closed', 'open', 'half-open']);
+
+/** The router circuits stored on an item; malformed entries are skipped. */
+export function routerCircuitsFromItem(item: Record<string, unknown>): RouterCircuit[] {
+  const map = item[ROUTER_CIRCUITS_ATTRIBUTE];
+  if (typeof map !== 'object' || map === null || Array.isArray(map)) return [];
+  const out: RouterCircuit[] = [];
+  for (const [container, raw] of Object.entries(map as Record<string, unknown>)) {
+    if (typeof raw !== 'object' || raw === null) continue;
+    const e = raw as Record<string, unknown>;
+    if (!CIRCUIT_STATES.has(e.state) || typeof e.at !== 'number' || typeof e.until !== 'number') continue;
+    const entry: RouterCircuit = {
+      endpoint: String(item[HEALTH_TABLE.partitionKey]),
+      container,
+      state: e.state as RouterCircuit['state'],
+      at: e.at,
+      until: e.until,
+    };
+    if (typeof e.opened_at === 'number') entry.opened_at = e.opened_at;
+    if (typeof e.reason === 'string') entry.reason = e.reason;
+    out.push(entry);
+  }
+  return out.sort((a, b) => a.container.localeCompare(b.container));
 }
 
 /** What one write folds into an endpoint's item: passive outcomes or one probe. */
@@ -241,6 +280,84 @@ export class DynamoDbHealthStore implements HealthStore {
       anySuccess: probe.ok,
       lastAt: probe.at,
     });
+  }
+
+  /**
+   * Publishes router container `container`'s breaker changes (the last one per endpoint wins):
+   * a closed breaker removes the container's entry, any other state sets it. Each write also
+   * prunes other containers' entries that lapsed (`until` passed). Conditional on the map being
+   * there (DynamoDB cannot set a key of a missing map), retried when another writer got in between.
+   */
+  async publishRouterCircuits(container: string, changes: readonly RouterCircuitChange[]): Promise<void> {
+    const last = new Map<string, RouterCircuitChange>();
+    for (const c of changes) last.set(c.endpoint, c);
+    await Promise.all([...last.values()].map((c) => this.#publish(container, c)));
+  }
+
+  async #publish(container: string, change: RouterCircuitChange): Promise<void> {
+    const key = { [HEALTH_TABLE.partitionKey]: change.endpoint };
+    const { endpoint: _e, ...entry } = change;
+    for (let attempt = 1; attempt <= PUBLISH_ATTEMPTS; attempt++) {
+      const current = await this.#client.send(
+        new GetCommand({
+          TableName: this.#tableName,
+          Key: key,
+          ConsistentRead: true,
+          ProjectionExpression: '#rc',
+          ExpressionAttributeNames: { '#rc': ROUTER_CIRCUITS_ATTRIBUTE },
+        }),
+      );
+      const map = current.Item?.[ROUTER_CIRCUITS_ATTRIBUTE] as Record<string, unknown> | undefined;
+      const names: Record<string, string> = {
+        '#rc': ROUTER_CIRCUITS_ATTRIBUTE,
+        '#expires': HEALTH_TABLE.ttlAttribute,
+      };
+      const values: Record<string, unknown> = { ':expires': this.#expiresAt(change.at) };
+      let update: string;
+      let condition: string;
+      if (map === undefined) {
+        if (change.state === 'closed') return; // nothing published, nothing to remove
+        values[':map'] = { [container]: entry };
+        update = 'SET #rc = :map, #expires = :expires';
+        condition = 'attribute_not_exists(#rc)';
+      } else {
+        const now = this.#now();
+        const lapsed = routerCircuitsFromItem({
+          ...current.Item,
+          [HEALTH_TABLE.partitionKey]: change.endpoint,
+        })
+          .filter((r) => r.container !== container && r.until <= now)
+          .map((r) => r.container);
+        const removes = lapsed.map((c, i) => {
+          names[`#x${i}`] = c;
+          return `#rc.#x${i}`;
+        });
+        names['#me'] = container;
+        const sets = ['#expires = :expires'];
+        if (change.state === 'closed') removes.push('#rc.#me');
+        else {
+          values[':entry'] = entry;
+          sets.push('#rc.#me = :entry');
+        }
+        update = `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`;
+        condition = 'attribute_exists(#rc)';
+      }
+      try {
+        await this.#client.send(
+          new UpdateCommand({
+            TableName: this.#tableName,
+            Key: key,
+            UpdateExpression: update,
+            ConditionExpression: condition,
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+          }),
+        );
+        return;
+      } catch (err) {
+        if (!isConditionFailure(err) || attempt === PUBLISH_ATTEMPTS) throw err;
+      }
+    }
   }
 
   async #record(tally: Tally): Promise<void> {

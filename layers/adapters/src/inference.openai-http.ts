@@ -3,7 +3,7 @@
 import type { InferenceCall, InferenceClient, InferenceResult, PlanTarget } from '@switchyard/core';
 import { UpstreamError } from '@switchyard/core';
 import { inferenceResult } from './chat-completion.ts';
-import { joinUrl, OPENAI_HTTP } from './endpoint-kinds.ts';
+import { joinUrl, OPENAI_HTTP, requestJson } from './endpoint-kinds.ts';
 import { failureForStatus, parseJsonBody, transportError } from './upstream-failure.ts';
 
 export interface OpenAiHttpInferenceClientOptions {
@@ -63,7 +63,9 @@ export class OpenAiHttpInferenceClient implements InferenceClient {
   }
 
   async invoke(target: PlanTarget, call: InferenceCall, signal: AbortSignal): Promise<InferenceResult> {
+    // Built before the transport's try: a request that cannot be built was never sent (ports.ts).
     const { url, body } = openAiHttpRequest(target, call);
+    const json = requestJson(body);
     const headers: Record<string, string> = {
       'content-type': OPENAI_HTTP.contentType,
       accept: OPENAI_HTTP.accept,
@@ -78,7 +80,7 @@ export class OpenAiHttpInferenceClient implements InferenceClient {
     let status: number;
     let text: string;
     try {
-      const res = await this.#fetch(url, { method: 'POST', headers, body: JSON.stringify(body), signal });
+      const res = await this.#fetch(url, { method: 'POST', headers, body: json, signal });
       status = res.status;
       text = await res.text();
     } catch (err) {

@@ -6,7 +6,7 @@ import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
 import type { InferenceCall, InferenceClient, InferenceResult, PlanTarget } from '@switchyard/core';
 import { UpstreamError } from '@switchyard/core';
 import { inferenceResult } from './chat-completion.ts';
-import { SAGEMAKER } from './endpoint-kinds.ts';
+import { requestJson, SAGEMAKER } from './endpoint-kinds.ts';
 import { failureForStatus, parseJsonBody, transportError } from './upstream-failure.ts';
 
 export interface SageMakerInferenceClientOptions {
@@ -94,11 +94,12 @@ export class SageMakerInferenceClient implements InferenceClient {
   }
 
   async invoke(target: PlanTarget, call: InferenceCall, signal: AbortSignal): Promise<InferenceResult> {
+    // Built before the transport's try: a request that cannot be built was never sent (ports.ts).
     const command = new InvokeEndpointCommand({
       EndpointName: target.target,
       ContentType: SAGEMAKER.contentType,
       Accept: SAGEMAKER.accept,
-      Body: new TextEncoder().encode(JSON.stringify(sageMakerRequestBody(target, call))),
+      Body: new TextEncoder().encode(requestJson(sageMakerRequestBody(target, call))),
     });
     let text: string;
     try {

@@ -1,12 +1,12 @@
-// Batches the router's passive outcomes (latency, success) so the request path never waits on
-// the health table: outcomes are buffered in memory and written by one background flush at most
-// every `flushIntervalMs` (or sooner when `maxBuffered` pile up); a timer writes what is left
-// when traffic stops. In Lambda a flush or timer pending when the response is sent resumes on the
-// container's next invocation.
+// Batches the router's passive outcomes (latency, success), and its local circuit changes, so the
+// request path never waits on the health table: items are buffered in memory and written by one
+// background flush at most every `flushIntervalMs` (or sooner when `maxBuffered` pile up); a
+// timer writes what is left when traffic stops. In Lambda a flush or timer pending when the
+// response is sent resumes on the container's next invocation.
 import type { Outcome } from '@switchyard/core';
 
-export interface OutcomeBufferOptions {
-  sink: (outcomes: Outcome[]) => Promise<void>;
+export interface OutcomeBufferOptions<T = Outcome> {
+  sink: (items: T[]) => Promise<void>;
   /** @default 1000 */
   flushIntervalMs?: number;
   /** @default 500 */
@@ -15,23 +15,23 @@ export interface OutcomeBufferOptions {
   onError?: (err: unknown) => void;
 }
 
-export class OutcomeBuffer {
-  #pending: Outcome[] = [];
+export class OutcomeBuffer<T = Outcome> {
+  #pending: T[] = [];
   #inFlight: Promise<void> | undefined;
   #lastFlush: number;
   #timer: ReturnType<typeof setTimeout> | undefined;
   readonly #now: () => number;
   readonly #interval: number;
 
-  constructor(private readonly options: OutcomeBufferOptions) {
+  constructor(private readonly options: OutcomeBufferOptions<T>) {
     this.#now = options.now ?? Date.now;
     this.#interval = options.flushIntervalMs ?? 1000;
     this.#lastFlush = this.#now();
   }
 
   /** Buffers outcomes; starts a background flush when one is due. Never throws, never waits. */
-  add(outcomes: readonly Outcome[]): void {
-    this.#pending.push(...outcomes);
+  add(items: readonly T[]): void {
+    this.#pending.push(...items);
     this.#flushOrSchedule();
   }
 
@@ -49,10 +49,14 @@ export class OutcomeBuffer {
     }
   }
 
-  /** Writes everything buffered, waiting for a flush already under way. */
+  /**
+   * Writes everything buffered, waiting for a flush already under way and for the one its end
+   * starts on what arrived meanwhile.
+   */
   async flush(): Promise<void> {
-    if (this.#inFlight) await this.#inFlight;
-    if (this.#pending.length > 0) await this.#startFlush();
+    while (this.#inFlight || this.#pending.length > 0) {
+      await (this.#inFlight ?? this.#startFlush());
+    }
   }
 
   get buffered(): number {

@@ -160,11 +160,20 @@ export class UpstreamError extends SwitchyardError {
   }
 }
 
+/**
+ * How one attempt ended. Besides success and the upstream's failures: `skipped-deadline` (never
+ * started), `aborted` (cancelled: another attempt answered first) and `not-sent` (the attempt
+ * ended without the upstream's verdict: the request could not be built from the caller's input,
+ * or our own code failed). Only success and the upstream failures other than `rejected` say
+ * anything about the endpoint (see attempt-outcome.ts).
+ */
+export type AttemptOutcome = 'success' | UpstreamFailure | 'skipped-deadline' | 'aborted' | 'not-sent';
+
 export interface AttemptRecord {
   endpoint: string;
   model: string;
   version: string;
-  outcome: 'success' | UpstreamFailure | 'skipped-deadline' | 'aborted';
+  outcome: AttemptOutcome;
   duration_ms: number;
   status?: number;
   error?: string;

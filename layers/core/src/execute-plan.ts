@@ -1,6 +1,8 @@
 // Executes a plan against an InferenceClient (a port; no AWS here). Three shapes:
 // - sequential: the primary, then each fallback on a retryable UpstreamError; a non-retryable
-//   one (`rejected`: the request itself is bad) is rethrown at once. One attempt per target
+//   one (`rejected`: the request itself is bad) is rethrown at once, and so is any error that is
+//   no UpstreamError (an attempt `not-sent`: the caller's InvalidRequestError, or a defect of
+//   ours), without trying the fallbacks: they would fail the same way. One attempt per target
 //   (`max_attempts_per_target` is for the durable path's Step Functions Retry).
 // - hedged (plan.hedge): if the primary has not answered after delay_ms, the hedge target starts
 //   too; the first success wins and the other is aborted (recorded as `aborted`). If the primary
@@ -12,8 +14,9 @@
 // Every attempt has its own AbortSignal: its timeout is min(target.timeout_ms, time left before
 // the deadline). A client that ignores the signal is not waited for. Throws
 // TargetsExhaustedError(attempts, deadlineExceeded) when nothing succeeded.
+import { outcomeOfError } from './attempt-outcome.ts';
 import type { AttemptRecord } from './errors.ts';
-import { TargetsExhaustedError, UpstreamError } from './errors.ts';
+import { SwitchyardError, TargetsExhaustedError, UpstreamError } from './errors.ts';
 import type { EnsembleCombine } from './plan.ts';
 import type { InferenceCall, InferenceClient, InferenceResult } from './ports.ts';
 import type { Plan, PlanTarget } from './route.types.ts';
@@ -57,8 +60,16 @@ export interface ExecuteDeps {
 
 type Settled =
   | { run: Running; ok: true; result: InferenceResult }
-  | { run: Running; ok: false; error: UpstreamError; byDeadline: boolean }
-  | { run: Running; ok: false; error: undefined; byDeadline: false };
+  | { run: Running; ok: false; error: UpstreamError; byDeadline: boolean; notSent?: undefined }
+  /** Aborted (a loser), or `notSent`: the client threw something that is no upstream failure. */
+  | { run: Running; ok: false; error: undefined; byDeadline: false; notSent?: { error: unknown } };
+
+/** The error that ends the whole plan, if `s` has one: a rejection of the request, or a not-sent attempt's. */
+function planEnder(s: Settled | undefined): { error: unknown } | undefined {
+  if (!s || s.ok) return undefined;
+  if (s.notSent) return s.notSent;
+  return s.error && !s.error.retryable ? { error: s.error } : undefined;
+}
 
 interface Running {
   readonly target: PlanTarget;
@@ -128,9 +139,10 @@ export async function executePlan(
         for (const r of running) r.cancel();
         return { result: ev.result, target: ev.run.target, attempts };
       }
-      if (ev.error && !ev.error.retryable) {
+      const end = planEnder(ev);
+      if (end) {
         for (const r of running) r.cancel();
-        throw ev.error;
+        throw end.error;
       }
       if (ev.byDeadline) deadlineExceeded = true;
       if (running.size === 0 && hedgeFired) {
@@ -200,8 +212,8 @@ async function runEnsemble(
 
   const ok = runs.filter((r) => settled.get(r)?.ok);
   if (ok.length === 0) {
-    const rejected = runs.map((r) => settled.get(r)).find((s) => s && !s.ok && s.error && !s.error.retryable);
-    if (rejected && !rejected.ok && rejected.error) throw rejected.error;
+    const end = runs.map((r) => planEnder(settled.get(r))).find((e) => e !== undefined);
+    if (end) throw end.error;
     const byDeadline = runs.some((r) => {
       const s = settled.get(r);
       return s !== undefined && !s.ok && s.byDeadline;
@@ -306,11 +318,24 @@ function startAttempt(target: PlanTarget, budgetMs: number, call: InferenceCall,
     pending.then(
       (result) => settle({ run, ok: true, result }, 'success'),
       (err: unknown) => {
-        const e =
-          err instanceof UpstreamError
-            ? err
-            : new UpstreamError('connection', String(err), undefined, { cause: err });
-        settle({ run, ok: false, error: e, byDeadline: false }, e.failure, e.message, e.upstreamStatus);
+        if (err instanceof UpstreamError) {
+          settle(
+            { run, ok: false, error: err, byDeadline: false },
+            err.failure,
+            err.message,
+            err.upstreamStatus,
+          );
+          return;
+        }
+        // No upstream verdict (attempt-outcome.ts): the caller's request could not be built
+        // (its 4xx, message kept) or our own code failed (no internal detail in the record).
+        const message =
+          err instanceof SwitchyardError ? err.message : 'internal error: the request was not sent';
+        settle(
+          { run, ok: false, error: undefined, byDeadline: false, notSent: { error: err } },
+          outcomeOfError(err),
+          message,
+        );
       },
     );
   });

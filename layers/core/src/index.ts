@@ -4,6 +4,7 @@
 // the same single copy the core layer ships (function bundles then carry no zod of their own).
 export { z } from 'zod';
 export * from './api.schema.ts';
+export * from './attempt-outcome.ts';
 export * from './canary.ts';
 export * from './compile.ts';
 export * from './errors.ts';
@@ -21,4 +22,5 @@ export type * from './route.types.ts';
 export * from './route-request.ts';
 export * from './score.ts';
 export * from './strategies/index.ts';
+export * from './tenant-view.ts';
 export * from './tokens.ts';

@@ -3,7 +3,7 @@
 import type { ChatCompletionRequest } from './api.schema.ts';
 import type { AttemptRecord } from './errors.ts';
 import type { Endpoint, Registry } from './registry.schema.ts';
-import type { EndpointHealth, HealthSnapshot, PlanTarget } from './route.types.ts';
+import type { CircuitState, EndpointHealth, HealthSnapshot, PlanTarget } from './route.types.ts';
 
 /** What is sent to an endpoint: an OpenAI chat body (hints stripped) or a task payload. */
 export type InferenceCall =
@@ -16,7 +16,16 @@ export interface InferenceResult {
   usage?: { prompt_tokens: number; completion_tokens: number };
 }
 
-/** Calls one endpoint. Throws `UpstreamError` on failure; honours `signal` for timeouts. */
+/**
+ * Calls one endpoint; honours `signal` for timeouts. What it throws is the contract failure
+ * accounting relies on (attempt-outcome.ts):
+ * - `UpstreamError`: the upstream failed: it answered with an error or an unusable body, it could
+ *   not be reached, or it timed out. Only these count against the endpoint (`rejected` aside);
+ * - `InvalidRequestError`: the request could not be built from the caller's input (e.g. a body
+ *   JSON cannot serialise): nothing was sent, the caller gets the 400;
+ * - anything else is a defect of ours: nothing is counted, the request fails with a 500.
+ * Clients therefore build and serialise the request before the transport call.
+ */
 export interface InferenceClient {
   invoke(target: PlanTarget, call: InferenceCall, signal: AbortSignal): Promise<InferenceResult>;
 }
@@ -48,6 +57,29 @@ export interface Outcome {
   latency_ms: number;
   at: number;
   failure?: string;
+}
+
+/**
+ * One router container's own (in-memory) circuit breaker state for an endpoint, as the router
+ * publishes it to the health store when it changes, so the admin view shows what refuses traffic.
+ */
+export interface RouterCircuitChange {
+  endpoint: string;
+  state: CircuitState;
+  opened_at?: number;
+  reason?: string;
+  /** When the breaker entered this state (epoch ms). */
+  at: number;
+  /**
+   * When the entry lapses if nothing else is heard (epoch ms): an open circuit turns half-open
+   * (lets a trial through) at the end of its cooldown; a half-open one frees its trial after one.
+   */
+  until: number;
+}
+
+/** A published router circuit, with the container that holds it. */
+export interface RouterCircuit extends RouterCircuitChange {
+  container: string;
 }
 
 export interface HealthStore {

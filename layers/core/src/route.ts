@@ -80,6 +80,7 @@ import {
 } from './score.ts';
 import { STRATEGIES } from './strategies/index.ts';
 import type { CandidateTable } from './strategies/strategy.ts';
+import { mayUseModel } from './tenant-view.ts';
 
 /** Default freshness window of health records. */
 export const DEFAULT_HEALTH_FRESH_MS = 90_000;
@@ -520,7 +521,8 @@ function modelReason(
   const { hints, task } = request;
   switch (rule) {
     case 'policy-models':
-      return `model ${m.id} is not in policy "${policy.name}" models [${policy.models?.join(', ')}]`;
+      // Only the models the tenant may use: the reason must not name the others.
+      return `model ${m.id} is not in policy "${policy.name}" models [${usableModels(policy.models, request)}]`;
     case 'tenant-allow-list':
       return `tenant "${request.tenant.id}" may not use ${cm.key}`;
     case 'model-status':
@@ -666,6 +668,10 @@ function pinCanary(pins: CanaryPins, model: string): VersionChoice {
   return choice;
 }
 
+/** The listed model ids the request's tenant may use, for reasons (tenant-view.ts). */
+const usableModels = (models: readonly string[] | undefined, request: RouteRequest): string =>
+  (models ?? []).filter((id) => mayUseModel(request.tenant, id)).join(', ');
+
 const fmt = (usd: number): string => (usd === 0 ? '0' : usd.toPrecision(3));
 
 function noCandidate(
@@ -698,7 +704,7 @@ function noCandidate(
     'policy-models': () =>
       model === undefined
         ? `policy "${policyName}" lists no usable model`
-        : `model "${model}" is not among policy "${policyName}" models [${policyModels?.join(', ') ?? ''}]`,
+        : `model "${model}" is not among policy "${policyName}" models [${usableModels(policyModels, request)}]`,
     'tenant-allow-list': () =>
       `tenant "${request.tenant.id}" may only use ${request.tenant.allowed_models?.join(', ') || 'no model'}`,
     'model-status': () => `no version of ${what} is active (failed, retired, or staged outside a canary)`,

@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbHealthStore, foldLatencyEwma, histogramAttribute } from '@switchyard/adapters';
-import type { EndpointHealth } from '@switchyard/core';
+import type { EndpointHealth, RouterCircuitChange } from '@switchyard/core';
 import { assessEndpoint, latencyBucket } from '@switchyard/core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type LocalDynamo, startLocalDynamo } from '../../support/local-aws.ts';
@@ -213,5 +213,106 @@ describe('DynamoDbHealthStore', () => {
     expect(item?.circuit_opened_at).toBeUndefined();
     expect(item?.circuit_reason).toBeUndefined();
     expect(item?.window_marks).toHaveLength(1);
+  });
+});
+
+describe('DynamoDbHealthStore: router circuits', () => {
+  const open = (endpoint: string, at: number, until: number): RouterCircuitChange => ({
+    endpoint,
+    state: 'open',
+    opened_at: at,
+    reason: '3 consecutive failures (threshold 3); last: connection',
+    at,
+    until,
+  });
+
+  it('publishes a container`s open breaker onto the endpoint`s item, beside what the health check wrote', async () => {
+    await store.put(up('gpu-a'));
+    await store.publishRouterCircuits('c1', [open('gpu-a', now, now + 30_000)]);
+    expect((await raw('gpu-a'))?.router_circuits).toEqual({
+      c1: {
+        state: 'open',
+        opened_at: now,
+        reason: '3 consecutive failures (threshold 3); last: connection',
+        at: now,
+        until: now + 30_000,
+      },
+    });
+    expect((await store.record('gpu-a'))?.router_circuits).toEqual([
+      {
+        endpoint: 'gpu-a',
+        container: 'c1',
+        state: 'open',
+        opened_at: now,
+        reason: '3 consecutive failures (threshold 3); last: connection',
+        at: now,
+        until: now + 30_000,
+      },
+    ]);
+    // The snapshot routing reads is unchanged by it.
+    expect((await store.snapshot()).endpoints['gpu-a']).toEqual(up('gpu-a'));
+  });
+
+  it('creates the item of an endpoint never measured; a closed breaker with nothing published writes nothing', async () => {
+    await store.publishRouterCircuits('c1', [{ endpoint: 'new', state: 'closed', at: now, until: now }]);
+    expect(await raw('new')).toBeUndefined();
+    await store.publishRouterCircuits('c1', [open('new', now, now + 10)]);
+    expect(await raw('new')).toMatchObject({
+      router_circuits: { c1: { state: 'open' } },
+      expires_at: 1_700_000_600,
+    });
+  });
+
+  it('keeps one entry per container, the last change of a batch wins, and closing removes only its own', async () => {
+    await store.publishRouterCircuits('c1', [open('gpu-a', now, now + 30_000)]);
+    await store.publishRouterCircuits('c2', [
+      open('gpu-a', now, now + 30_000),
+      { endpoint: 'gpu-a', state: 'half-open', opened_at: now, at: now + 1, until: now + 30_001 },
+    ]);
+    expect(((await store.record('gpu-a'))?.router_circuits ?? []).map((r) => [r.container, r.state])).toEqual(
+      [
+        ['c1', 'open'],
+        ['c2', 'half-open'],
+      ],
+    );
+    await store.publishRouterCircuits('c1', [
+      { endpoint: 'gpu-a', state: 'closed', at: now + 2, until: now + 2 },
+    ]);
+    expect(((await store.record('gpu-a'))?.router_circuits ?? []).map((r) => r.container)).toEqual(['c2']);
+  });
+
+  it('prunes entries of other containers that lapsed, at the next publish (a lapsed entry exactly at now too)', async () => {
+    await store.publishRouterCircuits('gone', [open('gpu-a', now, now + 1_000)]);
+    await store.publishRouterCircuits('edge', [open('gpu-a', now, now + 2_000)]);
+    await store.publishRouterCircuits('alive', [open('gpu-a', now, now + 2_001)]);
+    now += 2_000;
+    await store.publishRouterCircuits('c1', [open('gpu-a', now, now + 30_000)]);
+    expect(Object.keys((await raw('gpu-a'))?.router_circuits ?? {}).sort()).toEqual(['alive', 'c1']);
+  });
+
+  it('two containers publishing at once both land (the map is created once)', async () => {
+    await Promise.all(
+      ['c1', 'c2', 'c3', 'c4'].map((c) => store.publishRouterCircuits(c, [open('race', now, now + 30_000)])),
+    );
+    expect(Object.keys((await raw('race'))?.router_circuits ?? {}).sort()).toEqual(['c1', 'c2', 'c3', 'c4']);
+  });
+
+  it('skips malformed stored entries', async () => {
+    await dynamo.client.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: {
+          endpoint: 'odd',
+          router_circuits: {
+            a: 'x',
+            b: { state: 'weird', at: 1, until: 2 },
+            c: { state: 'open', at: 1, until: 2 },
+          },
+        },
+      }),
+    );
+    expect((await store.record('odd'))?.router_circuits).toEqual([
+      { endpoint: 'odd', container: 'c', state: 'open', at: 1, until: 2 },
+    ]);
   });
 });

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { type SimEndpoints, startSimEndpoints } from '../../../infra/local/sim-endpoints.server.ts';
 import {
   closedPortUrl,
+  expectUnserialisableRefused,
   failure,
   neverAborted,
   simConfig,
@@ -38,6 +39,10 @@ beforeEach(() => {
 });
 
 describe('OpenAiHttpInferenceClient', () => {
+  it("turns a body it cannot serialise into the caller's InvalidRequestError before sending anything", async () => {
+    await expectUnserialisableRefused(client, sim, 'gpu-a');
+  });
+
   it('posts the chat body to {target}/chat/completions with model = upstream model', async () => {
     const result = await client.invoke(targetFor(sim, 'gpu-a'), chat('hello'), neverAborted());
     const body = result.body as ChatCompletionResponse;

@@ -9,6 +9,7 @@ import { type SimEndpoints, startSimEndpoints } from '../../../infra/local/sim-e
 import { LOCAL_AWS } from '../../support/local-aws.ts';
 import {
   closedPortUrl,
+  expectUnserialisableRefused,
   failure,
   neverAborted,
   simConfig,
@@ -48,6 +49,10 @@ beforeEach(() => {
 });
 
 describe('SageMakerInferenceClient', () => {
+  it("turns a body it cannot serialise into the caller's InvalidRequestError before sending anything", async () => {
+    await expectUnserialisableRefused(client, sim, 'sm-llama');
+  });
+
   it('sends the chat body with the upstream model and returns a chat.completion with usage', async () => {
     const target = targetFor(sim, 'sm-llama');
     const result = await client.invoke(target, chat('hello there'), neverAborted());

@@ -3,7 +3,9 @@
 // error a call that must fail rejected with.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Endpoint, PlanTarget, UpstreamError } from '@switchyard/core';
+import type { Endpoint, InferenceCall, InferenceClient, PlanTarget } from '@switchyard/core';
+import { InvalidRequestError, UpstreamError } from '@switchyard/core';
+import { expect } from 'vitest';
 import type { SimEndpointConfig, SimEndpoints } from '../../../infra/local/sim-endpoints.server.ts';
 
 export function simConfig(
@@ -94,4 +96,29 @@ export async function failure(promise: Promise<unknown>): Promise<UpstreamError>
   );
   if (!err) throw new Error('expected the call to fail');
   return err as UpstreamError;
+}
+
+/**
+ * The InferenceClient contract for a body that cannot be serialised (nested 20,000 deep: it
+ * parses, JSON.parse being iterative, but overflows JSON.stringify's stack): the caller's
+ * InvalidRequestError, no UpstreamError, and nothing reaches the endpoint. Chat and task calls.
+ */
+export async function expectUnserialisableRefused(
+  client: InferenceClient,
+  sim: SimEndpoints,
+  id: string,
+): Promise<void> {
+  const deep = JSON.parse(`${'['.repeat(20_000)}${']'.repeat(20_000)}`) as unknown;
+  const before = sim.stats(id).requests;
+  const calls: InferenceCall[] = [
+    { kind: 'chat', body: { model: 'auto', messages: [{ role: 'user', content: 'hi' }], extra: deep } },
+    { kind: 'invocation', task: 'sentiment', payload: deep },
+  ];
+  for (const call of calls) {
+    const err = await client.invoke(targetFor(sim, id), call, neverAborted()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidRequestError);
+    expect(err).not.toBeInstanceOf(UpstreamError);
+    expect(err).toMatchObject({ status: 400, code: 'request_not_serialisable' });
+  }
+  expect(sim.stats(id).requests).toBe(before);
 }

@@ -81,3 +81,32 @@ describe('OutcomeBuffer', () => {
     expect(errors).toHaveLength(1);
   });
 });
+
+describe('OutcomeBuffer.flush', () => {
+  it('also waits for the flush that the end of the one under way starts on later adds', async () => {
+    const written: Outcome[] = [];
+    let release: () => void = () => {};
+    let first = true;
+    const buffer = new OutcomeBuffer({
+      sink: async (o) => {
+        if (first) {
+          first = false;
+          await new Promise<void>((r) => {
+            release = r;
+          });
+        }
+        // Every write takes a turn of the event loop, as a real one does.
+        await new Promise<void>((r) => setImmediate(r));
+        written.push(...o);
+      },
+      flushIntervalMs: 0,
+    });
+    buffer.add([outcome('a', 1)]); // starts a flush that waits
+    buffer.add([outcome('b', 2)]); // buffered behind it
+    const done = buffer.flush();
+    release();
+    await done;
+    expect(written.map((o) => o.endpoint)).toEqual(['a', 'b']);
+    expect(buffer.buffered).toBe(0);
+  });
+});

@@ -15,6 +15,7 @@ import {
   executePlan,
   extractLabel,
   extractScore,
+  InvalidRequestError,
   TargetsExhaustedError,
   UpstreamError,
 } from '../../../layers/core/src/index.ts';
@@ -145,11 +146,53 @@ describe('executePlan: sequential', () => {
     expect(client.calls).toEqual(['a', 'b', 'c']);
   });
 
-  it('treats a non-Upstream error from the client as a retryable connection failure', async () => {
-    const client = new FakeClient({ a: { kind: 'throw', error: new TypeError('socket hang up') } });
-    const out = await executePlan(plan(['a', 'b']), call, deps(client));
-    expect(out.attempts[0]).toMatchObject({ endpoint: 'a', outcome: 'connection' });
-    expect(out.target.endpoint).toBe('b');
+  it('ends the plan on an error that is no UpstreamError: outcome not-sent, no fallback, the error as thrown', async () => {
+    const bug = new TypeError('x is not a function');
+    const client = new FakeClient({ a: { kind: 'throw', error: bug } });
+    const err = await rejection(executePlan(plan(['a', 'b', 'c']), call, deps(client)));
+    expect(err).toBe(bug);
+    expect(client.calls).toEqual(['a']);
+  });
+
+  it("ends the plan with the caller's InvalidRequestError when the request cannot be built", async () => {
+    const invalid = new InvalidRequestError('cannot serialise', { code: 'request_not_serialisable' });
+    const client = new FakeClient({
+      a: { kind: 'fail', failure: 'connection' },
+      b: { kind: 'throw', error: invalid },
+    });
+    const err = await rejection(executePlan(plan(['a', 'b', 'c']), call, deps(client)));
+    expect(err).toBe(invalid);
+    expect((err as InvalidRequestError).status).toBe(400);
+    expect(client.calls).toEqual(['a', 'b']);
+  });
+
+  it("records a not-sent attempt with a caller error's message, and none of a defect's detail", async () => {
+    // An ensemble member that was not sent is outvoted: the answer's attempts show its record.
+    const client = new FakeClient({
+      a: { kind: 'throw', error: new InvalidRequestError('too deep') },
+      b: { kind: 'throw', error: new RangeError('secret internals') },
+      c: { kind: 'ok' },
+    });
+    const ens = plan(['a'], {
+      ensemble: { targets: [target('a'), target('b'), target('c')], combine: 'first-success' },
+    });
+    const out = await executePlan(ens, call, deps(client));
+    expect(out.target.endpoint).toBe('c');
+    expect(out.attempts.map((x) => [x.endpoint, x.outcome, x.error])).toEqual([
+      ['a', 'not-sent', 'too deep'],
+      ['b', 'not-sent', 'internal error: the request was not sent'],
+      ['c', 'success', undefined],
+    ]);
+  });
+
+  it('an ensemble whose members were all not sent ends with the first one`s error', async () => {
+    const invalid = new InvalidRequestError('too deep');
+    const client = new FakeClient({
+      a: { kind: 'fail', failure: 'server' },
+      b: { kind: 'throw', error: invalid },
+    });
+    const ens = plan(['a'], { ensemble: { targets: [target('a'), target('b')], combine: 'majority-vote' } });
+    expect(await rejection(executePlan(ens, call, deps(client)))).toBe(invalid);
   });
 
   it('stops at once on a non-retryable (rejected) failure', async () => {

@@ -5,8 +5,13 @@
 import { describe, expect, it } from 'vitest';
 import { CircuitAwareClient, isShortCircuited } from '../../../functions/router/circuit-client.ts';
 import { LocalCircuits } from '../../../functions/router/local-circuits.ts';
-import type { InferenceClient, PlanTarget } from '../../../layers/core/src/index.ts';
-import { NoCandidateError, route, UpstreamError } from '../../../layers/core/src/index.ts';
+import type { InferenceClient, PlanTarget, RouterCircuitChange } from '../../../layers/core/src/index.ts';
+import {
+  InvalidRequestError,
+  NoCandidateError,
+  route,
+  UpstreamError,
+} from '../../../layers/core/src/index.ts';
 import {
   compiled,
   ctx,
@@ -112,6 +117,58 @@ describe('LocalCircuits', () => {
   });
 });
 
+describe('LocalCircuits: state changes for publishing', () => {
+  it('reports open, half-open and closed once each, with opened-at, reason and when each lapses', () => {
+    const changes: RouterCircuitChange[] = [];
+    const c = new LocalCircuits({ onChange: (x) => changes.push(x) });
+    c.useRegistry(registry);
+    const shared = snapshotOf(health('a'), health('b'));
+    c.record('a', { ok: false, at: NOW, detail: 'connection' });
+    expect(changes).toEqual([]); // one failure of two: still closed, nothing to say
+    c.record('a', { ok: false, at: NOW + 5, detail: 'connection' });
+    c.record('a', { ok: false, at: NOW + 6, detail: 'connection' }); // late, already open: no change
+    c.view(shared, NOW + 999, FRESH); // not yet past the cooldown (1,000 ms)
+    c.view(shared, NOW + 1_005, FRESH); // the cooldown is over: half-open
+    expect(c.admit('a', NOW + 1_010)).toBe(true); // the trial (same state: no change)
+    c.record('a', { ok: true, at: NOW + 1_020 });
+    expect(changes).toEqual([
+      {
+        endpoint: 'a',
+        state: 'open',
+        opened_at: NOW + 5,
+        reason: '2 consecutive failures (threshold 2); last: connection',
+        at: NOW + 5,
+        until: NOW + 1_005,
+      },
+      {
+        endpoint: 'a',
+        state: 'half-open',
+        opened_at: NOW + 5,
+        reason: '2 consecutive failures (threshold 2); last: connection',
+        at: NOW + 1_005,
+        until: NOW + 2_005,
+      },
+      { endpoint: 'a', state: 'closed', at: NOW + 1_020, until: NOW + 1_020 },
+    ]);
+  });
+
+  it('reports a failed trial as open again, for another cooldown', () => {
+    const changes: RouterCircuitChange[] = [];
+    const c = new LocalCircuits({ onChange: (x) => changes.push(x) });
+    c.useRegistry(registry);
+    c.record('a', { ok: false, at: NOW });
+    c.record('a', { ok: false, at: NOW });
+    expect(c.admit('a', NOW + 1_000)).toBe(true);
+    c.record('a', { ok: false, at: NOW + 1_100, detail: 'timeout' });
+    expect(changes.map((x) => [x.state, x.at, x.until])).toEqual([
+      ['open', NOW, NOW + 1_000],
+      ['half-open', NOW + 1_000, NOW + 2_000],
+      ['open', NOW + 1_100, NOW + 2_100],
+    ]);
+    expect(changes[2]?.reason).toBe('trial after cooldown failed (timeout)');
+  });
+});
+
 describe('CircuitAwareClient', () => {
   const target = (id: string): PlanTarget => ({
     endpoint: id,
@@ -159,17 +216,55 @@ describe('CircuitAwareClient', () => {
     expect(c.breaker('a', now).state).toBe('closed');
   });
 
-  it('a rejected request (the request was bad) counts as the endpoint answering', async () => {
+  it.each([
+    [
+      'a rejected request (the upstream says the request is bad)',
+      new UpstreamError('rejected', 'HTTP 400', 400),
+    ],
+    ["a request the client could not build (the caller's input)", new InvalidRequestError('too deep')],
+    ['a defect of ours', new TypeError('x is not a function')],
+  ])('%s counts neither way', async (_what, thrown) => {
+    let err: unknown = new UpstreamError('connection', 'reset');
     const inner: InferenceClient = {
       invoke: async () => {
-        throw new UpstreamError('rejected', 'HTTP 400', 400);
+        throw err;
       },
     };
     const c = circuits();
     const client = new CircuitAwareClient(inner, c, () => NOW);
-    for (let i = 0; i < 5; i++)
-      await client.invoke(target('a'), call, new AbortController().signal).catch(() => undefined);
-    expect(c.breaker('a', NOW)).toMatchObject({ state: 'closed', consecutive_failures: 0 });
+    const signal = new AbortController().signal;
+    await client.invoke(target('a'), call, signal).catch(() => undefined);
+    expect(c.breaker('a', NOW)).toMatchObject({ state: 'closed', consecutive_failures: 1 });
+    err = thrown;
+    // Neither opens the circuit (threshold 2) nor resets the failure before it.
+    for (let i = 0; i < 5; i++) {
+      const seen = await client.invoke(target('a'), call, signal).catch((e: unknown) => e);
+      expect(seen).toBe(thrown);
+    }
+    expect(c.breaker('a', NOW)).toMatchObject({ state: 'closed', consecutive_failures: 1 });
+  });
+
+  it('a request not sent during a half-open trial frees the trial slot for the next request', async () => {
+    let err: unknown = new UpstreamError('server', 'HTTP 500', 500);
+    const inner: InferenceClient = {
+      invoke: async () => {
+        if (err) throw err;
+        return { body: {} };
+      },
+    };
+    const c = circuits();
+    let now = NOW;
+    const client = new CircuitAwareClient(inner, c, () => now);
+    const signal = new AbortController().signal;
+    for (let i = 0; i < 2; i++) await client.invoke(target('a'), call, signal).catch(() => undefined);
+    now += 1_000; // the cooldown: half-open
+    err = new InvalidRequestError('too deep');
+    await expect(client.invoke(target('a'), call, signal)).rejects.toBe(err);
+    expect(c.breaker('a', now)).toMatchObject({ state: 'half-open' });
+    expect(c.breaker('a', now).trial_at).toBeUndefined();
+    err = undefined;
+    await client.invoke(target('a'), call, signal);
+    expect(c.breaker('a', now).state).toBe('closed');
   });
 
   it('an attempt cancelled because another answered first is no verdict; a timeout is a failure', async () => {
