@@ -4,6 +4,7 @@
 // rollout workflow and the admin API with the access rules that keep it to admin principals.
 // Every function gets only the variables and grants it uses.
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { CACHE_TTL_ENV, DEFAULT_SETTINGS, ENV, type SwitchyardSettings } from '../app.config.ts';
 import { AdminAccess } from '../constructs/admin-access.construct.ts';
@@ -89,7 +90,10 @@ export class StatelessStack extends Stack {
       timeout: Duration.seconds(5),
       environment: { [ENV.apiKeysTable]: tables.apiKeys.tableName },
     });
-    tables.apiKeys.grant(this.authorizerFunction, 'dynamodb:GetItem');
+    // GetItem on the table only (Table.grant would add its index ARNs too).
+    this.authorizerFunction.addToRolePolicy(
+      new PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [tables.apiKeys.tableArn] }),
+    );
 
     this.routerFunction = new SwitchyardFunction(this, 'RouterFunction', {
       entry: 'functions/router/router.handler.ts',

@@ -5,13 +5,13 @@
 import type {
   AttemptRecord,
   InferenceClient,
-  WebhookDelivery,
   Job,
   JobFinal,
   JobPlan,
   JobStatus,
   JobStore,
   PlanTarget,
+  WebhookDelivery,
 } from '@switchyard/core';
 import { describe, expect, it } from 'vitest';
 import {

@@ -42,10 +42,21 @@ describe('issueApiKey', () => {
   });
 
   it('keeps a given key, the role and the allow-list; ids differ every time', () => {
-    const a = issueApiKey({ tenant: 't', name: 'n', now: 1, key: 'sk-sy-fixed', role: 'admin', allowed_models: ['m'] });
+    const a = issueApiKey({
+      tenant: 't',
+      name: 'n',
+      now: 1,
+      key: 'sk-sy-fixed',
+      role: 'admin',
+      allowed_models: ['m'],
+    });
     const b = issueApiKey({ tenant: 't', name: 'n', now: 1, key: 'sk-sy-fixed' });
     expect(a.key).toBe('sk-sy-fixed');
-    expect(a.record).toMatchObject({ key_hash: hashApiKey('sk-sy-fixed'), role: 'admin', allowed_models: ['m'] });
+    expect(a.record).toMatchObject({
+      key_hash: hashApiKey('sk-sy-fixed'),
+      role: 'admin',
+      allowed_models: ['m'],
+    });
     expect(b.record.key_hash).toBe(a.record.key_hash);
     expect(b.record.key_id).not.toBe(a.record.key_id);
     expect(b.record.usage_id).not.toBe(a.record.usage_id);
@@ -54,13 +65,20 @@ describe('issueApiKey', () => {
 
 describe('DynamoDbApiKeyStore', () => {
   it('stores a record under the key hash; finds it by hash and by key id; the key is not stored', async () => {
-    const { key, record } = issueApiKey({ tenant: 'acme', name: 'ci', now: 1_700_000_000_000, allowed_models: ['llama-3-8b'] });
+    const { key, record } = issueApiKey({
+      tenant: 'acme',
+      name: 'ci',
+      now: 1_700_000_000_000,
+      allowed_models: ['llama-3-8b'],
+    });
     const withGateway: ApiKeyRecord = { ...record, gateway_key_id: 'gw123' };
     await store.put(withGateway);
     expect(await store.findByHash(hashApiKey(key))).toEqual(withGateway);
     expect(await store.findById(record.key_id)).toEqual(withGateway);
     expect(await store.findByHash(hashApiKey(`${key}x`))).toBeUndefined();
-    const raw = await dynamo.client.send(new GetCommand({ TableName: tableName, Key: { key_hash: record.key_hash } }));
+    const raw = await dynamo.client.send(
+      new GetCommand({ TableName: tableName, Key: { key_hash: record.key_hash } }),
+    );
     expect(JSON.stringify(raw.Item)).not.toContain(key);
   });
 
@@ -87,7 +105,9 @@ describe('DynamoDbApiKeyStore', () => {
 
   it('refuses to store something that is not a sha256 hash, or identifiers it did not issue', async () => {
     const { record } = issueApiKey({ tenant: 't', name: 'n', now: 1 });
-    await expect(store.put({ ...record, key_hash: 'sk-sy-plaintext' })).rejects.toThrow(/never the key itself/);
+    await expect(store.put({ ...record, key_hash: 'sk-sy-plaintext' })).rejects.toThrow(
+      /never the key itself/,
+    );
     await expect(store.put({ ...record, usage_id: generateApiKey() })).rejects.toThrow(/random identifiers/);
     await expect(store.put({ ...record, key_id: record.key_hash.slice(0, 12) })).rejects.toThrow(
       /random identifiers/,
