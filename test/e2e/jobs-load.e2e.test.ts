@@ -50,7 +50,7 @@ describe('200 concurrent jobs under random endpoint faults', () => {
           return jobs.submit({ ...body, priority, webhook_url: hook.url });
         }),
       );
-      for (const r of responses) expect(r.status, JSON.stringify(r.body)).toBe(202);
+      for (const r of responses) expect(r.status).toBe(202);
       const ids = responses.map((r) => r.body.id);
       expect(new Set(ids).size).toBe(JOBS);
 

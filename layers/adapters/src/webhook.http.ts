@@ -87,7 +87,7 @@ export interface WebhookHttpClientOptions {
   allowLocal: boolean;
   /** @default systemResolver */
   resolve?: Resolver;
-  /** Extra CA certificates to trust for https (tests with a local TLS server). @default the system's */
+  /** CA certificates to trust for https instead of Node's bundled ones (tests with a local TLS server). @default Node's */
   ca?: string | Buffer;
 }
 
@@ -116,7 +116,7 @@ export class WebhookHttpClient {
     if (status < 200 || status >= 300) throw new WebhookError(`webhook answered ${status}`);
   }
 
-  /** The URL and the one address to connect to, or a WebhookError saying why none may be used. */
+  /** The URL and the checked addresses to connect to, or a WebhookError saying why not. */
   async #checkedTarget(raw: string, signal: AbortSignal): Promise<{ url: URL; addresses: LookupAddress[] }> {
     const problem = webhookUrlProblem(raw, { allowLocal: this.#allowLocal });
     if (problem) throw new WebhookError(`webhook URL refused: it ${problem}`);
@@ -128,17 +128,12 @@ export class WebhookHttpClient {
         ? [{ address: host, family: isIP(host) }]
         : await abortable(this.#resolve(host), signal);
     } catch (err) {
-      throw new WebhookError(
-        `webhook host ${host} did not resolve: ${signal.aborted ? 'timed out' : describe(err)}`,
-        {
-          cause: err,
-        },
-      );
+      const why = signal.aborted ? 'timed out' : describe(err);
+      throw new WebhookError(`webhook host ${host} did not resolve: ${why}`, { cause: err });
     }
     if (addresses.length === 0) throw new WebhookError(`webhook host ${host} has no address`);
     for (const { address } of addresses) {
-      const loopback = isLoopbackAddress(address);
-      if (this.#allowLocal && loopback) continue;
+      if (this.#allowLocal && isLoopbackAddress(address)) continue;
       if (url.protocol === 'http:') {
         throw new WebhookError(
           `webhook refused: http is allowed only to loopback, and ${host} resolves to ${address}`,
