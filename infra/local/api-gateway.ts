@@ -194,7 +194,7 @@ export class LocalApiGateway {
       if (token !== this.options.adminKey) return this.gatewayResponse(reply, 'ACCESS_DENIED');
       authorizerContext = { principalId: 'local-admin' };
       const arn = this.options.adminIdentityArn;
-      iamIdentity = { userArn: arn, user: arn.split(':').pop() ?? arn, accountId: arn.split(':')[4] ?? '' };
+      iamIdentity = { userArn: arn, accountId: arn.split(':')[4] ?? '' };
     } else if (route.auth === 'CUSTOM' && this.model.authorizerFunctionLogicalId) {
       const methodArn = `arn:aws:execute-api:us-east-1:000000000000:local/${this.model.stage}/${method}${url.pathname}`;
       let result: AuthorizerResult;
