@@ -21,6 +21,8 @@ export const ENV = {
   healthTable: 'HEALTH_TABLE',
   jobsTable: 'JOBS_TABLE',
   apiKeysTable: 'API_KEYS_TABLE',
+  tenantsTable: 'TENANTS_TABLE',
+  adminPrincipalArns: 'ADMIN_PRINCIPAL_ARNS',
   jobQueueHighUrl: 'JOB_QUEUE_HIGH_URL',
   jobQueueNormalUrl: 'JOB_QUEUE_NORMAL_URL',
   jobQueueLowUrl: 'JOB_QUEUE_LOW_URL',

@@ -9,6 +9,15 @@ import { StatelessStack } from './stacks/stateless.stack.ts';
 
 const CROSS_STACK_REFERENCES = '@aws-cdk/core:defaultCrossStackReferences';
 
+/** CDK context: more admin principals (ARNs, a list or comma-separated), besides the admin role. */
+export const ADMIN_PRINCIPALS_CONTEXT = 'switchyard:adminPrincipals';
+
+function adminPrincipalsFrom(value: unknown): string[] {
+  if (value === undefined || value === null || value === '') return [];
+  const list = Array.isArray(value) ? value : String(value).split(',');
+  return list.map((v) => String(v).trim()).filter((v) => v !== '');
+}
+
 export interface SwitchyardApp {
   app: App;
   stateful: StatefulStack;
@@ -39,6 +48,7 @@ export function buildApp(app: App = new App()): SwitchyardApp {
     queues: stateful.queues,
     sagemakerEndpointNames: loadSagemakerEndpointNames(registryFile, REPO_ROOT),
     settings,
+    adminPrincipalArns: adminPrincipalsFrom(app.node.tryGetContext(ADMIN_PRINCIPALS_CONTEXT)),
   });
   return { app, stateful, stateless };
 }

@@ -1,8 +1,10 @@
 // Admin function behind the `/admin/*` routes (IAM auth in AWS; the local admin key in
 // `npm start`): endpoint health, registry listings and writes, and rollouts. Thin: dispatch; the
-// work is in admin.service.ts and the rollout lifecycle.
+// work is in admin.service.ts and the rollout lifecycle. Defence in depth: whatever API Gateway
+// let through, the SigV4 caller must be one of ADMIN_PRINCIPAL_ARNS (AdminPrincipals), else 403.
 import { Logger } from '@aws-lambda-powertools/logger';
 import {
+  AdminPrincipals,
   createDocumentClient,
   createSfnClient,
   DynamoDbHealthStore,
@@ -12,7 +14,7 @@ import {
   StepFunctionsRolloutWorkflow,
 } from '@switchyard/adapters';
 import { httpHandler, parseConfig } from '@switchyard/adapters/lambda';
-import { DEFAULT_HEALTH_FRESH_MS, NotFoundError, z } from '@switchyard/core';
+import { DEFAULT_HEALTH_FRESH_MS, NotFoundError, PermissionDeniedError, z } from '@switchyard/core';
 import { AdminService } from './admin.service.ts';
 
 const config = parseConfig(
@@ -22,8 +24,11 @@ const config = parseConfig(
     ROLLOUTS_TABLE: z.string().min(1),
     ROLLOUT_WORKFLOW_ARN: z.string().min(1),
     HEALTH_FRESH_MS: z.coerce.number().int().positive().default(DEFAULT_HEALTH_FRESH_MS),
+    /** The IAM principals allowed in (comma-separated ARNs); required, and empty admits no one. */
+    ADMIN_PRINCIPAL_ARNS: z.string(),
   }),
 );
+const admins = AdminPrincipals.fromList(config.ADMIN_PRINCIPAL_ARNS);
 
 const logger = new Logger({ serviceName: 'switchyard-admin' });
 const ddb = createDocumentClient();
@@ -51,6 +56,15 @@ const param = (params: Record<string, string>, name: string): string =>
 
 export const handler = httpHandler(
   async (request) => {
+    if (!admins.allows(request.principalArn)) {
+      logger.warn('refused a caller that is not an admin principal', {
+        caller: request.principalArn ?? null,
+      });
+      throw new PermissionDeniedError(
+        'The admin API is open only to the admin principals this deployment names; this caller is not one.',
+        { code: 'not_admin' },
+      );
+    }
     const { params, body, headers } = request;
     switch (`${request.method} ${request.resource}`) {
       case 'GET /admin/health':

@@ -1,37 +1,43 @@
 // API Gateway REQUEST authorizer: the consumer's API key arrives as `Authorization: Bearer <key>`
 // (as OpenAI clients send it) or `x-api-key`. The key is looked up by its sha256 hash (keys are
-// never stored), and returned as the usage identifier so API Gateway applies the usage plan.
+// never stored); an enabled consumer key answers with the tenant, its public key id and model
+// allow-list, and the key's random usage identifier (never the key) for the usage plan.
+// Lookups are cached in memory (api-keys.cached.ts): a disabled key stops working within
+// API_KEY_CACHE_TTL_MS; API Gateway's own result cache is off (see the consumer API construct).
 import { Logger } from '@aws-lambda-powertools/logger';
-import { createDocumentClient, DynamoDbApiKeyStore, hashApiKey, TtlCache } from '@switchyard/adapters';
+import {
+  API_KEY_CACHE_TTL_MS,
+  API_KEY_NEGATIVE_CACHE_TTL_MS,
+  CachedApiKeyStore,
+  createDocumentClient,
+  DynamoDbApiKeyStore,
+  hashApiKey,
+} from '@switchyard/adapters';
 import { parseConfig } from '@switchyard/adapters/lambda';
-import type { ApiKeyRecord } from '@switchyard/core';
 import { z } from '@switchyard/core';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 
 const config = parseConfig(
   z.object({
     API_KEYS_TABLE: z.string().min(1),
-    API_KEY_CACHE_TTL_MS: z.coerce.number().int().nonnegative().default(60_000),
+    /** How long a found key is trusted: the longest a disabled key keeps working. */
+    API_KEY_CACHE_TTL_MS: z.coerce.number().int().nonnegative().default(API_KEY_CACHE_TTL_MS),
+    /** How long "no such key" is trusted: the longest a new key may be refused after a miss. */
+    API_KEY_NEGATIVE_CACHE_TTL_MS: z.coerce
+      .number()
+      .int()
+      .nonnegative()
+      .default(API_KEY_NEGATIVE_CACHE_TTL_MS),
   }),
 );
 
 const logger = new Logger({ serviceName: 'switchyard-authorizer' });
-const store = new DynamoDbApiKeyStore({ client: createDocumentClient(), tableName: config.API_KEYS_TABLE });
-const cache = new Map<string, TtlCache<ApiKeyRecord | undefined>>();
-
-function lookup(hash: string): Promise<ApiKeyRecord | undefined> {
-  let entry = cache.get(hash);
-  if (!entry) {
-    if (cache.size > 10_000) cache.clear();
-    entry = new TtlCache({
-      load: () => store.findByHash(hash),
-      ttlMs: config.API_KEY_CACHE_TTL_MS,
-      now: Date.now,
-    });
-    cache.set(hash, entry);
-  }
-  return entry.get();
-}
+const keys = new CachedApiKeyStore({
+  source: new DynamoDbApiKeyStore({ client: createDocumentClient(), tableName: config.API_KEYS_TABLE }),
+  ttlMs: config.API_KEY_CACHE_TTL_MS,
+  negativeTtlMs: config.API_KEY_NEGATIVE_CACHE_TTL_MS,
+  now: Date.now,
+});
 
 export function apiKeyFrom(headers: Record<string, string | undefined> | null): string | undefined {
   let key: string | undefined;
@@ -52,10 +58,12 @@ export const handler = async (
 ): Promise<APIGatewayAuthorizerResult> => {
   const key = apiKeyFrom(event.headers);
   if (!key) throw new Error('Unauthorized');
-  const hash = hashApiKey(key);
-  const record = await lookup(hash);
+  const record = await keys.findByHash(hashApiKey(key));
   if (!record || record.disabled || record.role !== 'consumer') {
-    logger.info('rejected api key', { key_id: hash.slice(0, 12) });
+    logger.info('rejected api key', {
+      key_id: record?.key_id ?? null,
+      reason: !record ? 'unknown' : record.disabled ? 'disabled' : 'not a consumer key',
+    });
     throw new Error('Unauthorized');
   }
   // arn:aws:execute-api:region:account:apiId/stage/METHOD/path -> allow this API's stage only.
@@ -71,9 +79,9 @@ export const handler = async (
     context: {
       tenant: record.tenant,
       role: record.role,
-      key_id: hash.slice(0, 12),
+      key_id: record.key_id,
       allowed_models: (record.allowed_models ?? []).join(','),
     },
-    usageIdentifierKey: key,
+    usageIdentifierKey: record.usage_id,
   };
 };

@@ -1,8 +1,8 @@
 // Dead-letter consumer: fed by the job queues' shared dead-letter queue; marks each job whose
-// message landed there `dead-lettered` with the reason, once, and calls its webhook (best effort).
+// message landed there `dead-lettered` with the reason, once, and calls its webhook (signed, best effort).
 import { Logger } from '@aws-lambda-powertools/logger';
-import { createDocumentClient, DynamoDbJobStore, HttpWebhookNotifier } from '@switchyard/adapters';
-import { parseConfig } from '@switchyard/adapters/lambda';
+import { createDocumentClient, DynamoDbJobStore } from '@switchyard/adapters';
+import { createWebhookNotifier, parseConfig, WEBHOOK_ENV } from '@switchyard/adapters/lambda';
 import { z } from '@switchyard/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { handleDeadLetters } from './dead-letter.service.ts';
@@ -11,18 +11,18 @@ const config = parseConfig(
   z.object({
     JOBS_TABLE: z.string().min(1),
     JOB_MAX_RECEIVE_COUNT: z.coerce.number().int().positive(),
-    WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
   }),
 );
 const logger = new Logger({ serviceName: 'switchyard-dead-letter' });
-const jobs = new DynamoDbJobStore({ client: createDocumentClient(), tableName: config.JOBS_TABLE });
-const webhook = new HttpWebhookNotifier({ timeoutMs: config.WEBHOOK_TIMEOUT_MS });
+const ddb = createDocumentClient();
+const jobs = new DynamoDbJobStore({ client: ddb, tableName: config.JOBS_TABLE });
+const webhooks = createWebhookNotifier(parseConfig(WEBHOOK_ENV), ddb);
 
 export const handler = (event: SQSEvent): Promise<SQSBatchResponse> =>
   handleDeadLetters(
     {
       jobs,
-      notify: (url, payload, headers) => webhook.notify(url, payload, headers),
+      webhooks,
       logger,
       maxReceiveCount: config.JOB_MAX_RECEIVE_COUNT,
     },

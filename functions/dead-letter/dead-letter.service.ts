@@ -5,13 +5,13 @@
 // Every message is acknowledged, whatever it holds: the dead-letter queue has no queue behind it,
 // so an unparseable or orphaned message is logged and dropped instead of looping forever.
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { jobView } from '@switchyard/adapters';
-import type { Job, JobStore } from '@switchyard/core';
+import { jobWebhook } from '@switchyard/adapters';
+import type { Job, JobStore, WebhookNotifier } from '@switchyard/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 
 export interface DeadLetterDeps {
   jobs: Pick<JobStore, 'get' | 'finish'>;
-  notify: (url: string, payload: unknown, headers: Record<string, string>) => Promise<void>;
+  webhooks: WebhookNotifier;
   logger: Pick<Logger, 'warn' | 'error' | 'info'>;
   /** The job queues' maxReceiveCount, for the reason. */
   maxReceiveCount: number;
@@ -69,12 +69,14 @@ async function deadLetter(deps: DeadLetterDeps, body: string, messageId: string)
     });
     return;
   }
-  if (job.webhook_url) await notifyOnce(deps, { ...job, status: 'dead-lettered', error });
+  if (job.webhook_url) {
+    await notifyOnce(deps, { ...job, status: 'dead-lettered', error, webhook_url: job.webhook_url });
+  }
 }
 
-async function notifyOnce(deps: DeadLetterDeps, job: Job): Promise<void> {
+async function notifyOnce(deps: DeadLetterDeps, job: Job & { webhook_url: string }): Promise<void> {
   try {
-    await deps.notify(job.webhook_url as string, jobView(job), { 'x-switchyard-job': job.id });
+    await deps.webhooks.notify(jobWebhook(job));
   } catch (err) {
     deps.logger.warn('dead-letter webhook failed', { job_id: job.id, error: String(err) });
   }

@@ -1,12 +1,12 @@
 // The job workflow's steps over ports, one function per Task state of the synthesized state
 // machine: plan (route once, fix the target list), invoke (one attempt on the target at the
-// cursor), record (final state, once) and notify (the optional webhook). Errors thrown here are
+// cursor), record (final state, once) and notify (the optional webhook, signed). Errors thrown here are
 // named for the state machine's Retry/Catch: `Switchyard.Retryable` is retried with backoff on
 // the same target; `Switchyard.InvalidRequest` and `Switchyard.Internal` (the request was never
 // sent: the job's body cannot be built into one, or our defect) end the job; anything else moves
 // the chain to the next target. Attempts count for or against an endpoint by the core's one rule
 // (attempt-outcome.ts), as in the router.
-import { jobView } from '@switchyard/adapters';
+import { jobWebhook } from '@switchyard/adapters';
 import type {
   ChatCompletionRequest,
   CompiledRegistry,
@@ -19,6 +19,7 @@ import type {
   JobStore,
   Outcome,
   RouteContext,
+  WebhookNotifier,
 } from '@switchyard/core';
 import {
   chatRouteRequest,
@@ -55,7 +56,7 @@ export interface StepInput {
   tenant?: string;
 }
 
-async function loadJob(jobs: JobStore, id: string): Promise<Job> {
+async function loadJob(jobs: Pick<JobStore, 'get'>, id: string): Promise<Job> {
   const job = await jobs.get(id);
   if (!job) throw new StepError(NO_ROUTE, `job ${id} does not exist`);
   return job;
@@ -207,18 +208,14 @@ const FAILURE_CODES: ReadonlyMap<string, string> = new Map([
 
 export interface RecordDeps {
   jobs: JobStore;
-  /** POSTs the job summary to the webhook; throws when the call fails (the state machine retries). */
-  notify: (url: string, payload: unknown, headers: Record<string, string>) => Promise<void>;
 }
 
 export type RecordInput =
   | (StepInput & { outcome: 'succeeded' })
-  | (StepInput & { outcome: 'failed'; error?: { Error?: string; Cause?: string } })
-  | (StepInput & { action: 'webhook' });
+  | (StepInput & { outcome: 'failed'; error?: { Error?: string; Cause?: string } });
 
-/** Records the final state (once), or calls the job's webhook. */
+/** Records the final state (once). */
 export async function recordJob(deps: RecordDeps, input: RecordInput): Promise<{ status: string }> {
-  if ('action' in input) return notifyWebhook(deps, input.job_id);
   if (input.outcome === 'failed') {
     const job = await loadJob(deps.jobs, input.job_id);
     const tried = job.attempts.map((a) => `${a.endpoint} (${a.outcome})`).join(', ') || 'no endpoint';
@@ -237,10 +234,17 @@ export async function recordJob(deps: RecordDeps, input: RecordInput): Promise<{
   return { status: job.status };
 }
 
-async function notifyWebhook(deps: RecordDeps, id: string): Promise<{ status: string }> {
-  const job = await loadJob(deps.jobs, id);
+export interface NotifyDeps {
+  jobs: Pick<JobStore, 'get'>;
+  /** Signs and POSTs the job's webhook; throws when it failed (the state machine retries). */
+  webhooks: WebhookNotifier;
+}
+
+/** Calls the job's webhook, if it has one, with its public view. */
+export async function notifyJob(deps: NotifyDeps, input: StepInput): Promise<{ status: string }> {
+  const job = await loadJob(deps.jobs, input.job_id);
   if (!job.webhook_url) return { status: 'no-webhook' };
-  await deps.notify(job.webhook_url, jobView(job), { 'x-switchyard-job': job.id });
+  await deps.webhooks.notify(jobWebhook({ ...job, webhook_url: job.webhook_url }));
   return { status: 'notified' };
 }
 

@@ -20,7 +20,6 @@ export const config = parseConfig(
     REGISTRY_CACHE_TTL_MS: z.coerce.number().int().nonnegative().default(5000),
     HEALTH_CACHE_TTL_MS: z.coerce.number().int().nonnegative().default(2000),
     HEALTH_FRESH_MS: z.coerce.number().int().positive().default(DEFAULT_HEALTH_FRESH_MS),
-    WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
     OUTCOME_FLUSH_MS: z.coerce.number().int().nonnegative().default(1000),
   }),
 );

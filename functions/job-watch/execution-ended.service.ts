@@ -4,8 +4,8 @@
 // `failed` with the reason, once (a conditional write: a job the workflow already finished keeps
 // its state), and its webhook is called, best effort. So no accepted job stays `running` forever.
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { jobView } from '@switchyard/adapters';
-import type { JobStore } from '@switchyard/core';
+import { jobWebhook } from '@switchyard/adapters';
+import type { JobStore, WebhookNotifier } from '@switchyard/core';
 import { ABNORMAL_EXECUTION_STATUSES } from '../../infra/constructs/job-workflow.names.ts';
 
 /** The part of EventBridge's "Step Functions Execution Status Change" event read here. */
@@ -22,7 +22,7 @@ export interface ExecutionStatusChange {
 
 export interface ExecutionEndedDeps {
   jobs: Pick<JobStore, 'get' | 'finish'>;
-  notify: (url: string, payload: unknown, headers: Record<string, string>) => Promise<void>;
+  webhooks: WebhookNotifier;
   logger: Pick<Logger, 'warn' | 'info'>;
 }
 
@@ -57,9 +57,9 @@ export async function handleExecutionEnded(
   }
   if (job.webhook_url) {
     try {
-      await deps.notify(job.webhook_url, jobView({ ...job, status: 'failed', error }), {
-        'x-switchyard-job': job.id,
-      });
+      await deps.webhooks.notify(
+        jobWebhook({ ...job, status: 'failed', error, webhook_url: job.webhook_url }),
+      );
     } catch (err) {
       deps.logger.warn('webhook failed', { job_id: job.id, error: String(err) });
     }

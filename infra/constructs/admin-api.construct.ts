@@ -1,6 +1,7 @@
 // The admin surface: a function of its own (never the router) behind `/admin/*` routes that need
 // IAM (SigV4) auth in AWS, so a consumer API key can never reach them. It reads health, writes
-// the registry (validated), and starts, reads and stops rollouts.
+// the registry (validated), and starts, reads and stops rollouts. It admits only the admin
+// principals it is given (ADMIN_PRINCIPAL_ARNS; see AdminAccess for the resource policy).
 import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -35,6 +36,8 @@ export interface AdminApiProps {
   readonly rolloutsTable: ITable;
   /** The rollout state machine the admin function starts and stops. */
   readonly rolloutWorkflow: IStateMachine;
+  /** The IAM principals (ARNs) the admin function admits; any other caller gets 403. */
+  readonly adminPrincipalArns: readonly string[];
   /**
    * Retention of the function's logs.
    * @default RetentionDays.ONE_MONTH
@@ -58,6 +61,7 @@ export class AdminApi extends Construct {
         [ENV.healthTable]: props.healthTable.tableName,
         [ENV.rolloutsTable]: props.rolloutsTable.tableName,
         [ENV.rolloutWorkflowArn]: props.rolloutWorkflow.stateMachineArn,
+        [ENV.adminPrincipalArns]: props.adminPrincipalArns.join(','),
       },
     });
     props.registryTable.grantReadWriteData(this.function);

@@ -1,15 +1,17 @@
 // The DynamoDB tables: registry (models, endpoints, policies; single-table pk/sk), health (one
 // item per endpoint, expiring), jobs (job state and results, expiring), API keys (by key
-// hash) and rollouts (model version rollouts and their step history). On-demand billing,
-// point-in-time recovery and AWS-managed encryption on every table.
+// hash, with an index on the public key id), tenants (one item per tenant: its webhook signing
+// secret today, its profile later) and rollouts (model version rollouts and their step
+// history). On-demand billing, point-in-time recovery and AWS-managed encryption on every table.
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
+import { API_KEYS_TABLE, TENANTS_TABLE } from '../../layers/adapters/src/tables.ts';
 
 export interface DataTablesProps {
   /**
-   * What happens to the tables holding data people put there (registry, jobs, API keys) when
-   * the stack is deleted.
+   * What happens to the tables holding data people put there (registry, jobs, API keys,
+   * tenants, rollouts) when the stack is deleted.
    * @default RemovalPolicy.RETAIN
    */
   readonly dataRemovalPolicy?: RemovalPolicy;
@@ -31,8 +33,10 @@ export class DataTables extends Construct {
   public readonly health: Table;
   /** Jobs: pk `pk` (S), TTL `expires_at`. */
   public readonly jobs: Table;
-  /** API keys: pk `key_hash` (S). */
+  /** API keys: pk `key_hash` (S); GSI `by-key-id` on `key_id` (keys only). */
   public readonly apiKeys: Table;
+  /** Tenants: pk `id` (S). Holds webhook signing secrets: grant reads attribute by attribute. */
+  public readonly tenants: Table;
   /** Rollouts: pk `id` (S): one item per model version rollout, plus lock items. */
   public readonly rollouts: Table;
 
@@ -65,7 +69,17 @@ export class DataTables extends Construct {
     });
     this.apiKeys = new Table(this, 'ApiKeys', {
       ...common,
-      partitionKey: { name: 'key_hash', type: AttributeType.STRING },
+      partitionKey: { name: API_KEYS_TABLE.partitionKey, type: AttributeType.STRING },
+      removalPolicy: dataRemovalPolicy,
+    });
+    this.apiKeys.addGlobalSecondaryIndex({
+      indexName: API_KEYS_TABLE.byKeyId.indexName,
+      partitionKey: { name: API_KEYS_TABLE.byKeyId.partitionKey, type: AttributeType.STRING },
+      projectionType: ProjectionType.KEYS_ONLY,
+    });
+    this.tenants = new Table(this, 'Tenants', {
+      ...common,
+      partitionKey: { name: TENANTS_TABLE.partitionKey, type: AttributeType.STRING },
       removalPolicy: dataRemovalPolicy,
     });
     this.rollouts = new Table(this, 'Rollouts', {

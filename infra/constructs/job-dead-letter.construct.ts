@@ -12,11 +12,14 @@ import { Construct } from 'constructs';
 import { ENV } from '../app.config.ts';
 import type { SharedLayers } from './shared-layers.construct.ts';
 import { SwitchyardFunction } from './switchyard-function.construct.ts';
+import { grantWebhookSecretRead } from './webhook-secrets.grant.ts';
 
 export interface JobDeadLetterProps {
   readonly layers: SharedLayers;
   readonly deadLetterQueue: IQueue;
   readonly jobsTable: ITable;
+  /** Tenants: the webhook of a job is signed with its tenant's secret. */
+  readonly tenantsTable: ITable;
   /** The job queues' maxReceiveCount (quoted in the reason a job gets). */
   readonly maxReceiveCount: number;
   /**
@@ -42,9 +45,11 @@ export class JobDeadLetter extends Construct {
       environment: {
         [ENV.jobsTable]: props.jobsTable.tableName,
         [ENV.jobMaxReceiveCount]: String(props.maxReceiveCount),
+        [ENV.tenantsTable]: props.tenantsTable.tableName,
       },
     });
     props.jobsTable.grant(this.function, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+    grantWebhookSecretRead(props.tenantsTable, this.function);
     this.eventSource = new SqsEventSource(props.deadLetterQueue, {
       batchSize: 10,
       reportBatchItemFailures: true,

@@ -14,11 +14,14 @@ import { ENV } from '../app.config.ts';
 import { ABNORMAL_EXECUTION_STATUSES } from './job-workflow.names.ts';
 import type { SharedLayers } from './shared-layers.construct.ts';
 import { SwitchyardFunction } from './switchyard-function.construct.ts';
+import { grantWebhookSecretRead } from './webhook-secrets.grant.ts';
 
 export interface JobExecutionWatchProps {
   readonly layers: SharedLayers;
   readonly workflow: IStateMachine;
   readonly jobsTable: ITable;
+  /** Tenants: the webhook of a job is signed with its tenant's secret. */
+  readonly tenantsTable: ITable;
   /**
    * Retention of the function's logs.
    * @default RetentionDays.ONE_MONTH
@@ -39,9 +42,13 @@ export class JobExecutionWatch extends Construct {
       memorySize: 256,
       timeout: Duration.seconds(15),
       logRetention: props.logRetention,
-      environment: { [ENV.jobsTable]: props.jobsTable.tableName },
+      environment: {
+        [ENV.jobsTable]: props.jobsTable.tableName,
+        [ENV.tenantsTable]: props.tenantsTable.tableName,
+      },
     });
     props.jobsTable.grant(this.function, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+    grantWebhookSecretRead(props.tenantsTable, this.function);
     this.rule = new Rule(this, 'ExecutionEnded', {
       description: 'Job workflow executions that ended FAILED, TIMED_OUT or ABORTED',
       eventPattern: {

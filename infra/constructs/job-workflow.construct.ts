@@ -1,5 +1,6 @@
 // The job workflow: a STANDARD Step Functions state machine that runs one async job through its
-// fallback chain, and the three step functions it calls (plan, invoke, record).
+// fallback chain, and the four step functions it calls (plan, invoke, record, notify; notify is
+// the only one that may read a webhook secret or call out to a webhook).
 //
 //   Start -> Plan -> HasMoreTargets -> Invoke -> RecordSuccess -> NotifyWebhook -> Done
 //                        ^    |          | Retry Switchyard.Retryable (backoff, full jitter)
@@ -35,6 +36,7 @@ import {
 import { grantSageMakerEndpoints, SAGEMAKER_INVOKE_ACTIONS } from './sagemaker-endpoints.grant.ts';
 import type { SharedLayers } from './shared-layers.construct.ts';
 import { SwitchyardFunction } from './switchyard-function.construct.ts';
+import { grantWebhookSecretRead } from './webhook-secrets.grant.ts';
 import { lambdaStep, loggedStateMachine } from './workflow-steps.ts';
 
 /**
@@ -73,6 +75,8 @@ export interface JobWorkflowProps {
   readonly registryTable: ITable;
   readonly healthTable: ITable;
   readonly jobsTable: ITable;
+  /** Tenants: the notify step reads the webhook secret that signs a job's webhook. */
+  readonly tenantsTable: ITable;
   /** SageMaker endpoints the invoke step may call (from the registry file). */
   readonly sagemakerEndpointNames: readonly string[];
   /**
@@ -102,6 +106,7 @@ export class JobWorkflow extends Construct {
   public readonly planFunction: SwitchyardFunction;
   public readonly invokeFunction: SwitchyardFunction;
   public readonly recordFunction: SwitchyardFunction;
+  public readonly notifyFunction: SwitchyardFunction;
   public readonly logGroup: LogGroup;
 
   constructor(scope: Construct, id: string, props: JobWorkflowProps) {
@@ -145,12 +150,26 @@ export class JobWorkflow extends Construct {
     this.recordFunction = new SwitchyardFunction(this, 'RecordFunction', {
       entry: 'functions/job-steps/record.handler.ts',
       layers: props.layers,
-      description: "Job workflow: record a job's outcome and call its webhook",
+      description: "Job workflow: record a job's outcome",
       timeout: Duration.seconds(30),
       logRetention,
       environment: { [ENV.jobsTable]: props.jobsTable.tableName },
     });
     props.jobsTable.grantReadWriteData(this.recordFunction);
+
+    this.notifyFunction = new SwitchyardFunction(this, 'NotifyFunction', {
+      entry: 'functions/job-steps/notify.handler.ts',
+      layers: props.layers,
+      description: "Job workflow: call a job's webhook, signed with its tenant's secret",
+      timeout: Duration.seconds(30),
+      logRetention,
+      environment: {
+        [ENV.jobsTable]: props.jobsTable.tableName,
+        [ENV.tenantsTable]: props.tenantsTable.tableName,
+      },
+    });
+    props.jobsTable.grant(this.notifyFunction, 'dynamodb:GetItem');
+    grantWebhookSecretRead(props.tenantsTable, this.notifyFunction);
 
     // --- the definition
     const ids = { job_id: JsonPath.stringAt('$.job_id'), tenant: JsonPath.stringAt('$.tenant') };
@@ -163,7 +182,7 @@ export class JobWorkflow extends Construct {
 
     const done = new Succeed(this, S.done, { stateName: S.done });
 
-    const notify = lambdaStep(this, S.notifyWebhook, this.recordFunction, { ...ids, action: 'webhook' });
+    const notify = lambdaStep(this, S.notifyWebhook, this.notifyFunction, ids);
     notify.addRetry({ errors: [Errors.ALL], interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 3 });
     notify.addCatch(done, { errors: [Errors.ALL], resultPath: '$.webhook_error' });
     notify.next(done);

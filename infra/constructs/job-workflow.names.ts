@@ -21,7 +21,7 @@ export const JOB_WORKFLOW_TASKS = {
   Invoke: 'invoke',
   RecordSuccess: 'record',
   RecordFailure: 'record',
-  NotifyWebhook: 'record',
+  NotifyWebhook: 'notify',
 } as const;
 
 /** The invoke step throws an Error with this `name` for a failure worth retrying on the same target. */
@@ -78,8 +78,13 @@ export interface StepError {
   Cause?: string;
 }
 
-/** Record step: a final outcome, or (`action: 'webhook'`) the completion webhook call. */
+/** Record step: a final outcome. */
 export type RecordStepInput =
   | { job_id: string; tenant: string; outcome: 'succeeded' }
-  | { job_id: string; tenant: string; outcome: 'failed'; error: StepError }
-  | { job_id: string; tenant: string; action: 'webhook' };
+  | { job_id: string; tenant: string; outcome: 'failed'; error: StepError };
+
+/** Notify step: the job's completion webhook (when it has one). */
+export interface NotifyStepInput {
+  job_id: string;
+  tenant: string;
+}

@@ -126,8 +126,13 @@ interface Bucket {
 export interface LocalApiGatewayOptions {
   /** Local stand-in for IAM (SigV4) auth: `Authorization: Bearer <adminKey>` on AWS_IAM routes. */
   adminKey: string;
-  /** API keys registered with the usage plan (the authorizer's usageIdentifierKey must be one). */
-  isRegisteredKey: (key: string) => boolean;
+  /** The caller ARN (`identity.userArn`) a request with the admin key gets, as a SigV4 caller would. */
+  adminIdentityArn: string;
+  /**
+   * API key values registered with the usage plan; the authorizer's usageIdentifierKey must be
+   * one (Switchyard registers each key's random usage id, never the key).
+   */
+  isRegisteredKey: (value: string) => boolean;
   maxBodyBytes?: number;
   /** Integration timeout. @default 29_000 */
   integrationTimeoutMs?: number;
@@ -181,12 +186,15 @@ export class LocalApiGateway {
     baseEvent.body = body.length > 0 ? body.toString('utf8') : null;
 
     let authorizerContext: Record<string, unknown> | undefined;
+    let iamIdentity: Record<string, string> | undefined;
     let apiKey = route.auth === 'NONE' ? header(headers, 'x-api-key') : undefined;
     if (route.auth === 'AWS_IAM') {
       const token = bearer(header(headers, 'authorization'));
       if (!token) return this.gatewayResponse(reply, 'MISSING_AUTHENTICATION_TOKEN');
       if (token !== this.options.adminKey) return this.gatewayResponse(reply, 'ACCESS_DENIED');
       authorizerContext = { principalId: 'local-admin' };
+      const arn = this.options.adminIdentityArn;
+      iamIdentity = { userArn: arn, accountId: arn.split(':')[4] ?? '' };
     } else if (route.auth === 'CUSTOM' && this.model.authorizerFunctionLogicalId) {
       const methodArn = `arn:aws:execute-api:us-east-1:000000000000:local/${this.model.stage}/${method}${url.pathname}`;
       let result: AuthorizerResult;
@@ -216,7 +224,7 @@ export class LocalApiGateway {
       ...baseEvent,
       requestContext: {
         ...baseEvent.requestContext,
-        identity: { ...baseEvent.requestContext.identity, apiKey: apiKey ?? null },
+        identity: { ...baseEvent.requestContext.identity, ...iamIdentity, apiKey: apiKey ?? null },
         ...(authorizerContext ? { authorizer: authorizerContext } : {}),
       },
     };

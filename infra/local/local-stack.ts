@@ -15,7 +15,9 @@ import {
   DynamoDbHealthStore,
   DynamoDbModelRegistry,
   DynamoDbRolloutStore,
-  hashApiKey,
+  DynamoDbTenantStore,
+  generateWebhookSecret,
+  issueApiKey,
   loadRegistryFile,
 } from '@switchyard/adapters';
 import type { Registry } from '@switchyard/core';
@@ -52,6 +54,8 @@ export interface LocalStackOptions {
   apiKey?: string;
   /** The local admin credential (stands in for IAM on admin routes). @default a generated key */
   adminKey?: string;
+  /** The webhook signing secret of tenant `local`. @default a generated secret */
+  webhookSecret?: string;
   /** Log level of the handlers (Powertools). @default 'WARN' */
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
   /** Run the EventBridge schedules on timers. @default true */
@@ -81,6 +85,8 @@ export interface LocalStack {
   url: string;
   apiKey: string;
   adminKey: string;
+  /** The webhook signing secret of tenant `local` (the local API key's tenant). */
+  webhookSecret: string;
   registry: Registry;
   local: LocalConfig;
   runtime: LocalLambdaRuntime;
@@ -97,8 +103,13 @@ export interface LocalStack {
   };
   endpoints: { dynamodb: string; sqs: string; sfn: string; sim: string };
   timings: Record<string, number>;
-  /** Registers another consumer key (hashed record + usage plan) for `tenant`; returns the key. */
+  /**
+   * Registers another consumer key (hashed record + usage id in the usage plan) for `tenant`,
+   * creating the tenant with a webhook secret if it is new; returns the key.
+   */
   addConsumerKey(tenant: string, options?: { allowed_models?: string[] }): Promise<string>;
+  /** A tenant's webhook signing secret (undefined for an unknown tenant). */
+  tenantWebhookSecret(tenant: string): Promise<string | undefined>;
   stop(): Promise<void>;
 }
 
@@ -237,22 +248,32 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     mark('handlers');
 
-    // Seed the registry and the local consumer key.
+    // Seed the registry, tenant `local` (with its webhook secret) and the local consumer key.
     const doc = createDocumentClient({ region: REGION, endpoint: dynamodbUrl, credentials });
     stops.push(async () => doc.destroy());
     const registryTable = tableNamed(tables, 'registry');
-    const keysTable = tableNamed(tables, 'keys');
     await new DynamoDbModelRegistry({ client: doc, tableName: registryTable }).replace(
       rewriteTargets(registry, sim.url, local),
     );
-    const apiKey = options.apiKey ?? `sk-sy-local-${randomBytes(18).toString('base64url')}`;
+    const keyStore = new DynamoDbApiKeyStore({ client: doc, tableName: tableNamed(tables, 'keys') });
+    const tenants = new DynamoDbTenantStore({ client: doc, tableName: tableNamed(tables, 'tenants') });
+    const webhookSecret = options.webhookSecret ?? generateWebhookSecret();
+    await tenants.create({ id: 'local', webhook_secret: webhookSecret, created_at: Date.now() });
     const adminKey = options.adminKey ?? `sk-sy-admin-${randomBytes(18).toString('base64url')}`;
-    await new DynamoDbApiKeyStore({ client: doc, tableName: keysTable }).put({
-      key_hash: hashApiKey(apiKey),
-      tenant: 'local',
-      name: 'local consumer key',
-      role: 'consumer',
-      created_at: Date.now(),
+    // The usage plan knows each key by its random usage id (as in AWS), never by the key.
+    const usageIds = new Set<string>();
+    const addKey = async (
+      tenant: string,
+      name: string,
+      extra: { key?: string; allowed_models?: string[] },
+    ) => {
+      const issued = issueApiKey({ tenant, name, now: Date.now(), ...extra });
+      await keyStore.put(issued.record);
+      usageIds.add(issued.record.usage_id);
+      return issued.key;
+    };
+    const apiKey = await addKey('local', 'local consumer key', {
+      key: options.apiKey ?? `sk-sy-local-${randomBytes(18).toString('base64url')}`,
     });
     mark('seed');
 
@@ -260,11 +281,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const model = apiModelFromTemplate(stacks, resolver);
     const api: ApiModel =
       options.usagePlan === false ? { ...model, throttle: undefined, quota: undefined } : model;
-    const registeredKeys = new Set([apiKey]);
     const decisions = new DecisionLog();
     const gateway = new LocalApiGateway(api, runtime, {
       adminKey,
-      isRegisteredKey: (k) => registeredKeys.has(k),
+      adminIdentityArn: localAdminIdentity(functions),
+      isRegisteredKey: (usageId) => usageIds.has(usageId),
       onResponse: (r) => {
         if (r.path.startsWith('/v1/')) {
           decisions.add(DecisionLog.fromResponse(r.method, r.path, r.status, r.headers, r.latencyMs, r.at));
@@ -315,6 +336,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       url: `http://${options.host ?? '127.0.0.1'}:${port}`,
       apiKey,
       adminKey,
+      webhookSecret,
       registry,
       local,
       runtime,
@@ -327,18 +349,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       endpoints: { dynamodb: dynamodbUrl, sqs: sqsUrl, sfn: sfn.url, sim: sim.url },
       timings,
       addConsumerKey: async (tenant, keyOptions = {}) => {
-        const key = `sk-sy-local-${randomBytes(18).toString('base64url')}`;
-        await new DynamoDbApiKeyStore({ client: doc, tableName: keysTable }).put({
-          key_hash: hashApiKey(key),
-          tenant,
-          name: `local consumer key (${tenant})`,
-          role: 'consumer',
-          created_at: Date.now(),
+        await tenants.create({ id: tenant, webhook_secret: generateWebhookSecret(), created_at: Date.now() });
+        return addKey(tenant, `local consumer key (${tenant})`, {
+          key: `sk-sy-local-${randomBytes(18).toString('base64url')}`,
           ...(keyOptions.allowed_models ? { allowed_models: keyOptions.allowed_models } : {}),
         });
-        registeredKeys.add(key);
-        return key;
       },
+      tenantWebhookSecret: (tenant) => tenants.webhookSecret(tenant),
       stop: stopAll,
     };
   } catch (err) {
@@ -428,6 +445,10 @@ function bindGeneric(stacks: readonly CfnStack[], resolver: CfnResolver): void {
       if (r.Type === 'AWS::Lambda::Function') {
         const fnArn = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${id}`;
         resolver.bind(s.name, id, { ref: id, attrs: { Arn: fnArn } });
+      }
+      if (r.Type === 'AWS::IAM::Role') {
+        const roleArn = `arn:aws:iam::${ACCOUNT}:role/${id}`;
+        resolver.bind(s.name, id, { ref: id, attrs: { Arn: roleArn, RoleId: `AROA${id}` } });
       }
     }
   }
@@ -621,7 +642,19 @@ function scheduleSpecs(stacks: readonly CfnStack[], resolver: CfnResolver): Sche
   return out;
 }
 
-/** The table whose logical id mentions `word` (registry, health, jobs, keys). */
+/**
+ * Who the local admin key signs in as: a session of the first admin principal the admin function
+ * admits (the stack's admin role), as API Gateway reports a SigV4 caller that assumed it.
+ */
+function localAdminIdentity(functions: readonly LocalFunctionSpec[]): string {
+  const admins = functions.find((f) => f.env.ADMIN_PRINCIPAL_ARNS !== undefined)?.env.ADMIN_PRINCIPAL_ARNS;
+  const role = /^arn:aws:iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/.exec(admins?.split(',')[0] ?? '');
+  return role
+    ? `arn:aws:sts::${role[1]}:assumed-role/${role[2]}/local-admin`
+    : `arn:aws:sts::${ACCOUNT}:assumed-role/local-admin/local-admin`;
+}
+
+/** The table whose logical id mentions `word` (registry, health, jobs, keys, tenants). */
 function tableNamed(tables: Record<string, string>, word: string): string {
   const hit = Object.entries(tables).find(([id]) => id.toLowerCase().includes(word));
   if (!hit) throw new Error(`local stack: the templates define no ${word} table`);

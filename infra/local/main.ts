@@ -9,6 +9,7 @@ const env = z
     HOST: z.string().default('127.0.0.1'),
     SWITCHYARD_API_KEY: z.string().min(8).optional(),
     SWITCHYARD_ADMIN_KEY: z.string().min(8).optional(),
+    SWITCHYARD_WEBHOOK_SECRET: z.string().min(16).optional(),
     SWITCHYARD_REGISTRY: z.string().optional(),
     SWITCHYARD_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
     SWITCHYARD_HEALTH_INTERVAL_MS: z.coerce.number().int().positive().optional(),
@@ -29,6 +30,7 @@ const stack = await startLocalStack({
   logLevel: config.SWITCHYARD_LOG_LEVEL,
   ...(config.SWITCHYARD_API_KEY ? { apiKey: config.SWITCHYARD_API_KEY } : {}),
   ...(config.SWITCHYARD_ADMIN_KEY ? { adminKey: config.SWITCHYARD_ADMIN_KEY } : {}),
+  ...(config.SWITCHYARD_WEBHOOK_SECRET ? { webhookSecret: config.SWITCHYARD_WEBHOOK_SECRET } : {}),
   ...(config.SWITCHYARD_REGISTRY ? { registryFile: config.SWITCHYARD_REGISTRY } : {}),
   usagePlan: config.SWITCHYARD_USAGE_PLAN === 'on',
   ...(config.SWITCHYARD_HEALTH_INTERVAL_MS
@@ -47,11 +49,15 @@ const keySource = config.SWITCHYARD_API_KEY
 const adminSource = config.SWITCHYARD_ADMIN_KEY
   ? 'from SWITCHYARD_ADMIN_KEY'
   : 'generated; set SWITCHYARD_ADMIN_KEY to fix it';
+const secretSource = config.SWITCHYARD_WEBHOOK_SECRET
+  ? 'from SWITCHYARD_WEBHOOK_SECRET'
+  : 'generated; set SWITCHYARD_WEBHOOK_SECRET to fix it';
 console.log(`
 Switchyard local stack ready in ${stack.timings.ready} ms
   API          ${stack.url}/v1            (OpenAI-compatible)
   API key      ${stack.apiKey}   (${keySource})
   admin key    ${stack.adminKey}   (${adminSource})
+  webhooks     signed with ${stack.webhookSecret}   (tenant local's secret, ${secretSource})
   dashboard    ${stack.url}/_local/dashboard
   endpoints    ${stack.sim.list().length} simulated: GET ${stack.url}/_local/endpoints
   faults       POST ${stack.url}/_local/endpoints/{id}/fault  {"mode":"down"|"error"|"slow"|"ok"}

@@ -37,6 +37,7 @@ export class StatefulStack extends Stack {
     new CfnOutput(this, 'HealthTableName', { value: this.tables.health.tableName });
     new CfnOutput(this, 'JobsTableName', { value: this.tables.jobs.tableName });
     new CfnOutput(this, 'ApiKeysTableName', { value: this.tables.apiKeys.tableName });
+    new CfnOutput(this, 'TenantsTableName', { value: this.tables.tenants.tableName });
     new CfnOutput(this, 'RolloutsTableName', { value: this.tables.rollouts.tableName });
     new CfnOutput(this, 'JobDeadLetterQueueUrl', { value: this.queues.deadLetter.queueUrl });
   }

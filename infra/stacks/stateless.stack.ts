@@ -1,10 +1,13 @@
 // The stateless stack: code and wiring, safe to redeploy at any time. Shared layers; the
 // authorizer and router behind the REST API; the scheduled health check; the jobs API, the job
 // workflow, the worker that feeds it, the dead-letter consumer and the execution watch; the
-// rollout workflow and the admin API. Every function gets only the variables and grants it uses.
+// rollout workflow and the admin API with the access rules that keep it to admin principals.
+// Every function gets only the variables and grants it uses.
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { CACHE_TTL_ENV, DEFAULT_SETTINGS, ENV, type SwitchyardSettings } from '../app.config.ts';
+import { AdminAccess } from '../constructs/admin-access.construct.ts';
 import { AdminApi } from '../constructs/admin-api.construct.ts';
 import {
   type ApiRoute,
@@ -50,6 +53,12 @@ export interface StatelessStackProps extends StackProps {
    * @default { limit: 1_000_000, period: MONTH }
    */
   readonly quota?: QuotaSettings;
+  /**
+   * IAM principals (role, user or account-root ARNs) allowed to call `/admin/*`, besides the
+   * admin role the stack creates.
+   * @default [] (the admin role only)
+   */
+  readonly adminPrincipalArns?: readonly string[];
 }
 
 export class StatelessStack extends Stack {
@@ -61,6 +70,7 @@ export class StatelessStack extends Stack {
   public readonly jobWorkflow: JobWorkflow;
   public readonly jobWorker: JobWorker;
   public readonly rolloutWorkflow: RolloutWorkflow;
+  public readonly adminAccess: AdminAccess;
   public readonly adminApi: AdminApi;
   public readonly jobApi: JobApi;
   public readonly jobDeadLetter: JobDeadLetter;
@@ -80,7 +90,10 @@ export class StatelessStack extends Stack {
       timeout: Duration.seconds(5),
       environment: { [ENV.apiKeysTable]: tables.apiKeys.tableName },
     });
-    tables.apiKeys.grant(this.authorizerFunction, 'dynamodb:GetItem');
+    // GetItem on the table only (Table.grant would add its index ARNs too).
+    this.authorizerFunction.addToRolePolicy(
+      new PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [tables.apiKeys.tableArn] }),
+    );
 
     this.routerFunction = new SwitchyardFunction(this, 'RouterFunction', {
       entry: 'functions/router/router.handler.ts',
@@ -124,6 +137,7 @@ export class StatelessStack extends Stack {
       registryTable: tables.registry,
       healthTable: tables.health,
       jobsTable: tables.jobs,
+      tenantsTable: tables.tenants,
       sagemakerEndpointNames,
     });
 
@@ -148,12 +162,14 @@ export class StatelessStack extends Stack {
       layers: this.layers,
       deadLetterQueue: queues.deadLetter,
       jobsTable: tables.jobs,
+      tenantsTable: tables.tenants,
       maxReceiveCount: queues.maxReceiveCount,
     });
     this.jobExecutionWatch = new JobExecutionWatch(this, 'JobExecutionWatch', {
       layers: this.layers,
       workflow: this.jobWorkflow.stateMachine,
       jobsTable: tables.jobs,
+      tenantsTable: tables.tenants,
     });
 
     // Model version rollouts, and the admin surface (IAM auth) that starts them and edits the registry.
@@ -163,9 +179,14 @@ export class StatelessStack extends Stack {
       healthTable: tables.health,
       rolloutsTable: tables.rollouts,
     });
+    this.adminAccess = new AdminAccess(this, 'AdminAccess', {
+      api: this.consumerApi.api,
+      principalArns: props.adminPrincipalArns,
+    });
     this.adminApi = new AdminApi(this, 'AdminApi', {
       layers: this.layers,
       api: this.consumerApi,
+      adminPrincipalArns: this.adminAccess.principalArns,
       registryTable: tables.registry,
       healthTable: tables.health,
       rolloutsTable: tables.rollouts,
@@ -174,6 +195,7 @@ export class StatelessStack extends Stack {
 
     new CfnOutput(this, 'ApiUrl', { value: this.consumerApi.api.url });
     new CfnOutput(this, 'UsagePlanId', { value: this.consumerApi.usagePlan.usagePlanId });
+    new CfnOutput(this, 'AdminRoleArn', { value: this.adminAccess.role.roleArn });
     new CfnOutput(this, 'JobWorkflowArn', { value: this.jobWorkflow.stateMachine.stateMachineArn });
     new CfnOutput(this, 'RolloutWorkflowArn', { value: this.rolloutWorkflow.stateMachine.stateMachineArn });
   }

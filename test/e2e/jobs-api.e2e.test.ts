@@ -3,6 +3,7 @@
 // and the webhook. Fallback with per-target attempts from the policy, idempotency keys (and the
 // repair of a first request that died half-way), bad input refused with nothing enqueued,
 // tenant isolation, webhooks, duplicated messages, and priority order across the three queues.
+import { createHmac } from 'node:crypto';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { DynamoDbIdempotencyStore, DynamoDbJobStore } from '@switchyard/adapters';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -332,6 +333,17 @@ describe('tenant isolation', () => {
   });
 });
 
+/** Whether `call` carries a valid Switchyard-Signature for `secret`, recomputed here independently. */
+function signedWith(
+  secret: string,
+  call: { raw: string; headers: Record<string, unknown> } | undefined,
+): boolean {
+  const m = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(String(call?.headers['switchyard-signature']));
+  if (!m || !call) return false;
+  if (Math.abs(Date.now() / 1000 - Number(m[1])) > 300) return false;
+  return createHmac('sha256', secret).update(`${m[1]}.${call.raw}`).digest('hex') === m[2];
+}
+
 describe('completion webhook', () => {
   it('POSTs the job summary once when the job ends', async () => {
     const hook = await startWebhookReceiver();
@@ -344,9 +356,31 @@ describe('completion webhook', () => {
       expect(call?.body.attempts).toHaveLength(1);
       expect(JSON.stringify(call?.body.result)).toContain('call me back');
       expect(call?.headers['x-switchyard-job']).toBe(id);
+      expect(call?.headers['switchyard-webhook-id']).toBe(`${id}.succeeded`);
+      expect(signedWith(stack.webhookSecret, call)).toBe(true);
       const [execution] = jobs.executionsOf(id);
       await stack.sfn.waitForExecution(execution?.executionArn as string);
       expect(hook.callsFor(id)).toHaveLength(1);
+    } finally {
+      await hook.stop();
+    }
+  });
+
+  it("each tenant's webhooks are signed with that tenant's own secret", async () => {
+    const hook = await startWebhookReceiver();
+    try {
+      const other = await stack.addConsumerKey('tenant-d');
+      const secret = await stack.tenantWebhookSecret('tenant-d');
+      expect(secret).toMatch(/^whsec_/);
+      expect(secret).not.toBe(stack.webhookSecret);
+      const res = await jobs.submit(chat('signed for d', { webhook_url: hook.url }), { key: other });
+      expect(res.status).toBe(202);
+      const [call] = await eventually(
+        () => (hook.callsFor(res.body.id).length > 0 ? hook.callsFor(res.body.id) : undefined),
+        { what: "tenant-d's webhook" },
+      );
+      expect(signedWith(secret as string, call)).toBe(true);
+      expect(signedWith(stack.webhookSecret, call)).toBe(false);
     } finally {
       await hook.stop();
     }

@@ -146,6 +146,8 @@ export class JobsClient {
 
 export interface WebhookCall {
   body: JobBody;
+  /** The body exactly as received (what the signature covers). */
+  raw: string;
   headers: IncomingHttpHeaders;
 }
 
@@ -156,10 +158,8 @@ export async function startWebhookReceiver(status: () => number = () => 200) {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      calls.push({
-        body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as JobBody,
-        headers: req.headers,
-      });
+      const raw = Buffer.concat(chunks).toString('utf8');
+      calls.push({ body: JSON.parse(raw) as JobBody, raw, headers: req.headers });
       res.writeHead(status(), { 'content-type': 'application/json' });
       res.end('{}');
     });

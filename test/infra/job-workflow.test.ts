@@ -41,6 +41,7 @@ describe('job workflow definition', () => {
       plan: functionByEntry(template, 'functions/job-steps/plan.handler.ts').id,
       invoke: functionByEntry(template, 'functions/job-steps/invoke.handler.ts').id,
       record: functionByEntry(template, 'functions/job-steps/record.handler.ts').id,
+      notify: functionByEntry(template, 'functions/job-steps/notify.handler.ts').id,
     };
     const tasks = Object.entries(asl.States).filter(([, s]) => s.Type === 'Task');
     expect(tasks.map(([n]) => n).sort()).toEqual(Object.keys(JOB_WORKFLOW_TASKS).sort());
@@ -127,7 +128,7 @@ describe('job workflow definition', () => {
       Next: S.notifyWebhook,
     });
     const notify = state(S.notifyWebhook);
-    expect(notify.Parameters).toMatchObject({ 'job_id.$': '$.job_id', action: 'webhook' });
+    expect(notify.Parameters).toEqual({ 'job_id.$': '$.job_id', 'tenant.$': '$.tenant' });
     expect(notify.Retry?.at(-1)).toMatchObject({ ErrorEquals: ['States.ALL'], MaxAttempts: 3 });
     expect(notify.Catch).toEqual([expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: S.done })]);
     expect(notify.Next).toBe(S.done);
@@ -146,6 +147,7 @@ interface Calls {
   plan: Json[];
   invoke: number[];
   record: Json[];
+  notify: Json[];
 }
 
 /** Runs the synthesized definition with fakes for the Task states; retries do not wait. */
@@ -154,12 +156,15 @@ async function run(fakes: {
   invoke: (cursor: number, attempt: number) => Json;
   webhook?: () => Json;
 }): Promise<{ output: Json; calls: Calls }> {
-  const calls: Calls = { plan: [], invoke: [], record: [] };
+  const calls: Calls = { plan: [], invoke: [], record: [], notify: [] };
   const attempts = new Map<number, number>();
   const record = async (input: Json): Promise<Json> => {
     calls.record.push(input);
-    if ((input as { action?: string }).action === 'webhook' && fakes.webhook) return fakes.webhook();
     return { status: 'ok' };
+  };
+  const notify = async (input: Json): Promise<Json> => {
+    calls.notify.push(input);
+    return fakes.webhook ? fakes.webhook() : { status: 'notified' };
   };
   // As the local stack does: the template's function-ARN tokens become (local) Lambda ARNs.
   const definition = structuredClone(asl);
@@ -189,7 +194,7 @@ async function run(fakes: {
           },
           [S.recordSuccess]: record,
           [S.recordFailure]: record,
-          [S.notifyWebhook]: record,
+          [S.notifyWebhook]: notify,
         },
         retryIntervalOverrides: {
           [S.invoke]: 0,
@@ -215,10 +220,8 @@ describe('job workflow run by the local ASL interpreter', () => {
     });
     expect(calls.plan).toEqual([{ job_id: 'job-1', tenant: 't-1' }]);
     expect(calls.invoke).toEqual([0, 1, 1, 1]);
-    expect(calls.record).toEqual([
-      { job_id: 'job-1', tenant: 't-1', outcome: 'succeeded' },
-      { job_id: 'job-1', tenant: 't-1', action: 'webhook' },
-    ]);
+    expect(calls.record).toEqual([{ job_id: 'job-1', tenant: 't-1', outcome: 'succeeded' }]);
+    expect(calls.notify).toEqual([{ job_id: 'job-1', tenant: 't-1' }]);
     expect(output).toMatchObject({ job_id: 'job-1', tenant: 't-1', cursor: 1, plan: { targets_count: 3 } });
     expect(output).not.toHaveProperty('extra');
   });
@@ -254,7 +257,8 @@ describe('job workflow run by the local ASL interpreter', () => {
       outcome: 'failed',
       error: { Error: RETRYABLE_ERROR, Cause: 'target 1 down' },
     });
-    expect(calls.record.slice(1)).toEqual([{ job_id: 'job-1', tenant: 't-1', action: 'webhook' }]);
+    expect(calls.record).toHaveLength(1);
+    expect(calls.notify).toEqual([{ job_id: 'job-1', tenant: 't-1' }]);
   });
 
   it('records failed when planning fails, without invoking anything', async () => {
@@ -283,8 +287,8 @@ describe('job workflow run by the local ASL interpreter', () => {
       expect(calls.invoke).toEqual([0]);
       expect(calls.record).toEqual([
         { job_id: 'job-1', tenant: 't-1', outcome: 'failed', error: { Error: name, Cause: 'not sent' } },
-        { job_id: 'job-1', tenant: 't-1', action: 'webhook' },
       ]);
+      expect(calls.notify).toEqual([{ job_id: 'job-1', tenant: 't-1' }]);
     },
   );
 
@@ -302,8 +306,7 @@ describe('job workflow run by the local ASL interpreter', () => {
         throw new NamedError('Switchyard.WebhookFailed', 'connection refused');
       },
     });
-    const webhookCalls = calls.record.filter((r) => (r as { action?: string }).action === 'webhook');
-    expect(webhookCalls).toHaveLength(4);
+    expect(calls.notify).toHaveLength(4);
     expect(output).toMatchObject({ webhook_error: { Error: 'Switchyard.WebhookFailed' } });
   });
 });

@@ -1,4 +1,4 @@
-// Template assertions on the stateful stack: table keys, PITR, encryption, TTL, retention;
+// Template assertions on the stateful stack: table keys and indexes, PITR, encryption, TTL, retention;
 // the three job queues' shared dead-letter queue, receive count, SSE, TLS and visibility.
 import { App, Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -18,8 +18,8 @@ function table(id: string): CfnResource {
 }
 
 describe('SwitchyardStateful tables', () => {
-  it('has exactly the five tables', () => {
-    template.resourceCountIs('AWS::DynamoDB::Table', 5);
+  it('has exactly the six tables', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', 6);
   });
 
   it.each([
@@ -35,6 +35,7 @@ describe('SwitchyardStateful tables', () => {
     ['Jobs', [{ AttributeName: 'pk', KeyType: 'HASH' }], 'expires_at'],
     ['ApiKeys', [{ AttributeName: 'key_hash', KeyType: 'HASH' }], undefined],
     ['Rollouts', [{ AttributeName: 'id', KeyType: 'HASH' }], undefined],
+    ['Tenants', [{ AttributeName: 'id', KeyType: 'HASH' }], undefined],
   ])('%s: keys, on-demand, PITR, AWS-managed SSE, TTL', (id, keySchema, ttl) => {
     const p = table(id).Properties ?? {};
     expect(p.KeySchema).toEqual(keySchema);
@@ -61,8 +62,24 @@ describe('SwitchyardStateful tables', () => {
       Jobs: 'Retain',
       ApiKeys: 'Retain',
       Rollouts: 'Retain',
+      Tenants: 'Retain',
       Health: 'Delete',
     });
+  });
+
+  it('indexes API keys by their public key id, keys only (no record data in the index)', () => {
+    expect(table('ApiKeys').Properties?.GlobalSecondaryIndexes).toEqual([
+      {
+        IndexName: 'by-key-id',
+        KeySchema: [{ AttributeName: 'key_id', KeyType: 'HASH' }],
+        Projection: { ProjectionType: 'KEYS_ONLY' },
+      },
+    ]);
+    expect(table('ApiKeys').Properties?.AttributeDefinitions).toContainEqual({
+      AttributeName: 'key_id',
+      AttributeType: 'S',
+    });
+    expect(table('Tenants').Properties?.GlobalSecondaryIndexes).toBeUndefined();
   });
 
   it('outputs the table names', () => {
@@ -72,6 +89,7 @@ describe('SwitchyardStateful tables', () => {
       'JobsTableName',
       'ApiKeysTableName',
       'RolloutsTableName',
+      'TenantsTableName',
     ]) {
       template.hasOutput(name, { Value: Match.objectLike({ Ref: Match.stringLikeRegexp('^Tables') }) });
     }

@@ -34,6 +34,7 @@ const ENTRIES = {
   plan: 'functions/job-steps/plan.handler.ts',
   invoke: 'functions/job-steps/invoke.handler.ts',
   record: 'functions/job-steps/record.handler.ts',
+  notify: 'functions/job-steps/notify.handler.ts',
   jobs: 'functions/jobs/jobs.handler.ts',
   deadLetter: 'functions/dead-letter/dead-letter.handler.ts',
   jobWatch: 'functions/job-watch/execution-ended.handler.ts',
@@ -132,6 +133,7 @@ describe('functions', () => {
     ]);
     expect(env(ENTRIES.healthCheck)).toMatchObject({ PROBE_ROUNDS: '4', PROBE_INTERVAL_MS: '15000' });
     expect(names(ENTRIES.admin)).toEqual([
+      'ADMIN_PRINCIPAL_ARNS',
       'HEALTH_TABLE',
       'REGISTRY_TABLE',
       'ROLLOUTS_TABLE',
@@ -154,8 +156,9 @@ describe('functions', () => {
       'REGISTRY_CACHE_TTL_MS',
       'REGISTRY_TABLE',
     ]);
-    expect(names(ENTRIES.deadLetter)).toEqual(['JOBS_TABLE', 'JOB_MAX_RECEIVE_COUNT']);
-    expect(names(ENTRIES.jobWatch)).toEqual(['JOBS_TABLE']);
+    expect(names(ENTRIES.deadLetter)).toEqual(['JOBS_TABLE', 'JOB_MAX_RECEIVE_COUNT', 'TENANTS_TABLE']);
+    expect(names(ENTRIES.jobWatch)).toEqual(['JOBS_TABLE', 'TENANTS_TABLE']);
+    expect(names(ENTRIES.notify)).toEqual(['JOBS_TABLE', 'TENANTS_TABLE']);
     for (const step of [ENTRIES.plan, ENTRIES.invoke]) {
       expect(names(step)).toEqual([
         'HEALTH_CACHE_TTL_MS',
@@ -263,7 +266,7 @@ describe('least-privilege grants', () => {
     expect(record.every((s) => s.Resource.every((r) => tableArn('Jobs').test(r)))).toBe(true);
   });
 
-  it('state machine role: may invoke only the three step functions', () => {
+  it('state machine role: may invoke only the four step functions', () => {
     const [[, machine]] = resources(template, 'AWS::StepFunctions::StateMachine') as [[string, CfnResource]];
     const statements = roleStatements(
       template,
@@ -274,7 +277,9 @@ describe('least-privilege grants', () => {
     const targets = new Set(
       lambda.flatMap((s) => s.Resource).map((r) => r.replace(/^\$\{(\w+)\.Arn\}(:\*)?$/, '$1')),
     );
-    const steps = [ENTRIES.plan, ENTRIES.invoke, ENTRIES.record].map((e) => functionByEntry(template, e).id);
+    const steps = [ENTRIES.plan, ENTRIES.invoke, ENTRIES.record, ENTRIES.notify].map(
+      (e) => functionByEntry(template, e).id,
+    );
     expect(targets).toEqual(new Set(steps));
     // The only wildcard is the log-delivery statement AWS requires for vended logs.
     const wildcard = statements.filter((s) => s.Resource.includes('*'));

@@ -22,7 +22,7 @@ function job(id: string, status: JobStatus, webhook?: string): Job {
 
 function world(jobs: Job[]) {
   const items = new Map(jobs.map((j) => [j.id, j]));
-  const calls: Array<{ url: string; payload: unknown }> = [];
+  const calls: Array<{ url: string; tenant: string; id: string; payload: unknown }> = [];
   const logs: string[] = [];
   let storeDown = false;
   const deps: DeadLetterDeps = {
@@ -38,9 +38,11 @@ function world(jobs: Job[]) {
         return true;
       },
     },
-    notify: async (url, payload) => {
-      calls.push({ url, payload });
-      if (url.includes('broken')) throw new Error('webhook answered 500');
+    webhooks: {
+      notify: async ({ url, tenant, id, payload }) => {
+        calls.push({ url, tenant, id, payload });
+        if (url.includes('broken')) throw new Error('webhook answered 500');
+      },
     },
     logger: {
       warn: (m: string) => void logs.push(`warn ${m}`),
@@ -68,6 +70,8 @@ describe('dead-letter consumer', () => {
     expect(w.calls).toEqual([
       {
         url: 'https://hooks.example.com/x',
+        tenant: 't',
+        id: 'j1.dead-lettered',
         payload: expect.objectContaining({ id: 'j1', status: 'dead-lettered' }),
       },
     ]);

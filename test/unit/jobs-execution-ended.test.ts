@@ -24,8 +24,10 @@ function world(jobs: Job[]) {
         return true;
       },
     },
-    notify: async (_url, payload) => {
-      calls.push(payload);
+    webhooks: {
+      notify: async ({ payload, id, tenant }) => {
+        calls.push({ ...(payload as object), delivery: { id, tenant } });
+      },
     },
     logger: { warn: () => undefined, info: () => undefined },
   };
@@ -72,7 +74,9 @@ describe('handleExecutionEnded', () => {
           message: expect.stringContaining('States.Timeout: too slow'),
         },
       });
-      expect(w.calls).toEqual([expect.objectContaining({ id: 'j', status: 'failed' })]);
+      expect(w.calls).toEqual([
+        expect.objectContaining({ id: 'j', status: 'failed', delivery: { id: 'j.failed', tenant: 't' } }),
+      ]);
       expect(await handleExecutionEnded(w.deps, ended('j', status))).toBe(false);
       expect(w.calls).toHaveLength(1);
     },

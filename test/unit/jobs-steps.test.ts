@@ -1,7 +1,7 @@
 // The job workflow's steps with fakes: the plan routes a job as the sync API would (stored routing
 // headers, the tenant's allow-list), the invoke step never calls an endpoint for a final job nor
 // past the policy's attempts per target, an oversized answer fails the job instead of breaking
-// it, and the webhook step posts the public view and lets failures reach the state machine.
+// it, and the notify step sends the public view and lets failures reach the state machine.
 
 import { OpenAiHttpInferenceClient } from '@switchyard/adapters';
 import type {
@@ -14,6 +14,7 @@ import type {
   JobStore,
   Outcome,
   PlanTarget,
+  WebhookDelivery,
 } from '@switchyard/core';
 import { UpstreamError } from '@switchyard/core';
 import { describe, expect, it } from 'vitest';
@@ -22,6 +23,7 @@ import {
   INVALID_REQUEST,
   invokeTarget,
   MAX_RESULT_BYTES,
+  notifyJob,
   planJob,
   REJECTED,
   recordJob,
@@ -282,36 +284,33 @@ describe('invokeTarget: failure accounting (attempt-outcome.ts)', () => {
     ];
     for (const [name, code] of codes) {
       const jobs = new MemoryJobs([job({ plan })]);
-      await recordJob(
-        { jobs, notify: async () => undefined },
-        { job_id: 'j', outcome: 'failed', error: { Error: name, Cause: 'why' } },
-      );
+      await recordJob({ jobs }, { job_id: 'j', outcome: 'failed', error: { Error: name, Cause: 'why' } });
       expect(jobs.items.get('j')?.error).toEqual({ code, message: 'why. Tried: no endpoint.' });
     }
   });
 });
 
-describe('recordJob webhook', () => {
-  it('posts the public job view with the job id header; no webhook, no call', async () => {
-    const calls: Array<{ url: string; payload: unknown; headers: Record<string, string> }> = [];
-    const notify = async (url: string, payload: unknown, headers: Record<string, string>) => {
-      calls.push({ url, payload, headers });
+describe('notifyJob', () => {
+  it('sends the public job view as a delivery named by job and state; no webhook, no call', async () => {
+    const calls: WebhookDelivery[] = [];
+    const webhooks = {
+      notify: async (delivery: WebhookDelivery) => {
+        calls.push(delivery);
+      },
     };
     const jobs = new MemoryJobs([
       job({ id: 'w', status: 'succeeded', webhook_url: 'https://h.example.com', result: { body: {} } }),
       job({ id: 'n', status: 'failed' }),
     ]);
-    expect(await recordJob({ jobs, notify }, { job_id: 'w', action: 'webhook' })).toEqual({
-      status: 'notified',
-    });
-    expect(await recordJob({ jobs, notify }, { job_id: 'n', action: 'webhook' })).toEqual({
-      status: 'no-webhook',
-    });
+    expect(await notifyJob({ jobs, webhooks }, { job_id: 'w' })).toEqual({ status: 'notified' });
+    expect(await notifyJob({ jobs, webhooks }, { job_id: 'n' })).toEqual({ status: 'no-webhook' });
     expect(calls).toEqual([
       {
         url: 'https://h.example.com',
+        tenant: 't',
+        job_id: 'w',
+        id: 'w.succeeded',
         payload: expect.objectContaining({ id: 'w', object: 'job', status: 'succeeded' }),
-        headers: { 'x-switchyard-job': 'w' },
       },
     ]);
     expect(JSON.stringify(calls[0]?.payload)).not.toContain('"tenant"');
@@ -321,12 +320,12 @@ describe('recordJob webhook', () => {
     const jobs = new MemoryJobs([
       job({ id: 'w', status: 'succeeded', webhook_url: 'https://h.example.com' }),
     ]);
-    const notify = async () => {
-      throw Object.assign(new Error('webhook answered 500'), { name: 'Switchyard.WebhookFailed' });
+    const webhooks = {
+      notify: async () => {
+        throw Object.assign(new Error('webhook answered 500'), { name: 'Switchyard.WebhookFailed' });
+      },
     };
-    const err = await recordJob({ jobs, notify }, { job_id: 'w', action: 'webhook' }).catch(
-      (e: unknown) => e,
-    );
+    const err = await notifyJob({ jobs, webhooks }, { job_id: 'w' }).catch((e: unknown) => e);
     expect((err as Error).name).toBe('Switchyard.WebhookFailed');
   });
 });

@@ -1,105 +1,117 @@
-// Webhook URL rules, the webhook call (POST JSON, no redirects, non-2xx is a failure, timeout) and
-// the public job view both GET /v1/jobs/{id} and webhooks send.
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { HttpWebhookNotifier, jobView, WebhookError, webhookUrlProblem } from '@switchyard/adapters';
+// The up-front webhook URL rules (POST /v1/jobs: no DNS, literal forms and obviously internal
+// names), and the public job view both GET /v1/jobs/{id} and webhooks send. The call-time checks
+// (resolution, every address, the connection) are in test/integration/adapters/webhook.http.test.ts.
+import { jobView, jobWebhook, webhookUrlProblem } from '@switchyard/adapters';
 import type { Job } from '@switchyard/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 describe('webhookUrlProblem', () => {
   it.each([
-    ['https://hooks.example.com/a?b=c', false, undefined],
-    ['https://93.184.216.34/x', false, undefined],
-    ['http://hooks.example.com/a', false, 'must be an https URL'],
-    ['ftp://hooks.example.com/a', false, 'must be an https URL'],
-    ['hooks.example.com/a', false, 'must be an absolute URL'],
-    ['', false, 'must be a non-empty string'],
-    ['https://user:pw@hooks.example.com', false, 'must not carry credentials'],
-    ['https://localhost/x', false, 'loopback'],
-    ['https://127.0.0.1/x', false, 'loopback'],
-    ['https://[::1]/x', false, 'loopback'],
-    ['https://192.168.1.1/x', false, 'private'],
-    ['https://172.20.0.1/x', false, 'private'],
-    ['https://169.254.169.254/latest', false, 'link-local'],
-    ['https://[fd00::1]/x', false, 'private'],
-    ['https://[::ffff:10.0.0.1]/x', false, 'private'],
-    ['http://127.0.0.1:8080/x', true, undefined],
-    ['http://localhost/x', true, undefined],
-    ['http://[::1]:1/x', true, undefined],
-    ['http://example.com/x', true, 'in local mode'],
-    ['http://10.0.0.1/x', true, 'in local mode'],
-  ])('%s (local mode %s)', (url, allowLocal, problem) => {
-    const got = webhookUrlProblem(url, { allowLocal });
+    ['https://hooks.example.com/a?b=c', undefined],
+    ['https://93.184.216.34/x', undefined],
+    ['https://[2606:4700:4700::1111]/x', undefined],
+    ['https://hooks.example.com./x', undefined],
+    ['http://hooks.example.com/a', 'must be an https URL'],
+    ['ftp://hooks.example.com/a', 'must be an https URL'],
+    ['hooks.example.com/a', 'must be an absolute URL'],
+    ['', 'must be a non-empty string'],
+    ['https://user:pw@hooks.example.com', 'must not carry credentials'],
+    ['https://localhost/x', 'must not point at a loopback, private or link-local address (localhost)'],
+    ['https://localhost./x', 'must not point at a loopback, private or link-local address (localhost)'],
+    ['https://LOCALHOST../x', 'must not point at a loopback, private or link-local address (localhost)'],
+    ['https://api.localhost/x', 'must not point at a loopback, private or link-local address (localhost)'],
+    [
+      'https://metadata/computeMetadata',
+      'must name a public host: "metadata" is a single-label (internal) name',
+    ],
+    ['https://db.internal/x', 'must name a public host: .internal names resolve only inside a network'],
+    ['https://printer.local./x', 'must name a public host: .local names resolve only inside a network'],
+    ['https://nas.home.arpa/x', 'must name a public host: .home.arpa names resolve only inside a network'],
+    ['https://127.0.0.1/x', 'must not point at a non-public address: 127.0.0.1 is in 127.0.0.0/8 (loopback)'],
+    [
+      'https://2130706433/x',
+      'must not point at a non-public address: 127.0.0.1 is in 127.0.0.0/8 (loopback)',
+    ],
+    ['https://0x7f.1/x', 'must not point at a non-public address: 127.0.0.1 is in 127.0.0.0/8 (loopback)'],
+    [
+      'https://0177.0.0.1/x',
+      'must not point at a non-public address: 127.0.0.1 is in 127.0.0.0/8 (loopback)',
+    ],
+    ['https://[::1]/x', 'must not point at a non-public address: ::1 is in ::1/128 (loopback)'],
+    [
+      'https://[::127.0.0.1]/x',
+      'must not point at a non-public address: ::7f00:1 is in ::/96 (IPv4-compatible (deprecated))',
+    ],
+    [
+      'https://[::7f00:1]/x',
+      'must not point at a non-public address: ::7f00:1 is in ::/96 (IPv4-compatible (deprecated))',
+    ],
+    [
+      'https://[::ffff:127.0.0.1]/x',
+      'must not point at a non-public address: ::ffff:7f00:1 is in ::ffff:0:0/96 (IPv4-mapped 127.0.0.1: 127.0.0.0/8 (loopback))',
+    ],
+    [
+      'https://[::ffff:10.0.0.1]/x',
+      'must not point at a non-public address: ::ffff:a00:1 is in ::ffff:0:0/96 (IPv4-mapped 10.0.0.1: 10.0.0.0/8 (private))',
+    ],
+    [
+      'https://[64:ff9b::7f00:1]/x',
+      'must not point at a non-public address: 64:ff9b::7f00:1 is in 64:ff9b::/96 (NAT64 127.0.0.1: 127.0.0.0/8 (loopback))',
+    ],
+    [
+      'https://[64:ff9b:1::a00:1]/x',
+      'must not point at a non-public address: 64:ff9b:1::a00:1 is in 64:ff9b:1::/48 (local-use IPv4/IPv6 translation)',
+    ],
+    [
+      'https://[2002:7f00:1::1]/x',
+      'must not point at a non-public address: 2002:7f00:1::1 is in 2002::/16 (6to4)',
+    ],
+    ['https://[2001:0:4136:e378:8000:63bf:80ff:fffe]/x', 'is in 2001::/32 (Teredo)'],
+    ['https://169.254.169.254/latest/meta-data', 'is in 169.254.0.0/16 (link-local (cloud metadata))'],
+    ['https://[fd00:ec2::254]/latest', 'is in fc00::/7 (unique local (ULA))'],
+    ['https://192.168.1.1/x', 'is in 192.168.0.0/16 (private)'],
+    ['https://172.20.0.1/x', 'is in 172.16.0.0/12 (private)'],
+    ['https://100.64.0.1/x', 'is in 100.64.0.0/10 (shared address space (CGNAT))'],
+    ['https://0.0.0.0/x', 'is in 0.0.0.0/8 (this network)'],
+    ['https://198.18.0.1/x', 'is in 198.18.0.0/15 (benchmarking)'],
+    ['https://240.0.0.1/x', 'is in 240.0.0.0/4 (reserved)'],
+    ['https://255.255.255.255/x', 'is in 255.255.255.255/32 (limited broadcast)'],
+    ['https://[ff02::1]/x', 'is in ff00::/8 (multicast)'],
+  ])('%s (outside local mode)', (url, problem) => {
+    const got = webhookUrlProblem(url, { allowLocal: false });
     if (problem === undefined) expect(got).toBeUndefined();
     else expect(got).toContain(problem);
   });
 
-  it('refuses non-strings and very long URLs', () => {
-    expect(webhookUrlProblem(42, { allowLocal: true })).toBeDefined();
-    expect(webhookUrlProblem(`https://h.example.com/${'a'.repeat(2100)}`, { allowLocal: false })).toContain(
-      '2048',
+  it.each([
+    ['http://127.0.0.1:8080/x', undefined],
+    ['https://127.0.0.1:8443/x', undefined],
+    ['http://127.255.255.254/x', undefined],
+    ['http://localhost/x', undefined],
+    ['http://localhost./x', undefined],
+    ['http://[::1]:1/x', undefined],
+    ['http://[::ffff:127.0.0.1]/x', undefined],
+    ['https://hooks.example.com/x', undefined],
+    ['http://example.com/x', 'must be an https URL (or http to 127.0.0.1, ::1 or localhost in local mode)'],
+    ['http://10.0.0.1/x', 'must be an https URL (or http to 127.0.0.1, ::1 or localhost in local mode)'],
+    ['http://[::7f00:1]/x', 'must be an https URL (or http to 127.0.0.1, ::1 or localhost in local mode)'],
+    ['https://10.0.0.1/x', 'is in 10.0.0.0/8 (private)'],
+    ['https://[64:ff9b::7f00:1]/x', 'is in 64:ff9b::/96 (NAT64 127.0.0.1: 127.0.0.0/8 (loopback))'],
+  ])('%s (local mode)', (url, problem) => {
+    const got = webhookUrlProblem(url, { allowLocal: true });
+    if (problem === undefined) expect(got).toBeUndefined();
+    else expect(got).toContain(problem);
+  });
+
+  it('refuses non-strings and URLs over 2048 characters', () => {
+    expect(webhookUrlProblem(42, { allowLocal: true })).toBe('must be a non-empty string');
+    const base = 'https://h.example.com/';
+    expect(
+      webhookUrlProblem(`${base}${'a'.repeat(2048 - base.length)}`, { allowLocal: false }),
+    ).toBeUndefined();
+    expect(webhookUrlProblem(`${base}${'a'.repeat(2049 - base.length)}`, { allowLocal: false })).toBe(
+      'must be at most 2048 characters',
     );
-  });
-});
-
-describe('HttpWebhookNotifier', () => {
-  const seen: Array<{ method?: string; type?: string; job?: string; body: string }> = [];
-  let status = 200;
-  let base = '';
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      seen.push({
-        method: req.method,
-        type: req.headers['content-type'],
-        job: req.headers['x-switchyard-job'] as string | undefined,
-        body: Buffer.concat(chunks).toString(),
-      });
-      if (req.url === '/slow') return void setTimeout(() => res.end(), 500);
-      res.writeHead(status, status === 302 ? { location: '/elsewhere' } : {});
-      res.end();
-    });
-  });
-  beforeAll(async () => {
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  });
-  afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-
-  it('POSTs JSON with the given headers; 2xx is success', async () => {
-    status = 204;
-    await new HttpWebhookNotifier({ timeoutMs: 2000 }).notify(
-      `${base}/ok`,
-      { a: 1 },
-      { 'x-switchyard-job': 'j' },
-    );
-    expect(seen.at(-1)).toEqual({ method: 'POST', type: 'application/json', job: 'j', body: '{"a":1}' });
-  });
-
-  it.each([500, 404, 302])('answer %s is a WebhookError (redirects are not followed)', async (code) => {
-    status = code;
-    const before = seen.length;
-    const err = await new HttpWebhookNotifier({ timeoutMs: 2000 })
-      .notify(`${base}/x`, {})
-      .catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(WebhookError);
-    expect((err as Error).name).toBe('Switchyard.WebhookFailed');
-    expect(seen.length).toBe(before + 1);
-  });
-
-  it('a timeout or a refused connection is a WebhookError', async () => {
-    const slow = await new HttpWebhookNotifier({ timeoutMs: 50 })
-      .notify(`${base}/slow`, {})
-      .catch((e: unknown) => e);
-    expect(slow).toBeInstanceOf(WebhookError);
-    const refused = await new HttpWebhookNotifier({ timeoutMs: 1000 })
-      .notify('http://127.0.0.1:1/x', {})
-      .catch((e: unknown) => e);
-    expect(refused).toBeInstanceOf(WebhookError);
   });
 });
 
@@ -178,5 +190,29 @@ describe('jobView', () => {
     });
     expect(failed).toMatchObject({ status: 'failed', error: { code: 'all_targets_failed' } });
     expect(failed).not.toHaveProperty('result');
+  });
+});
+
+describe('jobWebhook', () => {
+  it('is the job view, for its tenant, named by job and state so retries share the id', () => {
+    const job: Job & { webhook_url: string } = {
+      id: 'job_9',
+      tenant: 'acme',
+      status: 'failed',
+      priority: 'normal',
+      created_at: 1_000,
+      updated_at: 2_000,
+      request: { kind: 'chat', body: { model: 'auto' } },
+      attempts: [],
+      error: { code: 'no_route', message: 'm' },
+      webhook_url: 'https://hooks.example.com/h',
+    };
+    expect(jobWebhook(job)).toEqual({
+      url: 'https://hooks.example.com/h',
+      tenant: 'acme',
+      job_id: 'job_9',
+      id: 'job_9.failed',
+      payload: jobView(job),
+    });
   });
 });

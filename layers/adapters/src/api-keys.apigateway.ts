@@ -1,6 +1,7 @@
-// Registers consumer API keys with API Gateway's usage plan (throttle, quota). The authorizer
-// returns the caller's key as the usage identifier, so each key must also exist here; the
-// key's sha256 hash (never the key) goes to the API keys table through DynamoDbApiKeyStore.
+// Registers consumer API keys with API Gateway's usage plan (throttle, quota). API Gateway never
+// sees the secret: the authorizer returns each key's random `usage_id` as the usage identifier,
+// and that is the value registered here (anyone with apigateway:GET can read it, and it opens
+// nothing). The secret exists only with the caller; the keys table holds its sha256 hash.
 import {
   type APIGatewayClient,
   CreateApiKeyCommand,
@@ -11,10 +12,13 @@ import {
 export class ApiGatewayKeyRegistrar {
   constructor(private readonly options: { client: APIGatewayClient; usagePlanId: string }) {}
 
-  /** Creates the API Gateway key with this value and binds it to the usage plan; returns its id. */
-  async register(value: string, name: string): Promise<string> {
+  /**
+   * Creates the API Gateway key with this value (a key's `usage_id`, never its secret) and binds
+   * it to the usage plan; returns its id.
+   */
+  async register(value: string, name: string, description = 'Switchyard consumer key'): Promise<string> {
     const created = await this.options.client.send(
-      new CreateApiKeyCommand({ name, value, enabled: true, description: 'Switchyard consumer key' }),
+      new CreateApiKeyCommand({ name, value, enabled: true, description }),
     );
     if (!created.id) throw new Error('API Gateway returned no key id');
     await this.options.client.send(

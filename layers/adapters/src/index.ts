@@ -1,5 +1,7 @@
 // Adapters from the core's ports to AWS services and HTTP endpoints (`@switchyard/adapters`).
+export * from './admin-principals.ts';
 export * from './api-keys.apigateway.ts';
+export * from './api-keys.cached.ts';
 export * from './api-keys.dynamodb.ts';
 export * from './aws-clients.ts';
 export * from './batch-write.ts';
@@ -29,7 +31,11 @@ export * from './rollouts.dynamodb.ts';
 export * from './rollouts.lifecycle.ts';
 export * from './rollouts.sfn.ts';
 export * from './tables.ts';
+export * from './tenants.dynamodb.ts';
 export * from './ttl-cache.ts';
 export * from './upstream-failure.ts';
+export * from './webhook.address.ts';
 export * from './webhook.http.ts';
+export * from './webhook.signature.ts';
+export * from './webhook.signed.ts';
 export * from './workflow.sfn.ts';

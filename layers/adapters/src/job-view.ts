@@ -2,7 +2,7 @@
 // receives. Times in Unix seconds (as OpenAI's objects), the result shaped like the synchronous
 // API's answer (a chat.completion, or an `invocation` object), and every attempt with its
 // endpoint, outcome and duration. The tenant, stored request and plan stay private.
-import type { Job, JobPriority, JobStatus } from '@switchyard/core';
+import type { Job, JobPriority, JobStatus, WebhookDelivery } from '@switchyard/core';
 
 export interface JobAttemptView {
   endpoint: string;
@@ -78,4 +78,19 @@ function resultView(job: Job, task: unknown): unknown {
       : answer;
   }
   return { object: 'invocation', model: stored.model, task, output: stored.body };
+}
+
+/**
+ * The completion webhook of `job` (which must have a webhook_url), carrying its public view. Its
+ * id names the job and the state it reports: a job reaches a final state once, so retries of the
+ * delivery share the id and nothing else does.
+ */
+export function jobWebhook(job: Job & { webhook_url: string }): WebhookDelivery {
+  return {
+    url: job.webhook_url,
+    tenant: job.tenant,
+    job_id: job.id,
+    id: `${job.id}.${job.status}`,
+    payload: jobView(job),
+  };
 }

@@ -10,28 +10,45 @@ export const REGISTRY_TABLE = {
 
 export const HEALTH_TABLE = { partitionKey: 'endpoint', ttlAttribute: 'expires_at' } as const;
 
-export const API_KEYS_TABLE = { partitionKey: 'key_hash' } as const;
+export const API_KEYS_TABLE = {
+  partitionKey: 'key_hash',
+  /** GSI on the public key id (keys only): find a key to revoke by its id. */
+  byKeyId: { indexName: 'by-key-id', partitionKey: 'key_id' },
+} as const;
+
+/**
+ * Tenants: one item per tenant (`id`). `webhook_secret` is the only attribute the signing
+ * functions may read (their grant names exactly `signerAttributes`).
+ */
+export const TENANTS_TABLE = {
+  partitionKey: 'id',
+  webhookSecretAttribute: 'webhook_secret',
+  signerAttributes: ['id', 'webhook_secret'],
+} as const;
 
 export const JOBS_TABLE = { partitionKey: 'pk', ttlAttribute: 'expires_at' } as const;
 
 /** Rollouts: one item per rollout (`id`), plus one lock item per (policy, model) being rolled out. */
 export const ROLLOUTS_TABLE = { partitionKey: 'id' } as const;
 
-export type TableName = 'registry' | 'health' | 'apiKeys' | 'jobs' | 'rollouts';
+export type TableName = 'registry' | 'health' | 'apiKeys' | 'jobs' | 'rollouts' | 'tenants';
 
 export interface TableDefinition {
   partitionKey: string;
   sortKey?: string;
   ttlAttribute?: string;
+  /** Global secondary indexes (string partition key, keys-only projection). */
+  indexes?: ReadonlyArray<{ indexName: string; partitionKey: string }>;
 }
 
 /** Key schema (all string keys) and TTL attribute of every table, by logical name. */
 export const TABLE_DEFINITIONS: Readonly<Record<TableName, TableDefinition>> = {
   registry: { partitionKey: REGISTRY_TABLE.partitionKey, sortKey: REGISTRY_TABLE.sortKey },
   health: { partitionKey: HEALTH_TABLE.partitionKey, ttlAttribute: HEALTH_TABLE.ttlAttribute },
-  apiKeys: { partitionKey: API_KEYS_TABLE.partitionKey },
+  apiKeys: { partitionKey: API_KEYS_TABLE.partitionKey, indexes: [API_KEYS_TABLE.byKeyId] },
   jobs: { partitionKey: JOBS_TABLE.partitionKey, ttlAttribute: JOBS_TABLE.ttlAttribute },
   rollouts: { partitionKey: ROLLOUTS_TABLE.partitionKey },
+  tenants: { partitionKey: TENANTS_TABLE.partitionKey },
 };
 
 /** A CreateTable input (on-demand billing) for a table definition, for local servers and tests. */
@@ -40,10 +57,23 @@ export function createTableInput(tableName: string, definition: TableDefinition)
     { AttributeName: definition.partitionKey, KeyType: 'HASH' as const },
     ...(definition.sortKey ? [{ AttributeName: definition.sortKey, KeyType: 'RANGE' as const }] : []),
   ];
+  const indexes = definition.indexes ?? [];
+  const attributes = [
+    ...new Set([...keys.map((k) => k.AttributeName), ...indexes.map((i) => i.partitionKey)]),
+  ];
   return {
     TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST' as const,
     KeySchema: keys,
-    AttributeDefinitions: keys.map((k) => ({ AttributeName: k.AttributeName, AttributeType: 'S' as const })),
+    AttributeDefinitions: attributes.map((a) => ({ AttributeName: a, AttributeType: 'S' as const })),
+    ...(indexes.length > 0
+      ? {
+          GlobalSecondaryIndexes: indexes.map((i) => ({
+            IndexName: i.indexName,
+            KeySchema: [{ AttributeName: i.partitionKey, KeyType: 'HASH' as const }],
+            Projection: { ProjectionType: 'KEYS_ONLY' as const },
+          })),
+        }
+      : {}),
   };
 }

@@ -91,17 +91,66 @@ export interface HealthStore {
 export interface ApiKeyRecord {
   /** sha256 hex of the key; the key itself is never stored. */
   key_hash: string;
+  /** Public id of the key (`key_` + 32 random hex digits): logs, revocation. Unrelated to the secret. */
+  key_id: string;
+  /**
+   * What API Gateway's usage plan knows the key by (the authorizer's `usageIdentifierKey`):
+   * random, unrelated to the secret, so reading API Gateway's keys reveals no credential.
+   */
+  usage_id: string;
   tenant: string;
   name: string;
   role: 'consumer' | 'admin';
   allowed_models?: string[];
   created_at: number;
   disabled?: boolean;
+  /** API Gateway's id of the usage-plan key (AWS only), to disable it with the key. */
+  gateway_key_id?: string;
 }
 
 export interface ApiKeyStore {
   findByHash(keyHash: string): Promise<ApiKeyRecord | undefined>;
+  findById(keyId: string): Promise<ApiKeyRecord | undefined>;
   put(record: ApiKeyRecord): Promise<void>;
+  /** Marks the key disabled; false when there is no such key. */
+  disable(keyHash: string): Promise<boolean>;
+}
+
+/**
+ * A tenant: the customer behind API keys and jobs. Today it holds the secret that signs its
+ * webhooks; later profile fields (name, plan, budget, rate limits, allowed models, default data
+ * classification) join as optional attributes of the same item. So readers ignore attributes
+ * they do not know, and writers update attributes or create the item, never replace it.
+ */
+export interface TenantRecord {
+  id: string;
+  /** HMAC-SHA256 key of the tenant's webhook signatures (`whsec_...`); shown to the tenant once. */
+  webhook_secret: string;
+  created_at: number;
+}
+
+export interface TenantStore {
+  get(id: string): Promise<TenantRecord | undefined>;
+  /** Only the webhook secret: what the signing functions may read, and all they may read. */
+  webhookSecret(id: string): Promise<string | undefined>;
+  /** Creates the tenant unless it exists; false (nothing written) when it already does. */
+  create(record: TenantRecord): Promise<boolean>;
+}
+
+/** One webhook to send: where, for which tenant (its secret signs it), and what. */
+export interface WebhookDelivery {
+  url: string;
+  tenant: string;
+  job_id: string;
+  /** Identifies this delivery; the same on every retry of it, so receivers can drop repeats. */
+  id: string;
+  /** The JSON payload (the public job view). */
+  payload: unknown;
+}
+
+/** Sends a signed webhook; throws when it was not delivered (a non-2xx answer included). */
+export interface WebhookNotifier {
+  notify(delivery: WebhookDelivery): Promise<void>;
 }
 
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'dead-lettered';

@@ -1,5 +1,6 @@
 // Narrow unit test of the API Gateway key adapter with a recording client (API Gateway has no
-// local stand-in): the key is created with the given value and bound to the usage plan.
+// local stand-in): the usage-plan key is created with the given value (a key's random usage id,
+// never its secret) and bound to the usage plan.
 import type { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import {
   CreateApiKeyCommand,
@@ -23,12 +24,22 @@ function recordingClient(answers: unknown[]) {
 describe('ApiGatewayKeyRegistrar', () => {
   it('creates the key with the given value and adds it to the usage plan', async () => {
     const { client, sent } = recordingClient([{ id: 'k123' }, {}]);
-    const id = await new ApiGatewayKeyRegistrar({ client, usagePlanId: 'up1' }).register('sk-sy-abc', 'acme');
+    const usageId = `usage_${'a'.repeat(40)}`;
+    const id = await new ApiGatewayKeyRegistrar({ client, usagePlanId: 'up1' }).register(
+      usageId,
+      'key_0123',
+      'Switchyard key of acme',
+    );
     expect(id).toBe('k123');
     expect(sent).toEqual([
       {
         name: CreateApiKeyCommand.name,
-        input: expect.objectContaining({ value: 'sk-sy-abc', name: 'acme', enabled: true }),
+        input: {
+          value: usageId,
+          name: 'key_0123',
+          enabled: true,
+          description: 'Switchyard key of acme',
+        },
       },
       {
         name: CreateUsagePlanKeyCommand.name,

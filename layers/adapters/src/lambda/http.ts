@@ -35,6 +35,8 @@ export interface HttpRequest {
   body: unknown;
   requestId: string;
   caller: Caller | undefined;
+  /** IAM-authorised (SigV4) routes: the signer's ARN (`requestContext.identity.userArn`). */
+  principalArn: string | undefined;
   context: Context;
 }
 
@@ -83,6 +85,7 @@ export function httpHandler(
         body: parseBody(event, maxBodyBytes),
         requestId,
         caller,
+        principalArn: event.requestContext?.identity?.userArn ?? undefined,
         context,
       };
       const response = await fn(request);

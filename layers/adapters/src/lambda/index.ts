@@ -1,5 +1,6 @@
 // Lambda runtime glue shared by the handlers (`@switchyard/adapters/lambda`): config, the HTTP
-// wrapper and the error middleware.
+// wrapper, the error middleware and the signed webhook sender's wiring.
 export * from './config.ts';
 export * from './errors.middleware.ts';
 export * from './http.ts';
+export * from './webhooks.ts';
