@@ -166,6 +166,11 @@ export class RouterService {
 
   private async decide(request: RouteRequest): Promise<{ decision: Decision; registry: CompiledRegistry }> {
     const [registry, shared] = await Promise.all([this.deps.registry.get(), this.deps.health.get()]);
+    return { decision: this.decideOn(request, registry, shared), registry };
+  }
+
+  /** The decision on `shared` with this container's circuits and in-flight counts laid over it. */
+  private decideOn(request: RouteRequest, registry: CompiledRegistry, shared: HealthSnapshot): Decision {
     const now = this.deps.now();
     const { circuits, inflight } = this.deps;
     circuits?.useRegistry(registry);
@@ -173,7 +178,7 @@ export class RouterService {
     const base = inflight ? inflight.view(shared) : shared;
     const health = circuits ? circuits.view(base, now, this.deps.healthFreshMs) : base;
     const load = inflight?.load();
-    const decision = route(
+    return route(
       request,
       { registry, health, ...(load ? { load } : {}) },
       {
@@ -182,14 +187,16 @@ export class RouterService {
         options: { health_fresh_ms: this.deps.healthFreshMs },
       },
     );
-    return { decision, registry };
   }
 
   private async decideAndExecute(
     request: RouteRequest,
     call: InferenceCall,
   ): Promise<{ decision: Decision; execution: ExecutionResult; registry: CompiledRegistry }> {
-    const { decision, registry } = await this.decide(request);
+    const [registry, shared] = await Promise.all([this.deps.registry.get(), this.deps.health.get()]);
+    // Deciding and starting the primary in one synchronous step: the attempt is counted in flight
+    // before any other request in this container decides.
+    const decision = this.decideOn(request, registry, shared);
     const started = this.deps.now();
     try {
       const circuits = this.deps.circuits;
@@ -197,6 +204,7 @@ export class RouterService {
         client: this.deps.inference,
         now: this.deps.now,
         random: this.deps.random,
+        // A same-target retry only while this container's circuit for the endpoint is closed.
         ...(circuits
           ? { mayRetry: (t: PlanTarget) => circuits.breaker(t.endpoint, this.deps.now()).state === 'closed' }
           : {}),

@@ -8,7 +8,7 @@
 // Canary: a request pinned to a canary's candidate has the stable version's endpoints as
 // fallback-only candidates (route.ts). They go right after the chain's first target of their
 // model (normally the primary), before any other fallback, best score first; the chain keeps
-// `fallback.count` targets, and at least one when the primary is the candidate, so canary users
+// `fallback.count` targets, or as many as it takes to reach the first stable one, so canary users
 // are never left without the stable version. They are never the primary or an ensemble member.
 // Sync retries (policy.retry.sync): copied into the plan for the executor (execute-plan.ts).
 // Hedge (policy.hedge): the first fallback, after delay_ms. Ensemble (policy.ensemble when the
@@ -76,7 +76,7 @@ export function buildPlan(input: PlanInput): Plan {
     attempt_timeout_ms: attempt,
     deadline_ms: deadline,
     max_attempts_per_target: policy.retry.max_attempts_per_target,
-    sync_retry: { ...policy.retry.sync },
+    sync_retry: policy.retry.sync,
   };
   const ensemble = ensembleSettings(policy, request.hints.ensemble, request.prompt_tokens);
   if (ensemble) {
@@ -203,9 +203,10 @@ function roundRobinByModel(
 
 /**
  * The fallback chain with each model's fallback-only indexes (in their order) inserted right after
- * that model's first target in `[primary, ...fallbacks]`; `count` long (at least 1 when the primary
- * was followed by some). A model with no target in the chain gets none: its requests never reach
- * the candidate, so they never need the stable version as a fallback.
+ * that model's first target in `[primary, ...fallbacks]`; `count` long, or longer when that is
+ * what it takes to reach a first stable fallback (one after a candidate primary with count 0, one
+ * after a candidate that was the last fallback). A model with no target in the chain gets none:
+ * its requests never reach the candidate, so they never need the stable version as a fallback.
  */
 export function withStableFallbacks(
   primary: number,
@@ -222,14 +223,16 @@ export function withStableFallbacks(
     if (group) group.push(i);
     else byModel.set(m, [i]);
   }
-  let afterPrimary = false;
+  const firsts: number[] = [];
   for (const [m, group] of byModel) {
     const at = chain.findIndex((i) => modelOf(models, i) === m);
     if (at < 0) continue;
     chain.splice(at + 1, 0, ...group);
-    if (at === 0) afterPrimary = true;
+    firsts.push(group[0] as number);
   }
-  return chain.slice(1, 1 + Math.max(count, afterPrimary ? 1 : 0));
+  // Long enough to reach each model's first stable fallback (the chain's index of it).
+  const keep = firsts.reduce((k, i) => Math.max(k, chain.indexOf(i)), count);
+  return chain.slice(1, 1 + keep);
 }
 
 /** Up to `size` indexes: the first endpoint of each distinct model in rank order, then the rest. */
