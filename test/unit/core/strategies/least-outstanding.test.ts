@@ -73,7 +73,10 @@ describe('least-outstanding strategy', () => {
     ];
     const t = tableOf(cs);
     expect(leastOutstandingStrategy.select(t, () => 0)).toEqual({ order: [1, 2, 4, 5, 3, 0], draws: [0] });
-    expect(leastOutstandingStrategy.select(t, () => 0.5)).toEqual({ order: [4, 5, 1, 2, 3, 0], draws: [0.5] });
+    expect(leastOutstandingStrategy.select(t, () => 0.5)).toEqual({
+      order: [4, 5, 1, 2, 3, 0],
+      draws: [0.5],
+    });
     expect(leastOutstandingStrategy.select(t, () => 0.75)).toEqual({
       order: [5, 1, 2, 4, 3, 0],
       draws: [0.75],
