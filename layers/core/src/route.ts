@@ -2,16 +2,22 @@
 // randomness come in `ctx`, so the same inputs and the same random draws give the same decision.
 //
 // 1. Policy (policy-match.ts): an alias policy for `request.model`, else the model it names under
-//    the most specific general policy (or the built-in default). The candidate universe is every
-//    endpoint for an alias policy (so the explanation says why each one was not used), or the
-//    named model's endpoints (only the named version's for `id@version`).
+//    the most specific general policy (or the built-in default); with no model, the policy that
+//    matches the task (or the default). The candidate universe is every endpoint for an alias or
+//    task policy (so the explanation says why each one was not used), or the named model's
+//    endpoints (only the named version's for `id@version`).
 // 2. Hard constraints. Each excluded endpoint gets ONE rule, the first that fails, in this order:
 //    policy-models      the policy's `models` list does not include the model
 //    tenant-allow-list  tenant.allowed_models lists neither `id` nor `id@version`
 //    model-status       the version is failed or retired; or staged and not in a canary (an
 //                       explicit `id@version` request may reach a staged version, for smoke tests)
 //    canary-version     the sticky canary draw pinned the model to another version (canary.ts);
-//                       an explicit `id@version` request bypasses the canary
+//                       an explicit `id@version` request bypasses the canary. Exception: for a
+//                       request pinned to the candidate, the stable version is not excluded but
+//                       fallback only (checked against the rules below like any other): never
+//                       ranked for the primary, it leads the fallbacks after the candidate
+//                       (plan.ts); when no candidate endpoint passes, stable's become regular
+//                       candidates (placeFallbackOnly)
 //    task               the model does not serve request.task
 //    domain             hints.domain is set and the model does not list it
 //    context-window     prompt_tokens + max_output_tokens > context_window
@@ -31,11 +37,14 @@
 // 3. Score (score.ts): parts quality (prior for the task, 0.5 if none), cost (cheapest / own,
 //    with a floor of 10% of the dearest so a free model does not zero the others), latency
 //    (fastest / own, from EWMA with p95 tail, else SLO, else 1000 ms), load
-//    (1 - inflight / capacity). Score = weighted mean by the policy weights (priority high doubles
+//    (1 - inflight / capacity; inflight = the snapshot's shared figure when health is fresh, plus
+//    `snapshot.load`, this router's own exact count). Score = weighted mean by the policy weights (priority high doubles
 //    quality and halves cost, low the reverse) times the health factor (unknown 0.9, degraded 0.7,
 //    half-open circuit x0.5).
-// 4. Select with the policy's strategy (strategies/), ranking only as many positions as the plan
-//    can use, then build the plan (plan.ts).
+// 4. Select with the policy's strategy (strategies/) over the regular candidates, ranking only as
+//    many positions as the plan can use, then build the plan (plan.ts) with the fallback-only ones
+//    by score. Fallback-only candidates are scored against the regular ones' bounds, so they never
+//    change a regular candidate's score, order or draws.
 // Speed: the scan writes candidates into typed-array columns reused across decisions (no object
 // per candidate); endpoint and health facts come from compact per-registry and per-snapshot
 // columns (compile.ts, health-index.ts) instead of 10,000 scattered objects; exclusions are only
@@ -257,7 +266,7 @@ export function route(
     request,
     order,
     count: n,
-    ...(f > 0 ? { fallbackOnly: rankFallbackOnly(cols, n, f) } : {}),
+    fallbackOnly: f > 0 ? rankFallbackOnly(cols, n, f) : undefined,
     candidates: {
       slot: cols.slot,
       endpoints: registry.registry.endpoints,
