@@ -5,11 +5,21 @@
 // - a failing canary candidate is served by the stable version (its users see no error), while a
 //   stable-pinned request never reaches the candidate;
 // - a 429 with Retry-After from an endpoint at capacity is retried on the same endpoint;
-// - an invocation (and a job) without a model is routed by task.
+// - an invocation (and a job) without a model is routed by task;
+// - the health check deletes in-flight reports that stopped containers left behind.
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDbHealthStore } from '@switchyard/adapters';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../infra/local/local-stack.ts';
 import { eventually } from '../support/eventually.ts';
-import { call, registryFile, setFault } from '../support/local-stack.helpers.ts';
+import {
+  call,
+  localClients,
+  named,
+  registryFile,
+  runHealthCheck,
+  setFault,
+} from '../support/local-stack.helpers.ts';
 
 const REGISTRY = `
 models:
@@ -222,5 +232,26 @@ describe('invocations without a model', () => {
       { what: 'the job to finish', timeoutMs: 30_000 },
     );
     expect(done).toMatchObject({ status: 'succeeded', result: { model: 'senti' } });
+  });
+});
+
+describe('in-flight reports of stopped containers', () => {
+  it('are deleted by the health check once older than five minutes', async () => {
+    const aws = localClients(stack);
+    try {
+      const table = named(stack.resources.tables, 'health');
+      const store = new DynamoDbHealthStore({ client: aws.doc, tableName: table });
+      await store.reportInflight({ router: 'gone', at: Date.now() - 301_000, inflight: { busy: 3 } });
+      await store.reportInflight({ router: 'alive', at: Date.now(), inflight: { busy: 1 } });
+      await runHealthCheck(stack);
+      const item = async (router: string) =>
+        (await aws.doc.send(new GetCommand({ TableName: table, Key: { endpoint: `~router/${router}` } })))
+          .Item;
+      expect(await item('gone')).toBeUndefined();
+      expect(await item('alive')).toBeDefined();
+      await store.reportInflight({ router: 'alive', at: Date.now(), inflight: {} });
+    } finally {
+      aws.destroy();
+    }
   });
 });

@@ -40,6 +40,8 @@ const arbWorld = fc.record({
   others: fc.array(fc.array(arbEndpoint, { minLength: 1, maxLength: 2 }), { minLength: 0, maxLength: 2 }),
   onlyLlm: fc.boolean(),
   candidateStatus: fc.constantFrom('staged', 'active'),
+  /** Whether the candidate version comes before the stable one in the registry (the scan's order). */
+  candidateFirst: fc.boolean(),
   strategy: fc.constantFrom(...STRATEGY_NAMES),
   count: fc.integer({ min: 0, max: 4 }),
   mode: fc.constantFrom('same-model-first', 'cross-model', 'same-model-only'),
@@ -62,17 +64,17 @@ interface World {
 }
 
 function build(w: WorldSpec): World {
+  const stableModel = {
+    id: 'llm',
+    version: 'v1',
+    tasks: ['chat'],
+    context_window: 8192,
+    regions: ['us-east-1'],
+  };
+  const candidateModel = { ...stableModel, version: 'v2', status: w.candidateStatus };
   const input: RegistryInput = {
     models: [
-      { id: 'llm', version: 'v1', tasks: ['chat'], context_window: 8192, regions: ['us-east-1'] },
-      {
-        id: 'llm',
-        version: 'v2',
-        tasks: ['chat'],
-        context_window: 8192,
-        regions: ['us-east-1'],
-        status: w.candidateStatus,
-      },
+      ...(w.candidateFirst ? [candidateModel, stableModel] : [stableModel, candidateModel]),
       ...w.others.map((_, i) => ({
         id: `o${i}`,
         version: 'v1',
@@ -121,7 +123,6 @@ function build(w: WorldSpec): World {
     const fresh = h !== undefined && h.age <= FRESH_MS;
     routable.set(id, e.state === 'active' && !(fresh && (h.status === 'down' || h.circuit === 'open')));
   };
-  // The candidate's endpoints come first in the registry, the stable version's after them.
   for (const [i, e] of w.candidate.entries()) add(`c${i}`, 'llm', 'v2', e);
   for (const [i, e] of w.stable.entries()) add(`s${i}`, 'llm', 'v1', e);
   for (const [m, eps] of w.others.entries())
