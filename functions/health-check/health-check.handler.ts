@@ -1,7 +1,8 @@
 // Scheduled health check (EventBridge, every minute): PROBE_ROUNDS probe rounds PROBE_INTERVAL_MS
 // apart inside one invocation (default 4 x 15 s), each probing every registered endpoint
 // (SageMaker: DescribeEndpoint and a tiny invocation; OpenAI-compatible: its models/health route)
-// with a timeout, and writing status, latency, error rate and circuit to the health table.
+// with a timeout, and writing status, latency, error rate and circuit to the health table; then
+// it deletes router in-flight reports left behind by stopped containers.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@aws-lambda-powertools/logger';
 import {
@@ -67,6 +68,12 @@ export const handler = async (_event: unknown, context?: Context): Promise<Probe
     },
     { rounds: config.PROBE_ROUNDS, intervalMs: config.PROBE_INTERVAL_MS, stopBy, sleep: (ms) => sleep(ms) },
   );
-  logger.info('health check done', { ...summary });
+  // Router containers frozen or stopped with requests counted leave in-flight reports behind
+  // (ignored once stale): delete the ones older than five minutes.
+  const pruned = await health.pruneInflightReports(5 * 60_000).catch((err: unknown) => {
+    logger.warn('could not prune in-flight reports', { error: String(err) });
+    return 0;
+  });
+  logger.info('health check done', { ...summary, inflight_reports_pruned: pruned });
   return summary;
 };

@@ -8,14 +8,18 @@ import {
   CachedRegistry,
   createDocumentClient,
   createInferenceClient,
+  DEFAULT_INFLIGHT_FRESH_MS,
   DynamoDbHealthStore,
   DynamoDbModelRegistry,
+  InflightReporter,
   OutcomeBuffer,
 } from '@switchyard/adapters';
 import { httpHandler, parseConfig, requireCaller } from '@switchyard/adapters/lambda';
 import type { RouterCircuitChange } from '@switchyard/core';
 import { DEFAULT_HEALTH_FRESH_MS, NotFoundError, z } from '@switchyard/core';
 import { CircuitAwareClient } from './circuit-client.ts';
+import { InflightTrackingClient } from './inflight-client.ts';
+import { InflightTracker } from './inflight-tracker.ts';
 import { LocalCircuits } from './local-circuits.ts';
 import { RouterService } from './router.service.ts';
 
@@ -32,12 +36,18 @@ const config = parseConfig(
       .positive()
       .default(1024 * 1024),
     OUTCOME_FLUSH_MS: z.coerce.number().int().nonnegative().default(1000),
+    /** Other containers' in-flight reports older than this are ignored (they report every 4 s). */
+    INFLIGHT_FRESH_MS: z.coerce.number().int().positive().default(DEFAULT_INFLIGHT_FRESH_MS),
   }),
 );
 
 const logger = new Logger({ serviceName: 'switchyard-router' });
 const ddb = createDocumentClient();
-const healthStore = new DynamoDbHealthStore({ client: ddb, tableName: config.HEALTH_TABLE });
+const healthStore = new DynamoDbHealthStore({
+  client: ddb,
+  tableName: config.HEALTH_TABLE,
+  inflightFreshMs: config.INFLIGHT_FRESH_MS,
+});
 const outcomeBuffer = new OutcomeBuffer({
   sink: (outcomes) => healthStore.recordOutcomes(outcomes),
   flushIntervalMs: config.OUTCOME_FLUSH_MS,
@@ -51,6 +61,18 @@ const circuitChanges = new OutcomeBuffer<RouterCircuitChange>({
   flushIntervalMs: config.OUTCOME_FLUSH_MS,
   onError: (err) => logger.warn('could not publish circuit changes', { error: String(err) }),
 });
+
+// This container's requests in flight, shared through the health table on the outcome cadence.
+const inflight = new InflightTracker(containerId, () => inflightReporter.changed());
+const inflightReporter = new InflightReporter({
+  router: inflight.router,
+  source: inflight,
+  sink: (report) => healthStore.reportInflight(report),
+  intervalMs: config.OUTCOME_FLUSH_MS,
+  heartbeatMs: Math.floor(config.INFLIGHT_FRESH_MS * 0.4),
+  onError: (err) => logger.warn('could not report requests in flight', { error: String(err) }),
+});
+
 const circuits = new LocalCircuits({ onChange: (change) => circuitChanges.add([change]) });
 const service = new RouterService({
   registry: new CachedRegistry({
@@ -59,8 +81,14 @@ const service = new RouterService({
     now: Date.now,
   }),
   health: new CachedHealth({ source: healthStore, ttlMs: config.HEALTH_CACHE_TTL_MS, now: Date.now }),
-  inference: new CircuitAwareClient(createInferenceClient(), circuits, Date.now),
+  // Attempts the local circuit refuses never reach the tracker: they are not in flight anywhere.
+  inference: new CircuitAwareClient(
+    new InflightTrackingClient(createInferenceClient(), inflight),
+    circuits,
+    Date.now,
+  ),
   circuits,
+  inflight,
   recordOutcomes: async (outcomes) => outcomeBuffer.add(outcomes),
   now: Date.now,
   random: Math.random,

@@ -1,7 +1,9 @@
 // What the router function does for each route, over ports: build the core's request from the
 // OpenAI body and hints, decide (core.route) on the shared health with this container's own open
-// circuits laid over it (local-circuits.ts), execute the plan (core.executePlan), record the
-// outcomes, and shape the answer with the x-switchyard-* headers. No AWS here; the handler wires it.
+// circuits laid over it (local-circuits.ts) and its exact in-flight counts in place of its shared
+// share (inflight-tracker.ts), execute the plan (core.executePlan, same-target retries only while
+// the local circuit is closed), record the outcomes, and shape the answer with the x-switchyard-*
+// headers. No AWS here; the handler wires it.
 
 import type { Caller } from '@switchyard/adapters/lambda';
 import { parseInput } from '@switchyard/adapters/lambda';
@@ -33,6 +35,7 @@ import {
   tenantExplanation,
 } from '@switchyard/core';
 import { isShortCircuited } from './circuit-client.ts';
+import type { InflightTracker } from './inflight-tracker.ts';
 import type { LocalCircuits } from './local-circuits.ts';
 
 export interface RouterDeps {
@@ -46,6 +49,8 @@ export interface RouterDeps {
   healthFreshMs: number;
   /** This container's circuit breakers (fed by the inference client, see circuit-client.ts). */
   circuits?: LocalCircuits;
+  /** This container's requests in flight (fed by the inference client, see inflight-client.ts). */
+  inflight?: InflightTracker;
 }
 
 export interface ServiceResponse {
@@ -161,32 +166,48 @@ export class RouterService {
 
   private async decide(request: RouteRequest): Promise<{ decision: Decision; registry: CompiledRegistry }> {
     const [registry, shared] = await Promise.all([this.deps.registry.get(), this.deps.health.get()]);
+    return { decision: this.decideOn(request, registry, shared), registry };
+  }
+
+  /** The decision on `shared` with this container's circuits and in-flight counts laid over it. */
+  private decideOn(request: RouteRequest, registry: CompiledRegistry, shared: HealthSnapshot): Decision {
     const now = this.deps.now();
-    const circuits = this.deps.circuits;
+    const { circuits, inflight } = this.deps;
     circuits?.useRegistry(registry);
-    const health = circuits ? circuits.view(shared, now, this.deps.healthFreshMs) : shared;
-    const decision = route(
+    inflight?.useRegistry(registry);
+    const base = inflight ? inflight.view(shared) : shared;
+    const health = circuits ? circuits.view(base, now, this.deps.healthFreshMs) : base;
+    const load = inflight?.load();
+    return route(
       request,
-      { registry, health },
+      { registry, health, ...(load ? { load } : {}) },
       {
         now,
         random: this.deps.random,
         options: { health_fresh_ms: this.deps.healthFreshMs },
       },
     );
-    return { decision, registry };
   }
 
   private async decideAndExecute(
     request: RouteRequest,
     call: InferenceCall,
   ): Promise<{ decision: Decision; execution: ExecutionResult; registry: CompiledRegistry }> {
-    const { decision, registry } = await this.decide(request);
+    const [registry, shared] = await Promise.all([this.deps.registry.get(), this.deps.health.get()]);
+    // Deciding and starting the primary in one synchronous step: the attempt is counted in flight
+    // before any other request in this container decides.
+    const decision = this.decideOn(request, registry, shared);
     const started = this.deps.now();
     try {
+      const circuits = this.deps.circuits;
       const execution = await executePlan(decision.plan, call, {
         client: this.deps.inference,
         now: this.deps.now,
+        random: this.deps.random,
+        // A same-target retry only while this container's circuit for the endpoint is closed.
+        ...(circuits
+          ? { mayRetry: (t: PlanTarget) => circuits.breaker(t.endpoint, this.deps.now()).state === 'closed' }
+          : {}),
       });
       await this.record(execution.attempts, started);
       return { decision, execution, registry };

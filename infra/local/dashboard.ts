@@ -1,4 +1,5 @@
-// The local dashboard (`GET /_local/dashboard`): endpoints with their fault mode, load and health,
+// The local dashboard (`GET /_local/dashboard`): endpoints with their fault mode, load (in flight
+// at the simulated endpoint, and as the routers count it) and health,
 // the traffic split, the latest routing decisions, cost so far, and rollouts. Decisions are read
 // from the x-switchyard-* headers of the answers passing through the API Gateway emulation, so
 // the handlers carry no local-only code.
@@ -107,11 +108,11 @@ async function refresh() {
     '<span>cost $' + s.totals.cost_usd.toFixed(6) + '</span>';
   const max = Math.max(1, ...s.endpoints.map((e) => e.served));
   document.getElementById('endpoints').innerHTML =
-    '<tr><th>endpoint</th><th>model</th><th>kind</th><th>fault</th><th>health</th><th>circuit</th><th>latency (ewma)</th><th>in flight</th><th>served</th><th>share</th><th></th></tr>' +
+    '<tr><th>endpoint</th><th>model</th><th>kind</th><th>fault</th><th>health</th><th>circuit</th><th>latency (ewma)</th><th title="requests the simulated endpoint is serving">in flight (endpoint)</th><th title="requests in flight as the routers report them through the health table">in flight (router)</th><th>served</th><th>share</th><th></th></tr>' +
     s.endpoints.map((e) => '<tr><td>' + esc(e.id) + '</td><td>' + esc(e.model) + '</td><td>' + esc(e.kind) +
       '</td><td class="' + cls(e.fault) + '">' + esc(e.fault) + '</td><td class="' + cls(e.health) + '">' + esc(e.health) +
       '</td><td class="' + cls(e.circuit) + '">' + esc(e.circuit) + '</td><td>' + esc(e.latency_ms) + '</td><td>' + esc(e.inflight) +
-      '</td><td>' + e.served + '</td><td><span class="bar" style="width:' + (100 * e.served / max) + 'px"></span></td><td>' +
+      '</td><td>' + esc(e.router_inflight) + '</td><td>' + e.served + '</td><td><span class="bar" style="width:' + (100 * e.served / max) + 'px"></span></td><td>' +
       ['ok','slow','error','down'].map((m) => '<button onclick="fault(\\'' + esc(e.id) + '\\',\\'' + m + '\\')">' + m + '</button>').join('') +
       '</td></tr>').join('');
   document.getElementById('decisions').innerHTML =
@@ -148,13 +149,18 @@ export async function dashboardState(src: DashboardSources): Promise<unknown> {
   return {
     totals: { requests: src.log.requests, errors: src.log.errors, cost_usd: src.log.totalCostUsd },
     endpoints: src.endpoints().map((e) => {
-      const h = health.endpoints[e.id];
+      const h = Object.hasOwn(health.endpoints, e.id) ? health.endpoints[e.id] : undefined;
       return {
         ...e,
         health: h?.status ?? 'unknown',
         circuit: h?.circuit ?? 'closed',
         latency_ms: h?.latency_ewma_ms === undefined ? '' : Math.round(h.latency_ewma_ms),
         inflight: src.inflight(e.id),
+        // The routers' own count, summed from their fresh in-flight reports in the health table.
+        router_inflight: (health.inflight_reports ?? []).reduce(
+          (n, r) => n + (Object.hasOwn(r.inflight, e.id) ? (r.inflight[e.id] ?? 0) : 0),
+          0,
+        ),
         served: src.log.served.get(e.id) ?? 0,
       };
     }),

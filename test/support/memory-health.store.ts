@@ -5,16 +5,38 @@
 // path from the router through the health check's assessment into the shared circuit.
 import type { HealthRecord, ProbeOutcome } from '@switchyard/adapters';
 import { foldLatencyEwma, summariseOutcomes } from '@switchyard/adapters';
-import type { Assessment, EndpointHealth, HealthSnapshot, HealthStore, Outcome } from '@switchyard/core';
+import type {
+  Assessment,
+  EndpointHealth,
+  HealthSnapshot,
+  HealthStore,
+  InflightReport,
+  Outcome,
+} from '@switchyard/core';
 import { LATENCY_BUCKET_COUNT } from '@switchyard/core';
 
 export class MemoryHealthStore implements HealthStore {
   readonly #records = new Map<string, HealthRecord>();
+  /** The latest in-flight report of each router container (never stale here: no clock). */
+  readonly #reports = new Map<string, InflightReport>();
 
   async snapshot(): Promise<HealthSnapshot> {
     const endpoints: Record<string, EndpointHealth> = {};
     for (const [id, r] of this.#records) endpoints[id] = { ...r.health };
-    return { endpoints };
+    for (const report of this.#reports.values()) {
+      for (const [id, n] of Object.entries(report.inflight)) {
+        const h = endpoints[id];
+        if (h) h.inflight = (h.inflight ?? 0) + n;
+      }
+    }
+    return this.#reports.size > 0
+      ? { endpoints, inflight_reports: [...this.#reports.values()] }
+      : { endpoints };
+  }
+
+  async reportInflight(report: InflightReport): Promise<void> {
+    if (Object.values(report.inflight).some((n) => n > 0)) this.#reports.set(report.router, report);
+    else this.#reports.delete(report.router);
   }
 
   async put(health: EndpointHealth): Promise<void> {

@@ -14,14 +14,22 @@
 // endpoint when it is not closed (`{state, opened_at, reason, at, until}`); a container removes
 // its entry when its breaker closes, and entries past `until` (a container that went away) are
 // ignored by readers and pruned by the next publish.
+//
+// In-flight reports: each router container keeps one item, `~router/<container id>`, with its
+// requests in flight per endpoint (`inflight`, a map) and `reported_at`, replaced at each report
+// and deleted when its counts drop to zero. snapshot() sums the reports no older than
+// `inflightFreshMs` into each endpoint's `inflight` and lists them (`inflight_reports`); older
+// ones (a container that was frozen or stopped mid-request) are ignored, expire by TTL and are
+// deleted by `pruneInflightReports` (the health check).
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type {
   Assessment,
   CounterMark,
   EndpointHealth,
   HealthSnapshot,
   HealthStore,
+  InflightReport,
   Outcome,
   RouterCircuit,
   RouterCircuitChange,
@@ -37,7 +45,32 @@ export interface DynamoDbHealthStoreOptions {
   tableName: string;
   /** How long an item lives after its last write (the TTL). @default 86_400 (a day) */
   ttlSeconds?: number;
+  /** In-flight reports older than this are left out of snapshots. @default DEFAULT_INFLIGHT_FRESH_MS */
+  inflightFreshMs?: number;
   now?: () => number;
+}
+
+/** Default age after which a router's in-flight report no longer counts. */
+export const DEFAULT_INFLIGHT_FRESH_MS = 10_000;
+/** TTL of an in-flight report item (a stopped container's report is pruned or expires). */
+const REPORT_TTL_SECONDS = 900;
+const isReportKey = (key: unknown): boolean =>
+  typeof key === 'string' && key.startsWith(HEALTH_TABLE.routerReportPrefix);
+
+/** A stored in-flight report, or undefined when the item is not one. */
+function reportFromItem(item: Record<string, unknown>): InflightReport | undefined {
+  const key = item[HEALTH_TABLE.partitionKey];
+  if (!isReportKey(key) || typeof item.reported_at !== 'number') return undefined;
+  const inflight: Record<string, number> = Object.create(null);
+  const stored = item.inflight;
+  if (stored && typeof stored === 'object') {
+    for (const [endpoint, n] of Object.entries(stored)) if (num(n) > 0) inflight[endpoint] = num(n);
+  }
+  return {
+    router: (key as string).slice(HEALTH_TABLE.routerReportPrefix.length),
+    at: item.reported_at,
+    inflight,
+  };
 }
 
 const HEALTH_FIELDS = [
@@ -167,27 +200,114 @@ export class DynamoDbHealthStore implements HealthStore {
   readonly #client: DynamoDBDocumentClient;
   readonly #tableName: string;
   readonly #ttlSeconds: number;
+  readonly #inflightFreshMs: number;
   readonly #now: () => number;
 
   constructor(options: DynamoDbHealthStoreOptions) {
     this.#client = options.client;
     this.#tableName = options.tableName;
     this.#ttlSeconds = options.ttlSeconds ?? 86_400;
+    this.#inflightFreshMs = options.inflightFreshMs ?? DEFAULT_INFLIGHT_FRESH_MS;
     this.#now = options.now ?? Date.now;
   }
 
   async snapshot(): Promise<HealthSnapshot> {
     const endpoints: Record<string, EndpointHealth> = {};
+    const reports: InflightReport[] = [];
+    const now = this.#now();
     for (const item of await this.#scan()) {
-      const health = healthFromItem(item);
-      endpoints[health.endpoint] = health;
+      const report = reportFromItem(item);
+      if (report) {
+        if (now - report.at <= this.#inflightFreshMs) reports.push(report);
+      } else if (!isReportKey(item[HEALTH_TABLE.partitionKey])) {
+        const health = healthFromItem(item);
+        endpoints[health.endpoint] = health;
+      }
     }
-    return { endpoints };
+    if (reports.length === 0) return { endpoints };
+    const summed = new Map<string, number>();
+    for (const r of reports) {
+      for (const [id, n] of Object.entries(r.inflight)) summed.set(id, (summed.get(id) ?? 0) + n);
+    }
+    for (const [id, n] of summed) {
+      const health = Object.hasOwn(endpoints, id) ? endpoints[id] : undefined;
+      if (health) health.inflight = n;
+    }
+    return { endpoints, inflight_reports: reports };
   }
 
-  /** Every live item with its counters (expired items DynamoDB has not deleted yet are skipped). */
+  /** Every live endpoint item with its counters (expired items DynamoDB has not deleted yet are skipped). */
   async records(): Promise<HealthRecord[]> {
-    return (await this.#scan()).map(recordFromItem);
+    return (await this.#scan()).filter((i) => !isReportKey(i[HEALTH_TABLE.partitionKey])).map(recordFromItem);
+  }
+
+  /**
+   * Replaces this router container's in-flight report; a report with no request in flight deletes
+   * it (a container that has nothing in flight leaves nothing behind).
+   */
+  async reportInflight(report: InflightReport): Promise<void> {
+    const key = { [HEALTH_TABLE.partitionKey]: `${HEALTH_TABLE.routerReportPrefix}${report.router}` };
+    const inflight = Object.fromEntries(Object.entries(report.inflight).filter(([, n]) => n > 0));
+    if (Object.keys(inflight).length === 0) {
+      await this.#client.send(new DeleteCommand({ TableName: this.#tableName, Key: key }));
+      return;
+    }
+    await this.#client.send(
+      new PutCommand({
+        TableName: this.#tableName,
+        Item: {
+          ...key,
+          reported_at: report.at,
+          inflight,
+          [HEALTH_TABLE.ttlAttribute]: Math.floor(report.at / 1000) + REPORT_TTL_SECONDS,
+        },
+      }),
+    );
+  }
+
+  /**
+   * Deletes in-flight reports older than `olderThanMs` (containers frozen or stopped with requests
+   * counted), each only if it was not refreshed meanwhile; returns how many went.
+   */
+  async pruneInflightReports(olderThanMs: number): Promise<number> {
+    const cutoff = this.#now() - olderThanMs;
+    const stale: Array<{ key: unknown; at: number }> = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.#client.send(
+        new ScanCommand({
+          TableName: this.#tableName,
+          ExclusiveStartKey: start,
+          FilterExpression: 'begins_with(#key, :prefix)',
+          ProjectionExpression: '#key, reported_at',
+          ExpressionAttributeNames: { '#key': HEALTH_TABLE.partitionKey },
+          ExpressionAttributeValues: { ':prefix': HEALTH_TABLE.routerReportPrefix },
+        }),
+      );
+      for (const item of out.Items ?? []) {
+        const at = item.reported_at;
+        if (typeof at !== 'number' || at < cutoff)
+          stale.push({ key: item[HEALTH_TABLE.partitionKey], at: num(at) });
+      }
+      start = out.LastEvaluatedKey;
+    } while (start);
+    let pruned = 0;
+    for (const { key, at } of stale) {
+      try {
+        await this.#client.send(
+          new DeleteCommand({
+            TableName: this.#tableName,
+            Key: { [HEALTH_TABLE.partitionKey]: key },
+            ConditionExpression: 'attribute_not_exists(reported_at) OR reported_at = :at',
+            ExpressionAttributeValues: { ':at': at },
+          }),
+        );
+        pruned++;
+      } catch (err) {
+        if (!isConditionFailure(err)) throw err;
+      }
+    }
+    return pruned;
   }
 
   /** One endpoint's record, or undefined when it has none (or only an expired one). */

@@ -13,6 +13,7 @@ export * from './idempotency.dynamodb.ts';
 export * from './inference.by-kind.ts';
 export * from './inference.openai-http.ts';
 export * from './inference.sagemaker.ts';
+export * from './inflight-reporter.ts';
 export * from './job-view.ts';
 export * from './jobs.dynamodb.ts';
 export * from './latency-ewma.ts';

@@ -4,7 +4,7 @@ import type { InferenceCall, InferenceClient, InferenceResult, PlanTarget } from
 import { UpstreamError } from '@switchyard/core';
 import { inferenceResult } from './chat-completion.ts';
 import { joinUrl, OPENAI_HTTP, requestJson } from './endpoint-kinds.ts';
-import { failureForStatus, parseJsonBody, transportError } from './upstream-failure.ts';
+import { failureForStatus, parseJsonBody, retryAfterMs, transportError } from './upstream-failure.ts';
 
 export interface OpenAiHttpInferenceClientOptions {
   /** Defaults to the global (undici, keep-alive) fetch. */
@@ -79,9 +79,11 @@ export class OpenAiHttpInferenceClient implements InferenceClient {
     }
     let status: number;
     let text: string;
+    let retryAfter: number | undefined;
     try {
       const res = await this.#fetch(url, { method: 'POST', headers, body: json, signal });
       status = res.status;
+      if (status < 200 || status > 299) retryAfter = retryAfterMs(res.headers, this.#now());
       text = await res.text();
     } catch (err) {
       throw transportError(err, signal, target.endpoint);
@@ -91,6 +93,7 @@ export class OpenAiHttpInferenceClient implements InferenceClient {
         failureForStatus(status),
         `${target.endpoint}: HTTP ${status}: ${upstreamErrorMessage(text)}`,
         status,
+        retryAfter === undefined ? {} : { retryAfterMs: retryAfter },
       );
     }
     const parsed = parseJsonBody(text, target.endpoint, status);

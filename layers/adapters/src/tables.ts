@@ -8,7 +8,15 @@ export const REGISTRY_TABLE = {
   partitions: { model: 'model', endpoint: 'endpoint', policy: 'policy' },
 } as const;
 
-export const HEALTH_TABLE = { partitionKey: 'endpoint', ttlAttribute: 'expires_at' } as const;
+/**
+ * Health: one item per endpoint (key: the endpoint id), plus one in-flight report per router
+ * container under `routerReportPrefix` + container id (endpoint ids cannot start with `~`).
+ */
+export const HEALTH_TABLE = {
+  partitionKey: 'endpoint',
+  ttlAttribute: 'expires_at',
+  routerReportPrefix: '~router/',
+} as const;
 
 export const API_KEYS_TABLE = {
   partitionKey: 'key_hash',

@@ -82,3 +82,19 @@ export function parseJsonBody(text: string, endpoint: string, status?: number): 
     );
   }
 }
+
+/**
+ * How long an upstream asked to wait before it is tried again, in ms: `retry-after-ms` (what
+ * OpenAI sends), else `Retry-After` as delta-seconds or an HTTP date (`now` is the clock it is read
+ * against); undefined when neither is there or readable. Never negative.
+ */
+export function retryAfterMs(headers: { get(name: string): string | null }, now: number): number | undefined {
+  const ms = headers.get('retry-after-ms')?.trim();
+  if (ms && /^\d+(\.\d+)?$/.test(ms)) return Math.ceil(Number(ms));
+  const value = headers.get('retry-after')?.trim();
+  if (!value) return undefined;
+  if (/^\d+$/.test(value)) return Number(value) * 1000;
+  // An HTTP date names its day and month (`Wed, 21 Oct 2026 07:28:00 GMT`); Date.parse alone would take `-1`.
+  const at = /[a-z]/i.test(value) ? Date.parse(value) : Number.NaN;
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}

@@ -79,10 +79,10 @@ export const ChatCompletionRequestSchema = z
   .loose();
 export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequestSchema>;
 
-/** A non-LLM task invocation: `POST /v1/invocations`. */
+/** A non-LLM task invocation: `POST /v1/invocations`. Without `model` it is routed by task (policy-match.ts). */
 export const InvocationRequestSchema = z
   .object({
-    model: z.string().min(1).max(256).default('auto'),
+    model: z.string().min(1).max(256).optional(),
     task: TaskSchema,
     payload: z.unknown().refine((v) => v !== undefined, 'payload is required'),
     'x-switchyard': RoutingHintsSchema.optional(),

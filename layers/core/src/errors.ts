@@ -138,12 +138,14 @@ export class UpstreamError extends SwitchyardError {
   readonly failure: UpstreamFailure;
   readonly retryable: boolean;
   readonly upstreamStatus: number | undefined;
+  /** How long the upstream asked to wait before trying it again (its Retry-After), when it said. */
+  readonly retryAfterMs: number | undefined;
 
   constructor(
     failure: UpstreamFailure,
     message: string,
     upstreamStatus?: number,
-    options: ErrorOptions = {},
+    { retryAfterMs, ...options }: ErrorOptions & { retryAfterMs?: number } = {},
   ) {
     super(
       message,
@@ -157,6 +159,7 @@ export class UpstreamError extends SwitchyardError {
     this.failure = failure;
     this.retryable = failure !== 'rejected';
     this.upstreamStatus = upstreamStatus;
+    this.retryAfterMs = retryAfterMs;
   }
 }
 
@@ -177,6 +180,10 @@ export interface AttemptRecord {
   duration_ms: number;
   status?: number;
   error?: string;
+  /** The attempt's number on its target, set from the second (a same-target retry). */
+  attempt?: number;
+  /** How long the retry waited after the previous attempt on the target (backoff or Retry-After). */
+  backoff_ms?: number;
 }
 
 /** Every target in the plan failed (or the deadline ran out): 502, or 504 when time ran out. */

@@ -2,8 +2,15 @@
 // - sequential: the primary, then each fallback on a retryable UpstreamError; a non-retryable
 //   one (`rejected`: the request itself is bad) is rethrown at once, and so is any error that is
 //   no UpstreamError (an attempt `not-sent`: the caller's InvalidRequestError, or a defect of
-//   ours), without trying the fallbacks: they would fail the same way. One attempt per target
-//   (`max_attempts_per_target` is for the durable path's Step Functions Retry).
+//   ours), without trying the fallbacks: they would fail the same way. Same-target retries follow
+//   `plan.sync_retry` (absent or max_attempts_per_target 1: one attempt per target; the plan's
+//   `max_attempts_per_target` is the durable path's Step Functions Retry): a target that failed
+//   with throttling, a 503 or a connection failure (`retriesSameTarget`) is tried again after
+//   `syncRetryDelay` (the upstream's Retry-After, else exponential backoff with full jitter), while
+//   it has attempts left, the wait is at most max_delay_ms and ends before the deadline, and
+//   `deps.mayRetry` agrees (the router: its local circuit for the endpoint is still closed);
+//   otherwise the chain moves on at once. While a retry waits, nothing else starts (a hedge
+//   timer still fires). Retries are recorded with their `attempt` number and `backoff_ms`.
 // - hedged (plan.hedge): if the primary has not answered after delay_ms, the hedge target starts
 //   too; the first success wins and the other is aborted (recorded as `aborted`). If the primary
 //   fails before the delay, the chain simply moves on (the hedge target is the next fallback).
@@ -13,13 +20,14 @@
 //   highest-quality member's answer. Members that fail are just outvoted.
 // Every attempt has its own AbortSignal: its timeout is min(target.timeout_ms, time left before
 // the deadline). A client that ignores the signal is not waited for. Throws
-// TargetsExhaustedError(attempts, deadlineExceeded) when nothing succeeded.
+// TargetsExhaustedError(attempts, deadlineExceeded) when nothing succeeded. Timers are the global
+// setTimeout (fake timers drive them in tests); the clock and the jitter's randomness are deps.
 import { outcomeOfError } from './attempt-outcome.ts';
 import type { AttemptRecord } from './errors.ts';
 import { SwitchyardError, TargetsExhaustedError, UpstreamError } from './errors.ts';
 import type { EnsembleCombine } from './plan.ts';
 import type { InferenceCall, InferenceClient, InferenceResult } from './ports.ts';
-import type { Plan, PlanTarget } from './route.types.ts';
+import type { Plan, PlanTarget, SyncRetry } from './route.types.ts';
 
 /** One ensemble member's outcome and what the combiner read from its answer. */
 export interface EnsembleMember {
@@ -56,6 +64,44 @@ export interface ExecuteDeps {
   client: InferenceClient;
   /** Clock in ms for durations and the deadline (timers themselves are real). */
   now: () => number;
+  /** Uniform [0, 1) draws for the retry backoff's jitter. @default () => 0.5 (half the cap) */
+  random?: () => number;
+  /** Whether a failed target may be tried again now (e.g. its circuit is still closed). @default yes */
+  mayRetry?: (target: PlanTarget) => boolean;
+}
+
+/**
+ * Whether a failure may be retried on the same target: the upstream said "not now" (throttled,
+ * 503 Service Unavailable) or the connection failed (reset, refused). Timeouts, other 5xx and
+ * invalid answers move on to the next target; a rejected request is not retried anywhere.
+ */
+export function retriesSameTarget(error: UpstreamError): boolean {
+  return (
+    error.failure === 'throttled' ||
+    error.failure === 'connection' ||
+    (error.failure === 'server' && error.upstreamStatus === 503)
+  );
+}
+
+/**
+ * The wait in ms before trying a target again after its `attempt`-th attempt failed with `error`,
+ * or undefined to move on: not a same-target failure, no attempts left, a wait over
+ * `max_delay_ms` (a long Retry-After: the next target is the better bet) or one that would not
+ * end before the deadline (`leftMs` from now). The wait is the upstream's Retry-After when it sent
+ * one, else full jitter: `floor(random() * min(max_delay_ms, base_delay_ms * 2^(attempt - 1)))`.
+ */
+export function syncRetryDelay(
+  settings: SyncRetry | undefined,
+  error: UpstreamError,
+  attempt: number,
+  leftMs: number,
+  random: () => number,
+): number | undefined {
+  if (!settings || attempt >= settings.max_attempts_per_target || !retriesSameTarget(error)) return undefined;
+  const cap = Math.min(settings.max_delay_ms, settings.base_delay_ms * 2 ** (attempt - 1));
+  const wait = error.retryAfterMs ?? Math.floor(random() * cap);
+  if (wait > settings.max_delay_ms || wait >= leftMs) return undefined;
+  return wait;
 }
 
 type Settled =
@@ -79,7 +125,17 @@ interface Running {
   cancel(): void;
 }
 
+/** A same-target retry waiting out its backoff. */
+interface Waiting {
+  readonly target: PlanTarget;
+  readonly wait: number;
+  /** Resolves with this once the wait is over. */
+  readonly due: Promise<Waiting>;
+  cancel(): void;
+}
+
 const HEDGE = Symbol('hedge');
+const HALF = () => 0.5;
 
 /** Runs the plan: sequential with fallbacks, hedged, or as an ensemble (see the module header). */
 export async function executePlan(
@@ -94,19 +150,45 @@ export async function executePlan(
   const attempts: AttemptRecord[] = [];
   const queue = distinct([plan.primary, ...plan.fallbacks]);
   const running = new Set<Running>();
+  const waiting = new Set<Waiting>();
+  /** Attempts started per endpoint. */
+  const tries = new Map<string, number>();
   let deadlineExceeded = false;
   let hedgeTimer: ReturnType<typeof setTimeout> | undefined;
   let hedgeFired: Promise<typeof HEDGE> | undefined;
-  const launch = (target: PlanTarget): boolean => {
+  const launch = (target: PlanTarget, backoffMs = 0): boolean => {
     const budget = left();
     if (budget <= 0 || deadlineExceeded) {
       deadlineExceeded = true;
       return false;
     }
+    const attempt = (tries.get(target.endpoint) ?? 0) + 1;
+    tries.set(target.endpoint, attempt);
     const run = startAttempt(target, budget, call, deps);
+    if (attempt > 1) {
+      run.record.attempt = attempt;
+      run.record.backoff_ms = backoffMs;
+    }
     attempts.push(run.record);
     running.add(run);
     return true;
+  };
+  /** Schedules another attempt on a target that just failed, when the retry rules allow one. */
+  const retryLater = (target: PlanTarget, error: UpstreamError): void => {
+    if (deps.mayRetry && !deps.mayRetry(target)) return;
+    const tried = tries.get(target.endpoint) ?? 1;
+    const wait = syncRetryDelay(plan.sync_retry, error, tried, left(), deps.random ?? HALF);
+    if (wait === undefined) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const w: Waiting = {
+      target,
+      wait,
+      due: new Promise((resolve) => {
+        timer = setTimeout(() => resolve(w), wait);
+      }),
+      cancel: () => clearTimeout(timer),
+    };
+    waiting.add(w);
   };
 
   try {
@@ -118,13 +200,14 @@ export async function executePlan(
       });
     }
     for (;;) {
-      if (running.size === 0) {
+      if (running.size === 0 && waiting.size === 0) {
         const next = queue[0];
         if (!next || !launch(next)) break;
         queue.shift();
         continue;
       }
-      const waits: Array<Promise<Settled | typeof HEDGE>> = [...running].map((r) => r.done);
+      const waits: Array<Promise<Settled | Waiting | typeof HEDGE>> = [...running].map((r) => r.done);
+      for (const w of waiting) waits.push(w.due);
       if (hedgeFired) waits.push(hedgeFired);
       const ev = await Promise.race(waits);
       if (ev === HEDGE) {
@@ -132,6 +215,11 @@ export async function executePlan(
         const at = queue.findIndex((t) => t.endpoint === hedge?.target.endpoint);
         const target = queue[at];
         if (target && launch(target)) queue.splice(at, 1);
+        continue;
+      }
+      if (!('run' in ev)) {
+        waiting.delete(ev);
+        launch(ev.target, ev.wait);
         continue;
       }
       running.delete(ev.run);
@@ -145,7 +233,8 @@ export async function executePlan(
         throw end.error;
       }
       if (ev.byDeadline) deadlineExceeded = true;
-      if (running.size === 0 && hedgeFired) {
+      else if (ev.error) retryLater(ev.run.target, ev.error);
+      if (running.size === 0 && waiting.size === 0 && hedgeFired) {
         // The primary failed before the hedge delay: the hedge target is simply the next fallback.
         clearTimeout(hedgeTimer);
         hedgeFired = undefined;
@@ -154,6 +243,7 @@ export async function executePlan(
   } finally {
     clearTimeout(hedgeTimer);
     for (const r of running) r.cancel();
+    for (const w of waiting) w.cancel();
   }
   for (const t of queue) attempts.push({ ...ids(t), outcome: 'skipped-deadline', duration_ms: 0 });
   throw new TargetsExhaustedError(attempts, deadlineExceeded);

@@ -5,6 +5,12 @@
 //   endpoint of another model, so one broken model never takes the whole chain down.
 // - same-model-only: only the primary model's other endpoints.
 // Deadline = min(policy deadline, hints.max_latency_ms); attempt timeout = min(policy, deadline).
+// Canary: a request pinned to a canary's candidate has the stable version's endpoints as
+// fallback-only candidates (route.ts). They go right after the chain's first target of their
+// model (normally the primary), before any other fallback, best score first; the chain keeps
+// `fallback.count` targets, or as many as it takes to reach the first stable one, so canary users
+// are never left without the stable version. They are never the primary or an ensemble member.
+// Sync retries (policy.retry.sync): copied into the plan for the executor (execute-plan.ts).
 // Hedge (policy.hedge): the first fallback, after delay_ms. Ensemble (policy.ensemble when the
 // prompt is at least min_prompt_tokens, or hints.ensemble true/object; `false` opts out): size
 // distinct endpoints preferring distinct models, the primary first; only when at least two
@@ -43,12 +49,14 @@ export interface PlanInput {
   order: readonly number[];
   /** Number of candidates. */
   count: number;
+  /** Fallback-only candidate indexes (a canary's stable endpoints), best first; see the header. */
+  fallbackOnly?: readonly number[];
   candidates: PlanCandidates;
 }
 
 /** Builds the plan for a non-empty order. */
 export function buildPlan(input: PlanInput): Plan {
-  const { policy, request, order, count, candidates } = input;
+  const { policy, request, order, count, candidates, fallbackOnly } = input;
   const deadline = Math.min(
     policy.timeouts.deadline_ms,
     request.hints.max_latency_ms ?? Number.POSITIVE_INFINITY,
@@ -56,9 +64,11 @@ export function buildPlan(input: PlanInput): Plan {
   const attempt = Math.min(policy.timeouts.attempt_ms, deadline);
   const made = new Map<number, PlanTarget>();
   const primary = targetFor(made, candidates, order[0] as number, attempt);
-  const fallbacks = pickFallbacks(order, count, candidates, policy.fallback.count, policy.fallback.mode).map(
-    (i) => targetFor(made, candidates, i, attempt),
-  );
+  let chain = pickFallbacks(order, count, candidates, policy.fallback.count, policy.fallback.mode);
+  if (fallbackOnly && fallbackOnly.length > 0) {
+    chain = withStableFallbacks(order[0] as number, chain, fallbackOnly, candidates, policy.fallback.count);
+  }
+  const fallbacks = chain.map((i) => targetFor(made, candidates, i, attempt));
   const plan: Plan = {
     policy: policy.name,
     primary,
@@ -66,6 +76,7 @@ export function buildPlan(input: PlanInput): Plan {
     attempt_timeout_ms: attempt,
     deadline_ms: deadline,
     max_attempts_per_target: policy.retry.max_attempts_per_target,
+    sync_retry: policy.retry.sync,
   };
   const ensemble = ensembleSettings(policy, request.hints.ensemble, request.prompt_tokens);
   if (ensemble) {
@@ -188,6 +199,40 @@ function roundRobinByModel(
     if (!any && round > 0) break;
   }
   return out;
+}
+
+/**
+ * The fallback chain with each model's fallback-only indexes (in their order) inserted right after
+ * that model's first target in `[primary, ...fallbacks]`; `count` long, or longer when that is
+ * what it takes to reach a first stable fallback (one after a candidate primary with count 0, one
+ * after a candidate that was the last fallback). A model with no target in the chain gets none:
+ * its requests never reach the candidate, so they never need the stable version as a fallback.
+ */
+export function withStableFallbacks(
+  primary: number,
+  fallbacks: readonly number[],
+  fallbackOnly: readonly number[],
+  models: ModelOf,
+  count: number,
+): number[] {
+  const chain = [primary, ...fallbacks];
+  const byModel = new Map<string | undefined, number[]>();
+  for (const i of fallbackOnly) {
+    const m = modelOf(models, i);
+    const group = byModel.get(m);
+    if (group) group.push(i);
+    else byModel.set(m, [i]);
+  }
+  const firsts: number[] = [];
+  for (const [m, group] of byModel) {
+    const at = chain.findIndex((i) => modelOf(models, i) === m);
+    if (at < 0) continue;
+    chain.splice(at + 1, 0, ...group);
+    firsts.push(group[0] as number);
+  }
+  // Long enough to reach each model's first stable fallback (the chain's index of it).
+  const keep = firsts.reduce((k, i) => Math.max(k, chain.indexOf(i)), count);
+  return chain.slice(1, 1 + keep);
 }
 
 /** Up to `size` indexes: the first endpoint of each distinct model in rank order, then the rest. */

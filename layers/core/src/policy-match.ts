@@ -5,6 +5,11 @@
 // 2. Otherwise a concrete model id or `id@version`: its endpoints are the candidates, governed
 //    by the most specific policy without `match.model` whose matches hold, else DEFAULT_POLICY.
 // 3. Otherwise ModelNotFoundError. An alias shadows a model id of the same name.
+// 4. No model at all (a task invocation without one): routed by task. The most specific policy
+//    without `match.model` whose `match.task` is the request's task (and whose tenant/header
+//    matches hold) governs, with every model it lists (or every model serving the task); with no
+//    such policy, DEFAULT_POLICY over every model serving the task. A general policy that names no
+//    task is for requests naming a model, so it does not take these.
 import type { CompiledPolicy, CompiledRegistry } from './compile.ts';
 import { compilePolicy } from './compile.ts';
 import { ModelNotFoundError } from './errors.ts';
@@ -38,6 +43,12 @@ export function policyMatches(cp: CompiledPolicy, request: RouteRequest): boolea
 /** Resolves the request's policy and model pin; throws ModelNotFoundError for an unknown name. */
 export function resolvePolicy(registry: CompiledRegistry, request: RouteRequest): ResolvedPolicy {
   const name = request.model;
+  if (name === undefined) {
+    const byTask = registry.generalPolicies.find(
+      (cp) => cp.policy.match.task === request.task && policyMatches(cp, request),
+    );
+    return { compiled: byTask ?? DEFAULT_COMPILED };
+  }
   const aliased = registry.aliasPolicies.get(name)?.find((cp) => policyMatches(cp, request));
   if (aliased) return { compiled: aliased };
   let model = name;

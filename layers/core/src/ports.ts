@@ -3,7 +3,13 @@
 import type { ChatCompletionRequest } from './api.schema.ts';
 import type { AttemptRecord } from './errors.ts';
 import type { Endpoint, Registry } from './registry.schema.ts';
-import type { CircuitState, EndpointHealth, HealthSnapshot, PlanTarget } from './route.types.ts';
+import type {
+  CircuitState,
+  EndpointHealth,
+  HealthSnapshot,
+  InflightReport,
+  PlanTarget,
+} from './route.types.ts';
 
 /** What is sent to an endpoint: an OpenAI chat body (hints stripped) or a task payload. */
 export type InferenceCall =
@@ -86,6 +92,8 @@ export interface HealthStore {
   snapshot(): Promise<HealthSnapshot>;
   put(health: EndpointHealth): Promise<void>;
   recordOutcomes(outcomes: readonly Outcome[]): Promise<void>;
+  /** Replaces one router container's in-flight report (an empty one removes it). */
+  reportInflight(report: InflightReport): Promise<void>;
 }
 
 export interface ApiKeyRecord {

@@ -95,6 +95,7 @@ export const STRATEGY_NAMES = [
   'latency-first',
   'quality-first',
   'p2c-ewma',
+  'least-outstanding',
 ] as const;
 export const StrategyNameSchema = z.enum(STRATEGY_NAMES);
 export type StrategyName = z.infer<typeof StrategyNameSchema>;
@@ -120,6 +121,22 @@ export const CircuitSettingsSchema = z
   })
   .strict();
 export type CircuitSettings = z.infer<typeof CircuitSettingsSchema>;
+
+/** Defaults of a policy's `retry.sync`: one attempt per target (no same-target retry). */
+export const SYNC_RETRY_DEFAULTS = { max_attempts_per_target: 1, base_delay_ms: 100, max_delay_ms: 2000 };
+
+export const SyncRetrySchema = z
+  .object({
+    max_attempts_per_target: z
+      .number()
+      .int()
+      .min(1)
+      .max(5)
+      .default(SYNC_RETRY_DEFAULTS.max_attempts_per_target),
+    base_delay_ms: z.number().int().positive().max(60_000).default(SYNC_RETRY_DEFAULTS.base_delay_ms),
+    max_delay_ms: z.number().int().positive().max(60_000).default(SYNC_RETRY_DEFAULTS.max_delay_ms),
+  })
+  .strict();
 
 export const PolicySchema = z
   .object({
@@ -161,11 +178,19 @@ export const PolicySchema = z
       })
       .strict()
       .default({ attempt_ms: 10_000, deadline_ms: 30_000 }),
-    /** Durable path: attempts on one target before moving to the next (Step Functions Retry). */
     retry: z
-      .object({ max_attempts_per_target: z.number().int().min(1).max(10).default(2) })
+      .object({
+        /** Durable path: attempts on one target before moving to the next (Step Functions Retry). */
+        max_attempts_per_target: z.number().int().min(1).max(10).default(2),
+        /**
+         * Synchronous path: attempts on one target (1 = no retry, the default: the fallback chain
+         * already moves on) on throttling, 503 or a connection failure, after a backoff with full
+         * jitter or the upstream's Retry-After, only while the deadline leaves room.
+         */
+        sync: SyncRetrySchema.default(SYNC_RETRY_DEFAULTS),
+      })
       .strict()
-      .default({ max_attempts_per_target: 2 }),
+      .default({ max_attempts_per_target: 2, sync: SYNC_RETRY_DEFAULTS }),
     hedge: z.object({ delay_ms: z.number().int().positive() }).strict().optional(),
     ensemble: z
       .object({

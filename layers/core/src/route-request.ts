@@ -34,7 +34,8 @@ export function invocationRouteRequest(
 ): RouteRequest {
   const hints = mergeHints(body['x-switchyard'], headers);
   return {
-    model: body.model,
+    // No model: routed by task (policy-match.ts).
+    ...(body.model === undefined ? {} : { model: body.model }),
     task: body.task,
     prompt_tokens: estimatePayloadTokens(body.payload),
     max_output_tokens: 0,

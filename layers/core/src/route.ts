@@ -2,16 +2,22 @@
 // randomness come in `ctx`, so the same inputs and the same random draws give the same decision.
 //
 // 1. Policy (policy-match.ts): an alias policy for `request.model`, else the model it names under
-//    the most specific general policy (or the built-in default). The candidate universe is every
-//    endpoint for an alias policy (so the explanation says why each one was not used), or the
-//    named model's endpoints (only the named version's for `id@version`).
+//    the most specific general policy (or the built-in default); with no model, the policy that
+//    matches the task (or the default). The candidate universe is every endpoint for an alias or
+//    task policy (so the explanation says why each one was not used), or the named model's
+//    endpoints (only the named version's for `id@version`).
 // 2. Hard constraints. Each excluded endpoint gets ONE rule, the first that fails, in this order:
 //    policy-models      the policy's `models` list does not include the model
 //    tenant-allow-list  tenant.allowed_models lists neither `id` nor `id@version`
 //    model-status       the version is failed or retired; or staged and not in a canary (an
 //                       explicit `id@version` request may reach a staged version, for smoke tests)
 //    canary-version     the sticky canary draw pinned the model to another version (canary.ts);
-//                       an explicit `id@version` request bypasses the canary
+//                       an explicit `id@version` request bypasses the canary. Exception: for a
+//                       request pinned to the candidate, the stable version is not excluded but
+//                       fallback only (checked against the rules below like any other): never
+//                       ranked for the primary, it leads the fallbacks after the candidate
+//                       (plan.ts); when no candidate endpoint passes, stable's become regular
+//                       candidates (placeFallbackOnly)
 //    task               the model does not serve request.task
 //    domain             hints.domain is set and the model does not list it
 //    context-window     prompt_tokens + max_output_tokens > context_window
@@ -31,11 +37,14 @@
 // 3. Score (score.ts): parts quality (prior for the task, 0.5 if none), cost (cheapest / own,
 //    with a floor of 10% of the dearest so a free model does not zero the others), latency
 //    (fastest / own, from EWMA with p95 tail, else SLO, else 1000 ms), load
-//    (1 - inflight / capacity). Score = weighted mean by the policy weights (priority high doubles
+//    (1 - inflight / capacity; inflight = the snapshot's shared figure when health is fresh, plus
+//    `snapshot.load`, this router's own exact count). Score = weighted mean by the policy weights (priority high doubles
 //    quality and halves cost, low the reverse) times the health factor (unknown 0.9, degraded 0.7,
 //    half-open circuit x0.5).
-// 4. Select with the policy's strategy (strategies/), ranking only as many positions as the plan
-//    can use, then build the plan (plan.ts).
+// 4. Select with the policy's strategy (strategies/) over the regular candidates, ranking only as
+//    many positions as the plan can use, then build the plan (plan.ts) with the fallback-only ones
+//    by score. Fallback-only candidates are scored against the regular ones' bounds, so they never
+//    change a regular candidate's score, order or draws.
 // Speed: the scan writes candidates into typed-array columns reused across decisions (no object
 // per candidate); endpoint and health facts come from compact per-registry and per-snapshot
 // columns (compile.ts, health-index.ts) instead of 10,000 scattered objects; exclusions are only
@@ -65,6 +74,7 @@ import type {
   Explanation,
   HealthSnapshot,
   HealthStatus,
+  LocalLoad,
   RouteContext,
   RouteRequest,
 } from './route.types.ts';
@@ -128,7 +138,7 @@ interface NoCandidateStats {
 
 /** Candidate columns: index i of each is candidate i (slot: its position in registry.endpoints). */
 class Columns {
-  static readonly COUNT = 11;
+  static readonly COUNT = 12;
   readonly slot: Float64Array;
   readonly quality: Float64Array;
   readonly load: Float64Array;
@@ -140,10 +150,13 @@ class Columns {
   readonly inflight: Float64Array;
   readonly factor: Float64Array;
   readonly status: Float64Array;
+  readonly capacity: Float64Array;
+  /** Every column, for copying rows. */
+  readonly all: readonly Float64Array[];
 
-  constructor(readonly capacity: number) {
-    const b = new Float64Array(capacity * Columns.COUNT);
-    const col = (k: number) => b.subarray(k * capacity, (k + 1) * capacity);
+  constructor(readonly size: number) {
+    const b = new Float64Array(size * Columns.COUNT);
+    const col = (k: number) => b.subarray(k * size, (k + 1) * size);
     this.slot = col(0);
     this.quality = col(1);
     this.load = col(2);
@@ -155,19 +168,39 @@ class Columns {
     this.inflight = col(8);
     this.factor = col(9);
     this.status = col(10);
+    this.capacity = col(11);
+    this.all = Array.from({ length: Columns.COUNT }, (_, k) => col(k));
+  }
+
+  /** Copies candidate row `i` of `from` into row `j` of this. */
+  copyRow(from: Columns, i: number, j: number): void {
+    for (let k = 0; k < Columns.COUNT; k++)
+      (this.all[k] as Float64Array)[j] = (from.all[k] as Float64Array)[i] as number;
   }
 }
 
 /** Columns reused by every decision (route() is synchronous); grown to the largest universe. */
 let scratch = new Columns(0);
+let extraScratch = new Columns(0);
+const grownSize = (size: number): number => 2 ** Math.ceil(Math.log2(Math.max(64, size)));
 function scratchColumns(size: number): Columns {
-  if (scratch.capacity < size) scratch = new Columns(2 ** Math.ceil(Math.log2(Math.max(64, size))));
+  if (scratch.size < size) scratch = new Columns(grownSize(size));
   return scratch;
 }
+/** Columns for a scan's fallback-only candidates (canary stables), grown on first use. */
+function extraScratchColumns(size: number): Columns {
+  if (extraScratch.size < size) extraScratch = new Columns(grownSize(size));
+  return extraScratch;
+}
 
-/** What one scan found: `n` candidates in the columns, the exclusions and the canary choices. */
+/**
+ * What one scan found: `n` candidates in the columns, then `f` fallback-only ones (a canary's
+ * stable endpoints for a request pinned to its candidate) at `[n, n + f)`; the exclusions and the
+ * canary choices. The cost and latency bounds are the first `n`'s.
+ */
 interface Scan {
   n: number;
+  f: number;
   minCost: number;
   maxCost: number;
   minLatency: number;
@@ -180,23 +213,26 @@ interface Scan {
 /**
  * Decides where `request` goes: the plan (primary, fallbacks, timeouts, hedge, ensemble) and an
  * explanation of every candidate and exclusion. Throws ModelNotFoundError for an unknown model
- * or alias and NoCandidateError when the hard constraints leave nothing.
+ * or alias and NoCandidateError when the hard constraints leave nothing. `snapshot.load` adds this
+ * router container's own in-flight requests to the snapshot's shared figures.
  */
 export function route(
   request: RouteRequest,
-  snapshot: { registry: CompiledRegistry; health: HealthSnapshot },
+  snapshot: { registry: CompiledRegistry; health: HealthSnapshot; load?: LocalLoad },
   ctx: RouteContext,
 ): Decision {
   const { registry } = snapshot;
   const resolved = resolvePolicy(registry, request);
   const policy = resolved.compiled.policy;
   const hc = healthColumns(registry, snapshot.health);
+  const local = snapshot.load?.registry === registry ? snapshot.load.inflight : undefined;
   const size = universeSize(registry, resolved);
   const cols = scratchColumns(size);
   const clock: ScanClock = { now: ctx.now, fresh: ctx.options?.health_fresh_ms ?? DEFAULT_HEALTH_FRESH_MS };
-  const scan = scanCandidates(registry, resolved, hc, request, clock, cols, false);
-  const n = scan.n;
-  const recording = new Recording(registry, resolved, hc, request, clock, size);
+  const inputs: ScanInputs = { registry, resolved, hc, local, request, clock, size };
+  const scan = scanCandidates(inputs, cols, extraScratchColumns, false);
+  const { n, f } = scan;
+  const recording = new Recording(inputs);
   if (n === 0) {
     const full = recording.get().scan;
     throw noCandidate(
@@ -209,7 +245,7 @@ export function route(
       full.stats,
     );
   }
-  scoreCandidates(cols, n, scan, policy, request);
+  scoreCandidates(cols, n + f, scan, policy, request);
 
   const table: CandidateTable = {
     length: n,
@@ -220,6 +256,7 @@ export function route(
     latency: cols.latency,
     peak: cols.peak,
     inflight: cols.inflight,
+    capacity: cols.capacity,
   };
   // Rank enough positions for the primary, the fallbacks and the largest ensemble, with slack
   // for the fallback modes that skip over some; the rest stays unranked (cheap at 10k endpoints).
@@ -230,6 +267,7 @@ export function route(
     request,
     order,
     count: n,
+    fallbackOnly: f > 0 ? rankFallbackOnly(cols, n, f) : undefined,
     candidates: {
       slot: cols.slot,
       endpoints: registry.registry.endpoints,
@@ -254,12 +292,18 @@ export function route(
     get excluded(): ExclusionExplanation[] {
       return recording.get().scan.ex.list();
     },
-    candidate_count: n,
+    candidate_count: n + f,
     excluded_count: scan.ex.total,
     draws,
     versions: scan.versions,
   };
   return { plan, explanation };
+}
+
+/** Fallback-only candidates `[n, n + f)` by descending score, then index (deterministic: no draws). */
+function rankFallbackOnly(c: Columns, n: number, f: number): number[] {
+  const out = Array.from({ length: f }, (_, i) => n + i);
+  return out.sort((a, b) => (c.score[b] as number) - (c.score[a] as number) || a - b);
 }
 
 /** The time a scan judges freshness at (copied, so a caller reusing its context cannot skew a later rescan). */
@@ -272,27 +316,14 @@ interface ScanClock {
 class Recording {
   #result: { scan: Scan; cols: Columns } | undefined;
 
-  constructor(
-    private readonly registry: CompiledRegistry,
-    private readonly resolved: ResolvedPolicy,
-    private readonly hc: HealthColumns,
-    private readonly request: RouteRequest,
-    private readonly clock: ScanClock,
-    private readonly size: number,
-  ) {}
+  constructor(private readonly inputs: ScanInputs) {}
 
   get(): { scan: Scan; cols: Columns } {
     if (!this.#result) {
-      const cols = new Columns(this.size);
-      const scan = scanCandidates(
-        this.registry,
-        this.resolved,
-        this.hc,
-        this.request,
-        this.clock,
-        cols,
-        true,
-      );
+      const { size } = this.inputs;
+      const cols = new Columns(size);
+      let extras: Columns | undefined;
+      const scan = scanCandidates(this.inputs, cols, () => (extras ??= new Columns(size)), true);
       this.#result = { scan, cols };
     }
     return this.#result;
@@ -314,11 +345,11 @@ function explainCandidates(
   policy: CompiledPolicy['policy'],
   request: RouteRequest,
 ): CandidateExplanation[] {
-  const floor = scoreCandidates(c, scan.n, scan, policy, request);
+  const floor = scoreCandidates(c, scan.n + scan.f, scan, policy, request);
   const endpoints = registry.registry.endpoints;
-  return Array.from({ length: scan.n }, (_, i) => {
+  return Array.from({ length: scan.n + scan.f }, (_, i) => {
     const e = endpoints[c.slot[i] as number] as Endpoint;
-    return {
+    const explained: CandidateExplanation = {
       endpoint: e.id,
       model: e.model,
       version: e.version,
@@ -335,7 +366,10 @@ function explainCandidates(
       health: HEALTH_STATUSES[c.status[i] as number] as HealthStatus,
       inflight: c.inflight[i] as number,
       peak_ewma_ms: c.peak[i] as number,
+      capacity: c.capacity[i] as number,
     };
+    if (i >= scan.n) explained.fallback_only = true;
+    return explained;
   });
 }
 
@@ -367,19 +401,37 @@ function scoreCandidates(
   return floor;
 }
 
+/** What a scan reads besides its output columns (the same for the decision and its recording). */
+interface ScanInputs {
+  readonly registry: CompiledRegistry;
+  readonly resolved: ResolvedPolicy;
+  readonly hc: HealthColumns;
+  /** This container's own in-flight requests by registry slot, when the router knows them. */
+  readonly local: ArrayLike<number> | undefined;
+  readonly request: RouteRequest;
+  readonly clock: ScanClock;
+  /** The universe's size: every candidate fits in columns of this size. */
+  readonly size: number;
+}
+
+// What a canaried model version is to a request: its pinned version, the stable version of a
+// request pinned to the candidate (fallback only), or another version (excluded).
+const PINNED = 0;
+const FALLBACK_ONLY = 1;
+const OTHER_VERSION = 2;
+
 /**
- * The hard constraints over the universe: candidates into `c`; exclusions counted per rule, and
+ * The hard constraints over the universe: candidates into `c` (fallback-only ones into the
+ * columns `extraColumns` gives, then moved after the others); exclusions counted per rule, and
  * with `record` also listed with their reasons (the decision itself only needs the counts).
  */
 function scanCandidates(
-  registry: CompiledRegistry,
-  resolved: ResolvedPolicy,
-  hc: HealthColumns,
-  request: RouteRequest,
-  clock: ScanClock,
+  inputs: ScanInputs,
   c: Columns,
+  extraColumns: (size: number) => Columns,
   record: boolean,
 ): Scan {
+  const { registry, resolved, hc, local, request, clock, size } = inputs;
   const { policy, canaries, modelSet } = resolved.compiled;
   const { hints, task, tenant } = request;
   const { now, fresh } = clock;
@@ -412,7 +464,13 @@ function scanCandidates(
     fastestOverCap: Number.POSITIVE_INFINITY,
   };
   const cold: EndpointScan = { ex, hc, stats, request };
-  const { slot, quality, load, weight, cost, latency, peak, inflight, factor, status } = c;
+  // The columns written now: `c`, or the fallback-only columns `x` for a canary's stable version.
+  let into = c;
+  let { slot, quality, load, weight, cost, latency, peak, inflight, factor, status, capacity } = c;
+  let x: Columns | undefined;
+  let f = 0;
+  /** Regular candidates of each canaried model (its pinned version's endpoints). */
+  let pinnedCount: Map<string, number> | undefined;
   let minCost = Number.POSITIVE_INFINITY;
   let maxCost = 0;
   let minLatency = Number.POSITIVE_INFINITY;
@@ -432,6 +490,7 @@ function scanCandidates(
 
     // Model-level rules, in order; the reason string is only built when recording.
     let rule: ExclusionRule | undefined;
+    let role = PINNED;
     const canary = pinVersion === undefined ? canaries.get(m.id) : undefined;
     if (modelSet !== undefined && !modelSet.has(m.id)) rule = 'policy-models';
     else if (allowed !== undefined && !allowed.includes(m.id) && !allowed.includes(cm.key))
@@ -443,22 +502,37 @@ function scanCandidates(
       !(canary && (canary.candidate === m.version || canary.stable === m.version))
     ) {
       rule = 'model-status';
-    } else if (canary !== undefined && pinCanary(pins, m.id).version !== m.version) rule = 'canary-version';
-    else if (!m.tasks.includes(task)) rule = 'task';
-    else if (domain !== undefined && !m.domains.includes(domain)) rule = 'domain';
-    else if (neededTokens > m.context_window) {
-      rule = 'context-window';
-      stats.largestContext = Math.max(stats.largestContext, m.context_window);
-    } else if (classification !== undefined && !m.data_classifications.includes(classification)) {
-      rule = 'data-classification';
-    } else if (classification === 'phi' && !m.compliance.includes('hipaa')) rule = 'data-classification';
-    else if (region !== undefined && !m.regions.includes(region)) rule = 'region';
+    } else if (canary !== undefined) {
+      role = canaryRole(pins, canary, m.version);
+      if (role === OTHER_VERSION) rule = 'canary-version';
+    }
+    if (rule === undefined) {
+      if (!m.tasks.includes(task)) rule = 'task';
+      else if (domain !== undefined && !m.domains.includes(domain)) rule = 'domain';
+      else if (neededTokens > m.context_window) {
+        rule = 'context-window';
+        stats.largestContext = Math.max(stats.largestContext, m.context_window);
+      } else if (classification !== undefined && !m.data_classifications.includes(classification)) {
+        rule = 'data-classification';
+      } else if (classification === 'phi' && !m.compliance.includes('hipaa')) rule = 'data-classification';
+      else if (region !== undefined && !m.regions.includes(region)) rule = 'region';
+    }
     if (rule !== undefined) {
       const reason = record ? modelReason(rule, cm, policy, request, pins) : '';
       for (let j = 0; j < count; j++) ex.add(slots[j] as number, rule, reason);
       continue;
     }
 
+    const fallbackOnly = role === FALLBACK_ONLY;
+    if (fallbackOnly && x === undefined) x = extraColumns(size);
+    const target = fallbackOnly && x !== undefined ? x : c;
+    if (target !== into) {
+      into = target;
+      ({ slot, quality, load, weight, cost, latency, peak, inflight, factor, status, capacity } = target);
+    }
+    let k = fallbackOnly ? f : n;
+    const first = k;
+    let modelMinLatency = Number.POSITIVE_INFINITY;
     // Endpoint-level rules, reading compact columns. The hot path only computes a rule code;
     // the reason strings are built in a separate (cold) function for the excluded few.
     const modelCost = estimateCostUsd(m, promptTokens, outputTokens);
@@ -488,25 +562,98 @@ function scanCandidates(
       // `+`: an imported binding is an untyped load for the JIT, and mixing it with a float
       // here would box `expected` on every iteration; the unary plus keeps it a float.
       const expected = known >= 0 ? known : +DEFAULT_LATENCY_MS;
-      const busy = isFresh ? (hc.inflight[s] as number) : 0;
+      // Other routers' shares count only with fresh health; this container's own always does.
+      const busy =
+        (isFresh ? (hc.inflight[s] as number) : 0) + (local === undefined ? 0 : (local[s] as number));
+      const cap = ec.capacity[s] as number;
       const p = isFresh ? (hc.peak[s] as number) : -1;
-      slot[n] = s;
-      quality[n] = q;
-      load[n] = 1 - Math.min(1, busy / (ec.capacity[s] as number));
-      weight[n] = ec.weight[s] as number;
-      cost[n] = modelCost;
-      latency[n] = expected;
-      peak[n] = p >= 0 ? p : expected;
-      inflight[n] = busy;
-      status[n] = st;
-      factor[n] = (STATUS_FACTOR[st] as number) * (circuit === HALF_OPEN ? HEALTH_FACTOR['half-open'] : 1);
-      if (modelCost < minCost) minCost = modelCost;
-      if (modelCost > maxCost) maxCost = modelCost;
-      if (expected < minLatency) minLatency = expected;
-      n++;
+      slot[k] = s;
+      quality[k] = q;
+      load[k] = 1 - Math.min(1, busy / cap);
+      weight[k] = ec.weight[s] as number;
+      cost[k] = modelCost;
+      latency[k] = expected;
+      peak[k] = p >= 0 ? p : expected;
+      inflight[k] = busy;
+      status[k] = st;
+      capacity[k] = cap;
+      factor[k] = (STATUS_FACTOR[st] as number) * (circuit === HALF_OPEN ? HEALTH_FACTOR['half-open'] : 1);
+      if (expected < modelMinLatency) modelMinLatency = expected;
+      k++;
+    }
+    if (k === first) continue;
+    if (fallbackOnly) {
+      f = k;
+      continue;
+    }
+    n = k;
+    if (modelCost < minCost) minCost = modelCost;
+    if (modelCost > maxCost) maxCost = modelCost;
+    if (modelMinLatency < minLatency) minLatency = modelMinLatency;
+    if (canary !== undefined) {
+      pinnedCount ??= new Map();
+      pinnedCount.set(m.id, (pinnedCount.get(m.id) ?? 0) + k - first);
     }
   }
-  return { n, minCost, maxCost, minLatency, universeSize: universeCount, ex, versions, stats };
+  const scan: Scan = {
+    n,
+    f: 0,
+    minCost,
+    maxCost,
+    minLatency,
+    universeSize: universeCount,
+    ex,
+    versions,
+    stats,
+  };
+  if (x !== undefined && f > 0) placeFallbackOnly(scan, c, x, f, pinnedCount, pins);
+  return scan;
+}
+
+/** Where a canaried model version stands for this request (the canary's sticky draw, once per model). */
+function canaryRole(pins: CanaryPins, canary: Canary, version: string): number {
+  const pinned = pinCanary(pins, canary.model).version;
+  if (pinned === version) return PINNED;
+  return version === canary.stable && pinned === canary.candidate ? FALLBACK_ONLY : OTHER_VERSION;
+}
+
+/**
+ * Moves the `f` fallback-only candidates of `x` into `c` after the scan's regular ones, and says
+ * so in the canary choice. A model whose pinned candidate has no regular candidate left (down,
+ * circuit open, too small a context...) gets its stable endpoints as regular candidates instead:
+ * the stable version then serves, as it would have for a request pinned to it.
+ */
+function placeFallbackOnly(
+  scan: Scan,
+  c: Columns,
+  x: Columns,
+  f: number,
+  pinnedCount: ReadonlyMap<string, number> | undefined,
+  pins: CanaryPins,
+): void {
+  const modelIds = pins.registry.endpointColumns.modelIds;
+  const modelAt = (i: number) => modelIds[x.slot[i] as number] as string;
+  const promoted = (model: string) => (pinnedCount?.get(model) ?? 0) === 0;
+  for (let i = 0; i < f; i++) {
+    if (!promoted(modelAt(i))) continue;
+    c.copyRow(x, i, scan.n++);
+    const cost = x.cost[i] as number;
+    if (cost < scan.minCost) scan.minCost = cost;
+    if (cost > scan.maxCost) scan.maxCost = cost;
+    if ((x.latency[i] as number) < scan.minLatency) scan.minLatency = x.latency[i] as number;
+  }
+  for (let i = 0; i < f; i++) if (!promoted(modelAt(i))) c.copyRow(x, i, scan.n + scan.f++);
+  const noted = new Set<string>();
+  for (let i = 0; i < f; i++) {
+    const model = modelAt(i);
+    const choice = pins.choices?.get(model);
+    const canary = pins.canaries.get(model);
+    if (noted.has(model) || !choice || !canary) continue;
+    noted.add(model);
+    choice.reason += promoted(model)
+      ? `; no ${canary.candidate} endpoint can serve this request: stable ${canary.stable} serves it`
+      : `; stable ${canary.stable} endpoints are its first fallbacks`;
+  }
 }
 
 /** Why model version `cm` fails `rule` for this request (built only for recorded scans). */
@@ -683,7 +830,12 @@ function noCandidate(
   universeSize: number,
   stats: NoCandidateStats,
 ): NoCandidateError {
-  const what = model === undefined ? `policy "${policyName}"` : `model "${request.model}"`;
+  const what =
+    request.model === undefined
+      ? `task "${request.task}"`
+      : model === undefined
+        ? `policy "${policyName}"`
+        : `model "${request.model}"`;
   if (universeSize === 0) {
     return new NoCandidateError(
       'endpoint-state',
@@ -709,7 +861,10 @@ function noCandidate(
       `tenant "${request.tenant.id}" may only use ${request.tenant.allowed_models?.join(', ') || 'no model'}`,
     'model-status': () => `no version of ${what} is active (failed, retired, or staged outside a canary)`,
     'canary-version': () => 'the version the canary pinned has no usable endpoint',
-    task: () => `no model of ${what} serves task "${request.task}"`,
+    task: () =>
+      request.model === undefined
+        ? `no model serves task "${request.task}"`
+        : `no model of ${what} serves task "${request.task}"`,
     domain: () => `no remaining model serves domain "${hints.domain}"`,
     'context-window': () =>
       `~${request.prompt_tokens} prompt + ${request.max_output_tokens} output tokens exceed every remaining context window (largest ${stats.largestContext})`,

@@ -1,6 +1,7 @@
 // The routing core's inputs and outputs: the request as the core sees it, the health/load
 // snapshot, the plan and its explanation. Plain data; the wire shape of `POST /v1/route`.
 import type { Priority, RoutingHints } from './api.schema.ts';
+import type { CompiledRegistry } from './compile.ts';
 import type { EndpointKind, StrategyName } from './registry.schema.ts';
 
 export type HealthStatus = 'up' | 'degraded' | 'down' | 'unknown';
@@ -21,7 +22,10 @@ export interface EndpointHealth {
   latency_p95_ms?: number;
   /** Error rate over the health window, 0..1. */
   error_rate?: number;
-  /** Requests in flight now (load). */
+  /**
+   * Requests in flight now (load): the sum of the router containers' fresh reports
+   * (`HealthSnapshot.inflight_reports`).
+   */
   inflight?: number;
   circuit: CircuitState;
   circuit_opened_at?: number;
@@ -30,6 +34,32 @@ export interface EndpointHealth {
 
 export interface HealthSnapshot {
   endpoints: Record<string, EndpointHealth>;
+  /**
+   * The fresh in-flight reports of router containers whose counts make up each endpoint's
+   * `inflight` (omitted when there are none). A router replaces its own share with its exact count.
+   */
+  inflight_reports?: InflightReport[];
+}
+
+/** One router container's in-flight requests per endpoint at one moment (shared through the health store). */
+export interface InflightReport {
+  /** The reporting container's id (random per container). */
+  router: string;
+  /** Epoch ms of the report. */
+  at: number;
+  /** Requests in flight per endpoint id; endpoints with none are left out. */
+  inflight: Record<string, number>;
+}
+
+/**
+ * This router container's own requests in flight, exact and current, by registry slot of
+ * `registry` (the position of each endpoint in `registry.registry.endpoints`). route() adds them to
+ * the snapshot's shared figures, which must then leave this container's own share out. Treat it
+ * as immutable once routed on, like the snapshot.
+ */
+export interface LocalLoad {
+  readonly registry: CompiledRegistry;
+  readonly inflight: ArrayLike<number>;
 }
 
 export interface TenantContext {
@@ -40,8 +70,11 @@ export interface TenantContext {
 
 /** A request as the core sees it: parsed, with tokens estimated and hints merged. */
 export interface RouteRequest {
-  /** A concrete model id, `id@version`, or an alias a policy matches (e.g. `auto`). */
-  model: string;
+  /**
+   * A concrete model id, `id@version`, or an alias a policy matches (e.g. `auto`). Omitted (task
+   * invocations without a model): routed by task (policy-match.ts).
+   */
+  model?: string;
   task: string;
   prompt_tokens: number;
   max_output_tokens: number;
@@ -81,13 +114,26 @@ export interface PlanTarget {
   quality?: number;
 }
 
+/** The synchronous path's retries of one target (policy `retry.sync`, see execute-plan.ts). */
+export interface SyncRetry {
+  /** Attempts per target, the first included: 1 means no retry. */
+  max_attempts_per_target: number;
+  /** Backoff before retry k is uniform in [0, min(max_delay_ms, base_delay_ms * 2^(k-1))). */
+  base_delay_ms: number;
+  /** Longest wait before a retry, an upstream Retry-After included (longer: the next target). */
+  max_delay_ms: number;
+}
+
 export interface Plan {
   policy: string;
   primary: PlanTarget;
   fallbacks: PlanTarget[];
   attempt_timeout_ms: number;
   deadline_ms: number;
+  /** Durable path: attempts per target (Step Functions Retry). */
   max_attempts_per_target: number;
+  /** Synchronous path: same-target retries (absent: one attempt per target). */
+  sync_retry?: SyncRetry;
   hedge?: { delay_ms: number; target: PlanTarget };
   ensemble?: { targets: PlanTarget[]; combine: 'first-success' | 'majority-vote' | 'best-score' };
 }
@@ -115,6 +161,13 @@ export interface CandidateExplanation {
   inflight?: number;
   /** Peak-EWMA latency used by p2c-ewma (the expected latency when unmeasured). */
   peak_ewma_ms?: number;
+  /** `max_inflight` of the endpoint (the default when undeclared). */
+  capacity?: number;
+  /**
+   * Set on a canary's stable endpoints for a request pinned to its candidate: never the
+   * primary, they lead the fallback chain after the candidate (see plan.ts).
+   */
+  fallback_only?: true;
 }
 
 export type ExclusionRule =

@@ -86,8 +86,9 @@ describe('canary through route()', () => {
       { now: NOW, random: seededRandom(seed) },
     ).plan.primary.version;
 
-  it('keeps a conversation on one version whatever the random draws, and never mixes versions in a plan', () => {
+  it('keeps a conversation on one version whatever the random draws; only the candidate falls back to stable', () => {
     const reg = registry(0.5);
+    let onCandidate = 0;
     for (let i = 0; i < 100; i++) {
       const v = versionFor(reg, { user: `u${i}` }, 1);
       for (let seed = 2; seed < 6; seed++) expect(versionFor(reg, { user: `u${i}` }, seed)).toBe(v);
@@ -96,8 +97,17 @@ describe('canary through route()', () => {
         { registry: reg, health: NO_HEALTH },
         { now: NOW, random: seededRandom(i) },
       );
-      expect(new Set([d.plan.primary, ...d.plan.fallbacks].map((t) => t.version))).toEqual(new Set([v]));
+      const chain = [d.plan.primary, ...d.plan.fallbacks].map((t) => t.endpoint);
+      if (v === 'v2') {
+        onCandidate++;
+        // Policy fallback count 2 (the default): both stable endpoints, best score first.
+        expect(chain[0]).toBe('v2-a');
+        expect(new Set(chain.slice(1))).toEqual(new Set(['v1-a', 'v1-b']));
+      } else {
+        expect(chain).not.toContain('v2-a');
+      }
     }
+    expect(onCandidate).toBeGreaterThan(30);
   });
 
   it('uses hints.sticky_key, then user, then the tenant id as the sticky key', () => {

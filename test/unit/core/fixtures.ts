@@ -79,6 +79,7 @@ export interface Row {
   latency: number;
   peak: number;
   inflight: number;
+  capacity: number;
 }
 
 export const candidate = (over: Partial<Row> = {}): Row => ({
@@ -89,6 +90,7 @@ export const candidate = (over: Partial<Row> = {}): Row => ({
   latency: 500,
   peak: 500,
   inflight: 0,
+  capacity: 16,
   ...over,
 });
 
@@ -101,6 +103,7 @@ export const tableOf = (rows: readonly Row[]): CandidateTable => ({
   latency: rows.map((r) => r.latency),
   peak: rows.map((r) => r.peak),
   inflight: rows.map((r) => r.inflight),
+  capacity: rows.map((r) => r.capacity),
 });
 
 /**

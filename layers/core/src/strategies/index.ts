@@ -2,6 +2,7 @@
 import type { StrategyName } from '../registry.schema.ts';
 import { costFirstStrategy } from './cost-first.ts';
 import { latencyFirstStrategy } from './latency-first.ts';
+import { leastOutstandingStrategy } from './least-outstanding.ts';
 import { p2cEwmaStrategy } from './p2c-ewma.ts';
 import { qualityFirstStrategy } from './quality-first.ts';
 import type { SelectionStrategy } from './strategy.ts';
@@ -9,6 +10,7 @@ import { weightedStrategy } from './weighted.ts';
 
 export * from './cost-first.ts';
 export * from './latency-first.ts';
+export * from './least-outstanding.ts';
 export * from './p2c-ewma.ts';
 export * from './quality-first.ts';
 export * from './strategy.ts';
@@ -21,4 +23,5 @@ export const STRATEGIES: Readonly<Record<StrategyName, SelectionStrategy>> = {
   'latency-first': latencyFirstStrategy,
   'quality-first': qualityFirstStrategy,
   'p2c-ewma': p2cEwmaStrategy,
+  'least-outstanding': leastOutstandingStrategy,
 };

@@ -22,6 +22,8 @@ export interface CandidateTable {
   readonly peak: ArrayLike<number>;
   /** Requests in flight now (0 when unknown). */
   readonly inflight: ArrayLike<number>;
+  /** The endpoint's `max_inflight` (the default capacity when undeclared), positive. */
+  readonly capacity: ArrayLike<number>;
 }
 
 export interface Selection {
