@@ -12,7 +12,7 @@ import {
   OutcomeBuffer,
 } from '@switchyard/adapters';
 import { httpHandler, parseConfig, requireCaller } from '@switchyard/adapters/lambda';
-import { DEFAULT_HEALTH_FRESH_MS, NotFoundError, z } from '@switchyard/core';
+import { DEFAULT_HEALTH_FRESH_MS, MAX_BODY_BYTES, NotFoundError, z } from '@switchyard/core';
 import { CircuitAwareClient } from './circuit-client.ts';
 import { LocalCircuits } from './local-circuits.ts';
 import { RouterService } from './router.service.ts';
@@ -24,11 +24,7 @@ const config = parseConfig(
     REGISTRY_CACHE_TTL_MS: z.coerce.number().int().nonnegative().default(5000),
     HEALTH_CACHE_TTL_MS: z.coerce.number().int().nonnegative().default(2000),
     HEALTH_FRESH_MS: z.coerce.number().int().positive().default(DEFAULT_HEALTH_FRESH_MS),
-    MAX_BODY_BYTES: z.coerce
-      .number()
-      .int()
-      .positive()
-      .default(1024 * 1024),
+    MAX_BODY_BYTES: z.coerce.number().int().positive().default(MAX_BODY_BYTES),
     OUTCOME_FLUSH_MS: z.coerce.number().int().nonnegative().default(1000),
   }),
 );

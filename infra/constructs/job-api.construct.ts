@@ -7,6 +7,7 @@ import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { MAX_JOB_BODY_BYTES } from '@switchyard/core';
 import { Construct } from 'constructs';
 import { ENV, JOB_PRIORITIES, type JobPriority, jobQueueUrlEnv, SHARED_ENV_DEFAULTS } from '../app.config.ts';
 import type { ConsumerApi } from './consumer-api.construct.ts';
@@ -50,6 +51,7 @@ export class JobApi extends Construct {
         [ENV.registryTable]: props.registryTable.tableName,
         [ENV.jobsTable]: props.jobsTable.tableName,
         [ENV.registryCacheTtlMs]: SHARED_ENV_DEFAULTS.registryCacheTtlMs,
+        [ENV.jobMaxBodyBytes]: String(MAX_JOB_BODY_BYTES),
         ...jobQueueUrlEnv(props.queues),
       },
     });

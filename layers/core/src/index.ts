@@ -5,11 +5,14 @@
 export { z } from 'zod';
 export * from './api.schema.ts';
 export * from './canary.ts';
+export * from './chat.schema.ts';
 export * from './compile.ts';
 export * from './errors.ts';
 export * from './execute-plan.ts';
 export * from './health/index.ts';
 export * from './hints.ts';
+export * from './input-problem.ts';
+export * from './json-limits.ts';
 export * from './plan.ts';
 export * from './policy-match.ts';
 export type * from './ports.ts';
