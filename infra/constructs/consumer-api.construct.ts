@@ -91,7 +91,7 @@ export interface ConsumerApiProps {
 }
 
 /** A gateway response in the OpenAI error shape. `message` is a VTL expression or a literal. */
-interface ErrorResponse {
+export interface ErrorResponse {
   readonly type: ResponseType;
   readonly statusCode?: string;
   readonly message: { literal: string } | { vtl: string };
@@ -100,7 +100,8 @@ interface ErrorResponse {
   readonly headers?: Record<string, string>;
 }
 
-const GATEWAY_ERRORS: readonly ErrorResponse[] = [
+/** The gateway responses of the API, each in the OpenAI error shape. */
+export const GATEWAY_ERRORS: readonly ErrorResponse[] = [
   {
     type: ResponseType.UNAUTHORIZED,
     statusCode: '401',

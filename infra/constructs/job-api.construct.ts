@@ -3,11 +3,12 @@
 // reads the registry (to refuse unknown models and impossible constraints before enqueueing),
 // gets and conditionally puts items in the jobs table (jobs and idempotency claims), and sends
 // to the three priority queues. It never starts executions nor reads queues.
+
+import { MAX_JOB_BODY_BYTES } from '@switchyard/core';
 import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
-import { MAX_JOB_BODY_BYTES } from '@switchyard/core';
 import { Construct } from 'constructs';
 import { ENV, JOB_PRIORITIES, type JobPriority, jobQueueUrlEnv, SHARED_ENV_DEFAULTS } from '../app.config.ts';
 import type { ConsumerApi } from './consumer-api.construct.ts';

@@ -172,7 +172,7 @@ export class LocalApiGateway {
     const requestId = randomUUID();
     const method = (req.method ?? 'GET').toUpperCase();
     const target = parseRequestTarget(req.url ?? '/');
-    const reply: Reply = { res, requestId, method, path: target?.path ?? (req.url ?? ''), started: this.now() };
+    const reply: Reply = { res, requestId, method, path: target?.path ?? req.url ?? '', started: this.now() };
     const headers = collectHeaders(req);
     const blocked = this.options.webAcl?.evaluate({
       method,
@@ -185,7 +185,11 @@ export class LocalApiGateway {
       return this.send(
         reply,
         blocked.status,
-        { 'content-type': blocked.contentType, 'content-length': String(payload.length), connection: 'close' },
+        {
+          'content-type': blocked.contentType,
+          'content-length': String(payload.length),
+          connection: 'close',
+        },
         payload,
       );
     }
@@ -293,7 +297,10 @@ export class LocalApiGateway {
   }
 
   /** The route for `method` and a path as sent, and its decoded path parameters. */
-  match(method: string, path: string): { route: ApiRoute; pathParameters: Record<string, string> } | undefined {
+  match(
+    method: string,
+    path: string,
+  ): { route: ApiRoute; pathParameters: Record<string, string> } | undefined {
     const segments = path.split('/');
     for (const c of this.compiled) {
       if (c.route.method !== method && c.route.method !== 'ANY') continue;
@@ -498,7 +505,10 @@ export function parseRequestTarget(target: string): RequestTarget | undefined {
 }
 
 /** Path parameters when `segments` (a path split on `/`) fit the resource's, else undefined. */
-function matchSegments(pattern: readonly Segment[], segments: readonly string[]): Record<string, string> | undefined {
+function matchSegments(
+  pattern: readonly Segment[],
+  segments: readonly string[],
+): Record<string, string> | undefined {
   const params: Record<string, string> = Object.create(null);
   for (let i = 0; i < pattern.length; i++) {
     const p = pattern[i] as Segment;

@@ -35,8 +35,8 @@ import {
 import { type LocalFunctionSpec, LocalLambdaRuntime } from './lambda-runtime.ts';
 import { type LocalConfig, localConfigFrom, simEndpointsFor } from './local-config.ts';
 import { type ExecutionRecord, startStepFunctionsServer } from './sfn.server.ts';
-import { startSqsServer } from './sqs.server.ts';
 import { startSimEndpoints } from './sim-endpoints.server.ts';
+import { startSqsServer } from './sqs.server.ts';
 import { synthesizeTemplates } from './synth.ts';
 import { LocalWebAcl } from './waf.ts';
 

@@ -33,7 +33,11 @@ const CONTENT_TYPES: Record<string, string> = {
 
 export class LocalWebAcl {
   private constructor(
-    private readonly rules: ReadonlyArray<{ name: string; matches: Predicate; action: 'allow' | 'count' | WafBlock }>,
+    private readonly rules: ReadonlyArray<{
+      name: string;
+      matches: Predicate;
+      action: 'allow' | 'count' | WafBlock;
+    }>,
   ) {}
 
   /** The web ACL associated with the template's REST API stage, or undefined when there is none. */
@@ -53,7 +57,10 @@ export class LocalWebAcl {
         list.map((p) => new RegExp(p)),
       );
     }
-    const bodies = (props.CustomResponseBodies ?? {}) as Record<string, { ContentType: string; Content: string }>;
+    const bodies = (props.CustomResponseBodies ?? {}) as Record<
+      string,
+      { ContentType: string; Content: string }
+    >;
     const rules = [...((props.Rules ?? []) as Json[])]
       .sort((a, b) => Number(a.Priority) - Number(b.Priority))
       .map((rule) => {
@@ -62,7 +69,8 @@ export class LocalWebAcl {
         const action = (rule.Action ?? {}) as Json;
         if ('Allow' in action) return { name, matches, action: 'allow' as const };
         if ('Count' in action) return { name, matches, action: 'count' as const };
-        if (!('Block' in action)) throw new Error(`local WAF: rule ${name}: unsupported action ${Object.keys(action)}`);
+        if (!('Block' in action))
+          throw new Error(`local WAF: rule ${name}: unsupported action ${Object.keys(action)}`);
         const custom = (action.Block as Json | undefined)?.CustomResponse as Json | undefined;
         const body = custom?.CustomResponseBodyKey ? bodies[String(custom.CustomResponseBodyKey)] : undefined;
         return {
@@ -127,7 +135,8 @@ function predicate(statement: Json, patternSets: Map<string, RegExp[]>, rule: st
       const transform = transformOf(s.TextTransformations, rule);
       const size = Number(s.Size);
       const compare = COMPARE[String(s.ComparisonOperator)];
-      if (!compare) throw new Error(`local WAF: rule ${rule}: unsupported operator ${String(s.ComparisonOperator)}`);
+      if (!compare)
+        throw new Error(`local WAF: rule ${rule}: unsupported operator ${String(s.ComparisonOperator)}`);
       // A missing header does not match, whatever the comparison (WAF's documented behaviour).
       return (r) => {
         const v = field(r);
@@ -173,7 +182,8 @@ function fieldOf(field: Json, rule: string): (r: WafRequest) => string | undefin
 function transformOf(list: unknown, rule: string): (v: string) => string {
   const types = ((list ?? []) as Array<{ Type?: string }>).map((t) => t.Type);
   for (const t of types) {
-    if (t !== 'NONE' && t !== 'LOWERCASE') throw new Error(`local WAF: rule ${rule}: unsupported transformation ${t}`);
+    if (t !== 'NONE' && t !== 'LOWERCASE')
+      throw new Error(`local WAF: rule ${rule}: unsupported transformation ${t}`);
   }
   return types.includes('LOWERCASE') ? (v) => v.toLowerCase() : (v) => v;
 }

@@ -3,10 +3,11 @@
 // workflow, the worker that feeds it, the dead-letter consumer and the execution watch; the
 // rollout workflow and the admin API, and the firewall in front of the API that refuses oversized
 // bodies. Every function gets only the variables and grants it uses.
+
+import { MAX_BODY_BYTES, MAX_JOB_BODY_BYTES } from '@switchyard/core';
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { CACHE_TTL_ENV, DEFAULT_SETTINGS, ENV, type SwitchyardSettings } from '../app.config.ts';
-import { MAX_BODY_BYTES, MAX_JOB_BODY_BYTES } from '@switchyard/core';
 import { AdminApi } from '../constructs/admin-api.construct.ts';
 import { ApiFirewall } from '../constructs/api-firewall.construct.ts';
 import {

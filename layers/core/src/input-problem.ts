@@ -18,6 +18,11 @@ export function inputProblem(error: z.ZodError): InputProblem {
   while (issue) {
     path = [...path, ...issue.path];
     message = issue.message;
+    if (issue.code === 'invalid_key') {
+      // A record key the key schema refused: its reason, not "Invalid key in record".
+      message = issue.issues[0]?.message ?? message;
+      break;
+    }
     if (issue.code !== 'invalid_union' || issue.errors.length === 0) break;
     const branches = issue.errors;
     const furthest = branches.reduce((best, b) => (depthOf(b) > depthOf(best) ? b : best));

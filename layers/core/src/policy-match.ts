@@ -29,10 +29,8 @@ export function policyMatches(cp: CompiledPolicy, request: RouteRequest): boolea
   const m = cp.policy.match;
   if (m.task !== undefined && m.task !== request.task) return false;
   if (m.tenant !== undefined && m.tenant !== request.tenant.id) return false;
-  const headers = request.headers ?? {};
   for (const [name, value] of cp.headers) {
-    // Own keys only: a policy matching on `constructor` must not see Object.prototype's.
-    if (!Object.hasOwn(headers, name) || headers[name] !== value) return false;
+    if (request.headers?.[name] !== value) return false;
   }
   return true;
 }
