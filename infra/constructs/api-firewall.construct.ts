@@ -59,6 +59,9 @@ function errorBody(message: string, code: string): string {
 }
 
 // A JSON-typed property: CDK passes its keys to CloudFormation as written, so `Name`, capitalised.
+/** API Gateway REST's payload limit. */
+const API_GATEWAY_MAX_BYTES = 10 * 1024 * 1024;
+
 const header = (name: string) => ({ singleHeader: { Name: name } });
 const NONE = [{ priority: 0, type: 'NONE' }];
 
@@ -122,6 +125,17 @@ export class ApiFirewall extends Construct {
     ];
     const patternSets: CfnRegexPatternSet[] = [];
     props.bodyLimits.forEach((limit, i) => {
+      // Larger limits mean nothing behind API Gateway's own 10 MB (and would need more than the 10
+      // patterns a WAF regex pattern set holds).
+      if (
+        !Number.isSafeInteger(limit.maxBytes) ||
+        limit.maxBytes < 0 ||
+        limit.maxBytes > API_GATEWAY_MAX_BYTES
+      ) {
+        throw new Error(
+          `ApiFirewall: body limit ${limit.maxBytes} is not between 0 and ${API_GATEWAY_MAX_BYTES} bytes`,
+        );
+      }
       const set = new CfnRegexPatternSet(this, `ContentLengthOver${limit.maxBytes}`, {
         scope: 'REGIONAL',
         description: `Content-Length values greater than ${limit.maxBytes}`,

@@ -297,7 +297,7 @@ export class LocalApiGateway {
   }
 
   /** The route for `method` and a path as sent, and its decoded path parameters. */
-  match(
+  private match(
     method: string,
     path: string,
   ): { route: ApiRoute; pathParameters: Record<string, string> } | undefined {

@@ -6,7 +6,7 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { greaterThanPatterns } from '../../infra/constructs/api-firewall.construct.ts';
+import { ApiFirewall, greaterThanPatterns } from '../../infra/constructs/api-firewall.construct.ts';
 import type { CfnTemplate } from '../../infra/local/cfn.ts';
 import { LocalWebAcl } from '../../infra/local/waf.ts';
 import { type CfnResource, type Json, resources, synthApp, synthStacks } from './template.helpers.ts';
@@ -172,6 +172,17 @@ describe('the web ACL', () => {
     expect(configs).toHaveLength(4);
     for (const c of configs)
       expect(c).toMatchObject({ SampledRequestsEnabled: false, CloudWatchMetricsEnabled: true });
+  });
+
+  it('refuses a limit beyond what API Gateway takes at all', () => {
+    const { code } = synthStacks({ firewall: false });
+    const stage = code.consumerApi.api.deploymentStage;
+    expect(
+      () => new ApiFirewall(code, 'TooBig', { stage, bodyLimits: [{ maxBytes: 10 * 1024 * 1024 + 1 }] }),
+    ).toThrow(/body limit 10485761 is not between 0 and 10485760 bytes/);
+    expect(
+      () => new ApiFirewall(code, 'AtMax', { stage, bodyLimits: [{ maxBytes: 10 * 1024 * 1024 }] }),
+    ).not.toThrow();
   });
 
   it('is left out with firewall: false', () => {

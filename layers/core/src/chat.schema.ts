@@ -1,13 +1,11 @@
 // The OpenAI chat completion request body as zod schemas, checked against the shapes of the
 // OpenAI API reference (the `openai` package's ChatCompletionCreateParams): messages by role,
 // content parts, tool calls, tools and tool_choice, response_format, the sampling numbers and
-// their ranges, and `null` wherever OpenAI accepts it. Known fields are validated; unknown ones
-// (vLLM and TGI have extras such as `top_k` or `guided_json`) pass through to the upstream.
+// their ranges, and `null` wherever OpenAI accepts it (`.nullish()` for `field?: T | null`).
+// Known fields are validated; unknown ones (vLLM and TGI have extras such as `top_k` or
+// `guided_json`) pass through to the upstream.
 import { z } from 'zod';
 import { RoutingHintsSchema } from './api.schema.ts';
-
-/** Optional, and `null` allowed: OpenAI's `field?: T | null`. */
-const nullish = <T extends z.ZodType>(schema: T) => schema.nullish();
 
 /** Function, tool and response-format names: a-z, A-Z, 0-9, underscores and dashes, at most 64. */
 const NameSchema = z
@@ -105,14 +103,14 @@ const UserMessageSchema = z
 const AssistantMessageSchema = z
   .object({
     role: z.literal('assistant'),
-    content: nullish(
-      z.union([z.string(), z.array(z.discriminatedUnion('type', [TextPartSchema, RefusalPartSchema]))]),
-    ),
+    content: z
+      .union([z.string(), z.array(z.discriminatedUnion('type', [TextPartSchema, RefusalPartSchema]))])
+      .nullish(),
     name: z.string().optional(),
-    refusal: nullish(z.string()),
+    refusal: z.string().nullish(),
     tool_calls: z.array(ToolCallSchema).optional(),
-    function_call: nullish(z.object({ name: z.string(), arguments: z.string() }).loose()),
-    audio: nullish(z.object({ id: z.string() }).loose()),
+    function_call: z.object({ name: z.string(), arguments: z.string() }).loose().nullish(),
+    audio: z.object({ id: z.string() }).loose().nullish(),
   })
   .loose();
 const ToolMessageSchema = z
@@ -141,7 +139,7 @@ export const ToolSchema = z.discriminatedUnion('type', [
           name: NameSchema,
           description: z.string().optional(),
           parameters: JsonObjectSchema.optional(),
-          strict: nullish(z.boolean()),
+          strict: z.boolean().nullish(),
         })
         .loose(),
     })
@@ -197,7 +195,7 @@ export const ResponseFormatSchema = z.discriminatedUnion('type', [
           name: NameSchema,
           description: z.string().optional(),
           schema: JsonObjectSchema.optional(),
-          strict: nullish(z.boolean()),
+          strict: z.boolean().nullish(),
         })
         .loose(),
     })
@@ -211,26 +209,25 @@ export const ChatCompletionRequestSchema = z
   .object({
     model: z.string().min(1, 'model is required').max(256),
     messages: z.array(ChatMessageSchema).min(1, 'messages must contain at least one message'),
-    max_tokens: nullish(z.number().int().positive()),
-    max_completion_tokens: nullish(z.number().int().positive()),
-    temperature: nullish(z.number().min(0).max(2)),
-    top_p: nullish(z.number().min(0).max(1)),
-    n: nullish(z.number().int().min(1).max(1, 'n > 1 is not supported')),
-    stream: nullish(z.boolean()),
-    stream_options: nullish(
-      z
-        .object({ include_usage: z.boolean().optional(), include_obfuscation: z.boolean().optional() })
-        .loose(),
-    ),
-    stop: nullish(z.union([z.string(), z.array(z.string()).max(4)])),
-    frequency_penalty: nullish(PenaltySchema),
-    presence_penalty: nullish(PenaltySchema),
-    logit_bias: nullish(
-      z.record(z.string().regex(/^\d+$/, 'keys must be token ids'), z.number().min(-100).max(100)),
-    ),
-    logprobs: nullish(z.boolean()),
-    top_logprobs: nullish(z.number().int().min(0).max(20)),
-    seed: nullish(z.number().int()),
+    max_tokens: z.number().int().positive().nullish(),
+    max_completion_tokens: z.number().int().positive().nullish(),
+    temperature: z.number().min(0).max(2).nullish(),
+    top_p: z.number().min(0).max(1).nullish(),
+    n: z.number().int().min(1).max(1, 'n > 1 is not supported').nullish(),
+    stream: z.boolean().nullish(),
+    stream_options: z
+      .object({ include_usage: z.boolean().optional(), include_obfuscation: z.boolean().optional() })
+      .loose()
+      .nullish(),
+    stop: z.union([z.string(), z.array(z.string()).max(4)]).nullish(),
+    frequency_penalty: PenaltySchema.nullish(),
+    presence_penalty: PenaltySchema.nullish(),
+    logit_bias: z
+      .record(z.string().regex(/^\d+$/, 'keys must be token ids'), z.number().min(-100).max(100))
+      .nullish(),
+    logprobs: z.boolean().nullish(),
+    top_logprobs: z.number().int().min(0).max(20).nullish(),
+    seed: z.number().int().nullish(),
     tools: z.array(ToolSchema).optional(),
     tool_choice: ToolChoiceSchema.optional(),
     parallel_tool_calls: z.boolean().optional(),
@@ -247,29 +244,30 @@ export const ChatCompletionRequestSchema = z
       .optional(),
     function_call: z.union([z.enum(['none', 'auto']), z.object({ name: z.string() }).loose()]).optional(),
     response_format: ResponseFormatSchema.optional(),
-    metadata: nullish(
-      z
-        .record(z.string().max(64), z.string().max(512))
-        .refine((m) => Object.keys(m).length <= 16, 'at most 16 key-value pairs'),
-    ),
-    modalities: nullish(z.array(z.enum(['text', 'audio']))),
-    audio: nullish(
-      z
-        .object({
-          format: z.enum(['wav', 'aac', 'mp3', 'flac', 'opus', 'pcm16']),
-          voice: z.union([z.string(), z.object({ id: z.string() }).loose()]),
-        })
-        .loose(),
-    ),
-    prediction: nullish(z.object({ type: z.literal('content'), content: TextContentSchema }).loose()),
-    reasoning_effort: nullish(z.enum(['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max'])),
-    verbosity: nullish(z.enum(['low', 'medium', 'high'])),
-    service_tier: nullish(z.enum(['auto', 'default', 'flex', 'scale', 'priority', 'fast'])),
-    store: nullish(z.boolean()),
+    metadata: z
+      .record(z.string().max(64), z.string().max(512))
+      .refine((m) => Object.keys(m).length <= 16, 'at most 16 key-value pairs')
+      .nullish(),
+    modalities: z.array(z.enum(['text', 'audio'])).nullish(),
+    audio: z
+      .object({
+        format: z.enum(['wav', 'aac', 'mp3', 'flac', 'opus', 'pcm16']),
+        voice: z.union([z.string(), z.object({ id: z.string() }).loose()]),
+      })
+      .loose()
+      .nullish(),
+    prediction: z
+      .object({ type: z.literal('content'), content: TextContentSchema })
+      .loose()
+      .nullish(),
+    reasoning_effort: z.enum(['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max']).nullish(),
+    verbosity: z.enum(['low', 'medium', 'high']).nullish(),
+    service_tier: z.enum(['auto', 'default', 'flex', 'scale', 'priority', 'fast']).nullish(),
+    store: z.boolean().nullish(),
     user: z.string().max(256).optional(),
-    safety_identifier: nullish(z.string().max(128)),
-    prompt_cache_key: nullish(z.string()),
-    prompt_cache_retention: nullish(z.enum(['in_memory', '24h'])),
+    safety_identifier: z.string().max(128).nullish(),
+    prompt_cache_key: z.string().nullish(),
+    prompt_cache_retention: z.enum(['in_memory', '24h']).nullish(),
     'x-switchyard': RoutingHintsSchema.optional(),
   })
   .loose()
