@@ -175,7 +175,6 @@ export class LocalApiGateway {
     const reply: Reply = { res, requestId, method, path: target?.path ?? req.url ?? '', started: this.now() };
     const headers = collectHeaders(req);
     const blocked = this.options.webAcl?.evaluate({
-      method,
       uriPath: reply.path,
       header: (name) => header(headers, name),
     });

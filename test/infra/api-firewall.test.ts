@@ -196,8 +196,8 @@ describe('the same web ACL, run by the local stack', () => {
   const acl = LocalWebAcl.fromTemplate([
     { name: stateless.stackName, template: template.toJSON() as CfnTemplate },
   ]) as LocalWebAcl;
-  const request = (method: string, uriPath: string, headers: Record<string, string>) =>
-    acl.evaluate({ method, uriPath, header: (name) => headers[name] });
+  const request = (_method: string, uriPath: string, headers: Record<string, string>) =>
+    acl.evaluate({ uriPath, header: (name) => headers[name] });
 
   it('lets bodies up to the limit through and refuses one byte more', () => {
     expect(request('POST', '/prod/v1/jobs', { 'content-length': '262144' })).toBeUndefined();
@@ -216,6 +216,77 @@ describe('the same web ACL, run by the local stack', () => {
     expect(
       request('POST', '/v1/route', { 'transfer-encoding': 'chunked', 'content-length': '10' }),
     ).toBeUndefined();
+  });
+});
+
+describe('the local WAF emulation', () => {
+  const stackWith = (rule: Record<string, unknown>): CfnTemplate =>
+    ({
+      Resources: {
+        Acl: { Type: 'AWS::WAFv2::WebACL', Properties: { Rules: [{ Name: 'R', Priority: 0, ...rule }] } },
+        Assoc: {
+          Type: 'AWS::WAFv2::WebACLAssociation',
+          Properties: { WebACLArn: { 'Fn::GetAtt': ['Acl', 'Arn'] } },
+        },
+      },
+    }) as unknown as CfnTemplate;
+  const load = (rule: Record<string, unknown>) => () =>
+    LocalWebAcl.fromTemplate([{ name: 'S', template: stackWith(rule) }]);
+  const block = { Block: {} };
+
+  it('is absent when no web ACL is associated', () => {
+    expect(
+      LocalWebAcl.fromTemplate([{ name: 'S', template: { Resources: {} } as unknown as CfnTemplate }]),
+    ).toBeUndefined();
+  });
+
+  it('refuses at start-up what it does not run, rather than letting it through', () => {
+    expect(load({ Action: { Allow: {} }, Statement: {} })).toThrow(/only Block actions run locally/);
+    expect(load({ Action: block, Statement: { OrStatement: { Statements: [] } } })).toThrow(
+      /does not run OrStatement/,
+    );
+    const size = (extra: Record<string, unknown>) => ({
+      Action: block,
+      Statement: {
+        SizeConstraintStatement: {
+          FieldToMatch: { SingleHeader: { Name: 'x' } },
+          ComparisonOperator: 'GT',
+          Size: 0,
+          TextTransformations: [{ Type: 'NONE', Priority: 0 }],
+          ...extra,
+        },
+      },
+    });
+    expect(load(size({}))).not.toThrow();
+    expect(load(size({ ComparisonOperator: 'LT' }))).toThrow(/unsupported operator LT/);
+    expect(load(size({ TextTransformations: [{ Type: 'LOWERCASE', Priority: 0 }] }))).toThrow(/LOWERCASE/);
+    expect(load(size({ FieldToMatch: { Method: {} } }))).toThrow(/unsupported field Method/);
+  });
+
+  it('answers a bare Block with 403 Forbidden', () => {
+    const acl = LocalWebAcl.fromTemplate([
+      {
+        name: 'S',
+        template: stackWith({
+          Action: block,
+          Statement: {
+            ByteMatchStatement: {
+              FieldToMatch: { UriPath: {} },
+              PositionalConstraint: 'ENDS_WITH',
+              SearchString: '/x',
+              TextTransformations: [{ Type: 'NONE', Priority: 0 }],
+            },
+          },
+        }),
+      },
+    ]);
+    expect(acl?.evaluate({ uriPath: '/a/x', header: () => undefined })).toEqual({
+      status: 403,
+      contentType: 'text/plain',
+      body: 'Forbidden',
+      rule: 'R',
+    });
+    expect(acl?.evaluate({ uriPath: '/a/x/', header: () => undefined })).toBeUndefined();
   });
 });
 
