@@ -35,6 +35,8 @@ export const ENV = {
   probeIntervalMs: 'PROBE_INTERVAL_MS',
   registryCacheTtlMs: 'REGISTRY_CACHE_TTL_MS',
   healthCacheTtlMs: 'HEALTH_CACHE_TTL_MS',
+  maxBodyBytes: 'MAX_BODY_BYTES',
+  jobMaxBodyBytes: 'JOB_MAX_BODY_BYTES',
   powertoolsServiceName: 'POWERTOOLS_SERVICE_NAME',
   powertoolsLogLevel: 'POWERTOOLS_LOG_LEVEL',
 } as const;

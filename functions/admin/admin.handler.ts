@@ -51,8 +51,9 @@ const service = new AdminService({
   healthFreshMs: config.HEALTH_FRESH_MS,
 });
 
-const param = (params: Record<string, string>, name: string): string =>
-  decodeURIComponent(params[name] ?? '');
+// Path parameters arrive decoded (API Gateway REST decodes them once; so does the local
+// gateway): decoding again would turn `%25` into `%` and throw on `%ZZ`.
+const param = (params: Record<string, string>, name: string): string => params[name] ?? '';
 
 export const handler = httpHandler(
   async (request) => {

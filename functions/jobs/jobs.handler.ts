@@ -12,7 +12,7 @@ import {
   SqsJobQueue,
 } from '@switchyard/adapters';
 import { httpHandler, parseConfig, requireCaller } from '@switchyard/adapters/lambda';
-import { NotFoundError, z } from '@switchyard/core';
+import { MAX_JOB_BODY_BYTES, NotFoundError, z } from '@switchyard/core';
 import { JobsService } from './jobs.service.ts';
 
 const config = parseConfig(
@@ -24,11 +24,7 @@ const config = parseConfig(
     JOB_QUEUE_LOW_URL: z.string().min(1),
     REGISTRY_CACHE_TTL_MS: z.coerce.number().int().nonnegative().default(5000),
     /** Largest job body: the job item (request, attempts, result) must fit DynamoDB's 400 KB. */
-    JOB_MAX_BODY_BYTES: z.coerce
-      .number()
-      .int()
-      .positive()
-      .default(256 * 1024),
+    JOB_MAX_BODY_BYTES: z.coerce.number().int().positive().default(MAX_JOB_BODY_BYTES),
     IDEMPOTENCY_TTL_SECONDS: z.coerce.number().int().positive().default(86_400),
     /** Local mode only: webhooks may use http to 127.0.0.1, ::1 or localhost. */
     JOB_WEBHOOK_ALLOW_LOCAL: z

@@ -14,7 +14,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { JobView } from '@switchyard/adapters';
 import { jobView, webhookUrlProblem } from '@switchyard/adapters';
 import type { Caller } from '@switchyard/adapters/lambda';
-import { parseInput } from '@switchyard/adapters/lambda';
+import { nameMap, parseInput } from '@switchyard/adapters/lambda';
 import type {
   CompiledRegistry,
   ExclusionRule,
@@ -34,6 +34,8 @@ import {
   InvalidRequestError,
   InvocationRequestSchema,
   invocationRouteRequest,
+  jsonTooDeepError,
+  MAX_JSON_DEPTH,
   NoCandidateError,
   NotFoundError,
   PrioritySchema,
@@ -247,7 +249,7 @@ function headersForRouting(
   for (const p of registry.policies) {
     for (const name of Object.keys(p.match.headers ?? {})) wanted.add(name.toLowerCase());
   }
-  const out: Record<string, string> = {};
+  const out = nameMap();
   for (const [name, value] of Object.entries(headers)) {
     const lower = name.toLowerCase();
     if (wanted.has(lower)) out[lower] = value;
@@ -260,13 +262,19 @@ export function hashOf(value: unknown): string {
   return createHash('sha256').update(canonicalJson(value)).digest('hex');
 }
 
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+/**
+ * Canonical JSON. The recursion is bounded: at most MAX_JSON_DEPTH + 1 levels, an accepted body
+ * inside the hashed envelope (the edge refuses deeper bodies before they get here).
+ */
+function canonicalJson(value: unknown, depth = 0): string {
+  const nested = (v: unknown) => canonicalJson(v, depth + 1);
+  if (depth > MAX_JSON_DEPTH && typeof value === 'object' && value !== null) throw jsonTooDeepError();
+  if (Array.isArray(value)) return `[${value.map(nested).join(',')}]`;
   if (value && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>)
       .filter(([, v]) => v !== undefined)
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${nested(v)}`).join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
 }

@@ -16,7 +16,7 @@ import {
 } from '@switchyard/adapters';
 import { httpHandler, parseConfig, requireCaller } from '@switchyard/adapters/lambda';
 import type { RouterCircuitChange } from '@switchyard/core';
-import { DEFAULT_HEALTH_FRESH_MS, NotFoundError, z } from '@switchyard/core';
+import { DEFAULT_HEALTH_FRESH_MS, MAX_BODY_BYTES, NotFoundError, z } from '@switchyard/core';
 import { CircuitAwareClient } from './circuit-client.ts';
 import { InflightTrackingClient } from './inflight-client.ts';
 import { InflightTracker } from './inflight-tracker.ts';
@@ -30,11 +30,7 @@ const config = parseConfig(
     REGISTRY_CACHE_TTL_MS: z.coerce.number().int().nonnegative().default(5000),
     HEALTH_CACHE_TTL_MS: z.coerce.number().int().nonnegative().default(2000),
     HEALTH_FRESH_MS: z.coerce.number().int().positive().default(DEFAULT_HEALTH_FRESH_MS),
-    MAX_BODY_BYTES: z.coerce
-      .number()
-      .int()
-      .positive()
-      .default(1024 * 1024),
+    MAX_BODY_BYTES: z.coerce.number().int().positive().default(MAX_BODY_BYTES),
     OUTCOME_FLUSH_MS: z.coerce.number().int().nonnegative().default(1000),
     /** Other containers' in-flight reports older than this are ignored (they report every 4 s). */
     INFLIGHT_FRESH_MS: z.coerce.number().int().positive().default(DEFAULT_INFLIGHT_FRESH_MS),

@@ -2,6 +2,8 @@
 // IAM), a REQUEST Lambda authorizer that is the API key source (consumers send
 // `Authorization: Bearer <key>` as OpenAI clients do, or `x-api-key`), a usage plan with throttle
 // and quota, OpenAI-shaped gateway errors, and access logs without bodies.
+
+import { describeBytes, MAX_BODY_BYTES } from '@switchyard/core';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
@@ -89,7 +91,7 @@ export interface ConsumerApiProps {
 }
 
 /** A gateway response in the OpenAI error shape. `message` is a VTL expression or a literal. */
-interface ErrorResponse {
+export interface ErrorResponse {
   readonly type: ResponseType;
   readonly statusCode?: string;
   readonly message: { literal: string } | { vtl: string };
@@ -98,7 +100,8 @@ interface ErrorResponse {
   readonly headers?: Record<string, string>;
 }
 
-const GATEWAY_ERRORS: readonly ErrorResponse[] = [
+/** The gateway responses of the API, each in the OpenAI error shape. */
+export const GATEWAY_ERRORS: readonly ErrorResponse[] = [
   {
     type: ResponseType.UNAUTHORIZED,
     statusCode: '401',
@@ -136,6 +139,25 @@ const GATEWAY_ERRORS: readonly ErrorResponse[] = [
     message: { literal: "This API key's request quota for the period is used up." },
     errorType: 'insufficient_quota',
     code: { literal: 'insufficient_quota' },
+  },
+  {
+    // An unknown route or a method a route does not have; also an IAM (admin) route called
+    // without a SigV4 signature, which API Gateway reports the same way. OpenAI answers 404.
+    type: ResponseType.MISSING_AUTHENTICATION_TOKEN,
+    statusCode: '404',
+    message: { vtl: '"Invalid URL ($context.httpMethod $context.path)"' },
+    errorType: 'invalid_request_error',
+    code: { vtl: 'null' },
+  },
+  {
+    // Over API Gateway's own 10 MB; smaller oversized bodies are refused by the firewall first.
+    type: ResponseType.REQUEST_TOO_LARGE,
+    statusCode: '413',
+    message: {
+      literal: `The request body is larger than API Gateway's 10 MB limit; this API accepts at most ${describeBytes(MAX_BODY_BYTES)}.`,
+    },
+    errorType: 'invalid_request_error',
+    code: { literal: 'payload_too_large' },
   },
   {
     type: ResponseType.BAD_REQUEST_BODY,

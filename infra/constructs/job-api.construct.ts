@@ -3,6 +3,8 @@
 // reads the registry (to refuse unknown models and impossible constraints before enqueueing),
 // gets and conditionally puts items in the jobs table (jobs and idempotency claims), and sends
 // to the three priority queues. It never starts executions nor reads queues.
+
+import { MAX_JOB_BODY_BYTES } from '@switchyard/core';
 import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -50,6 +52,7 @@ export class JobApi extends Construct {
         [ENV.registryTable]: props.registryTable.tableName,
         [ENV.jobsTable]: props.jobsTable.tableName,
         [ENV.registryCacheTtlMs]: SHARED_ENV_DEFAULTS.registryCacheTtlMs,
+        [ENV.jobMaxBodyBytes]: String(MAX_JOB_BODY_BYTES),
         ...jobQueueUrlEnv(props.queues),
       },
     });

@@ -1,11 +1,16 @@
 // API Gateway (REST) emulation for the local stack: the routes, authorizer, API-key usage plan
 // and gateway responses come from the synthesized template; requests become Lambda proxy events
-// for the same handlers that run in AWS, and their results become HTTP responses.
+// for the same handlers that run in AWS, and their results become HTTP responses. Paths are
+// matched as API Gateway matches them: segment by segment as sent, with no merging of `//` and no
+// resolving of `.` or `..`; path parameters are percent-decoded once (a malformed escape matches
+// nothing); header and query names are keys of prototype-free maps. The web ACL the template
+// associates with the stage runs first, as WAF does in AWS.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CfnResolver, CfnStack } from './cfn.ts';
 import { findGetAttArn, referencedId, resourcesOfType } from './cfn.ts';
 import type { LocalLambdaRuntime } from './lambda-runtime.ts';
+import type { LocalWebAcl } from './waf.ts';
 
 export type AuthType = 'NONE' | 'CUSTOM' | 'AWS_IAM';
 
@@ -133,7 +138,10 @@ export interface LocalApiGatewayOptions {
    * one (Switchyard registers each key's random usage id, never the key).
    */
   isRegisteredKey: (value: string) => boolean;
+  /** API Gateway's own payload limit. @default API_GATEWAY_MAX_BODY_BYTES (10 MiB) */
   maxBodyBytes?: number;
+  /** The web ACL in front of the API (from the template). @default none */
+  webAcl?: LocalWebAcl;
   /** Integration timeout. @default 29_000 */
   integrationTimeoutMs?: number;
   now?: () => number;
@@ -145,7 +153,7 @@ export class LocalApiGateway {
   private readonly buckets = new Map<string, Bucket>();
   private readonly quotas = new Map<string, { period: string; used: number }>();
   private readonly now: () => number;
-  private readonly compiled: Array<{ route: ApiRoute; pattern: RegExp; names: string[] }>;
+  private readonly compiled: Array<{ route: ApiRoute; segments: Segment[]; params: number }>;
 
   constructor(
     readonly model: ApiModel,
@@ -154,35 +162,60 @@ export class LocalApiGateway {
   ) {
     this.now = options.now ?? Date.now;
     this.compiled = model.routes.map((route) => {
-      const names: string[] = [];
-      const source = route.resource
-        .split('/')
-        .map((seg) => {
-          const m = /^\{(.+?)(\+)?\}$/.exec(seg);
-          if (!m) return seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-          names.push(m[1] as string);
-          return m[2] ? '(.+)' : '([^/]+)';
-        })
-        .join('/');
-      return { route, pattern: new RegExp(`^${source}$`), names };
+      const segments = route.resource.split('/').map((seg): Segment => {
+        const m = /^\{(.+?)(\+)?\}$/.exec(seg);
+        return m ? { param: m[1] as string, greedy: m[2] === '+' } : { literal: seg };
+      });
+      return { route, segments, params: segments.filter((x) => 'param' in x).length };
     });
     // Literal routes before parameterised ones, as API Gateway prefers the most specific match.
-    this.compiled.sort((a, b) => a.names.length - b.names.length);
+    this.compiled.sort((a, b) => a.params - b.params);
   }
 
-  async handle(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
+  /** Serves one request: the web ACL, API Gateway's own size limit, then the route. */
+  async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = randomUUID();
-    const url = new URL(req.url ?? '/', 'http://local');
     const method = (req.method ?? 'GET').toUpperCase();
-    const reply: Reply = { res, requestId, method, path: url.pathname, started: this.now() };
-    const match = this.match(method, url.pathname);
-    if (!match) return this.gatewayResponse(reply, 'MISSING_AUTHENTICATION_TOKEN');
-    if (body.length > (this.options.maxBodyBytes ?? 10 * 1024 * 1024)) {
-      return this.gatewayResponse(reply, 'REQUEST_TOO_LARGE');
-    }
-    const { route, pathParameters } = match;
+    const target = parseRequestTarget(req.url ?? '/');
+    const reply: Reply = { res, requestId, method, path: target?.path ?? req.url ?? '', started: this.now() };
     const headers = collectHeaders(req);
-    const baseEvent = this.baseEvent(req, url, route, headers, pathParameters, requestId);
+    const blocked = this.options.webAcl?.evaluate({
+      uriPath: reply.path,
+      header: (name) => header(headers, name),
+    });
+    if (blocked) {
+      // The body is left unread, so the connection is closed after the answer.
+      const payload = Buffer.from(blocked.body);
+      return this.send(
+        reply,
+        blocked.status,
+        {
+          'content-type': blocked.contentType,
+          'content-length': String(payload.length),
+          connection: 'close',
+        },
+        payload,
+      );
+    }
+    const max = this.options.maxBodyBytes ?? API_GATEWAY_MAX_BODY_BYTES;
+    const declared = Number(header(headers, 'content-length') ?? 0);
+    const body = declared > max ? undefined : await readBody(req, max);
+    if (body === undefined) return this.gatewayResponse(reply, 'REQUEST_TOO_LARGE', { connection: 'close' });
+    await this.handle(reply, req, target, headers, body);
+  }
+
+  private async handle(
+    reply: Reply,
+    req: IncomingMessage,
+    target: RequestTarget | undefined,
+    headers: CollectedHeaders,
+    body: Buffer,
+  ): Promise<void> {
+    const { requestId, method } = reply;
+    const match = target ? this.match(method, target.path) : undefined;
+    if (!target || !match) return this.gatewayResponse(reply, 'MISSING_AUTHENTICATION_TOKEN');
+    const { route, pathParameters } = match;
+    const baseEvent = this.baseEvent(req, target, route, headers, pathParameters, requestId);
     baseEvent.body = body.length > 0 ? body.toString('utf8') : null;
 
     let authorizerContext: Record<string, unknown> | undefined;
@@ -196,7 +229,7 @@ export class LocalApiGateway {
       const arn = this.options.adminIdentityArn;
       iamIdentity = { userArn: arn, accountId: arn.split(':')[4] ?? '' };
     } else if (route.auth === 'CUSTOM' && this.model.authorizerFunctionLogicalId) {
-      const methodArn = `arn:aws:execute-api:us-east-1:000000000000:local/${this.model.stage}/${method}${url.pathname}`;
+      const methodArn = `arn:aws:execute-api:us-east-1:000000000000:local/${this.model.stage}/${method}${target.path}`;
       let result: AuthorizerResult;
       try {
         result = (await this.runtime.invoke(this.model.authorizerFunctionLogicalId, {
@@ -241,7 +274,8 @@ export class LocalApiGateway {
     if (!result || typeof result.statusCode !== 'number') {
       return this.gatewayResponse(reply, 'INTEGRATION_FAILURE');
     }
-    const out: Record<string, string | string[]> = { 'x-amzn-requestid': requestId };
+    const out: Record<string, string | string[]> = Object.create(null);
+    out['x-amzn-requestid'] = requestId;
     for (const [k, v] of Object.entries(result.headers ?? {})) out[k.toLowerCase()] = String(v);
     for (const [k, v] of Object.entries(result.multiValueHeaders ?? {})) out[k.toLowerCase()] = v.map(String);
     const payload = result.isBase64Encoded
@@ -269,41 +303,38 @@ export class LocalApiGateway {
     });
   }
 
+  /** The route for `method` and a path as sent, and its decoded path parameters. */
   private match(
     method: string,
     path: string,
   ): { route: ApiRoute; pathParameters: Record<string, string> } | undefined {
+    const segments = path.split('/');
     for (const c of this.compiled) {
       if (c.route.method !== method && c.route.method !== 'ANY') continue;
-      const m = c.pattern.exec(path);
-      if (!m) continue;
-      const pathParameters: Record<string, string> = {};
-      c.names.forEach((n, i) => {
-        pathParameters[n] = decodeURIComponent(m[i + 1] as string);
-      });
-      return { route: c.route, pathParameters };
+      const pathParameters = matchSegments(c.segments, segments);
+      if (pathParameters) return { route: c.route, pathParameters };
     }
     return undefined;
   }
 
   private baseEvent(
     req: IncomingMessage,
-    url: URL,
+    target: RequestTarget,
     route: ApiRoute,
-    headers: { single: Record<string, string>; multi: Record<string, string[]> },
+    headers: CollectedHeaders,
     pathParameters: Record<string, string>,
     requestId: string,
   ) {
-    const query: Record<string, string> = {};
-    const multiQuery: Record<string, string[]> = {};
-    for (const [k, v] of url.searchParams) {
+    const query: Record<string, string> = Object.create(null);
+    const multiQuery: Record<string, string[]> = Object.create(null);
+    for (const [k, v] of new URLSearchParams(target.query)) {
       query[k] = v;
       multiQuery[k] = [...(multiQuery[k] ?? []), v];
     }
     const hasQuery = Object.keys(query).length > 0;
     return {
       resource: route.resource,
-      path: url.pathname,
+      path: target.path,
       httpMethod: (req.method ?? 'GET').toUpperCase(),
       headers: headers.single,
       multiValueHeaders: headers.multi,
@@ -319,7 +350,7 @@ export class LocalApiGateway {
         resourceId: 'local',
         resourcePath: route.resource,
         httpMethod: (req.method ?? 'GET').toUpperCase(),
-        path: `/${this.model.stage}${url.pathname}`,
+        path: `/${this.model.stage}${target.path}`,
         stage: this.model.stage,
         protocol: 'HTTP/1.1',
         requestId,
@@ -363,27 +394,38 @@ export class LocalApiGateway {
     return undefined;
   }
 
-  private gatewayResponse(reply: Reply, type: string): void {
+  private gatewayResponse(reply: Reply, type: string, extraHeaders: Record<string, string> = {}): void {
     const { requestId } = reply;
     const spec =
       this.model.gatewayResponses.get(type) ??
       this.model.gatewayResponses.get(defaultStatus(type) >= 500 ? 'DEFAULT_5XX' : 'DEFAULT_4XX');
     const [status, message] = DEFAULT_MESSAGES[type] ?? [defaultStatus(type), 'Error'];
     const statusCode = this.model.gatewayResponses.get(type)?.statusCode ?? status;
-    const body = spec?.template
-      ? spec.template
-          .replaceAll('$context.error.messageString', JSON.stringify(message))
-          .replaceAll('$context.error.message', message)
-          .replaceAll('$context.error.responseType', type)
-          .replaceAll('$context.requestId', requestId)
-      : JSON.stringify({ message });
-    const headers: Record<string, string> = {
-      'content-type': 'application/json',
-      'x-amzn-errortype': type,
-      'x-amzn-requestid': requestId,
-      ...(spec?.headers ?? {}),
+    // The context variables a gateway response template may use. Values are inserted JSON-escaped
+    // (AWS inserts them raw), so a caller's path cannot break the JSON of its own answer.
+    const context: Record<string, string> = {
+      'error.messageString': JSON.stringify(message),
+      'error.message': jsonEscaped(message),
+      'error.responseType': type,
+      requestId,
+      httpMethod: reply.method,
+      path: jsonEscaped(reply.path),
+      stage: this.model.stage,
+      resourcePath: '',
     };
-    if (type === 'THROTTLED' || type === 'QUOTA_EXCEEDED') headers['retry-after'] ??= '1';
+    const body = spec?.template
+      ? spec.template.replace(/\$context\.([A-Za-z.]+)/g, (_, name: string) =>
+          Object.hasOwn(context, name) ? (context[name] as string) : '',
+        )
+      : JSON.stringify({ message });
+    // One entry per header name whatever the case the template spells it in (AWS sends each once).
+    const headers: Record<string, string> = Object.create(null);
+    const put = (entries: Record<string, string>) => {
+      for (const [k, v] of Object.entries(entries)) headers[k.toLowerCase()] = v;
+    };
+    put({ 'content-type': 'application/json', 'x-amzn-errortype': type, 'x-amzn-requestid': requestId });
+    put(spec?.headers ?? {});
+    put(extraHeaders);
     this.send(reply, statusCode, headers, body);
   }
 }
@@ -443,12 +485,91 @@ function wildcard(pattern: string): RegExp {
   return new RegExp(`^${src.replace(/execute-api:([^:]*):([^:]*):[^/]+\//, 'execute-api:$1:$2:[^/]+/')}$`);
 }
 
-function collectHeaders(req: IncomingMessage): {
+/** API Gateway REST's payload limit. */
+export const API_GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+type Segment = { literal: string } | { param: string; greedy: boolean };
+
+interface RequestTarget {
+  /** The path as sent (still percent-encoded). */
+  path: string;
+  query: string;
+}
+
+interface CollectedHeaders {
   single: Record<string, string>;
   multi: Record<string, string[]>;
-} {
-  const single: Record<string, string> = {};
-  const multi: Record<string, string[]> = {};
+}
+
+/**
+ * The path and query of an HTTP request target, taken as sent: no `//` merging, no dot-segment
+ * resolution, no decoding. Only origin-form (`/...`) targets have a path; others answer undefined.
+ */
+export function parseRequestTarget(target: string): RequestTarget | undefined {
+  if (!target.startsWith('/')) return undefined;
+  const q = target.indexOf('?');
+  return q < 0 ? { path: target, query: '' } : { path: target.slice(0, q), query: target.slice(q + 1) };
+}
+
+/** Path parameters when `segments` (a path split on `/`) fit the resource's, else undefined. */
+function matchSegments(
+  pattern: readonly Segment[],
+  segments: readonly string[],
+): Record<string, string> | undefined {
+  const params: Record<string, string> = Object.create(null);
+  for (let i = 0; i < pattern.length; i++) {
+    const p = pattern[i] as Segment;
+    if ('literal' in p) {
+      if (segments[i] !== p.literal) return undefined;
+      continue;
+    }
+    const taken = p.greedy ? segments.slice(i) : segments.slice(i, i + 1);
+    if (taken.length === 0 || taken.some((x) => x === '')) return undefined;
+    const decoded = taken.map(decodeSegment);
+    if (decoded.some((x) => x === undefined)) return undefined;
+    params[p.param] = decoded.join('/');
+    if (p.greedy) return params;
+  }
+  return segments.length === pattern.length ? params : undefined;
+}
+
+function decodeSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined; // a malformed escape (`%ZZ`, a lone `%`)
+  }
+}
+
+/** A string as it appears inside JSON quotes. */
+function jsonEscaped(value: string): string {
+  return JSON.stringify(value).slice(1, -1);
+}
+
+/** The body, or undefined once it grows past `max` bytes (the rest is left unread). */
+function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > max) {
+        req.off('data', onData);
+        req.pause();
+        resolve(undefined);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks)));
+    req.once('error', reject);
+  });
+}
+
+function collectHeaders(req: IncomingMessage): CollectedHeaders {
+  const single: Record<string, string> = Object.create(null);
+  const multi: Record<string, string[]> = Object.create(null);
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     const k = req.rawHeaders[i] as string;
     const v = req.rawHeaders[i + 1] as string;
@@ -458,7 +579,7 @@ function collectHeaders(req: IncomingMessage): {
   return { single, multi };
 }
 
-function header(headers: { single: Record<string, string> }, name: string): string | undefined {
+function header(headers: Pick<CollectedHeaders, 'single'>, name: string): string | undefined {
   for (const [k, v] of Object.entries(headers.single)) if (k.toLowerCase() === name) return v;
   return undefined;
 }

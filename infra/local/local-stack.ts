@@ -22,7 +22,6 @@ import {
 } from '@switchyard/adapters';
 import type { Registry } from '@switchyard/core';
 import dynalite from 'dynalite';
-import { startFauxqs } from 'fauxqs';
 import { type ApiModel, apiModelFromTemplate, LocalApiGateway } from './api-gateway.ts';
 import { CfnResolver, type CfnStack, referencedId, resourcesOfType } from './cfn.ts';
 import { type DashboardSources, DecisionLog, dashboardHtml, dashboardState } from './dashboard.ts';
@@ -39,7 +38,9 @@ import { type LocalFunctionSpec, LocalLambdaRuntime } from './lambda-runtime.ts'
 import { type LocalConfig, localConfigFrom, simEndpointsFor } from './local-config.ts';
 import { type ExecutionRecord, startStepFunctionsServer } from './sfn.server.ts';
 import { startSimEndpoints } from './sim-endpoints.server.ts';
+import { startSqsServer } from './sqs.server.ts';
 import { synthesizeTemplates } from './synth.ts';
+import { LocalWebAcl } from './waf.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -148,9 +149,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     );
     stops.push(() => new Promise<void>((ok) => ddbServer.close(() => ok())));
     const dynamodbUrl = `http://127.0.0.1:${(ddbServer.address() as AddressInfo).port}`;
-    const sqsServer = await startFauxqs({ port: 0, host: 'localhost', logger: false, defaultRegion: REGION });
+    const sqsServer = await startSqsServer({ region: REGION });
     stops.push(() => sqsServer.stop());
-    const sqsUrl = `http://127.0.0.1:${sqsServer.port}`;
+    const sqsUrl = sqsServer.url;
     const sim = await startSimEndpoints({
       port: 0,
       endpoints: simEndpointsFor(registry, local),
@@ -282,7 +283,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const api: ApiModel =
       options.usagePlan === false ? { ...model, throttle: undefined, quota: undefined } : model;
     const decisions = new DecisionLog();
+    const webAcl = LocalWebAcl.fromTemplate(stacks);
     const gateway = new LocalApiGateway(api, runtime, {
+      ...(webAcl ? { webAcl } : {}),
       adminKey,
       adminIdentityArn: localAdminIdentity(functions),
       isRegisteredKey: (usageId) => usageIds.has(usageId),
@@ -371,9 +374,6 @@ async function serve(
   sim: Awaited<ReturnType<typeof startSimEndpoints>>,
   dashboard: DashboardSources,
 ): Promise<void> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  const body = Buffer.concat(chunks);
   const path = (req.url ?? '/').split('?')[0] ?? '/';
   if (req.method === 'GET' && (path === '/_local/dashboard' || path === '/_local' || path === '/')) {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
@@ -385,8 +385,19 @@ async function serve(
     res.end(JSON.stringify(await dashboardState(dashboard)));
     return;
   }
-  if (path.startsWith('/_local/')) return localControl(req, res, path, body, sim);
-  await gateway.handle(req, res, body);
+  if (path.startsWith('/_local/')) return localControl(req, res, path, await readSmallBody(req), sim);
+  await gateway.serve(req, res);
+}
+
+/** A `/_local` control body: small JSON, so anything past 64 KiB is dropped. */
+async function readSmallBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size <= 64 * 1024) chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
 }
 
 /** `GET /_local/endpoints`, `POST /_local/endpoints/{id}/fault` `{"mode":"down"|"error"|"slow"|"ok"}`. */
@@ -415,7 +426,12 @@ function localControlAnswer(
   if (method === 'GET' && path === '/_local/endpoints') return [200, { data: sim.list() }];
   const m = /^\/_local\/endpoints\/([^/]+)\/fault$/.exec(path);
   if (!m || method !== 'POST') return error(404, `No local route ${method} ${path}.`, 'not_found');
-  const id = decodeURIComponent(m[1] as string);
+  let id: string;
+  try {
+    id = decodeURIComponent(m[1] as string);
+  } catch {
+    return error(404, `No local route ${method} ${path}: malformed percent-encoding.`, 'not_found');
+  }
   let mode: unknown;
   try {
     mode = (JSON.parse(body.toString('utf8') || '{}') as { mode?: unknown }).mode;

@@ -12,6 +12,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { EventStreamCodec } from '@smithy/eventstream-codec';
 import { OPENAI_HTTP, SAGEMAKER } from '@switchyard/adapters';
+import { jsonTextDepth, MAX_JSON_DEPTH } from '@switchyard/core';
 import {
   chatAnswer,
   embeddingsAnswer,
@@ -134,8 +135,13 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 }
 
 function parseJson(body: Buffer): unknown {
+  const text = body.toString('utf8');
+  // As a model server would: a body nested deeper than any request may be is refused (and the
+  // simulated answers' walks over it stay bounded).
+  if (jsonTextDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH)
+    throw new SimBadRequest('the body is nested too deep');
   try {
-    return JSON.parse(body.toString('utf8')) as unknown;
+    return JSON.parse(text) as unknown;
   } catch {
     throw new SimBadRequest('the body is not valid JSON');
   }

@@ -1,5 +1,6 @@
 // The admin surface on the local stack: `/admin/*` needs the admin credential (the local stand-in
-// for IAM): a consumer key gets 403; registry writes are validated by the registry schema (400
+// for IAM): a consumer key gets 403, no credential the 404 an unsigned IAM route gets in AWS;
+// registry writes are validated by the registry schema (400
 // naming the field, the whole registry re-checked, If-Match revs), and the router honours them
 // within one registry-cache TTL (0 here).
 import type OpenAI from 'openai';
@@ -47,11 +48,13 @@ afterAll(async () => {
 type ErrorBody = { error: { message: string; param: string | null; code: string | null } };
 
 describe('admin auth', () => {
-  it('answers 403 to a consumer key, to no credential, and 200 to the admin key', async () => {
+  it('answers 403 to a consumer key, 404 to no credential, and 200 to the admin key', async () => {
     const consumer = await call<ErrorBody>('GET', `${stack.url}/admin/health`, stack.apiKey);
     expect(consumer.status).toBe(403);
+    // API Gateway answers an unsigned call to an IAM route as it answers an unknown route.
     const none = await call<ErrorBody>('GET', `${stack.url}/admin/health`, undefined);
-    expect(none.status).toBe(403);
+    expect(none.status).toBe(404);
+    expect(none.body.error).toMatchObject({ message: 'Invalid URL (GET /admin/health)', code: null });
     const write = await call('PUT', `${stack.url}/admin/endpoints/e1`, stack.apiKey, { state: 'disabled' });
     expect(write.status).toBe(403);
     const ok = await admin.get('/admin/health');

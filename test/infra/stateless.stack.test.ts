@@ -122,9 +122,11 @@ describe('functions', () => {
     expect(names(ENTRIES.router)).toEqual([
       'HEALTH_CACHE_TTL_MS',
       'HEALTH_TABLE',
+      'MAX_BODY_BYTES',
       'REGISTRY_CACHE_TTL_MS',
       'REGISTRY_TABLE',
     ]);
+    expect(env(ENTRIES.router)).toMatchObject({ MAX_BODY_BYTES: '1048576' });
     expect(names(ENTRIES.healthCheck)).toEqual([
       'HEALTH_TABLE',
       'PROBE_INTERVAL_MS',
@@ -150,12 +152,14 @@ describe('functions', () => {
     ]);
     expect(names(ENTRIES.jobs)).toEqual([
       'JOBS_TABLE',
+      'JOB_MAX_BODY_BYTES',
       'JOB_QUEUE_HIGH_URL',
       'JOB_QUEUE_LOW_URL',
       'JOB_QUEUE_NORMAL_URL',
       'REGISTRY_CACHE_TTL_MS',
       'REGISTRY_TABLE',
     ]);
+    expect(env(ENTRIES.jobs)).toMatchObject({ JOB_MAX_BODY_BYTES: '262144' });
     expect(names(ENTRIES.deadLetter)).toEqual(['JOBS_TABLE', 'JOB_MAX_RECEIVE_COUNT', 'TENANTS_TABLE']);
     expect(names(ENTRIES.jobWatch)).toEqual(['JOBS_TABLE', 'TENANTS_TABLE']);
     expect(names(ENTRIES.notify)).toEqual(['JOBS_TABLE', 'TENANTS_TABLE']);

@@ -189,6 +189,13 @@ describe('simulated endpoints', () => {
     expect(unknown.status).toBe(400);
     expect(unknown.headers.get('x-amzn-errortype')).toBe('ValidationError');
     expect(s.stats('gpu-a')).toMatchObject({ requests: 2, errors: 2, served: 0 });
+    // Nesting: a body 64 levels deep is served, 65 is refused (the body object is the first level).
+    const nested = (n: number): unknown => (n === 0 ? 1 : [nested(n - 1)]);
+    const url = `${baseUrl(s, 'gpu-a')}/chat/completions`;
+    expect((await post(url, chatBody('x', { extra: nested(63) }))).status).toBe(200);
+    const deep = await post(url, chatBody('x', { extra: nested(64) }));
+    expect(deep.status).toBe(400);
+    expect(await deep.json()).toMatchObject({ error: { message: 'the body is nested too deep' } });
   });
 
   it('fault modes: down resets HTTP connections and makes SageMaker unavailable; error answers 500', async () => {

@@ -1,12 +1,12 @@
 // Test helpers: the dummy credentials every real SDK client in tests gets, an in-process
 // dynalite (DynamoDB API) server on an ephemeral port with the tables the adapters use, and a
-// fauxqs (SQS API) server on an ephemeral port with one queue per job priority.
+// fauxqs (SQS API) server on an ephemeral loopback port with one queue per job priority.
 
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { TableName } from '@switchyard/adapters';
 import {
@@ -16,6 +16,7 @@ import {
   TABLE_DEFINITIONS,
 } from '@switchyard/adapters';
 import type { JobPriority } from '@switchyard/core';
+import { startSqsServer } from '../../infra/local/sqs.server.ts';
 
 export const LOCAL_AWS = {
   region: 'us-east-1',
@@ -74,13 +75,14 @@ export interface LocalSqs {
 }
 
 export async function startLocalSqs(prefix: string): Promise<LocalSqs> {
-  const { startFauxqs } = await import('fauxqs');
-  const server = await startFauxqs({ port: 0, logger: false });
-  const client = createSqsClient({ ...LOCAL_AWS, endpoint: `http://127.0.0.1:${server.port}` });
+  const server = await startSqsServer({ region: LOCAL_AWS.region });
+  const client = createSqsClient({ ...LOCAL_AWS, endpoint: server.url });
+  const create = async (name: string) =>
+    (await client.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl as string;
   const queueUrls = {
-    high: server.createQueue(`${prefix}-high`).queueUrl,
-    normal: server.createQueue(`${prefix}-normal`).queueUrl,
-    low: server.createQueue(`${prefix}-low`).queueUrl,
+    high: await create(`${prefix}-high`),
+    normal: await create(`${prefix}-normal`),
+    low: await create(`${prefix}-low`),
   };
   return {
     client,

@@ -325,3 +325,22 @@ describe('hashOf', () => {
     expect(hashOf({ b: [1, 2] })).not.toBe(hashOf({ b: [2, 1] }));
   });
 });
+
+describe('hashOf: bounded nesting', () => {
+  const nested = (n: number): unknown => {
+    let v: unknown = 1;
+    for (let i = 0; i < n; i++) v = { k: v };
+    return v;
+  };
+
+  it('hashes the deepest accepted body inside its envelope, and refuses one level more with a 400', () => {
+    expect(hashOf({ body: nested(64), headers: {} })).toMatch(/^[0-9a-f]{64}$/);
+    expect(() => hashOf({ body: nested(65), headers: {} })).toThrow(
+      expect.objectContaining({ status: 400, code: 'json_too_deep' }),
+    );
+  });
+
+  it('refuses 10,000 levels with the same 400, not a stack overflow', () => {
+    expect(() => hashOf(nested(10_000))).toThrow(expect.objectContaining({ code: 'json_too_deep' }));
+  });
+});

@@ -2,6 +2,9 @@
 // update, so a redelivered message or a retried step never records twice or leaves a final state.
 // queued -> running (worker: markStarted; plan step: start) -> succeeded | failed (workflow) or
 // queued -> dead-lettered (dead-letter consumer: finish(..., 'queued')).
+// The caller's body (`request.body_json`) and the upstream's answer (`result_json`) are stored as
+// JSON text, not as maps: DynamoDB refuses items nested deeper than 32 levels and numbers outside
+// its range (1e300, 1e-200), both of which an accepted body or a valid answer may contain.
 
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
@@ -50,7 +53,7 @@ export class DynamoDbJobStore implements JobStore {
       this.options.client.send(
         new PutCommand({
           TableName: this.options.tableName,
-          Item: { pk: jobKey(job.id), ...job, expires_at: this.expiresAt() },
+          Item: { pk: jobKey(job.id), ...toItem(job), expires_at: this.expiresAt() },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       ),
@@ -64,7 +67,7 @@ export class DynamoDbJobStore implements JobStore {
     if (!out.Item) return undefined;
     const { pk: _pk, expires_at: _ttl, ...rest } = out.Item;
     for (const k of Object.keys(rest)) if (k.startsWith('tries_')) delete rest[k];
-    return rest as Job;
+    return fromItem(rest);
   }
 
   async start(id: string, plan: JobPlan, executionArn?: string): Promise<void> {
@@ -115,13 +118,13 @@ export class DynamoDbJobStore implements JobStore {
       ConditionExpression: onlyFrom ? 'attribute_exists(pk) AND #status = :from' : EXISTS_NOT_FINAL,
       ExpressionAttributeNames: {
         '#status': 'status',
-        '#out': final.status === 'succeeded' ? 'result' : 'error',
+        '#out': final.status === 'succeeded' ? 'result_json' : 'error',
       },
       ExpressionAttributeValues: {
         ':status': final.status,
         ':now': this.now(),
         ':ttl': this.expiresAt(),
-        ':out': final.status === 'succeeded' ? (final.result ?? null) : final.error,
+        ':out': final.status === 'succeeded' ? JSON.stringify(final.result ?? null) : final.error,
         ...(onlyFrom ? { ':from': onlyFrom } : FINAL_VALUES),
       },
     });
@@ -141,4 +144,22 @@ export class DynamoDbJobStore implements JobStore {
       },
     });
   }
+}
+
+/** The item attributes of a job: the request body as JSON text. */
+function toItem(job: Job): Record<string, unknown> {
+  const { body, ...request } = job.request;
+  return { ...job, request: { ...request, body_json: JSON.stringify(body ?? null) } };
+}
+
+/** A job from its item: JSON text parsed back (items written before it was text are read as they are). */
+function fromItem(item: Record<string, unknown>): Job {
+  const { result_json: resultJson, ...rest } = item;
+  const { body_json: bodyJson, ...request } = (rest.request ?? {}) as Record<string, unknown>;
+  const job = {
+    ...rest,
+    request: typeof bodyJson === 'string' ? { ...request, body: JSON.parse(bodyJson) as unknown } : request,
+  } as unknown as Job;
+  if (typeof resultJson === 'string') job.result = JSON.parse(resultJson) as unknown;
+  return job;
 }

@@ -1,7 +1,7 @@
 // How upstream failures become `UpstreamError`s: one status table and one classifier for
 // thrown errors (abort, timeouts, network), shared by every inference client and prober.
 import type { UpstreamFailure } from '@switchyard/core';
-import { UpstreamError } from '@switchyard/core';
+import { jsonTextDepth, MAX_JSON_DEPTH, UpstreamError } from '@switchyard/core';
 
 /**
  * The failure an upstream HTTP status means. 429 is throttling, 408 a timeout. 401/403/404 say
@@ -69,8 +69,18 @@ export function transportError(err: unknown, signal: AbortSignal, endpoint: stri
   });
 }
 
-/** Parses a JSON body or throws `invalid-response`. */
+/**
+ * Parses a JSON body or throws `invalid-response`, also when it nests deeper than a request may
+ * (MAX_JSON_DEPTH), so no answer the router passes on can overflow a walk or JSON.stringify.
+ */
 export function parseJsonBody(text: string, endpoint: string, status?: number): unknown {
+  if (jsonTextDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+    throw new UpstreamError(
+      'invalid-response',
+      `${endpoint}: the response nests more than ${MAX_JSON_DEPTH} levels deep`,
+      status,
+    );
+  }
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {

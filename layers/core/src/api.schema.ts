@@ -1,5 +1,5 @@
-// The public API's request bodies (OpenAI-compatible chat completions, task invocations) and
-// the routing hints a caller may attach, as zod schemas. Handlers parse with these.
+// The public API's task invocation body and the routing hints a caller may attach, as zod
+// schemas (the chat completion body is in chat.schema.ts). Handlers parse with these.
 import { z } from 'zod';
 import { DataClassificationSchema, TaskSchema } from './registry.schema.ts';
 
@@ -44,40 +44,6 @@ export const HINT_HEADERS = {
   'x-switchyard-sticky-key': 'sticky_key',
   'x-switchyard-ensemble': 'ensemble',
 } as const satisfies Record<string, keyof RoutingHints>;
-
-const ContentPartSchema = z
-  .object({ type: z.string().min(1) })
-  .loose()
-  .describe('a content part such as {"type":"text","text":"..."}');
-
-export const ChatMessageSchema = z
-  .object({
-    role: z.enum(['system', 'developer', 'user', 'assistant', 'tool', 'function']),
-    content: z.union([z.string(), z.array(ContentPartSchema), z.null()]).optional(),
-    name: z.string().optional(),
-    tool_calls: z.array(z.unknown()).optional(),
-    tool_call_id: z.string().optional(),
-  })
-  .loose();
-export type ChatMessage = z.infer<typeof ChatMessageSchema>;
-
-/** OpenAI chat completion request. Unknown OpenAI fields pass through to the upstream. */
-export const ChatCompletionRequestSchema = z
-  .object({
-    model: z.string().min(1, 'model is required').max(256),
-    messages: z.array(ChatMessageSchema).min(1, 'messages must contain at least one message'),
-    max_tokens: z.number().int().positive().optional(),
-    max_completion_tokens: z.number().int().positive().optional(),
-    temperature: z.number().min(0).max(2).optional(),
-    top_p: z.number().min(0).max(1).optional(),
-    n: z.number().int().min(1).max(1, 'n > 1 is not supported').optional(),
-    stream: z.boolean().optional(),
-    stop: z.union([z.string(), z.array(z.string()).max(4)]).optional(),
-    user: z.string().max(256).optional(),
-    'x-switchyard': RoutingHintsSchema.optional(),
-  })
-  .loose();
-export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequestSchema>;
 
 /** A non-LLM task invocation: `POST /v1/invocations`. Without `model` it is routed by task (policy-match.ts). */
 export const InvocationRequestSchema = z

@@ -460,12 +460,23 @@ function distinct(targets: readonly PlanTarget[]): PlanTarget[] {
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** The top `{label, score}` entry of a list of label objects (or the first label string). */
+/**
+ * The top `{label, score}` entry of a list of label objects (or the first label string); a nested
+ * list (a batch of one) is read in its place. A loop, not recursion: an upstream's nesting
+ * cannot overflow the stack.
+ */
 function topLabel(list: readonly unknown[]): { label: string; score?: number } | undefined {
   let best: { label: string; score?: number } | undefined;
-  for (const item of list) {
+  let items = list;
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
     if (typeof item === 'string') return best ?? { label: item };
-    if (Array.isArray(item)) return topLabel(item);
+    if (Array.isArray(item)) {
+      items = item;
+      best = undefined;
+      i = -1;
+      continue;
+    }
     if (!isObj(item) || typeof item.label !== 'string') continue;
     const score = typeof item.score === 'number' ? item.score : undefined;
     if (!best || (score !== undefined && (best.score === undefined || score > best.score))) {

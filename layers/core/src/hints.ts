@@ -26,8 +26,9 @@ export function hintsFromHeaders(headers: Readonly<Record<string, string | undef
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined) continue;
     const header = name.toLowerCase();
-    const field = (HINT_HEADERS as Record<string, HintField | undefined>)[header];
-    if (field === undefined) continue;
+    // Own keys only: a header named `constructor` or `__proto__` is not a hint.
+    if (!Object.hasOwn(HINT_HEADERS, header)) continue;
+    const field = (HINT_HEADERS as Record<string, HintField>)[header] as HintField;
     const text = value.trim();
     if (NUMBER_FIELDS.has(field)) {
       const n = text === '' ? Number.NaN : Number(text);

@@ -1,6 +1,6 @@
 // Ports: the interfaces the core and the handlers depend on. Adapters in
 // `@switchyard/adapters` implement them over DynamoDB, SQS, Step Functions, SageMaker and HTTP.
-import type { ChatCompletionRequest } from './api.schema.ts';
+import type { ChatCompletionRequest } from './chat.schema.ts';
 import type { AttemptRecord } from './errors.ts';
 import type { Endpoint, Registry } from './registry.schema.ts';
 import type {

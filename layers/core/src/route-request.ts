@@ -1,7 +1,8 @@
 // Builds the core's RouteRequest from an API body (chat completion or task invocation), its
 // hints (body object and x-switchyard-* headers) and the caller's tenant. Shared by the sync
 // router and the durable job workflow, so both route a request the same way.
-import type { ChatCompletionRequest, InvocationRequest } from './api.schema.ts';
+import type { InvocationRequest } from './api.schema.ts';
+import type { ChatCompletionRequest } from './chat.schema.ts';
 import { mergeHints } from './hints.ts';
 import type { RouteRequest, TenantContext } from './route.types.ts';
 import { estimatePayloadTokens, estimatePromptTokens } from './tokens.ts';

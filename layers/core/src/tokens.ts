@@ -2,7 +2,8 @@
 // large side, because an estimate is used to keep requests inside context windows and budgets:
 // ~4 ASCII characters per token, one token per other UTF-16 unit (CJK, emoji), a per-message
 // overhead, a fixed price per image part, and JSON size / 4 for tool calls and task payloads.
-import type { ChatMessage } from './api.schema.ts';
+import type { ChatMessage, ContentPart } from './chat.schema.ts';
+import { jsonLength } from './json-limits.ts';
 
 /** Tokens charged per message for role and separators (OpenAI's chat format uses 3-4). */
 export const MESSAGE_OVERHEAD_TOKENS = 4;
@@ -27,25 +28,27 @@ export function estimatePromptTokens(messages: readonly ChatMessage[]): number {
   let tokens = REPLY_PRIMING_TOKENS;
   for (const m of messages) {
     tokens += MESSAGE_OVERHEAD_TOKENS;
-    if (typeof m.name === 'string') tokens += estimateTextTokens(m.name);
-    if (typeof m.content === 'string') tokens += estimateTextTokens(m.content);
-    else if (Array.isArray(m.content)) {
-      for (const part of m.content) {
-        const text = (part as { text?: unknown }).text;
-        if (typeof text === 'string') tokens += estimateTextTokens(text);
-        else if (part.type === 'image_url' || part.type === 'input_image') tokens += IMAGE_PART_TOKENS;
+    if ('name' in m && typeof m.name === 'string') tokens += estimateTextTokens(m.name);
+    const content = m.content;
+    if (typeof content === 'string') tokens += estimateTextTokens(content);
+    else if (Array.isArray(content)) {
+      for (const part of content as readonly ContentPart[]) {
+        if (part.type === 'text') tokens += estimateTextTokens(part.text);
+        else if (part.type === 'refusal') tokens += estimateTextTokens(part.refusal);
+        else if (part.type === 'image_url') tokens += IMAGE_PART_TOKENS;
         else tokens += estimatePayloadTokens(part);
       }
     }
-    if (m.tool_calls !== undefined) tokens += estimatePayloadTokens(m.tool_calls);
+    if ('tool_calls' in m && m.tool_calls !== undefined) tokens += estimatePayloadTokens(m.tool_calls);
   }
   return tokens;
 }
 
-/** Estimated tokens of a task invocation's JSON payload: its JSON size / 4 (a string counts as text). */
+/**
+ * Estimated tokens of a task invocation's JSON payload: its JSON size / 4 (a string counts as
+ * text). The size is measured without serialising, so a large payload allocates nothing.
+ */
 export function estimatePayloadTokens(payload: unknown): number {
-  if (payload === undefined) return 0;
   if (typeof payload === 'string') return estimateTextTokens(payload);
-  const json = JSON.stringify(payload) as string | undefined;
-  return json === undefined ? 0 : Math.ceil(json.length / 4);
+  return Math.ceil(jsonLength(payload) / 4);
 }

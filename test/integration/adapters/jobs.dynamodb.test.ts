@@ -1,10 +1,13 @@
 // The job store and the idempotency claims over DynamoDB (dynalite, real SDK client): the job's
 // conditional transitions (queued -> running -> final once; dead-lettered only from queued) and
-// Idempotency-Key claims (first writer wins, concurrent claims agree, expired claims are reused).
-import { DynamoDbIdempotencyStore, DynamoDbJobStore, idempotencyKey } from '@switchyard/adapters';
-import type { IdempotencyRecord, Job } from '@switchyard/core';
+// Idempotency-Key claims (first writer wins, concurrent claims agree, expired claims are reused);
+// and that the deepest body the API accepts, and any answer, is an item AWS would store.
+import { type AttributeValue, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDbIdempotencyStore, DynamoDbJobStore, idempotencyKey, jobKey } from '@switchyard/adapters';
+import { type IdempotencyRecord, type Job, jsonTextDepth } from '@switchyard/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalDynamo, startLocalDynamo } from '../../support/local-aws.ts';
+import { LOCAL_AWS, type LocalDynamo, startLocalDynamo } from '../../support/local-aws.ts';
 
 let dynamo: LocalDynamo;
 let table: string;
@@ -81,6 +84,58 @@ describe('DynamoDbJobStore', () => {
     await jobs.finish('a1', { status: 'failed', error: { code: 'workflow_aborted', message: 'stopped' } });
     await jobs.appendAttempt('a1', { ...attempt, duration_ms: 4 });
     expect((await jobs.get('a1'))?.attempts).toEqual([attempt]);
+  });
+});
+
+/** DynamoDB's nesting level of an attribute: 1 for a scalar, 1 more for each map or list around it. */
+function levels(v: AttributeValue): number {
+  if (v.M) return 1 + Math.max(0, ...Object.values(v.M).map(levels));
+  if (v.L) return 1 + Math.max(0, ...v.L.map(levels));
+  return 1;
+}
+
+/** `depth` levels of JSON (objects and arrays by turns), as JSON.parse returns it. */
+function nested(depth: number, leaf: unknown): unknown {
+  let v = leaf;
+  for (let i = 0; i < depth; i++) v = i % 2 === 0 ? [v] : { k: v };
+  return v;
+}
+
+describe('DynamoDbJobStore: what AWS would store', () => {
+  // DynamoDB refuses an attribute nested deeper than 32 levels (31 maps or lists around a value)
+  // and numbers outside 1e-130..1e126, which dynalite checks too.
+  it('stores the deepest accepted body (64 levels) and a 64-level answer in items nested 3 levels deep', async () => {
+    const jobs = store();
+    const body = { model: 'auto', messages: [{ role: 'user', content: 'x' }], extra: nested(63, 'leaf') };
+    expect(jsonTextDepth(JSON.stringify(body))).toBe(64);
+    const deep: Job = { ...job('deep1'), request: { kind: 'chat', body, headers: { 'x-team': 'a' } } };
+    expect(await jobs.create(deep)).toBe(true);
+    const answer = { body: nested(64, 1), endpoint: 'e', model: 'm', version: 'v1' };
+    expect(await jobs.finish('deep1', { status: 'succeeded', result: answer })).toBe(true);
+
+    const raw = new DynamoDBClient({ ...LOCAL_AWS, endpoint: dynamo.endpoint });
+    const item = (
+      await raw.send(new GetItemCommand({ TableName: table, Key: { pk: { S: jobKey('deep1') } } }))
+    ).Item as Record<string, AttributeValue>;
+    raw.destroy();
+    const depths = Object.fromEntries(Object.entries(item).map(([k, v]) => [k, levels(v)]));
+    expect(depths).toMatchObject({ request: 3, result_json: 1 });
+    expect(Math.max(...Object.values(depths))).toBe(3);
+    // Stored as maps, `request` would have been 66 levels and `result` 66: refused by AWS.
+    expect(await jobs.get('deep1')).toMatchObject({ request: { kind: 'chat', body }, result: answer });
+  });
+
+  it('round-trips numbers DynamoDB cannot hold as numbers', async () => {
+    const jobs = store();
+    const body = { model: 'auto', messages: [{ role: 'user', content: 'x' }], huge: 1e300, tiny: 1e-200 };
+    // As numbers, the SDK's marshaller refuses the first and DynamoDB the second.
+    const put = (n: number) =>
+      dynamo.client.send(new PutCommand({ TableName: table, Item: { pk: 'raw', n } }));
+    await expect(put(1e300)).rejects.toThrow(/greater than Number.MAX_SAFE_INTEGER/);
+    await expect(put(1e-200)).rejects.toThrow(/Number underflow/);
+    expect(await jobs.create({ ...job('num1'), request: { kind: 'chat', body } })).toBe(true);
+    expect(await jobs.finish('num1', { status: 'succeeded', result: { score: 1e-200 } })).toBe(true);
+    expect(await jobs.get('num1')).toMatchObject({ request: { body }, result: { score: 1e-200 } });
   });
 });
 

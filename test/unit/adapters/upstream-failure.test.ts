@@ -55,6 +55,18 @@ describe('parseJsonBody', () => {
       expect.objectContaining({ failure: 'invalid-response', upstreamStatus: 200 }),
     );
   });
+
+  it('parses an answer 64 levels deep and refuses 65 as invalid-response', () => {
+    const nested = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
+    expect(parseJsonBody(nested(64), 'gpu-a', 200)).toBeInstanceOf(Array);
+    expect(() => parseJsonBody(nested(65), 'gpu-a', 200)).toThrow(
+      expect.objectContaining({
+        failure: 'invalid-response',
+        upstreamStatus: 200,
+        message: 'gpu-a: the response nests more than 64 levels deep',
+      }),
+    );
+  });
 });
 
 describe('toChatCompletion', () => {

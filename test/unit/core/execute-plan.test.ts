@@ -464,8 +464,18 @@ describe('label and score extraction', () => {
       ]),
     ).toBe('y');
     expect(extractLabel('plain')).toBe('plain');
+    expect(extractLabel({ labels: [{ label: 'lost', score: 0.9 }, [{ label: 'inner', score: 0.1 }]] })).toBe(
+      'inner',
+    );
     expect(extractLabel({ vector: [1] })).toBeUndefined();
     expect(extractLabel({ choices: [{ message: { content: '' } }] })).toBeUndefined();
+  });
+
+  it('reads a label nested 10,000 lists deep without overflowing the stack', () => {
+    let deep: unknown = [{ label: 'Deep', score: 0.5 }];
+    for (let i = 0; i < 10_000; i++) deep = [deep];
+    expect(extractLabel(deep)).toBe('deep');
+    expect(extractScore(deep)).toBe(0.5);
   });
 
   it('reads scores from score, confidence or the top label', () => {

@@ -106,3 +106,22 @@ describe('mergeHints', () => {
     expect(invalid(() => mergeHints('fast')).param).toBe('x-switchyard');
   });
 });
+
+describe('header names that are Object.prototype keys', () => {
+  // JSON.parse makes `__proto__` an own key, as the Lambda runtime does with event headers.
+  const protoHeaders = JSON.parse(
+    '{"constructor":"x","__proto__":"y","toString":"z","hasOwnProperty":"w","valueOf":"v"}',
+  ) as Record<string, string>;
+
+  it('are not hints: no error, no hint', () => {
+    expect(hintsFromHeaders(protoHeaders)).toEqual({});
+    expect(mergeHints(undefined, { ...protoHeaders, 'x-switchyard-priority': 'low' })).toEqual({
+      priority: 'low',
+    });
+  });
+
+  it('in the body object are named as unknown fields', () => {
+    const err = invalid(() => mergeHints(JSON.parse('{"constructor":"x"}')));
+    expect(err.param).toBe('x-switchyard.constructor');
+  });
+});

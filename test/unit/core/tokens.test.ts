@@ -47,4 +47,24 @@ describe('token estimates', () => {
     expect(estimatePayloadTokens('abcdefgh')).toBe(2);
     expect(estimatePayloadTokens(undefined)).toBe(0);
   });
+
+  it('counts refusal parts as text, tool calls and other parts as JSON', () => {
+    const tokens = estimatePromptTokens([
+      { role: 'assistant', content: [{ type: 'refusal', refusal: 'n'.repeat(8) }] },
+      {
+        role: 'assistant',
+        tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '{}' } }],
+      },
+      { role: 'user', content: [{ type: 'input_audio', input_audio: { data: 'QUJD', format: 'wav' } }] },
+    ]);
+    // refusal 2; tool_calls JSON is 71 characters (18 tokens); the audio part 67 (17 tokens).
+    expect(tokens).toBe(REPLY_PRIMING_TOKENS + 3 * MESSAGE_OVERHEAD_TOKENS + 2 + 18 + 17);
+  });
+
+  it('measures a payload nested 10,000 deep without overflowing', () => {
+    let deep: unknown = 'x';
+    for (let i = 0; i < 10_000; i++) deep = [deep];
+    // 10,000 pairs of brackets around "x": 20,003 characters.
+    expect(estimatePayloadTokens(deep)).toBe(5001);
+  });
 });

@@ -1,14 +1,19 @@
 // The HTTP handler wrapper every API function uses: middy with the Powertools logger (request
-// ids), JSON body parsing with size limits, the caller's identity from the authorizer, and the
-// one error middleware. Handlers get a parsed request and return a status and a body.
+// ids), JSON body parsing with size and nesting limits, the caller's identity from the
+// authorizer, and the one error middleware. Handlers get a parsed request and return a status
+// and a body. Headers, query and path parameters are prototype-free maps: a caller's name such
+// as `constructor` or `__proto__` is just a name.
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import {
   AuthenticationError,
-  formatIssues,
+  bodyTooLargeError,
   InvalidRequestError,
-  PayloadTooLargeError,
+  inputProblem,
+  MAX_BODY_BYTES,
+  MAX_JSON_DEPTH,
+  parseRequestJson,
 } from '@switchyard/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { z } from 'zod';
@@ -48,8 +53,10 @@ export interface HttpResponse {
 
 export interface HttpHandlerOptions {
   logger: Logger;
-  /** Largest accepted body. @default 1 MiB */
+  /** Largest accepted body. @default MAX_BODY_BYTES (1 MiB) */
   maxBodyBytes?: number;
+  /** Deepest accepted body nesting. @default MAX_JSON_DEPTH (64) */
+  maxJsonDepth?: number;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -64,13 +71,14 @@ export function httpHandler(
   options: HttpHandlerOptions,
 ): (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult> {
   const { logger } = options;
-  const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+  const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
+  const maxJsonDepth = options.maxJsonDepth ?? MAX_JSON_DEPTH;
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(openAiErrors(logger, requestIdOf))
     .handler(async (event, context) => {
       const requestId = requestIdOf(event);
-      const headers: Record<string, string> = {};
+      const headers = nameMap();
       for (const [k, v] of Object.entries(event.headers ?? {}))
         if (v !== undefined) headers[k.toLowerCase()] = v;
       const caller = callerOf(event);
@@ -82,7 +90,7 @@ export function httpHandler(
         headers,
         query: nonEmpty(event.queryStringParameters),
         params: nonEmpty(event.pathParameters),
-        body: parseBody(event, maxBodyBytes),
+        body: parseBody(event, maxBodyBytes, maxJsonDepth),
         requestId,
         caller,
         principalArn: event.requestContext?.identity?.userArn ?? undefined,
@@ -127,17 +135,16 @@ function callerOf(event: APIGatewayProxyEvent): Caller | undefined {
   return typeof principal === 'string' ? { tenant: 'admin', role: 'admin', key_id: principal } : undefined;
 }
 
-function parseBody(event: APIGatewayProxyEvent, maxBytes: number): unknown {
+function parseBody(event: APIGatewayProxyEvent, maxBytes: number, maxDepth: number): unknown {
   if (event.body === null || event.body === undefined || event.body === '') return undefined;
   const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
-  if (Buffer.byteLength(raw) > maxBytes) {
-    throw new PayloadTooLargeError(`Request body is larger than ${maxBytes} bytes.`);
-  }
-  try {
-    return JSON.parse(raw) as unknown;
-  } catch (err) {
-    throw new InvalidRequestError('Request body is not valid JSON.', { cause: err });
-  }
+  if (Buffer.byteLength(raw) > maxBytes) throw bodyTooLargeError(maxBytes);
+  return parseRequestJson(raw, maxDepth);
+}
+
+/** A map for names the caller chose: no prototype, so no name reads or writes anything inherited. */
+export function nameMap(): Record<string, string> {
+  return Object.create(null) as Record<string, string>;
 }
 
 function headerValue(headers: Record<string, string | undefined> | null, name: string): string | undefined {
@@ -146,7 +153,7 @@ function headerValue(headers: Record<string, string | undefined> | null, name: s
 }
 
 function nonEmpty(v: Record<string, string | undefined> | null): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out = nameMap();
   for (const [k, val] of Object.entries(v ?? {})) if (val !== undefined) out[k] = val;
   return out;
 }
@@ -160,7 +167,6 @@ export function parseInput<S extends z.ZodType>(
   if (value === undefined) throw new InvalidRequestError(`The ${what} is missing; send a JSON object.`);
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
-  const first = parsed.error.issues[0];
-  const param = first?.path.length ? first.path.map(String).join('.') : null;
-  throw new InvalidRequestError(`Invalid ${what}: ${formatIssues(parsed.error)}`, { param });
+  const { param, message } = inputProblem(parsed.error);
+  throw new InvalidRequestError(`Invalid ${what}: ${message}`, { param });
 }
