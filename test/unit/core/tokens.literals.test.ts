@@ -64,5 +64,8 @@ describe('token estimates (literal)', () => {
     expect(estimatePayloadTokens('abcdefghi')).toBe(3);
     expect(estimatePayloadTokens('日本')).toBe(2);
     expect(estimatePayloadTokens(undefined)).toBe(0);
+    // Values JSON has no text for count nothing (and do not throw).
+    expect(estimatePayloadTokens(() => 1)).toBe(0);
+    expect(estimatePayloadTokens(Symbol('s'))).toBe(0);
   });
 });

@@ -118,13 +118,23 @@ describe('LocalCircuits timing edges', () => {
   });
 
   it('reuses an overlay for less than 1000 ms, then rebuilds it (its records age)', () => {
-    const c = tripped();
-    const shared = snapshotOf(health('a'), health('b'));
+    // A 10 s cooldown, so that no breaker changes state while the overlay ages.
+    const slow = compiled({
+      models: [model('m')],
+      endpoints: [endpoint('a', 'm'), endpoint('b', 'm')],
+      policies: [policy('p', { models: ['m'], circuit: { failure_threshold: 1, cooldown_ms: 10_000 } })],
+    });
+    const c = new LocalCircuits();
+    c.useRegistry(slow);
+    c.record('a', { ok: false, at: NOW });
+    // A stale shared record: the overlay stamps its own record with the time it was built.
+    const shared = snapshotOf(health('a', { checked_at: STALE }), health('b'));
     const first = c.view(shared, NOW + 1, FRESH);
-    expect(c.view(shared, NOW + 999, FRESH)).toBe(first);
+    expect(first.endpoints.a?.checked_at).toBe(NOW + 1);
+    expect(c.view(shared, NOW + 1_000, FRESH)).toBe(first);
     const rebuilt = c.view(shared, NOW + 1_001, FRESH);
     expect(rebuilt).not.toBe(first);
-    expect(rebuilt).toEqual(snapshotOf(rebuilt.endpoints.a as never, health('b')));
+    expect(rebuilt.endpoints.a).toMatchObject({ circuit: 'open', checked_at: NOW + 1_001 });
     // A different base snapshot is never served from the cache.
     const other = snapshotOf(health('a'), health('b'));
     expect(c.view(other, NOW + 1_002, FRESH)).not.toBe(rebuilt);

@@ -111,6 +111,16 @@ describe('x-switchyard-cost-usd', () => {
     expect(out.headers['x-switchyard-route-reason']).toBe('quality-first; primary; 2 candidates, 0 excluded');
   });
 
+  it('estimates 512 output tokens when the request sets no limit; max_completion_tokens wins over max_tokens', async () => {
+    const { svc } = service(() => ({ body: completion }));
+    // 9 x 0.0005/1K + 512 x 0.0015/1K + 0.0001
+    const none = await svc.chat(chat({ max_tokens: undefined }), {}, caller);
+    expect(none.headers['x-switchyard-cost-usd']).toBe('0.00087250');
+    // 9 x 0.0005/1K + 200 x 0.0015/1K + 0.0001
+    const both = await svc.chat(chat({ max_tokens: 100, max_completion_tokens: 200 }), {}, caller);
+    expect(both.headers['x-switchyard-cost-usd']).toBe('0.00040450');
+  });
+
   it('counts zero usage as zero tokens, leaving the per-call price', async () => {
     const { svc } = service(() => ({ body: completion, usage: { prompt_tokens: 0, completion_tokens: 0 } }));
     const out = await svc.chat(chat(), {}, caller);
