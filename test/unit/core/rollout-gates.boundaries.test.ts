@@ -92,8 +92,9 @@ describe('p95 against stable', () => {
   it('stable below min_requests and no reference: passes on the error rate alone', () => {
     const e = gate({ candidate: win(20, 0, 900), stable: win(9, 0, 100) });
     expect(e.verdict).toBe('pass');
-    expect(e.stable_p95_reference_ms).toBeUndefined();
-    expect(e.p95_ratio).toBeUndefined();
+    // Absent, not `undefined`: the evaluation is stored as it is (DynamoDB refuses undefined values).
+    expect(e).not.toHaveProperty('stable_p95_reference_ms');
+    expect(e).not.toHaveProperty('p95_ratio');
     expect(e.reason).toBe('error rate 0% within 10%; no stable latency to compare with');
   });
 
@@ -149,7 +150,7 @@ describe('version windows by hand', () => {
   });
 
   it('without a base: everything; counters that went backwards: from zero', () => {
-    expect(versionWindow({ requests: 8, failures: 2, hist: hist([]) }, undefined)).toEqual({
+    expect(versionWindow({ requests: 8, failures: 2, hist: hist([]) }, undefined)).toStrictEqual({
       requests: 8,
       failures: 2,
       error_rate: 0.25,

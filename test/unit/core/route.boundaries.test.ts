@@ -309,3 +309,53 @@ describe('measured latency (EWMA, probe, p95 tail)', () => {
     expect(d.explanation.candidates.find((c) => c.endpoint === 'b')?.expected_latency_ms).toBe(40);
   });
 });
+
+describe('explicit versions and canaries', () => {
+  const reg = compiled({
+    models: [
+      model('llm', { version: 'v1' }),
+      model('llm', { version: 'v2', status: 'staged' }),
+      model('llm', { version: 'v3', status: 'staged' }),
+    ],
+    endpoints: [
+      endpoint('e1', 'llm', { version: 'v1' }),
+      endpoint('e2', 'llm', { version: 'v2' }),
+      endpoint('e3', 'llm', { version: 'v3' }),
+    ],
+    policies: [
+      policy('c', { models: ['llm'], canary: [{ model: 'llm', stable: 'v1', candidate: 'v2', weight: 1 }] }),
+      // A general policy (no match.model) with the same canary: it governs requests for `llm@v1`.
+      policy('general', {
+        match: {},
+        models: ['llm'],
+        canary: [{ model: 'llm', stable: 'v1', candidate: 'v2', weight: 1 }],
+      }),
+    ],
+  });
+  const go = (model: string) => route(request({ model }), { registry: reg, health: NO_HEALTH }, ctx());
+
+  it('an explicit id@version bypasses the canary and says so', () => {
+    const d = go('llm@v1');
+    expect(d.explanation.policy).toBe('general');
+    expect(d.plan.primary.endpoint).toBe('e1');
+    expect(d.explanation.versions).toEqual([
+      { model: 'llm', version: 'v1', reason: 'requested explicitly (no canary)' },
+    ]);
+  });
+
+  it('through the policy, weight 1 pins the candidate; a staged version outside the canary is model-status', () => {
+    const d = go('c');
+    expect(d.plan.primary.endpoint).toBe('e2');
+    expect(d.explanation.excluded.map((x) => [x.endpoint, x.rule])).toEqual([
+      ['e1', 'canary-version'],
+      ['e3', 'model-status'],
+    ]);
+    expect(d.explanation.versions).toEqual([
+      {
+        model: 'llm',
+        version: 'v2',
+        reason: expect.stringMatching(/^sticky hash 0\.\d{4} < weight 1: candidate$/),
+      },
+    ]);
+  });
+});
