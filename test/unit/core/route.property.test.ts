@@ -261,17 +261,19 @@ function violations(w: World, endpointId: string, decision: Decision): string[] 
 describe('route properties', () => {
   it('never plans an endpoint that breaks a hard constraint (primary, fallbacks, hedge, ensemble)', () => {
     let planned = 0;
-    const runs = 1000;
+    let generated = 0;
     fc.assert(
       fc.property(arbWorld, (w) => {
+        generated++;
         const d = decide(w);
         if (d instanceof NoCandidateError) return;
         planned++;
         for (const id of planEndpoints(d.plan)) expect(violations(w, id, d)).toEqual([]);
       }),
-      { numRuns: runs },
+      { numRuns: 1000 },
     );
-    expect(planned).toBeGreaterThan(runs * 0.15); // the property is not vacuous
+    // The property is not vacuous (a ratio, so it holds at any numRuns: see test/mutation).
+    expect(planned).toBeGreaterThan(generated * 0.15);
   });
 
   it('phi only reaches models with hipaa compliance', () => {
@@ -280,8 +282,10 @@ describe('route properties', () => {
       ...w,
       request: { ...w.request, hints: { ...w.request.hints, data_classification: 'phi' as const } },
     }));
+    let generated = 0;
     fc.assert(
       fc.property(phi, (w) => {
+        generated++;
         const d = decide(w);
         if (d instanceof NoCandidateError) return;
         planned++;
@@ -294,7 +298,7 @@ describe('route properties', () => {
       }),
       { numRuns: 600 },
     );
-    expect(planned).toBeGreaterThan(20);
+    expect(planned).toBeGreaterThan(generated * 0.03);
   });
 
   it('the estimated cost of every planned target stays within max_cost_usd', () => {
@@ -305,8 +309,10 @@ describe('route properties', () => {
         ...w,
         request: { ...w.request, hints: { ...w.request.hints, max_cost_usd: cap } },
       }));
+    let generated = 0;
     fc.assert(
       fc.property(capped, (w) => {
+        generated++;
         const d = decide(w);
         if (d instanceof NoCandidateError) return;
         planned++;
@@ -324,7 +330,7 @@ describe('route properties', () => {
       }),
       { numRuns: 600 },
     );
-    expect(planned).toBeGreaterThan(50);
+    expect(planned).toBeGreaterThan(generated * 0.08);
   });
 
   it('plans distinct targets and accounts for every endpoint once (candidate or excluded)', () => {
