@@ -346,15 +346,17 @@ describe('explicit versions and canaries', () => {
   it('through the policy, weight 1 pins the candidate; a staged version outside the canary is model-status', () => {
     const d = go('c');
     expect(d.plan.primary.endpoint).toBe('e2');
-    expect(d.explanation.excluded.map((x) => [x.endpoint, x.rule])).toEqual([
-      ['e1', 'canary-version'],
-      ['e3', 'model-status'],
-    ]);
+    // Stable's endpoint is no exclusion: it is the candidate-pinned request's first fallback.
+    expect(d.explanation.excluded.map((x) => [x.endpoint, x.rule])).toEqual([['e3', 'model-status']]);
+    expect(d.plan.fallbacks.map((t) => t.endpoint)).toEqual(['e1']);
+    expect(d.explanation.candidates.find((c) => c.endpoint === 'e1')?.fallback_only).toBe(true);
     expect(d.explanation.versions).toEqual([
       {
         model: 'llm',
         version: 'v2',
-        reason: expect.stringMatching(/^sticky hash 0\.\d{4} < weight 1: candidate$/),
+        reason: expect.stringMatching(
+          /^sticky hash 0\.\d{4} < weight 1: candidate; stable v1 endpoints are its first fallbacks$/,
+        ),
       },
     ]);
   });

@@ -39,7 +39,7 @@ const isPermutation = (order: readonly number[], n: number): boolean =>
   new Set(order).size === n &&
   order.every((i) => Number.isInteger(i) && i >= 0 && i < n);
 
-const COLUMNS = ['score', 'quality', 'weight', 'cost', 'latency', 'peak', 'inflight'] as const;
+const COLUMNS = ['score', 'quality', 'weight', 'cost', 'latency', 'peak', 'inflight', 'capacity'] as const;
 
 /** The rows as a table of Float64Array columns, the form route() hands to strategies. */
 function typedTableOf(rows: readonly Row[]): CandidateTable {
@@ -54,6 +54,7 @@ function typedTableOf(rows: readonly Row[]): CandidateTable {
     latency: col('latency'),
     peak: col('peak'),
     inflight: col('inflight'),
+    capacity: col('capacity'),
   };
 }
 

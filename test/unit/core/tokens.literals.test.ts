@@ -29,7 +29,7 @@ describe('token estimates (literal)', () => {
     ).toBe(3 + 4 + 10 + 4 + 2);
   });
 
-  it('names, text parts and image parts (765 each, image_url or input_image)', () => {
+  it('names, text parts and image parts (765 each)', () => {
     const tokens = estimatePromptTokens([
       {
         role: 'user',
@@ -37,7 +37,7 @@ describe('token estimates (literal)', () => {
         content: [
           { type: 'text', text: 'b'.repeat(8) },
           { type: 'image_url', image_url: { url: 'https://x/y.png' } },
-          { type: 'input_image', image_url: 'https://x/z.png' },
+          { type: 'image_url', image_url: { url: 'https://x/z.png' } },
         ],
       },
     ] as never);

@@ -157,12 +157,12 @@ describe('LocalCircuits bookkeeping', () => {
     const c = new LocalCircuits();
     c.useRegistry(registry);
     expect(c.admit('a', NOW)).toBe(true);
-    c.release('a'); // nothing to release
+    c.release('a', NOW); // nothing to release
     expect(c.breaker('a', NOW).state).toBe('closed');
     const t = tripped();
     expect(t.admit('a', NOW + 1_000)).toBe(true);
     expect(t.admit('a', NOW + 1_001)).toBe(false);
-    t.release('a');
+    t.release('a', NOW + 1_001);
     expect(t.admit('a', NOW + 1_002)).toBe(true);
   });
 
