@@ -4,6 +4,7 @@
 // the same single copy the core layer ships (function bundles then carry no zod of their own).
 export { z } from 'zod';
 export * from './api.schema.ts';
+export * from './budget/index.ts';
 export * from './canary.ts';
 export * from './compile.ts';
 export * from './errors.ts';

@@ -1,0 +1,119 @@
+// How big a lease a router container takes, and when it gives one back (pure; time is an
+// argument). A lease aims to cover the container's recent demand over a horizon (a decayed rate
+// of what it reserved), at least a few reservations of the size asked now, and at most a share
+// of what the store has not leased out: with plenty left, few store writes; near exhaustion the
+// share shrinks to single reservations, so little budget sits idle in other containers.
+
+export interface LeasePolicy {
+  /** A lease aims to cover this long of the container's recent demand. */
+  horizonMs: number;
+  /** ...and at least this many reservations of the size asked now. */
+  minReservations: number;
+  /** ...and at most this share of what the store has not leased out (0..1]. */
+  maxShare: number;
+  /** Lease lifetime; from `expires_at` on the sweeper may settle it at its full amount. */
+  ttlMs: number;
+  /** A lease takes no new reservations in its last `drainMs`: requests in flight finish in them. */
+  drainMs: number;
+  /** A lease with reservations in flight this close to expiry is extended by `ttlMs`. */
+  extendMarginMs: number;
+  /** A lease unused for this long is returned (longer for a container whose requests are sparse). */
+  idleReturnMs: number;
+  /** A refusal is remembered this long: requests it refuses cost no store write. */
+  refusalCacheMs: number;
+  /** Retry-After of a `held` refusal (what other routers lease comes back within seconds). */
+  heldRetryMs: number;
+  /** Time constant of the demand rate. */
+  rateTauMs: number;
+}
+
+export const DEFAULT_LEASE_POLICY: Readonly<LeasePolicy> = {
+  horizonMs: 10_000,
+  minReservations: 8,
+  maxShare: 0.05,
+  ttlMs: 60_000,
+  drainMs: 30_000,
+  extendMarginMs: 10_000,
+  idleReturnMs: 2_000,
+  refusalCacheMs: 1_000,
+  heldRetryMs: 5_000,
+  rateTauMs: 10_000,
+};
+
+/**
+ * A container's demand: decayed sums of what it reserved (amount and count) as of `at` (epoch
+ * ms), and the moving average of the gaps between its reservations (none after the first).
+ */
+export interface DemandRate {
+  amount: number;
+  count: number;
+  at: number;
+  gap_ms?: number;
+}
+
+/** Weight of the newest gap in the moving average. */
+const GAP_WEIGHT = 0.25;
+
+/** The demand rate after a reservation of `amount` at `now`. */
+export function addDemand(
+  rate: DemandRate | undefined,
+  amount: number,
+  now: number,
+  tauMs: number,
+): DemandRate {
+  if (!rate) return { amount, count: 1, at: now };
+  const elapsed = Math.max(0, now - rate.at);
+  const decay = Math.exp(-elapsed / tauMs);
+  return {
+    amount: rate.amount * decay + amount,
+    count: rate.count * decay + 1,
+    at: now,
+    gap_ms: rate.gap_ms === undefined ? elapsed : rate.gap_ms + GAP_WEIGHT * (elapsed - rate.gap_ms),
+  };
+}
+
+/** Demand per ms at `now` (amount and reservations): the decayed sums over the time constant. */
+export function demandPerMs(
+  rate: DemandRate | undefined,
+  now: number,
+  tauMs: number,
+): { amount: number; count: number } {
+  if (!rate) return { amount: 0, count: 0 };
+  const decay = Math.exp(-Math.max(0, now - rate.at) / tauMs);
+  return { amount: (rate.amount * decay) / tauMs, count: (rate.count * decay) / tauMs };
+}
+
+export interface LeaseSizeInput {
+  /** What must fit now (the reservations waiting for this lease). */
+  need: number;
+  /** The container's demand (amount per ms). */
+  amountPerMs: number;
+  /** What the store had not leased out when last seen. */
+  available: number;
+}
+
+/**
+ * The amount to lease: `max(need, min(demand over the horizon or minReservations x need,
+ * maxShare x available))`, never more than `available`. When `need` exceeds `available` the
+ * answer is `need` (the lease will be refused, and says why).
+ */
+export function leaseSize(input: LeaseSizeInput, policy: LeasePolicy = DEFAULT_LEASE_POLICY): number {
+  const { need, available } = input;
+  if (need >= available) return need;
+  const desired = Math.max(Math.ceil(input.amountPerMs * policy.horizonMs), need * policy.minReservations);
+  const cap = Math.floor(available * policy.maxShare);
+  return Math.min(available, Math.max(need, Math.min(desired, cap)));
+}
+
+/**
+ * How long a lease may sit unused before it is returned: `idleReturnMs`, or four average gaps
+ * between this container's reservations when they are sparser (so a slow container does not
+ * return and re-lease between every two requests), at most `drainMs`.
+ */
+export function idleReturnAfterMs(
+  gapMs: number | undefined,
+  policy: LeasePolicy = DEFAULT_LEASE_POLICY,
+): number {
+  if (gapMs === undefined) return policy.idleReturnMs;
+  return Math.min(policy.drainMs, Math.max(policy.idleReturnMs, Math.ceil(4 * gapMs)));
+}
