@@ -542,7 +542,8 @@ export class BudgetLeases {
             fits += w.amount;
             return true;
           }
-          w.resolve(this.#refusal(slot, seen, w.amount, now));
+          // What is left for this one: not leased out, and not promised to a waiter before it.
+          w.resolve(this.#refusal(slot, { ...seen, available: seen.available - fits }, w.amount, now));
           return false;
         });
         slot.refused = { until: now + this.policy.refusalCacheMs, seen };
