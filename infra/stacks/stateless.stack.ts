@@ -1,11 +1,13 @@
 // The stateless stack: code and wiring, safe to redeploy at any time. Shared layers; the
 // authorizer and router behind the REST API; the scheduled health check; the jobs API, the job
 // workflow, the worker that feeds it, the dead-letter consumer and the execution watch; the
-// rollout workflow and the admin API. Every function gets only the variables and grants it uses.
+// rollout workflow and the admin API; the budget sweeper. Every function gets only the variables
+// and grants it uses.
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { CACHE_TTL_ENV, DEFAULT_SETTINGS, ENV, type SwitchyardSettings } from '../app.config.ts';
 import { AdminApi } from '../constructs/admin-api.construct.ts';
+import { BudgetSweeper } from '../constructs/budget-sweeper.construct.ts';
 import {
   type ApiRoute,
   ConsumerApi,
@@ -65,6 +67,7 @@ export class StatelessStack extends Stack {
   public readonly jobApi: JobApi;
   public readonly jobDeadLetter: JobDeadLetter;
   public readonly jobExecutionWatch: JobExecutionWatch;
+  public readonly budgetSweeper: BudgetSweeper;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -170,6 +173,12 @@ export class StatelessStack extends Stack {
       healthTable: tables.health,
       rolloutsTable: tables.rollouts,
       rolloutWorkflow: this.rolloutWorkflow.stateMachine,
+    });
+
+    // Budgets: the scheduled sweeper settles leases of dead routers and closes ended periods.
+    this.budgetSweeper = new BudgetSweeper(this, 'BudgetSweeper', {
+      layers: this.layers,
+      budgetsTable: tables.budgets,
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.consumerApi.api.url });

@@ -1,4 +1,5 @@
-// Template assertions on the stateful stack: table keys, PITR, encryption, TTL, retention;
+// Template assertions on the stateful stack: table keys, PITR, encryption, TTL, retention, the
+// budgets table's sweeper index;
 // the three job queues' shared dead-letter queue, receive count, SSE, TLS and visibility.
 import { App, Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -18,8 +19,8 @@ function table(id: string): CfnResource {
 }
 
 describe('SwitchyardStateful tables', () => {
-  it('has exactly the five tables', () => {
-    template.resourceCountIs('AWS::DynamoDB::Table', 5);
+  it('has exactly the six tables', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', 6);
   });
 
   it.each([
@@ -35,6 +36,14 @@ describe('SwitchyardStateful tables', () => {
     ['Jobs', [{ AttributeName: 'pk', KeyType: 'HASH' }], 'expires_at'],
     ['ApiKeys', [{ AttributeName: 'key_hash', KeyType: 'HASH' }], undefined],
     ['Rollouts', [{ AttributeName: 'id', KeyType: 'HASH' }], undefined],
+    [
+      'Budgets',
+      [
+        { AttributeName: 'tenant', KeyType: 'HASH' },
+        { AttributeName: 'budget', KeyType: 'RANGE' },
+      ],
+      'expires_at',
+    ],
   ])('%s: keys, on-demand, PITR, AWS-managed SSE, TTL', (id, keySchema, ttl) => {
     const p = table(id).Properties ?? {};
     expect(p.KeySchema).toEqual(keySchema);
@@ -61,8 +70,22 @@ describe('SwitchyardStateful tables', () => {
       Jobs: 'Retain',
       ApiKeys: 'Retain',
       Rollouts: 'Retain',
+      Budgets: 'Retain',
       Health: 'Delete',
     });
+  });
+
+  it('Budgets: a sparse keys-only index of the periods the sweeper still visits', () => {
+    const p = table('Budgets').Properties ?? {};
+    expect(p.GlobalSecondaryIndexes).toEqual([
+      {
+        IndexName: 'open-periods',
+        KeySchema: [{ AttributeName: 'sweep', KeyType: 'HASH' }],
+        Projection: { ProjectionType: 'KEYS_ONLY' },
+      },
+    ]);
+    expect(p.AttributeDefinitions).toContainEqual({ AttributeName: 'sweep', AttributeType: 'S' });
+    expect(stateful.tables.budgets.tableName).toBeDefined();
   });
 
   it('outputs the table names', () => {
@@ -72,6 +95,7 @@ describe('SwitchyardStateful tables', () => {
       'JobsTableName',
       'ApiKeysTableName',
       'RolloutsTableName',
+      'BudgetsTableName',
     ]) {
       template.hasOutput(name, { Value: Match.objectLike({ Ref: Match.stringLikeRegexp('^Tables') }) });
     }
