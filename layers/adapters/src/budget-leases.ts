@@ -1,13 +1,15 @@
 // The in-container side of the budget engine: what a router step calls. A container leases a
 // slice of a tenant's budget period with one conditional write, reserves each request's maximum
 // cost against it in memory (exact under any number of concurrent requests in one process: every
-// check-and-take is synchronous), settles each request to its actual cost or releases it, and
-// returns the lease with one more write (used to spent, the rest back). Lease size follows the
-// container's demand, capped by a share of what is left (lease-sizing.ts in the core).
+// check-and-take is synchronous), settles each request to its actual cost or releases it. When
+// the slice runs short it tops the same lease up (one write that also moves what was settled so
+// far to spent and renews the lease), so a container holds one lease per budget, not a trail of
+// them; when the container goes idle it returns the lease (used to spent, the rest back). Sizes
+// follow the container's demand, capped by a share of what is left (lease-sizing.ts in the core).
 //
-// Timers return idle leases, drain leases near expiry (no new reservations in their last
-// `drainMs`), extend leases whose requests are still running, and retry failed returns. A lease
-// whose container dies is settled by the sweeper at its full amount once it expires.
+// Timers return idle leases, renew leases in use (or with requests in flight) before they
+// expire, and retry failed returns. A lease whose container dies is settled by the sweeper at
+// its full amount once it expires.
 import { randomBytes } from 'node:crypto';
 import {
   addDemand,
@@ -46,7 +48,7 @@ export interface BudgetLeasesOptions {
   timers?: Timers;
   /** @default DEFAULT_LEASE_POLICY */
   policy?: Partial<LeasePolicy>;
-  /** Background failures (a return or an extension the store refused with an error). */
+  /** Background failures (a return or a renewal the store answered with an error). */
   onError?: (err: unknown) => void;
 }
 
@@ -79,7 +81,7 @@ export interface BudgetReservationSet {
 
 /** What a container knows of a budget period: approximate, from its own leases and last store answer. */
 export interface BudgetRemaining {
-  /** What the store had not leased out when last seen, plus this container's unreserved lease parts. */
+  /** What the store had not leased out when last seen, plus this container's unreserved lease part. */
   remaining: number;
   limit: number;
   period: string;
@@ -87,25 +89,30 @@ export interface BudgetRemaining {
   resets_at: number | null;
 }
 
-type LeaseState = 'active' | 'draining' | 'returning' | 'done';
+/**
+ * `active`: takes reservations; `draining`: takes none, returned once nothing is in flight on it;
+ * `returning`: its return is being written; `done`: returned (or found settled); `lost`: this
+ * container no longer knows its stored state (a write failed): the sweeper settles it.
+ */
+type LeaseState = 'active' | 'draining' | 'returning' | 'done' | 'lost';
 
 interface LocalLease {
   slot: Slot;
   id: string;
   key: BudgetKey;
+  /** The amount as stored. */
   amount: number;
   /** Maximum amounts of reservations in flight. */
   reserved: number;
-  /** Actual amounts of settled reservations. */
+  /** Actual amounts settled since the last write that moved them to spent. */
   used: number;
   expires_at: number;
   last_used: number;
   state: LeaseState;
-  extending: boolean;
+  /** The write in flight on this lease (one at a time: each is conditional on the last). */
+  writing: Promise<unknown> | undefined;
   /** When a failed return may be tried again. */
   retry_at: number | undefined;
-  /** The return write in flight. */
-  returning: Promise<void> | undefined;
 }
 
 interface Waiter {
@@ -120,6 +127,8 @@ interface Seen {
   spent: number;
   revision: number;
   available: number;
+  /** Leases on the item. */
+  leases: number;
 }
 
 interface Slot {
@@ -142,6 +151,8 @@ interface Slot {
   debt: Map<string, number>;
   last_seen: number;
 }
+
+type Acquired = 'taken' | 'retry' | 'refused';
 
 /** A slot with nothing outstanding is forgotten after this long. */
 const SLOT_IDLE_MS = 600_000;
@@ -194,7 +205,7 @@ export class BudgetLeases {
     if (amount === 0) return this.#zeroReservation(slot);
     slot.rate = addDemand(slot.rate, amount, now, this.policy.rateTauMs);
     const lease = this.#usable(slot, now);
-    if (lease && free(lease) >= amount) return this.#take(slot, lease, amount, now);
+    if (lease && free(lease) >= amount) return this.#take(lease, amount, now);
     const cached = this.#cachedRefusal(slot, amount, now);
     if (cached) return cached;
     return new Promise<ReserveResult>((resolve, reject) => {
@@ -248,12 +259,9 @@ export class BudgetLeases {
     } catch (err) {
       throw new BudgetUnavailableError(undefined, { cause: err });
     }
-    let local = 0;
-    for (const lease of slot.leases) {
-      if (lease.state === 'active' && lease.key.period === slot.window.key) local += Math.max(0, free(lease));
-    }
+    const lease = this.#usable(slot, now);
     return {
-      remaining: (slot.seen?.available ?? spec.limit) + local,
+      remaining: (slot.seen?.available ?? spec.limit) + (lease ? Math.max(0, free(lease)) : 0),
       limit: slot.seen?.limit ?? spec.limit,
       period: slot.window.key,
       resets_at: spec.period === 'total' ? null : slot.window.ends_at,
@@ -262,15 +270,18 @@ export class BudgetLeases {
 
   /** Returns every lease with nothing in flight now (e.g. on SIGTERM) and waits for the writes. */
   async flush(): Promise<void> {
-    const returns: Promise<void>[] = [];
+    const writes: Promise<unknown>[] = [];
     for (const slot of this.#slots.values()) {
       if (slot.active) this.#drain(slot.active);
       for (const lease of slot.leases) {
-        if (lease.state === 'draining' && lease.reserved === 0) lease.retry_at = undefined;
-        returns.push(lease.returning ?? this.#return(lease));
+        if (lease.state === 'draining' && lease.reserved === 0) {
+          lease.retry_at = undefined;
+          this.#return(lease);
+        }
+        if (lease.writing) writes.push(lease.writing);
       }
     }
-    await Promise.all(returns);
+    await Promise.all(writes);
   }
 
   /** Stops the timer (leases left are returned by nobody: the sweeper settles them). */
@@ -347,7 +358,7 @@ export class BudgetLeases {
     }
   }
 
-  /** Moves the slot to the period `now` falls in; the old period's active lease drains. */
+  /** Moves the slot to the period `now` falls in; the old period's lease drains. */
   #roll(slot: Slot, now: number): void {
     if (now < slot.window.ends_at) return;
     slot.window = periodWindow(slot.spec.period, now);
@@ -398,7 +409,13 @@ export class BudgetLeases {
       spent: record.spent,
       revision: record.revision,
       available: record.available,
+      leases: Object.keys(record.leases).length,
     };
+  }
+
+  /** What a lease write said about the period (if the slot is still on it). */
+  #seeAfterWrite(slot: Slot, key: BudgetKey, available: number, leases: number): void {
+    if (slot.seen && key.period === slot.window.key) slot.seen = { ...slot.seen, available, leases };
   }
 
   #key(slot: Slot): BudgetKey {
@@ -418,7 +435,7 @@ export class BudgetLeases {
     return lease;
   }
 
-  #take(slot: Slot, lease: LocalLease, amount: number, now: number): BudgetReservation {
+  #take(lease: LocalLease, amount: number, now: number): BudgetReservation {
     lease.reserved += amount;
     lease.last_used = now;
     let done = false;
@@ -428,14 +445,14 @@ export class BudgetLeases {
       done = true;
       lease.reserved -= amount;
       if (actual !== undefined) lease.used += actual;
-      if (lease.state === 'draining' && lease.reserved === 0) void this.#return(lease);
+      if (lease.state === 'draining' && lease.reserved === 0) this.#return(lease);
       else this.#scheduleFor(lease);
       return true;
     };
     return {
       ok: true,
-      tenant: slot.tenant,
-      budget: slot.budget,
+      tenant: lease.slot.tenant,
+      budget: lease.slot.budget,
       period: lease.key.period,
       amount,
       lease_id: lease.id,
@@ -494,12 +511,12 @@ export class BudgetLeases {
     if (!lease) return;
     slot.waiters = slot.waiters.filter((w) => {
       if (free(lease) < w.amount) return true;
-      w.resolve(this.#take(slot, lease, w.amount, now));
+      w.resolve(this.#take(lease, w.amount, now));
       return false;
     });
   }
 
-  /** Leases for the waiting reservations, one store write at a time per slot, until none waits. */
+  /** Leases (or tops up) for the waiting reservations, one write at a time per slot, until none waits. */
   async #acquire(slot: Slot): Promise<void> {
     if (slot.acquiring) return;
     slot.acquiring = true;
@@ -514,16 +531,19 @@ export class BudgetLeases {
         now = this.#now();
         this.#roll(slot, now);
         if (slot.seen === undefined) continue; // the period rolled over while reading: read the new one
-        const need = slot.waiters.reduce((sum, w) => sum + w.amount, 0);
+        const active = this.#usable(slot, now);
+        const need =
+          slot.waiters.reduce((sum, w) => sum + w.amount, 0) - (active ? Math.max(0, free(active)) : 0);
         const size = leaseSize(
           {
             need,
             amountPerMs: demandPerMs(slot.rate, now, this.policy.rateTauMs).amount,
             available: slot.seen.available,
+            leases: slot.seen.leases,
           },
           this.policy,
         );
-        const outcome = await this.#lease(slot, size, now);
+        const outcome = active ? await this.#topUp(active, size) : await this.#lease(slot, size, now);
         if (outcome === 'taken') {
           failures = 0;
           continue;
@@ -536,14 +556,16 @@ export class BudgetLeases {
         // Refused: the waiters that fit in what the store has (in order) try again, the rest are
         // refused; after MAX_LEASE_ATTEMPTS lost races in a row, all are.
         const giveUp = failures >= MAX_LEASE_ATTEMPTS;
+        const spare = Math.max(0, slot.active ? free(slot.active) : 0);
         let fits = 0;
         slot.waiters = slot.waiters.filter((w) => {
-          if (!giveUp && fits + w.amount <= seen.available) {
+          if (!giveUp && fits + w.amount <= seen.available + spare) {
             fits += w.amount;
             return true;
           }
           // What is left for this one: not leased out, and not promised to a waiter before it.
-          w.resolve(this.#refusal(slot, { ...seen, available: seen.available - fits }, w.amount, now));
+          const left = Math.max(0, seen.available + spare - fits);
+          w.resolve(this.#refusal(slot, { ...seen, available: left }, w.amount, now));
           return false;
         });
         slot.refused = { until: now + this.policy.refusalCacheMs, seen };
@@ -558,12 +580,8 @@ export class BudgetLeases {
     }
   }
 
-  /**
-   * One lease write of `amount`: `taken` (now the active lease), `retry` (the item was missing or
-   * the id taken, or less was available than last seen but the waiters still fit), or `refused`
-   * (the waiters do not all fit in what is available; `slot.seen` is fresh).
-   */
-  async #lease(slot: Slot, amount: number, now: number): Promise<'taken' | 'retry' | 'refused'> {
+  /** A new lease of `amount` for the slot's period; it becomes the active one. */
+  async #lease(slot: Slot, amount: number, now: number): Promise<Acquired> {
     const key = this.#key(slot);
     const lease: LocalLease = {
       slot,
@@ -575,9 +593,8 @@ export class BudgetLeases {
       expires_at: now + this.policy.ttlMs,
       last_used: now,
       state: 'active',
-      extending: false,
+      writing: undefined,
       retry_at: undefined,
-      returning: undefined,
     };
     let outcome: Awaited<ReturnType<BudgetStore['lease']>>;
     try {
@@ -590,15 +607,15 @@ export class BudgetLeases {
       // The write may or may not have happened: give it back (a no-op if it did not).
       lease.state = 'draining';
       slot.leases.add(lease);
-      void this.#return(lease);
+      this.#return(lease);
       throw err;
     }
     if (outcome.ok) {
       slot.leases.add(lease);
       if (slot.active) this.#drain(slot.active);
+      this.#seeAfterWrite(slot, key, outcome.available, outcome.leases);
       if (key.period === slot.window.key) {
         slot.active = lease;
-        if (slot.seen) slot.seen = { ...slot.seen, available: outcome.available };
         slot.refused = undefined;
       } else {
         this.#drain(lease);
@@ -612,8 +629,86 @@ export class BudgetLeases {
     }
     if (outcome.record && key.period === slot.window.key) this.#see(slot, outcome.record);
     if (outcome.reason === 'exists') return 'retry';
+    return this.#fitsNow(slot) ? 'retry' : 'refused';
+  }
+
+  /** Adds `more` to the active lease (and renews it, moving what was settled so far to spent). */
+  async #topUp(lease: LocalLease, more: number): Promise<Acquired> {
+    const result = await this.#renew(lease, more);
+    if (result === 'ok') {
+      lease.slot.refused = undefined;
+      return 'taken';
+    }
+    if (result === 'gone') return 'retry'; // the next round leases anew
+    return this.#fitsNow(lease.slot) ? 'retry' : 'refused';
+  }
+
+  /** Whether every waiter fits in what the store and the active lease have, as last seen. */
+  #fitsNow(slot: Slot): boolean {
     const need = slot.waiters.reduce((sum, w) => sum + w.amount, 0);
-    return slot.seen && need <= slot.seen.available ? 'retry' : 'refused';
+    const spare = slot.active ? Math.max(0, free(slot.active)) : 0;
+    return slot.seen !== undefined && need <= slot.seen.available + spare;
+  }
+
+  /**
+   * One top-up write on `lease` (queued behind the write in flight on it): `used` so far to
+   * spent, `more` from available, expiry renewed. `gone`: it expired or is no longer there (then
+   * it drains, or is lost); a failed write is checked against the stored lease to learn whether
+   * it happened, and the lease is lost if that cannot be told.
+   */
+  #renew(lease: LocalLease, more: number): Promise<'ok' | 'gone' | 'insufficient'> {
+    const run = async (): Promise<'ok' | 'gone' | 'insufficient'> => {
+      if (lease.state !== 'active' && lease.state !== 'draining') return 'gone';
+      const now = this.#now();
+      const { amount, used } = lease;
+      const change = { amount, used, more, expires_at: now + this.policy.ttlMs, now };
+      const adopt = () => {
+        lease.amount = amount - used + more;
+        lease.used -= used;
+        lease.expires_at = change.expires_at;
+      };
+      let outcome: Awaited<ReturnType<BudgetStore['topUpLease']>>;
+      try {
+        outcome = await this.#store.topUpLease(lease.key, lease.id, change);
+      } catch (err) {
+        this.#onError(err);
+        const stored = await this.#store.getPeriod(lease.key).then(
+          (r) => r?.leases[lease.id],
+          () => null,
+        );
+        if (stored?.amount === change.amount - used + more && stored.expires_at === change.expires_at)
+          adopt();
+        else if (stored?.amount !== amount || stored.expires_at !== lease.expires_at) this.#lose(lease);
+        throw err;
+      }
+      if (outcome.ok) {
+        adopt();
+        this.#seeAfterWrite(lease.slot, lease.key, outcome.available, outcome.leases);
+        return 'ok';
+      }
+      if (outcome.record && lease.key.period === lease.slot.window.key) this.#see(lease.slot, outcome.record);
+      if (outcome.reason === 'insufficient') return 'insufficient';
+      // Expired but still there: it can still be returned (more exactly than the sweeper would).
+      if (outcome.record?.leases[lease.id]?.amount === amount) this.#drain(lease);
+      else this.#lose(lease);
+      return 'gone';
+    };
+    return this.#queue(lease, run);
+  }
+
+  /** Runs `write` after the write in flight on `lease` (each is conditional on the state the last left). */
+  #queue<T>(lease: LocalLease, write: () => Promise<T>): Promise<T> {
+    const before = lease.writing;
+    const p = (before ? before.then(write, write) : write()).finally(() => {
+      if (lease.writing === settledP) lease.writing = undefined;
+      this.#scheduleFor(lease);
+    });
+    const settledP = p.then(
+      () => undefined,
+      () => undefined,
+    );
+    lease.writing = settledP;
+    return p;
   }
 
   // --- giving back -------------------------------------------------------------------------
@@ -623,22 +718,27 @@ export class BudgetLeases {
     if (lease.slot.active === lease) lease.slot.active = undefined;
     if (lease.state !== 'active') return;
     lease.state = 'draining';
-    if (lease.reserved === 0) void this.#return(lease);
+    if (lease.reserved === 0) this.#return(lease);
     else this.#scheduleFor(lease);
   }
 
-  /** Returns a drained lease with nothing in flight (at most one write at a time). */
-  #return(lease: LocalLease): Promise<void> {
-    if (lease.state !== 'draining' || lease.reserved !== 0) return lease.returning ?? Promise.resolve();
+  /** The lease no longer has a state this container knows: nothing more is written for it. */
+  #lose(lease: LocalLease): void {
+    if (lease.slot.active === lease) lease.slot.active = undefined;
+    lease.state = 'lost';
+    lease.slot.leases.delete(lease);
+  }
+
+  /** Returns a drained lease with nothing in flight (queued behind any write on it). */
+  #return(lease: LocalLease): void {
+    if (lease.state !== 'draining' || lease.reserved !== 0) return;
     lease.state = 'returning';
-    lease.returning = this.#returnOnce(lease).finally(() => {
-      lease.returning = undefined;
-    });
-    return lease.returning;
+    void this.#queue(lease, () => this.#returnOnce(lease));
   }
 
   async #returnOnce(lease: LocalLease): Promise<void> {
     const { slot, key } = lease;
+    if (lease.state !== 'returning') return;
     // Costs of zero-amount reservations ride on the next return of their period.
     const debt = slot.debt.get(key.period) ?? 0;
     slot.debt.delete(key.period);
@@ -663,41 +763,26 @@ export class BudgetLeases {
       }
       lease.state = 'draining';
       lease.retry_at = now + RETURN_RETRY_MS;
-      this.#scheduleFor(lease);
-    }
-  }
-
-  async #extend(lease: LocalLease, now: number): Promise<void> {
-    lease.extending = true;
-    const expiresAt = now + this.policy.ttlMs;
-    try {
-      if (await this.#store.extendLease(lease.key, lease.id, expiresAt, now)) lease.expires_at = expiresAt;
-      // Not extended: it expired (the sweeper may settle it at its full amount; that covers what runs on it).
-    } catch (err) {
-      this.#onError(err);
-    } finally {
-      lease.extending = false;
-      this.#scheduleFor(lease);
     }
   }
 
   // --- the timer ---------------------------------------------------------------------------
 
-  /** When the timer must next look at `lease`: drain, idle return, extension or a retried return. */
+  /** When the timer must next look at `lease`: idle return, renewal, period end or a retried return. */
   #dueAt(lease: LocalLease, now: number): number {
     const p = this.policy;
     const { slot } = lease;
+    if (lease.state === 'returning' || lease.state === 'done' || lease.state === 'lost') {
+      return Number.POSITIVE_INFINITY;
+    }
     let due = Number.POSITIVE_INFINITY;
     if (lease.state === 'active') {
-      due = Math.min(
-        lease.expires_at - p.drainMs,
-        lease.key.period === slot.window.key ? slot.window.ends_at : now,
-      );
+      due = lease.key.period === slot.window.key ? slot.window.ends_at : now;
       if (lease.reserved === 0) due = Math.min(due, lease.last_used + this.#idleMs(slot));
     }
     if (lease.state === 'draining' && lease.reserved === 0) due = Math.min(due, lease.retry_at ?? now);
-    if (lease.reserved > 0 && !lease.extending && lease.expires_at > now) {
-      due = Math.min(due, lease.expires_at - p.extendMarginMs);
+    if ((lease.state === 'active' || lease.reserved > 0) && !lease.writing && lease.expires_at > now) {
+      due = Math.min(due, lease.expires_at - p.renewBeforeMs);
     }
     return due;
   }
@@ -713,8 +798,9 @@ export class BudgetLeases {
   #arm(at: number): void {
     if (this.#stopped || !(at < this.#timerAt)) return;
     if (this.#timer !== undefined) this.#timers.clearTimeout(this.#timer);
-    this.#timerAt = at;
-    this.#timer = this.#timers.setTimeout(() => this.#tick(), Math.max(0, at - this.#now()));
+    const now = this.#now();
+    this.#timerAt = Math.max(at, now);
+    this.#timer = this.#timers.setTimeout(() => this.#tick(), Math.max(0, at - now));
   }
 
   #tick(): void {
@@ -727,17 +813,16 @@ export class BudgetLeases {
     for (const slot of this.#slots.values()) {
       this.#roll(slot, now);
       for (const lease of [...slot.leases]) {
-        if (lease.state === 'active') {
-          const expiring = now >= lease.expires_at - p.drainMs;
-          const idle = lease.reserved === 0 && now >= lease.last_used + this.#idleMs(slot);
-          if (expiring || idle) this.#drain(lease);
+        if (lease.state === 'active' && lease.reserved === 0 && now >= lease.last_used + this.#idleMs(slot)) {
+          this.#drain(lease);
         }
         if (lease.state === 'draining' && lease.reserved === 0 && (lease.retry_at ?? now) <= now) {
           lease.retry_at = undefined;
-          void this.#return(lease);
+          this.#return(lease);
         }
-        if (lease.reserved > 0 && !lease.extending && lease.expires_at > now) {
-          if (now >= lease.expires_at - p.extendMarginMs) void this.#extend(lease, now);
+        const inUse = lease.state === 'active' || (lease.state === 'draining' && lease.reserved > 0);
+        if (inUse && !lease.writing && now < lease.expires_at && now >= lease.expires_at - p.renewBeforeMs) {
+          this.#renew(lease, 0).catch(() => undefined);
         }
         if (slot.leases.has(lease)) next = Math.min(next, this.#dueAt(lease, now));
       }

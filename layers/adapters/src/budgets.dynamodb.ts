@@ -1,8 +1,11 @@
 // BudgetStore over DynamoDB: one item per (tenant, budget period), every write one conditional
 // UpdateItem or PutItem on that item (dynalite and DynamoDB agree on these; no transactions).
 //   lease:   available -= a, leases.id = {amount, expires_at, holder}   if available >= a, id new
+//   top up:  spent += used, available -= more, leases.id.amount = a - used + more, new expiry
+//                                                   if leases.id.amount = a, not expired, available >= more
 //   return:  spent += used, available += a - used, REMOVE leases.id     if leases.id.amount = a
 //   sweep:   spent += a, REMOVE leases.id                               if amount = a, expires_at <= now
+// `lease_count` counts the leases (so a lease write says how many share the item).
 // A failed condition costs one consistent read to say why (missing, insufficient, taken).
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
@@ -21,9 +24,11 @@ import type {
   BudgetStore,
   BudgetUnit,
   LeaseOutcome,
+  LeaseTopUp,
+  TopUpOutcome,
 } from '@switchyard/core';
 import { assertBudgetAmount, budgetSortKey, parseBudgetSortKey, periodExpiresAt } from './budgets.shared.ts';
-import { written } from './conditional-write.ts';
+import { isConditionFailure, written } from './conditional-write.ts';
 import { BUDGETS_TABLE as T } from './tables.ts';
 
 export interface DynamoDbBudgetStoreOptions {
@@ -43,6 +48,7 @@ const NAMES = {
   '#amount': 'amount',
   '#expires': 'expires_at',
   '#pk': T.partitionKey,
+  '#count': 'lease_count',
 } as const;
 
 /** The aliases an expression uses (DynamoDB rejects unused ones). */
@@ -108,6 +114,7 @@ export class DynamoDbBudgetStore implements BudgetStore {
             spent: 0,
             available: init.limit,
             leases: {},
+            lease_count: 0,
             [T.openAttribute]: T.openValue,
             ...(expiresAt === undefined ? {} : { [T.ttlAttribute]: expiresAt }),
           },
@@ -140,8 +147,8 @@ export class DynamoDbBudgetStore implements BudgetStore {
 
   async lease(key: BudgetKey, leaseId: string, lease: BudgetLease): Promise<LeaseOutcome> {
     assertBudgetAmount('lease amount', lease.amount, 1);
-    let available: number | undefined;
-    const update = 'SET #available = #available - :amount, #leases.#id = :lease';
+    let taken: { available: number; leases: number } | undefined;
+    const update = 'SET #available = #available - :amount, #leases.#id = :lease ADD #count :one';
     const condition = '#available >= :amount AND attribute_not_exists(#leases.#id)';
     try {
       const out = await this.#client.send(
@@ -154,37 +161,72 @@ export class DynamoDbBudgetStore implements BudgetStore {
           ExpressionAttributeValues: {
             ':amount': lease.amount,
             ':lease': { amount: lease.amount, expires_at: lease.expires_at, holder: lease.holder },
+            ':one': 1,
           },
           ReturnValues: 'UPDATED_NEW',
         }),
       );
-      available = Number(out.Attributes?.available);
+      taken = { available: Number(out.Attributes?.available), leases: Number(out.Attributes?.lease_count) };
     } catch (err) {
-      if (!(err instanceof Error && err.name === 'ConditionalCheckFailedException')) throw err;
+      if (!isConditionFailure(err)) throw err;
     }
-    if (available !== undefined) return { ok: true, available };
+    if (taken) return { ok: true, ...taken };
     const record = await this.getPeriod(key);
     if (!record) return { ok: false, reason: 'missing' };
     return { ok: false, reason: leaseId in record.leases ? 'exists' : 'insufficient', record };
   }
 
-  async extendLease(key: BudgetKey, leaseId: string, expiresAt: number, now: number): Promise<boolean> {
-    return this.#update(
-      key,
-      'SET #leases.#id.#expires = :expires',
-      '#leases.#id.#expires > :now',
-      { ':expires': expiresAt, ':now': now },
-      leaseId,
-    );
+  async topUpLease(key: BudgetKey, leaseId: string, change: LeaseTopUp): Promise<TopUpOutcome> {
+    assertBudgetAmount('used', change.used);
+    assertBudgetAmount('more', change.more);
+    // `ADD #count :zero` changes nothing; it makes UPDATED_NEW return the number of leases.
+    const update =
+      'SET #spent = #spent + :used, #available = #available - :more, #leases.#id.#amount = :new, ' +
+      '#leases.#id.#expires = :expires ADD #count :zero';
+    const condition =
+      '#leases.#id.#amount = :amount AND #leases.#id.#expires > :now' +
+      (change.more > 0 ? ' AND #available >= :more' : '');
+    try {
+      const out = await this.#client.send(
+        new UpdateCommand({
+          TableName: this.#tableName,
+          Key: this.#key(key),
+          UpdateExpression: update,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names(`${update} ${condition}`, { '#id': leaseId }),
+          ExpressionAttributeValues: {
+            ':used': change.used,
+            ':more': change.more,
+            ':new': change.amount - change.used + change.more,
+            ':expires': change.expires_at,
+            ':amount': change.amount,
+            ':now': change.now,
+            ':zero': 0,
+          },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
+      return {
+        ok: true,
+        available: Number(out.Attributes?.available),
+        leases: Number(out.Attributes?.lease_count),
+      };
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+    const record = await this.getPeriod(key);
+    const lease = record?.leases[leaseId];
+    const gone = !lease || lease.amount !== change.amount || !(lease.expires_at > change.now);
+    return { ok: false, reason: gone ? 'gone' : 'insufficient', ...(record ? { record } : {}) };
   }
 
   async returnLease(key: BudgetKey, leaseId: string, amount: number, used: number): Promise<boolean> {
     assertBudgetAmount('used', used);
     return this.#update(
       key,
-      'SET #spent = #spent + :used, #available = #available + :unused REMOVE #leases.#id',
+      'SET #spent = #spent + :used, #available = #available + :unused REMOVE #leases.#id ADD #count :minus',
       '#leases.#id.#amount = :amount',
-      { ':used': used, ':unused': amount - used, ':amount': amount },
+      { ':used': used, ':unused': amount - used, ':amount': amount, ':minus': -1 },
       leaseId,
     );
   }
@@ -192,9 +234,9 @@ export class DynamoDbBudgetStore implements BudgetStore {
   async settleExpired(key: BudgetKey, leaseId: string, amount: number, now: number): Promise<boolean> {
     return this.#update(
       key,
-      'SET #spent = #spent + :amount REMOVE #leases.#id',
+      'SET #spent = #spent + :amount REMOVE #leases.#id ADD #count :minus',
       '#leases.#id.#amount = :amount AND #leases.#id.#expires <= :now',
-      { ':amount': amount, ':now': now },
+      { ':amount': amount, ':now': now, ':minus': -1 },
       leaseId,
     );
   }

@@ -9,6 +9,8 @@ import type {
   BudgetPeriodRecord,
   BudgetStore,
   LeaseOutcome,
+  LeaseTopUp,
+  TopUpOutcome,
 } from '@switchyard/core';
 import { assertBudgetAmount, budgetSortKey } from './budgets.shared.ts';
 
@@ -20,6 +22,11 @@ export class MemoryBudgetStore implements BudgetStore {
   /** Every stored period (copies), for tests and simulations that check invariants. */
   records(): BudgetPeriodRecord[] {
     return [...this.#items.values()].map((r) => structuredClone(r));
+  }
+
+  /** The stored period itself, no copy (simulations measuring every write): never change it. */
+  peek(key: BudgetKey): Readonly<BudgetPeriodRecord> | undefined {
+    return this.#items.get(id(key));
   }
 
   async openPeriod(init: BudgetPeriodInit): Promise<BudgetPeriodRecord> {
@@ -50,14 +57,25 @@ export class MemoryBudgetStore implements BudgetStore {
     if (r.available < lease.amount) return { ok: false, reason: 'insufficient', record: structuredClone(r) };
     r.available -= lease.amount;
     r.leases[leaseId] = { ...lease };
-    return { ok: true, available: r.available };
+    return { ok: true, available: r.available, leases: Object.keys(r.leases).length };
   }
 
-  async extendLease(key: BudgetKey, leaseId: string, expiresAt: number, now: number): Promise<boolean> {
-    const lease = this.#items.get(id(key))?.leases[leaseId];
-    if (!lease || !(lease.expires_at > now)) return false;
-    lease.expires_at = expiresAt;
-    return true;
+  async topUpLease(key: BudgetKey, leaseId: string, change: LeaseTopUp): Promise<TopUpOutcome> {
+    assertBudgetAmount('used', change.used);
+    assertBudgetAmount('more', change.more);
+    const r = this.#items.get(id(key));
+    const lease = r?.leases[leaseId];
+    if (!r || lease?.amount !== change.amount || !(lease.expires_at > change.now)) {
+      return { ok: false, reason: 'gone', ...(r ? { record: structuredClone(r) } : {}) };
+    }
+    if (change.more > 0 && r.available < change.more) {
+      return { ok: false, reason: 'insufficient', record: structuredClone(r) };
+    }
+    r.spent += change.used;
+    r.available -= change.more;
+    lease.amount = change.amount - change.used + change.more;
+    lease.expires_at = change.expires_at;
+    return { ok: true, available: r.available, leases: Object.keys(r.leases).length };
   }
 
   async returnLease(key: BudgetKey, leaseId: string, amount: number, used: number): Promise<boolean> {

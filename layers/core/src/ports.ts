@@ -7,6 +7,8 @@ import type {
   BudgetPeriodInit,
   BudgetPeriodRecord,
   LeaseOutcome,
+  LeaseTopUp,
+  TopUpOutcome,
 } from './budget/budget.types.ts';
 import type { AttemptRecord } from './errors.ts';
 import type { Endpoint, Registry } from './registry.schema.ts';
@@ -202,8 +204,12 @@ export interface BudgetStore {
   listPeriods(tenant: string): Promise<BudgetPeriodRecord[]>;
   /** Takes `lease.amount` from `available` and records the lease, iff available >= amount and the id is new. */
   lease(key: BudgetKey, leaseId: string, lease: BudgetLease): Promise<LeaseOutcome>;
-  /** Moves an outstanding lease's expiry to `expiresAt`, iff it is still there and not expired at `now`. */
-  extendLease(key: BudgetKey, leaseId: string, expiresAt: number, now: number): Promise<boolean>;
+  /**
+   * Renews and resizes an outstanding lease (spend so far to spent, `more` from available, a new
+   * expiry), iff it is there with `change.amount`, has not expired at `change.now`, and (when
+   * `more > 0`) available >= more. Nothing changes otherwise.
+   */
+  topUpLease(key: BudgetKey, leaseId: string, change: LeaseTopUp): Promise<TopUpOutcome>;
   /**
    * Settles a lease of `amount`: `used` to spent, `amount - used` back to available, the lease
    * removed. False (and nothing changed) when the lease is no longer there: returning twice is a no-op.

@@ -6,8 +6,9 @@
 //   - never over budget: after every store write, spent + outstanding leases <= limit, and
 //     available = limit - spent - outstanding;
 //   - inside a container, no lease ever holds more reservations and spend than its amount;
-//   - never a lost settlement: at the end, once everything is returned or swept, spent equals the
-//     actual costs settled on returned leases plus the full amounts of swept leases;
+//   - never a lost settlement: at the end, once everything is returned or swept, what the store
+//     charged for each returned lease (at its top-ups and its return) is exactly the actual costs
+//     settled on it, and for each swept lease at least that (its full amount); spent is the sum;
 //   - every refusal's reason is true of the state it names; every reservation call ends.
 
 import {
@@ -78,6 +79,8 @@ interface World {
   inner: MemoryBudgetStore;
   /** Leases the sweeper settled (applied in the store, whatever the caller heard). */
   swept: Map<string, number>;
+  /** What the store charged per lease at top-ups and returns (applied, whatever the caller heard). */
+  charged: Map<string, number>;
   violations: string[];
 }
 
@@ -112,7 +115,12 @@ function view(world: World, s: fc.Scheduler, faults: () => Fault, dead: () => bo
         const fault = faults();
         if (fault === 'before') throw Object.assign(new Error('connection reset'), { name: 'NetworkError' });
         const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-        if (method === 'settleExpired' && result === true) world.swept.set(String(args[1]), Number(args[2]));
+        const id = String(args[1]);
+        const charge = (n: number) => world.charged.set(id, (world.charged.get(id) ?? 0) + n);
+        if (method === 'settleExpired' && result === true) world.swept.set(id, Number(args[2]));
+        if (method === 'returnLease' && result === true) charge(Number(args[3]));
+        if (method === 'topUpLease' && (result as { ok: boolean }).ok)
+          charge((args[2] as { used: number }).used);
         checkStore(world, method);
         await s.schedule(Promise.resolve(), `reply ${method}`);
         if (dead()) return new Promise(() => undefined);
@@ -136,7 +144,12 @@ async function run(
   faultPlan: Fault[],
 ): Promise<void> {
   const clock = new ManualClock(T0);
-  const world: World = { inner: new MemoryBudgetStore(), swept: new Map(), violations: [] };
+  const world: World = {
+    inner: new MemoryBudgetStore(),
+    swept: new Map(),
+    charged: new Map(),
+    violations: [],
+  };
   const spec: BudgetSpec = { unit: period === 'minute' ? 'tokens' : 'usd_micros', period, limit };
   let faultIndex = 0;
   let faultsOn = true;
@@ -276,10 +289,18 @@ async function run(
   expect(world.violations).toEqual([]);
   const records = world.inner.records();
   expect(records.flatMap((r) => Object.keys(r.leases))).toEqual([]);
-  let expected = 0;
-  for (const [id, amount] of settled) if (!world.swept.has(id)) expected += amount;
-  for (const amount of world.swept.values()) expected += amount;
-  expect(records.reduce((sum, r) => sum + r.spent, 0)).toBe(expected);
+  let total = 0;
+  for (const id of new Set([...settled.keys(), ...world.charged.keys(), ...world.swept.keys()])) {
+    const actual = settled.get(id) ?? 0;
+    const charged = (world.charged.get(id) ?? 0) + (world.swept.get(id) ?? 0);
+    if (world.swept.has(id))
+      expect(charged, `swept lease ${id} covers its requests`).toBeGreaterThanOrEqual(actual);
+    else expect(charged, `lease ${id} charged exactly its settled costs`).toBe(actual);
+    total += charged;
+  }
+  const spent = records.reduce((sum, r) => sum + r.spent, 0);
+  expect(spent).toBe(total);
+  expect(spent).toBeGreaterThanOrEqual([...settled.values()].reduce((a, b) => a + b, 0));
   for (const r of records) expect(r.spent).toBeLessThanOrEqual(r.limit);
 }
 

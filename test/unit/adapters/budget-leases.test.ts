@@ -78,7 +78,7 @@ afterEach(() => {
 });
 
 describe('BudgetLeases: leasing', () => {
-  it('the first request opens the period and leases room for 8 of its size; the next 7 cost no write', async () => {
+  it('the first request opens the period and leases room for 8 of its size; the next 7 cost no write; then it tops up', async () => {
     const s = recorded();
     const leases = manager(s.store);
     const first = reserved(await leases.reserve('acme', MONTH, 1_000));
@@ -89,10 +89,17 @@ describe('BudgetLeases: leasing', () => {
       available: 99_992_000,
       leases: { 'c1.1': { amount: 8_000, expires_at: T0 + 60_000, holder: 'c1' } },
     });
-    for (let i = 0; i < 7; i++) reserved(await leases.reserve('acme', MONTH, 1_000));
+    for (let i = 0; i < 7; i++) reserved(await leases.reserve('acme', MONTH, 1_000)).settle(1_000);
     expect(s.writes()).toEqual(['openPeriod', 'lease']);
-    reserved(await leases.reserve('acme', MONTH, 1_000));
-    expect(s.writes()).toEqual(['openPeriod', 'lease', 'lease']);
+    // The ninth tops the same lease up, and moves what was settled so far to spent.
+    const ninth = reserved(await leases.reserve('acme', MONTH, 1_000));
+    expect(ninth.lease_id).toBe('c1.1');
+    expect(s.writes()).toEqual(['openPeriod', 'lease', 'topUpLease']);
+    const r = await period(s.inner);
+    expect(Object.keys(r?.leases ?? {})).toEqual(['c1.1']);
+    expect(r?.spent).toBe(7_000);
+    expect(r?.leases['c1.1']?.expires_at).toBe(T0 + 60_000);
+    expect((r?.leases['c1.1']?.amount ?? 0) + (r?.available ?? 0) + (r?.spent ?? 0)).toBe(100_000_000);
   });
 
   it('concurrent reservations wait for one lease write at a time and never exceed what was leased', async () => {
@@ -105,7 +112,8 @@ describe('BudgetLeases: leasing', () => {
     const inFlight = held.reduce((sum, l) => sum + l.reserved, 0);
     expect(inFlight).toBe(50_000);
     expect(leased).toBeGreaterThanOrEqual(50_000);
-    expect(s.writes().filter((w) => w === 'lease').length).toBeLessThanOrEqual(3);
+    expect(held).toHaveLength(1);
+    expect(s.writes().filter((w) => w === 'lease' || w === 'topUpLease').length).toBeLessThanOrEqual(3);
     const r = await period(s.inner);
     expect((r?.available ?? 0) + leased).toBe(100_000_000);
   });
@@ -180,40 +188,69 @@ describe('BudgetLeases: timers', () => {
     expect(money(await period(s.inner))).toEqual({ spent: 600, available: 99_999_400, leases: {} });
   });
 
-  it('a lease in use is not idle; it stops taking reservations 30 s before it expires', async () => {
+  it('renews a lease in use 30 s before it expires, moving settled spend to spent', async () => {
     const s = recorded();
     const leases = manager(s.store);
-    const held = reserved(await leases.reserve('acme', MONTH, 1_000));
+    const running = reserved(await leases.reserve('acme', MONTH, 1_000));
+    reserved(await leases.reserve('acme', MONTH, 1_000)).settle(300);
     await vi.advanceTimersByTimeAsync(29_999);
-    const stillFirst = reserved(await leases.reserve('acme', MONTH, 1_000));
-    expect(stillFirst.lease_id).toBe('c1.1');
-    stillFirst.release();
+    expect(await period(s.inner)).toMatchObject({
+      spent: 0,
+      leases: { 'c1.1': { expires_at: T0 + 60_000 } },
+    });
     await vi.advanceTimersByTimeAsync(1);
-    const second = reserved(await leases.reserve('acme', MONTH, 1_000));
-    expect(second.lease_id).toBe('c1.2');
-    // The first lease drains: it goes back as soon as its last request settles.
-    expect(Object.keys((await period(s.inner))?.leases ?? {}).sort()).toEqual(['c1.1', 'c1.2']);
-    held.settle(900);
-    await vi.advanceTimersByTimeAsync(0);
-    const r = await period(s.inner);
-    expect(Object.keys(r?.leases ?? {})).toEqual(['c1.2']);
-    expect(r?.spent).toBe(900);
+    expect(money(await period(s.inner))).toEqual({
+      spent: 300,
+      available: 99_992_000,
+      leases: { 'c1.1': { amount: 7_700, expires_at: T0 + 90_000, holder: 'c1' } },
+    });
+    // The request still runs: the lease takes new reservations, and is the same one.
+    expect(reserved(await leases.reserve('acme', MONTH, 1_000)).lease_id).toBe('c1.1');
+    running.settle(1_000);
   });
 
-  it('extends a lease whose request still runs 10 s before expiry, so the sweeper leaves it alone', async () => {
+  it('a long request keeps its lease alive past every expiry, so the sweeper leaves it alone', async () => {
     const s = recorded();
     const leases = manager(s.store);
-    const long = reserved(await leases.reserve('acme', MONTH, 1_000)); // a long stream
-    await vi.advanceTimersByTimeAsync(49_999);
-    expect((await period(s.inner))?.leases['c1.1']?.expires_at).toBe(T0 + 60_000);
-    await vi.advanceTimersByTimeAsync(1);
-    expect((await period(s.inner))?.leases['c1.1']?.expires_at).toBe(T0 + 110_000);
-    await vi.advanceTimersByTimeAsync(10_000);
+    const stream = reserved(await leases.reserve('acme', MONTH, 1_000));
+    await vi.advanceTimersByTimeAsync(100_000);
+    expect((await period(s.inner))?.leases['c1.1']?.expires_at).toBe(T0 + 150_000);
     const swept = await sweepBudgets({ store: s.store, now: () => Date.now() });
     expect(swept.settled_leases).toBe(0);
-    long.settle(700);
-    await vi.advanceTimersByTimeAsync(0);
+    stream.settle(700);
+    await vi.advanceTimersByTimeAsync(2_000);
     expect(money(await period(s.inner))).toEqual({ spent: 700, available: 99_999_300, leases: {} });
+  });
+
+  it('a top-up whose answer was lost is found applied in the store and adopted: nothing is counted twice', async () => {
+    const s = recorded();
+    const leases = manager(s.store);
+    for (let i = 0; i < 8; i++) reserved(await leases.reserve('acme', MONTH, 1_000)).settle(1_000);
+    s.failWith((m) => (m === 'topUpLease' ? 'after' : undefined));
+    await expect(leases.reserve('acme', MONTH, 1_000)).rejects.toBeInstanceOf(BudgetUnavailableError);
+    s.failWith(undefined);
+    const stored = (await period(s.inner))?.leases['c1.1'];
+    expect(leases.leases()).toEqual([
+      { id: 'c1.1', key: KEY, amount: stored?.amount, reserved: 0, used: 0, state: 'active' },
+    ]);
+    reserved(await leases.reserve('acme', MONTH, 1_000)).settle(100);
+    await leases.flush();
+    expect(money(await period(s.inner))).toEqual({ spent: 8_100, available: 99_991_900, leases: {} });
+  });
+
+  it('a top-up that failed before it applied leaves the lease as it was', async () => {
+    const s = recorded();
+    const leases = manager(s.store);
+    for (let i = 0; i < 8; i++) reserved(await leases.reserve('acme', MONTH, 1_000)).settle(1_000);
+    s.failWith((m) => (m === 'topUpLease' ? 'before' : undefined));
+    await expect(leases.reserve('acme', MONTH, 1_000)).rejects.toBeInstanceOf(BudgetUnavailableError);
+    s.failWith(undefined);
+    expect(leases.leases()).toEqual([
+      { id: 'c1.1', key: KEY, amount: 8_000, reserved: 0, used: 8_000, state: 'active' },
+    ]);
+    reserved(await leases.reserve('acme', MONTH, 1_000)).settle(100);
+    await leases.flush();
+    expect(money(await period(s.inner))).toEqual({ spent: 8_100, available: 99_991_900, leases: {} });
   });
 
   it('a dead container leaves its lease to the sweeper, which settles it at the full amount from expires_at on', async () => {

@@ -1,7 +1,8 @@
 // The contract every BudgetStore keeps, run by the in-memory store (unit) and the DynamoDB adapter
 // against dynalite (integration, real SDK client): the same conditional semantics case by case.
-// Boundaries are literal: a lease of exactly what is available is taken and one micro-dollar
-// more is not; a lease expires at exactly `expires_at`; returns and sweeps happen at most once.
+// Boundaries are literal: a lease (or top-up) of exactly what is available is taken and one
+// micro-dollar more is not; a lease expires at exactly `expires_at`; returns, top-ups and sweeps
+// happen at most once.
 import type { BudgetPeriodInit, BudgetPeriodRecord, BudgetStore } from '@switchyard/core';
 import { describe, expect, it } from 'vitest';
 
@@ -60,14 +61,14 @@ export function budgetStoreContract(name: string, makeStore: () => BudgetStore):
       const p = period(1000);
       expect(await store.lease(p, 'x', lease(1))).toEqual({ ok: false, reason: 'missing' });
       await store.openPeriod(p);
-      expect(await store.lease(p, 'a', lease(400))).toEqual({ ok: true, available: 600 });
+      expect(await store.lease(p, 'a', lease(400))).toEqual({ ok: true, available: 600, leases: 1 });
       const refused = await store.lease(p, 'b', lease(601));
       expect(refused).toMatchObject({
         ok: false,
         reason: 'insufficient',
         record: { available: 600, spent: 0 },
       });
-      expect(await store.lease(p, 'b', lease(600))).toEqual({ ok: true, available: 0 });
+      expect(await store.lease(p, 'b', lease(600))).toEqual({ ok: true, available: 0, leases: 2 });
       const r = await store.getPeriod(p);
       expect(r?.leases).toEqual({ a: lease(400), b: lease(600) });
       expect(r?.available).toBe(0);
@@ -93,6 +94,9 @@ export function budgetStoreContract(name: string, makeStore: () => BudgetStore):
       expect(money(await store.getPeriod(p))).toEqual({ spent: 120, available: 880, leases: {} });
       expect(await store.returnLease(p, 'a', 300, 120)).toBe(false);
       expect(await store.returnLease(p, 'never', 300, 0)).toBe(false);
+      await expect(
+        store.topUpLease(p, 'x', { amount: 1, used: -1, more: 0, expires_at: 1, now: 0 }),
+      ).rejects.toThrow(RangeError);
       expect(money(await store.getPeriod(p))).toEqual({ spent: 120, available: 880, leases: {} });
     });
 
@@ -131,17 +135,93 @@ export function budgetStoreContract(name: string, makeStore: () => BudgetStore):
       expect(await store.getPeriod(p)).toMatchObject({ spent: 0, available: 1000 });
     });
 
-    it('extends a lease that has not expired yet', async () => {
+    it('tops up a lease: settled spend to spent, more from available, a new expiry; once per stored amount', async () => {
       const store = makeStore();
       const p = period(1000);
       await store.openPeriod(p);
-      await store.lease(p, 'a', lease(10, 5_000));
-      expect(await store.extendLease(p, 'a', 9_000, 4_999)).toBe(true);
-      expect((await store.getPeriod(p))?.leases.a).toEqual(lease(10, 9_000));
-      expect(await store.extendLease(p, 'a', 20_000, 9_000)).toBe(false);
-      expect(await store.extendLease(p, 'missing', 20_000, 0)).toBe(false);
-      expect(await store.settleExpired(p, 'a', 10, 8_999)).toBe(false);
-      expect(await store.settleExpired(p, 'a', 10, 9_000)).toBe(true);
+      await store.lease(p, 'a', lease(300, 5_000));
+      const change = { amount: 300, used: 120, more: 200, expires_at: 9_000, now: 4_999 };
+      expect(await store.topUpLease(p, 'a', change)).toEqual({ ok: true, available: 500, leases: 1 });
+      expect(money(await store.getPeriod(p))).toEqual({
+        spent: 120,
+        available: 500,
+        leases: { a: lease(380, 9_000) },
+      });
+      // The same write again (a retry after a lost answer) finds another amount: nothing changes.
+      expect(await store.topUpLease(p, 'a', change)).toMatchObject({ ok: false, reason: 'gone' });
+      expect(await store.topUpLease(p, 'missing', { ...change, amount: 380 })).toMatchObject({
+        ok: false,
+        reason: 'gone',
+      });
+      expect(money(await store.getPeriod(p))).toEqual({
+        spent: 120,
+        available: 500,
+        leases: { a: lease(380, 9_000) },
+      });
+    });
+
+    it('a top-up of exactly what is available is taken; one unit more is refused and changes nothing', async () => {
+      const store = makeStore();
+      const p = period(1000);
+      await store.openPeriod(p);
+      await store.lease(p, 'a', lease(400, 5_000));
+      const refused = await store.topUpLease(p, 'a', {
+        amount: 400,
+        used: 10,
+        more: 601,
+        expires_at: 9_000,
+        now: 0,
+      });
+      expect(refused).toMatchObject({
+        ok: false,
+        reason: 'insufficient',
+        record: { available: 600, spent: 0 },
+      });
+      expect((await store.getPeriod(p))?.leases.a).toEqual(lease(400, 5_000));
+      const taken = await store.topUpLease(p, 'a', {
+        amount: 400,
+        used: 10,
+        more: 600,
+        expires_at: 9_000,
+        now: 0,
+      });
+      expect(taken).toEqual({ ok: true, available: 0, leases: 1 });
+      expect(money(await store.getPeriod(p))).toEqual({
+        spent: 10,
+        available: 0,
+        leases: { a: lease(990, 9_000) },
+      });
+    });
+
+    it('renews a lease only before it expires; a renewal needs nothing from available', async () => {
+      const store = makeStore();
+      const p = period(1000);
+      await store.openPeriod(p);
+      await store.lease(p, 'a', lease(1000, 5_000));
+      const renew = { amount: 1000, used: 0, more: 0, expires_at: 9_000 };
+      expect(await store.topUpLease(p, 'a', { ...renew, now: 5_000 })).toMatchObject({
+        ok: false,
+        reason: 'gone',
+      });
+      expect(await store.topUpLease(p, 'a', { ...renew, now: 4_999 })).toEqual({
+        ok: true,
+        available: 0,
+        leases: 1,
+      });
+      expect(await store.settleExpired(p, 'a', 1000, 8_999)).toBe(false);
+      expect(await store.settleExpired(p, 'a', 1000, 9_000)).toBe(true);
+    });
+
+    it('counts the leases on the item', async () => {
+      const store = makeStore();
+      const p = period(1000);
+      await store.openPeriod(p);
+      expect(await store.lease(p, 'a', lease(1))).toEqual({ ok: true, available: 999, leases: 1 });
+      expect(await store.lease(p, 'b', lease(1))).toEqual({ ok: true, available: 998, leases: 2 });
+      await store.returnLease(p, 'a', 1, 0);
+      expect(await store.lease(p, 'c', lease(1, 10))).toEqual({ ok: true, available: 998, leases: 2 });
+      await store.settleExpired(p, 'c', 1, 10);
+      expect(await store.lease(p, 'd', lease(1))).toEqual({ ok: true, available: 997, leases: 2 });
     });
 
     it('a newer revision replaces the limit and moves available by the difference', async () => {

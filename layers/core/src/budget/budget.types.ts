@@ -63,13 +63,36 @@ export interface BudgetPeriodRecord extends BudgetPeriodInit {
   open: boolean;
 }
 
-/** A lease write: taken (with the period's `available` after it), or why not. */
+/** A lease write: taken (with the period's `available` and number of leases after it), or why not. */
 export type LeaseOutcome =
-  | { ok: true; available: number }
+  | { ok: true; available: number; leases: number }
   | {
       ok: false;
       /** `missing`: no item for the period yet; `insufficient`: available < amount; `exists`: lease id taken. */
       reason: 'missing' | 'insufficient' | 'exists';
+      record?: BudgetPeriodRecord;
+    };
+
+/**
+ * A lease's holder renews and resizes it in one write: `used` (settled since the last time) moves
+ * to spent, `more` is taken from available, and the lease expires at `expires_at`.
+ */
+export interface LeaseTopUp {
+  /** The lease's amount as stored now (the write is conditional on it). */
+  amount: number;
+  used: number;
+  more: number;
+  expires_at: number;
+  /** The lease must not have expired at `now`. */
+  now: number;
+}
+
+export type TopUpOutcome =
+  | { ok: true; available: number; leases: number }
+  | {
+      ok: false;
+      /** `gone`: no such lease with that amount, or it expired (the sweeper's now); `insufficient`: available < more. */
+      reason: 'gone' | 'insufficient';
       record?: BudgetPeriodRecord;
     };
 
