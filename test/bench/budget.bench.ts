@@ -25,11 +25,12 @@ import type {
   LeasePolicy,
 } from '../../layers/core/src/index.ts';
 import { formatUsdMicros, seededRandom } from '../../layers/core/src/index.ts';
+import { interceptStore } from '../support/budget-store.intercept.ts';
 import { Reporter } from './reporter.ts';
 
 const T0 = Date.parse('2026-11-24T10:00:00.000Z');
 /** BudgetStore calls that only read; every other one is a write on the budget item. */
-const READS = new Set(['getPeriod', 'listPeriods', 'listOpen']);
+const READS: ReadonlySet<string> = new Set(['getPeriod', 'listPeriods', 'listOpen']);
 
 // --- virtual time ----------------------------------------------------------------------------
 
@@ -169,46 +170,39 @@ function simulatedStore(
   stats: StoreStats,
   dead: () => boolean = () => false,
 ): BudgetStore {
-  return new Proxy(inner, {
-    get(target, prop, receiver) {
-      const value = Reflect.get(target, prop, receiver);
-      if (typeof value !== 'function') return value;
-      const method = String(prop);
-      return async (...args: unknown[]) => {
-        if (dead()) return new Promise(() => undefined);
-        await vt.sleep(latency());
-        const write = !READS.has(method);
-        const key = args[0] as BudgetKey;
-        const sizeNow = () => {
-          const r = inner.peek(key);
-          return r ? itemBytes(r) : 0;
-        };
-        const bytesBefore = write ? sizeNow() : 0;
-        const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-        const r = write ? inner.peek(key) : undefined;
-        if (r) {
-          const bytes = Math.max(bytesBefore, sizeNow());
-          const second = Math.floor((vt.now - T0) / 1000);
-          stats.writes[second] = (stats.writes[second] ?? 0) + 1;
-          stats.wcu[second] = (stats.wcu[second] ?? 0) + Math.max(1, Math.ceil(bytes / 1024));
-          stats.maxItemBytes = Math.max(stats.maxItemBytes, bytes);
-          let outstanding = 0;
-          let count = 0;
-          for (const l of Object.values(r.leases)) {
-            outstanding += l.amount;
-            count++;
-          }
-          stats.maxLeases = Math.max(stats.maxLeases, count);
-          stats.maxOver = Math.max(stats.maxOver, r.spent + outstanding - r.limit);
-          if (r.available !== r.limit - r.spent - outstanding)
-            throw new Error(`${method}: available out of step`);
-        }
-        await vt.sleep(latency());
-        if (dead()) return new Promise(() => undefined);
-        return result;
-      };
-    },
-  }) as BudgetStore;
+  const sizeOf = (key: BudgetKey) => {
+    const r = inner.peek(key);
+    return r ? itemBytes(r) : 0;
+  };
+  return interceptStore(inner, async (method, args, call) => {
+    if (dead()) return new Promise(() => undefined);
+    await vt.sleep(latency());
+    const key = args[0] as BudgetKey;
+    const write = !READS.has(method);
+    const bytesBefore = write ? sizeOf(key) : 0;
+    const result = await call();
+    const r = write ? inner.peek(key) : undefined;
+    if (r) {
+      const bytes = Math.max(bytesBefore, sizeOf(key));
+      const second = Math.floor((vt.now - T0) / 1000);
+      stats.writes[second] = (stats.writes[second] ?? 0) + 1;
+      stats.wcu[second] = (stats.wcu[second] ?? 0) + Math.max(1, Math.ceil(bytes / 1024));
+      stats.maxItemBytes = Math.max(stats.maxItemBytes, bytes);
+      let outstanding = 0;
+      let count = 0;
+      for (const l of Object.values(r.leases)) {
+        outstanding += l.amount;
+        count++;
+      }
+      stats.maxLeases = Math.max(stats.maxLeases, count);
+      stats.maxOver = Math.max(stats.maxOver, r.spent + outstanding - r.limit);
+      if (r.available !== r.limit - r.spent - outstanding)
+        throw new Error(`${method}: available out of step`);
+    }
+    await vt.sleep(latency());
+    if (dead()) return new Promise(() => undefined);
+    return result;
+  });
 }
 
 // --- the scenario ------------------------------------------------------------------------------

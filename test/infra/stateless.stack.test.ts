@@ -291,41 +291,36 @@ describe('least-privilege grants', () => {
   });
 });
 
+/** `entry` runs on an EventBridge schedule every minute, without piling up retries; its logical id. */
+function expectEveryMinute(entry: string): string {
+  const { id } = functionByEntry(template, entry);
+  template.hasResourceProperties('AWS::Events::Rule', {
+    ScheduleExpression: 'rate(1 minute)',
+    State: 'ENABLED',
+    Targets: [
+      Match.objectLike({
+        Arn: { 'Fn::GetAtt': [id, 'Arn'] },
+        RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 },
+      }),
+    ],
+  });
+  template.hasResourceProperties('AWS::Lambda::Permission', {
+    Action: 'lambda:InvokeFunction',
+    Principal: 'events.amazonaws.com',
+    FunctionName: { 'Fn::GetAtt': [id, 'Arn'] },
+  });
+  return id;
+}
+
 describe('health-check schedule', () => {
   it('runs the health-check function every minute, without piling up retries', () => {
-    const { id } = functionByEntry(template, ENTRIES.healthCheck);
-    template.hasResourceProperties('AWS::Events::Rule', {
-      ScheduleExpression: 'rate(1 minute)',
-      State: 'ENABLED',
-      Targets: [
-        Match.objectLike({
-          Arn: { 'Fn::GetAtt': [id, 'Arn'] },
-          RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 },
-        }),
-      ],
-    });
-    template.hasResourceProperties('AWS::Lambda::Permission', {
-      Action: 'lambda:InvokeFunction',
-      Principal: 'events.amazonaws.com',
-      FunctionName: { 'Fn::GetAtt': [id, 'Arn'] },
-    });
+    expectEveryMinute(ENTRIES.healthCheck);
   });
 });
 
 describe('budget sweeper', () => {
   it('runs every minute, without piling up retries', () => {
-    const { id } = functionByEntry(template, ENTRIES.budgetSweeper);
-    expect(id).toMatch(/^BudgetSweeperFunction[0-9A-F]{8}$/);
-    template.hasResourceProperties('AWS::Events::Rule', {
-      ScheduleExpression: 'rate(1 minute)',
-      State: 'ENABLED',
-      Targets: [
-        Match.objectLike({
-          Arn: { 'Fn::GetAtt': [id, 'Arn'] },
-          RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 },
-        }),
-      ],
-    });
+    expect(expectEveryMinute(ENTRIES.budgetSweeper)).toMatch(/^BudgetSweeperFunction[0-9A-F]{8}$/);
     expect(env(ENTRIES.budgetSweeper).SWEEP_CONCURRENCY).toBe('8');
     expect(render(env(ENTRIES.budgetSweeper).BUDGETS_TABLE)).toMatch(
       /^\$\{import:SwitchyardStateful:ExportsOutputRefTablesBudgets[0-9A-F]{8}/,

@@ -5,6 +5,7 @@ import { MemoryBudgetStore } from '@switchyard/adapters';
 import type { BudgetPeriodInit } from '@switchyard/core';
 import { describe, expect, it } from 'vitest';
 import { sweepBudgets } from '../../functions/budget-sweeper/budget-sweeper.service.ts';
+import { interceptStore } from '../support/budget-store.intercept.ts';
 
 const MONTH: BudgetPeriodInit = {
   tenant: 'acme',
@@ -87,15 +88,10 @@ describe('sweepBudgets', () => {
     await inner.openPeriod({ ...MONTH, tenant: 'other' });
     await inner.lease(MONTH, 'a', lease(1, 10));
     await inner.lease({ ...MONTH, tenant: 'other' }, 'a', lease(2, 10));
-    const store = new Proxy(inner, {
-      get(target, prop, receiver) {
-        const value = Reflect.get(target, prop, receiver);
-        if (prop !== 'getPeriod') return typeof value === 'function' ? value.bind(target) : value;
-        return async (key: { tenant: string }) => {
-          if (key.tenant === 'acme') throw new Error('throttled');
-          return target.getPeriod(key as BudgetPeriodInit);
-        };
-      },
+    const store = interceptStore(inner, async (method, args, call) => {
+      if (method === 'getPeriod' && (args[0] as { tenant: string }).tenant === 'acme')
+        throw new Error('throttled');
+      return call();
     });
     await expect(sweepBudgets({ store, now: () => 10 })).rejects.toThrow(
       'budget sweep: 1 of 2 periods failed',

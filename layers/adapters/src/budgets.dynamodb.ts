@@ -14,7 +14,6 @@ import {
   QueryCommand,
   type QueryCommandInput,
   UpdateCommand,
-  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type {
   BudgetKey,
@@ -70,17 +69,19 @@ export class DynamoDbBudgetStore implements BudgetStore {
     return { [T.partitionKey]: key.tenant, [T.sortKey]: budgetSortKey(key) };
   }
 
-  /** One conditional update; false when its condition failed. */
+  /**
+   * One conditional update of the period item: the attributes it updated (UPDATED_NEW), or
+   * undefined when its condition failed (nothing written).
+   */
   async #update(
     key: BudgetKey,
     update: string,
     condition: string,
     values: Record<string, unknown>,
     leaseId?: string,
-    extra: Partial<UpdateCommandInput> = {},
-  ): Promise<boolean> {
-    return written(
-      this.#client.send(
+  ): Promise<Record<string, unknown> | undefined> {
+    try {
+      const out = await this.#client.send(
         new UpdateCommand({
           TableName: this.#tableName,
           Key: this.#key(key),
@@ -91,10 +92,14 @@ export class DynamoDbBudgetStore implements BudgetStore {
             leaseId === undefined ? {} : { '#id': leaseId },
           ),
           ExpressionAttributeValues: values,
-          ...extra,
+          ReturnValues: 'UPDATED_NEW',
         }),
-      ),
-    );
+      );
+      return out.Attributes ?? {};
+    } catch (err) {
+      if (isConditionFailure(err)) return undefined;
+      throw err;
+    }
   }
 
   async openPeriod(init: BudgetPeriodInit): Promise<BudgetPeriodRecord> {
@@ -147,30 +152,18 @@ export class DynamoDbBudgetStore implements BudgetStore {
 
   async lease(key: BudgetKey, leaseId: string, lease: BudgetLease): Promise<LeaseOutcome> {
     assertBudgetAmount('lease amount', lease.amount, 1);
-    let taken: { available: number; leases: number } | undefined;
-    const update = 'SET #available = #available - :amount, #leases.#id = :lease ADD #count :one';
-    const condition = '#available >= :amount AND attribute_not_exists(#leases.#id)';
-    try {
-      const out = await this.#client.send(
-        new UpdateCommand({
-          TableName: this.#tableName,
-          Key: this.#key(key),
-          UpdateExpression: update,
-          ConditionExpression: condition,
-          ExpressionAttributeNames: names(`${update} ${condition}`, { '#id': leaseId }),
-          ExpressionAttributeValues: {
-            ':amount': lease.amount,
-            ':lease': { amount: lease.amount, expires_at: lease.expires_at, holder: lease.holder },
-            ':one': 1,
-          },
-          ReturnValues: 'UPDATED_NEW',
-        }),
-      );
-      taken = { available: Number(out.Attributes?.available), leases: Number(out.Attributes?.lease_count) };
-    } catch (err) {
-      if (!isConditionFailure(err)) throw err;
-    }
-    if (taken) return { ok: true, ...taken };
+    const taken = await this.#update(
+      key,
+      'SET #available = #available - :amount, #leases.#id = :lease ADD #count :one',
+      '#available >= :amount AND attribute_not_exists(#leases.#id)',
+      {
+        ':amount': lease.amount,
+        ':lease': { amount: lease.amount, expires_at: lease.expires_at, holder: lease.holder },
+        ':one': 1,
+      },
+      leaseId,
+    );
+    if (taken) return { ok: true, available: Number(taken.available), leases: Number(taken.lease_count) };
     const record = await this.getPeriod(key);
     if (!record) return { ok: false, reason: 'missing' };
     return { ok: false, reason: leaseId in record.leases ? 'exists' : 'insufficient', record };
@@ -180,40 +173,24 @@ export class DynamoDbBudgetStore implements BudgetStore {
     assertBudgetAmount('used', change.used);
     assertBudgetAmount('more', change.more);
     // `ADD #count :zero` changes nothing; it makes UPDATED_NEW return the number of leases.
-    const update =
+    const done = await this.#update(
+      key,
       'SET #spent = #spent + :used, #available = #available - :more, #leases.#id.#amount = :new, ' +
-      '#leases.#id.#expires = :expires ADD #count :zero';
-    const condition =
+        '#leases.#id.#expires = :expires ADD #count :zero',
       '#leases.#id.#amount = :amount AND #leases.#id.#expires > :now' +
-      (change.more > 0 ? ' AND #available >= :more' : '');
-    try {
-      const out = await this.#client.send(
-        new UpdateCommand({
-          TableName: this.#tableName,
-          Key: this.#key(key),
-          UpdateExpression: update,
-          ConditionExpression: condition,
-          ExpressionAttributeNames: names(`${update} ${condition}`, { '#id': leaseId }),
-          ExpressionAttributeValues: {
-            ':used': change.used,
-            ':more': change.more,
-            ':new': change.amount - change.used + change.more,
-            ':expires': change.expires_at,
-            ':amount': change.amount,
-            ':now': change.now,
-            ':zero': 0,
-          },
-          ReturnValues: 'UPDATED_NEW',
-        }),
-      );
-      return {
-        ok: true,
-        available: Number(out.Attributes?.available),
-        leases: Number(out.Attributes?.lease_count),
-      };
-    } catch (err) {
-      if (!isConditionFailure(err)) throw err;
-    }
+        (change.more > 0 ? ' AND #available >= :more' : ''),
+      {
+        ':used': change.used,
+        ':more': change.more,
+        ':new': change.amount - change.used + change.more,
+        ':expires': change.expires_at,
+        ':amount': change.amount,
+        ':now': change.now,
+        ':zero': 0,
+      },
+      leaseId,
+    );
+    if (done) return { ok: true, available: Number(done.available), leases: Number(done.lease_count) };
     const record = await this.getPeriod(key);
     const lease = record?.leases[leaseId];
     const gone = !lease || lease.amount !== change.amount || !(lease.expires_at > change.now);
@@ -222,22 +199,26 @@ export class DynamoDbBudgetStore implements BudgetStore {
 
   async returnLease(key: BudgetKey, leaseId: string, amount: number, used: number): Promise<boolean> {
     assertBudgetAmount('used', used);
-    return this.#update(
-      key,
-      'SET #spent = #spent + :used, #available = #available + :unused REMOVE #leases.#id ADD #count :minus',
-      '#leases.#id.#amount = :amount',
-      { ':used': used, ':unused': amount - used, ':amount': amount, ':minus': -1 },
-      leaseId,
+    return wrote(
+      this.#update(
+        key,
+        'SET #spent = #spent + :used, #available = #available + :unused REMOVE #leases.#id ADD #count :minus',
+        '#leases.#id.#amount = :amount',
+        { ':used': used, ':unused': amount - used, ':amount': amount, ':minus': -1 },
+        leaseId,
+      ),
     );
   }
 
   async settleExpired(key: BudgetKey, leaseId: string, amount: number, now: number): Promise<boolean> {
-    return this.#update(
-      key,
-      'SET #spent = #spent + :amount REMOVE #leases.#id ADD #count :minus',
-      '#leases.#id.#amount = :amount AND #leases.#id.#expires <= :now',
-      { ':amount': amount, ':now': now, ':minus': -1 },
-      leaseId,
+    return wrote(
+      this.#update(
+        key,
+        'SET #spent = #spent + :amount REMOVE #leases.#id ADD #count :minus',
+        '#leases.#id.#amount = :amount AND #leases.#id.#expires <= :now',
+        { ':amount': amount, ':now': now, ':minus': -1 },
+        leaseId,
+      ),
     );
   }
 
@@ -248,22 +229,26 @@ export class DynamoDbBudgetStore implements BudgetStore {
     for (;;) {
       const record = await this.getPeriod(key);
       if (!record || !(record.revision < revision)) return false;
-      const changed = await this.#update(
-        key,
-        'SET #limit = :limit, #available = #available + :delta, #rev = :rev',
-        '#limit = :old AND #rev < :rev',
-        { ':limit': limit, ':delta': limit - record.limit, ':old': record.limit, ':rev': revision },
+      const changed = await wrote(
+        this.#update(
+          key,
+          'SET #limit = :limit, #available = #available + :delta, #rev = :rev',
+          '#limit = :old AND #rev < :rev',
+          { ':limit': limit, ':delta': limit - record.limit, ':old': record.limit, ':rev': revision },
+        ),
       );
       if (changed) return true;
     }
   }
 
   async closePeriod(key: BudgetKey, now: number): Promise<boolean> {
-    return this.#update(
-      key,
-      'REMOVE #sweep',
-      'attribute_exists(#sweep) AND #ends <= :now AND size(#leases) = :zero',
-      { ':now': now, ':zero': 0 },
+    return wrote(
+      this.#update(
+        key,
+        'REMOVE #sweep',
+        'attribute_exists(#sweep) AND #ends <= :now AND size(#leases) = :zero',
+        { ':now': now, ':zero': 0 },
+      ),
     );
   }
 
@@ -293,6 +278,10 @@ export class DynamoDbBudgetStore implements BudgetStore {
     return out;
   }
 }
+
+/** Whether a conditional update was written. */
+const wrote = (update: Promise<Record<string, unknown> | undefined>): Promise<boolean> =>
+  update.then((attributes) => attributes !== undefined);
 
 function toRecord(item: Record<string, unknown>): BudgetPeriodRecord {
   const leases: Record<string, BudgetLease> = {};

@@ -21,6 +21,7 @@ import type { BudgetPeriod, BudgetSpec, BudgetStore } from '@switchyard/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { sweepBudgets } from '../../../functions/budget-sweeper/budget-sweeper.service.ts';
+import { interceptStore } from '../../support/budget-store.intercept.ts';
 import { ManualClock } from '../../support/manual-clock.ts';
 
 const T0 = Date.parse('2026-11-24T10:31:00.000Z');
@@ -103,32 +104,23 @@ function checkStore(world: World, after: string): void {
  * calls in flight may still apply, but it never hears back.
  */
 function view(world: World, s: fc.Scheduler, faults: () => Fault, dead: () => boolean): BudgetStore {
-  const inner = world.inner;
-  return new Proxy(inner, {
-    get(target, prop, receiver) {
-      const value = Reflect.get(target, prop, receiver);
-      if (typeof value !== 'function') return value;
-      const method = String(prop);
-      return async (...args: unknown[]) => {
-        if (dead()) return new Promise(() => undefined);
-        await s.schedule(Promise.resolve(), `apply ${method}`);
-        const fault = faults();
-        if (fault === 'before') throw Object.assign(new Error('connection reset'), { name: 'NetworkError' });
-        const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-        const id = String(args[1]);
-        const charge = (n: number) => world.charged.set(id, (world.charged.get(id) ?? 0) + n);
-        if (method === 'settleExpired' && result === true) world.swept.set(id, Number(args[2]));
-        if (method === 'returnLease' && result === true) charge(Number(args[3]));
-        if (method === 'topUpLease' && (result as { ok: boolean }).ok)
-          charge((args[2] as { used: number }).used);
-        checkStore(world, method);
-        await s.schedule(Promise.resolve(), `reply ${method}`);
-        if (dead()) return new Promise(() => undefined);
-        if (fault === 'after') throw Object.assign(new Error('timed out'), { name: 'TimeoutError' });
-        return result;
-      };
-    },
-  }) as BudgetStore;
+  return interceptStore(world.inner, async (method, args, call) => {
+    if (dead()) return new Promise(() => undefined);
+    await s.schedule(Promise.resolve(), `apply ${method}`);
+    const fault = faults();
+    if (fault === 'before') throw Object.assign(new Error('connection reset'), { name: 'NetworkError' });
+    const result = await call();
+    const id = String(args[1]);
+    const charge = (n: number) => world.charged.set(id, (world.charged.get(id) ?? 0) + n);
+    if (method === 'settleExpired' && result === true) world.swept.set(id, Number(args[2]));
+    if (method === 'returnLease' && result === true) charge(Number(args[3]));
+    if (method === 'topUpLease' && (result as { ok: boolean }).ok) charge((args[2] as { used: number }).used);
+    checkStore(world, method);
+    await s.schedule(Promise.resolve(), `reply ${method}`);
+    if (dead()) return new Promise(() => undefined);
+    if (fault === 'after') throw Object.assign(new Error('timed out'), { name: 'TimeoutError' });
+    return result;
+  });
 }
 
 interface Held {

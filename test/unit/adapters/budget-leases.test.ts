@@ -20,6 +20,7 @@ import {
 } from '@switchyard/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { sweepBudgets } from '../../../functions/budget-sweeper/budget-sweeper.service.ts';
+import { interceptStore } from '../../support/budget-store.intercept.ts';
 
 const T0 = Date.parse('2026-11-24T10:31:00.000Z');
 const MONTH: BudgetSpec = { unit: 'usd_micros', period: 'month', limit: 100_000_000 };
@@ -29,21 +30,14 @@ const KEY: BudgetKey = { tenant: 'acme', budget: 'usd-month', period: '2026-11' 
 function recorded(inner = new MemoryBudgetStore()) {
   const calls: string[] = [];
   let fail: ((method: string) => 'before' | 'after' | undefined) | undefined;
-  const store = new Proxy(inner, {
-    get(target, prop, receiver) {
-      const value = Reflect.get(target, prop, receiver);
-      if (typeof value !== 'function' || prop === 'records') return value;
-      return async (...args: unknown[]) => {
-        const method = String(prop);
-        calls.push(method);
-        const mode = fail?.(method);
-        if (mode === 'before') throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
-        const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-        if (mode === 'after') throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
-        return result;
-      };
-    },
-  }) as MemoryBudgetStore;
+  const store = interceptStore(inner, async (method, _args, call) => {
+    calls.push(method);
+    const mode = fail?.(method);
+    if (mode === 'before') throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
+    const result = await call();
+    if (mode === 'after') throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
+    return result;
+  });
   const writes = () => calls.filter((c) => !['getPeriod', 'listOpen', 'listPeriods'].includes(c));
   return {
     inner,
