@@ -659,6 +659,7 @@ export class BudgetLeases {
   #renew(lease: LocalLease, more: number): Promise<'ok' | 'gone' | 'insufficient'> {
     const run = async (): Promise<'ok' | 'gone' | 'insufficient'> => {
       if (lease.state !== 'active' && lease.state !== 'draining') return 'gone';
+      if (more > 0 && lease.state !== 'active') return 'gone'; // drained meanwhile: take no more on it
       const now = this.#now();
       const { amount, used } = lease;
       const change = { amount, used, more, expires_at: now + this.policy.ttlMs, now };

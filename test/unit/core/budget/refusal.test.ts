@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   type BudgetSpec,
+  BudgetUnavailableError,
   budgetRefusal,
   budgetRefusalError,
   InsufficientQuotaError,
@@ -148,5 +149,16 @@ describe('budgetRefusalError', () => {
       'This request may use up to 12,000 tokens (estimated prompt plus max_tokens), more than the whole limit ' +
         'of 10,000 tokens per minute: lower max_tokens.',
     );
+  });
+});
+
+describe('BudgetUnavailableError', () => {
+  it('is a 503 to retry shortly: an unreachable budget store never serves a request unmetered', () => {
+    const err = new BudgetUnavailableError(undefined, { cause: new Error('throttled') });
+    expect(err.status).toBe(503);
+    expect(err.type).toBe('service_unavailable');
+    expect(err.code).toBe('budget_unavailable');
+    expect(err.headers).toEqual({ 'retry-after': '1' });
+    expect(err.message).toBe('The budget service is unavailable; retry shortly.');
   });
 });
