@@ -30,6 +30,7 @@ export const ENV = {
   jobPriorityWaitMs: 'JOB_PRIORITY_WAIT_MS',
   jobMaxReceiveCount: 'JOB_MAX_RECEIVE_COUNT',
   rolloutsTable: 'ROLLOUTS_TABLE',
+  budgetsTable: 'BUDGETS_TABLE',
   rolloutWorkflowArn: 'ROLLOUT_WORKFLOW_ARN',
   probeRounds: 'PROBE_ROUNDS',
   probeIntervalMs: 'PROBE_INTERVAL_MS',

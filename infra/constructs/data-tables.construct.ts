@@ -6,7 +6,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { API_KEYS_TABLE, TENANTS_TABLE } from '../../layers/adapters/src/tables.ts';
+import { API_KEYS_TABLE, BUDGETS_TABLE, TENANTS_TABLE } from '../../layers/adapters/src/tables.ts';
 
 export interface DataTablesProps {
   /**
@@ -39,6 +39,11 @@ export class DataTables extends Construct {
   public readonly tenants: Table;
   /** Rollouts: pk `id` (S): one item per model version rollout, plus lock items. */
   public readonly rollouts: Table;
+  /**
+   * Budgets: pk `tenant` (S), sk `budget` (S, `<budget id>#<period>`), one item per tenant budget
+   * period; sparse keys-only index `open-periods` on `sweep` (S) for the sweeper; TTL `expires_at`.
+   */
+  public readonly budgets: Table;
 
   constructor(scope: Construct, id: string, props: DataTablesProps = {}) {
     super(scope, id);
@@ -86,6 +91,20 @@ export class DataTables extends Construct {
       ...common,
       partitionKey: { name: 'id', type: AttributeType.STRING },
       removalPolicy: dataRemovalPolicy,
+    });
+
+    // Budgets (issue 10): spend and token-rate limits per tenant and period, leased by routers.
+    this.budgets = new Table(this, 'Budgets', {
+      ...common,
+      partitionKey: { name: BUDGETS_TABLE.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: BUDGETS_TABLE.sortKey, type: AttributeType.STRING },
+      timeToLiveAttribute: BUDGETS_TABLE.ttlAttribute,
+      removalPolicy: dataRemovalPolicy,
+    });
+    this.budgets.addGlobalSecondaryIndex({
+      indexName: BUDGETS_TABLE.openIndex,
+      partitionKey: { name: BUDGETS_TABLE.openAttribute, type: AttributeType.STRING },
+      projectionType: ProjectionType.KEYS_ONLY,
     });
   }
 }

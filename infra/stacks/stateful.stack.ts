@@ -39,6 +39,7 @@ export class StatefulStack extends Stack {
     new CfnOutput(this, 'ApiKeysTableName', { value: this.tables.apiKeys.tableName });
     new CfnOutput(this, 'TenantsTableName', { value: this.tables.tenants.tableName });
     new CfnOutput(this, 'RolloutsTableName', { value: this.tables.rollouts.tableName });
+    new CfnOutput(this, 'BudgetsTableName', { value: this.tables.budgets.tableName });
     new CfnOutput(this, 'JobDeadLetterQueueUrl', { value: this.queues.deadLetter.queueUrl });
   }
 }

@@ -1,9 +1,9 @@
 // The stateless stack: code and wiring, safe to redeploy at any time. Shared layers; the
 // authorizer and router behind the REST API; the scheduled health check; the jobs API, the job
 // workflow, the worker that feeds it, the dead-letter consumer and the execution watch; the
-// rollout workflow and the admin API with the access rules that keep it to admin principals, and
-// the firewall in front of the API that refuses oversized bodies. Every function gets only the
-// variables and grants it uses.
+// rollout workflow and the admin API with the access rules that keep it to admin principals; the
+// budget sweeper; and the firewall in front of the API that refuses oversized bodies. Every
+// function gets only the variables and grants it uses.
 
 import { MAX_BODY_BYTES, MAX_JOB_BODY_BYTES } from '@switchyard/core';
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
@@ -13,6 +13,7 @@ import { CACHE_TTL_ENV, DEFAULT_SETTINGS, ENV, type SwitchyardSettings } from '.
 import { AdminAccess } from '../constructs/admin-access.construct.ts';
 import { AdminApi } from '../constructs/admin-api.construct.ts';
 import { ApiFirewall } from '../constructs/api-firewall.construct.ts';
+import { BudgetSweeper } from '../constructs/budget-sweeper.construct.ts';
 import {
   type ApiRoute,
   ConsumerApi,
@@ -86,6 +87,7 @@ export class StatelessStack extends Stack {
   public readonly jobDeadLetter: JobDeadLetter;
   public readonly jobExecutionWatch: JobExecutionWatch;
   public readonly firewall: ApiFirewall | undefined;
+  public readonly budgetSweeper: BudgetSweeper;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -203,6 +205,12 @@ export class StatelessStack extends Stack {
       healthTable: tables.health,
       rolloutsTable: tables.rollouts,
       rolloutWorkflow: this.rolloutWorkflow.stateMachine,
+    });
+
+    // Budgets: the scheduled sweeper settles leases of dead routers and closes ended periods.
+    this.budgetSweeper = new BudgetSweeper(this, 'BudgetSweeper', {
+      layers: this.layers,
+      budgetsTable: tables.budgets,
     });
 
     // Every route exists now: the body limits the handlers enforce, enforced again in front of Lambda.

@@ -1,5 +1,6 @@
 // `npm run bench`: every benchmark, printed as a table, or as JSON lines with `--json`.
-// `--only core` or `--only proxy` runs one part.
+// `--only core`, `--only proxy` or `--only budget` runs one part.
+import { benchBudget } from './budget.bench.ts';
 import { benchCore } from './core.bench.ts';
 import { benchProxy } from './proxy.bench.ts';
 import { Reporter } from './reporter.ts';
@@ -15,4 +16,8 @@ if (!only || only === 'core') {
 if (!only || only === 'proxy') {
   reporter.section('Proxy: direct to a zero-latency upstream vs through Switchyard (local stack)');
   await benchProxy(reporter);
+}
+if (!only || only === 'budget') {
+  reporter.section('Budgets: one tenant at 1,000 requests/s over many router containers (simulated)');
+  await benchBudget(reporter);
 }

@@ -1,4 +1,5 @@
-// Template assertions on the stateful stack: table keys and indexes, PITR, encryption, TTL, retention;
+// Template assertions on the stateful stack: table keys and indexes, PITR, encryption, TTL, retention,
+// the budgets table's sweeper index;
 // the three job queues' shared dead-letter queue, receive count, SSE, TLS and visibility.
 import { App, Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -18,8 +19,8 @@ function table(id: string): CfnResource {
 }
 
 describe('SwitchyardStateful tables', () => {
-  it('has exactly the six tables', () => {
-    template.resourceCountIs('AWS::DynamoDB::Table', 6);
+  it('has exactly the seven tables', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', 7);
   });
 
   it.each([
@@ -36,6 +37,14 @@ describe('SwitchyardStateful tables', () => {
     ['ApiKeys', [{ AttributeName: 'key_hash', KeyType: 'HASH' }], undefined],
     ['Rollouts', [{ AttributeName: 'id', KeyType: 'HASH' }], undefined],
     ['Tenants', [{ AttributeName: 'id', KeyType: 'HASH' }], undefined],
+    [
+      'Budgets',
+      [
+        { AttributeName: 'tenant', KeyType: 'HASH' },
+        { AttributeName: 'budget', KeyType: 'RANGE' },
+      ],
+      'expires_at',
+    ],
   ])('%s: keys, on-demand, PITR, AWS-managed SSE, TTL', (id, keySchema, ttl) => {
     const p = table(id).Properties ?? {};
     expect(p.KeySchema).toEqual(keySchema);
@@ -63,6 +72,7 @@ describe('SwitchyardStateful tables', () => {
       ApiKeys: 'Retain',
       Rollouts: 'Retain',
       Tenants: 'Retain',
+      Budgets: 'Retain',
       Health: 'Delete',
     });
   });
@@ -82,6 +92,19 @@ describe('SwitchyardStateful tables', () => {
     expect(table('Tenants').Properties?.GlobalSecondaryIndexes).toBeUndefined();
   });
 
+  it('Budgets: a sparse keys-only index of the periods the sweeper still visits', () => {
+    const p = table('Budgets').Properties ?? {};
+    expect(p.GlobalSecondaryIndexes).toEqual([
+      {
+        IndexName: 'open-periods',
+        KeySchema: [{ AttributeName: 'sweep', KeyType: 'HASH' }],
+        Projection: { ProjectionType: 'KEYS_ONLY' },
+      },
+    ]);
+    expect(p.AttributeDefinitions).toContainEqual({ AttributeName: 'sweep', AttributeType: 'S' });
+    expect(stateful.tables.budgets.tableName).toBeDefined();
+  });
+
   it('outputs the table names', () => {
     for (const name of [
       'RegistryTableName',
@@ -90,6 +113,7 @@ describe('SwitchyardStateful tables', () => {
       'ApiKeysTableName',
       'RolloutsTableName',
       'TenantsTableName',
+      'BudgetsTableName',
     ]) {
       template.hasOutput(name, { Value: Match.objectLike({ Ref: Match.stringLikeRegexp('^Tables') }) });
     }

@@ -40,6 +40,7 @@ const ENTRIES = {
   jobWatch: 'functions/job-watch/execution-ended.handler.ts',
   admin: 'functions/admin/admin.handler.ts',
   rolloutSteps: 'functions/rollout-steps/rollout-steps.handler.ts',
+  budgetSweeper: 'functions/budget-sweeper/budget-sweeper.handler.ts',
 } as const;
 
 const SAGEMAKER_ARNS = ['switchyard-model-a', 'switchyard-model-c'].map(
@@ -173,6 +174,7 @@ describe('functions', () => {
       ]);
     }
     expect(names(ENTRIES.record)).toEqual(['JOBS_TABLE']);
+    expect(names(ENTRIES.budgetSweeper)).toEqual(['BUDGETS_TABLE', 'SWEEP_CONCURRENCY']);
     expect(env(ENTRIES.router).REGISTRY_CACHE_TTL_MS).toBe('5000');
     expect(env(ENTRIES.router).HEALTH_CACHE_TTL_MS).toBe('2000');
     expect(render(env(ENTRIES.worker).JOB_WORKFLOW_ARN)).toMatch(
@@ -298,24 +300,62 @@ describe('least-privilege grants', () => {
   });
 });
 
+/** `entry` runs on an EventBridge schedule every minute, without piling up retries; its logical id. */
+function expectEveryMinute(entry: string): string {
+  const { id } = functionByEntry(template, entry);
+  template.hasResourceProperties('AWS::Events::Rule', {
+    ScheduleExpression: 'rate(1 minute)',
+    State: 'ENABLED',
+    Targets: [
+      Match.objectLike({
+        Arn: { 'Fn::GetAtt': [id, 'Arn'] },
+        RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 },
+      }),
+    ],
+  });
+  template.hasResourceProperties('AWS::Lambda::Permission', {
+    Action: 'lambda:InvokeFunction',
+    Principal: 'events.amazonaws.com',
+    FunctionName: { 'Fn::GetAtt': [id, 'Arn'] },
+  });
+  return id;
+}
+
 describe('health-check schedule', () => {
   it('runs the health-check function every minute, without piling up retries', () => {
-    const { id } = functionByEntry(template, ENTRIES.healthCheck);
-    template.hasResourceProperties('AWS::Events::Rule', {
-      ScheduleExpression: 'rate(1 minute)',
-      State: 'ENABLED',
-      Targets: [
-        Match.objectLike({
-          Arn: { 'Fn::GetAtt': [id, 'Arn'] },
-          RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 },
-        }),
-      ],
-    });
-    template.hasResourceProperties('AWS::Lambda::Permission', {
-      Action: 'lambda:InvokeFunction',
-      Principal: 'events.amazonaws.com',
-      FunctionName: { 'Fn::GetAtt': [id, 'Arn'] },
-    });
+    expectEveryMinute(ENTRIES.healthCheck);
+  });
+});
+
+describe('budget sweeper', () => {
+  it('runs every minute, without piling up retries', () => {
+    expect(expectEveryMinute(ENTRIES.budgetSweeper)).toMatch(/^BudgetSweeperFunction[0-9A-F]{8}$/);
+    expect(env(ENTRIES.budgetSweeper).SWEEP_CONCURRENCY).toBe('8');
+    expect(render(env(ENTRIES.budgetSweeper).BUDGETS_TABLE)).toMatch(
+      /^\$\{import:SwitchyardStateful:ExportsOutputRefTablesBudgets[0-9A-F]{8}/,
+    );
+  });
+
+  it('may only get and update budget items and query the open-periods index', () => {
+    const statements = statementsFor(template, ENTRIES.budgetSweeper, 'dynamodb:');
+    expect(statements.map((st) => st.Action.sort())).toEqual([
+      ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+      ['dynamodb:Query'],
+    ]);
+    const [items, index] = statements;
+    expect(items?.Resource).toHaveLength(1);
+    expect(items?.Resource[0]).toMatch(new RegExp(`${tableArn('Budgets').source}[^/]*$`));
+    expect(index?.Resource).toHaveLength(1);
+    expect(index?.Resource[0]).toMatch(new RegExp(`${tableArn('Budgets').source}.*/index/open-periods$`));
+    for (const other of ['Registry', 'Health', 'Jobs', 'ApiKeys', 'Rollouts'] as const) {
+      expect(tableActions(template, ENTRIES.budgetSweeper, other)).toEqual([]);
+    }
+  });
+
+  it('no other function touches the budgets table yet', () => {
+    for (const [name, entry] of Object.entries(ENTRIES)) {
+      if (name !== 'budgetSweeper') expect(tableActions(template, entry, 'Budgets'), name).toEqual([]);
+    }
   });
 });
 

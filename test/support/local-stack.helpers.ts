@@ -1,7 +1,7 @@
 // Helpers for the e2e suites, each on its own local stack: a registry file written for one test,
 // the `openai` client and real SDK clients pointed at the stack, a table or queue by name, a
-// simulated endpoint's fault mode, one health-check run now, and a small JSON client for the
-// `/admin/*` routes (the admin key is the local stand-in for IAM).
+// simulated endpoint's fault mode, one run of a schedule (health check, budget sweeper) now, and
+// a small JSON client for the `/admin/*` routes (the admin key is the local stand-in for IAM).
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,11 +47,21 @@ export function named(map: Record<string, string>, word: string): string {
   return hit[1];
 }
 
+/** Runs the schedule whose rule's logical id starts with `construct` once, now; resolves to its result. */
+export function runSchedule(stack: LocalStack, construct: string): Promise<unknown> {
+  const schedule = stack.scheduler.schedules.find((s) => s.ruleLogicalId.startsWith(construct));
+  if (!schedule) throw new Error(`the local stack has no ${construct} schedule`);
+  return stack.scheduler.trigger(schedule.ruleLogicalId);
+}
+
 /** Runs the scheduled health check once, now; resolves to its summary. */
 export function runHealthCheck(stack: LocalStack): Promise<unknown> {
-  const schedule = stack.scheduler.schedules[0];
-  if (!schedule) throw new Error('the local stack has no schedule');
-  return stack.scheduler.trigger(schedule.ruleLogicalId);
+  return runSchedule(stack, 'HealthChecks');
+}
+
+/** Runs the scheduled budget sweeper once, now; resolves to its summary. */
+export function runBudgetSweeper(stack: LocalStack): Promise<unknown> {
+  return runSchedule(stack, 'BudgetSweeper');
 }
 
 /** Sets a simulated endpoint's fault mode through the stack's `/_local` control route. */

@@ -39,14 +39,35 @@ export const JOBS_TABLE = { partitionKey: 'pk', ttlAttribute: 'expires_at' } as 
 /** Rollouts: one item per rollout (`id`), plus one lock item per (policy, model) being rolled out. */
 export const ROLLOUTS_TABLE = { partitionKey: 'id' } as const;
 
-export type TableName = 'registry' | 'health' | 'apiKeys' | 'jobs' | 'rollouts' | 'tenants';
+/**
+ * Budgets: one item per (tenant, budget period): pk `tenant`, sk `<budget id>#<period key>`
+ * (`usd-month#2026-11`). Items the sweeper still visits carry `sweep = "open"`, which puts them in
+ * the sparse keys-only index `open-periods`; closing a period removes it. Minute and day periods
+ * expire (TTL `expires_at`, epoch seconds) after a retention time.
+ */
+export const BUDGETS_TABLE = {
+  partitionKey: 'tenant',
+  sortKey: 'budget',
+  ttlAttribute: 'expires_at',
+  openIndex: 'open-periods',
+  openAttribute: 'sweep',
+  openValue: 'open',
+} as const;
+
+export type TableName = 'registry' | 'health' | 'apiKeys' | 'jobs' | 'rollouts' | 'tenants' | 'budgets';
+
+/** A global secondary index on one string partition key, keys only. */
+export interface IndexDefinition {
+  indexName: string;
+  partitionKey: string;
+}
 
 export interface TableDefinition {
   partitionKey: string;
   sortKey?: string;
   ttlAttribute?: string;
   /** Global secondary indexes (string partition key, keys-only projection). */
-  indexes?: ReadonlyArray<{ indexName: string; partitionKey: string }>;
+  indexes?: readonly IndexDefinition[];
 }
 
 /** Key schema (all string keys) and TTL attribute of every table, by logical name. */
@@ -57,6 +78,12 @@ export const TABLE_DEFINITIONS: Readonly<Record<TableName, TableDefinition>> = {
   jobs: { partitionKey: JOBS_TABLE.partitionKey, ttlAttribute: JOBS_TABLE.ttlAttribute },
   rollouts: { partitionKey: ROLLOUTS_TABLE.partitionKey },
   tenants: { partitionKey: TENANTS_TABLE.partitionKey },
+  budgets: {
+    partitionKey: BUDGETS_TABLE.partitionKey,
+    sortKey: BUDGETS_TABLE.sortKey,
+    ttlAttribute: BUDGETS_TABLE.ttlAttribute,
+    indexes: [{ indexName: BUDGETS_TABLE.openIndex, partitionKey: BUDGETS_TABLE.openAttribute }],
+  },
 };
 
 /** A CreateTable input (on-demand billing) for a table definition, for local servers and tests. */

@@ -89,6 +89,52 @@ export class RateLimitError extends SwitchyardError {
   }
 }
 
+/** Which budget refused a request, for the error body's readers and the logs. */
+export interface QuotaDetails {
+  /** Budget id, e.g. `usd-month`. */
+  budget: string;
+  /** Period key, e.g. `2026-11`. */
+  period: string;
+  /** Epoch ms when the budget resets; null when it never does (`total`). */
+  resets_at: number | null;
+}
+
+/**
+ * A spend budget refused the request (OpenAI's `insufficient_quota`): 429, with Retry-After when
+ * waiting can help (until the period resets, or seconds when the rest is only leased out).
+ */
+export class InsufficientQuotaError extends SwitchyardError {
+  readonly quota: QuotaDetails;
+
+  constructor(
+    message: string,
+    quota: QuotaDetails,
+    retryAfterSeconds: number | null,
+    options: ErrorOptions = {},
+  ) {
+    super(message, 429, 'insufficient_quota', {
+      code: 'insufficient_quota',
+      ...options,
+      headers:
+        retryAfterSeconds === null
+          ? {}
+          : { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) },
+    });
+    this.quota = quota;
+  }
+}
+
+/** The budget store could not be reached: the request is not served unmetered (503, retry). */
+export class BudgetUnavailableError extends SwitchyardError {
+  constructor(message = 'The budget service is unavailable; retry shortly.', options: ErrorOptions = {}) {
+    super(message, 503, 'service_unavailable', {
+      code: 'budget_unavailable',
+      ...options,
+      headers: { 'retry-after': '1' },
+    });
+  }
+}
+
 /** Rules that exclude on the system's state, not the caller's constraints: emptying on them is a 503. */
 const AVAILABILITY_RULES: ReadonlySet<ExclusionRule> = new Set([
   'endpoint-state',

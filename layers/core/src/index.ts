@@ -5,6 +5,7 @@
 export { z } from 'zod';
 export * from './api.schema.ts';
 export * from './attempt-outcome.ts';
+export * from './budget/index.ts';
 export * from './canary.ts';
 export * from './chat.schema.ts';
 export * from './compile.ts';

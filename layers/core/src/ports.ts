@@ -1,5 +1,15 @@
 // Ports: the interfaces the core and the handlers depend on. Adapters in
 // `@switchyard/adapters` implement them over DynamoDB, SQS, Step Functions, SageMaker and HTTP.
+
+import type {
+  BudgetKey,
+  BudgetLease,
+  BudgetPeriodInit,
+  BudgetPeriodRecord,
+  LeaseOutcome,
+  LeaseTopUp,
+  TopUpOutcome,
+} from './budget/budget.types.ts';
 import type { ChatCompletionRequest } from './chat.schema.ts';
 import type { AttemptRecord } from './errors.ts';
 import type { Endpoint, Registry } from './registry.schema.ts';
@@ -268,4 +278,39 @@ export interface JobMessageSource {
   delete(priority: JobPriority, receipts: readonly string[]): Promise<void>;
   /** Messages waiting (visible) and received but not yet deleted (in flight). */
   backlog(priority: JobPriority): Promise<{ visible: number; in_flight: number }>;
+}
+
+/**
+ * Budget periods, one item each, every write a single-item conditional update (no transactions),
+ * so routers and the sweeper can interleave in any order: a lease takes from `available` only if
+ * enough is there, a lease is returned or settled at most once, and `available = limit - spent -
+ * Σ leases` holds after every write. Amounts are integers in the budget's unit.
+ */
+export interface BudgetStore {
+  /** Creates the period item unless it exists (concurrent first uses agree); returns what is stored. */
+  openPeriod(init: BudgetPeriodInit): Promise<BudgetPeriodRecord>;
+  getPeriod(key: BudgetKey): Promise<BudgetPeriodRecord | undefined>;
+  /** Every period of a tenant's budgets (dashboards, usage views). */
+  listPeriods(tenant: string): Promise<BudgetPeriodRecord[]>;
+  /** Takes `lease.amount` from `available` and records the lease, iff available >= amount and the id is new. */
+  lease(key: BudgetKey, leaseId: string, lease: BudgetLease): Promise<LeaseOutcome>;
+  /**
+   * Renews and resizes an outstanding lease (spend so far to spent, `more` from available, a new
+   * expiry), iff it is there with `change.amount`, has not expired at `change.now`, and (when
+   * `more > 0`) available >= more. Nothing changes otherwise.
+   */
+  topUpLease(key: BudgetKey, leaseId: string, change: LeaseTopUp): Promise<TopUpOutcome>;
+  /**
+   * Settles a lease of `amount`: `used` to spent, `amount - used` back to available, the lease
+   * removed. False (and nothing changed) when the lease is no longer there: returning twice is a no-op.
+   */
+  returnLease(key: BudgetKey, leaseId: string, amount: number, used: number): Promise<boolean>;
+  /** The sweeper: settles an expired lease (`expires_at <= now`) at its full `amount`; at most once. */
+  settleExpired(key: BudgetKey, leaseId: string, amount: number, now: number): Promise<boolean>;
+  /** Replaces the limit (adjusting available by the difference) iff `revision` is newer than the stored one. */
+  setLimit(key: BudgetKey, limit: number, revision: number): Promise<boolean>;
+  /** Takes an ended period without leases out of the sweeper's list; false when it is not ready. */
+  closePeriod(key: BudgetKey, now: number): Promise<boolean>;
+  /** Periods the sweeper still visits (not closed). */
+  listOpen(): Promise<BudgetKey[]>;
 }

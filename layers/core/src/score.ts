@@ -21,7 +21,11 @@ export const HEALTH_FACTOR = { up: 1, unknown: 0.9, degraded: 0.7, 'half-open': 
 export type ScoreWeights = Policy['weights'];
 
 /** Estimated cost in USD: prompt and output tokens at the per-1K prices, plus the per-call price. */
-export function estimateCostUsd(model: Model, promptTokens: number, maxOutputTokens: number): number {
+export function estimateCostUsd(
+  model: Pick<Model, 'cost'>,
+  promptTokens: number,
+  maxOutputTokens: number,
+): number {
   const c = model.cost;
   return (promptTokens / 1000) * c.input_per_1k + (maxOutputTokens / 1000) * c.output_per_1k + c.per_call;
 }

@@ -1,0 +1,20 @@
+// Budget specs from what a tenant record says: a spend limit in USD per day, month or total, and
+// an optional tokens-per-minute limit. Both go through the same lease engine.
+import type { BudgetSpec } from './budget.types.ts';
+import { usdToMicros } from './money.ts';
+
+/** `{limit_usd: 100, period: 'month'}` as a spec in micro-USD. */
+export function spendBudgetSpec(
+  budget: { limit_usd: number; period: 'day' | 'month' | 'total' },
+  revision = 0,
+): BudgetSpec {
+  return { unit: 'usd_micros', period: budget.period, limit: usdToMicros(budget.limit_usd), revision };
+}
+
+/** A tokens-per-minute limit as a spec (prompt plus completion tokens). */
+export function tokensPerMinuteSpec(tokensPerMinute: number, revision = 0): BudgetSpec {
+  if (!Number.isSafeInteger(tokensPerMinute) || tokensPerMinute < 0) {
+    throw new RangeError(`a tokens-per-minute limit must be a non-negative integer, got ${tokensPerMinute}`);
+  }
+  return { unit: 'tokens', period: 'minute', limit: tokensPerMinute, revision };
+}
