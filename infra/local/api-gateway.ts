@@ -227,7 +227,8 @@ export class LocalApiGateway {
       // but the admin key, such as a consumer key) are a 403.
       const authorization = header(headers, 'authorization')?.trim();
       if (!authorization) return this.gatewayResponse(reply, 'MISSING_AUTHENTICATION_TOKEN');
-      if (bearer(authorization) !== this.options.adminKey) return this.gatewayResponse(reply, 'ACCESS_DENIED');
+      if (bearer(authorization) !== this.options.adminKey)
+        return this.gatewayResponse(reply, 'ACCESS_DENIED');
       authorizerContext = { principalId: 'local-admin' };
       const arn = this.options.adminIdentityArn;
       iamIdentity = { userArn: arn, accountId: arn.split(':')[4] ?? '' };

@@ -5,8 +5,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
 import { dirname, resolve } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { CreateTableCommand, type CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -387,7 +387,8 @@ async function serve(
     res.end(JSON.stringify(await dashboardState(dashboard)));
     return;
   }
-  if (path.startsWith('/_local/')) return localControl(req, res, path, await readBody(req, LOCAL_CONTROL_MAX_BODY), sim);
+  if (path.startsWith('/_local/'))
+    return localControl(req, res, path, await readBody(req, LOCAL_CONTROL_MAX_BODY), sim);
   await gateway.serve(req, res);
 }
 
@@ -441,7 +442,11 @@ function localControlAnswer(
     { error: { message, type: 'invalid_request_error', param: null, code } },
   ];
   if (body === undefined) {
-    return error(413, `A /_local body may hold at most ${describeBytes(LOCAL_CONTROL_MAX_BODY)}.`, 'payload_too_large');
+    return error(
+      413,
+      `A /_local body may hold at most ${describeBytes(LOCAL_CONTROL_MAX_BODY)}.`,
+      'payload_too_large',
+    );
   }
   if (method === 'GET' && path === '/_local/endpoints') return [200, { data: sim.list() }];
   const m = /^\/_local\/endpoints\/([^/]+)\/fault$/.exec(path);

@@ -123,7 +123,8 @@ function parseResponse(data: Buffer, noBody: boolean): Omit<RawResponse, 'ms'> {
   const split = splitHead(data);
   if (!split) throw new Error(`not an HTTP answer: ${JSON.stringify(data.toString('latin1').slice(0, 200))}`);
   const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(split.head)?.[1]);
-  if (!Number.isInteger(status)) throw new Error(`no status line: ${JSON.stringify(split.head.slice(0, 200))}`);
+  if (!Number.isInteger(status))
+    throw new Error(`no status line: ${JSON.stringify(split.head.slice(0, 200))}`);
   const headers = headersOf(split.head);
   let body = noBody ? Buffer.alloc(0) : split.rest;
   if (!noBody && headers['transfer-encoding']?.[0]?.toLowerCase() === 'chunked') body = dechunk(split.rest);
