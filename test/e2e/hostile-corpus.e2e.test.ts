@@ -7,7 +7,12 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../infra/local/local-stack.ts';
-import { createDocumentClient, DynamoDbApiKeyStore, issueApiKey } from '../../layers/adapters/src/index.ts';
+import {
+  createDocumentClient,
+  DynamoDbApiKeyStore,
+  DynamoDbHealthStore,
+  issueApiKey,
+} from '../../layers/adapters/src/index.ts';
 import { LOCAL_AWS } from '../support/local-aws.ts';
 import { adminClient, call, named } from '../support/local-stack.helpers.ts';
 import { type RawResponse, rawRequest } from '../support/raw-http.ts';
@@ -24,7 +29,8 @@ beforeAll(async () => {
     schedules: false,
     logLevel: 'SILENT',
     // Webhook URLs are checked as in AWS (no loopback allowance); registry writes show at once.
-    env: { JOB_WEBHOOK_ALLOW_LOCAL: 'false', REGISTRY_CACHE_TTL_MS: '0' },
+    // Outcomes and router circuits are written at once, so the health the test reads is complete.
+    env: { JOB_WEBHOOK_ALLOW_LOCAL: 'false', REGISTRY_CACHE_TTL_MS: '0', OUTCOME_FLUSH_MS: '0' },
   });
   // Tenant `local` gets four keys, so no key comes near the usage plan's burst of 100.
   keys.consumer = [stack.apiKey, ...(await Promise.all([1, 2, 3].map(() => stack.addConsumerKey('local'))))];
@@ -64,6 +70,19 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
 });
+
+/** The health table's records (passive outcome counters per endpoint). */
+async function healthRecords() {
+  const doc = createDocumentClient({ ...LOCAL_AWS, endpoint: stack.endpoints.dynamodb });
+  try {
+    return await new DynamoDbHealthStore({
+      client: doc,
+      tableName: named(stack.resources.tables, 'health'),
+    }).records();
+  } finally {
+    doc.destroy();
+  }
+}
 
 /** How many jobs the jobs table holds (idempotency claims share the table; they are not jobs). */
 async function storedJobs(): Promise<number> {
@@ -145,6 +164,16 @@ function leaks(text: string): string[] {
     ...patterns.filter((p) => p.test(text)).map(String),
     ...internal.filter((name) => name && text.includes(name)),
   ];
+}
+
+interface HealthView {
+  summary: Record<string, number>;
+  endpoints: Array<{
+    endpoint: string;
+    routable: boolean;
+    router_circuits: { open: number; half_open: number };
+    window: { requests: number; failures: number } | null;
+  }>;
 }
 
 interface Verdict {
@@ -289,5 +318,29 @@ describe('the hostile corpus', () => {
     // Nothing stored on a 4xx: the jobs table holds the two set-up jobs and one per 202, no more.
     const accepted = verdicts.filter((v) => v.c.path === '/v1/jobs' && v.status === 202).length;
     expect(await storedJobs()).toBe(accepted + 2);
+
+    // Nobody else's service changed: no circuit open anywhere, no failure counted against any
+    // endpoint, every endpoint routable but the draining and the disabled one, and a clean
+    // request of another tenant served.
+    const { body: health } = await call<HealthView>('GET', `${stack.url}/admin/health`, stack.adminKey);
+    // 16 endpoints: the example registry's 15 and phase 2's disabled corpus-e.
+    expect(health.summary).toMatchObject({ endpoints: 16, routable: 14, circuits_open: 0 });
+    expect(
+      health.endpoints
+        .filter((e) => !e.routable)
+        .map((e) => e.endpoint)
+        .sort(),
+    ).toEqual(['corpus-e', 'gpu-old-llama-8b']);
+    expect(health.endpoints.filter((e) => e.router_circuits.open + e.router_circuits.half_open > 0)).toEqual(
+      [],
+    );
+    // The passive outcomes the routers recorded: the served requests, and not one failure.
+    const records = await healthRecords();
+    expect(records.reduce((n, r) => n + r.requests, 0)).toBeGreaterThan(50);
+    expect(
+      records.filter((r) => r.failures > 0 || r.consecutive_failures > 0).map((r) => r.health.endpoint),
+    ).toEqual([]);
+    const clean = await call('POST', `${stack.url}/v1/chat/completions`, keys.other, chat());
+    expect(clean.status).toBe(200);
   });
 });
