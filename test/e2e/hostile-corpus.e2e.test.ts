@@ -270,6 +270,20 @@ const counts = (rows: number, ok2xx: number, ok4xx: number): Counts => ({
 });
 
 describe('the hostile corpus', () => {
+  it('has rows for every route the API defines, with and without the right credential', () => {
+    const template = (resource: string) =>
+      new RegExp(`^${resource.replace(/\{[^}]+\}/g, '[^/?]+')}(\\?.*)?$`);
+    const missing = stack.api.routes
+      .filter((r) => {
+        const rows = CORPUS.filter((c) => c.method === r.method && template(r.resource).test(c.path));
+        const wrongKey = r.auth === 'AWS_IAM' ? 'consumer' : 'none';
+        return rows.length === 0 || !rows.some((c) => c.auth === wrongKey);
+      })
+      .map((r) => `${r.method} ${r.resource}`);
+    expect(missing).toEqual([]);
+    expect(stack.api.routes.length).toBeGreaterThanOrEqual(17);
+  });
+
   it('gets the expected answer to every row: no 5xx, no leak, no hang', async () => {
     const verdicts = await pool(
       CORPUS.filter((c) => c.phase !== 2),
