@@ -4,21 +4,17 @@
 // the problem, or a 2xx whose body is right; never a 5xx, a stack trace or an internal name
 // (source paths, error class names, table and queue names, ARNs), never a hang. The counts by
 // class are printed and asserted.
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../infra/local/local-stack.ts';
-import {
-  createDocumentClient,
-  DynamoDbApiKeyStore,
-  DynamoDbHealthStore,
-  issueApiKey,
-} from '../../layers/adapters/src/index.ts';
-import { LOCAL_AWS } from '../support/local-aws.ts';
+import { DynamoDbApiKeyStore, DynamoDbHealthStore, issueApiKey } from '../../layers/adapters/src/index.ts';
 import { adminClient, call, named } from '../support/local-stack.helpers.ts';
 import { type RawResponse, rawRequest } from '../support/raw-http.ts';
 import { CORPUS, type CorpusCase, type CorpusClass, chat } from './fixtures/hostile-corpus.cases.ts';
+import { JobsClient } from './jobs-support.ts';
 
 let stack: LocalStack;
+/** The stack's tables through the real SDK clients. */
+let tables: JobsClient;
 const keys = { consumer: [] as string[], other: '', disabled: '', admin: '' };
 const jobs = { own: '', other: '' };
 /** Placeholders phase-2 rows saved (`saves`). */
@@ -36,14 +32,13 @@ beforeAll(async () => {
   keys.consumer = [stack.apiKey, ...(await Promise.all([1, 2, 3].map(() => stack.addConsumerKey('local'))))];
   keys.other = await stack.addConsumerKey('acme', { allowed_models: ['llama-3-8b'] });
   keys.admin = stack.adminKey;
-  const doc = createDocumentClient({ ...LOCAL_AWS, endpoint: stack.endpoints.dynamodb });
+  tables = new JobsClient(stack);
   const disabled = issueApiKey({ tenant: 'local', name: 'disabled', now: Date.now() });
-  await new DynamoDbApiKeyStore({ client: doc, tableName: named(stack.resources.tables, 'keys') }).put({
-    ...disabled.record,
-    disabled: true,
-  });
+  await new DynamoDbApiKeyStore({
+    client: tables.aws.doc,
+    tableName: named(stack.resources.tables, 'keys'),
+  }).put({ ...disabled.record, disabled: true });
   keys.disabled = disabled.key;
-  doc.destroy();
   // Tenant acme's own alias, which no other tenant may see or use.
   const gold = await adminClient(stack).put('/admin/policies/acme-gold', {
     name: 'acme-gold',
@@ -68,45 +63,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  tables?.destroy();
   await stack?.stop();
 });
-
-/** The health table's records (passive outcome counters per endpoint). */
-async function healthRecords() {
-  const doc = createDocumentClient({ ...LOCAL_AWS, endpoint: stack.endpoints.dynamodb });
-  try {
-    return await new DynamoDbHealthStore({
-      client: doc,
-      tableName: named(stack.resources.tables, 'health'),
-    }).records();
-  } finally {
-    doc.destroy();
-  }
-}
-
-/** How many jobs the jobs table holds (idempotency claims share the table; they are not jobs). */
-async function storedJobs(): Promise<number> {
-  const doc = createDocumentClient({ ...LOCAL_AWS, endpoint: stack.endpoints.dynamodb });
-  try {
-    let count = 0;
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await doc.send(
-        new ScanCommand({
-          TableName: named(stack.resources.tables, 'jobs'),
-          FilterExpression: 'begins_with(pk, :job)',
-          ExpressionAttributeValues: { ':job': 'job#' },
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
-      count += page.Count ?? 0;
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return count;
-  } finally {
-    doc.destroy();
-  }
-}
 
 /** The row's placeholders replaced by this stack's keys and jobs; `n` picks the consumer key. */
 function fill(text: string, n: number): string {
@@ -331,7 +290,7 @@ describe('the hostile corpus', () => {
 
     // Nothing stored on a 4xx: the jobs table holds the two set-up jobs and one per 202, no more.
     const accepted = verdicts.filter((v) => v.c.path === '/v1/jobs' && v.status === 202).length;
-    expect(await storedJobs()).toBe(accepted + 2);
+    expect(await tables.jobItems()).toBe(accepted + 2);
 
     // Nobody else's service changed: no circuit open anywhere, no failure counted against any
     // endpoint, every endpoint routable but the draining and the disabled one, and a clean
@@ -349,7 +308,10 @@ describe('the hostile corpus', () => {
       [],
     );
     // The passive outcomes the routers recorded: the served requests, and not one failure.
-    const records = await healthRecords();
+    const records = await new DynamoDbHealthStore({
+      client: tables.aws.doc,
+      tableName: named(stack.resources.tables, 'health'),
+    }).records();
     expect(records.reduce((n, r) => n + r.requests, 0)).toBeGreaterThan(50);
     expect(
       records.filter((r) => r.failures > 0 || r.consecutive_failures > 0).map((r) => r.health.endpoint),
