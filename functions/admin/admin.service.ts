@@ -14,6 +14,7 @@ import type {
   Rollout,
 } from '@switchyard/core';
 import {
+  ConflictError,
   EndpointSchema,
   effectiveStatus,
   InvalidRequestError,
@@ -22,6 +23,7 @@ import {
   modelKey,
   PolicySchema,
   RegistrySchema,
+  RollbackRequestSchema,
   RolloutRequestSchema,
 } from '@switchyard/core';
 
@@ -223,12 +225,21 @@ export class AdminService {
     const itemKey = kind === 'model' ? modelKey((doc as Model).id, (doc as Model).version) : key;
     const existed = this.checkWholeRegistry(kind, doc, itemKey, registry);
     const options = expectedRev === undefined ? {} : { expectedRev };
-    const written =
+    const write =
       kind === 'model'
-        ? await this.deps.registry.putModel(doc, options)
+        ? this.deps.registry.putModel(doc, options)
         : kind === 'endpoint'
-          ? await this.deps.registry.putEndpoint(doc, options)
-          : await this.deps.registry.putPolicy(doc, options);
+          ? this.deps.registry.putEndpoint(doc, options)
+          : this.deps.registry.putPolicy(doc, options);
+    const written = await write.catch((err: unknown) => {
+      if (!(err instanceof ConflictError) || expectedRev === undefined) throw err;
+      throw new ConflictError(
+        expectedRev === 0
+          ? `If-Match: 0 creates only, and ${kind} "${itemKey}" exists.`
+          : `If-Match: ${kind} "${itemKey}" is no longer at rev ${expectedRev} (changed since it was read, or never at that rev); read it again.`,
+        { param: 'if-match', cause: err },
+      );
+    });
     return {
       status: existed ? 200 : 201,
       body: { object: kind, key: itemKey, rev: written.rev, [kind]: written.doc },
@@ -286,10 +297,8 @@ export class AdminService {
 
   /** `POST /admin/rollouts/{id}/rollback`. */
   async rollback(id: string, body: unknown): Promise<unknown> {
-    const reason =
-      typeof body === 'object' && body !== null && typeof (body as { reason?: unknown }).reason === 'string'
-        ? `rolled back by an operator: ${(body as { reason: string }).reason.slice(0, 500)}`
-        : undefined;
+    const given = body === undefined ? undefined : parseInput(RollbackRequestSchema, body, 'rollback').reason;
+    const reason = given === undefined ? undefined : `rolled back by an operator: ${given}`;
     return rolloutView(await this.deps.rollouts.rollbackNow(id, reason));
   }
 }

@@ -25,12 +25,13 @@ import {
   chatRouteRequest,
   endpointOutcome,
   invocationRouteRequest,
+  NOT_SENT_ERRORS,
   outcomeOfError,
+  RETRYABLE_ERROR,
   route,
   SwitchyardError,
   UpstreamError,
 } from '@switchyard/core';
-import { NOT_SENT_ERRORS, RETRYABLE_ERROR } from '../../infra/constructs/job-workflow.names.ts';
 
 /** An error whose name the state machine matches in Retry/Catch. */
 export class StepError extends Error {

@@ -6,7 +6,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { jobWebhook } from '@switchyard/adapters';
 import type { JobStore, WebhookNotifier } from '@switchyard/core';
-import { ABNORMAL_EXECUTION_STATUSES } from '../../infra/constructs/job-workflow.names.ts';
+import { ABNORMAL_EXECUTION_STATUSES } from '@switchyard/core';
 
 /** The part of EventBridge's "Step Functions Execution Status Change" event read here. */
 export interface ExecutionStatusChange {

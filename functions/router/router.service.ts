@@ -1,13 +1,14 @@
 // What the router function does for each route, over ports: build the core's request from the
 // OpenAI body and hints, decide (core.route) on the shared health with this container's own open
 // circuits laid over it (local-circuits.ts) and its exact in-flight counts in place of its shared
-// share (inflight-tracker.ts), execute the plan (core.executePlan, same-target retries only while
-// the local circuit is closed), record the outcomes, and shape the answer with the x-switchyard-*
-// headers. No AWS here; the handler wires it.
+// share (inflight-tracker.ts), execute the plan (core.runPlan, same-target retries only while
+// the local circuit is closed), record the outcome of every attempt however the plan ended, and
+// shape the answer with the x-switchyard-* headers. No AWS here; the handler wires it.
 
 import type { Caller } from '@switchyard/adapters/lambda';
 import { parseInput } from '@switchyard/adapters/lambda';
 import type {
+  AttemptRecord,
   CompiledRegistry,
   Decision,
   ExecutionResult,
@@ -24,13 +25,13 @@ import {
   chatRouteRequest,
   endpointOutcome,
   estimateCostUsd,
-  executePlan,
   InvalidRequestError,
   InvocationRequestSchema,
   invocationRouteRequest,
   mayUseModel,
   modelKey,
   route,
+  runPlan,
   tenantAliases,
   tenantExplanation,
 } from '@switchyard/core';
@@ -198,27 +199,24 @@ export class RouterService {
     // before any other request in this container decides.
     const decision = this.decideOn(request, registry, shared);
     const started = this.deps.now();
-    try {
-      const circuits = this.deps.circuits;
-      const execution = await executePlan(decision.plan, call, {
-        client: this.deps.inference,
-        now: this.deps.now,
-        random: this.deps.random,
-        // A same-target retry only while this container's circuit for the endpoint is closed.
-        ...(circuits
-          ? { mayRetry: (t: PlanTarget) => circuits.breaker(t.endpoint, this.deps.now()).state === 'closed' }
-          : {}),
-      });
-      await this.record(execution.attempts, started);
-      return { decision, execution, registry };
-    } catch (err) {
-      const attempts = (err as { attempts?: ExecutionResult['attempts'] }).attempts;
-      if (attempts) await this.record(attempts, started);
-      throw err;
-    }
+    const circuits = this.deps.circuits;
+    const outcome = await runPlan(decision.plan, call, {
+      client: this.deps.inference,
+      now: this.deps.now,
+      random: this.deps.random,
+      // A same-target retry only while this container's circuit for the endpoint is closed.
+      ...(circuits
+        ? { mayRetry: (t: PlanTarget) => circuits.breaker(t.endpoint, this.deps.now()).state === 'closed' }
+        : {}),
+    });
+    // Every ending carries its attempts: the failures before a rejection or a request that could
+    // not be sent count as much as those before an answer or exhaustion.
+    await this.record(outcome.attempts, started);
+    if (!outcome.ok) throw outcome.error;
+    return { decision, execution: outcome, registry };
   }
 
-  private async record(attempts: ExecutionResult['attempts'], started: number): Promise<void> {
+  private async record(attempts: readonly AttemptRecord[], started: number): Promise<void> {
     // The core's rule (attempt-outcome.ts): only the upstream's own successes and failures are
     // outcomes; attempts the local circuit refused never reached the endpoint.
     const outcomes: Outcome[] = [];

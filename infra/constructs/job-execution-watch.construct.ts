@@ -3,6 +3,8 @@
 // when the execution ended without recording a final state (conditional: a job the workflow
 // finished keeps its state). EventBridge retries the function for up to a day. Grants: get and
 // update items in the jobs table.
+
+import { ABNORMAL_EXECUTION_STATUSES } from '@switchyard/core';
 import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule } from 'aws-cdk-lib/aws-events';
@@ -11,7 +13,6 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ENV } from '../app.config.ts';
-import { ABNORMAL_EXECUTION_STATUSES } from './job-workflow.names.ts';
 import type { SharedLayers } from './shared-layers.construct.ts';
 import { SwitchyardFunction } from './switchyard-function.construct.ts';
 import { grantWebhookSecretRead } from './webhook-secrets.grant.ts';

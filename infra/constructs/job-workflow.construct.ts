@@ -12,6 +12,13 @@
 // JSONPath only (the local ASL interpreter runs this exact definition; it ignores JSONata).
 // The state carries { job_id, tenant, cursor, last_error, plan }; everything else lives in the
 // jobs table. Logging at ERROR without execution data, so prompts never reach the logs.
+
+import {
+  NO_TARGETS_ERROR,
+  NOT_SENT_ERRORS,
+  RETRYABLE_ERROR,
+  JOB_WORKFLOW_STATES as S,
+} from '@switchyard/core';
 import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { type LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -27,12 +34,6 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { CACHE_TTL_ENV, ENV } from '../app.config.ts';
-import {
-  NO_TARGETS_ERROR,
-  NOT_SENT_ERRORS,
-  RETRYABLE_ERROR,
-  JOB_WORKFLOW_STATES as S,
-} from './job-workflow.names.ts';
 import { grantSageMakerEndpoints, SAGEMAKER_INVOKE_ACTIONS } from './sagemaker-endpoints.grant.ts';
 import type { SharedLayers } from './shared-layers.construct.ts';
 import { SwitchyardFunction } from './switchyard-function.construct.ts';

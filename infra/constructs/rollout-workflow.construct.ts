@@ -11,6 +11,8 @@
 // WaitStep waits `$.wait_seconds` (SecondsPath); a step without enough candidate traffic waits
 // again (ExtendWait) until the step function says it breached for want of it. JSONPath only (the
 // local ASL interpreter runs this exact definition). Logging at ERROR without execution data.
+
+import { ROLLED_BACK_ERROR, ROLLOUT_WORKFLOW_STATES as S } from '@switchyard/core';
 import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { type LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -29,7 +31,6 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ENV } from '../app.config.ts';
-import { ROLLED_BACK_ERROR, ROLLOUT_WORKFLOW_STATES as S } from './rollout-workflow.names.ts';
 import type { SharedLayers } from './shared-layers.construct.ts';
 import { SwitchyardFunction } from './switchyard-function.construct.ts';
 import { lambdaStep, loggedStateMachine } from './workflow-steps.ts';

@@ -222,9 +222,13 @@ export class LocalApiGateway {
     let iamIdentity: Record<string, string> | undefined;
     let apiKey = route.auth === 'NONE' ? header(headers, 'x-api-key') : undefined;
     if (route.auth === 'AWS_IAM') {
-      const token = bearer(header(headers, 'authorization'));
-      if (!token) return this.gatewayResponse(reply, 'MISSING_AUTHENTICATION_TOKEN');
-      if (token !== this.options.adminKey) return this.gatewayResponse(reply, 'ACCESS_DENIED');
+      // As API Gateway: no credentials at all is "Missing Authentication Token" (the 404 of an
+      // unknown route); credentials that are not a valid signature of an admin (here: anything
+      // but the admin key, such as a consumer key) are a 403.
+      const authorization = header(headers, 'authorization')?.trim();
+      if (!authorization) return this.gatewayResponse(reply, 'MISSING_AUTHENTICATION_TOKEN');
+      if (bearer(authorization) !== this.options.adminKey)
+        return this.gatewayResponse(reply, 'ACCESS_DENIED');
       authorizerContext = { principalId: 'local-admin' };
       const arn = this.options.adminIdentityArn;
       iamIdentity = { userArn: arn, accountId: arn.split(':')[4] ?? '' };
@@ -547,7 +551,7 @@ function jsonEscaped(value: string): string {
 }
 
 /** The body, or undefined once it grows past `max` bytes (the rest is left unread). */
-function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined> {
+export function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

@@ -6,6 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { CreateTableCommand, type CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -20,9 +21,9 @@ import {
   issueApiKey,
   loadRegistryFile,
 } from '@switchyard/adapters';
-import type { Registry } from '@switchyard/core';
+import { describeBytes, type Registry } from '@switchyard/core';
 import dynalite from 'dynalite';
-import { type ApiModel, apiModelFromTemplate, LocalApiGateway } from './api-gateway.ts';
+import { type ApiModel, apiModelFromTemplate, LocalApiGateway, readBody } from './api-gateway.ts';
 import { CfnResolver, type CfnStack, referencedId, resourcesOfType } from './cfn.ts';
 import { type DashboardSources, DecisionLog, dashboardHtml, dashboardState } from './dashboard.ts';
 import {
@@ -330,6 +331,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       });
     });
     server.keepAliveTimeout = 65_000;
+    server.on('clientError', answerClientError);
     await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
     stops.push(() => closeServer(server));
     const port = (server.address() as AddressInfo).port;
@@ -385,44 +387,67 @@ async function serve(
     res.end(JSON.stringify(await dashboardState(dashboard)));
     return;
   }
-  if (path.startsWith('/_local/')) return localControl(req, res, path, await readSmallBody(req), sim);
+  if (path.startsWith('/_local/'))
+    return localControl(req, res, path, await readBody(req, LOCAL_CONTROL_MAX_BODY), sim);
   await gateway.serve(req, res);
 }
 
-/** A `/_local` control body: small JSON, so anything past 64 KiB is dropped. */
-async function readSmallBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size <= 64 * 1024) chunks.push(chunk as Buffer);
+/**
+ * A request Node's HTTP parser refused before any handler saw it (a malformed request line, method,
+ * header or framing; headers over the server's 16 KiB): answered in the OpenAI error shape, then
+ * the connection is closed, as Node's default handler does with an empty 400.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
   }
-  return Buffer.concat(chunks);
+  const [status, reason, message] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', 'The request line and headers are larger than 16 KiB.']
+      : [400, 'Bad Request', 'Malformed HTTP request: its request line, a header or its framing is invalid.'];
+  const body = JSON.stringify({
+    error: { message, type: 'invalid_request_error', param: null, code: 'malformed_request' },
+  });
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }
+
+/** The most a `/_local` control body may hold: small JSON. */
+const LOCAL_CONTROL_MAX_BODY = 64 * 1024;
 
 /** `GET /_local/endpoints`, `POST /_local/endpoints/{id}/fault` `{"mode":"down"|"error"|"slow"|"ok"}`. */
 function localControl(
   req: IncomingMessage,
   res: ServerResponse,
   path: string,
-  body: Buffer,
+  body: Buffer | undefined,
   sim: Awaited<ReturnType<typeof startSimEndpoints>>,
 ): void {
   const [status, value] = localControlAnswer(req.method ?? 'GET', path, body, sim);
-  res.writeHead(status, { 'content-type': 'application/json' });
+  // An oversized body is left unread, so the connection is closed after the answer.
+  res.writeHead(status, { 'content-type': 'application/json', ...(body ? {} : { connection: 'close' }) });
   res.end(JSON.stringify(value));
 }
 
 function localControlAnswer(
   method: string,
   path: string,
-  body: Buffer,
+  body: Buffer | undefined,
   sim: Awaited<ReturnType<typeof startSimEndpoints>>,
 ): [number, unknown] {
   const error = (status: number, message: string, code: string): [number, unknown] => [
     status,
     { error: { message, type: 'invalid_request_error', param: null, code } },
   ];
+  if (body === undefined) {
+    return error(
+      413,
+      `A /_local body may hold at most ${describeBytes(LOCAL_CONTROL_MAX_BODY)}.`,
+      'payload_too_large',
+    );
+  }
   if (method === 'GET' && path === '/_local/endpoints') return [200, { data: sim.list() }];
   const m = /^\/_local\/endpoints\/([^/]+)\/fault$/.exec(path);
   if (!m || method !== 'POST') return error(404, `No local route ${method} ${path}.`, 'not_found');

@@ -1,7 +1,10 @@
-// `npm start`: the whole stack on this machine. Prints the URL and the local keys; Ctrl-C
-// (SIGINT or SIGTERM) stops every server cleanly.
+// `npm start`: the whole stack on this machine. Prints the URL and the local keys, and writes
+// them to .switchyard/local.env for shells (local-env.ts); Ctrl-C (SIGINT or SIGTERM) stops every
+// server cleanly and removes that file.
+import { relative } from 'node:path';
 import { z } from 'zod';
-import { startLocalStack } from './local-stack.ts';
+import { type LocalEnv, removeLocalEnv, writeLocalEnv } from './local-env.ts';
+import { REPO_ROOT, startLocalStack } from './local-stack.ts';
 
 const env = z
   .object({
@@ -43,6 +46,14 @@ const stack = await startLocalStack({
   process.exit(1);
 });
 
+const shellEnv: LocalEnv = {
+  URL: stack.url,
+  KEY: stack.apiKey,
+  ADMIN_KEY: stack.adminKey,
+  WEBHOOK_SECRET: stack.webhookSecret,
+};
+const envFile = writeLocalEnv(REPO_ROOT, shellEnv);
+
 const keySource = config.SWITCHYARD_API_KEY
   ? 'from SWITCHYARD_API_KEY'
   : 'generated; set SWITCHYARD_API_KEY to fix it';
@@ -61,15 +72,17 @@ Switchyard local stack ready in ${stack.timings.ready} ms
   dashboard    ${stack.url}/_local/dashboard
   endpoints    ${stack.sim.list().length} simulated: GET ${stack.url}/_local/endpoints
   faults       POST ${stack.url}/_local/endpoints/{id}/fault  {"mode":"down"|"error"|"slow"|"ok"}
+  shell        source ${relative(process.cwd(), envFile)}   (exports URL, KEY, ADMIN_KEY, WEBHOOK_SECRET)
 
-  curl ${stack.url}/v1/chat/completions \\
-    -H "Authorization: Bearer ${stack.apiKey}" -H "content-type: application/json" \\
+  source ${relative(process.cwd(), envFile)}
+  curl $URL/v1/chat/completions \\
+    -H "Authorization: Bearer $KEY" -H "content-type: application/json" \\
     -d '{"model":"auto","messages":[{"role":"user","content":"Hello"}]}'
 
-  curl ${stack.url}/v1/jobs -H "Authorization: Bearer ${stack.apiKey}" -H "content-type: application/json" \\
+  curl $URL/v1/jobs -H "Authorization: Bearer $KEY" -H "content-type: application/json" \\
     -d '{"model":"auto","messages":[{"role":"user","content":"Later"}],"priority":"high"}'
 
-  curl ${stack.url}/admin/health -H "Authorization: Bearer ${stack.adminKey}"
+  curl $URL/admin/health -H "Authorization: Bearer $ADMIN_KEY"
 
 Ctrl-C stops everything.
 `);
@@ -82,6 +95,7 @@ const shutdown = (signal: string) => {
   }
   stopping = true;
   console.log(`switchyard: ${signal}, stopping...`);
+  removeLocalEnv(envFile, shellEnv);
   stack.stop().then(
     () => process.exit(0),
     (err: unknown) => {

@@ -4,8 +4,8 @@
 // stable; an operator can roll back at once; one rollout per canary at a time.
 import type OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROLLED_BACK_ERROR } from '../../infra/constructs/rollout-workflow.names.ts';
 import { type LocalStack, startLocalStack } from '../../infra/local/local-stack.ts';
+import { ROLLED_BACK_ERROR } from '../../layers/core/src/index.ts';
 import { eventually } from '../support/eventually.ts';
 import { adminClient, openAiClient, registryFile, setFault } from '../support/local-stack.helpers.ts';
 

@@ -8,7 +8,7 @@ import {
   NO_TARGETS_ERROR,
   RETRYABLE_ERROR,
   JOB_WORKFLOW_STATES as S,
-} from '../../infra/constructs/job-workflow.names.ts';
+} from '../../layers/core/src/index.ts';
 import { functionByEntry, type Json, stateMachine, synthApp } from './template.helpers.ts';
 
 const { statelessTemplate: template } = synthApp();

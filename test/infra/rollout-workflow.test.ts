@@ -2,7 +2,7 @@
 // Task retried with backoff and jitter and caught into Rollback, the gate loop (extend, next
 // step, promote, roll back), and a role that may invoke only the rollout step function.
 import { describe, expect, it } from 'vitest';
-import { ROLLOUT_WORKFLOW_STATES as S } from '../../infra/constructs/rollout-workflow.names.ts';
+import { ROLLOUT_WORKFLOW_STATES as S } from '../../layers/core/src/index.ts';
 import { functionByEntry, render, roleStatements, stateMachine, synthApp } from './template.helpers.ts';
 
 const { statelessTemplate: template } = synthApp();

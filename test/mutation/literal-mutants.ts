@@ -75,6 +75,20 @@ export const MUTANTS: readonly Mutant[] = [
     'usage.prompt_tokens, usage.completion_tokens',
     'usage.completion_tokens, usage.prompt_tokens',
   ),
+  // Issue 8, closing: outcomes of every plan ending, names a tenant may not use.
+  M(
+    'outcomes-only-on-answer',
+    'functions/router/router.service.ts',
+    'await this.record(outcome.attempts, started);',
+    'if (outcome.ok) await this.record(outcome.attempts, started);',
+  ),
+  M('ensemble-attempts-dropped', EXEC, 'for (const r of runs) attempts.push(r.record);', ''),
+  M(
+    'allow-list-not-resolved',
+    'layers/core/src/policy-match.ts',
+    'if (!mayUseModel(request.tenant, model, version)) throw new ModelNotFoundError(name);',
+    '',
+  ),
   // Numbers and boundaries next to them.
   M('tail-weight', SCORE, 'TAIL_WEIGHT = 0.25', 'TAIL_WEIGHT = 0.5'),
   M('default-latency', SCORE, 'DEFAULT_LATENCY_MS = 1000', 'DEFAULT_LATENCY_MS = 2000'),

@@ -59,7 +59,7 @@ export class NotFoundError extends SwitchyardError {
 export class ModelNotFoundError extends SwitchyardError {
   constructor(model: string, options: ErrorOptions = {}) {
     super(
-      `The model "${model}" does not exist: it is neither a registered model nor an alias of a policy.`,
+      `The model "${model}" does not exist or you do not have access to it.`,
       404,
       'invalid_request_error',
       { code: 'model_not_found', param: 'model', ...options },

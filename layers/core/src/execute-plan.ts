@@ -19,9 +19,12 @@
 //   majority; ties go to the best-ranked member), `best-score` the highest numeric score, else the
 //   highest-quality member's answer. Members that fail are just outvoted.
 // Every attempt has its own AbortSignal: its timeout is min(target.timeout_ms, time left before
-// the deadline). A client that ignores the signal is not waited for. Throws
-// TargetsExhaustedError(attempts, deadlineExceeded) when nothing succeeded. Timers are the global
-// setTimeout (fake timers drive them in tests); the clock and the jitter's randomness are deps.
+// the deadline). A client that ignores the signal is not waited for. When nothing succeeded the
+// plan ends with TargetsExhaustedError(attempts, deadlineExceeded), or with the rejection or the
+// not-sent attempt's error that stopped it. `runPlan` answers every ending with the attempts made
+// so far (so each attempt that reached an upstream is accounted once, whatever ended the plan);
+// `executePlan` throws the error instead. Timers are the global setTimeout (fake timers drive
+// them in tests); the clock and the jitter's randomness are deps.
 import { outcomeOfError } from './attempt-outcome.ts';
 import type { AttemptRecord } from './errors.ts';
 import { SwitchyardError, TargetsExhaustedError, UpstreamError } from './errors.ts';
@@ -137,17 +140,47 @@ interface Waiting {
 const HEDGE = Symbol('hedge');
 const HALF = () => 0.5;
 
-/** Runs the plan: sequential with fallbacks, hedged, or as an ensemble (see the module header). */
+/**
+ * How a plan ended, always with every attempt it made in start order: its answer, or the error
+ * that ended it (TargetsExhaustedError, a rejection, a not-sent attempt's error).
+ */
+export type PlanOutcome =
+  | ({ ok: true } & ExecutionResult)
+  | { ok: false; error: unknown; attempts: readonly AttemptRecord[] };
+
+/** Runs the plan (see the module header); never throws: an ending without an answer is `ok: false`. */
+export async function runPlan(plan: Plan, call: InferenceCall, deps: ExecuteDeps): Promise<PlanOutcome> {
+  const attempts: AttemptRecord[] = [];
+  try {
+    return { ok: true, ...(await run(plan, call, deps, attempts)) };
+  } catch (error) {
+    return { ok: false, error, attempts };
+  }
+}
+
+/** Runs the plan: its answer, or it throws the error that ended it (see runPlan). */
 export async function executePlan(
   plan: Plan,
   call: InferenceCall,
   deps: ExecuteDeps,
 ): Promise<ExecutionResult> {
+  const outcome = await runPlan(plan, call, deps);
+  if (!outcome.ok) throw outcome.error;
+  const { ok: _ok, ...result } = outcome;
+  return result;
+}
+
+/** Runs the plan, adding each attempt to `attempts` as it starts. */
+async function run(
+  plan: Plan,
+  call: InferenceCall,
+  deps: ExecuteDeps,
+  attempts: AttemptRecord[],
+): Promise<ExecutionResult> {
   const started = deps.now();
   const left = (): number => plan.deadline_ms - (deps.now() - started);
-  if (plan.ensemble) return runEnsemble(plan.ensemble, call, deps, left);
+  if (plan.ensemble) return runEnsemble(plan.ensemble, call, deps, left, attempts);
 
-  const attempts: AttemptRecord[] = [];
   const queue = distinct([plan.primary, ...plan.fallbacks]);
   const running = new Set<Running>();
   const waiting = new Set<Waiting>();
@@ -254,11 +287,12 @@ async function runEnsemble(
   call: InferenceCall,
   deps: ExecuteDeps,
   left: () => number,
+  attempts: AttemptRecord[],
 ): Promise<ExecutionResult> {
   const members = distinct(ensemble.targets);
   const budget = left();
   const runs = members.map((t) => startAttempt(t, budget, call, deps));
-  const attempts = runs.map((r) => r.record);
+  for (const r of runs) attempts.push(r.record);
   const settled = new Map<Running, Settled>();
   const votes = new Map<string, number>();
   const requested = ensemble.combine;

@@ -28,3 +28,4 @@ export * from './score.ts';
 export * from './strategies/index.ts';
 export * from './tenant-view.ts';
 export * from './tokens.ts';
+export * from './workflows/index.ts';

@@ -4,7 +4,9 @@
 //    then registry order).
 // 2. Otherwise a concrete model id or `id@version`: its endpoints are the candidates, governed
 //    by the most specific policy without `match.model` whose matches hold, else DEFAULT_POLICY.
-// 3. Otherwise ModelNotFoundError. An alias shadows a model id of the same name.
+// 3. Otherwise ModelNotFoundError, and also for a model the tenant's allow-list does not permit:
+//    to a tenant a model it may not use does not exist (as in /v1/models). An alias shadows a
+//    model id of the same name.
 // 4. No model at all (a task invocation without one): routed by task. The most specific policy
 //    without `match.model` whose `match.task` is the request's task (and whose tenant/header
 //    matches hold) governs, with every model it lists (or every model serving the task); with no
@@ -16,6 +18,7 @@ import { ModelNotFoundError } from './errors.ts';
 import type { Policy } from './registry.schema.ts';
 import { PolicySchema } from './registry.schema.ts';
 import type { RouteRequest } from './route.types.ts';
+import { mayUseModel } from './tenant-view.ts';
 
 /** The built-in policy for concrete model requests that no policy matches. */
 export const DEFAULT_POLICY: Policy = PolicySchema.parse({ name: 'default' });
@@ -40,7 +43,7 @@ export function policyMatches(cp: CompiledPolicy, request: RouteRequest): boolea
   return true;
 }
 
-/** Resolves the request's policy and model pin; throws ModelNotFoundError for an unknown name. */
+/** Resolves the request's policy and model pin; throws ModelNotFoundError for an unknown (or forbidden) name. */
 export function resolvePolicy(registry: CompiledRegistry, request: RouteRequest): ResolvedPolicy {
   const name = request.model;
   if (name === undefined) {
@@ -59,6 +62,7 @@ export function resolvePolicy(registry: CompiledRegistry, request: RouteRequest)
     model = name.slice(0, at);
     version = name.slice(at + 1);
   }
+  if (!mayUseModel(request.tenant, model, version)) throw new ModelNotFoundError(name);
   const compiled = registry.generalPolicies.find((cp) => policyMatches(cp, request)) ?? DEFAULT_COMPILED;
   return version === undefined ? { compiled, model } : { compiled, model, version };
 }

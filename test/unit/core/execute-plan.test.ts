@@ -16,6 +16,7 @@ import {
   extractLabel,
   extractScore,
   InvalidRequestError,
+  runPlan,
   TargetsExhaustedError,
   UpstreamError,
 } from '../../../layers/core/src/index.ts';
@@ -448,6 +449,89 @@ describe('executePlan: ensembles', () => {
     });
     const err2 = await rejection(executePlan(ens(['a', 'b'], 'best-score'), call, deps(rejecting)));
     expect((err2 as UpstreamError).failure).toBe('rejected');
+  });
+});
+
+describe('runPlan: every ending carries its attempts', () => {
+  const outcomes = (attempts: readonly { endpoint: string; outcome: string }[]) =>
+    attempts.map((x) => `${x.endpoint}:${x.outcome}`);
+
+  it('an answer: ok, with every attempt (the failed ones before it too)', async () => {
+    const client = new FakeClient({ a: { kind: 'fail', failure: 'server', status: 500 }, b: { kind: 'ok' } });
+    const out = await runPlan(plan(['a', 'b']), call, deps(client));
+    expect(out.ok).toBe(true);
+    expect(outcomes(out.attempts)).toEqual(['a:server', 'b:success']);
+  });
+
+  it('a rejection after failures: the rejection as thrown, and the failures before it', async () => {
+    const rejected = new UpstreamError('rejected', 'b refused the request', 400);
+    const client = new FakeClient({
+      a: { kind: 'fail', failure: 'connection' },
+      b: { kind: 'throw', error: rejected },
+      c: { kind: 'ok' },
+    });
+    const out = await runPlan(plan(['a', 'b', 'c']), call, deps(client));
+    expect(out.ok).toBe(false);
+    expect(!out.ok && out.error).toBe(rejected);
+    expect(outcomes(out.attempts)).toEqual(['a:connection', 'b:rejected']);
+    expect(client.calls).toEqual(['a', 'b']);
+  });
+
+  it('a request that could not be sent after failures: its error as thrown, and the failures before it', async () => {
+    const unsendable = new InvalidRequestError('cannot serialise the body', {
+      code: 'request_not_serialisable',
+    });
+    const client = new FakeClient({
+      a: { kind: 'fail', failure: 'server', status: 503 },
+      b: { kind: 'throw', error: unsendable },
+    });
+    const out = await runPlan(plan(['a', 'b', 'c']), call, deps(client));
+    expect(!out.ok && out.error).toBe(unsendable);
+    expect(outcomes(out.attempts)).toEqual(['a:server', 'b:not-sent']);
+  });
+
+  it('a defect after failures: the defect as thrown, and the failures before it', async () => {
+    const defect = new TypeError('x is undefined');
+    const client = new FakeClient({
+      a: { kind: 'fail', failure: 'timeout' },
+      b: { kind: 'throw', error: defect },
+    });
+    const out = await runPlan(plan(['a', 'b']), call, deps(client));
+    expect(!out.ok && out.error).toBe(defect);
+    expect(outcomes(out.attempts)).toEqual(['a:timeout', 'b:not-sent']);
+  });
+
+  it('exhaustion: the TargetsExhaustedError, whose attempts are the same ones', async () => {
+    const client = new FakeClient({
+      a: { kind: 'fail', failure: 'server' },
+      b: { kind: 'fail', failure: 'throttled' },
+    });
+    const out = await runPlan(plan(['a', 'b']), call, deps(client));
+    expect(!out.ok && out.error).toBeInstanceOf(TargetsExhaustedError);
+    expect(outcomes(out.attempts)).toEqual(['a:server', 'b:throttled']);
+    expect(!out.ok && (out.error as TargetsExhaustedError).attempts).toEqual(out.attempts);
+  });
+
+  it('an ensemble ended by a rejection: every member`s attempt', async () => {
+    const p = plan(['a', 'b', 'c']);
+    p.ensemble = { combine: 'best-score', targets: [target('a'), target('b'), target('c')] };
+    const client = new FakeClient({
+      a: { kind: 'fail', failure: 'server' },
+      b: { kind: 'fail', failure: 'rejected' },
+      c: { kind: 'fail', failure: 'connection' },
+    });
+    const out = await runPlan(p, call, deps(client));
+    expect(!out.ok && (out.error as UpstreamError).failure).toBe('rejected');
+    expect(outcomes(out.attempts)).toEqual(['a:server', 'b:rejected', 'c:connection']);
+  });
+
+  it('executePlan throws the same error runPlan ends with', async () => {
+    const rejected = new UpstreamError('rejected', 'no', 422);
+    const client = new FakeClient({
+      a: { kind: 'fail', failure: 'server' },
+      b: { kind: 'throw', error: rejected },
+    });
+    expect(await rejection(executePlan(plan(['a', 'b']), call, deps(client)))).toBe(rejected);
   });
 });
 

@@ -56,6 +56,22 @@ describe('hard constraints: one rule per excluded endpoint', () => {
     expect(exclusionOf(d, 'hipaa-us')?.reason).toContain('acme');
   });
 
+  it('tenant-allow-list: a model the tenant may not use does not exist for it (404), named or pinned', () => {
+    const tenant = { id: 'acme', allowed_models: ['cheap', 'big@v1', 'canary-llm@v2'] };
+    const missing = (model: string) => () => decide({ model, tenant });
+    expect(missing('hipaa')).toThrow(ModelNotFoundError);
+    expect(missing('hipaa')).toThrow('The model "hipaa" does not exist or you do not have access to it.');
+    expect(missing('hipaa@v1')).toThrow(ModelNotFoundError);
+    expect(missing('canary-llm@v1')).toThrow(ModelNotFoundError);
+    // Allowed: the model, one of its versions, or the version pinned.
+    expect(decide({ model: 'cheap', tenant }).plan.primary.model).toBe('cheap');
+    expect(decide({ model: 'big', tenant }).plan.primary.model).toBe('big');
+    expect(decide({ model: 'big@v1', tenant }).plan.primary.endpoint).toMatch(/^big-/);
+    expect(decide({ model: 'canary-llm@v2', tenant }).plan.primary.endpoint).toBe('canary-v2');
+    // No allow-list: every model.
+    expect(decide({ model: 'hipaa' }).plan.primary.endpoint).toBe('hipaa-us');
+  });
+
   it('model-status: failed and retired never; staged only through a canary', () => {
     const d = decide();
     expect(exclusionOf(d, 'canary-v3')).toMatchObject({ rule: 'model-status' });

@@ -51,6 +51,9 @@ export const RolloutRequestSchema = z
 export type RolloutRequest = z.infer<typeof RolloutRequestSchema>;
 export type RolloutRequestInput = z.input<typeof RolloutRequestSchema>;
 
+/** `POST /admin/rollouts/{id}/rollback`: an optional reason, kept with the outcome. */
+export const RollbackRequestSchema = z.object({ reason: z.string().min(1).max(500).optional() }).strict();
+
 export type RolloutStatus = 'running' | 'promoted' | 'rolled-back';
 
 /** Cumulative passive counters of one version's endpoints (summed). */

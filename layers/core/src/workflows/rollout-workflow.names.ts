@@ -1,5 +1,6 @@
-// Names in the rollout workflow's contract, without CDK imports so the step handler, the local
-// stack and tests can use them: state names, the step actions, and the shape of each step's input.
+// Names in the rollout workflow's contract, shared by the CDK construct that defines the state
+// machine (infra), the step handler, the local stack and tests: state names, the step actions,
+// and the shape of each step's input.
 
 /** State names in the synthesized definition. */
 export const ROLLOUT_WORKFLOW_STATES = {

@@ -1,6 +1,7 @@
-// Names in the job workflow's contract, without CDK imports so handlers, the local stack and
-// tests can use them: the state names (the local runner binds Task states by name), the error
-// name the invoke step throws to be retried, and the shape of each step's input.
+// Names in the job workflow's contract, shared by the CDK construct that defines the state
+// machine (infra), the handlers of its steps, the local stack and tests: the state names (the
+// local runner binds Task states by name), the error names the invoke step throws to be retried
+// or to end the job, and the shape of each step's input.
 
 /** State names in the synthesized definition. */
 export const JOB_WORKFLOW_STATES = {
