@@ -29,4 +29,5 @@ export * from './score.ts';
 export * from './strategies/index.ts';
 export * from './tenant-view.ts';
 export * from './tokens.ts';
+export * from './usage/index.ts';
 export * from './workflows/index.ts';
