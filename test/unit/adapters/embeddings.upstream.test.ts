@@ -7,6 +7,7 @@ import {
   embeddingResult,
   openAiEmbeddingsBody,
   openAiHttpRequest,
+  probeCall,
   sageMakerEmbeddingsBody,
   sageMakerRequestBody,
   shortenVector,
@@ -72,6 +73,17 @@ describe('request bodies', () => {
     });
     expect(sageMakerEmbeddingsBody({ input: [[1, 2], [3]], dimensions: 2 })).toEqual({
       inputs: [[1, 2], [3]],
+    });
+  });
+});
+
+describe('health probes', () => {
+  it('an embedding model is probed with an embedding of "ping"; others as before', () => {
+    expect(probeCall(['embedding'], 'm')).toEqual({ kind: 'embedding', body: { input: ['ping'] } });
+    expect(probeCall(['sentiment', 'embedding'], 'm')).toEqual({
+      kind: 'invocation',
+      task: 'sentiment',
+      payload: 'ping',
     });
   });
 });

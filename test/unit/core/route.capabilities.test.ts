@@ -137,6 +137,23 @@ describe('embeddings dimensions (rule dimensions)', () => {
   const emb = (over: Partial<RouteRequest> = {}) =>
     request({ model: 'emb', task: 'embedding', max_output_tokens: 0, ...over });
 
+  it('a plan target of an embedding model carries its dimensions; others carry none', () => {
+    const { plan } = route(emb({ dimensions: 384 }), { registry: embedRegistry, health: NO_HEALTH }, ctx());
+    const byEndpoint = Object.fromEntries(
+      [plan.primary, ...plan.fallbacks].map((t) => [t.endpoint, t.embedding]),
+    );
+    expect(byEndpoint).toEqual({
+      'e-fixed': { dimensions: 384, accepts_dimensions: false },
+      'e-shorten': { dimensions: 1536, accepts_dimensions: true },
+    });
+    const chatPlan = route(
+      request({ model: 'm' }),
+      { registry: chatRegistry, health: NO_HEALTH },
+      ctx(),
+    ).plan;
+    expect('embedding' in chatPlan.primary).toBe(false);
+  });
+
   it('without dimensions every embedding model is eligible', () => {
     expect(endpointsOf(emb(), embedRegistry)).toEqual(['e-fixed', 'e-shorten', 'e-undeclared']);
   });
