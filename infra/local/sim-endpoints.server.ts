@@ -21,6 +21,7 @@ import {
   SimBadRequest,
   type SimChatAnswer,
   taskAnswer,
+  teiEmbedAnswer,
 } from './sim-responses.ts';
 
 export type SimFaultMode = 'ok' | 'down' | 'error' | 'slow';
@@ -48,6 +49,10 @@ export interface SimEndpointConfig {
   chat_format?: 'openai' | 'tgi';
   /** Share (0..1) of texts on which this endpoint deterministically picks another label. */
   disagree_rate?: number;
+  /** Chat `n > 1` answered with n choices (else a 400, as a server without `n` does). */
+  supports_n?: boolean;
+  /** The model's embedding length (default 16); `{"inputs"}` on SageMaker is TEI's /embed. */
+  embedding_dimensions?: number;
 }
 
 export type SimEndpointProfile = Partial<
@@ -350,6 +355,10 @@ export async function startSimEndpoints(options: SimEndpointsOptions): Promise<S
         return ep.config.chat_format === 'tgi' ? [{ generated_text: answer.content }] : completion;
       }
       if (stream) throw new SimBadRequest('streaming needs a chat body with messages');
+      // Text Embeddings Inference (TEI) on SageMaker: `{"inputs": [...]}` → an array of vectors.
+      if (parsed && typeof parsed === 'object' && 'inputs' in parsed && !('task' in parsed)) {
+        return teiEmbedAnswer(ep.config, parsed.inputs);
+      }
       if (!parsed || typeof parsed !== 'object' || !('task' in parsed)) {
         throw new SimBadRequest('expected an OpenAI chat body (messages) or {task, inputs}');
       }
@@ -453,7 +462,7 @@ export async function startSimEndpoints(options: SimEndpointsOptions): Promise<S
       requireModel(ep, record);
       if (route === paths.chat)
         return openAiChatCompletion(ep.config, chatAnswer(ep.config, parseChatBody(record)), ++ep.seq);
-      if (route === paths.embeddings) return embeddingsAnswer(ep.config, record.input);
+      if (route === paths.embeddings) return embeddingsAnswer(ep.config, record.input, record.dimensions);
       return taskAnswer(ep.config, record.task, record.inputs);
     });
   }

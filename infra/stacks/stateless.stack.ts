@@ -131,6 +131,7 @@ export class StatelessStack extends Stack {
       { method: 'GET', path: '/v1/models', handler: this.routerFunction },
       { method: 'POST', path: '/v1/route', handler: this.routerFunction },
       { method: 'POST', path: '/v1/invocations', handler: this.routerFunction },
+      { method: 'POST', path: '/v1/embeddings', handler: this.routerFunction },
     ];
     this.consumerApi = new ConsumerApi(this, 'ConsumerApi', {
       authorizer: this.authorizerFunction,

@@ -3,6 +3,7 @@
 import type { InferenceCall, InferenceClient, InferenceResult, PlanTarget } from '@switchyard/core';
 import { UpstreamError } from '@switchyard/core';
 import { inferenceResult } from './chat-completion.ts';
+import { embeddingResult, openAiEmbeddingsBody } from './embeddings.upstream.ts';
 import { joinUrl, OPENAI_HTTP, requestJson } from './endpoint-kinds.ts';
 import { failureForStatus, parseJsonBody, retryAfterMs, transportError } from './upstream-failure.ts';
 
@@ -20,6 +21,12 @@ export function openAiHttpRequest(target: PlanTarget, call: InferenceCall): { ur
     return {
       url: joinUrl(target.target, OPENAI_HTTP.paths.chat),
       body: { ...call.body, model: target.upstream_model },
+    };
+  }
+  if (call.kind === 'embedding') {
+    return {
+      url: joinUrl(target.target, OPENAI_HTTP.paths.embeddings),
+      body: openAiEmbeddingsBody(target, call.body),
     };
   }
   if (OPENAI_HTTP.embeddingTasks.includes(call.task)) {
@@ -97,6 +104,7 @@ export class OpenAiHttpInferenceClient implements InferenceClient {
       );
     }
     const parsed = parseJsonBody(text, target.endpoint, status);
+    if (call.kind === 'embedding') return embeddingResult(parsed, target, call.body);
     return inferenceResult(parsed, target, call, this.#now);
   }
 }

@@ -1,11 +1,13 @@
 // InferenceClient for SageMaker real-time endpoints (InvokeEndpoint). Chat calls send the
-// OpenAI chat body (TGI/LMI containers speak the Messages API); task calls send {task, inputs}.
+// OpenAI chat body (TGI/LMI containers speak the Messages API); task calls send {task, inputs};
+// embedding calls send TEI's `{"inputs": [...]}` (embeddings.upstream.ts).
 // SageMaker errors map onto UpstreamError failures as documented on `sageMakerFailure`.
 import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
 import type { InferenceCall, InferenceClient, InferenceResult, PlanTarget } from '@switchyard/core';
 import { UpstreamError } from '@switchyard/core';
 import { inferenceResult } from './chat-completion.ts';
+import { embeddingResult, sageMakerEmbeddingsBody } from './embeddings.upstream.ts';
 import { requestJson, SAGEMAKER } from './endpoint-kinds.ts';
 import { failureForStatus, parseJsonBody, transportError } from './upstream-failure.ts';
 
@@ -16,9 +18,9 @@ export interface SageMakerInferenceClientOptions {
 
 /** The JSON body InvokeEndpoint sends for a call. */
 export function sageMakerRequestBody(target: PlanTarget, call: InferenceCall): unknown {
-  return call.kind === 'chat'
-    ? { ...call.body, model: target.upstream_model }
-    : { task: call.task, inputs: call.payload };
+  if (call.kind === 'chat') return { ...call.body, model: target.upstream_model };
+  if (call.kind === 'embedding') return sageMakerEmbeddingsBody(call.body);
+  return { task: call.task, inputs: call.payload };
 }
 
 interface AwsErrorLike {
@@ -109,6 +111,7 @@ export class SageMakerInferenceClient implements InferenceClient {
       throw sageMakerFailure(err, signal, target.endpoint);
     }
     const parsed = parseJsonBody(text, target.endpoint);
+    if (call.kind === 'embedding') return embeddingResult(parsed, target, call.body);
     return inferenceResult(parsed, target, call, this.#now);
   }
 }

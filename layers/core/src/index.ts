@@ -9,6 +9,7 @@ export * from './budget/index.ts';
 export * from './canary.ts';
 export * from './chat.schema.ts';
 export * from './compile.ts';
+export * from './embeddings/index.ts';
 export * from './errors.ts';
 export * from './execute-plan.ts';
 export * from './health/index.ts';

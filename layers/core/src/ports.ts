@@ -11,6 +11,7 @@ import type {
   TopUpOutcome,
 } from './budget/budget.types.ts';
 import type { ChatCompletionRequest } from './chat.schema.ts';
+import type { EmbeddingUpstreamBody } from './embeddings/embedding-request.ts';
 import type { AttemptRecord } from './errors.ts';
 import type { Endpoint, Registry } from './registry.schema.ts';
 import type {
@@ -21,13 +22,20 @@ import type {
   PlanTarget,
 } from './route.types.ts';
 
-/** What is sent to an endpoint: an OpenAI chat body (hints stripped) or a task payload. */
+/**
+ * What is sent to an endpoint: an OpenAI chat body (hints stripped), a task payload, or the
+ * inputs to embed (`dimensions` asked: the client sends it, or shortens the vectors itself).
+ */
 export type InferenceCall =
   | { kind: 'chat'; body: Omit<ChatCompletionRequest, 'x-switchyard'> }
-  | { kind: 'invocation'; task: string; payload: unknown };
+  | { kind: 'invocation'; task: string; payload: unknown }
+  | { kind: 'embedding'; body: EmbeddingUpstreamBody };
 
 export interface InferenceResult {
-  /** chat: an OpenAI chat.completion object; invocation: the endpoint's JSON answer. */
+  /**
+   * chat: an OpenAI chat.completion object; invocation: the endpoint's JSON answer; embedding:
+   * `EmbeddingVectors`, one vector per input, each of the length asked (or the model's).
+   */
   body: unknown;
   usage?: { prompt_tokens: number; completion_tokens: number };
 }
