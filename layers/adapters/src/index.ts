@@ -35,6 +35,7 @@ export * from './registry-error.ts';
 export * from './rollouts.dynamodb.ts';
 export * from './rollouts.lifecycle.ts';
 export * from './rollouts.sfn.ts';
+export * from './stream-chunks.ts';
 export * from './tables.ts';
 export * from './tenants.dynamodb.ts';
 export * from './ttl-cache.ts';

@@ -80,7 +80,7 @@ export class SageMakerEndpointProber implements ContextualProber {
     };
     try {
       await this.#inference.invoke(target, call, signal);
-      const what = call.kind === 'chat' ? 'chat' : call.task;
+      const what = call.kind === 'invocation' ? call.task : call.kind;
       return { ok: true, latency_ms: latency(), detail: `InService, ${what} invocation answered` };
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
