@@ -32,4 +32,5 @@ export * from './stream-convert.ts';
 export * from './stream-plan.ts';
 export * from './tenant-view.ts';
 export * from './tokens.ts';
+export * from './usage/index.ts';
 export * from './workflows/index.ts';

@@ -1,0 +1,2 @@
+// Metering: the usage record (one per request that reached an upstream) and its store port.
+export * from './usage-record.ts';
