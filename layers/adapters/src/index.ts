@@ -36,6 +36,7 @@ export * from './registry-error.ts';
 export * from './rollouts.dynamodb.ts';
 export * from './rollouts.lifecycle.ts';
 export * from './rollouts.sfn.ts';
+export * from './stream-chunks.ts';
 export * from './tables.ts';
 export * from './tenant-budgets.cached.ts';
 export * from './tenant-budgets.dynamodb.ts';
