@@ -65,6 +65,14 @@ const WRITE_ACTIONS = [
 ];
 
 describe('functions', () => {
+  it('run on standard Lambda by default: no capacity provider, no VPC, the router at 1024 MB', () => {
+    expect(resources(template, 'AWS::Lambda::CapacityProvider')).toEqual([]);
+    expect(resources(template, 'AWS::EC2::VPC')).toEqual([]);
+    const { fn } = functionByEntry(template, ENTRIES.router);
+    expect(props(fn).MemorySize).toBe(1024);
+    expect(props(fn).CapacityProviderConfig).toBeUndefined();
+  });
+
   it('are exactly the listed handlers, each bound by metadata to its file and export', () => {
     const bound = resources(template, 'AWS::Lambda::Function').map(([, r]) => [
       r.Metadata?.['switchyard:entry'],
