@@ -4,7 +4,7 @@
 // function stays standard. Without the context nothing of it exists.
 import { describe, expect, it } from 'vitest';
 import { routerComputeFrom } from '../../infra/constructs/router-capacity.construct.ts';
-import { functionByEntry, props, render, resources, synthApp } from './template.helpers.ts';
+import { functionByEntry, props, render, resources, synthApp, token } from './template.helpers.ts';
 
 const ROUTER = 'functions/router/router.handler.ts';
 const managed = synthApp(undefined, { 'switchyard:routerCompute': 'managed-instances' }).statelessTemplate;
@@ -45,7 +45,7 @@ describe('managed-instances mode', () => {
     const endpoints = resources(managed, 'AWS::EC2::VPCEndpoint').map(([, r]) =>
       render(props(r).ServiceName),
     );
-    expect(endpoints).toEqual(['com.amazonaws.${AWS::Region}.dynamodb']);
+    expect(endpoints).toEqual([`com.amazonaws.${token('AWS::Region')}.dynamodb`]);
   });
 
   it('attaches the router: 64 concurrent per environment, 2 GiB per vCPU, 3 to 60 environments, 2048 MB', () => {
