@@ -240,6 +240,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       POWERTOOLS_LOG_LEVEL: logLevel,
       AWS_LAMBDA_LOG_LEVEL: logLevel,
       POWERTOOLS_DEV: 'false',
+      // EMF metrics are for CloudWatch: not written to the local console.
+      POWERTOOLS_METRICS_DISABLED: 'true',
       // One probe round per health-check run (AWS loops 4 x 15 s in one run): tests trigger rounds
       // themselves, and stopping never waits for a sleeping loop; the local schedule's interval
       // (scheduleIntervalMs) sets how often. options.env may say otherwise.

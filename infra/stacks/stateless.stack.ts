@@ -31,6 +31,11 @@ import { JobWorker } from '../constructs/job-worker.construct.ts';
 import { JobWorkflow } from '../constructs/job-workflow.construct.ts';
 import { RolloutWorkflow } from '../constructs/rollout-workflow.construct.ts';
 import {
+  RouterCapacity,
+  type RouterCapacityProps,
+  type RouterCompute,
+} from '../constructs/router-capacity.construct.ts';
+import {
   grantSageMakerEndpoints,
   SAGEMAKER_STREAM_INVOKE_ACTIONS,
 } from '../constructs/sagemaker-endpoints.grant.ts';
@@ -71,6 +76,17 @@ export interface StatelessStackProps extends StackProps {
    * @default true
    */
   readonly firewall?: boolean;
+  /**
+   * How the router runs: standard Lambda (scales to zero, billed per millisecond of waiting on
+   * models) or Lambda Managed Instances (a capacity provider; many requests per environment).
+   * @default 'standard'
+   */
+  readonly routerCompute?: RouterCompute;
+  /**
+   * Managed instances only: the capacity provider's settings.
+   * @default - RouterCapacity's defaults
+   */
+  readonly routerCapacity?: Omit<RouterCapacityProps, 'router'>;
 }
 
 export class StatelessStack extends Stack {
@@ -89,6 +105,8 @@ export class StatelessStack extends Stack {
   public readonly jobExecutionWatch: JobExecutionWatch;
   public readonly firewall: ApiFirewall | undefined;
   public readonly budgetSweeper: BudgetSweeper;
+  /** The router's capacity provider, when it runs on managed instances. */
+  public readonly routerCapacity: RouterCapacity | undefined;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -113,7 +131,8 @@ export class StatelessStack extends Stack {
       entry: 'functions/router/router.handler.ts',
       layers: this.layers,
       description: 'The synchronous request path: route, invoke, fall back',
-      memorySize: 1024,
+      // Standard: 1024 MB. Managed instances: one vCPU and 2 GiB per environment, serving 64 at once.
+      memorySize: props.routerCompute === 'managed-instances' ? 2048 : 1024,
       // API Gateway's integration timeout is 29 s; the router's own deadline is shorter.
       timeout: Duration.seconds(29),
       environment: {
@@ -150,6 +169,10 @@ export class StatelessStack extends Stack {
       new PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [tables.usage.tableArn] }),
     );
     grantSageMakerEndpoints(this.routerFunction, sagemakerEndpointNames, SAGEMAKER_STREAM_INVOKE_ACTIONS);
+    this.routerCapacity =
+      props.routerCompute === 'managed-instances'
+        ? new RouterCapacity(this, 'RouterCapacity', { ...props.routerCapacity, router: this.routerFunction })
+        : undefined;
 
     const consumerRoutes: ApiRoute[] = [
       { method: 'POST', path: '/v1/chat/completions', handler: this.routerFunction },
