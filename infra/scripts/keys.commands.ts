@@ -4,6 +4,7 @@
 // to be printed once; only the key's hash and the tenant's secret are stored.
 import { generateWebhookSecret, hashApiKey, issueApiKey, KEY_ID, TENANT_ID } from '@switchyard/adapters';
 import type { ApiKeyRecord, ApiKeyStore, TenantStore } from '@switchyard/core';
+import { DEFAULT_PLAN, newTenant } from '@switchyard/core';
 
 export interface KeysDeps {
   keys: ApiKeyStore;
@@ -42,11 +43,9 @@ export async function createKey(
     .filter((m) => m !== '');
   const now = deps.now();
   const webhookSecret = generateWebhookSecret();
-  const tenantCreated = await deps.tenants.create({
-    id: tenant,
-    webhook_secret: webhookSecret,
-    created_at: now,
-  });
+  const tenantCreated = await deps.tenants.create(
+    newTenant({ id: tenant, name: tenant, plan: DEFAULT_PLAN }, webhookSecret, now),
+  );
   const { key, record } = issueApiKey({
     tenant,
     name: options.name ?? `${tenant} key`,

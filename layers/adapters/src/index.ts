@@ -37,6 +37,7 @@ export * from './rollouts.lifecycle.ts';
 export * from './rollouts.sfn.ts';
 export * from './tables.ts';
 export * from './tenants.dynamodb.ts';
+export * from './tenants.memory.ts';
 export * from './ttl-cache.ts';
 export * from './upstream-failure.ts';
 export * from './webhook.address.ts';

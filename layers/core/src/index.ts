@@ -27,5 +27,6 @@ export * from './route-request.ts';
 export * from './score.ts';
 export * from './strategies/index.ts';
 export * from './tenant-view.ts';
+export * from './tenants/tenant.schema.ts';
 export * from './tokens.ts';
 export * from './workflows/index.ts';
