@@ -29,5 +29,5 @@ export * from './strategies/index.ts';
 export * from './tenant-view.ts';
 export * from './tenants/tenant.schema.ts';
 export * from './tokens.ts';
-export * from './usage/usage-summary.ts';
+export * from './usage/index.ts';
 export * from './workflows/index.ts';

@@ -1,0 +1,3 @@
+// Metering: the usage record (one per request that reached an upstream) and its store port.
+export * from './usage-record.ts';
+export * from './usage-summary.ts';
