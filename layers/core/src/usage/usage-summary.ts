@@ -6,18 +6,13 @@
 // `from`/`to` as epoch ms, an ISO date (a whole UTC day: `to=2026-11-30` includes that day) or an
 // ISO date-time; the range is half-open, [from, to).
 import { InvalidRequestError } from '../errors.ts';
+import type { UsageRecord } from './usage-record.ts';
 
-/** What a summary reads of a usage record (core usage/usage-record.ts). */
-export interface UsageFigures {
-  key_id: string;
-  model: string;
-  prompt_tokens: number;
-  completion_tokens: number;
-  /** Integer micro-USD. */
-  cost_micros: number;
-  /** Epoch ms. */
-  at: number;
-}
+/** What a summary reads of a usage record. */
+export type UsageFigures = Pick<
+  UsageRecord,
+  'key_id' | 'model' | 'prompt_tokens' | 'completion_tokens' | 'cost_micros' | 'at'
+>;
 
 export const USAGE_GROUP_BY = ['model', 'day', 'key'] as const;
 export type UsageGroupBy = (typeof USAGE_GROUP_BY)[number];
