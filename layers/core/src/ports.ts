@@ -20,7 +20,7 @@ import type {
   InflightReport,
   PlanTarget,
 } from './route.types.ts';
-import type { TenantProfile, TenantRecord } from './tenants/tenant.schema.ts';
+import type { PlanTier, TenantProfile, TenantRecord } from './tenants/tenant.schema.ts';
 
 /** What is sent to an endpoint: an OpenAI chat body (hints stripped) or a task payload. */
 export type InferenceCall =
@@ -135,6 +135,18 @@ export interface ApiKeyStore {
   disable(keyHash: string): Promise<boolean>;
   /** Every key of a tenant (enabled or not), ordered by creation time. */
   listByTenant(tenant: string): Promise<ApiKeyRecord[]>;
+}
+
+/**
+ * The API keys API Gateway's usage plans know (one plan per tier; `api-keys.apigateway.ts`): a key
+ * is registered by its random usage id (never the secret) on its tenant's tier's plan.
+ */
+export interface UsagePlanKeys {
+  /** Creates the gateway key with `value` on the plan of `plan`; returns the gateway's key id. */
+  register(value: string, name: string, plan: PlanTier, description?: string): Promise<string>;
+  /** Moves a gateway key from one tier's plan to another's (idempotent). */
+  changePlan(gatewayKeyId: string, from: PlanTier, to: PlanTier): Promise<void>;
+  disable(gatewayKeyId: string): Promise<void>;
 }
 
 /**
