@@ -155,11 +155,20 @@ describe('functions', () => {
     expect(env(ENTRIES.healthCheck)).toMatchObject({ PROBE_ROUNDS: '4', PROBE_INTERVAL_MS: '15000' });
     expect(names(ENTRIES.admin)).toEqual([
       'ADMIN_PRINCIPAL_ARNS',
+      'API_KEYS_TABLE',
       'HEALTH_TABLE',
       'REGISTRY_TABLE',
       'ROLLOUTS_TABLE',
       'ROLLOUT_WORKFLOW_ARN',
+      'TENANTS_TABLE',
+      'USAGE_PLAN_NAMES',
+      'USAGE_TABLE',
     ]);
+    expect(JSON.parse(env(ENTRIES.admin).USAGE_PLAN_NAMES as string)).toEqual({
+      free: 'SwitchyardStateless-free',
+      standard: 'SwitchyardStateless-standard',
+      enterprise: 'SwitchyardStateless-enterprise',
+    });
     expect(names(ENTRIES.rolloutSteps)).toEqual(['HEALTH_TABLE', 'REGISTRY_TABLE', 'ROLLOUTS_TABLE']);
     expect(names(ENTRIES.worker)).toEqual([
       'JOBS_TABLE',
@@ -503,13 +512,42 @@ describe('consumer API', () => {
     expect(render(authorizer.Properties?.AuthorizerUri)).toContain(`\${${authorizerFn}.Arn}/invocations`);
   });
 
-  it('binds a usage plan with throttle and monthly quota to the stage', () => {
+  it('binds one usage plan per tier, each with its throttle and monthly quota, to the stage', () => {
     const [[stageId]] = resources(template, 'AWS::ApiGateway::Stage') as [[string, CfnResource]];
-    template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
-      Throttle: { RateLimit: 50, BurstLimit: 100 },
-      Quota: { Limit: 1_000_000, Period: 'MONTH' },
-      ApiStages: [Match.objectLike({ ApiId: { Ref: apiId }, Stage: { Ref: stageId } })],
+    const plans = resources(template, 'AWS::ApiGateway::UsagePlan');
+    expect(plans).toHaveLength(3);
+    const byName = Object.fromEntries(
+      plans.map(([id, p]) => [String(p.Properties?.UsagePlanName), { id, p }]),
+    );
+    expect(Object.keys(byName).sort()).toEqual([
+      'SwitchyardStateless-enterprise',
+      'SwitchyardStateless-free',
+      'SwitchyardStateless-standard',
+    ]);
+    const limits = (name: string) => {
+      const props = byName[name]?.p.Properties ?? {};
+      return { throttle: props.Throttle, quota: props.Quota };
+    };
+    expect(limits('SwitchyardStateless-free')).toEqual({
+      throttle: { RateLimit: 5, BurstLimit: 10 },
+      quota: { Limit: 10_000, Period: 'MONTH' },
     });
+    expect(limits('SwitchyardStateless-standard')).toEqual({
+      throttle: { RateLimit: 50, BurstLimit: 100 },
+      quota: { Limit: 1_000_000, Period: 'MONTH' },
+    });
+    expect(limits('SwitchyardStateless-enterprise')).toEqual({
+      throttle: { RateLimit: 500, BurstLimit: 1_000 },
+      quota: { Limit: 100_000_000, Period: 'MONTH' },
+    });
+    for (const { p } of Object.values(byName)) {
+      expect(p.Properties?.ApiStages).toHaveLength(1);
+      expect(p.Properties?.ApiStages).toMatchObject([{ ApiId: { Ref: apiId }, Stage: { Ref: stageId } }]);
+    }
+    // The standard plan keeps the logical id the single plan had, so keys already on it stay there.
+    expect(byName['SwitchyardStateless-standard']?.id).toMatch(/^ConsumerApiUsagePlan[0-9A-F]{8}$/);
+    // Keys are put on plans at run time (the admin API), never in the template.
+    expect(resources(template, 'AWS::ApiGateway::UsagePlanKey')).toEqual([]);
   });
 
   it('logs access without bodies and no data trace', () => {
@@ -557,14 +595,21 @@ describe('consumer API', () => {
     });
   });
 
-  it('lets the usage plan throttle and quota be configured', () => {
+  it("lets a tier's throttle and quota be configured, the other tiers keeping theirs", () => {
     const { code } = synthStacks({
-      throttle: { rateLimit: 5, burstLimit: 7 },
-      quota: { limit: 1000, period: Period.DAY },
+      usagePlans: {
+        free: { throttle: { rateLimit: 1, burstLimit: 2 }, quota: { limit: 1000, period: Period.DAY } },
+      },
     });
-    Template.fromStack(code).hasResourceProperties('AWS::ApiGateway::UsagePlan', {
-      Throttle: { RateLimit: 5, BurstLimit: 7 },
+    const t = Template.fromStack(code);
+    t.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
+      UsagePlanName: 'Code-free',
+      Throttle: { RateLimit: 1, BurstLimit: 2 },
       Quota: { Limit: 1000, Period: 'DAY' },
+    });
+    t.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
+      UsagePlanName: 'Code-standard',
+      Throttle: { RateLimit: 50, BurstLimit: 100 },
     });
   });
 });
@@ -576,6 +621,10 @@ describe('outputs', () => {
       /^https:\/\/\$\{ConsumerApi[0-9A-F]{8}\}\.execute-api\.\$\{AWS::Region\}\.\$\{AWS::URLSuffix\}\/\$\{ConsumerApiDeploymentStageprod[0-9A-F]{8}\}\/$/,
     );
     expect(render(outputs.UsagePlanId?.Value)).toMatch(/^\$\{ConsumerApiUsagePlan[0-9A-F]{8}\}$/);
+    expect(render(outputs.UsagePlanIdFree?.Value)).toMatch(/^\$\{ConsumerApiUsagePlanFree[0-9A-F]{8}\}$/);
+    expect(render(outputs.UsagePlanIdEnterprise?.Value)).toMatch(
+      /^\$\{ConsumerApiUsagePlanEnterprise[0-9A-F]{8}\}$/,
+    );
     expect(render(outputs.JobWorkflowArn?.Value)).toMatch(/^\$\{JobWorkflowStateMachine[0-9A-F]{8}\}$/);
   });
 });

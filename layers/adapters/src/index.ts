@@ -42,6 +42,7 @@ export * from './tables.ts';
 export * from './tenant-budgets.cached.ts';
 export * from './tenant-budgets.dynamodb.ts';
 export * from './tenants.dynamodb.ts';
+export * from './tenants.memory.ts';
 export * from './ttl-cache.ts';
 export * from './upstream-failure.ts';
 export * from './usage.dynamodb.ts';
