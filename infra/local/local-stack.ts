@@ -21,7 +21,7 @@ import {
   issueApiKey,
   loadRegistryFile,
 } from '@switchyard/adapters';
-import { describeBytes, type Registry } from '@switchyard/core';
+import { DEFAULT_PLAN, describeBytes, newTenant, type Registry, type TenantCreate } from '@switchyard/core';
 import dynalite from 'dynalite';
 import { type ApiModel, apiModelFromTemplate, LocalApiGateway, readBody } from './api-gateway.ts';
 import { CfnResolver, type CfnStack, referencedId, resourcesOfType } from './cfn.ts';
@@ -38,7 +38,7 @@ import {
 import { type LocalFunctionSpec, LocalLambdaRuntime } from './lambda-runtime.ts';
 import { type LocalConfig, localConfigFrom, simEndpointsFor } from './local-config.ts';
 import { type ExecutionRecord, startStepFunctionsServer } from './sfn.server.ts';
-import { startSimEndpoints } from './sim-endpoints.server.ts';
+import { SIM_FAULT_MODES, type SimFaultMode, startSimEndpoints } from './sim-endpoints.server.ts';
 import { startSqsServer } from './sqs.server.ts';
 import { synthesizeTemplates } from './synth.ts';
 import { LocalWebAcl } from './waf.ts';
@@ -114,6 +114,14 @@ export interface LocalStack {
   tenantWebhookSecret(tenant: string): Promise<string | undefined>;
   stop(): Promise<void>;
 }
+
+/** The local key's tenant, created by every local stack (`npm start` prints it). */
+export const LOCAL_TENANT: TenantCreate = {
+  id: 'local',
+  name: 'Local tenant',
+  plan: DEFAULT_PLAN,
+  budget: { limit_usd: 100, period: 'month' },
+};
 
 const REGION = 'us-east-1';
 const ACCOUNT = '000000000000';
@@ -240,6 +248,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       POWERTOOLS_LOG_LEVEL: logLevel,
       AWS_LAMBDA_LOG_LEVEL: logLevel,
       POWERTOOLS_DEV: 'false',
+      // EMF metrics are for CloudWatch: not written to the local console.
+      POWERTOOLS_METRICS_DISABLED: 'true',
       // One probe round per health-check run (AWS loops 4 x 15 s in one run): tests trigger rounds
       // themselves, and stopping never waits for a sleeping loop; the local schedule's interval
       // (scheduleIntervalMs) sets how often. options.env may say otherwise.
@@ -260,7 +270,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const keyStore = new DynamoDbApiKeyStore({ client: doc, tableName: tableNamed(tables, 'keys') });
     const tenants = new DynamoDbTenantStore({ client: doc, tableName: tableNamed(tables, 'tenants') });
     const webhookSecret = options.webhookSecret ?? generateWebhookSecret();
-    await tenants.create({ id: 'local', webhook_secret: webhookSecret, created_at: Date.now() });
+    await tenants.create(newTenant(LOCAL_TENANT, webhookSecret, Date.now()));
     const adminKey = options.adminKey ?? `sk-sy-admin-${randomBytes(18).toString('base64url')}`;
     // The usage plan knows each key by its random usage id (as in AWS), never by the key.
     const usageIds = new Set<string>();
@@ -354,7 +364,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       endpoints: { dynamodb: dynamodbUrl, sqs: sqsUrl, sfn: sfn.url, sim: sim.url },
       timings,
       addConsumerKey: async (tenant, keyOptions = {}) => {
-        await tenants.create({ id: tenant, webhook_secret: generateWebhookSecret(), created_at: Date.now() });
+        await tenants.create(
+          newTenant({ id: tenant, name: tenant, plan: DEFAULT_PLAN }, generateWebhookSecret(), Date.now()),
+        );
         return addKey(tenant, `local consumer key (${tenant})`, {
           key: `sk-sy-local-${randomBytes(18).toString('base64url')}`,
           ...(keyOptions.allowed_models ? { allowed_models: keyOptions.allowed_models } : {}),
@@ -417,7 +429,10 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
 /** The most a `/_local` control body may hold: small JSON. */
 const LOCAL_CONTROL_MAX_BODY = 64 * 1024;
 
-/** `GET /_local/endpoints`, `POST /_local/endpoints/{id}/fault` `{"mode":"down"|"error"|"slow"|"ok"}`. */
+/**
+ * `GET /_local/endpoints` (the endpoints and the fault modes), `POST /_local/endpoints/{id}/fault`
+ * `{"mode":"down"|"error"|"slow"|"cut"|"ok"}`.
+ */
 function localControl(
   req: IncomingMessage,
   res: ServerResponse,
@@ -448,7 +463,9 @@ function localControlAnswer(
       'payload_too_large',
     );
   }
-  if (method === 'GET' && path === '/_local/endpoints') return [200, { data: sim.list() }];
+  if (method === 'GET' && path === '/_local/endpoints') {
+    return [200, { data: sim.list(), fault_modes: SIM_FAULT_MODES }];
+  }
   const m = /^\/_local\/endpoints\/([^/]+)\/fault$/.exec(path);
   if (!m || method !== 'POST') return error(404, `No local route ${method} ${path}.`, 'not_found');
   let id: string;
@@ -461,13 +478,13 @@ function localControlAnswer(
   try {
     mode = (JSON.parse(body.toString('utf8') || '{}') as { mode?: unknown }).mode;
   } catch {
-    return error(400, 'Body must be JSON: {"mode":"down"|"error"|"slow"|"ok"}.', 'invalid_json');
+    return error(400, 'Body must be JSON: {"mode":"down"|"error"|"slow"|"cut"|"ok"}.', 'invalid_json');
   }
-  if (mode !== 'down' && mode !== 'error' && mode !== 'slow' && mode !== 'ok') {
-    return error(400, 'mode must be one of "down", "error", "slow", "ok".', 'invalid_mode');
+  if (!SIM_FAULT_MODES.includes(mode as SimFaultMode)) {
+    return error(400, 'mode must be one of "down", "error", "slow", "cut", "ok".', 'invalid_mode');
   }
   if (!sim.list().some((e) => e.id === id)) return error(404, `No simulated endpoint "${id}".`, 'not_found');
-  sim.setFault(id, mode);
+  sim.setFault(id, mode as SimFaultMode);
   return [200, { id, mode }];
 }
 

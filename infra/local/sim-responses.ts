@@ -93,27 +93,196 @@ export interface SimChatAnswer {
   n?: number;
 }
 
-/** `[<endpoint>] echo: <last user message, truncated>`, cut to max_tokens (~4 chars a token). */
+/**
+ * `[<endpoint>] echo: <last user message, truncated>`, cut to max_tokens (~4 chars a token). A
+ * conversation ending with an assistant message asks to continue it (a resumed stream): the
+ * answer is the rest of the echo after what that message already says (the `[<endpoint>] ` of
+ * whoever wrote it set aside), so the two read as one answer.
+ */
 export function chatAnswer(
   endpoint: SimEndpointIdentity,
   chat: ReturnType<typeof parseChatBody>,
 ): SimChatAnswer {
-  const lastUser = [...chat.messages].reverse().find((m) => m.role === 'user') ?? chat.messages.at(-1);
-  const said = lastUser ? messageText(lastUser) : '';
-  const full = `[${endpoint.id}] echo: ${said.length > ECHO_CHARS ? `${said.slice(0, ECHO_CHARS)}…` : said}`;
-  const limit = chat.maxTokens === undefined ? Number.POSITIVE_INFINITY : chat.maxTokens * 4;
-  const content = full.length > limit ? full.slice(0, limit) : full;
   if (chat.n !== undefined && endpoint.supports_n !== true) {
     throw new SimBadRequest(`[${endpoint.id}] n > 1 is not supported by this server`);
   }
-  const prompt_tokens = estimatePromptTokens(chat.messages);
-  const completion_tokens = Math.max(1, Math.ceil(content.length / 4)) * (chat.n ?? 1);
+  const lastUser = [...chat.messages].reverse().find((m) => m.role === 'user') ?? chat.messages.at(-1);
+  const said = lastUser ? messageText(lastUser) : '';
+  const echo = `echo: ${said.length > ECHO_CHARS ? `${said.slice(0, ECHO_CHARS)}…` : said}`;
+  const last = chat.messages.at(-1);
+  const prefix = last?.role === 'assistant' ? messageText(last) : undefined;
+  if (prefix !== undefined && prefix !== '') {
+    const written = prefix.replace(/^\[[^\]]*\] ?/, '');
+    const content = echo.startsWith(written) ? echo.slice(written.length) : ` ${echo}`;
+    return answerOf(chat.messages, content, 'stop', chat.n);
+  }
+  const full = `[${endpoint.id}] ${echo}`;
+  const limit = chat.maxTokens === undefined ? Number.POSITIVE_INFINITY : chat.maxTokens * 4;
+  const content = full.length > limit ? full.slice(0, limit) : full;
+  return answerOf(chat.messages, content, content.length < full.length ? 'length' : 'stop', chat.n);
+}
+
+function answerOf(
+  messages: readonly ChatMessage[] | number,
+  content: string,
+  finish_reason: SimChatAnswer['finish_reason'],
+  n?: number,
+): SimChatAnswer {
+  const prompt_tokens = typeof messages === 'number' ? messages : estimatePromptTokens(messages);
+  const completion_tokens = Math.max(1, Math.ceil(content.length / 4)) * (n ?? 1);
   return {
-    ...(chat.n !== undefined ? { n: chat.n } : {}),
+    ...(n !== undefined ? { n } : {}),
     content,
-    finish_reason: content.length < full.length ? 'length' : 'stop',
+    finish_reason,
     usage: { prompt_tokens, completion_tokens, total_tokens: prompt_tokens + completion_tokens },
   };
+}
+
+/** Validates an OpenAI legacy completion body the way a model server would. */
+export function parseCompletionBody(body: unknown): { prompts: string[]; maxTokens?: number } {
+  if (!isRecord(body)) throw new SimBadRequest('the body must be a JSON object');
+  const prompt = body.prompt;
+  let prompts: string[];
+  if (typeof prompt === 'string') prompts = [prompt];
+  else if (Array.isArray(prompt) && prompt.length > 0 && prompt.every((p) => typeof p === 'string')) {
+    prompts = prompt as string[];
+  } else if (Array.isArray(prompt) && prompt.length > 0 && prompt.every((p) => typeof p === 'number')) {
+    prompts = [`<${prompt.length} tokens>`];
+  } else if (Array.isArray(prompt) && prompt.length > 0 && prompt.every(Array.isArray)) {
+    prompts = prompt.map((p) => `<${(p as unknown[]).length} tokens>`);
+  } else throw new SimBadRequest('prompt must be a string, an array of strings or of token arrays');
+  const max = body.max_tokens;
+  if (max !== undefined && max !== null && (typeof max !== 'number' || !Number.isInteger(max) || max < 1)) {
+    throw new SimBadRequest('max_tokens must be a positive integer');
+  }
+  return { prompts, ...(typeof max === 'number' ? { maxTokens: max } : {}) };
+}
+
+/** One answer per prompt: `[<endpoint>] completes: <prompt, truncated>`, cut to max_tokens. */
+export function completionAnswer(
+  endpoint: SimEndpointIdentity,
+  completion: ReturnType<typeof parseCompletionBody>,
+): SimChatAnswer[] {
+  return completion.prompts.map((prompt) => {
+    const full = `[${endpoint.id}] completes: ${prompt.length > ECHO_CHARS ? `${prompt.slice(0, ECHO_CHARS)}…` : prompt}`;
+    const limit = completion.maxTokens === undefined ? Number.POSITIVE_INFINITY : completion.maxTokens * 4;
+    const content = full.length > limit ? full.slice(0, limit) : full;
+    return answerOf(Math.ceil(prompt.length / 4), content, content.length < full.length ? 'length' : 'stop');
+  });
+}
+
+export function openAiTextCompletion(endpoint: SimEndpointIdentity, answers: SimChatAnswer[], seq: number) {
+  const prompt_tokens = answers.reduce((n, a) => n + a.usage.prompt_tokens, 0);
+  const completion_tokens = answers.reduce((n, a) => n + a.usage.completion_tokens, 0);
+  return {
+    id: `cmpl-sim-${endpoint.id}-${seq}`,
+    object: 'text_completion',
+    created: Math.floor(Date.now() / 1000),
+    model: endpoint.upstream_model,
+    choices: answers.map((a, index) => ({
+      index,
+      text: a.content,
+      logprobs: null,
+      finish_reason: a.finish_reason,
+    })),
+    usage: { prompt_tokens, completion_tokens, total_tokens: prompt_tokens + completion_tokens },
+  };
+}
+
+/** A text in the pieces a stream sends it in: a word and the space after it each. */
+export const streamPieces = (text: string): string[] => text.split(/(?<= )/).filter((w) => w !== '');
+
+const sse = (value: unknown) => `data: ${JSON.stringify(value)}\n\n`;
+
+/** An OpenAI chat stream of `answer`: the role chunk, a chunk a word, the finish, usage, `[DONE]`. */
+export function chatChunkFrames(
+  completion: { id: string; created: number; model: string },
+  answer: SimChatAnswer,
+  includeUsage: boolean,
+): string[] {
+  const chunk = (delta: Record<string, unknown>, finish: string | null) =>
+    sse({
+      id: completion.id,
+      object: 'chat.completion.chunk',
+      created: completion.created,
+      model: completion.model,
+      choices: [{ index: 0, delta, finish_reason: finish }],
+    });
+  return [
+    chunk({ role: 'assistant', content: '' }, null),
+    ...streamPieces(answer.content).map((w) => chunk({ content: w }, null)),
+    chunk({}, answer.finish_reason),
+    ...(includeUsage
+      ? [
+          sse({
+            id: completion.id,
+            object: 'chat.completion.chunk',
+            created: completion.created,
+            model: completion.model,
+            choices: [],
+            usage: answer.usage,
+          }),
+        ]
+      : []),
+    'data: [DONE]\n\n',
+  ];
+}
+
+/** An OpenAI completion stream: a chunk a word of each choice, their finishes, usage, `[DONE]`. */
+export function completionChunkFrames(
+  completion: { id: string; created: number; model: string },
+  answers: SimChatAnswer[],
+  includeUsage: boolean,
+): string[] {
+  const chunk = (index: number, text: string, finish: string | null) =>
+    sse({
+      id: completion.id,
+      object: 'text_completion',
+      created: completion.created,
+      model: completion.model,
+      choices: [{ index, text, logprobs: null, finish_reason: finish }],
+    });
+  const frames: string[] = [];
+  answers.forEach((a, index) => {
+    for (const w of streamPieces(a.content)) frames.push(chunk(index, w, null));
+    frames.push(chunk(index, '', a.finish_reason));
+  });
+  if (includeUsage) {
+    const prompt_tokens = answers.reduce((n, a) => n + a.usage.prompt_tokens, 0);
+    const completion_tokens = answers.reduce((n, a) => n + a.usage.completion_tokens, 0);
+    frames.push(
+      sse({
+        id: completion.id,
+        object: 'text_completion',
+        created: completion.created,
+        model: completion.model,
+        choices: [],
+        usage: { prompt_tokens, completion_tokens, total_tokens: prompt_tokens + completion_tokens },
+      }),
+    );
+  }
+  frames.push('data: [DONE]\n\n');
+  return frames;
+}
+
+/** TGI's token stream (`data:{"token":…}`), the last event with `generated_text` and `details`. */
+export function tgiTokenFrames(answer: SimChatAnswer | SimChatAnswer[]): string[] {
+  const a = Array.isArray(answer) ? (answer[0] as SimChatAnswer) : answer;
+  const pieces = streamPieces(a.content);
+  return pieces.map((text, i) => {
+    const last = i === pieces.length - 1;
+    return `data:${JSON.stringify({
+      index: i,
+      token: { id: 1000 + i, text, logprob: -0.1, special: false },
+      generated_text: last ? a.content : null,
+      details: last
+        ? {
+            finish_reason: a.finish_reason === 'length' ? 'length' : 'eos_token',
+            generated_tokens: pieces.length,
+          }
+        : null,
+    })}\n\n`;
+  });
 }
 
 export function openAiChatCompletion(endpoint: SimEndpointIdentity, answer: SimChatAnswer, seq: number) {

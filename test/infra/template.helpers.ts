@@ -35,9 +35,12 @@ function testApp(context: Record<string, unknown> = {}): App {
   });
 }
 
-/** Builds the real app against a registry file. */
-export function synthApp(registryFile = FIXTURE_REGISTRY): Synthesized {
-  const app = testApp({ 'switchyard:registryFile': registryFile });
+/** Builds the real app against a registry file, with more CDK context (e.g. `switchyard:routerCompute`). */
+export function synthApp(
+  registryFile = FIXTURE_REGISTRY,
+  context: Record<string, unknown> = {},
+): Synthesized {
+  const app = testApp({ 'switchyard:registryFile': registryFile, ...context });
   const built = buildApp(app);
   return {
     ...built,
@@ -174,7 +177,15 @@ export function statementsFor(template: Template, entry: string, prefix: string)
   return roleStatements(template, roleOf(fn)).filter((s) => s.Action.some((a) => a.startsWith(prefix)));
 }
 
-export type TableId = 'Registry' | 'Health' | 'Jobs' | 'ApiKeys' | 'Rollouts' | 'Tenants' | 'Budgets';
+export type TableId =
+  | 'Registry'
+  | 'Health'
+  | 'Jobs'
+  | 'ApiKeys'
+  | 'Rollouts'
+  | 'Tenants'
+  | 'Budgets'
+  | 'Usage';
 
 /** How `render` shows the stateless stack's import of table `id`'s ARN (index ARNs extend it). */
 export function tableArn(id: TableId): RegExp {

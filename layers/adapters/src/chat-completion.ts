@@ -86,8 +86,56 @@ export function toChatCompletion(body: unknown, ctx: ChatNormaliseContext): Infe
 }
 
 /**
+ * Normalises a legacy completion answer into an OpenAI `text_completion`: OpenAI-shaped answers
+ * (`choices[].text`) pass through with missing envelope fields filled; TGI's `[{generated_text}]`
+ * is wrapped. Anything else is an `invalid-response`.
+ */
+export function toTextCompletion(body: unknown, ctx: ChatNormaliseContext): InferenceResult {
+  if (isRecord(body) && Array.isArray(body.choices)) {
+    const ok =
+      body.choices.length > 0 && body.choices.every((c) => isRecord(c) && typeof c.text === 'string');
+    if (!ok)
+      throw new UpstreamError('invalid-response', `${ctx.endpoint}: completion answer has no text choices`);
+    const completion = {
+      ...body,
+      id: typeof body.id === 'string' ? body.id : ctx.newId(),
+      object: 'text_completion',
+      created: typeof body.created === 'number' ? body.created : Math.floor(ctx.now() / 1000),
+      model: typeof body.model === 'string' ? body.model : ctx.model,
+    };
+    const usage = usageOf(body);
+    return usage ? { body: completion, usage } : { body: completion };
+  }
+  const tgi = Array.isArray(body) ? body[0] : body;
+  if (isRecord(tgi) && typeof tgi.generated_text === 'string') {
+    const details = isRecord(tgi.details) ? tgi.details : undefined;
+    return {
+      body: {
+        id: ctx.newId(),
+        object: 'text_completion',
+        created: Math.floor(ctx.now() / 1000),
+        model: ctx.model,
+        choices: [
+          {
+            index: 0,
+            text: tgi.generated_text,
+            logprobs: null,
+            finish_reason: details?.finish_reason === 'length' ? 'length' : 'stop',
+          },
+        ],
+      },
+    };
+  }
+  throw new UpstreamError(
+    'invalid-response',
+    `${ctx.endpoint}: the answer is neither an OpenAI text completion nor TGI generated_text`,
+  );
+}
+
+/**
  * An inference client's result from the parsed answer: a chat call's as a `chat.completion` (new
- * ids `chatcmpl-<uuid>`), any other call's body as it is, with its usage when it reports one.
+ * ids `chatcmpl-<uuid>`), a completion call's as a `text_completion` (`cmpl-<uuid>`), any other
+ * call's body as it is, with its usage when it reports one.
  */
 export function inferenceResult(
   body: unknown,
@@ -103,6 +151,14 @@ export function inferenceResult(
       model: target.upstream_model,
       now,
       newId: () => `chatcmpl-${randomUUID()}`,
+    });
+  }
+  if (call.kind === 'completion') {
+    return toTextCompletion(body, {
+      endpoint: target.endpoint,
+      model: target.upstream_model,
+      now,
+      newId: () => `cmpl-${randomUUID()}`,
     });
   }
   const usage = usageOf(body);

@@ -11,6 +11,7 @@ import type {
   TopUpOutcome,
 } from './budget/budget.types.ts';
 import type { ChatCompletionRequest } from './chat.schema.ts';
+import type { CompletionRequest } from './completion.schema.ts';
 import type { EmbeddingUpstreamBody } from './embeddings/embedding-request.ts';
 import type { AttemptRecord } from './errors.ts';
 import type { Endpoint, Registry } from './registry.schema.ts';
@@ -21,23 +22,50 @@ import type {
   InflightReport,
   PlanTarget,
 } from './route.types.ts';
+import type { PlanTier, TenantProfile, TenantRecord } from './tenants/tenant.schema.ts';
 
 /**
- * What is sent to an endpoint: an OpenAI chat body (hints stripped), a task payload, or the
- * inputs to embed (`dimensions` asked: the client sends it, or shortens the vectors itself).
+ * What is sent to an endpoint: an OpenAI chat body or legacy completion body (hints stripped), a
+ * task payload, or the inputs to embed (`dimensions` asked: the client sends it, or shortens the
+ * vectors itself).
  */
 export type InferenceCall =
   | { kind: 'chat'; body: Omit<ChatCompletionRequest, 'x-switchyard'> }
+  | { kind: 'completion'; body: Omit<CompletionRequest, 'x-switchyard'> }
   | { kind: 'invocation'; task: string; payload: unknown }
   | { kind: 'embedding'; body: EmbeddingUpstreamBody };
 
+/** Token counts of one answer. */
+export interface InferenceUsage {
+  prompt_tokens: number;
+  completion_tokens: number;
+}
+
 export interface InferenceResult {
   /**
-   * chat: an OpenAI chat.completion object; invocation: the endpoint's JSON answer; embedding:
-   * `EmbeddingVectors`, one vector per input, each of the length asked (or the model's).
+   * chat: an OpenAI chat.completion object; completion: an OpenAI text_completion object;
+   * invocation: the endpoint's JSON answer; embedding: `EmbeddingVectors`, one vector per input,
+   * each of the length asked (or the model's).
    */
   body: unknown;
-  usage?: { prompt_tokens: number; completion_tokens: number };
+  usage?: InferenceUsage;
+}
+
+/**
+ * One piece of a streamed answer, whatever the upstream's wire format (OpenAI SSE chunks, TGI's
+ * token stream, a whole answer converted): text produced since the previous chunk, a finish
+ * reason, usage. A chunk may carry any subset; chunks with nothing are dropped by the clients.
+ */
+export interface InferenceChunk {
+  /** The choice this chunk belongs to (completions with several prompts). @default 0 */
+  index?: number;
+  /** New text of the answer. */
+  text?: string;
+  /** Chat tool-call deltas, passed through as the upstream sent them (OpenAI delta.tool_calls). */
+  tool_calls?: unknown[];
+  finish_reason?: string;
+  /** The upstream's usage report (OpenAI's usage chunk, TGI's generated token count). */
+  usage?: InferenceUsage;
 }
 
 /**
@@ -49,9 +77,17 @@ export interface InferenceResult {
  *   JSON cannot serialise): nothing was sent, the caller gets the 400;
  * - anything else is a defect of ours: nothing is counted, the request fails with a 500.
  * Clients therefore build and serialise the request before the transport call.
+ *
+ * `stream` (chat and completion calls) yields the answer as it is produced, without buffering.
+ * The same errors apply: an `UpstreamError` thrown before the first chunk is a failed attempt like
+ * any other; one thrown after it is a cut stream (the upstream dropped the connection, sent an
+ * error event, or ended without finishing). Aborting `signal`, or ending the iteration early
+ * (`return()`), aborts the upstream call. A client without `stream` is streamed by converting
+ * its `invoke` answer (core stream-attempt.ts).
  */
 export interface InferenceClient {
   invoke(target: PlanTarget, call: InferenceCall, signal: AbortSignal): Promise<InferenceResult>;
+  stream?(target: PlanTarget, call: InferenceCall, signal: AbortSignal): AsyncIterable<InferenceChunk>;
 }
 
 export interface ProbeResult {
@@ -81,6 +117,8 @@ export interface Outcome {
   latency_ms: number;
   at: number;
   failure?: string;
+  /** Streamed attempts: time to the first chunk (ms). */
+  ttft_ms?: number;
 }
 
 /**
@@ -140,27 +178,45 @@ export interface ApiKeyStore {
   put(record: ApiKeyRecord): Promise<void>;
   /** Marks the key disabled; false when there is no such key. */
   disable(keyHash: string): Promise<boolean>;
+  /** Every key of a tenant (enabled or not), ordered by creation time. */
+  listByTenant(tenant: string): Promise<ApiKeyRecord[]>;
 }
 
 /**
- * A tenant: the customer behind API keys and jobs. Today it holds the secret that signs its
- * webhooks; later profile fields (name, plan, budget, rate limits, allowed models, default data
- * classification) join as optional attributes of the same item. So readers ignore attributes
- * they do not know, and writers update attributes or create the item, never replace it.
+ * The API keys API Gateway's usage plans know (one plan per tier; `api-keys.apigateway.ts`): a key
+ * is registered by its random usage id (never the secret) on its tenant's tier's plan.
  */
-export interface TenantRecord {
-  id: string;
-  /** HMAC-SHA256 key of the tenant's webhook signatures (`whsec_...`); shown to the tenant once. */
-  webhook_secret: string;
-  created_at: number;
+export interface UsagePlanKeys {
+  /** Creates the gateway key with `value` on the plan of `plan`; returns the gateway's key id. */
+  register(value: string, name: string, plan: PlanTier, description?: string): Promise<string>;
+  /** Moves a gateway key from one tier's plan to another's (idempotent). */
+  changePlan(gatewayKeyId: string, from: PlanTier, to: PlanTier): Promise<void>;
+  disable(gatewayKeyId: string): Promise<void>;
 }
 
+/**
+ * Tenants: the customers behind API keys, jobs and usage (core tenants/tenant.schema.ts). Other
+ * code may add attributes to the same item, so readers ignore attributes they do not know, and
+ * writers update the attributes they own or create the item, never replace it.
+ */
 export interface TenantStore {
+  /** The tenant; an item written before profiles existed reads with defaults (name = id, standard plan). */
   get(id: string): Promise<TenantRecord | undefined>;
+  /** The tenant without its webhook secret (the read other functions are granted). */
+  profile(id: string): Promise<TenantProfile | undefined>;
   /** Only the webhook secret: what the signing functions may read, and all they may read. */
   webhookSecret(id: string): Promise<string | undefined>;
   /** Creates the tenant unless it exists; false (nothing written) when it already does. */
   create(record: TenantRecord): Promise<boolean>;
+  /** Every tenant without its secret, ordered by id. */
+  list(): Promise<TenantProfile[]>;
+  /**
+   * Writes the profile fields of `record` (absent optional fields removed) iff the stored revision
+   * is still `expectedRevision`; false (nothing written) when it moved on or the tenant is gone.
+   */
+  update(record: TenantRecord, expectedRevision: number): Promise<boolean>;
+  /** Deletes the tenant; false when there was none. */
+  delete(id: string): Promise<boolean>;
 }
 
 /** One webhook to send: where, for which tenant (its secret signs it), and what. */

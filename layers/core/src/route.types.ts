@@ -221,6 +221,11 @@ export interface Explanation {
   draws: number[];
   /** Canary decisions: which version each model was pinned to, and why. */
   versions: Array<{ model: string; version: string; reason: string }>;
+  /**
+   * Budget-aware degrade (set by the router's degrade step): the per-request cost cap a low
+   * budget imposed, and whether the decision kept to it.
+   */
+  budget?: { cap_usd: number; remaining_share: number; applied: boolean; reason: string };
 }
 
 export interface Decision {
