@@ -19,7 +19,7 @@ const vector = fc.array(float, { maxLength: 64 });
 /** The reference: Node's bytes of a Float32Array, written little-endian explicitly. */
 const reference = (v: readonly number[]): string => {
   const b = Buffer.alloc(v.length * 4);
-  v.forEach((x, i) => b.writeFloatLE(x, i * 4));
+  for (const [i, x] of v.entries()) b.writeFloatLE(x, i * 4);
   return b.toString('base64');
 };
 
