@@ -247,7 +247,7 @@ describe('least-privilege grants', () => {
   });
 
   it.each([
-    ['router', ENTRIES.router, ['sagemaker:InvokeEndpoint']],
+    ['router', ENTRIES.router, ['sagemaker:InvokeEndpoint', 'sagemaker:InvokeEndpointWithResponseStream']],
     ['invoke step', ENTRIES.invoke, ['sagemaker:InvokeEndpoint']],
     ['health check', ENTRIES.healthCheck, ['sagemaker:DescribeEndpoint', 'sagemaker:InvokeEndpoint']],
   ])('%s: SageMaker actions only on the endpoints the registry file names', (_, entry, actions) => {
