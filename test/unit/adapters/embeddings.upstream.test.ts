@@ -244,6 +244,13 @@ describe('dimensions', () => {
     );
   });
 
+  it('shortens a 65,536-number vector (no argument spread)', () => {
+    const long = Array.from({ length: 65_536 }, () => 1);
+    const short = shortenVector(long, 4);
+    expect(short).toEqual([0.5, 0.5, 0.5, 0.5]);
+    expect(shortenVector(long, 65_536)[0]).toBeCloseTo(1 / 256, 12);
+  });
+
   it('shortenVector keeps a zero vector as zeros', () => {
     expect(shortenVector([0, 0, 1], 2)).toEqual([0, 0]);
     expect(shortenVector([1, 0, 0], 3)).toEqual([1, 0, 0]);
