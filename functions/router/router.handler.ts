@@ -1,6 +1,6 @@
 // Router function: the synchronous request path behind API Gateway. POST /v1/chat/completions,
-// GET /v1/models, POST /v1/route (dry run) and POST /v1/invocations. Thin: wiring and dispatch;
-// the work is in router.service.ts and the core.
+// POST /v1/embeddings, GET /v1/models, POST /v1/route (dry run) and POST /v1/invocations. Thin:
+// wiring and dispatch; the work is in router.service.ts and the core.
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import {
@@ -154,6 +154,12 @@ export const handler = httpHandler(
     switch (`${request.method} ${request.resource}`) {
       case 'POST /v1/chat/completions': {
         const { body, headers } = await service.chat(request.body, request.headers, caller, {
+          request_id: request.requestId,
+        });
+        return { status: 200, body, headers };
+      }
+      case 'POST /v1/embeddings': {
+        const { body, headers } = await service.embeddings(request.body, request.headers, caller, {
           request_id: request.requestId,
         });
         return { status: 200, body, headers };

@@ -12,6 +12,7 @@ import type {
   AttemptRecord,
   CompiledRegistry,
   Decision,
+  EmbeddingVectors,
   ExecutionResult,
   HealthSnapshot,
   InferenceCall,
@@ -26,6 +27,10 @@ import {
   chargedCostMicros,
   chatRouteRequest,
   costHeader,
+  EmbeddingsRequestSchema,
+  embeddingRouteRequest,
+  embeddingsAnswer,
+  embeddingUpstreamBody,
   endpointOutcome,
   InvalidRequestError,
   InvocationRequestSchema,
@@ -133,16 +138,48 @@ export class RouterService {
   }
 
   /**
-   * `POST /v1/route`: the plan and its explanation for a chat or invocation body, invoking
-   * nothing. Consumers see endpoints by id: targets (URLs, SageMaker names) and key references
+   * `POST /v1/embeddings`: routed by task `embedding` (core embeddings/), the vectors answered as
+   * floats or base64, usage from the upstream or the counted tokens.
+   */
+  async embeddings(
+    body: unknown,
+    headers: Record<string, string>,
+    caller: Caller,
+    ctx: RequestContext = { request_id: randomUUID() },
+  ): Promise<ServiceResponse> {
+    const parsed = parseInput(EmbeddingsRequestSchema, body);
+    const request = embeddingRouteRequest(parsed, headers, tenantOf(caller));
+    const served = await this.decideAndExecute(
+      request,
+      { kind: 'embedding', body: embeddingUpstreamBody(parsed) },
+      { ...meta(caller, ctx, 'embedding'), explicit_max_tokens: true },
+    );
+    const { execution } = served;
+    const answer = embeddingsAnswer({
+      vectors: (execution.result.body as EmbeddingVectors).vectors,
+      model: execution.target.model,
+      encoding: parsed.encoding_format,
+      upstreamPromptTokens: execution.result.usage?.prompt_tokens,
+      countedTokens: request.prompt_tokens,
+    });
+    return { body: answer, headers: this.headers(served) };
+  }
+
+  /**
+   * `POST /v1/route`: the plan and its explanation for a chat, embeddings or invocation body,
+   * invoking nothing. Consumers see endpoints by id: targets (URLs, SageMaker names) and key references
    * stay private, and the explanation lists no endpoint of a model the caller may not use (core
    * tenant-view.ts: they are only counted, in `excluded_hidden`).
    */
   async dryRun(body: unknown, headers: Record<string, string>, caller: Caller): Promise<unknown> {
-    const isInvocation = typeof body === 'object' && body !== null && 'task' in body && 'payload' in body;
+    const isObject = typeof body === 'object' && body !== null;
+    const isInvocation = isObject && 'task' in body && 'payload' in body;
+    const isEmbeddings = isObject && 'input' in body && !('messages' in body);
     const request = isInvocation
       ? invocationRouteRequest(parseInput(InvocationRequestSchema, body), headers, tenantOf(caller))
-      : chatRouteRequest(parseInput(ChatCompletionRequestSchema, body), headers, tenantOf(caller));
+      : isEmbeddings
+        ? embeddingRouteRequest(parseInput(EmbeddingsRequestSchema, body), headers, tenantOf(caller))
+        : chatRouteRequest(parseInput(ChatCompletionRequestSchema, body), headers, tenantOf(caller));
     const { plan, explanation } = (await this.decide(request)).decision;
     const tenant = tenantOf(caller);
     return {

@@ -32,7 +32,7 @@ import { JobWorkflow } from '../constructs/job-workflow.construct.ts';
 import { RolloutWorkflow } from '../constructs/rollout-workflow.construct.ts';
 import {
   grantSageMakerEndpoints,
-  SAGEMAKER_INVOKE_ACTIONS,
+  SAGEMAKER_STREAM_INVOKE_ACTIONS,
 } from '../constructs/sagemaker-endpoints.grant.ts';
 import { SharedLayers } from '../constructs/shared-layers.construct.ts';
 import { SwitchyardFunction } from '../constructs/switchyard-function.construct.ts';
@@ -149,13 +149,14 @@ export class StatelessStack extends Stack {
     this.routerFunction.addToRolePolicy(
       new PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [tables.usage.tableArn] }),
     );
-    grantSageMakerEndpoints(this.routerFunction, sagemakerEndpointNames, SAGEMAKER_INVOKE_ACTIONS);
+    grantSageMakerEndpoints(this.routerFunction, sagemakerEndpointNames, SAGEMAKER_STREAM_INVOKE_ACTIONS);
 
     const consumerRoutes: ApiRoute[] = [
       { method: 'POST', path: '/v1/chat/completions', handler: this.routerFunction },
       { method: 'GET', path: '/v1/models', handler: this.routerFunction },
       { method: 'POST', path: '/v1/route', handler: this.routerFunction },
       { method: 'POST', path: '/v1/invocations', handler: this.routerFunction },
+      { method: 'POST', path: '/v1/embeddings', handler: this.routerFunction },
     ];
     this.consumerApi = new ConsumerApi(this, 'ConsumerApi', {
       authorizer: this.authorizerFunction,

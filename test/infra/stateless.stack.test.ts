@@ -427,6 +427,7 @@ describe('consumer API', () => {
       'GET /v1/jobs/{id}',
       'GET /v1/models',
       'POST /v1/chat/completions',
+      'POST /v1/embeddings',
       'POST /v1/invocations',
       'POST /v1/jobs',
       'POST /v1/route',
