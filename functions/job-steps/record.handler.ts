@@ -1,5 +1,6 @@
 // Job workflow steps `RecordSuccess` and `RecordFailure`.
 import { type RecordInput, recordJob } from './job-steps.service.ts';
-import { jobs } from './job-steps.wiring.ts';
+import { jobs, lazy } from './job-steps.wiring.ts';
 
-export const handler = (input: RecordInput): Promise<{ status: string }> => recordJob({ jobs }, input);
+export const handler = (input: RecordInput): Promise<{ status: string }> =>
+  recordJob({ jobs, usage: lazy.usage(), now: Date.now }, input);

@@ -178,6 +178,7 @@ export class StatelessStack extends Stack {
       healthTable: tables.health,
       jobsTable: tables.jobs,
       tenantsTable: tables.tenants,
+      usageTable: tables.usage,
       sagemakerEndpointNames,
     });
 

@@ -218,10 +218,12 @@ describe('webhook secrets (tenants table)', () => {
     expect(functionEnv(template, ROUTER)).toHaveProperty('TENANTS_TABLE');
   });
 
-  it('the record step no longer calls webhooks: it touches only the jobs table', () => {
+  it('the record step no longer calls webhooks: it touches only the jobs table (and puts usage records)', () => {
     const { fn } = functionByEntry(template, 'functions/job-steps/record.handler.ts');
     for (const s of roleStatements(template, roleOf(fn))) {
-      expect(s.Resource.every((r) => tableArn('Jobs').test(r))).toBe(true);
+      const usage = s.Resource.every((r) => tableArn('Usage').test(r));
+      if (usage) expect(s.Action).toEqual(['dynamodb:PutItem']);
+      else expect(s.Resource.every((r) => tableArn('Jobs').test(r))).toBe(true);
     }
   });
 });
