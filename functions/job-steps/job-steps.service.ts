@@ -30,7 +30,6 @@ import {
   endpointOutcome,
   invocationRouteRequest,
   lastReached,
-  modelKey,
   NOT_SENT_ERRORS,
   outcomeOfError,
   RETRYABLE_ERROR,

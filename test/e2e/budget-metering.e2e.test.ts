@@ -195,4 +195,28 @@ describe('a budget under 200 concurrent requests', () => {
     const killedIds = new Set(killed.map((a) => a.requestId));
     expect(records.every((r) => servedIds.has(r.request_id) || killedIds.has(r.request_id))).toBe(true);
   });
+
+  it('a job is metered once, on the job route, keyed by its id', async () => {
+    const key = await stack.addConsumerKey('job-meter');
+    const res = await fetch(`${stack.url}/v1/jobs`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'auto', messages: [{ role: 'user', content: 'Hello' }], max_tokens: 10 }),
+    });
+    expect(res.status).toBe(202);
+    const { id } = (await res.json()) as { id: string };
+    const job = await eventually(
+      async () => {
+        const r = await fetch(`${stack.url}/v1/jobs/${id}`, { headers: { authorization: `Bearer ${key}` } });
+        const body = (await r.json()) as { status: string };
+        return body.status === 'succeeded' || body.status === 'failed' ? body : undefined;
+      },
+      { what: `job ${id} final` },
+    );
+    expect(job.status).toBe('succeeded');
+    const records = await usage.query('job-meter', Date.now() - 3_600_000, Date.now() + 1);
+    expect(records.map((r) => [r.request_id, r.route, r.cost_micros, r.status, r.endpoint])).toEqual([
+      [id, 'job', 36, 'ok', 'ep-meter'],
+    ]);
+  });
 });

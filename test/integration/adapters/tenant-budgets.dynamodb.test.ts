@@ -63,7 +63,12 @@ describe('CachedTenantBudgets', () => {
     let now = 0;
     let reads = 0;
     const cached = new CachedTenantBudgets({
-      source: { get: (t) => (reads++, source.get(t)) },
+      source: {
+        get: (t) => {
+          reads++;
+          return source.get(t);
+        },
+      },
       ttlMs: 1_000,
       now: () => now,
     });
