@@ -16,17 +16,19 @@ import {
   DynamoDbModelRegistry,
   DynamoDbTenantBudgets,
   DynamoDbUsageStore,
+  EmfMetrics,
   InflightReporter,
   OutcomeBuffer,
   UsageWriter,
 } from '@switchyard/adapters';
 import { httpHandler, parseConfig, requireCaller } from '@switchyard/adapters/lambda';
 import type { RouterCircuitChange } from '@switchyard/core';
-import { DEFAULT_HEALTH_FRESH_MS, MAX_BODY_BYTES, NotFoundError, z } from '@switchyard/core';
+import { DEFAULT_HEALTH_FRESH_MS, MAX_BODY_BYTES, METRIC_SERVICE, NotFoundError, z } from '@switchyard/core';
 import { CircuitAwareClient } from './circuit-client.ts';
 import { InflightTrackingClient } from './inflight-client.ts';
 import { InflightTracker } from './inflight-tracker.ts';
 import { LocalCircuits } from './local-circuits.ts';
+import { RouterMetrics } from './router.metrics.ts';
 import { RouterService } from './router.service.ts';
 
 const config = parseConfig(
@@ -50,10 +52,17 @@ const config = parseConfig(
      * sweeper this long after it last renewed (renewed at half, drained in its last sixth).
      */
     BUDGET_LEASE_TTL_MS: z.coerce.number().int().min(600).default(60_000),
+    /** EMF metrics are written at the end of an invocation, at most this often (managed instances: 1 s). */
+    METRICS_FLUSH_MS: z.coerce.number().int().nonnegative().default(0),
   }),
 );
 
 const logger = new Logger({ serviceName: 'switchyard-router' });
+const emf = new EmfMetrics({
+  serviceName: METRIC_SERVICE.router,
+  minFlushIntervalMs: config.METRICS_FLUSH_MS,
+});
+const metrics = new RouterMetrics({ emf, now: Date.now, inflight: () => inflight.counts() });
 const ddb = createDocumentClient();
 const healthStore = new DynamoDbHealthStore({
   client: ddb,
@@ -108,7 +117,12 @@ const tenantBudgets = new CachedTenantBudgets({
   now: Date.now,
 });
 
-const circuits = new LocalCircuits({ onChange: (change) => circuitChanges.add([change]) });
+const circuits = new LocalCircuits({
+  onChange: (change) => {
+    metrics.circuitChange(change);
+    circuitChanges.add([change]);
+  },
+});
 const service = new RouterService({
   registry: new CachedRegistry({
     source: new DynamoDbModelRegistry({ client: ddb, tableName: config.REGISTRY_TABLE }),
@@ -124,7 +138,10 @@ const service = new RouterService({
   ),
   circuits,
   inflight,
-  recordOutcomes: async (outcomes) => outcomeBuffer.add(outcomes),
+  recordOutcomes: async (outcomes) => {
+    metrics.outcomes(outcomes);
+    outcomeBuffer.add(outcomes);
+  },
   now: Date.now,
   random: Math.random,
   healthFreshMs: config.HEALTH_FRESH_MS,
@@ -149,7 +166,7 @@ export function freeze(): void {
 }
 
 export const handler = httpHandler(
-  async (request) => {
+  metrics.around(async (request) => {
     const caller = requireCaller(request);
     switch (`${request.method} ${request.resource}`) {
       case 'POST /v1/chat/completions': {
@@ -177,6 +194,6 @@ export const handler = httpHandler(
       default:
         throw new NotFoundError(`No route for ${request.method} ${request.path}.`);
     }
-  },
+  }),
   { logger, maxBodyBytes: config.MAX_BODY_BYTES },
 );

@@ -21,7 +21,7 @@ import {
   issueApiKey,
   loadRegistryFile,
 } from '@switchyard/adapters';
-import { describeBytes, type Registry } from '@switchyard/core';
+import { DEFAULT_PLAN, describeBytes, newTenant, type Registry, type TenantCreate } from '@switchyard/core';
 import dynalite from 'dynalite';
 import { type ApiModel, apiModelFromTemplate, LocalApiGateway, readBody } from './api-gateway.ts';
 import { CfnResolver, type CfnStack, referencedId, resourcesOfType } from './cfn.ts';
@@ -114,6 +114,14 @@ export interface LocalStack {
   tenantWebhookSecret(tenant: string): Promise<string | undefined>;
   stop(): Promise<void>;
 }
+
+/** The local key's tenant, created by every local stack (`npm start` prints it). */
+export const LOCAL_TENANT: TenantCreate = {
+  id: 'local',
+  name: 'Local tenant',
+  plan: DEFAULT_PLAN,
+  budget: { limit_usd: 100, period: 'month' },
+};
 
 const REGION = 'us-east-1';
 const ACCOUNT = '000000000000';
@@ -240,6 +248,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       POWERTOOLS_LOG_LEVEL: logLevel,
       AWS_LAMBDA_LOG_LEVEL: logLevel,
       POWERTOOLS_DEV: 'false',
+      // EMF metrics are for CloudWatch: not written to the local console.
+      POWERTOOLS_METRICS_DISABLED: 'true',
       // One probe round per health-check run (AWS loops 4 x 15 s in one run): tests trigger rounds
       // themselves, and stopping never waits for a sleeping loop; the local schedule's interval
       // (scheduleIntervalMs) sets how often. options.env may say otherwise.
@@ -260,7 +270,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const keyStore = new DynamoDbApiKeyStore({ client: doc, tableName: tableNamed(tables, 'keys') });
     const tenants = new DynamoDbTenantStore({ client: doc, tableName: tableNamed(tables, 'tenants') });
     const webhookSecret = options.webhookSecret ?? generateWebhookSecret();
-    await tenants.create({ id: 'local', webhook_secret: webhookSecret, created_at: Date.now() });
+    await tenants.create(newTenant(LOCAL_TENANT, webhookSecret, Date.now()));
     const adminKey = options.adminKey ?? `sk-sy-admin-${randomBytes(18).toString('base64url')}`;
     // The usage plan knows each key by its random usage id (as in AWS), never by the key.
     const usageIds = new Set<string>();
@@ -354,7 +364,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       endpoints: { dynamodb: dynamodbUrl, sqs: sqsUrl, sfn: sfn.url, sim: sim.url },
       timings,
       addConsumerKey: async (tenant, keyOptions = {}) => {
-        await tenants.create({ id: tenant, webhook_secret: generateWebhookSecret(), created_at: Date.now() });
+        await tenants.create(
+          newTenant({ id: tenant, name: tenant, plan: DEFAULT_PLAN }, generateWebhookSecret(), Date.now()),
+        );
         return addKey(tenant, `local consumer key (${tenant})`, {
           key: `sk-sy-local-${randomBytes(18).toString('base64url')}`,
           ...(keyOptions.allowed_models ? { allowed_models: keyOptions.allowed_models } : {}),

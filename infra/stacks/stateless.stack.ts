@@ -5,7 +5,7 @@
 // budget sweeper; and the firewall in front of the API that refuses oversized bodies. Every
 // function gets only the variables and grants it uses.
 
-import { MAX_BODY_BYTES, MAX_JOB_BODY_BYTES } from '@switchyard/core';
+import { MAX_BODY_BYTES, MAX_JOB_BODY_BYTES, PLAN_TIERS, type PlanTier } from '@switchyard/core';
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
@@ -15,12 +15,7 @@ import { AdminAccess } from '../constructs/admin-access.construct.ts';
 import { AdminApi } from '../constructs/admin-api.construct.ts';
 import { ApiFirewall } from '../constructs/api-firewall.construct.ts';
 import { BudgetSweeper } from '../constructs/budget-sweeper.construct.ts';
-import {
-  type ApiRoute,
-  ConsumerApi,
-  type QuotaSettings,
-  type ThrottleSettings,
-} from '../constructs/consumer-api.construct.ts';
+import { type ApiRoute, ConsumerApi, type UsagePlanSettings } from '../constructs/consumer-api.construct.ts';
 import type { DataTables } from '../constructs/data-tables.construct.ts';
 import { HealthChecks } from '../constructs/health-checks.construct.ts';
 import { JobApi } from '../constructs/job-api.construct.ts';
@@ -30,6 +25,11 @@ import type { JobQueues } from '../constructs/job-queues.construct.ts';
 import { JobWorker } from '../constructs/job-worker.construct.ts';
 import { JobWorkflow } from '../constructs/job-workflow.construct.ts';
 import { RolloutWorkflow } from '../constructs/rollout-workflow.construct.ts';
+import {
+  RouterCapacity,
+  type RouterCapacityProps,
+  type RouterCompute,
+} from '../constructs/router-capacity.construct.ts';
 import {
   grantSageMakerEndpoints,
   SAGEMAKER_STREAM_INVOKE_ACTIONS,
@@ -50,15 +50,10 @@ export interface StatelessStackProps extends StackProps {
    */
   readonly settings?: SwitchyardSettings;
   /**
-   * Usage plan throttle per API key.
-   * @default { rateLimit: 50, burstLimit: 100 }
+   * Throttle and quota per API key of each tier's usage plan.
+   * @default DEFAULT_USAGE_PLANS (free 5/s and 10k a month, standard 50/s and 1M, enterprise 500/s and 100M)
    */
-  readonly throttle?: ThrottleSettings;
-  /**
-   * Usage plan quota per API key.
-   * @default { limit: 1_000_000, period: MONTH }
-   */
-  readonly quota?: QuotaSettings;
+  readonly usagePlans?: Partial<Record<PlanTier, UsagePlanSettings>>;
   /**
    * IAM principals (role, user or account-root ARNs) allowed to call `/admin/*`, besides the
    * admin role the stack creates.
@@ -71,6 +66,17 @@ export interface StatelessStackProps extends StackProps {
    * @default true
    */
   readonly firewall?: boolean;
+  /**
+   * How the router runs: standard Lambda (scales to zero, billed per millisecond of waiting on
+   * models) or Lambda Managed Instances (a capacity provider; many requests per environment).
+   * @default 'standard'
+   */
+  readonly routerCompute?: RouterCompute;
+  /**
+   * Managed instances only: the capacity provider's settings.
+   * @default - RouterCapacity's defaults
+   */
+  readonly routerCapacity?: Omit<RouterCapacityProps, 'router'>;
 }
 
 export class StatelessStack extends Stack {
@@ -89,6 +95,8 @@ export class StatelessStack extends Stack {
   public readonly jobExecutionWatch: JobExecutionWatch;
   public readonly firewall: ApiFirewall | undefined;
   public readonly budgetSweeper: BudgetSweeper;
+  /** The router's capacity provider, when it runs on managed instances. */
+  public readonly routerCapacity: RouterCapacity | undefined;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -113,7 +121,8 @@ export class StatelessStack extends Stack {
       entry: 'functions/router/router.handler.ts',
       layers: this.layers,
       description: 'The synchronous request path: route, invoke, fall back',
-      memorySize: 1024,
+      // Standard: 1024 MB. Managed instances: one vCPU and 2 GiB per environment, serving 64 at once.
+      memorySize: props.routerCompute === 'managed-instances' ? 2048 : 1024,
       // API Gateway's integration timeout is 29 s; the router's own deadline is shorter.
       timeout: Duration.seconds(29),
       environment: {
@@ -150,6 +159,10 @@ export class StatelessStack extends Stack {
       new PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [tables.usage.tableArn] }),
     );
     grantSageMakerEndpoints(this.routerFunction, sagemakerEndpointNames, SAGEMAKER_STREAM_INVOKE_ACTIONS);
+    this.routerCapacity =
+      props.routerCompute === 'managed-instances'
+        ? new RouterCapacity(this, 'RouterCapacity', { ...props.routerCapacity, router: this.routerFunction })
+        : undefined;
 
     const consumerRoutes: ApiRoute[] = [
       { method: 'POST', path: '/v1/chat/completions', handler: this.routerFunction },
@@ -161,8 +174,7 @@ export class StatelessStack extends Stack {
     this.consumerApi = new ConsumerApi(this, 'ConsumerApi', {
       authorizer: this.authorizerFunction,
       routes: consumerRoutes,
-      throttle: props.throttle,
-      quota: props.quota,
+      usagePlans: props.usagePlans,
     });
 
     this.healthChecks = new HealthChecks(this, 'HealthChecks', {
@@ -232,6 +244,10 @@ export class StatelessStack extends Stack {
       healthTable: tables.health,
       rolloutsTable: tables.rollouts,
       rolloutWorkflow: this.rolloutWorkflow.stateMachine,
+      apiKeysTable: tables.apiKeys,
+      tenantsTable: tables.tenants,
+      usageTable: tables.usage,
+      usagePlanNames: this.consumerApi.usagePlanNames,
     });
 
     // Budgets: the scheduled sweeper settles leases of dead routers and closes ended periods.
@@ -253,7 +269,13 @@ export class StatelessStack extends Stack {
           });
 
     new CfnOutput(this, 'ApiUrl', { value: this.consumerApi.api.url });
-    new CfnOutput(this, 'UsagePlanId', { value: this.consumerApi.usagePlan.usagePlanId });
+    for (const tier of PLAN_TIERS) {
+      const id = `UsagePlanId${tier === 'standard' ? '' : `${tier[0]?.toUpperCase()}${tier.slice(1)}`}`;
+      new CfnOutput(this, id, {
+        value: this.consumerApi.usagePlans[tier].usagePlanId,
+        description: `The ${tier} tier's usage plan`,
+      });
+    }
     new CfnOutput(this, 'AdminRoleArn', { value: this.adminAccess.role.roleArn });
     new CfnOutput(this, 'JobWorkflowArn', { value: this.jobWorkflow.stateMachine.stateMachineArn });
     new CfnOutput(this, 'RolloutWorkflowArn', { value: this.rolloutWorkflow.stateMachine.stateMachineArn });

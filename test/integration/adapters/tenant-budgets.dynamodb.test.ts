@@ -1,5 +1,5 @@
 // The router's read of a tenant's budget attributes, against dynalite with the real SDK client:
-// only `budget`, `rate_limits` and `updated_at` come back (never the webhook secret); a tenant
+// only `budget`, `rate_limits`, `updated_at` and `revision` come back (never the webhook secret); a tenant
 // without them has no limits; an unknown tenant is undefined; a malformed budget fails loudly.
 // The per-tenant cache serves one read per TTL, concurrent callers included.
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
@@ -26,6 +26,7 @@ beforeAll(async () => {
     budget: { limit_usd: 100, period: 'month', degrade: true },
     rate_limits: { tokens_per_minute: 10_000 },
     updated_at: 1_700_000_000_000,
+    revision: 1_700_000_000_007,
   });
   await put({ id: 'plain', webhook_secret: 'whsec_y', created_at: 1 });
   await put({
@@ -45,6 +46,7 @@ describe('DynamoDbTenantBudgets', () => {
       budget: { limit_usd: 100, period: 'month', degrade: true },
       rate_limits: { tokens_per_minute: 10_000 },
       updated_at: 1_700_000_000_000,
+      revision: 1_700_000_000_007,
     });
   });
 

@@ -2,3 +2,4 @@
 
 export * from './meter.ts';
 export * from './usage-record.ts';
+export * from './usage-summary.ts';

@@ -23,6 +23,12 @@ describe('tenantBudgets', () => {
     });
   });
 
+  it('the revision wins over updated_at', () => {
+    expect(
+      tenantBudgets({ budget: { limit_usd: 2, period: 'day' }, updated_at: 5, revision: 9 }).spend?.revision,
+    ).toBe(9);
+  });
+
   it('degrade: true is 1% of what is left below 20%; an object is its own curve; false is none', () => {
     expect(tenantBudgets({ budget: { limit_usd: 1, period: 'day', degrade: true } }).degrade).toEqual({
       below: 0.2,
