@@ -190,6 +190,7 @@ export class StatelessStack extends Stack {
       healthTable: tables.health,
       jobsTable: tables.jobs,
       tenantsTable: tables.tenants,
+      usageTable: tables.usage,
       sagemakerEndpointNames,
     });
 
