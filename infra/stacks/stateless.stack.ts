@@ -28,6 +28,7 @@ import { JobExecutionWatch } from '../constructs/job-execution-watch.construct.t
 import type { JobQueues } from '../constructs/job-queues.construct.ts';
 import { JobWorker } from '../constructs/job-worker.construct.ts';
 import { JobWorkflow } from '../constructs/job-workflow.construct.ts';
+import { type AlarmThresholds, Observability } from '../constructs/observability.construct.ts';
 import { RolloutWorkflow } from '../constructs/rollout-workflow.construct.ts';
 import {
   RouterCapacity,
@@ -86,6 +87,16 @@ export interface StatelessStackProps extends StackProps {
    * @default - RouterCapacity's defaults
    */
   readonly routerCapacity?: Omit<RouterCapacityProps, 'router'>;
+  /**
+   * Alarm thresholds (error rate, p99 latency, spend per hour).
+   * @default - Observability's defaults
+   */
+  readonly alarmThresholds?: AlarmThresholds;
+  /**
+   * Email addresses subscribed to the alarm topic.
+   * @default []
+   */
+  readonly alarmEmails?: readonly string[];
 }
 
 export class StatelessStack extends Stack {
@@ -106,6 +117,7 @@ export class StatelessStack extends Stack {
   public readonly budgetSweeper: BudgetSweeper;
   /** The router's capacity provider, when it runs on managed instances. */
   public readonly routerCapacity: RouterCapacity | undefined;
+  public readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -148,6 +160,8 @@ export class StatelessStack extends Stack {
       props.routerCompute === 'managed-instances'
         ? new RouterCapacity(this, 'RouterCapacity', { ...props.routerCapacity, router: this.routerFunction })
         : undefined;
+    // One environment serves many invocations: write the metrics aggregate once a second, not per request.
+    if (this.routerCapacity) this.routerFunction.addEnvironment('METRICS_FLUSH_MS', '1000');
 
     const consumerRoutes: ApiRoute[] = [
       { method: 'POST', path: '/v1/chat/completions', handler: this.routerFunction },
@@ -248,10 +262,21 @@ export class StatelessStack extends Stack {
             ],
           });
 
+    // The dashboard and the alarms, on the metrics the functions emit.
+    this.observability = new Observability(this, 'Observability', {
+      queues: queues.byPriority,
+      deadLetterQueue: queues.deadLetter,
+      jobWorkflow: this.jobWorkflow.stateMachine,
+      rolloutWorkflow: this.rolloutWorkflow.stateMachine,
+      thresholds: props.alarmThresholds,
+      alarmEmails: props.alarmEmails,
+    });
+
     new CfnOutput(this, 'ApiUrl', { value: this.consumerApi.api.url });
     new CfnOutput(this, 'UsagePlanId', { value: this.consumerApi.usagePlan.usagePlanId });
     new CfnOutput(this, 'AdminRoleArn', { value: this.adminAccess.role.roleArn });
     new CfnOutput(this, 'JobWorkflowArn', { value: this.jobWorkflow.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.observability.topic.topicArn });
     new CfnOutput(this, 'RolloutWorkflowArn', { value: this.rolloutWorkflow.stateMachine.stateMachineArn });
   }
 }
