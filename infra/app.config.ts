@@ -31,6 +31,7 @@ export const ENV = {
   jobMaxReceiveCount: 'JOB_MAX_RECEIVE_COUNT',
   rolloutsTable: 'ROLLOUTS_TABLE',
   budgetsTable: 'BUDGETS_TABLE',
+  usageTable: 'USAGE_TABLE',
   rolloutWorkflowArn: 'ROLLOUT_WORKFLOW_ARN',
   probeRounds: 'PROBE_ROUNDS',
   probeIntervalMs: 'PROBE_INTERVAL_MS',

@@ -1,19 +1,25 @@
 // Router function: the synchronous request path behind API Gateway. POST /v1/chat/completions,
-// GET /v1/models, POST /v1/route (dry run) and POST /v1/invocations. Thin: wiring and dispatch;
-// the work is in router.service.ts and the core.
+// POST /v1/embeddings, GET /v1/models, POST /v1/route (dry run) and POST /v1/invocations. Thin:
+// wiring and dispatch; the work is in router.service.ts and the core.
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import {
+  BudgetLeases,
   CachedHealth,
   CachedRegistry,
+  CachedTenantBudgets,
   createDocumentClient,
   createInferenceClient,
   DEFAULT_INFLIGHT_FRESH_MS,
+  DynamoDbBudgetStore,
   DynamoDbHealthStore,
   DynamoDbModelRegistry,
+  DynamoDbTenantBudgets,
+  DynamoDbUsageStore,
   EmfMetrics,
   InflightReporter,
   OutcomeBuffer,
+  UsageWriter,
 } from '@switchyard/adapters';
 import { httpHandler, parseConfig, requireCaller } from '@switchyard/adapters/lambda';
 import type { RouterCircuitChange } from '@switchyard/core';
@@ -36,6 +42,11 @@ const config = parseConfig(
     OUTCOME_FLUSH_MS: z.coerce.number().int().nonnegative().default(1000),
     /** Other containers' in-flight reports older than this are ignored (they report every 4 s). */
     INFLIGHT_FRESH_MS: z.coerce.number().int().positive().default(DEFAULT_INFLIGHT_FRESH_MS),
+    TENANTS_TABLE: z.string().min(1),
+    BUDGETS_TABLE: z.string().min(1),
+    USAGE_TABLE: z.string().min(1),
+    /** A tenant's budget change takes effect within this long. */
+    TENANT_CACHE_TTL_MS: z.coerce.number().int().nonnegative().default(5000),
     /** EMF metrics are written at the end of an invocation, at most this often (managed instances: 1 s). */
     METRICS_FLUSH_MS: z.coerce.number().int().nonnegative().default(0),
   }),
@@ -78,6 +89,24 @@ const inflightReporter = new InflightReporter({
   onError: (err) => logger.warn('could not report requests in flight', { error: String(err) }),
 });
 
+// Budgets and metering (steps/): this container's budget leases, returned when idle; usage
+// records written per request, retried, backlogged when the table refuses them.
+const budgetLeases = new BudgetLeases({
+  store: new DynamoDbBudgetStore({ client: ddb, tableName: config.BUDGETS_TABLE }),
+  holder: containerId,
+  onError: (err) => logger.warn('budget lease write failed', { error: String(err) }),
+});
+const usageWriter = new UsageWriter({
+  store: new DynamoDbUsageStore({ client: ddb, tableName: config.USAGE_TABLE }),
+  onError: (err, record) =>
+    logger.error('usage record not written yet', { error: String(err), request_id: record.request_id }),
+});
+const tenantBudgets = new CachedTenantBudgets({
+  source: new DynamoDbTenantBudgets({ client: ddb, tableName: config.TENANTS_TABLE }),
+  ttlMs: config.TENANT_CACHE_TTL_MS,
+  now: Date.now,
+});
+
 const circuits = new LocalCircuits({
   onChange: (change) => {
     metrics.circuitChange(change);
@@ -106,6 +135,7 @@ const service = new RouterService({
   now: Date.now,
   random: Math.random,
   healthFreshMs: config.HEALTH_FRESH_MS,
+  money: { budgets: tenantBudgets, leases: budgetLeases, usage: usageWriter },
 });
 
 export const handler = httpHandler(
@@ -113,11 +143,21 @@ export const handler = httpHandler(
     const caller = requireCaller(request);
     switch (`${request.method} ${request.resource}`) {
       case 'POST /v1/chat/completions': {
-        const { body, headers } = await service.chat(request.body, request.headers, caller);
+        const { body, headers } = await service.chat(request.body, request.headers, caller, {
+          request_id: request.requestId,
+        });
+        return { status: 200, body, headers };
+      }
+      case 'POST /v1/embeddings': {
+        const { body, headers } = await service.embeddings(request.body, request.headers, caller, {
+          request_id: request.requestId,
+        });
         return { status: 200, body, headers };
       }
       case 'POST /v1/invocations': {
-        const { body, headers } = await service.invoke(request.body, request.headers, caller);
+        const { body, headers } = await service.invoke(request.body, request.headers, caller, {
+          request_id: request.requestId,
+        });
         return { status: 200, body, headers };
       }
       case 'POST /v1/route':

@@ -6,7 +6,12 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { API_KEYS_TABLE, BUDGETS_TABLE, TENANTS_TABLE } from '../../layers/adapters/src/tables.ts';
+import {
+  API_KEYS_TABLE,
+  BUDGETS_TABLE,
+  TENANTS_TABLE,
+  USAGE_TABLE,
+} from '../../layers/adapters/src/tables.ts';
 
 export interface DataTablesProps {
   /**
@@ -44,6 +49,11 @@ export class DataTables extends Construct {
    * period; sparse keys-only index `open-periods` on `sweep` (S) for the sweeper; TTL `expires_at`.
    */
   public readonly budgets: Table;
+  /**
+   * Usage: pk `pk` (S, `<tenant>#<shard>`), sk `sk` (S, `<at>#<request id>`), one item per metered
+   * request; TTL `expires_at` (the retention the usage store writes). Billing data: retained.
+   */
+  public readonly usage: Table;
 
   constructor(scope: Construct, id: string, props: DataTablesProps = {}) {
     super(scope, id);
@@ -105,6 +115,15 @@ export class DataTables extends Construct {
       indexName: BUDGETS_TABLE.openIndex,
       partitionKey: { name: BUDGETS_TABLE.openAttribute, type: AttributeType.STRING },
       projectionType: ProjectionType.KEYS_ONLY,
+    });
+
+    // Usage (issue 10): one record per metered request, sharded per tenant (tables.ts USAGE_TABLE).
+    this.usage = new Table(this, 'Usage', {
+      ...common,
+      partitionKey: { name: USAGE_TABLE.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: USAGE_TABLE.sortKey, type: AttributeType.STRING },
+      timeToLiveAttribute: USAGE_TABLE.ttlAttribute,
+      removalPolicy: dataRemovalPolicy,
     });
   }
 }

@@ -40,6 +40,7 @@ export class StatefulStack extends Stack {
     new CfnOutput(this, 'TenantsTableName', { value: this.tables.tenants.tableName });
     new CfnOutput(this, 'RolloutsTableName', { value: this.tables.rollouts.tableName });
     new CfnOutput(this, 'BudgetsTableName', { value: this.tables.budgets.tableName });
+    new CfnOutput(this, 'UsageTableName', { value: this.tables.usage.tableName });
     new CfnOutput(this, 'JobDeadLetterQueueUrl', { value: this.queues.deadLetter.queueUrl });
   }
 }

@@ -9,6 +9,7 @@ import { MAX_BODY_BYTES, MAX_JOB_BODY_BYTES } from '@switchyard/core';
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
+import { TENANTS_TABLE } from '../../layers/adapters/src/tables.ts';
 import { CACHE_TTL_ENV, DEFAULT_SETTINGS, ENV, type SwitchyardSettings } from '../app.config.ts';
 import { AdminAccess } from '../constructs/admin-access.construct.ts';
 import { AdminApi } from '../constructs/admin-api.construct.ts';
@@ -37,7 +38,7 @@ import {
 } from '../constructs/router-capacity.construct.ts';
 import {
   grantSageMakerEndpoints,
-  SAGEMAKER_INVOKE_ACTIONS,
+  SAGEMAKER_STREAM_INVOKE_ACTIONS,
 } from '../constructs/sagemaker-endpoints.grant.ts';
 import { SharedLayers } from '../constructs/shared-layers.construct.ts';
 import { SwitchyardFunction } from '../constructs/switchyard-function.construct.ts';
@@ -149,13 +150,37 @@ export class StatelessStack extends Stack {
       environment: {
         [ENV.registryTable]: tables.registry.tableName,
         [ENV.healthTable]: tables.health.tableName,
+        [ENV.tenantsTable]: tables.tenants.tableName,
+        [ENV.budgetsTable]: tables.budgets.tableName,
+        [ENV.usageTable]: tables.usage.tableName,
         [ENV.maxBodyBytes]: String(MAX_BODY_BYTES),
         ...CACHE_TTL_ENV,
       },
     });
     tables.registry.grantReadData(this.routerFunction);
     tables.health.grantReadWriteData(this.routerFunction);
-    grantSageMakerEndpoints(this.routerFunction, sagemakerEndpointNames, SAGEMAKER_INVOKE_ACTIONS);
+    // Money: the tenant's budget attributes only (never its webhook secret), its budget periods
+    // (read, create, conditional updates), and usage records (put only).
+    this.routerFunction.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:GetItem'],
+        resources: [tables.tenants.tableArn],
+        conditions: {
+          'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...TENANTS_TABLE.budgetAttributes] },
+          StringEqualsIfExists: { 'dynamodb:Select': 'SPECIFIC_ATTRIBUTES' },
+        },
+      }),
+    );
+    this.routerFunction.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        resources: [tables.budgets.tableArn],
+      }),
+    );
+    this.routerFunction.addToRolePolicy(
+      new PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [tables.usage.tableArn] }),
+    );
+    grantSageMakerEndpoints(this.routerFunction, sagemakerEndpointNames, SAGEMAKER_STREAM_INVOKE_ACTIONS);
     this.routerCapacity =
       props.routerCompute === 'managed-instances'
         ? new RouterCapacity(this, 'RouterCapacity', { ...props.routerCapacity, router: this.routerFunction })
@@ -168,6 +193,7 @@ export class StatelessStack extends Stack {
       { method: 'GET', path: '/v1/models', handler: this.routerFunction },
       { method: 'POST', path: '/v1/route', handler: this.routerFunction },
       { method: 'POST', path: '/v1/invocations', handler: this.routerFunction },
+      { method: 'POST', path: '/v1/embeddings', handler: this.routerFunction },
     ];
     this.consumerApi = new ConsumerApi(this, 'ConsumerApi', {
       authorizer: this.authorizerFunction,

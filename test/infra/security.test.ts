@@ -153,6 +153,8 @@ describe('API resource policy', () => {
   });
 });
 
+const ROUTER = 'functions/router/router.handler.ts';
+
 describe('webhook secrets (tenants table)', () => {
   const tenantsStatements = (entry: string) => {
     const { fn } = functionByEntry(template, entry);
@@ -186,12 +188,34 @@ describe('webhook secrets (tenants table)', () => {
   it('no other function may touch the tenants table', () => {
     const others = resources(template, 'AWS::Lambda::Function')
       .map(([, r]) => r.Metadata?.['switchyard:entry'])
-      .filter((e): e is string => typeof e === 'string' && !SIGNERS.includes(e));
+      .filter((e): e is string => typeof e === 'string' && !SIGNERS.includes(e) && e !== ROUTER);
     expect(others.length).toBeGreaterThan(8);
     for (const entry of others) {
       expect(tenantsStatements(entry), entry).toEqual([]);
       expect(functionEnv(template, entry), entry).not.toHaveProperty('TENANTS_TABLE');
     }
+  });
+
+  it('the router reads only the budget attributes of a tenant (never its webhook secret)', () => {
+    const { fn } = functionByEntry(template, ROUTER);
+    const statements = resources(template, 'AWS::IAM::Policy')
+      .filter(([, p]) => JSON.stringify(p.Properties?.Roles).includes(roleOf(fn)))
+      .flatMap(
+        ([, p]) =>
+          (props(p).PolicyDocument as unknown as { Statement: Array<Record<string, Json>> }).Statement,
+      );
+    const tenants = statements.filter((s) => tableArn('Tenants').test(render(s.Resource)));
+    expect(tenants).toHaveLength(1);
+    expect(tenants[0]).toMatchObject({
+      Action: 'dynamodb:GetItem',
+      Effect: 'Allow',
+      Condition: {
+        'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['id', 'budget', 'rate_limits', 'updated_at'] },
+        StringEqualsIfExists: { 'dynamodb:Select': 'SPECIFIC_ATTRIBUTES' },
+      },
+    });
+    expect(render(tenants[0]?.Resource)).not.toContain('/index/');
+    expect(functionEnv(template, ROUTER)).toHaveProperty('TENANTS_TABLE');
   });
 
   it('the record step no longer calls webhooks: it touches only the jobs table', () => {

@@ -19,8 +19,8 @@ function table(id: string): CfnResource {
 }
 
 describe('SwitchyardStateful tables', () => {
-  it('has exactly the seven tables', () => {
-    template.resourceCountIs('AWS::DynamoDB::Table', 7);
+  it('has exactly the eight tables', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', 8);
   });
 
   it.each([
@@ -42,6 +42,14 @@ describe('SwitchyardStateful tables', () => {
       [
         { AttributeName: 'tenant', KeyType: 'HASH' },
         { AttributeName: 'budget', KeyType: 'RANGE' },
+      ],
+      'expires_at',
+    ],
+    [
+      'Usage',
+      [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
       ],
       'expires_at',
     ],
@@ -73,6 +81,7 @@ describe('SwitchyardStateful tables', () => {
       Rollouts: 'Retain',
       Tenants: 'Retain',
       Budgets: 'Retain',
+      Usage: 'Retain',
       Health: 'Delete',
     });
   });
@@ -90,6 +99,7 @@ describe('SwitchyardStateful tables', () => {
       AttributeType: 'S',
     });
     expect(table('Tenants').Properties?.GlobalSecondaryIndexes).toBeUndefined();
+    expect(table('Usage').Properties?.GlobalSecondaryIndexes).toBeUndefined();
   });
 
   it('Budgets: a sparse keys-only index of the periods the sweeper still visits', () => {
@@ -114,6 +124,7 @@ describe('SwitchyardStateful tables', () => {
       'RolloutsTableName',
       'TenantsTableName',
       'BudgetsTableName',
+      'UsageTableName',
     ]) {
       template.hasOutput(name, { Value: Match.objectLike({ Ref: Match.stringLikeRegexp('^Tables') }) });
     }

@@ -136,11 +136,14 @@ describe('functions', () => {
         .sort();
     expect(names(ENTRIES.authorizer)).toEqual(['API_KEYS_TABLE']);
     expect(names(ENTRIES.router)).toEqual([
+      'BUDGETS_TABLE',
       'HEALTH_CACHE_TTL_MS',
       'HEALTH_TABLE',
       'MAX_BODY_BYTES',
       'REGISTRY_CACHE_TTL_MS',
       'REGISTRY_TABLE',
+      'TENANTS_TABLE',
+      'USAGE_TABLE',
     ]);
     expect(env(ENTRIES.router)).toMatchObject({ MAX_BODY_BYTES: '1048576' });
     expect(names(ENTRIES.healthCheck)).toEqual([
@@ -394,10 +397,21 @@ describe('budget sweeper', () => {
     }
   });
 
-  it('no other function touches the budgets table yet', () => {
+  it('the router reads, creates and conditionally updates budget periods; no other function touches them', () => {
+    expect(tableActions(template, ENTRIES.router, 'Budgets')).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+    ]);
     for (const [name, entry] of Object.entries(ENTRIES)) {
-      if (name !== 'budgetSweeper') expect(tableActions(template, entry, 'Budgets'), name).toEqual([]);
+      if (name !== 'budgetSweeper' && name !== 'router') {
+        expect(tableActions(template, entry, 'Budgets'), name).toEqual([]);
+      }
     }
+  });
+
+  it('the router only puts usage records (it never reads or deletes them)', () => {
+    expect(tableActions(template, ENTRIES.router, 'Usage')).toEqual(['dynamodb:PutItem']);
   });
 });
 
@@ -455,6 +469,7 @@ describe('consumer API', () => {
       'GET /v1/jobs/{id}',
       'GET /v1/models',
       'POST /v1/chat/completions',
+      'POST /v1/embeddings',
       'POST /v1/invocations',
       'POST /v1/jobs',
       'POST /v1/route',

@@ -32,6 +32,8 @@ export const TENANTS_TABLE = {
   partitionKey: 'id',
   webhookSecretAttribute: 'webhook_secret',
   signerAttributes: ['id', 'webhook_secret'],
+  /** What the router reads of a tenant (its budgets; tenant-budgets.dynamodb.ts), and may read. */
+  budgetAttributes: ['id', 'budget', 'rate_limits', 'updated_at'],
 } as const;
 
 export const JOBS_TABLE = { partitionKey: 'pk', ttlAttribute: 'expires_at' } as const;
@@ -54,7 +56,31 @@ export const BUDGETS_TABLE = {
   openValue: 'open',
 } as const;
 
-export type TableName = 'registry' | 'health' | 'apiKeys' | 'jobs' | 'rollouts' | 'tenants' | 'budgets';
+/**
+ * Usage: one item per metered request. pk `<tenant>#<shard>` with the shard (0..shards-1) from a
+ * hash of the request id, so one tenant's writes spread over `shards` partitions (DynamoDB takes
+ * about 1,000 writes/s per partition: 8 shards carry a tenant at several thousand requests/s);
+ * sk `<at, 13 digits>#<request_id>`, so a time range is one Query per shard. Items expire (TTL
+ * `expires_at`, epoch seconds) after the retention time (usage.dynamodb.ts; 400 days by default,
+ * longer than a year of invoices; the S3 export keeps them beyond).
+ */
+export const USAGE_TABLE = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  ttlAttribute: 'expires_at',
+  /** Part of the key layout: changing it re-homes records, so it is fixed. */
+  shards: 8,
+} as const;
+
+export type TableName =
+  | 'registry'
+  | 'health'
+  | 'apiKeys'
+  | 'jobs'
+  | 'rollouts'
+  | 'tenants'
+  | 'budgets'
+  | 'usage';
 
 /** A global secondary index on one string partition key, keys only. */
 export interface IndexDefinition {
@@ -83,6 +109,11 @@ export const TABLE_DEFINITIONS: Readonly<Record<TableName, TableDefinition>> = {
     sortKey: BUDGETS_TABLE.sortKey,
     ttlAttribute: BUDGETS_TABLE.ttlAttribute,
     indexes: [{ indexName: BUDGETS_TABLE.openIndex, partitionKey: BUDGETS_TABLE.openAttribute }],
+  },
+  usage: {
+    partitionKey: USAGE_TABLE.partitionKey,
+    sortKey: USAGE_TABLE.sortKey,
+    ttlAttribute: USAGE_TABLE.ttlAttribute,
   },
 };
 

@@ -1,0 +1,4 @@
+// Metering: the usage record (one per request that reached an upstream) and its store port.
+
+export * from './meter.ts';
+export * from './usage-record.ts';
