@@ -29,6 +29,7 @@ import { Construct } from 'constructs';
 /** The router's API routes, the `Route` dimension values. */
 export const ROUTER_ROUTES = [
   'POST /v1/chat/completions',
+  'POST /v1/embeddings',
   'POST /v1/invocations',
   'POST /v1/route',
   'GET /v1/models',

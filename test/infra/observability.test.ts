@@ -49,7 +49,7 @@ describe('alarms', () => {
     }>;
     const expression = queries.find((q) => q.Expression)?.Expression;
     expect(expression).toBe(
-      '100 * (FILL(upstream, 0) + FILL(internal, 0)) / (FILL(r0, 0) + FILL(r1, 0) + FILL(r2, 0) + FILL(r3, 0))',
+      '100 * (FILL(upstream, 0) + FILL(internal, 0)) / (FILL(r0, 0) + FILL(r1, 0) + FILL(r2, 0) + FILL(r3, 0) + FILL(r4, 0))',
     );
     const stats = Object.fromEntries(
       queries
@@ -61,9 +61,10 @@ describe('alarms', () => {
     );
     expect(stats).toEqual({
       r0: 'Switchyard/Requests Route=POST /v1/chat/completions,service=router Sum',
-      r1: 'Switchyard/Requests Route=POST /v1/invocations,service=router Sum',
-      r2: 'Switchyard/Requests Route=POST /v1/route,service=router Sum',
-      r3: 'Switchyard/Requests Route=GET /v1/models,service=router Sum',
+      r1: 'Switchyard/Requests Route=POST /v1/embeddings,service=router Sum',
+      r2: 'Switchyard/Requests Route=POST /v1/invocations,service=router Sum',
+      r3: 'Switchyard/Requests Route=POST /v1/route,service=router Sum',
+      r4: 'Switchyard/Requests Route=GET /v1/models,service=router Sum',
       upstream: 'Switchyard/Errors ErrorClass=upstream,service=router Sum',
       internal: 'Switchyard/Errors ErrorClass=internal,service=router Sum',
     });
