@@ -22,6 +22,7 @@ import {
   type ThrottleSettings,
 } from '../constructs/consumer-api.construct.ts';
 import type { DataTables } from '../constructs/data-tables.construct.ts';
+import { EndpointAutoscaling } from '../constructs/endpoint-autoscaling.construct.ts';
 import { HealthChecks } from '../constructs/health-checks.construct.ts';
 import { JobApi } from '../constructs/job-api.construct.ts';
 import { JobDeadLetter } from '../constructs/job-dead-letter.construct.ts';
@@ -42,6 +43,7 @@ import {
 } from '../constructs/sagemaker-endpoints.grant.ts';
 import { SharedLayers } from '../constructs/shared-layers.construct.ts';
 import { SwitchyardFunction } from '../constructs/switchyard-function.construct.ts';
+import type { OwnedEndpointScaling } from '../registry-file.loader.ts';
 
 export interface StatelessStackProps extends StackProps {
   /** The tables of the stateful stack. */
@@ -98,6 +100,11 @@ export interface StatelessStackProps extends StackProps {
    * @default []
    */
   readonly alarmEmails?: readonly string[];
+  /**
+   * SageMaker endpoint variants the stack scales (registry entries with `autoscaling:`).
+   * @default []
+   */
+  readonly sagemakerAutoscaling?: readonly OwnedEndpointScaling[];
 }
 
 export class StatelessStack extends Stack {
@@ -119,6 +126,7 @@ export class StatelessStack extends Stack {
   /** The router's capacity provider, when it runs on managed instances. */
   public readonly routerCapacity: RouterCapacity | undefined;
   public readonly observability: Observability;
+  public readonly endpointAutoscaling: EndpointAutoscaling | undefined;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -287,6 +295,12 @@ export class StatelessStack extends Stack {
               { maxBytes: MAX_BODY_BYTES },
             ],
           });
+
+    const owned = props.sagemakerAutoscaling ?? [];
+    this.endpointAutoscaling =
+      owned.length > 0
+        ? new EndpointAutoscaling(this, 'EndpointAutoscaling', { endpoints: owned })
+        : undefined;
 
     // The dashboard and the alarms, on the metrics the functions emit.
     this.observability = new Observability(this, 'Observability', {

@@ -6,8 +6,8 @@ import { STACK_ACKNOWLEDGEMENTS } from '../../infra/nag-acknowledgements.ts';
 import { buildApp } from '../../infra/switchyard.app.ts';
 import { FIXTURE_REGISTRY, testApp } from './template.helpers.ts';
 
-function findings(context: Record<string, unknown>): string[] {
-  const app = testApp({ 'switchyard:registryFile': FIXTURE_REGISTRY, ...context });
+function findings(context: Record<string, unknown>, registryFile = FIXTURE_REGISTRY): string[] {
+  const app = testApp({ 'switchyard:registryFile': registryFile, ...context });
   buildApp(app);
   const report = new AwsSolutionsChecks().validateScope(app);
   return report.violations.flatMap((v) =>
@@ -22,8 +22,13 @@ describe('cdk-nag AwsSolutions', () => {
     expect(findings({})).toEqual([]);
   });
 
-  it('managed instances (VPC, capacity provider): every finding fixed or acknowledged', () => {
-    expect(findings({ 'switchyard:routerCompute': 'managed-instances' })).toEqual([]);
+  it('managed instances (VPC, capacity provider) and endpoint autoscaling: every finding fixed or acknowledged', () => {
+    expect(
+      findings(
+        { 'switchyard:routerCompute': 'managed-instances' },
+        'test/infra/fixtures/registry-autoscaling.yaml',
+      ),
+    ).toEqual([]);
   });
 
   it('stack-wide acknowledgements are the three by-design ones, each with a reason', () => {

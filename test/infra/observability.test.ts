@@ -158,6 +158,12 @@ describe('alarm topic', () => {
   });
 });
 
+describe('endpoint autoscaling', () => {
+  it('is absent when the registry owns no endpoint', () => {
+    expect(resources(template, 'AWS::ApplicationAutoScaling::ScalableTarget')).toEqual([]);
+  });
+});
+
 describe('dashboard', () => {
   const [[, dashboard]] = resources(template, 'AWS::CloudWatch::Dashboard') as [[string, CfnResource]];
   const body = JSON.parse(render(props(dashboard).DashboardBody)) as {
