@@ -24,6 +24,7 @@ import {
 import { DEFAULT_PLAN, describeBytes, newTenant, type Registry, type TenantCreate } from '@switchyard/core';
 import dynalite from 'dynalite';
 import { type ApiModel, apiModelFromTemplate, LocalApiGateway, readBody } from './api-gateway.ts';
+import { startApiGatewayKeysServer } from './apigateway-keys.server.ts';
 import { CfnResolver, type CfnStack, referencedId, resourcesOfType } from './cfn.ts';
 import { type DashboardSources, DecisionLog, dashboardHtml, dashboardState } from './dashboard.ts';
 import {
@@ -204,6 +205,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       stateMachineNames[sm.id] = arn;
     }
     const functions = functionSpecs(stacks, resolver);
+    // API Gateway's keys and usage plans (one per tier), for the admin function's real SDK client.
+    const usagePlanResources = resourcesOfType(stacks, 'AWS::ApiGateway::UsagePlan');
+    const apigwKeys = await startApiGatewayKeysServer({
+      plans: usagePlanResources.map((p) => ({
+        id: resolver.physicalOf(p.stack, p.id)?.ref ?? p.id,
+        name: String(resolver.resolve(p.stack, p.resource.Properties?.UsagePlanName ?? p.id)),
+      })),
+    });
+    stops.push(() => apigwKeys.stop());
     mark('resources');
 
     const runtime = new LocalLambdaRuntime(
@@ -245,6 +255,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await runtime.load({
       ...awsEnv,
       AWS_ENDPOINT_URL_SFN: sfn.url,
+      AWS_ENDPOINT_URL_API_GATEWAY: apigwKeys.url,
       POWERTOOLS_LOG_LEVEL: logLevel,
       AWS_LAMBDA_LOG_LEVEL: logLevel,
       POWERTOOLS_DEV: 'false',
@@ -270,16 +281,24 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const webhookSecret = options.webhookSecret ?? generateWebhookSecret();
     await tenants.create(newTenant(LOCAL_TENANT, webhookSecret, Date.now()));
     const adminKey = options.adminKey ?? `sk-sy-admin-${randomBytes(18).toString('base64url')}`;
-    // The usage plan knows each key by its random usage id (as in AWS), never by the key.
-    const usageIds = new Set<string>();
+    // The usage plans know each key by its random usage id (as in AWS), never by the key; seeded
+    // keys go on the standard tier's plan (the admin API puts a tenant's keys on its tier's).
+    const standardPlan = usagePlanResources.find((p) =>
+      String(resolver.resolve(p.stack, p.resource.Properties?.UsagePlanName ?? '')).endsWith(
+        `-${DEFAULT_PLAN}`,
+      ),
+    );
+    const standardPlanId = standardPlan
+      ? (resolver.physicalOf(standardPlan.stack, standardPlan.id)?.ref ?? standardPlan.id)
+      : '';
     const addKey = async (
       tenant: string,
       name: string,
       extra: { key?: string; allowed_models?: string[] },
     ) => {
       const issued = issueApiKey({ tenant, name, now: Date.now(), ...extra });
-      await keyStore.put(issued.record);
-      usageIds.add(issued.record.usage_id);
+      const gatewayKeyId = apigwKeys.addKey(issued.record.usage_id, issued.record.key_id, standardPlanId);
+      await keyStore.put({ ...issued.record, gateway_key_id: gatewayKeyId });
       return issued.key;
     };
     const apiKey = await addKey('local', 'local consumer key', {
@@ -290,14 +309,22 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // The API, event sources and schedules.
     const model = apiModelFromTemplate(stacks, resolver);
     const api: ApiModel =
-      options.usagePlan === false ? { ...model, throttle: undefined, quota: undefined } : model;
+      options.usagePlan === false
+        ? {
+            ...model,
+            throttle: undefined,
+            quota: undefined,
+            usagePlans: Object.fromEntries(Object.keys(model.usagePlans ?? {}).map((id) => [id, {}])),
+          }
+        : model;
     const decisions = new DecisionLog();
     const webAcl = LocalWebAcl.fromTemplate(stacks);
     const gateway = new LocalApiGateway(api, runtime, {
       ...(webAcl ? { webAcl } : {}),
       adminKey,
       adminIdentityArn: localAdminIdentity(functions),
-      isRegisteredKey: (usageId) => usageIds.has(usageId),
+      isRegisteredKey: (usageId) => apigwKeys.planOf(usageId) !== undefined,
+      usagePlanOf: (usageId) => apigwKeys.planOf(usageId),
       onResponse: (r) => {
         if (r.path.startsWith('/v1/')) {
           decisions.add(DecisionLog.fromResponse(r.method, r.path, r.status, r.headers, r.latencyMs, r.at));

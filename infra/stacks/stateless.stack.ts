@@ -30,6 +30,7 @@ import {
 } from '../constructs/sagemaker-endpoints.grant.ts';
 import { SharedLayers } from '../constructs/shared-layers.construct.ts';
 import { SwitchyardFunction } from '../constructs/switchyard-function.construct.ts';
+import { UsageApi } from '../constructs/usage-api.construct.ts';
 
 export interface StatelessStackProps extends StackProps {
   /** The tables of the stateful stack. */
@@ -78,6 +79,7 @@ export class StatelessStack extends Stack {
   public readonly jobExecutionWatch: JobExecutionWatch;
   public readonly firewall: ApiFirewall | undefined;
   public readonly budgetSweeper: BudgetSweeper;
+  public readonly usageApi: UsageApi;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -198,6 +200,13 @@ export class StatelessStack extends Stack {
       tenantsTable: tables.tenants,
       usageTable: tables.usage,
       usagePlanNames: this.consumerApi.usagePlanNames,
+    });
+
+    // Usage: consumers read their own (GET /v1/usage).
+    this.usageApi = new UsageApi(this, 'UsageApi', {
+      layers: this.layers,
+      api: this.consumerApi,
+      usageTable: tables.usage,
     });
 
     // Budgets: the scheduled sweeper settles leases of dead routers and closes ended periods.

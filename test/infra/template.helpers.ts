@@ -174,7 +174,15 @@ export function statementsFor(template: Template, entry: string, prefix: string)
   return roleStatements(template, roleOf(fn)).filter((s) => s.Action.some((a) => a.startsWith(prefix)));
 }
 
-export type TableId = 'Registry' | 'Health' | 'Jobs' | 'ApiKeys' | 'Rollouts' | 'Tenants' | 'Budgets' | 'Usage';
+export type TableId =
+  | 'Registry'
+  | 'Health'
+  | 'Jobs'
+  | 'ApiKeys'
+  | 'Rollouts'
+  | 'Tenants'
+  | 'Budgets'
+  | 'Usage';
 
 /** How `render` shows the stateless stack's import of table `id`'s ARN (index ARNs extend it). */
 export function tableArn(id: TableId): RegExp {
