@@ -38,6 +38,7 @@ import {
 } from './event-sources.ts';
 import { type LocalFunctionSpec, LocalLambdaRuntime } from './lambda-runtime.ts';
 import { type LocalConfig, localConfigFrom, simEndpointsFor } from './local-config.ts';
+import { startS3Server } from './s3.server.ts';
 import { type ExecutionRecord, startStepFunctionsServer } from './sfn.server.ts';
 import { startSimEndpoints } from './sim-endpoints.server.ts';
 import { startSqsServer } from './sqs.server.ts';
@@ -103,8 +104,9 @@ export interface LocalStack {
     tables: Record<string, string>;
     queues: Record<string, string>;
     stateMachines: Record<string, string>;
+    buckets: Record<string, string>;
   };
-  endpoints: { dynamodb: string; sqs: string; sfn: string; sim: string };
+  endpoints: { dynamodb: string; sqs: string; sfn: string; sim: string; s3: string; apigateway: string };
   timings: Record<string, number>;
   /**
    * Registers another consumer key (hashed record + usage id in the usage plan) for `tenant`,
@@ -214,6 +216,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       })),
     });
     stops.push(() => apigwKeys.stop());
+    // S3 (the usage archive): each bucket the templates define, by a lower-cased local name.
+    const s3 = await startS3Server();
+    stops.push(() => s3.stop());
+    const buckets: Record<string, string> = {};
+    for (const b of resourcesOfType(stacks, 'AWS::S3::Bucket')) {
+      const name = b.id.toLowerCase();
+      s3.createBucket(name);
+      resolver.bind(b.stack, b.id, { ref: name, attrs: { Arn: `arn:aws:s3:::${name}` } });
+      buckets[b.id] = name;
+    }
     mark('resources');
 
     const runtime = new LocalLambdaRuntime(
@@ -256,6 +268,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...awsEnv,
       AWS_ENDPOINT_URL_SFN: sfn.url,
       AWS_ENDPOINT_URL_API_GATEWAY: apigwKeys.url,
+      AWS_ENDPOINT_URL_S3: s3.url,
+      S3_FORCE_PATH_STYLE: 'true',
       POWERTOOLS_LOG_LEVEL: logLevel,
       AWS_LAMBDA_LOG_LEVEL: logLevel,
       POWERTOOLS_DEV: 'false',
@@ -385,8 +399,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       scheduler,
       poller,
       api,
-      resources: { tables, queues, stateMachines: stateMachineNames },
-      endpoints: { dynamodb: dynamodbUrl, sqs: sqsUrl, sfn: sfn.url, sim: sim.url },
+      resources: { tables, queues, stateMachines: stateMachineNames, buckets },
+      endpoints: {
+        dynamodb: dynamodbUrl,
+        sqs: sqsUrl,
+        sfn: sfn.url,
+        sim: sim.url,
+        s3: s3.url,
+        apigateway: apigwKeys.url,
+      },
       timings,
       addConsumerKey: async (tenant, keyOptions = {}) => {
         await tenants.create(

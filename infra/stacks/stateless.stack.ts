@@ -8,6 +8,7 @@
 import { MAX_BODY_BYTES, MAX_JOB_BODY_BYTES, PLAN_TIERS, type PlanTier } from '@switchyard/core';
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { CACHE_TTL_ENV, DEFAULT_SETTINGS, ENV, type SwitchyardSettings } from '../app.config.ts';
 import { AdminAccess } from '../constructs/admin-access.construct.ts';
@@ -31,10 +32,13 @@ import {
 import { SharedLayers } from '../constructs/shared-layers.construct.ts';
 import { SwitchyardFunction } from '../constructs/switchyard-function.construct.ts';
 import { UsageApi } from '../constructs/usage-api.construct.ts';
+import { UsageExport } from '../constructs/usage-export.construct.ts';
 
 export interface StatelessStackProps extends StackProps {
   /** The tables of the stateful stack. */
   readonly tables: DataTables;
+  /** The usage archive bucket of the stateful stack (the daily export writes there). */
+  readonly usageArchive: IBucket;
   /** The job queues of the stateful stack. */
   readonly queues: JobQueues;
   /** SageMaker endpoint names from the registry file: the only endpoints functions may call. */
@@ -80,6 +84,7 @@ export class StatelessStack extends Stack {
   public readonly firewall: ApiFirewall | undefined;
   public readonly budgetSweeper: BudgetSweeper;
   public readonly usageApi: UsageApi;
+  public readonly usageExport: UsageExport;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -207,6 +212,14 @@ export class StatelessStack extends Stack {
       layers: this.layers,
       api: this.consumerApi,
       usageTable: tables.usage,
+    });
+
+    // Billing: yesterday's usage to S3 every night.
+    this.usageExport = new UsageExport(this, 'UsageExport', {
+      layers: this.layers,
+      usageTable: tables.usage,
+      tenantsTable: tables.tenants,
+      bucket: props.usageArchive,
     });
 
     // Budgets: the scheduled sweeper settles leases of dead routers and closes ended periods.
