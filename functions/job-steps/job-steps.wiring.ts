@@ -1,4 +1,7 @@
-// Clients and config shared by the job workflow's step handlers, built once per container.
+// Clients and config shared by the job workflow's step handlers, built once per container. The
+// steps are traced with Powertools Tracer (X-Ray subsegments for DynamoDB and the upstream HTTP
+// calls; no payloads captured): the async path can afford its import, the router does not.
+import { Tracer } from '@aws-lambda-powertools/tracer';
 import {
   CachedHealth,
   CachedRegistry,
@@ -24,7 +27,8 @@ export const config = parseConfig(
   }),
 );
 
-export const ddb = createDocumentClient();
+export const tracer = new Tracer({ serviceName: 'switchyard-jobs' });
+export const ddb = tracer.captureAWSv3Client(createDocumentClient());
 export const jobs = new DynamoDbJobStore({ client: ddb, tableName: config.JOBS_TABLE });
 
 function required(name: string, value: string | undefined): string {

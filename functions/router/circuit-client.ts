@@ -8,11 +8,12 @@
 import type {
   AttemptRecord,
   InferenceCall,
+  InferenceChunk,
   InferenceClient,
   InferenceResult,
   PlanTarget,
 } from '@switchyard/core';
-import { endpointVerdict, outcomeOfError, UpstreamError } from '@switchyard/core';
+import { convertedStream, endpointVerdict, outcomeOfError, UpstreamError } from '@switchyard/core';
 import type { LocalCircuits } from './local-circuits.ts';
 
 /** Message prefix of attempts the local circuit refused. */
@@ -39,15 +40,50 @@ export class CircuitAwareClient implements InferenceClient {
       this.circuits.record(id, { ok: true, at: this.now() });
       return result;
     } catch (err) {
-      const cancelled = signal.aborted && !(signal.reason instanceof UpstreamError);
-      // The attempt's own timeout aborts with an UpstreamError reason, whatever the client threw.
-      const outcome = signal.aborted && !cancelled ? 'timeout' : outcomeOfError(err);
-      if (!cancelled && endpointVerdict(outcome) === 'failed') {
-        this.circuits.record(id, { ok: false, at: this.now(), detail: outcome });
-      } else {
-        this.circuits.release(id, this.now());
-      }
+      this.#failed(id, err, signal);
       throw err;
+    }
+  }
+
+  /**
+   * A stream is one attempt from admission to its end: a success once it finished, a failure when
+   * it failed before or after its first chunk (a cut stream counts against the endpoint), and
+   * neither when the caller stopped reading (a client that went away) or cancelled it.
+   */
+  async *stream(
+    target: PlanTarget,
+    call: InferenceCall,
+    signal: AbortSignal,
+  ): AsyncGenerator<InferenceChunk> {
+    const id = target.endpoint;
+    if (!this.circuits.admit(id, this.now())) {
+      throw new UpstreamError('connection', `${SHORT_CIRCUIT_PREFIX} (${id})`);
+    }
+    const inner = this.inner.stream
+      ? this.inner.stream(target, call, signal)
+      : convertedStream(this.inner, target, call, signal);
+    let ended = false;
+    try {
+      for await (const chunk of inner) yield chunk;
+      ended = true;
+      this.circuits.record(id, { ok: true, at: this.now() });
+    } catch (err) {
+      ended = true;
+      this.#failed(id, err, signal);
+      throw err;
+    } finally {
+      if (!ended) this.circuits.release(id, this.now());
+    }
+  }
+
+  #failed(id: string, err: unknown, signal: AbortSignal): void {
+    const cancelled = signal.aborted && !(signal.reason instanceof UpstreamError);
+    // The attempt's own timeout aborts with an UpstreamError reason, whatever the client threw.
+    const outcome = signal.aborted && !cancelled ? 'timeout' : outcomeOfError(err);
+    if (!cancelled && endpointVerdict(outcome) === 'failed') {
+      this.circuits.record(id, { ok: false, at: this.now(), detail: outcome });
+    } else {
+      this.circuits.release(id, this.now());
     }
   }
 }

@@ -18,6 +18,11 @@ export function sagemakerEndpointArns(scope: IConstruct, names: readonly string[
 }
 
 export const SAGEMAKER_INVOKE_ACTIONS = ['sagemaker:InvokeEndpoint'] as const;
+/** The router also streams (InvokeEndpointWithResponseStream is its own IAM action). */
+export const SAGEMAKER_STREAM_INVOKE_ACTIONS = [
+  'sagemaker:InvokeEndpoint',
+  'sagemaker:InvokeEndpointWithResponseStream',
+] as const;
 export const SAGEMAKER_PROBE_ACTIONS = ['sagemaker:DescribeEndpoint', 'sagemaker:InvokeEndpoint'] as const;
 
 /**

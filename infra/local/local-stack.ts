@@ -40,7 +40,7 @@ import { type LocalFunctionSpec, LocalLambdaRuntime } from './lambda-runtime.ts'
 import { type LocalConfig, localConfigFrom, simEndpointsFor } from './local-config.ts';
 import { startS3Server } from './s3.server.ts';
 import { type ExecutionRecord, startStepFunctionsServer } from './sfn.server.ts';
-import { startSimEndpoints } from './sim-endpoints.server.ts';
+import { SIM_FAULT_MODES, type SimFaultMode, startSimEndpoints } from './sim-endpoints.server.ts';
 import { startSqsServer } from './sqs.server.ts';
 import { synthesizeTemplates } from './synth.ts';
 import { LocalWebAcl } from './waf.ts';
@@ -273,6 +273,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       POWERTOOLS_LOG_LEVEL: logLevel,
       AWS_LAMBDA_LOG_LEVEL: logLevel,
       POWERTOOLS_DEV: 'false',
+      // EMF metrics are for CloudWatch: not written to the local console.
+      POWERTOOLS_METRICS_DISABLED: 'true',
       // One probe round per health-check run (AWS loops 4 x 15 s in one run): tests trigger rounds
       // themselves, and stopping never waits for a sleeping loop; the local schedule's interval
       // (scheduleIntervalMs) sets how often. options.env may say otherwise.
@@ -475,7 +477,10 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
 /** The most a `/_local` control body may hold: small JSON. */
 const LOCAL_CONTROL_MAX_BODY = 64 * 1024;
 
-/** `GET /_local/endpoints`, `POST /_local/endpoints/{id}/fault` `{"mode":"down"|"error"|"slow"|"ok"}`. */
+/**
+ * `GET /_local/endpoints` (the endpoints and the fault modes), `POST /_local/endpoints/{id}/fault`
+ * `{"mode":"down"|"error"|"slow"|"cut"|"ok"}`.
+ */
 function localControl(
   req: IncomingMessage,
   res: ServerResponse,
@@ -506,7 +511,9 @@ function localControlAnswer(
       'payload_too_large',
     );
   }
-  if (method === 'GET' && path === '/_local/endpoints') return [200, { data: sim.list() }];
+  if (method === 'GET' && path === '/_local/endpoints') {
+    return [200, { data: sim.list(), fault_modes: SIM_FAULT_MODES }];
+  }
   const m = /^\/_local\/endpoints\/([^/]+)\/fault$/.exec(path);
   if (!m || method !== 'POST') return error(404, `No local route ${method} ${path}.`, 'not_found');
   let id: string;
@@ -519,13 +526,13 @@ function localControlAnswer(
   try {
     mode = (JSON.parse(body.toString('utf8') || '{}') as { mode?: unknown }).mode;
   } catch {
-    return error(400, 'Body must be JSON: {"mode":"down"|"error"|"slow"|"ok"}.', 'invalid_json');
+    return error(400, 'Body must be JSON: {"mode":"down"|"error"|"slow"|"cut"|"ok"}.', 'invalid_json');
   }
-  if (mode !== 'down' && mode !== 'error' && mode !== 'slow' && mode !== 'ok') {
-    return error(400, 'mode must be one of "down", "error", "slow", "ok".', 'invalid_mode');
+  if (!SIM_FAULT_MODES.includes(mode as SimFaultMode)) {
+    return error(400, 'mode must be one of "down", "error", "slow", "cut", "ok".', 'invalid_mode');
   }
   if (!sim.list().some((e) => e.id === id)) return error(404, `No simulated endpoint "${id}".`, 'not_found');
-  sim.setFault(id, mode);
+  sim.setFault(id, mode as SimFaultMode);
   return [200, { id, mode }];
 }
 

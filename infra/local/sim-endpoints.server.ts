@@ -6,7 +6,12 @@
 // Faults: `down` resets OpenAI-compatible connections (a dead GPU server) and answers SageMaker
 // calls 503 ServiceUnavailable at once (DescribeEndpoint then says Failed); `error` answers 500
 // (SageMaker: ModelError with OriginalStatusCode 500) and fails the health routes; `slow`
-// multiplies the latency by 20. Health routes and DescribeEndpoint have no latency or capacity.
+// multiplies the latency by 20 (streams: the time to first token and every chunk's gap); `cut`
+// drops the connection after SIM_CUT_AFTER_CHUNKS chunks of a stream (a buffered answer: before
+// it is sent). `down` and `error` fail a stream before its first byte. Streams (`stream: true`,
+// OpenAI SSE on both kinds, TGI's token stream for `chat_format: tgi` SageMaker endpoints) start
+// after `ttft_ms` and send `tokens_per_s` chunks a second. Health routes and DescribeEndpoint have
+// no latency or capacity.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,18 +20,28 @@ import { OPENAI_HTTP, SAGEMAKER } from '@switchyard/adapters';
 import { jsonTextDepth, MAX_JSON_DEPTH } from '@switchyard/core';
 import {
   chatAnswer,
+  chatChunkFrames,
+  completionAnswer,
+  completionChunkFrames,
   embeddingsAnswer,
   openAiChatCompletion,
+  openAiTextCompletion,
   parseChatBody,
+  parseCompletionBody,
   SimBadRequest,
-  type SimChatAnswer,
   taskAnswer,
+  teiEmbedAnswer,
+  tgiTokenFrames,
 } from './sim-responses.ts';
 
-export type SimFaultMode = 'ok' | 'down' | 'error' | 'slow';
-export const SIM_FAULT_MODES: readonly SimFaultMode[] = ['ok', 'down', 'error', 'slow'];
+export type SimFaultMode = 'ok' | 'down' | 'error' | 'slow' | 'cut';
+export const SIM_FAULT_MODES: readonly SimFaultMode[] = ['ok', 'down', 'error', 'slow', 'cut'];
 /** `slow` multiplies the latency by this. */
 export const SIM_SLOW_FACTOR = 20;
+/** `cut`: a stream's connection is dropped after this many chunks (the role chunk included). */
+export const SIM_CUT_AFTER_CHUNKS = 3;
+/** Chunks a second of a stream when the endpoint does not say. */
+export const SIM_DEFAULT_TOKENS_PER_S = 500;
 const ACCOUNT = '000000000000';
 const REGION = 'us-east-1';
 
@@ -48,18 +63,34 @@ export interface SimEndpointConfig {
   chat_format?: 'openai' | 'tgi';
   /** Share (0..1) of texts on which this endpoint deterministically picks another label. */
   disagree_rate?: number;
+  /** Streams: time to the first chunk (jitter added as for latency). @default latency_ms */
+  ttft_ms?: number;
+  /** Streams: chunks (about a token each) a second after the first. @default SIM_DEFAULT_TOKENS_PER_S */
+  tokens_per_s?: number;
+  /** Chat `n > 1` answered with n choices (else a 400, as a server without `n` does). */
+  supports_n?: boolean;
+  /** The model's embedding length (default 16); `{"inputs"}` on SageMaker is TEI's /embed. */
+  embedding_dimensions?: number;
 }
 
 export type SimEndpointProfile = Partial<
   Pick<
     SimEndpointConfig,
-    'latency_ms' | 'jitter_ms' | 'error_rate' | 'capacity' | 'chat_format' | 'disagree_rate'
+    | 'latency_ms'
+    | 'jitter_ms'
+    | 'error_rate'
+    | 'capacity'
+    | 'chat_format'
+    | 'disagree_rate'
+    | 'ttft_ms'
+    | 'tokens_per_s'
   >
 >;
 
 /**
  * Counters of inference requests (probes counted apart). Every request ends as exactly one of
- * served, errors (5xx, 4xx, down), throttled (429) or aborted (the client went away), or is inflight.
+ * served, errors (5xx, 4xx, down, cut), throttled (429) or aborted (the client went away), or is
+ * inflight. `streams` counts the requests among them that asked to stream.
  */
 export interface SimEndpointStats {
   requests: number;
@@ -68,6 +99,7 @@ export interface SimEndpointStats {
   throttled: number;
   aborted: number;
   inflight: number;
+  streams: number;
   /** Health routes and DescribeEndpoint calls. */
   probes: number;
 }
@@ -107,13 +139,21 @@ interface EndpointState {
   seq: number;
 }
 
+/** How a request ended once it was answered (or not). */
+type Ending = 'served' | 'cut' | 'aborted';
+
 /** How one protocol says each outcome. */
 interface Responder {
   down(): void;
   rejected(status: number, message: string): void;
   throttled(): void;
   error(): void;
-  ok(answer: unknown): void;
+  ok(answer: unknown): Ending | Promise<Ending>;
+}
+
+/** A streamed answer: its frames (each one write), and how long before the first one. */
+interface StreamPlan {
+  frames: string[];
 }
 
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
@@ -147,6 +187,12 @@ function parseJson(body: Buffer): unknown {
   }
 }
 
+const isStreamPlan = (v: unknown): v is StreamPlan =>
+  typeof v === 'object' && v !== null && Array.isArray((v as { frames?: unknown }).frames);
+
+const isIncludeUsage = (v: unknown): boolean =>
+  typeof v === 'object' && v !== null && (v as { include_usage?: unknown }).include_usage === true;
+
 function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}) {
   const text = JSON.stringify(value);
   res.writeHead(status, {
@@ -175,13 +221,16 @@ function waitUnlessGone(ms: number, res: ServerResponse): Promise<boolean> {
 
 function validateProfile(id: string, p: SimEndpointProfile): void {
   const bad = (field: string, why: string) => new Error(`sim endpoint ${id}: ${field} ${why}`);
-  for (const field of ['latency_ms', 'jitter_ms'] as const) {
+  for (const field of ['latency_ms', 'jitter_ms', 'ttft_ms'] as const) {
     const v = p[field];
     if (v !== undefined && !(Number.isFinite(v) && v >= 0)) throw bad(field, 'must be a number ≥ 0');
   }
   for (const field of ['error_rate', 'disagree_rate'] as const) {
     const v = p[field];
     if (v !== undefined && !(v >= 0 && v <= 1)) throw bad(field, 'must be between 0 and 1');
+  }
+  if (p.tokens_per_s !== undefined && !(Number.isFinite(p.tokens_per_s) && p.tokens_per_s > 0)) {
+    throw bad('tokens_per_s', 'must be a number > 0');
   }
   if (p.capacity !== undefined && !(Number.isInteger(p.capacity) && p.capacity > 0)) {
     throw bad('capacity', 'must be a positive integer');
@@ -199,7 +248,16 @@ export async function startSimEndpoints(options: SimEndpointsOptions): Promise<S
     const state: EndpointState = {
       config: { ...config },
       fault: 'ok',
-      stats: { requests: 0, served: 0, errors: 0, throttled: 0, aborted: 0, inflight: 0, probes: 0 },
+      stats: {
+        requests: 0,
+        served: 0,
+        errors: 0,
+        throttled: 0,
+        aborted: 0,
+        inflight: 0,
+        streams: 0,
+        probes: 0,
+      },
       seq: 0,
     };
     byId.set(config.id, state);
@@ -222,9 +280,11 @@ export async function startSimEndpoints(options: SimEndpointsOptions): Promise<S
     res: ServerResponse,
     responder: Responder,
     compute: () => unknown,
+    streaming = false,
   ): Promise<void> {
     const { stats, config } = ep;
     stats.requests++;
+    if (streaming) stats.streams++;
     if (ep.fault === 'down') {
       stats.errors++;
       return responder.down();
@@ -244,7 +304,8 @@ export async function startSimEndpoints(options: SimEndpointsOptions): Promise<S
     stats.inflight++;
     try {
       const jitter = config.jitter_ms > 0 ? (random() * 2 - 1) * config.jitter_ms : 0;
-      const delay = Math.max(0, config.latency_ms + jitter) * (ep.fault === 'slow' ? SIM_SLOW_FACTOR : 1);
+      const base = streaming ? (config.ttft_ms ?? config.latency_ms) : config.latency_ms;
+      const delay = Math.max(0, base + jitter) * (ep.fault === 'slow' ? SIM_SLOW_FACTOR : 1);
       if (!(await waitUnlessGone(delay, res))) {
         stats.aborted++;
         return;
@@ -254,8 +315,16 @@ export async function startSimEndpoints(options: SimEndpointsOptions): Promise<S
         stats.errors++;
         return responder.error();
       }
-      stats.served++;
-      responder.ok(answer);
+      if (ep.fault === 'cut' && !streaming) {
+        // A buffered answer cut: the connection drops before it is sent.
+        stats.errors++;
+        res.socket?.destroy();
+        return;
+      }
+      const ending = await responder.ok(answer);
+      if (ending === 'served') stats.served++;
+      else if (ending === 'cut') stats.errors++;
+      else stats.aborted++;
     } finally {
       stats.inflight--;
     }
@@ -284,54 +353,59 @@ export async function startSimEndpoints(options: SimEndpointsOptions): Promise<S
         awsError(res, 429, 'ThrottlingException', { message: 'Rate exceeded: endpoint at capacity' }),
       error: () => modelError(500, `[${ep.config.id}] simulated model server error`),
       ok: (answer) => {
-        if (stream) return writeEventStream(res, answer as SimChatAnswer & { completion: unknown });
+        if (stream) {
+          res.writeHead(200, {
+            'content-type': 'application/vnd.amazon.eventstream',
+            'x-amzn-sagemaker-content-type': 'text/event-stream',
+            'x-amzn-invoked-production-variant': 'AllTraffic',
+          });
+          return writeFrames(ep, res, (answer as StreamPlan).frames, (frame) =>
+            codec.encode({
+              headers: {
+                ':event-type': { type: 'string', value: 'PayloadPart' },
+                ':message-type': { type: 'string', value: 'event' },
+                ':content-type': { type: 'string', value: 'application/octet-stream' },
+              },
+              body: new TextEncoder().encode(frame),
+            }),
+          );
+        }
         sendJson(res, 200, answer, { 'x-amzn-invoked-production-variant': 'AllTraffic' });
+        return 'served';
       },
     };
+  }
+
+  /**
+   * Writes a stream's frames paced at the endpoint's tokens_per_s (`slow`: SIM_SLOW_FACTOR times
+   * slower), or drops the connection after SIM_CUT_AFTER_CHUNKS of them (`cut`).
+   */
+  async function writeFrames(
+    ep: EndpointState,
+    res: ServerResponse,
+    frames: readonly string[],
+    encode: (frame: string) => Uint8Array | string,
+  ): Promise<Ending> {
+    const gap =
+      (1000 / (ep.config.tokens_per_s ?? SIM_DEFAULT_TOKENS_PER_S)) *
+      (ep.fault === 'slow' ? SIM_SLOW_FACTOR : 1);
+    for (let i = 0; i < frames.length; i++) {
+      if (i > 0 && !(await waitUnlessGone(gap, res))) return 'aborted';
+      if (ep.fault === 'cut' && i >= SIM_CUT_AFTER_CHUNKS) {
+        res.socket?.destroy();
+        return 'cut';
+      }
+      if (res.destroyed) return 'aborted';
+      res.write(encode(frames[i] as string));
+    }
+    res.end();
+    return 'served';
   }
 
   const codec = new EventStreamCodec(
     (bytes) => new TextDecoder().decode(bytes),
     (text) => new TextEncoder().encode(text),
   );
-
-  /** Streams a chat answer as OpenAI SSE chunks inside `PayloadPart` event-stream frames. */
-  function writeEventStream(res: ServerResponse, answer: { completion: unknown } & SimChatAnswer) {
-    const completion = answer.completion as { id: string; created: number; model: string };
-    res.writeHead(200, {
-      'content-type': 'application/vnd.amazon.eventstream',
-      'x-amzn-sagemaker-content-type': 'text/event-stream',
-      'x-amzn-invoked-production-variant': 'AllTraffic',
-    });
-    const words = answer.content.split(/(?<= )/);
-    const chunk = (delta: Record<string, unknown>, finish: string | null) =>
-      `data: ${JSON.stringify({
-        id: completion.id,
-        object: 'chat.completion.chunk',
-        created: completion.created,
-        model: completion.model,
-        choices: [{ index: 0, delta, finish_reason: finish }],
-      })}\n\n`;
-    const parts = [
-      chunk({ role: 'assistant', content: '' }, null),
-      ...words.map((w) => chunk({ content: w }, null)),
-      chunk({}, answer.finish_reason),
-      'data: [DONE]\n\n',
-    ];
-    for (const part of parts) {
-      res.write(
-        codec.encode({
-          headers: {
-            ':event-type': { type: 'string', value: 'PayloadPart' },
-            ':message-type': { type: 'string', value: 'event' },
-            ':content-type': { type: 'string', value: 'application/octet-stream' },
-          },
-          body: new TextEncoder().encode(part),
-        }),
-      );
-    }
-    res.end();
-  }
 
   async function sageMakerInvoke(name: string, stream: boolean, req: IncomingMessage, res: ServerResponse) {
     const body = await readBody(req);
@@ -341,20 +415,51 @@ export async function startSimEndpoints(options: SimEndpointsOptions): Promise<S
         message: `Endpoint ${name} of account ${ACCOUNT} not found.`,
       });
     }
-    await serve(ep, res, sageMakerResponder(ep, res, stream), () => {
-      const parsed = parseJson(body) as Record<string, unknown> | null;
-      if (parsed && typeof parsed === 'object' && 'messages' in parsed) {
-        const answer = chatAnswer(ep.config, parseChatBody(parsed));
-        const completion = openAiChatCompletion(ep.config, answer, ++ep.seq);
-        if (stream) return { ...answer, completion };
-        return ep.config.chat_format === 'tgi' ? [{ generated_text: answer.content }] : completion;
-      }
-      if (stream) throw new SimBadRequest('streaming needs a chat body with messages');
-      if (!parsed || typeof parsed !== 'object' || !('task' in parsed)) {
-        throw new SimBadRequest('expected an OpenAI chat body (messages) or {task, inputs}');
-      }
-      return taskAnswer(ep.config, parsed.task, parsed.inputs);
-    });
+    await serve(
+      ep,
+      res,
+      sageMakerResponder(ep, res, stream),
+      () => {
+        const parsed = parseJson(body) as Record<string, unknown> | null;
+        if (parsed && typeof parsed === 'object' && 'messages' in parsed) {
+          const answer = chatAnswer(ep.config, parseChatBody(parsed));
+          const completion = openAiChatCompletion(ep.config, answer, ++ep.seq);
+          if (stream) {
+            const frames =
+              ep.config.chat_format === 'tgi'
+                ? tgiTokenFrames(answer)
+                : chatChunkFrames(completion, answer, isIncludeUsage(parsed.stream_options));
+            return { frames } satisfies StreamPlan;
+          }
+          return ep.config.chat_format === 'tgi' ? [{ generated_text: answer.content }] : completion;
+        }
+        if (parsed && typeof parsed === 'object' && 'prompt' in parsed) {
+          const answer = completionAnswer(ep.config, parseCompletionBody(parsed));
+          const completion = openAiTextCompletion(ep.config, answer, ++ep.seq);
+          if (stream) {
+            const frames =
+              ep.config.chat_format === 'tgi'
+                ? tgiTokenFrames(answer)
+                : completionChunkFrames(completion, answer, isIncludeUsage(parsed.stream_options));
+            return { frames } satisfies StreamPlan;
+          }
+          return ep.config.chat_format === 'tgi'
+            ? [{ generated_text: answer[0]?.content ?? '' }]
+            : completion;
+        }
+        // Text Embeddings Inference (TEI) on SageMaker: `{"inputs": [...]}` → an array of vectors.
+        if (!stream && parsed && typeof parsed === 'object' && 'inputs' in parsed && !('task' in parsed)) {
+          return teiEmbedAnswer(ep.config, parsed.inputs);
+        }
+        if (stream)
+          throw new SimBadRequest('streaming needs a chat body (messages) or a completion body (prompt)');
+        if (!parsed || typeof parsed !== 'object' || !('task' in parsed)) {
+          throw new SimBadRequest('expected an OpenAI chat body (messages) or {task, inputs}');
+        }
+        return taskAnswer(ep.config, parsed.task, parsed.inputs);
+      },
+      stream,
+    );
   }
 
   // ---- SageMaker control plane: POST / with X-Amz-Target (JSON 1.1) ----
@@ -405,7 +510,19 @@ export async function startSimEndpoints(options: SimEndpointsOptions): Promise<S
       throttled: () =>
         error(429, 'Too many requests: server at capacity', 'RateLimitError', { 'retry-after': '1' }),
       error: () => error(500, `[${ep.config.id}] simulated model server error`, 'InternalServerError'),
-      ok: (answer) => sendJson(res, 200, answer),
+      ok: (answer) => {
+        if (isStreamPlan(answer)) {
+          res.writeHead(200, {
+            'content-type': 'text/event-stream; charset=utf-8',
+            'cache-control': 'no-cache',
+            connection: 'keep-alive',
+          });
+          res.flushHeaders();
+          return writeFrames(ep, res, answer.frames, (frame) => frame);
+        }
+        sendJson(res, 200, answer);
+        return 'served';
+      },
     };
   }
 
@@ -444,22 +561,49 @@ export async function startSimEndpoints(options: SimEndpointsOptions): Promise<S
       return void res.socket?.destroy();
     }
     const body = await readBody(req);
-    await serve(ep, res, openAiResponder(ep, res), () => {
-      const parsed = parseJson(body);
-      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
-        throw new SimBadRequest('the body must be a JSON object');
-      }
-      const record = parsed as Record<string, unknown>;
-      requireModel(ep, record);
-      if (route === paths.chat)
-        return openAiChatCompletion(ep.config, chatAnswer(ep.config, parseChatBody(record)), ++ep.seq);
-      if (route === paths.embeddings) return embeddingsAnswer(ep.config, record.input);
-      return taskAnswer(ep.config, record.task, record.inputs);
-    });
+    let streaming = false;
+    try {
+      const peek = JSON.parse(body.toString('utf8')) as { stream?: unknown } | null;
+      streaming = (route === paths.chat || route === paths.completions) && peek?.stream === true;
+    } catch {
+      // parseJson below answers the 400
+    }
+    await serve(
+      ep,
+      res,
+      openAiResponder(ep, res),
+      () => {
+        const parsed = parseJson(body);
+        if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+          throw new SimBadRequest('the body must be a JSON object');
+        }
+        const record = parsed as Record<string, unknown>;
+        requireModel(ep, record);
+        const usage = isIncludeUsage(record.stream_options);
+        if (route === paths.chat) {
+          const answer = chatAnswer(ep.config, parseChatBody(record));
+          const completion = openAiChatCompletion(ep.config, answer, ++ep.seq);
+          return streaming
+            ? ({ frames: chatChunkFrames(completion, answer, usage) } satisfies StreamPlan)
+            : completion;
+        }
+        if (route === paths.completions) {
+          const answer = completionAnswer(ep.config, parseCompletionBody(record));
+          const completion = openAiTextCompletion(ep.config, answer, ++ep.seq);
+          return streaming
+            ? ({ frames: completionChunkFrames(completion, answer, usage) } satisfies StreamPlan)
+            : completion;
+        }
+        if (route === paths.embeddings) return embeddingsAnswer(ep.config, record.input, record.dimensions);
+        return taskAnswer(ep.config, record.task, record.inputs);
+      },
+      streaming,
+    );
   }
 
   const OPENAI_ROUTES = [
     OPENAI_HTTP.paths.chat,
+    OPENAI_HTTP.paths.completions,
     OPENAI_HTTP.paths.models,
     OPENAI_HTTP.paths.embeddings,
     OPENAI_HTTP.paths.invocations,

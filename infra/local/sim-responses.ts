@@ -49,6 +49,10 @@ export interface SimEndpointIdentity {
   upstream_model: string;
   /** Share (0..1) of texts on which this endpoint picks another label than the lexicon. */
   disagree_rate?: number;
+  /** Answers chat `n > 1` with n choices (else a 400, as servers without `n` do). */
+  supports_n?: boolean;
+  /** Length of the embedding vectors (the model's). @default SIM_EMBEDDING_DIM */
+  embedding_dimensions?: number;
 }
 
 /** Validates an OpenAI chat body the way a model server would. */
@@ -56,6 +60,7 @@ export function parseChatBody(body: unknown): {
   messages: ChatMessage[];
   maxTokens?: number;
   model?: string;
+  n?: number;
 } {
   if (!isRecord(body)) throw new SimBadRequest('the body must be a JSON object');
   const messages = body.messages;
@@ -69,8 +74,12 @@ export function parseChatBody(body: unknown): {
   if (max !== undefined && (typeof max !== 'number' || !Number.isInteger(max) || max < 1)) {
     throw new SimBadRequest('max_tokens must be a positive integer');
   }
+  const n = body.n ?? 1;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1)
+    throw new SimBadRequest('n must be a positive integer');
   return {
     messages: messages as ChatMessage[],
+    ...(n > 1 ? { n } : {}),
     ...(typeof max === 'number' ? { maxTokens: max } : {}),
     ...(typeof body.model === 'string' ? { model: body.model } : {}),
   };
@@ -80,25 +89,200 @@ export interface SimChatAnswer {
   content: string;
   finish_reason: 'stop' | 'length';
   usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
+  /** Choices asked for (n > 1); each is the content with ` #<i>` appended. */
+  n?: number;
 }
 
-/** `[<endpoint>] echo: <last user message, truncated>`, cut to max_tokens (~4 chars a token). */
+/**
+ * `[<endpoint>] echo: <last user message, truncated>`, cut to max_tokens (~4 chars a token). A
+ * conversation ending with an assistant message asks to continue it (a resumed stream): the
+ * answer is the rest of the echo after what that message already says (the `[<endpoint>] ` of
+ * whoever wrote it set aside), so the two read as one answer.
+ */
 export function chatAnswer(
   endpoint: SimEndpointIdentity,
   chat: ReturnType<typeof parseChatBody>,
 ): SimChatAnswer {
+  if (chat.n !== undefined && endpoint.supports_n !== true) {
+    throw new SimBadRequest(`[${endpoint.id}] n > 1 is not supported by this server`);
+  }
   const lastUser = [...chat.messages].reverse().find((m) => m.role === 'user') ?? chat.messages.at(-1);
   const said = lastUser ? messageText(lastUser) : '';
-  const full = `[${endpoint.id}] echo: ${said.length > ECHO_CHARS ? `${said.slice(0, ECHO_CHARS)}…` : said}`;
+  const echo = `echo: ${said.length > ECHO_CHARS ? `${said.slice(0, ECHO_CHARS)}…` : said}`;
+  const last = chat.messages.at(-1);
+  const prefix = last?.role === 'assistant' ? messageText(last) : undefined;
+  if (prefix !== undefined && prefix !== '') {
+    const written = prefix.replace(/^\[[^\]]*\] ?/, '');
+    const content = echo.startsWith(written) ? echo.slice(written.length) : ` ${echo}`;
+    return answerOf(chat.messages, content, 'stop', chat.n);
+  }
+  const full = `[${endpoint.id}] ${echo}`;
   const limit = chat.maxTokens === undefined ? Number.POSITIVE_INFINITY : chat.maxTokens * 4;
   const content = full.length > limit ? full.slice(0, limit) : full;
-  const prompt_tokens = estimatePromptTokens(chat.messages);
-  const completion_tokens = Math.max(1, Math.ceil(content.length / 4));
+  return answerOf(chat.messages, content, content.length < full.length ? 'length' : 'stop', chat.n);
+}
+
+function answerOf(
+  messages: readonly ChatMessage[] | number,
+  content: string,
+  finish_reason: SimChatAnswer['finish_reason'],
+  n?: number,
+): SimChatAnswer {
+  const prompt_tokens = typeof messages === 'number' ? messages : estimatePromptTokens(messages);
+  const completion_tokens = Math.max(1, Math.ceil(content.length / 4)) * (n ?? 1);
   return {
+    ...(n !== undefined ? { n } : {}),
     content,
-    finish_reason: content.length < full.length ? 'length' : 'stop',
+    finish_reason,
     usage: { prompt_tokens, completion_tokens, total_tokens: prompt_tokens + completion_tokens },
   };
+}
+
+/** Validates an OpenAI legacy completion body the way a model server would. */
+export function parseCompletionBody(body: unknown): { prompts: string[]; maxTokens?: number } {
+  if (!isRecord(body)) throw new SimBadRequest('the body must be a JSON object');
+  const prompt = body.prompt;
+  let prompts: string[];
+  if (typeof prompt === 'string') prompts = [prompt];
+  else if (Array.isArray(prompt) && prompt.length > 0 && prompt.every((p) => typeof p === 'string')) {
+    prompts = prompt as string[];
+  } else if (Array.isArray(prompt) && prompt.length > 0 && prompt.every((p) => typeof p === 'number')) {
+    prompts = [`<${prompt.length} tokens>`];
+  } else if (Array.isArray(prompt) && prompt.length > 0 && prompt.every(Array.isArray)) {
+    prompts = prompt.map((p) => `<${(p as unknown[]).length} tokens>`);
+  } else throw new SimBadRequest('prompt must be a string, an array of strings or of token arrays');
+  const max = body.max_tokens;
+  if (max !== undefined && max !== null && (typeof max !== 'number' || !Number.isInteger(max) || max < 1)) {
+    throw new SimBadRequest('max_tokens must be a positive integer');
+  }
+  return { prompts, ...(typeof max === 'number' ? { maxTokens: max } : {}) };
+}
+
+/** One answer per prompt: `[<endpoint>] completes: <prompt, truncated>`, cut to max_tokens. */
+export function completionAnswer(
+  endpoint: SimEndpointIdentity,
+  completion: ReturnType<typeof parseCompletionBody>,
+): SimChatAnswer[] {
+  return completion.prompts.map((prompt) => {
+    const full = `[${endpoint.id}] completes: ${prompt.length > ECHO_CHARS ? `${prompt.slice(0, ECHO_CHARS)}…` : prompt}`;
+    const limit = completion.maxTokens === undefined ? Number.POSITIVE_INFINITY : completion.maxTokens * 4;
+    const content = full.length > limit ? full.slice(0, limit) : full;
+    return answerOf(Math.ceil(prompt.length / 4), content, content.length < full.length ? 'length' : 'stop');
+  });
+}
+
+export function openAiTextCompletion(endpoint: SimEndpointIdentity, answers: SimChatAnswer[], seq: number) {
+  const prompt_tokens = answers.reduce((n, a) => n + a.usage.prompt_tokens, 0);
+  const completion_tokens = answers.reduce((n, a) => n + a.usage.completion_tokens, 0);
+  return {
+    id: `cmpl-sim-${endpoint.id}-${seq}`,
+    object: 'text_completion',
+    created: Math.floor(Date.now() / 1000),
+    model: endpoint.upstream_model,
+    choices: answers.map((a, index) => ({
+      index,
+      text: a.content,
+      logprobs: null,
+      finish_reason: a.finish_reason,
+    })),
+    usage: { prompt_tokens, completion_tokens, total_tokens: prompt_tokens + completion_tokens },
+  };
+}
+
+/** A text in the pieces a stream sends it in: a word and the space after it each. */
+export const streamPieces = (text: string): string[] => text.split(/(?<= )/).filter((w) => w !== '');
+
+const sse = (value: unknown) => `data: ${JSON.stringify(value)}\n\n`;
+
+/** An OpenAI chat stream of `answer`: the role chunk, a chunk a word, the finish, usage, `[DONE]`. */
+export function chatChunkFrames(
+  completion: { id: string; created: number; model: string },
+  answer: SimChatAnswer,
+  includeUsage: boolean,
+): string[] {
+  const chunk = (delta: Record<string, unknown>, finish: string | null) =>
+    sse({
+      id: completion.id,
+      object: 'chat.completion.chunk',
+      created: completion.created,
+      model: completion.model,
+      choices: [{ index: 0, delta, finish_reason: finish }],
+    });
+  return [
+    chunk({ role: 'assistant', content: '' }, null),
+    ...streamPieces(answer.content).map((w) => chunk({ content: w }, null)),
+    chunk({}, answer.finish_reason),
+    ...(includeUsage
+      ? [
+          sse({
+            id: completion.id,
+            object: 'chat.completion.chunk',
+            created: completion.created,
+            model: completion.model,
+            choices: [],
+            usage: answer.usage,
+          }),
+        ]
+      : []),
+    'data: [DONE]\n\n',
+  ];
+}
+
+/** An OpenAI completion stream: a chunk a word of each choice, their finishes, usage, `[DONE]`. */
+export function completionChunkFrames(
+  completion: { id: string; created: number; model: string },
+  answers: SimChatAnswer[],
+  includeUsage: boolean,
+): string[] {
+  const chunk = (index: number, text: string, finish: string | null) =>
+    sse({
+      id: completion.id,
+      object: 'text_completion',
+      created: completion.created,
+      model: completion.model,
+      choices: [{ index, text, logprobs: null, finish_reason: finish }],
+    });
+  const frames: string[] = [];
+  answers.forEach((a, index) => {
+    for (const w of streamPieces(a.content)) frames.push(chunk(index, w, null));
+    frames.push(chunk(index, '', a.finish_reason));
+  });
+  if (includeUsage) {
+    const prompt_tokens = answers.reduce((n, a) => n + a.usage.prompt_tokens, 0);
+    const completion_tokens = answers.reduce((n, a) => n + a.usage.completion_tokens, 0);
+    frames.push(
+      sse({
+        id: completion.id,
+        object: 'text_completion',
+        created: completion.created,
+        model: completion.model,
+        choices: [],
+        usage: { prompt_tokens, completion_tokens, total_tokens: prompt_tokens + completion_tokens },
+      }),
+    );
+  }
+  frames.push('data: [DONE]\n\n');
+  return frames;
+}
+
+/** TGI's token stream (`data:{"token":…}`), the last event with `generated_text` and `details`. */
+export function tgiTokenFrames(answer: SimChatAnswer | SimChatAnswer[]): string[] {
+  const a = Array.isArray(answer) ? (answer[0] as SimChatAnswer) : answer;
+  const pieces = streamPieces(a.content);
+  return pieces.map((text, i) => {
+    const last = i === pieces.length - 1;
+    return `data:${JSON.stringify({
+      index: i,
+      token: { id: 1000 + i, text, logprob: -0.1, special: false },
+      generated_text: last ? a.content : null,
+      details: last
+        ? {
+            finish_reason: a.finish_reason === 'length' ? 'length' : 'eos_token',
+            generated_tokens: pieces.length,
+          }
+        : null,
+    })}\n\n`;
+  });
 }
 
 export function openAiChatCompletion(endpoint: SimEndpointIdentity, answer: SimChatAnswer, seq: number) {
@@ -107,13 +291,11 @@ export function openAiChatCompletion(endpoint: SimEndpointIdentity, answer: SimC
     object: 'chat.completion',
     created: Math.floor(Date.now() / 1000),
     model: endpoint.upstream_model,
-    choices: [
-      {
-        index: 0,
-        message: { role: 'assistant', content: answer.content },
-        finish_reason: answer.finish_reason,
-      },
-    ],
+    choices: Array.from({ length: answer.n ?? 1 }, (_, index) => ({
+      index,
+      message: { role: 'assistant', content: answer.n ? `${answer.content} #${index + 1}` : answer.content },
+      finish_reason: answer.finish_reason,
+    })),
     usage: answer.usage,
   };
 }
@@ -203,24 +385,65 @@ export function labelAnswer(
   return { label, score: round4(score) };
 }
 
-/** A unit vector of SIM_EMBEDDING_DIM numbers hashed from the text. */
-export function embeddingOf(text: string): number[] {
-  const raw = Array.from({ length: SIM_EMBEDDING_DIM }, (_, i) => fnv1a(`${i}:${text}`) / 2 ** 31 - 1);
+/**
+ * A unit vector of `dims` numbers hashed from the text; with `shorten`, its first `shorten`
+ * numbers scaled back to unit length (a Matryoshka model's shorter vector).
+ */
+export function embeddingOf(text: string, dims = SIM_EMBEDDING_DIM, shorten?: number): number[] {
+  const raw = Array.from({ length: dims }, (_, i) => fnv1a(`${i}:${text}`) / 2 ** 31 - 1).slice(0, shorten);
   const norm = Math.hypot(...raw) || 1;
   return raw.map((x) => round4(x / norm));
 }
 
-export function embeddingsAnswer(endpoint: SimEndpointIdentity, input: unknown) {
-  const texts = Array.isArray(input) ? input.map(textOf) : [textOf(input)];
-  if (input === undefined || texts.length === 0) throw new SimBadRequest('input is required');
-  const prompt_tokens = texts.reduce((n, t) => n + Math.ceil(t.length / 4), 0);
+const isTokens = (v: unknown): v is number[] =>
+  Array.isArray(v) && v.length > 0 && v.every((t) => typeof t === 'number');
+
+/** The texts of embedding inputs (a string, strings, a token array or token arrays) and their tokens. */
+function embeddingTexts(input: unknown): Array<{ text: string; tokens: number }> {
+  if (input === undefined || input === null) throw new SimBadRequest('input is required');
+  const list = isTokens(input) || !Array.isArray(input) ? [input] : input;
+  if (list.length === 0) throw new SimBadRequest('input must not be empty');
+  return list.map((item) =>
+    isTokens(item)
+      ? { text: `tokens:${item.join(',')}`, tokens: item.length }
+      : { text: textOf(item), tokens: Math.ceil(textOf(item).length / 4) },
+  );
+}
+
+/** One vector per input, of the endpoint's dimensions (or `dimensions`, at most those). */
+function embedAll(endpoint: SimEndpointIdentity, input: unknown, dimensions?: unknown) {
+  const dims = endpoint.embedding_dimensions ?? SIM_EMBEDDING_DIM;
+  if (dimensions !== undefined && dimensions !== null) {
+    if (
+      typeof dimensions !== 'number' ||
+      !Number.isInteger(dimensions) ||
+      dimensions < 1 ||
+      dimensions > dims
+    ) {
+      throw new SimBadRequest(`dimensions must be an integer from 1 to ${dims}`);
+    }
+  }
+  const texts = embeddingTexts(input);
+  const shorten = typeof dimensions === 'number' ? dimensions : undefined;
+  return { texts, vectors: texts.map((t) => embeddingOf(t.text, dims, shorten)) };
+}
+
+/** An OpenAI embeddings answer (`POST /v1/embeddings`). */
+export function embeddingsAnswer(endpoint: SimEndpointIdentity, input: unknown, dimensions?: unknown) {
+  const { texts, vectors } = embedAll(endpoint, input, dimensions);
+  const prompt_tokens = texts.reduce((n, t) => n + t.tokens, 0);
   return {
     object: 'list',
-    data: texts.map((t, index) => ({ object: 'embedding', index, embedding: embeddingOf(t) })),
+    data: vectors.map((embedding, index) => ({ object: 'embedding', index, embedding })),
     model: endpoint.upstream_model,
     usage: { prompt_tokens, total_tokens: prompt_tokens },
     served_by: endpoint.id,
   };
+}
+
+/** Text Embeddings Inference's `/embed` answer to `{"inputs": ...}`: a bare array of vectors. */
+export function teiEmbedAnswer(endpoint: SimEndpointIdentity, inputs: unknown): number[][] {
+  return embedAll(endpoint, inputs).vectors;
 }
 
 /** The answer to `{task, inputs}`: labels for sentiment/classification, vectors for embedding. */

@@ -10,6 +10,7 @@ import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
+import { TENANTS_TABLE } from '../../layers/adapters/src/tables.ts';
 import { CACHE_TTL_ENV, DEFAULT_SETTINGS, ENV, type SwitchyardSettings } from '../app.config.ts';
 import { AdminAccess } from '../constructs/admin-access.construct.ts';
 import { AdminApi } from '../constructs/admin-api.construct.ts';
@@ -26,8 +27,13 @@ import { JobWorker } from '../constructs/job-worker.construct.ts';
 import { JobWorkflow } from '../constructs/job-workflow.construct.ts';
 import { RolloutWorkflow } from '../constructs/rollout-workflow.construct.ts';
 import {
+  RouterCapacity,
+  type RouterCapacityProps,
+  type RouterCompute,
+} from '../constructs/router-capacity.construct.ts';
+import {
   grantSageMakerEndpoints,
-  SAGEMAKER_INVOKE_ACTIONS,
+  SAGEMAKER_STREAM_INVOKE_ACTIONS,
 } from '../constructs/sagemaker-endpoints.grant.ts';
 import { SharedLayers } from '../constructs/shared-layers.construct.ts';
 import { SwitchyardFunction } from '../constructs/switchyard-function.construct.ts';
@@ -65,6 +71,17 @@ export interface StatelessStackProps extends StackProps {
    * @default true
    */
   readonly firewall?: boolean;
+  /**
+   * How the router runs: standard Lambda (scales to zero, billed per millisecond of waiting on
+   * models) or Lambda Managed Instances (a capacity provider; many requests per environment).
+   * @default 'standard'
+   */
+  readonly routerCompute?: RouterCompute;
+  /**
+   * Managed instances only: the capacity provider's settings.
+   * @default - RouterCapacity's defaults
+   */
+  readonly routerCapacity?: Omit<RouterCapacityProps, 'router'>;
 }
 
 export class StatelessStack extends Stack {
@@ -85,6 +102,8 @@ export class StatelessStack extends Stack {
   public readonly budgetSweeper: BudgetSweeper;
   public readonly usageApi: UsageApi;
   public readonly usageExport: UsageExport;
+  /** The router's capacity provider, when it runs on managed instances. */
+  public readonly routerCapacity: RouterCapacity | undefined;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -109,25 +128,55 @@ export class StatelessStack extends Stack {
       entry: 'functions/router/router.handler.ts',
       layers: this.layers,
       description: 'The synchronous request path: route, invoke, fall back',
-      memorySize: 1024,
+      // Standard: 1024 MB. Managed instances: one vCPU and 2 GiB per environment, serving 64 at once.
+      memorySize: props.routerCompute === 'managed-instances' ? 2048 : 1024,
       // API Gateway's integration timeout is 29 s; the router's own deadline is shorter.
       timeout: Duration.seconds(29),
       environment: {
         [ENV.registryTable]: tables.registry.tableName,
         [ENV.healthTable]: tables.health.tableName,
+        [ENV.tenantsTable]: tables.tenants.tableName,
+        [ENV.budgetsTable]: tables.budgets.tableName,
+        [ENV.usageTable]: tables.usage.tableName,
         [ENV.maxBodyBytes]: String(MAX_BODY_BYTES),
         ...CACHE_TTL_ENV,
       },
     });
     tables.registry.grantReadData(this.routerFunction);
     tables.health.grantReadWriteData(this.routerFunction);
-    grantSageMakerEndpoints(this.routerFunction, sagemakerEndpointNames, SAGEMAKER_INVOKE_ACTIONS);
+    // Money: the tenant's budget attributes only (never its webhook secret), its budget periods
+    // (read, create, conditional updates), and usage records (put only).
+    this.routerFunction.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:GetItem'],
+        resources: [tables.tenants.tableArn],
+        conditions: {
+          'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...TENANTS_TABLE.budgetAttributes] },
+          StringEqualsIfExists: { 'dynamodb:Select': 'SPECIFIC_ATTRIBUTES' },
+        },
+      }),
+    );
+    this.routerFunction.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        resources: [tables.budgets.tableArn],
+      }),
+    );
+    this.routerFunction.addToRolePolicy(
+      new PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [tables.usage.tableArn] }),
+    );
+    grantSageMakerEndpoints(this.routerFunction, sagemakerEndpointNames, SAGEMAKER_STREAM_INVOKE_ACTIONS);
+    this.routerCapacity =
+      props.routerCompute === 'managed-instances'
+        ? new RouterCapacity(this, 'RouterCapacity', { ...props.routerCapacity, router: this.routerFunction })
+        : undefined;
 
     const consumerRoutes: ApiRoute[] = [
       { method: 'POST', path: '/v1/chat/completions', handler: this.routerFunction },
       { method: 'GET', path: '/v1/models', handler: this.routerFunction },
       { method: 'POST', path: '/v1/route', handler: this.routerFunction },
       { method: 'POST', path: '/v1/invocations', handler: this.routerFunction },
+      { method: 'POST', path: '/v1/embeddings', handler: this.routerFunction },
     ];
     this.consumerApi = new ConsumerApi(this, 'ConsumerApi', {
       authorizer: this.authorizerFunction,

@@ -59,6 +59,13 @@ function dynamoStatements(entry: string, table: TableId): string[] {
   );
 }
 
+/** X-Ray trace upload (functions) and sampling (state machines): resource `*`, X-Ray has no resource ARNs. */
+const XRAY_ACTIONS = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
+const isXray = (s: { Action: string[] }) => s.Action.every((a) => a.startsWith('xray:'));
+/** A role's statements without the X-Ray one. */
+const withoutXray = <T extends { Action: string[] }>(statements: T[]): T[] =>
+  statements.filter((s) => !isXray(s));
+
 const WRITE_ACTIONS = [
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',
@@ -67,6 +74,14 @@ const WRITE_ACTIONS = [
 ];
 
 describe('functions', () => {
+  it('run on standard Lambda by default: no capacity provider, no VPC, the router at 1024 MB', () => {
+    expect(resources(template, 'AWS::Lambda::CapacityProvider')).toEqual([]);
+    expect(resources(template, 'AWS::EC2::VPC')).toEqual([]);
+    const { fn } = functionByEntry(template, ENTRIES.router);
+    expect(props(fn).MemorySize).toBe(1024);
+    expect(props(fn).CapacityProviderConfig).toBeUndefined();
+  });
+
   it('are exactly the listed handlers, each bound by metadata to its file and export', () => {
     const bound = resources(template, 'AWS::Lambda::Function').map(([, r]) => [
       r.Metadata?.['switchyard:entry'],
@@ -123,11 +138,14 @@ describe('functions', () => {
         .sort();
     expect(names(ENTRIES.authorizer)).toEqual(['API_KEYS_TABLE']);
     expect(names(ENTRIES.router)).toEqual([
+      'BUDGETS_TABLE',
       'HEALTH_CACHE_TTL_MS',
       'HEALTH_TABLE',
       'MAX_BODY_BYTES',
       'REGISTRY_CACHE_TTL_MS',
       'REGISTRY_TABLE',
+      'TENANTS_TABLE',
+      'USAGE_TABLE',
     ]);
     expect(env(ENTRIES.router)).toMatchObject({ MAX_BODY_BYTES: '1048576' });
     expect(names(ENTRIES.healthCheck)).toEqual([
@@ -208,7 +226,7 @@ describe('functions', () => {
 describe('least-privilege grants', () => {
   it('authorizer: only GetItem on the API keys table, nothing else', () => {
     const { fn } = functionByEntry(template, ENTRIES.authorizer);
-    const statements = roleStatements(template, roleOf(fn));
+    const statements = withoutXray(roleStatements(template, roleOf(fn)));
     expect(statements).toHaveLength(1);
     expect(statements[0]?.Action).toEqual(['dynamodb:GetItem']);
     expect(statements[0]?.Resource).toHaveLength(1);
@@ -231,7 +249,7 @@ describe('least-privilege grants', () => {
   });
 
   it.each([
-    ['router', ENTRIES.router, ['sagemaker:InvokeEndpoint']],
+    ['router', ENTRIES.router, ['sagemaker:InvokeEndpoint', 'sagemaker:InvokeEndpointWithResponseStream']],
     ['invoke step', ENTRIES.invoke, ['sagemaker:InvokeEndpoint']],
     ['health check', ENTRIES.healthCheck, ['sagemaker:DescribeEndpoint', 'sagemaker:InvokeEndpoint']],
   ])('%s: SageMaker actions only on the endpoints the registry file names', (_, entry, actions) => {
@@ -279,7 +297,7 @@ describe('least-privilege grants', () => {
       expect(dynamoStatements(step, 'ApiKeys')).toEqual([]);
     }
     const { fn } = functionByEntry(template, ENTRIES.record);
-    const record = roleStatements(template, roleOf(fn));
+    const record = withoutXray(roleStatements(template, roleOf(fn)));
     expect(record.every((s) => s.Resource.every((r) => tableArn('Jobs').test(r)))).toBe(true);
   });
 
@@ -298,15 +316,42 @@ describe('least-privilege grants', () => {
       (e) => functionByEntry(template, e).id,
     );
     expect(targets).toEqual(new Set(steps));
-    // The only wildcard is the log-delivery statement AWS requires for vended logs.
-    const wildcard = statements.filter((s) => s.Resource.includes('*'));
-    expect(wildcard.flatMap((s) => s.Action).every((a) => a.startsWith('logs:'))).toBe(true);
+    // The only wildcards are the log-delivery statement AWS requires for vended logs, and X-Ray.
+    const wildcard = statements.filter((s) => s.Resource.includes('*')).flatMap((s) => s.Action);
+    expect(wildcard.filter((a) => !a.startsWith('logs:')).sort()).toEqual([
+      'xray:GetSamplingRules',
+      'xray:GetSamplingTargets',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
   });
 
-  it('no function role has a wildcard resource', () => {
+  it('no function role has a wildcard resource, but for X-Ray trace upload', () => {
     for (const entry of Object.values(ENTRIES)) {
       const { fn } = functionByEntry(template, entry);
-      for (const s of roleStatements(template, roleOf(fn))) expect(s.Resource, entry).not.toContain('*');
+      for (const s of withoutXray(roleStatements(template, roleOf(fn))))
+        expect(s.Resource, entry).not.toContain('*');
+    }
+  });
+
+  it('every function and state machine is traced with X-Ray, and may upload only traces with *', () => {
+    for (const entry of Object.values(ENTRIES)) {
+      const { fn } = functionByEntry(template, entry);
+      expect(props(fn).TracingConfig, entry).toEqual({ Mode: 'Active' });
+      const xray = roleStatements(template, roleOf(fn)).filter((s) =>
+        s.Action.some((a) => a.startsWith('xray:')),
+      );
+      expect(xray, entry).toEqual([{ Effect: 'Allow', Action: XRAY_ACTIONS, Resource: ['*'] }]);
+    }
+    const machines = resources(template, 'AWS::StepFunctions::StateMachine');
+    expect(machines).toHaveLength(2);
+    for (const [, m] of machines) expect(props(m).TracingConfiguration).toEqual({ Enabled: true });
+  });
+
+  it('traces carry no payloads: Powertools Tracer captures neither responses nor errors', () => {
+    for (const entry of Object.values(ENTRIES)) {
+      expect(env(entry).POWERTOOLS_TRACER_CAPTURE_RESPONSE, entry).toBe('false');
+      expect(env(entry).POWERTOOLS_TRACER_CAPTURE_ERROR, entry).toBe('false');
     }
   });
 });
@@ -363,10 +408,21 @@ describe('budget sweeper', () => {
     }
   });
 
-  it('no other function touches the budgets table yet', () => {
+  it('the router reads, creates and conditionally updates budget periods; no other function touches them', () => {
+    expect(tableActions(template, ENTRIES.router, 'Budgets')).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+    ]);
     for (const [name, entry] of Object.entries(ENTRIES)) {
-      if (name !== 'budgetSweeper') expect(tableActions(template, entry, 'Budgets'), name).toEqual([]);
+      if (name !== 'budgetSweeper' && name !== 'router') {
+        expect(tableActions(template, entry, 'Budgets'), name).toEqual([]);
+      }
     }
+  });
+
+  it('the router only puts usage records (it never reads or deletes them)', () => {
+    expect(tableActions(template, ENTRIES.router, 'Usage')).toEqual(['dynamodb:PutItem']);
   });
 });
 
@@ -426,6 +482,7 @@ describe('consumer API', () => {
       'GET /v1/models',
       'GET /v1/usage',
       'POST /v1/chat/completions',
+      'POST /v1/embeddings',
       'POST /v1/invocations',
       'POST /v1/jobs',
       'POST /v1/route',

@@ -35,9 +35,12 @@ function testApp(context: Record<string, unknown> = {}): App {
   });
 }
 
-/** Builds the real app against a registry file. */
-export function synthApp(registryFile = FIXTURE_REGISTRY): Synthesized {
-  const app = testApp({ 'switchyard:registryFile': registryFile });
+/** Builds the real app against a registry file, with more CDK context (e.g. `switchyard:routerCompute`). */
+export function synthApp(
+  registryFile = FIXTURE_REGISTRY,
+  context: Record<string, unknown> = {},
+): Synthesized {
+  const app = testApp({ 'switchyard:registryFile': registryFile, ...context });
   const built = buildApp(app);
   return {
     ...built,

@@ -269,6 +269,7 @@ describe('simulated endpoints', () => {
         throttled: 1,
         aborted: 1,
         inflight: 0,
+        streams: 0,
         probes: 0,
       }),
     );
@@ -341,5 +342,144 @@ describe('simulated endpoints', () => {
     sim = undefined;
     expect(await inflight).toBeInstanceOf(TypeError);
     expect(s.stats('gpu-a')).toMatchObject({ inflight: 0, aborted: 1 });
+  });
+});
+
+describe('simulated streams', () => {
+  const sseEvents = async (res: Response): Promise<string[]> =>
+    (await res.text())
+      .split('\n\n')
+      .filter(Boolean)
+      .map((e) => e.replace(/^data: ?/, ''));
+
+  it('the OpenAI server streams chat as SSE chunks, the usage chunk only when asked', async () => {
+    const s = await start([config('gpu-a', 'openai-http')]);
+    const plain = await post(
+      `${baseUrl(s, 'gpu-a')}/chat/completions`,
+      chatBody('hi there', { stream: true }),
+    );
+    expect(plain.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    const events = await sseEvents(plain);
+    expect(events).toHaveLength(7); // role, 4 words, finish, [DONE]
+    expect(events.at(-1)).toBe('[DONE]');
+    expect(JSON.parse(events[0] as string)).toMatchObject({
+      object: 'chat.completion.chunk',
+      choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }],
+    });
+    const withUsage = await sseEvents(
+      await post(
+        `${baseUrl(s, 'gpu-a')}/chat/completions`,
+        chatBody('hi there', { stream: true, stream_options: { include_usage: true } }),
+      ),
+    );
+    expect(withUsage).toHaveLength(8);
+    expect(JSON.parse(withUsage.at(-2) as string)).toMatchObject({
+      choices: [],
+      usage: { completion_tokens: 6 },
+    });
+    expect(s.stats('gpu-a')).toMatchObject({ requests: 2, streams: 2, served: 2 });
+  });
+
+  it('the OpenAI server answers legacy completions, streamed or not', async () => {
+    const s = await start([config('gpu-a', 'openai-http')]);
+    const res = await post(`${baseUrl(s, 'gpu-a')}/completions`, { model: 'llama-up', prompt: 'Once upon' });
+    expect(await res.json()).toMatchObject({
+      object: 'text_completion',
+      choices: [{ index: 0, text: '[gpu-a] completes: Once upon', logprobs: null, finish_reason: 'stop' }],
+      usage: { prompt_tokens: 3, completion_tokens: 7, total_tokens: 10 },
+    });
+    const events = await sseEvents(
+      await post(`${baseUrl(s, 'gpu-a')}/completions`, {
+        model: 'llama-up',
+        prompt: 'Once upon',
+        stream: true,
+      }),
+    );
+    expect(
+      events
+        .slice(0, -1)
+        .map((e) => (JSON.parse(e) as { choices: Array<{ text: string }> }).choices[0]?.text),
+    ).toEqual(['[gpu-a] ', 'completes: ', 'Once ', 'upon', '']);
+  });
+
+  it('`cut` drops the connection after three chunks; a buffered answer before it is sent', async () => {
+    const s = await start([config('gpu-a', 'openai-http')]);
+    s.setFault('gpu-a', 'cut');
+    const res = await post(
+      `${baseUrl(s, 'gpu-a')}/chat/completions`,
+      chatBody('one two three four', { stream: true }),
+    );
+    expect(res.status).toBe(200);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    let text = '';
+    const error = await (async () => {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return undefined;
+        text += new TextDecoder().decode(value);
+      }
+    })().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TypeError);
+    expect(text.split('\n\n').filter(Boolean)).toHaveLength(3);
+    expect(text).not.toContain('[DONE]');
+    const buffered = await post(`${baseUrl(s, 'gpu-a')}/chat/completions`, chatBody('x')).catch(
+      (e: unknown) => e,
+    );
+    expect(buffered).toBeInstanceOf(TypeError);
+    expect(s.stats('gpu-a')).toMatchObject({ requests: 2, errors: 2, served: 0 });
+  });
+
+  it('continues a conversation that ends with an assistant message (a resumed stream)', async () => {
+    const s = await start([config('gpu-b', 'openai-http')]);
+    const res = await post(`${baseUrl(s, 'gpu-b')}/chat/completions`, {
+      model: 'llama-up',
+      messages: [
+        { role: 'user', content: 'tell me more' },
+        { role: 'assistant', content: '[gpu-a] echo: tell ' },
+      ],
+    });
+    const body = (await res.json()) as ChatCompletionResponse;
+    expect(body.choices[0]?.message.content).toBe('me more');
+  });
+
+  it('SageMaker TGI endpoints stream the TGI token stream', async () => {
+    const s = await start([config('sm-t', 'sagemaker', { chat_format: 'tgi' })]);
+    const runtime = createSageMakerRuntimeClient({ ...LOCAL_AWS, endpoint: s.url });
+    const out = await runtime.send(
+      new InvokeEndpointWithResponseStreamCommand({
+        EndpointName: 'switchyard-sm-t',
+        ContentType: 'application/json',
+        Body: new TextEncoder().encode(JSON.stringify(chatBody('go', { stream: true }))),
+      }),
+    );
+    let text = '';
+    for await (const event of out.Body ?? []) {
+      if (event.PayloadPart?.Bytes) text += new TextDecoder().decode(event.PayloadPart.Bytes);
+    }
+    const events = text.split('\n\n').filter(Boolean);
+    expect(events).toHaveLength(3);
+    expect(JSON.parse((events[0] as string).replace(/^data:/, ''))).toEqual({
+      index: 0,
+      token: { id: 1000, text: '[sm-t] ', logprob: -0.1, special: false },
+      generated_text: null,
+      details: null,
+    });
+    expect(JSON.parse((events[2] as string).replace(/^data:/, ''))).toMatchObject({
+      generated_text: '[sm-t] echo: go',
+      details: { finish_reason: 'eos_token', generated_tokens: 3 },
+    });
+    runtime.destroy();
+  });
+
+  it('validates the stream profile', async () => {
+    const s = await start([config('gpu-a', 'openai-http')]);
+    expect(() => s.setProfile('gpu-a', { tokens_per_s: 0 })).toThrow(
+      'sim endpoint gpu-a: tokens_per_s must be a number > 0',
+    );
+    expect(() => s.setProfile('gpu-a', { ttft_ms: -1 })).toThrow(
+      'sim endpoint gpu-a: ttft_ms must be a number ≥ 0',
+    );
+    s.setFault('gpu-a', 'cut');
+    expect(s.list()[0]?.fault).toBe('cut');
   });
 });

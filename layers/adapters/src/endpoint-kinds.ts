@@ -10,7 +10,10 @@ export const JSON_CONTENT_TYPE = 'application/json';
  * `openai-http`: an OpenAI-compatible server (vLLM, TGI, llama.cpp...). `target` is the base URL
  * up to and including `/v1`. Conventions:
  * - chat → `POST {target}/chat/completions` with the OpenAI body, `model` = upstream model;
- * - task `embedding` → `POST {target}/embeddings` with `{model, input}` (OpenAI embeddings API);
+ *   streamed with `stream: true` and `stream_options.include_usage` (SSE passed through);
+ * - completion → `POST {target}/completions` likewise (OpenAI legacy completions);
+ * - embeddings (`POST /v1/embeddings`) → `POST {target}/embeddings` (embeddings.upstream.ts); a
+ *   task invocation of `embedding` → the same route with `{model, input}`;
  * - any other task → `POST {target}/invocations` with `{model, task, inputs}` (Switchyard's
  *   convention for non-LLM task servers: answer with the task's JSON, e.g. `{label, score}`);
  * - probe → `GET {target}/models`, and on 404 `GET {origin}/health` where origin is the target
@@ -19,8 +22,10 @@ export const JSON_CONTENT_TYPE = 'application/json';
 export const OPENAI_HTTP = {
   contentType: JSON_CONTENT_TYPE,
   accept: JSON_CONTENT_TYPE,
+  streamAccept: 'text/event-stream',
   paths: {
     chat: '/chat/completions',
+    completions: '/completions',
     embeddings: '/embeddings',
     invocations: '/invocations',
     models: '/models',
@@ -36,7 +41,11 @@ export const OPENAI_HTTP = {
  * `sagemaker`: a SageMaker real-time endpoint; `target` is the endpoint name. Conventions:
  * - chat → InvokeEndpoint with the OpenAI chat body (`model` = upstream model): TGI and LMI
  *   containers speak the OpenAI Messages API;
- * - any task → InvokeEndpoint with `{task, inputs}`;
+ * - completion → InvokeEndpoint with the OpenAI completion body;
+ * - streamed chat and completion → InvokeEndpointWithResponseStream with `stream: true`: the
+ *   PayloadPart frames carry OpenAI SSE chunks or TGI's token stream (both mapped);
+ * - embeddings → InvokeEndpoint with TEI's `{"inputs": [...]}` (embeddings.upstream.ts);
+ * - any task invocation → InvokeEndpoint with `{task, inputs}`;
  * - probe → DescribeEndpoint must say `InService`, then a tiny invocation.
  */
 export const SAGEMAKER = {

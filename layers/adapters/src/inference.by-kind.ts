@@ -3,10 +3,12 @@
 import type {
   EndpointKind,
   InferenceCall,
+  InferenceChunk,
   InferenceClient,
   InferenceResult,
   PlanTarget,
 } from '@switchyard/core';
+import { convertedStream } from '@switchyard/core';
 import { createSageMakerRuntimeClient } from './aws-clients.ts';
 import { OpenAiHttpInferenceClient } from './inference.openai-http.ts';
 import { SageMakerInferenceClient } from './inference.sagemaker.ts';
@@ -20,6 +22,14 @@ export class InferenceClientByKind implements InferenceClient {
 
   invoke(target: PlanTarget, call: InferenceCall, signal: AbortSignal): Promise<InferenceResult> {
     return this.#clients[target.kind].invoke(target, call, signal);
+  }
+
+  /** The kind's own stream, or (a client that does not stream) its answer converted by the core. */
+  stream(target: PlanTarget, call: InferenceCall, signal: AbortSignal): AsyncIterable<InferenceChunk> {
+    const client = this.#clients[target.kind];
+    return client.stream
+      ? client.stream(target, call, signal)
+      : convertedStream(client, target, call, signal);
   }
 }
 

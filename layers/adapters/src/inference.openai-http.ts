@@ -1,9 +1,17 @@
 // InferenceClient for OpenAI-compatible HTTP endpoints (vLLM, TGI, llama.cpp, hosted APIs).
 // Paths and bodies follow the conventions in endpoint-kinds.ts; failures become UpstreamError.
-import type { InferenceCall, InferenceClient, InferenceResult, PlanTarget } from '@switchyard/core';
-import { UpstreamError } from '@switchyard/core';
+import type {
+  InferenceCall,
+  InferenceChunk,
+  InferenceClient,
+  InferenceResult,
+  PlanTarget,
+} from '@switchyard/core';
+import { chunksOfResult, InvalidRequestError, UpstreamError } from '@switchyard/core';
 import { inferenceResult } from './chat-completion.ts';
+import { embeddingResult, openAiEmbeddingsBody } from './embeddings.upstream.ts';
 import { joinUrl, OPENAI_HTTP, requestJson } from './endpoint-kinds.ts';
+import { upstreamChunks } from './stream-chunks.ts';
 import { failureForStatus, parseJsonBody, retryAfterMs, transportError } from './upstream-failure.ts';
 
 export interface OpenAiHttpInferenceClientOptions {
@@ -16,10 +24,19 @@ export interface OpenAiHttpInferenceClientOptions {
 
 /** Builds the URL and JSON body for one call to an OpenAI-compatible target. */
 export function openAiHttpRequest(target: PlanTarget, call: InferenceCall): { url: string; body: unknown } {
-  if (call.kind === 'chat') {
+  if (call.kind === 'chat' || call.kind === 'completion') {
     return {
-      url: joinUrl(target.target, OPENAI_HTTP.paths.chat),
+      url: joinUrl(
+        target.target,
+        call.kind === 'chat' ? OPENAI_HTTP.paths.chat : OPENAI_HTTP.paths.completions,
+      ),
       body: { ...call.body, model: target.upstream_model },
+    };
+  }
+  if (call.kind === 'embedding') {
+    return {
+      url: joinUrl(target.target, OPENAI_HTTP.paths.embeddings),
+      body: openAiEmbeddingsBody(target, call.body),
     };
   }
   if (OPENAI_HTTP.embeddingTasks.includes(call.task)) {
@@ -31,6 +48,27 @@ export function openAiHttpRequest(target: PlanTarget, call: InferenceCall): { ur
   return {
     url: joinUrl(target.target, OPENAI_HTTP.paths.invocations),
     body: { model: target.upstream_model, task: call.task, inputs: call.payload },
+  };
+}
+
+/**
+ * The URL and body of a streamed call: the chat or completion body with `stream: true` and usage
+ * asked for (`stream_options.include_usage`, so cost comes from the upstream's own count).
+ */
+export function openAiHttpStreamRequest(
+  target: PlanTarget,
+  call: InferenceCall,
+): { url: string; body: unknown } {
+  if (call.kind === 'invocation') {
+    throw new InvalidRequestError(`Task "${call.task}" cannot be streamed; send "stream": false.`, {
+      param: 'stream',
+    });
+  }
+  const { url, body } = openAiHttpRequest(target, call);
+  const options = (call.body.stream_options ?? {}) as Record<string, unknown>;
+  return {
+    url,
+    body: { ...(body as object), stream: true, stream_options: { ...options, include_usage: true } },
   };
 }
 
@@ -62,14 +100,8 @@ export class OpenAiHttpInferenceClient implements InferenceClient {
     this.#now = options.now ?? Date.now;
   }
 
-  async invoke(target: PlanTarget, call: InferenceCall, signal: AbortSignal): Promise<InferenceResult> {
-    // Built before the transport's try: a request that cannot be built was never sent (ports.ts).
-    const { url, body } = openAiHttpRequest(target, call);
-    const json = requestJson(body);
-    const headers: Record<string, string> = {
-      'content-type': OPENAI_HTTP.contentType,
-      accept: OPENAI_HTTP.accept,
-    };
+  #headers(target: PlanTarget, accept: string): Record<string, string> {
+    const headers: Record<string, string> = { 'content-type': OPENAI_HTTP.contentType, accept };
     if (target.api_key_ref !== undefined) {
       const key = this.#apiKeys?.(target.api_key_ref);
       if (key === undefined) {
@@ -77,6 +109,14 @@ export class OpenAiHttpInferenceClient implements InferenceClient {
       }
       headers.authorization = `Bearer ${key}`;
     }
+    return headers;
+  }
+
+  async invoke(target: PlanTarget, call: InferenceCall, signal: AbortSignal): Promise<InferenceResult> {
+    // Built before the transport's try: a request that cannot be built was never sent (ports.ts).
+    const { url, body } = openAiHttpRequest(target, call);
+    const json = requestJson(body);
+    const headers = this.#headers(target, OPENAI_HTTP.accept);
     let status: number;
     let text: string;
     let retryAfter: number | undefined;
@@ -97,6 +137,71 @@ export class OpenAiHttpInferenceClient implements InferenceClient {
       );
     }
     const parsed = parseJsonBody(text, target.endpoint, status);
+    if (call.kind === 'embedding') return embeddingResult(parsed, target, call.body);
     return inferenceResult(parsed, target, call, this.#now);
+  }
+
+  /**
+   * Streams a chat or completion call: the upstream's SSE events become chunks as they arrive
+   * (nothing buffered). An error status fails like `invoke`; a JSON answer (a server that does
+   * not stream) is converted; a connection lost mid-stream is a `connection` failure.
+   */
+  async *stream(
+    target: PlanTarget,
+    call: InferenceCall,
+    signal: AbortSignal,
+  ): AsyncGenerator<InferenceChunk> {
+    const { url, body } = openAiHttpStreamRequest(target, call);
+    const json = requestJson(body);
+    const headers = this.#headers(target, OPENAI_HTTP.streamAccept);
+    // Our own controller: ending the iteration early aborts the request as the caller's signal does.
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    if (signal.aborted) controller.abort(signal.reason);
+    try {
+      let res: Response;
+      try {
+        res = await this.#fetch(url, { method: 'POST', headers, body: json, signal: controller.signal });
+      } catch (err) {
+        throw transportError(err, signal, target.endpoint);
+      }
+      const status = res.status;
+      if (status < 200 || status > 299 || !res.body) {
+        const retryAfter = retryAfterMs(res.headers, this.#now());
+        const text = await res.text().catch(() => '');
+        throw new UpstreamError(
+          res.body ? failureForStatus(status) : 'invalid-response',
+          `${target.endpoint}: HTTP ${status}: ${upstreamErrorMessage(text)}`,
+          status,
+          retryAfter === undefined ? {} : { retryAfterMs: retryAfter },
+        );
+      }
+      if (!(res.headers.get('content-type') ?? '').includes(OPENAI_HTTP.streamAccept)) {
+        let text: string;
+        try {
+          text = await res.text();
+        } catch (err) {
+          throw transportError(err, signal, target.endpoint);
+        }
+        const result = inferenceResult(parseJsonBody(text, target.endpoint, status), target, call, this.#now);
+        yield* chunksOfResult(result, call);
+        return;
+      }
+      const chunks = upstreamChunks(res.body as AsyncIterable<Uint8Array>, target.endpoint);
+      for (;;) {
+        let next: IteratorResult<InferenceChunk>;
+        try {
+          next = await chunks.next();
+        } catch (err) {
+          throw transportError(err, signal, target.endpoint);
+        }
+        if (next.done) return;
+        yield next.value;
+      }
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      controller.abort();
+    }
   }
 }

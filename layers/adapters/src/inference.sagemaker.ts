@@ -1,12 +1,24 @@
 // InferenceClient for SageMaker real-time endpoints (InvokeEndpoint). Chat calls send the
-// OpenAI chat body (TGI/LMI containers speak the Messages API); task calls send {task, inputs}.
+// OpenAI chat body (TGI/LMI containers speak the Messages API); task calls send {task, inputs};
+// embedding calls send TEI's `{"inputs": [...]}` (embeddings.upstream.ts).
 // SageMaker errors map onto UpstreamError failures as documented on `sageMakerFailure`.
 import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
-import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
-import type { InferenceCall, InferenceClient, InferenceResult, PlanTarget } from '@switchyard/core';
-import { UpstreamError } from '@switchyard/core';
+import {
+  InvokeEndpointCommand,
+  InvokeEndpointWithResponseStreamCommand,
+} from '@aws-sdk/client-sagemaker-runtime';
+import type {
+  InferenceCall,
+  InferenceChunk,
+  InferenceClient,
+  InferenceResult,
+  PlanTarget,
+} from '@switchyard/core';
+import { InvalidRequestError, UpstreamError } from '@switchyard/core';
 import { inferenceResult } from './chat-completion.ts';
+import { embeddingResult, sageMakerEmbeddingsBody } from './embeddings.upstream.ts';
 import { requestJson, SAGEMAKER } from './endpoint-kinds.ts';
+import { upstreamChunks } from './stream-chunks.ts';
 import { failureForStatus, parseJsonBody, transportError } from './upstream-failure.ts';
 
 export interface SageMakerInferenceClientOptions {
@@ -16,9 +28,28 @@ export interface SageMakerInferenceClientOptions {
 
 /** The JSON body InvokeEndpoint sends for a call. */
 export function sageMakerRequestBody(target: PlanTarget, call: InferenceCall): unknown {
-  return call.kind === 'chat'
-    ? { ...call.body, model: target.upstream_model }
-    : { task: call.task, inputs: call.payload };
+  if (call.kind === 'invocation') return { task: call.task, inputs: call.payload };
+  if (call.kind === 'embedding') return sageMakerEmbeddingsBody(call.body);
+  return { ...call.body, model: target.upstream_model };
+}
+
+/** The body InvokeEndpointWithResponseStream sends: the chat or completion body with `stream: true`. */
+export function sageMakerStreamBody(target: PlanTarget, call: InferenceCall): unknown {
+  if (call.kind === 'invocation') {
+    throw new InvalidRequestError(`Task "${call.task}" cannot be streamed; send "stream": false.`, {
+      param: 'stream',
+    });
+  }
+  if (call.kind === 'embedding') {
+    throw new InvalidRequestError('Embeddings cannot be streamed.', { param: 'stream' });
+  }
+  const options = (call.body.stream_options ?? {}) as Record<string, unknown>;
+  return {
+    ...call.body,
+    model: target.upstream_model,
+    stream: true,
+    stream_options: { ...options, include_usage: true },
+  };
 }
 
 interface AwsErrorLike {
@@ -109,6 +140,75 @@ export class SageMakerInferenceClient implements InferenceClient {
       throw sageMakerFailure(err, signal, target.endpoint);
     }
     const parsed = parseJsonBody(text, target.endpoint);
+    if (call.kind === 'embedding') return embeddingResult(parsed, target, call.body);
     return inferenceResult(parsed, target, call, this.#now);
+  }
+
+  /**
+   * Streams a chat or completion call with InvokeEndpointWithResponseStream: the PayloadPart
+   * frames' bytes are read as SSE (OpenAI chunks or TGI tokens) as they arrive. Errors before the
+   * first frame map as `invoke`'s; a ModelStreamError or a broken stream later is a cut.
+   */
+  async *stream(
+    target: PlanTarget,
+    call: InferenceCall,
+    signal: AbortSignal,
+  ): AsyncGenerator<InferenceChunk> {
+    const command = new InvokeEndpointWithResponseStreamCommand({
+      EndpointName: target.target,
+      ContentType: SAGEMAKER.contentType,
+      Body: new TextEncoder().encode(requestJson(sageMakerStreamBody(target, call))),
+    });
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    if (signal.aborted) controller.abort(signal.reason);
+    try {
+      let events: AsyncIterable<unknown>;
+      try {
+        const out = await this.#client.send(command, { abortSignal: controller.signal });
+        if (!out.Body) throw new UpstreamError('invalid-response', `${target.endpoint}: no response stream`);
+        events = out.Body as AsyncIterable<unknown>;
+      } catch (err) {
+        throw sageMakerFailure(err, signal, target.endpoint);
+      }
+      const chunks = upstreamChunks(payloadBytes(events, target.endpoint), target.endpoint);
+      for (;;) {
+        let next: IteratorResult<InferenceChunk>;
+        try {
+          next = await chunks.next();
+        } catch (err) {
+          throw sageMakerFailure(err, signal, target.endpoint);
+        }
+        if (next.done) return;
+        yield next.value;
+      }
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      controller.abort();
+    }
+  }
+}
+
+/** The bytes of each PayloadPart; a ModelStreamError or InternalStreamFailure event is the upstream's failure. */
+async function* payloadBytes(events: AsyncIterable<unknown>, endpoint: string): AsyncGenerator<Uint8Array> {
+  for await (const event of events) {
+    const e = event as {
+      PayloadPart?: { Bytes?: Uint8Array };
+      ModelStreamError?: { Message?: string; ErrorCode?: string };
+      InternalStreamFailure?: { Message?: string };
+    };
+    if (e.PayloadPart?.Bytes) yield e.PayloadPart.Bytes;
+    else if (e.ModelStreamError) {
+      throw new UpstreamError(
+        'server',
+        `${endpoint}: model stream error: ${e.ModelStreamError.Message ?? ''}`,
+      );
+    } else if (e.InternalStreamFailure) {
+      throw new UpstreamError(
+        'server',
+        `${endpoint}: internal stream failure: ${e.InternalStreamFailure.Message ?? ''}`,
+      );
+    }
   }
 }

@@ -36,6 +36,8 @@ export const TENANTS_TABLE = {
   partitionKey: 'id',
   webhookSecretAttribute: 'webhook_secret',
   signerAttributes: ['id', 'webhook_secret'],
+  /** What the router reads of a tenant (its budgets; tenant-budgets.dynamodb.ts), and may read. */
+  budgetAttributes: ['id', 'budget', 'rate_limits', 'updated_at'],
   profileAttributes: TENANT_PROFILE_ATTRIBUTES,
 } as const;
 

@@ -41,11 +41,18 @@ export function endpointVerdict(outcome: AttemptOutcome): 'ok' | 'failed' | unde
  * contributes none (see the module header). `at` is when the attempt (or its request) started.
  */
 export function endpointOutcome(
-  attempt: { endpoint: string; outcome: AttemptOutcome; duration_ms: number },
+  attempt: { endpoint: string; outcome: AttemptOutcome; duration_ms: number; ttft_ms?: number },
   at: number,
 ): Outcome | undefined {
   const verdict = endpointVerdict(attempt.outcome);
   if (verdict === undefined) return undefined;
-  const base = { endpoint: attempt.endpoint, ok: verdict === 'ok', latency_ms: attempt.duration_ms, at };
+  const base: Outcome = {
+    endpoint: attempt.endpoint,
+    ok: verdict === 'ok',
+    latency_ms: attempt.duration_ms,
+    at,
+  };
+  // A streamed attempt's time to first token says how fast the endpoint starts answering.
+  if (attempt.ttft_ms !== undefined) base.ttft_ms = attempt.ttft_ms;
   return verdict === 'ok' ? base : { ...base, failure: attempt.outcome };
 }

@@ -230,6 +230,21 @@ export interface AttemptRecord {
   attempt?: number;
   /** How long the retry waited after the previous attempt on the target (backoff or Retry-After). */
   backoff_ms?: number;
+  /** Streamed attempts: time to the first chunk (ms); `duration_ms` is then the whole stream's. */
+  ttft_ms?: number;
+  /** Streamed attempts: mean gap between chunks after the first (ms), when there were two or more. */
+  inter_token_ms?: number;
+  /** Streamed attempts: chunks received. */
+  chunks?: number;
+}
+
+/** The caller went away (closed the connection) before the answer was complete: nothing to send. */
+export class ClientGoneError extends SwitchyardError {
+  constructor() {
+    super('The client closed the connection.', 499, 'invalid_request_error', {
+      code: 'client_closed_request',
+    });
+  }
 }
 
 /** Every target in the plan failed (or the deadline ran out): 502, or 504 when time ran out. */

@@ -11,6 +11,8 @@ import type {
   TopUpOutcome,
 } from './budget/budget.types.ts';
 import type { ChatCompletionRequest } from './chat.schema.ts';
+import type { CompletionRequest } from './completion.schema.ts';
+import type { EmbeddingUpstreamBody } from './embeddings/embedding-request.ts';
 import type { AttemptRecord } from './errors.ts';
 import type { Endpoint, Registry } from './registry.schema.ts';
 import type {
@@ -22,15 +24,48 @@ import type {
 } from './route.types.ts';
 import type { PlanTier, TenantProfile, TenantRecord } from './tenants/tenant.schema.ts';
 
-/** What is sent to an endpoint: an OpenAI chat body (hints stripped) or a task payload. */
+/**
+ * What is sent to an endpoint: an OpenAI chat body or legacy completion body (hints stripped), a
+ * task payload, or the inputs to embed (`dimensions` asked: the client sends it, or shortens the
+ * vectors itself).
+ */
 export type InferenceCall =
   | { kind: 'chat'; body: Omit<ChatCompletionRequest, 'x-switchyard'> }
-  | { kind: 'invocation'; task: string; payload: unknown };
+  | { kind: 'completion'; body: Omit<CompletionRequest, 'x-switchyard'> }
+  | { kind: 'invocation'; task: string; payload: unknown }
+  | { kind: 'embedding'; body: EmbeddingUpstreamBody };
+
+/** Token counts of one answer. */
+export interface InferenceUsage {
+  prompt_tokens: number;
+  completion_tokens: number;
+}
 
 export interface InferenceResult {
-  /** chat: an OpenAI chat.completion object; invocation: the endpoint's JSON answer. */
+  /**
+   * chat: an OpenAI chat.completion object; completion: an OpenAI text_completion object;
+   * invocation: the endpoint's JSON answer; embedding: `EmbeddingVectors`, one vector per input,
+   * each of the length asked (or the model's).
+   */
   body: unknown;
-  usage?: { prompt_tokens: number; completion_tokens: number };
+  usage?: InferenceUsage;
+}
+
+/**
+ * One piece of a streamed answer, whatever the upstream's wire format (OpenAI SSE chunks, TGI's
+ * token stream, a whole answer converted): text produced since the previous chunk, a finish
+ * reason, usage. A chunk may carry any subset; chunks with nothing are dropped by the clients.
+ */
+export interface InferenceChunk {
+  /** The choice this chunk belongs to (completions with several prompts). @default 0 */
+  index?: number;
+  /** New text of the answer. */
+  text?: string;
+  /** Chat tool-call deltas, passed through as the upstream sent them (OpenAI delta.tool_calls). */
+  tool_calls?: unknown[];
+  finish_reason?: string;
+  /** The upstream's usage report (OpenAI's usage chunk, TGI's generated token count). */
+  usage?: InferenceUsage;
 }
 
 /**
@@ -42,9 +77,17 @@ export interface InferenceResult {
  *   JSON cannot serialise): nothing was sent, the caller gets the 400;
  * - anything else is a defect of ours: nothing is counted, the request fails with a 500.
  * Clients therefore build and serialise the request before the transport call.
+ *
+ * `stream` (chat and completion calls) yields the answer as it is produced, without buffering.
+ * The same errors apply: an `UpstreamError` thrown before the first chunk is a failed attempt like
+ * any other; one thrown after it is a cut stream (the upstream dropped the connection, sent an
+ * error event, or ended without finishing). Aborting `signal`, or ending the iteration early
+ * (`return()`), aborts the upstream call. A client without `stream` is streamed by converting
+ * its `invoke` answer (core stream-attempt.ts).
  */
 export interface InferenceClient {
   invoke(target: PlanTarget, call: InferenceCall, signal: AbortSignal): Promise<InferenceResult>;
+  stream?(target: PlanTarget, call: InferenceCall, signal: AbortSignal): AsyncIterable<InferenceChunk>;
 }
 
 export interface ProbeResult {
@@ -74,6 +117,8 @@ export interface Outcome {
   latency_ms: number;
   at: number;
   failure?: string;
+  /** Streamed attempts: time to the first chunk (ms). */
+  ttft_ms?: number;
 }
 
 /**
