@@ -17,6 +17,7 @@ import {
   DynamoDbModelRegistry,
   DynamoDbRolloutStore,
   DynamoDbTenantStore,
+  DynamoDbUsageStore,
   generateWebhookSecret,
   issueApiKey,
   loadRegistryFile,
@@ -26,7 +27,13 @@ import dynalite from 'dynalite';
 import { type ApiModel, apiModelFromTemplate, LocalApiGateway, readBody } from './api-gateway.ts';
 import { startApiGatewayKeysServer } from './apigateway-keys.server.ts';
 import { CfnResolver, type CfnStack, referencedId, resourcesOfType } from './cfn.ts';
-import { type DashboardSources, DecisionLog, dashboardHtml, dashboardState } from './dashboard.ts';
+import {
+  type DashboardSources,
+  DecisionLog,
+  dashboardHtml,
+  dashboardState,
+  tenantSpend,
+} from './dashboard.ts';
 import {
   type EventRuleSpec,
   LocalEventRules,
@@ -355,6 +362,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       log: decisions,
       health: () => healthStore.snapshot(),
       rollouts: () => rolloutStore.list(),
+      tenants: () =>
+        tenantSpend(
+          () => tenants.list(),
+          new DynamoDbUsageStore({ client: doc, tableName: tableNamed(tables, 'usage') }),
+          Date.now(),
+        ),
     };
     const onError = options.onError ?? (() => undefined);
     const poller = new SqsEventSourcePoller(sqs, runtime, sqsMappings(stacks, resolver), {
