@@ -51,6 +51,7 @@ export function buildApp(app: App = new App()): SwitchyardApp {
       'Switchyard: API, authorizer, router, jobs, admin, health checks, job and rollout workflows, workers',
     tables: stateful.tables,
     queues: stateful.queues,
+    usageArchive: stateful.usageArchive.bucket,
     sagemakerEndpointNames: loadSagemakerEndpointNames(registryFile, REPO_ROOT),
     sagemakerAutoscaling: loadSagemakerAutoscaling(registryFile, REPO_ROOT),
     settings,

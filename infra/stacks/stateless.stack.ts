@@ -8,6 +8,7 @@
 import { MAX_BODY_BYTES, MAX_JOB_BODY_BYTES, PLAN_TIERS, type PlanTier } from '@switchyard/core';
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { TENANTS_TABLE } from '../../layers/adapters/src/tables.ts';
 import { CACHE_TTL_ENV, DEFAULT_SETTINGS, ENV, type SwitchyardSettings } from '../app.config.ts';
@@ -38,11 +39,15 @@ import {
 } from '../constructs/sagemaker-endpoints.grant.ts';
 import { SharedLayers } from '../constructs/shared-layers.construct.ts';
 import { SwitchyardFunction } from '../constructs/switchyard-function.construct.ts';
+import { UsageApi } from '../constructs/usage-api.construct.ts';
+import { UsageExport } from '../constructs/usage-export.construct.ts';
 import type { OwnedEndpointScaling } from '../registry-file.loader.ts';
 
 export interface StatelessStackProps extends StackProps {
   /** The tables of the stateful stack. */
   readonly tables: DataTables;
+  /** The usage archive bucket of the stateful stack (the daily export writes there). */
+  readonly usageArchive: IBucket;
   /** The job queues of the stateful stack. */
   readonly queues: JobQueues;
   /** SageMaker endpoint names from the registry file: the only endpoints functions may call. */
@@ -113,6 +118,8 @@ export class StatelessStack extends Stack {
   public readonly jobExecutionWatch: JobExecutionWatch;
   public readonly firewall: ApiFirewall | undefined;
   public readonly budgetSweeper: BudgetSweeper;
+  public readonly usageApi: UsageApi;
+  public readonly usageExport: UsageExport;
   /** The router's capacity provider, when it runs on managed instances. */
   public readonly routerCapacity: RouterCapacity | undefined;
   public readonly observability: Observability;
@@ -270,6 +277,21 @@ export class StatelessStack extends Stack {
       tenantsTable: tables.tenants,
       usageTable: tables.usage,
       usagePlanNames: this.consumerApi.usagePlanNames,
+    });
+
+    // Usage: consumers read their own (GET /v1/usage).
+    this.usageApi = new UsageApi(this, 'UsageApi', {
+      layers: this.layers,
+      api: this.consumerApi,
+      usageTable: tables.usage,
+    });
+
+    // Billing: yesterday's usage to S3 every night.
+    this.usageExport = new UsageExport(this, 'UsageExport', {
+      layers: this.layers,
+      usageTable: tables.usage,
+      tenantsTable: tables.tenants,
+      bucket: props.usageArchive,
     });
 
     // Budgets: the scheduled sweeper settles leases of dead routers and closes ended periods.
