@@ -111,7 +111,7 @@ describe('DynamoDbHealthStore', () => {
     });
   });
 
-  it('recordOutcomes() folds streamed successes\' times to first token into their own EWMAs and histogram', async () => {
+  it("recordOutcomes() folds streamed successes' times to first token into their own EWMAs and histogram", async () => {
     await store.put(up('gpu-t'));
     await store.recordOutcomes([
       { endpoint: 'gpu-t', ok: true, latency_ms: 900, ttft_ms: 100, at: now + 1 },
