@@ -22,10 +22,11 @@ import type {
 } from '@switchyard/core';
 import {
   ChatCompletionRequestSchema,
+  CompletionRequestSchema,
   chatRouteRequest,
+  completionRouteRequest,
   endpointOutcome,
   estimateCostUsd,
-  InvalidRequestError,
   InvocationRequestSchema,
   invocationRouteRequest,
   mayUseModel,
@@ -38,6 +39,7 @@ import {
 import { isShortCircuited } from './circuit-client.ts';
 import type { InflightTracker } from './inflight-tracker.ts';
 import type { LocalCircuits } from './local-circuits.ts';
+import { openStream, type StreamRequest } from './steps/stream.step.ts';
 
 export interface RouterDeps {
   registry: { get(): Promise<CompiledRegistry> };
@@ -57,26 +59,95 @@ export interface RouterDeps {
 export interface ServiceResponse {
   body: unknown;
   headers: Record<string, string>;
+  /** A streamed answer: the SSE text, piece by piece (then `body` is unused). */
+  stream?: AsyncIterable<string>;
 }
+
+/** Headers of every streamed answer besides the x-switchyard-* ones. */
+export const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+};
 
 export class RouterService {
   constructor(private readonly deps: RouterDeps) {}
 
   async chat(body: unknown, headers: Record<string, string>, caller: Caller): Promise<ServiceResponse> {
     const parsed = parseInput(ChatCompletionRequestSchema, body);
-    if (parsed.stream === true) {
-      throw new InvalidRequestError('Streaming responses are not supported yet; send "stream": false.', {
-        param: 'stream',
+    const request = chatRouteRequest(parsed, headers, tenantOf(caller));
+    const { 'x-switchyard': _hints, stream, stream_options, ...upstreamBody } = parsed;
+    if (stream === true) {
+      return this.stream(request, {
+        kind: 'chat',
+        call: { kind: 'chat', body: upstreamBody },
+        includeUsage: stream_options?.include_usage === true,
+        promptTokens: request.prompt_tokens,
       });
     }
-    const request = chatRouteRequest(parsed, headers, tenantOf(caller));
-    const { 'x-switchyard': _hints, ...upstreamBody } = parsed;
     const { decision, execution, registry } = await this.decideAndExecute(request, {
       kind: 'chat',
       body: upstreamBody,
     });
     const answer = { ...(execution.result.body as Record<string, unknown>), model: execution.target.model };
     return { body: answer, headers: this.headers(decision, execution, registry) };
+  }
+
+  /** `POST /v1/completions`: OpenAI legacy completions, routed by task `completion`, streamed or not. */
+  async completions(
+    body: unknown,
+    headers: Record<string, string>,
+    caller: Caller,
+  ): Promise<ServiceResponse> {
+    const parsed = parseInput(CompletionRequestSchema, body);
+    const request = completionRouteRequest(parsed, headers, tenantOf(caller));
+    const { 'x-switchyard': _hints, stream, stream_options, ...upstreamBody } = parsed;
+    const call: InferenceCall = { kind: 'completion', body: upstreamBody };
+    if (stream === true) {
+      return this.stream(request, {
+        kind: 'completion',
+        call,
+        includeUsage: stream_options?.include_usage === true,
+        promptTokens: request.prompt_tokens,
+      });
+    }
+    const { decision, execution, registry } = await this.decideAndExecute(request, call);
+    const answer = { ...(execution.result.body as Record<string, unknown>), model: execution.target.model };
+    return { body: answer, headers: this.headers(decision, execution, registry) };
+  }
+
+  /**
+   * A streamed answer (steps/stream.step.ts): decided like any request, answered once the first
+   * chunk is there, with the x-switchyard-* headers of that moment (the cost is the estimate);
+   * the attempts are recorded when the stream ends. Before the first chunk a failure is the usual
+   * JSON error.
+   */
+  private async stream(request: RouteRequest, streamed: StreamRequest): Promise<ServiceResponse> {
+    const [registry, shared] = await Promise.all([this.deps.registry.get(), this.deps.health.get()]);
+    const decision = this.decideOn({ ...request, stream: true }, registry, shared);
+    const started = this.deps.now();
+    const circuits = this.deps.circuits;
+    const opened = await openStream(decision.plan, streamed, {
+      client: this.deps.inference,
+      now: this.deps.now,
+      random: this.deps.random,
+      ...(circuits
+        ? { mayRetry: (t: PlanTarget) => circuits.breaker(t.endpoint, this.deps.now()).state === 'closed' }
+        : {}),
+      recordAttempts: (attempts) => this.record(attempts, started),
+    });
+    if (!opened.ok) throw opened.error;
+    const { target, attempts, ensemble } = opened.start;
+    const execution: ExecutionResult = {
+      result: { body: null },
+      target,
+      attempts: [...attempts],
+      ...(ensemble ? { ensemble } : {}),
+    };
+    return {
+      body: undefined,
+      headers: { ...SSE_HEADERS, ...this.headers(decision, execution, registry) },
+      stream: opened.body,
+    };
   }
 
   async invoke(body: unknown, headers: Record<string, string>, caller: Caller): Promise<ServiceResponse> {

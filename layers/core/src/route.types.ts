@@ -147,6 +147,8 @@ export interface Plan {
   sync_retry?: SyncRetry;
   hedge?: { delay_ms: number; target: PlanTarget };
   ensemble?: { targets: PlanTarget[]; combine: 'first-success' | 'majority-vote' | 'best-score' };
+  /** Policy `stream_resume`: a stream cut after its first chunk is resumed on the next fallback. */
+  stream_resume?: true;
 }
 
 export interface ScoreParts {
