@@ -3,7 +3,9 @@
 // workflow, schedule), which receives the stateful resources as typed props.
 import { App } from 'aws-cdk-lib';
 import { DEFAULT_SETTINGS, REGISTRY_FILE_CONTEXT, REPO_ROOT } from './app.config.ts';
-import { loadSagemakerEndpointNames } from './registry-file.loader.ts';
+import { routerComputeFrom } from './constructs/router-capacity.construct.ts';
+import { acknowledgeNagFindings } from './nag-acknowledgements.ts';
+import { loadSagemakerAutoscaling, loadSagemakerEndpointNames } from './registry-file.loader.ts';
 import { StatefulStack } from './stacks/stateful.stack.ts';
 import { StatelessStack } from './stacks/stateless.stack.ts';
 
@@ -11,6 +13,9 @@ const CROSS_STACK_REFERENCES = '@aws-cdk/core:defaultCrossStackReferences';
 
 /** CDK context: more admin principals (ARNs, a list or comma-separated), besides the admin role. */
 export const ADMIN_PRINCIPALS_CONTEXT = 'switchyard:adminPrincipals';
+
+/** CDK context: `standard` (default) or `managed-instances` (`cdk deploy -c switchyard:routerCompute=managed-instances`). */
+export const ROUTER_COMPUTE_CONTEXT = 'switchyard:routerCompute';
 
 function adminPrincipalsFrom(value: unknown): string[] {
   if (value === undefined || value === null || value === '') return [];
@@ -46,9 +51,13 @@ export function buildApp(app: App = new App()): SwitchyardApp {
       'Switchyard: API, authorizer, router, jobs, admin, health checks, job and rollout workflows, workers',
     tables: stateful.tables,
     queues: stateful.queues,
+    usageArchive: stateful.usageArchive.bucket,
     sagemakerEndpointNames: loadSagemakerEndpointNames(registryFile, REPO_ROOT),
+    sagemakerAutoscaling: loadSagemakerAutoscaling(registryFile, REPO_ROOT),
     settings,
     adminPrincipalArns: adminPrincipalsFrom(app.node.tryGetContext(ADMIN_PRINCIPALS_CONTEXT)),
+    routerCompute: routerComputeFrom(app.node.tryGetContext(ROUTER_COMPUTE_CONTEXT)),
   });
+  acknowledgeNagFindings(stateless);
   return { app, stateful, stateless };
 }

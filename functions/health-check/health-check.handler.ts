@@ -11,12 +11,13 @@ import {
   createSageMakerRuntimeClient,
   DynamoDbHealthStore,
   DynamoDbModelRegistry,
+  EmfMetrics,
   HttpEndpointProber,
   ProberByKind,
   SageMakerEndpointProber,
 } from '@switchyard/adapters';
 import { parseConfig } from '@switchyard/adapters/lambda';
-import { z } from '@switchyard/core';
+import { DIMENSION, METRIC_SERVICE, z } from '@switchyard/core';
 import type { Context } from 'aws-lambda';
 import { type ProbeRoundsSummary, runProbeRounds } from './health-check.service.ts';
 
@@ -32,6 +33,7 @@ const config = parseConfig(
 );
 
 const logger = new Logger({ serviceName: 'switchyard-health-check' });
+const metrics = new EmfMetrics({ serviceName: METRIC_SERVICE.health });
 const ddb = createDocumentClient();
 const registry = new DynamoDbModelRegistry({ client: ddb, tableName: config.REGISTRY_TABLE });
 const health = new DynamoDbHealthStore({ client: ddb, tableName: config.HEALTH_TABLE });
@@ -75,5 +77,8 @@ export const handler = async (_event: unknown, context?: Context): Promise<Probe
     return 0;
   });
   logger.info('health check done', { ...summary, inflight_reports_pruned: pruned });
+  metrics.add('endpointsDown', {}, summary.down);
+  for (const endpoint of summary.opened) metrics.add('circuitOpens', { [DIMENSION.endpoint]: endpoint });
+  metrics.flush();
   return summary;
 };

@@ -1,4 +1,7 @@
-// Clients and config shared by the job workflow's step handlers, built once per container.
+// Clients and config shared by the job workflow's step handlers, built once per container. The
+// steps are traced with Powertools Tracer (X-Ray subsegments for DynamoDB and the upstream HTTP
+// calls; no payloads captured): the async path can afford its import, the router does not.
+import { Tracer } from '@aws-lambda-powertools/tracer';
 import {
   CachedHealth,
   CachedRegistry,
@@ -7,7 +10,9 @@ import {
   DynamoDbHealthStore,
   DynamoDbJobStore,
   DynamoDbModelRegistry,
+  DynamoDbUsageStore,
   OutcomeBuffer,
+  UsageWriter,
 } from '@switchyard/adapters';
 import { parseConfig } from '@switchyard/adapters/lambda';
 import { DEFAULT_HEALTH_FRESH_MS, z } from '@switchyard/core';
@@ -21,10 +26,12 @@ export const config = parseConfig(
     HEALTH_CACHE_TTL_MS: z.coerce.number().int().nonnegative().default(2000),
     HEALTH_FRESH_MS: z.coerce.number().int().positive().default(DEFAULT_HEALTH_FRESH_MS),
     OUTCOME_FLUSH_MS: z.coerce.number().int().nonnegative().default(1000),
+    USAGE_TABLE: z.string().min(1).optional(),
   }),
 );
 
-export const ddb = createDocumentClient();
+export const tracer = new Tracer({ serviceName: 'switchyard-jobs' });
+export const ddb = tracer.captureAWSv3Client(createDocumentClient());
 export const jobs = new DynamoDbJobStore({ client: ddb, tableName: config.JOBS_TABLE });
 
 function required(name: string, value: string | undefined): string {
@@ -62,6 +69,16 @@ export const lazy = {
       }),
   ),
   inference: once(createInferenceClient),
+  /** Usage records of jobs (invoke: served; record: failed). */
+  usage: once(
+    () =>
+      new UsageWriter({
+        store: new DynamoDbUsageStore({
+          client: ddb,
+          tableName: required('USAGE_TABLE', config.USAGE_TABLE),
+        }),
+      }),
+  ),
 };
 
 function once<T>(make: () => T): () => T {

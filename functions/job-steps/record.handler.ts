@@ -1,5 +1,14 @@
-// Job workflow steps `RecordSuccess` and `RecordFailure`.
+// Job workflow steps `RecordSuccess` and `RecordFailure`; each ending counts in `JobsEnded`.
+import { EmfMetrics } from '@switchyard/adapters';
+import { DIMENSION, METRIC_SERVICE } from '@switchyard/core';
 import { type RecordInput, recordJob } from './job-steps.service.ts';
-import { jobs } from './job-steps.wiring.ts';
+import { jobs, lazy } from './job-steps.wiring.ts';
 
-export const handler = (input: RecordInput): Promise<{ status: string }> => recordJob({ jobs }, input);
+const metrics = new EmfMetrics({ serviceName: METRIC_SERVICE.jobs });
+
+export const handler = async (input: RecordInput): Promise<{ status: string }> => {
+  const result = await recordJob({ jobs, usage: lazy.usage(), now: Date.now }, input);
+  metrics.add('jobsEnded', { [DIMENSION.outcome]: result.status });
+  metrics.flush();
+  return result;
+};

@@ -6,10 +6,11 @@ import {
   DynamoDbHealthStore,
   DynamoDbModelRegistry,
   DynamoDbRolloutStore,
+  EmfMetrics,
   RolloutLifecycle,
 } from '@switchyard/adapters';
 import { parseConfig } from '@switchyard/adapters/lambda';
-import { z } from '@switchyard/core';
+import { DIMENSION, METRIC_SERVICE, z } from '@switchyard/core';
 import { runRolloutStep, type StepResult } from './rollout-steps.service.ts';
 
 const config = parseConfig(
@@ -29,8 +30,22 @@ const lifecycle = new RolloutLifecycle({
   now: Date.now,
 });
 
+const metrics = new EmfMetrics({ serviceName: METRIC_SERVICE.rollouts });
+
+/** `begin-step`, `evaluate:promoted`...: the step's action and the status it reached (bounded). */
+function stepOutcome(event: unknown, result: StepResult): string {
+  const action = (event as { action?: unknown } | null)?.action;
+  const status = (result as { status?: unknown }).status;
+  return [
+    typeof action === 'string' ? action : 'unknown',
+    ...(typeof status === 'string' ? [status] : []),
+  ].join(':');
+}
+
 export const handler = async (event: unknown): Promise<StepResult> => {
   const result = await runRolloutStep(lifecycle, event);
+  metrics.add('rolloutSteps', { [DIMENSION.outcome]: stepOutcome(event, result) });
+  metrics.flush();
   logger.info('rollout step', {
     event: event as Record<string, unknown>,
     result: result as unknown as Record<string, unknown>,

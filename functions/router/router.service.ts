@@ -3,14 +3,18 @@
 // circuits laid over it (local-circuits.ts) and its exact in-flight counts in place of its shared
 // share (inflight-tracker.ts), execute the plan (core.runPlan, same-target retries only while
 // the local circuit is closed), record the outcome of every attempt however the plan ended, and
-// shape the answer with the x-switchyard-* headers. No AWS here; the handler wires it.
+// shape the answer with the x-switchyard-* headers. Streamed answers (`stream: true`) go through
+// the stream step (steps/stream.step.ts) between the same reserve and settle/meter steps. No AWS
+// here; the handler wires it.
 
+import { randomUUID } from 'node:crypto';
 import type { Caller } from '@switchyard/adapters/lambda';
 import { parseInput } from '@switchyard/adapters/lambda';
 import type {
   AttemptRecord,
   CompiledRegistry,
   Decision,
+  EmbeddingVectors,
   ExecutionResult,
   HealthSnapshot,
   InferenceCall,
@@ -18,19 +22,27 @@ import type {
   Outcome,
   PlanTarget,
   RouteRequest,
+  StreamSummary,
   TenantContext,
 } from '@switchyard/core';
 import {
   ChatCompletionRequestSchema,
   CompletionRequestSchema,
+  chargedCostMicros,
   chatRouteRequest,
   completionRouteRequest,
+  costHeader,
+  EmbeddingsRequestSchema,
+  embeddingRouteRequest,
+  embeddingsAnswer,
+  embeddingUpstreamBody,
   endpointOutcome,
-  estimateCostUsd,
   InvocationRequestSchema,
   invocationRouteRequest,
+  lastReached,
   mayUseModel,
   modelKey,
+  reachedUpstream,
   route,
   runPlan,
   tenantAliases,
@@ -39,7 +51,13 @@ import {
 import { isShortCircuited } from './circuit-client.ts';
 import type { InflightTracker } from './inflight-tracker.ts';
 import type { LocalCircuits } from './local-circuits.ts';
+import { type BudgetNote, budgetCapStep, decideUnderCap } from './steps/degrade.step.ts';
+import { meterStep } from './steps/meter.step.ts';
+import type { Held, MoneyDeps, RequestMeta } from './steps/money.types.ts';
+import { reserveStep } from './steps/reserve.step.ts';
+import { releaseStep, settleStep } from './steps/settle.step.ts';
 import { openStream, type StreamRequest } from './steps/stream.step.ts';
+import { tenantBudgetsStep } from './steps/tenant-budgets.step.ts';
 
 export interface RouterDeps {
   registry: { get(): Promise<CompiledRegistry> };
@@ -54,6 +72,13 @@ export interface RouterDeps {
   circuits?: LocalCircuits;
   /** This container's requests in flight (fed by the inference client, see inflight-client.ts). */
   inflight?: InflightTracker;
+  /** Budgets and metering (steps/): absent, requests are neither reserved nor metered. */
+  money?: MoneyDeps;
+}
+
+/** Who is asking, beyond the caller: the request's id (API Gateway's) for its usage record. */
+export interface RequestContext {
+  request_id: string;
 }
 
 export interface ServiceResponse {
@@ -72,24 +97,39 @@ export const SSE_HEADERS = {
 export class RouterService {
   constructor(private readonly deps: RouterDeps) {}
 
-  async chat(body: unknown, headers: Record<string, string>, caller: Caller): Promise<ServiceResponse> {
+  async chat(
+    body: unknown,
+    headers: Record<string, string>,
+    caller: Caller,
+    ctx: RequestContext = { request_id: randomUUID() },
+  ): Promise<ServiceResponse> {
     const parsed = parseInput(ChatCompletionRequestSchema, body);
     const request = chatRouteRequest(parsed, headers, tenantOf(caller));
     const { 'x-switchyard': _hints, stream, stream_options, ...upstreamBody } = parsed;
+    const explicit = parsed.max_tokens !== undefined || parsed.max_completion_tokens !== undefined;
     if (stream === true) {
-      return this.stream(request, {
-        kind: 'chat',
-        call: { kind: 'chat', body: upstreamBody },
-        includeUsage: stream_options?.include_usage === true,
-        promptTokens: request.prompt_tokens,
-      });
+      return this.stream(
+        request,
+        {
+          kind: 'chat',
+          call: { kind: 'chat', body: upstreamBody },
+          includeUsage: stream_options?.include_usage === true,
+          promptTokens: request.prompt_tokens,
+        },
+        { ...meta(caller, ctx, 'chat'), explicit_max_tokens: explicit },
+      );
     }
-    const { decision, execution, registry } = await this.decideAndExecute(request, {
-      kind: 'chat',
-      body: upstreamBody,
-    });
+    const served = await this.decideAndExecute(
+      request,
+      { kind: 'chat', body: upstreamBody },
+      {
+        ...meta(caller, ctx, 'chat'),
+        explicit_max_tokens: parsed.max_tokens !== undefined || parsed.max_completion_tokens !== undefined,
+      },
+    );
+    const { execution } = served;
     const answer = { ...(execution.result.body as Record<string, unknown>), model: execution.target.model };
-    return { body: answer, headers: this.headers(decision, execution, registry) };
+    return { body: answer, headers: this.headers(served) };
   }
 
   /** `POST /v1/completions`: OpenAI legacy completions, routed by task `completion`, streamed or not. */
@@ -97,35 +137,93 @@ export class RouterService {
     body: unknown,
     headers: Record<string, string>,
     caller: Caller,
+    ctx: RequestContext = { request_id: randomUUID() },
   ): Promise<ServiceResponse> {
     const parsed = parseInput(CompletionRequestSchema, body);
     const request = completionRouteRequest(parsed, headers, tenantOf(caller));
     const { 'x-switchyard': _hints, stream, stream_options, ...upstreamBody } = parsed;
     const call: InferenceCall = { kind: 'completion', body: upstreamBody };
+    const requestMeta = {
+      ...meta(caller, ctx, 'completion'),
+      explicit_max_tokens: parsed.max_tokens !== undefined && parsed.max_tokens !== null,
+    };
     if (stream === true) {
-      return this.stream(request, {
-        kind: 'completion',
-        call,
-        includeUsage: stream_options?.include_usage === true,
-        promptTokens: request.prompt_tokens,
-      });
+      return this.stream(
+        request,
+        {
+          kind: 'completion',
+          call,
+          includeUsage: stream_options?.include_usage === true,
+          promptTokens: request.prompt_tokens,
+        },
+        requestMeta,
+      );
     }
-    const { decision, execution, registry } = await this.decideAndExecute(request, call);
+    const served = await this.decideAndExecute(request, call, requestMeta);
+    const { execution } = served;
     const answer = { ...(execution.result.body as Record<string, unknown>), model: execution.target.model };
-    return { body: answer, headers: this.headers(decision, execution, registry) };
+    return { body: answer, headers: this.headers(served) };
   }
 
   /**
-   * A streamed answer (steps/stream.step.ts): decided like any request, answered once the first
-   * chunk is there, with the x-switchyard-* headers of that moment (the cost is the estimate);
-   * the attempts are recorded when the stream ends. Before the first chunk a failure is the usual
-   * JSON error.
+   * A streamed answer (steps/stream.step.ts), between the same steps as a buffered one: budgets,
+   * decision (scored on TTFT), reservation; answered once the first chunk is there, with the
+   * x-switchyard-* headers of that moment (the cost header is the reservation's estimate); when
+   * the stream has ended its attempts are recorded, the reservation settled at the stream's usage
+   * and one usage record written (`ok`, `error` for a cut, `cancelled` when the client left).
+   * Before the first chunk a failure is the usual JSON error, released and metered as one.
    */
-  private async stream(request: RouteRequest, streamed: StreamRequest): Promise<ServiceResponse> {
-    const [registry, shared] = await Promise.all([this.deps.registry.get(), this.deps.health.get()]);
-    const decision = this.decideOn({ ...request, stream: true }, registry, shared);
+  private async stream(
+    request: RouteRequest,
+    streamed: StreamRequest,
+    meta: Omit<RequestMeta, 'at'>,
+  ): Promise<ServiceResponse> {
+    const money = this.deps.money;
+    const tenant = request.tenant.id;
+    const at = this.deps.now();
+    const streaming: RouteRequest = { ...request, stream: true };
+    const [registry, shared, budgets] = await Promise.all([
+      this.deps.registry.get(),
+      this.deps.health.get(),
+      money ? tenantBudgetsStep(money, tenant) : undefined,
+    ]);
+    const cap = money && budgets ? await budgetCapStep(money, tenant, budgets) : undefined;
+    const { decision, note } = decideUnderCap(streaming, cap, (r) => this.decideOn(r, registry, shared));
+    let held: Held | undefined;
+    if (money && budgets) {
+      const h = reserveStep(
+        money,
+        tenant,
+        budgets,
+        decision.plan,
+        streaming,
+        registry,
+        meta.explicit_max_tokens,
+      );
+      held = h instanceof Promise ? await h : h;
+    }
     const started = this.deps.now();
     const circuits = this.deps.circuits;
+    const onEnd = async (summary: StreamSummary): Promise<void> => {
+      const t = summary.target;
+      const usage = summary.usage;
+      const cost = chargedCostMicros(registry.modelsByKey.get(modelKey(t.model, t.version)), usage, t);
+      if (held) settleStep(held, cost, usage);
+      if (!money || !reachedUpstream(summary.attempts, isShortCircuited)) return;
+      const first = summary.attempts.find((a) => a.ttft_ms !== undefined);
+      await meterStep(money, {
+        tenant,
+        meta: { ...meta, at },
+        ended_at: this.deps.now(),
+        target: t,
+        usage,
+        cost_micros: cost,
+        attempts: summary.attempts,
+        status: summary.ended === 'completed' ? 'ok' : summary.ended === 'failed' ? 'error' : 'cancelled',
+        stream: true,
+        ...(first?.ttft_ms !== undefined ? { ttft_ms: first.ttft_ms } : {}),
+      });
+    };
     const opened = await openStream(decision.plan, streamed, {
       client: this.deps.inference,
       now: this.deps.now,
@@ -134,8 +232,26 @@ export class RouterService {
         ? { mayRetry: (t: PlanTarget) => circuits.breaker(t.endpoint, this.deps.now()).state === 'closed' }
         : {}),
       recordAttempts: (attempts) => this.record(attempts, started),
+      onEnd,
     });
-    if (!opened.ok) throw opened.error;
+    if (!opened.ok) {
+      releaseStep(held);
+      const last = lastReached(opened.attempts, isShortCircuited);
+      if (money && last) {
+        await meterStep(money, {
+          tenant,
+          meta: { ...meta, at },
+          ended_at: this.deps.now(),
+          target: last,
+          usage: undefined,
+          cost_micros: 0,
+          attempts: opened.attempts,
+          status: 'error',
+          stream: true,
+        });
+      }
+      throw opened.error;
+    }
     const { target, attempts, ensemble } = opened.start;
     const execution: ExecutionResult = {
       result: { body: null },
@@ -143,21 +259,34 @@ export class RouterService {
       attempts: [...attempts],
       ...(ensemble ? { ensemble } : {}),
     };
+    const explained = note
+      ? { ...decision, explanation: { ...decision.explanation, budget: note } }
+      : decision;
+    const estimate = held?.cost_micros ?? chargedCostMicros(undefined, undefined, target);
     return {
       body: undefined,
-      headers: { ...SSE_HEADERS, ...this.headers(decision, execution, registry) },
+      headers: {
+        ...SSE_HEADERS,
+        ...this.headers({ decision: explained, execution, registry, cost_micros: estimate, note }),
+      },
       stream: opened.body,
     };
   }
 
-  async invoke(body: unknown, headers: Record<string, string>, caller: Caller): Promise<ServiceResponse> {
+  async invoke(
+    body: unknown,
+    headers: Record<string, string>,
+    caller: Caller,
+    ctx: RequestContext = { request_id: randomUUID() },
+  ): Promise<ServiceResponse> {
     const parsed = parseInput(InvocationRequestSchema, body);
     const request = invocationRouteRequest(parsed, headers, tenantOf(caller));
-    const { decision, execution, registry } = await this.decideAndExecute(request, {
-      kind: 'invocation',
-      task: request.task,
-      payload: parsed.payload,
-    });
+    const served = await this.decideAndExecute(
+      request,
+      { kind: 'invocation', task: request.task, payload: parsed.payload },
+      { ...meta(caller, ctx, 'invocation'), explicit_max_tokens: true },
+    );
+    const { execution } = served;
     return {
       body: {
         object: 'invocation',
@@ -166,21 +295,53 @@ export class RouterService {
         output: execution.result.body,
         ...(execution.ensemble ? { ensemble: execution.ensemble } : {}),
       },
-      headers: this.headers(decision, execution, registry),
+      headers: this.headers(served),
     };
   }
 
   /**
-   * `POST /v1/route`: the plan and its explanation for a chat or invocation body, invoking
-   * nothing. Consumers see endpoints by id: targets (URLs, SageMaker names) and key references
+   * `POST /v1/embeddings`: routed by task `embedding` (core embeddings/), the vectors answered as
+   * floats or base64, usage from the upstream or the counted tokens.
+   */
+  async embeddings(
+    body: unknown,
+    headers: Record<string, string>,
+    caller: Caller,
+    ctx: RequestContext = { request_id: randomUUID() },
+  ): Promise<ServiceResponse> {
+    const parsed = parseInput(EmbeddingsRequestSchema, body);
+    const request = embeddingRouteRequest(parsed, headers, tenantOf(caller));
+    const served = await this.decideAndExecute(
+      request,
+      { kind: 'embedding', body: embeddingUpstreamBody(parsed) },
+      { ...meta(caller, ctx, 'embedding'), explicit_max_tokens: true },
+    );
+    const { execution } = served;
+    const answer = embeddingsAnswer({
+      vectors: (execution.result.body as EmbeddingVectors).vectors,
+      model: execution.target.model,
+      encoding: parsed.encoding_format,
+      upstreamPromptTokens: execution.result.usage?.prompt_tokens,
+      countedTokens: request.prompt_tokens,
+    });
+    return { body: answer, headers: this.headers(served) };
+  }
+
+  /**
+   * `POST /v1/route`: the plan and its explanation for a chat, embeddings or invocation body,
+   * invoking nothing. Consumers see endpoints by id: targets (URLs, SageMaker names) and key references
    * stay private, and the explanation lists no endpoint of a model the caller may not use (core
    * tenant-view.ts: they are only counted, in `excluded_hidden`).
    */
   async dryRun(body: unknown, headers: Record<string, string>, caller: Caller): Promise<unknown> {
-    const isInvocation = typeof body === 'object' && body !== null && 'task' in body && 'payload' in body;
+    const isObject = typeof body === 'object' && body !== null;
+    const isInvocation = isObject && 'task' in body && 'payload' in body;
+    const isEmbeddings = isObject && 'input' in body && !('messages' in body);
     const request = isInvocation
       ? invocationRouteRequest(parseInput(InvocationRequestSchema, body), headers, tenantOf(caller))
-      : chatRouteRequest(parseInput(ChatCompletionRequestSchema, body), headers, tenantOf(caller));
+      : isEmbeddings
+        ? embeddingRouteRequest(parseInput(EmbeddingsRequestSchema, body), headers, tenantOf(caller))
+        : chatRouteRequest(parseInput(ChatCompletionRequestSchema, body), headers, tenantOf(caller));
     const { plan, explanation } = (await this.decide(request)).decision;
     const tenant = tenantOf(caller);
     return {
@@ -236,9 +397,25 @@ export class RouterService {
     return { object: 'list', data };
   }
 
-  private async decide(request: RouteRequest): Promise<{ decision: Decision; registry: CompiledRegistry }> {
-    const [registry, shared] = await Promise.all([this.deps.registry.get(), this.deps.health.get()]);
-    return { decision: this.decideOn(request, registry, shared), registry };
+  /** Steps 1-4: the tenant's budgets, the snapshot, and the decision (under a degrade cap). */
+  private async decide(
+    request: RouteRequest,
+  ): Promise<{ decision: Decision; registry: CompiledRegistry; held?: Held; note?: BudgetNote }> {
+    const money = this.deps.money;
+    const tenant = request.tenant.id;
+    const [registry, shared, budgets] = await Promise.all([
+      this.deps.registry.get(),
+      this.deps.health.get(),
+      money ? tenantBudgetsStep(money, tenant) : undefined,
+    ]);
+    const cap = money && budgets ? await budgetCapStep(money, tenant, budgets) : undefined;
+    const { decision, note } = decideUnderCap(request, cap, (r) => this.decideOn(r, registry, shared));
+    if (!note) return { decision, registry };
+    return {
+      decision: { ...decision, explanation: { ...decision.explanation, budget: note } },
+      registry,
+      note,
+    };
   }
 
   /** The decision on `shared` with this container's circuits and in-flight counts laid over it. */
@@ -264,11 +441,34 @@ export class RouterService {
   private async decideAndExecute(
     request: RouteRequest,
     call: InferenceCall,
-  ): Promise<{ decision: Decision; execution: ExecutionResult; registry: CompiledRegistry }> {
-    const [registry, shared] = await Promise.all([this.deps.registry.get(), this.deps.health.get()]);
-    // Deciding and starting the primary in one synchronous step: the attempt is counted in flight
-    // before any other request in this container decides.
-    const decision = this.decideOn(request, registry, shared);
+    meta: Omit<RequestMeta, 'at'>,
+  ): Promise<Served> {
+    const money = this.deps.money;
+    const tenant = request.tenant.id;
+    const at = this.deps.now();
+    const [registry, shared, budgets] = await Promise.all([
+      this.deps.registry.get(),
+      this.deps.health.get(),
+      money ? tenantBudgetsStep(money, tenant) : undefined,
+    ]);
+    const cap = money && budgets ? await budgetCapStep(money, tenant, budgets) : undefined;
+    // Deciding, reserving (from this container's lease, when it has room) and starting the
+    // primary in one synchronous step: the attempt is counted in flight before any other request
+    // in this container decides. Only a reservation that needs a store write awaits.
+    const { decision, note } = decideUnderCap(request, cap, (r) => this.decideOn(r, registry, shared));
+    let held: Held | undefined;
+    if (money && budgets) {
+      const h = reserveStep(
+        money,
+        tenant,
+        budgets,
+        decision.plan,
+        request,
+        registry,
+        meta.explicit_max_tokens,
+      );
+      held = h instanceof Promise ? await h : h;
+    }
     const started = this.deps.now();
     const circuits = this.deps.circuits;
     const outcome = await runPlan(decision.plan, call, {
@@ -279,12 +479,48 @@ export class RouterService {
       ...(circuits
         ? { mayRetry: (t: PlanTarget) => circuits.breaker(t.endpoint, this.deps.now()).state === 'closed' }
         : {}),
-    });
+    }).catch((error: unknown) => ({ ok: false as const, error, attempts: [] as AttemptRecord[] }));
     // Every ending carries its attempts: the failures before a rejection or a request that could
     // not be sent count as much as those before an answer or exhaustion.
     await this.record(outcome.attempts, started);
-    if (!outcome.ok) throw outcome.error;
-    return { decision, execution: outcome, registry };
+    const ended = this.deps.now();
+    if (!outcome.ok) {
+      releaseStep(held);
+      const last = lastReached(outcome.attempts, isShortCircuited);
+      if (money && last) {
+        await meterStep(money, {
+          tenant,
+          meta: { ...meta, at },
+          ended_at: ended,
+          target: last,
+          usage: undefined,
+          cost_micros: 0,
+          attempts: outcome.attempts,
+          status: 'error',
+        });
+      }
+      throw outcome.error;
+    }
+    const t = outcome.target;
+    const usage = outcome.result.usage;
+    const cost = chargedCostMicros(registry.modelsByKey.get(modelKey(t.model, t.version)), usage, t);
+    if (held) settleStep(held, cost, usage);
+    if (money && reachedUpstream(outcome.attempts, isShortCircuited)) {
+      await meterStep(money, {
+        tenant,
+        meta: { ...meta, at },
+        ended_at: ended,
+        target: t,
+        usage,
+        cost_micros: cost,
+        attempts: outcome.attempts,
+        status: 'ok',
+      });
+    }
+    const explained = note
+      ? { ...decision, explanation: { ...decision.explanation, budget: note } }
+      : decision;
+    return { decision: explained, execution: outcome, registry, cost_micros: cost, note };
   }
 
   private async record(attempts: readonly AttemptRecord[], started: number): Promise<void> {
@@ -298,32 +534,37 @@ export class RouterService {
     if (outcomes.length > 0) await this.deps.recordOutcomes(outcomes);
   }
 
-  private headers(
-    decision: Decision,
-    execution: ExecutionResult,
-    registry: CompiledRegistry,
-  ): Record<string, string> {
+  private headers(served: Served): Record<string, string> {
+    const { decision, execution, note } = served;
     const t = execution.target;
-    const usage = execution.result.usage;
-    const model = registry.modelsByKey.get(modelKey(t.model, t.version));
-    // The core's cost formula, fed the upstream's actual token counts.
-    const cost =
-      usage && model
-        ? estimateCostUsd(model, usage.prompt_tokens, usage.completion_tokens)
-        : t.estimated_cost_usd;
     return {
       'x-switchyard-model': modelKey(t.model, t.version),
       'x-switchyard-endpoint': t.endpoint,
       'x-switchyard-attempts': String(execution.attempts.length),
       'x-switchyard-policy': decision.plan.policy,
       'x-switchyard-strategy': decision.explanation.strategy,
-      'x-switchyard-cost-usd': cost.toFixed(8),
-      'x-switchyard-route-reason': routeReason(decision, execution),
+      // What the request is charged (its usage record's cost): the served model's prices x the
+      // upstream's token usage, rounded up to the micro-dollar.
+      'x-switchyard-cost-usd': costHeader(served.cost_micros),
+      'x-switchyard-route-reason': routeReason(decision, execution) + (note ? `; ${note.reason}` : ''),
       ...(execution.ensemble
         ? { 'x-switchyard-ensemble': `${execution.ensemble.combine}; ${execution.ensemble.reason}` }
         : {}),
     };
   }
+}
+
+/** A served request: its decision (with the budget note), execution and charged cost. */
+interface Served {
+  decision: Decision;
+  execution: ExecutionResult;
+  registry: CompiledRegistry;
+  cost_micros: number;
+  note: BudgetNote | undefined;
+}
+
+function meta(caller: Caller, ctx: RequestContext, route: RequestMeta['route']) {
+  return { request_id: ctx.request_id, key_id: caller.key_id, route };
 }
 
 function publicTarget(t: PlanTarget): Omit<PlanTarget, 'target' | 'api_key_ref'> {

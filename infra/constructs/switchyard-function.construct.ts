@@ -1,10 +1,10 @@
 // The one Lambda function construct every Switchyard handler uses: Node.js 22 on arm64, an ESM
 // bundle built by esbuild (no Docker), source maps, the shared layers attached (their packages
-// stay external), a log group with retention, Powertools settings, and CloudFormation Metadata
+// stay external), a log group with retention, X-Ray active tracing, Powertools settings, and CloudFormation Metadata
 // naming the handler file and export so the local stack can bind the real code to it.
 import { join } from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { Architecture, type CfnFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, type CfnFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -89,12 +89,17 @@ export class SwitchyardFunction extends NodejsFunction {
       description: props.description,
       layers: [...props.layers.all],
       logGroup,
+      // X-Ray: a segment per invocation (Lambda's own); the async steps add SDK subsegments (Powertools Tracer).
+      tracing: Tracing.ACTIVE,
       projectRoot: REPO_ROOT,
       depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         [ENV.powertoolsServiceName]: SHARED_ENV_DEFAULTS.serviceName,
         [ENV.powertoolsLogLevel]: props.logLevel ?? SHARED_ENV_DEFAULTS.logLevel,
+        // Traces never carry prompts or answers: no response or error payloads as trace metadata.
+        POWERTOOLS_TRACER_CAPTURE_RESPONSE: 'false',
+        POWERTOOLS_TRACER_CAPTURE_ERROR: 'false',
         ...props.environment,
       },
       bundling: {

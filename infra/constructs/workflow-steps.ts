@@ -61,7 +61,8 @@ export interface LoggedStateMachineProps {
 
 /**
  * A STANDARD state machine (construct id `StateMachine`) starting at `start`, logging at ERROR
- * without execution data (no prompts in the logs) to its own log group (construct id `Logs`).
+ * without execution data (no prompts in the logs) to its own log group (construct id `Logs`),
+ * traced with X-Ray.
  */
 export function loggedStateMachine(
   scope: Construct,
@@ -77,7 +78,8 @@ export function loggedStateMachine(
     definitionBody: DefinitionBody.fromChainable(start),
     timeout: props.timeout,
     logs: { destination: logGroup, level: LogLevel.ERROR, includeExecutionData: false },
-    tracingEnabled: false,
+    // X-Ray: each execution is a trace, joined by the traced Lambda steps.
+    tracingEnabled: true,
   });
   return { stateMachine, logGroup };
 }

@@ -40,6 +40,8 @@ export function localConfigFrom(raw: unknown, source: string): LocalConfig {
 /** The simulated endpoints for a registry: every endpoint unless it says `simulate: false`. */
 export function simEndpointsFor(registry: Registry, local: LocalConfig): SimEndpointConfig[] {
   const known = new Set(registry.endpoints.map((e) => e.id));
+  const dimensionsOf = (e: Registry['endpoints'][number]) =>
+    registry.models.find((m) => m.id === e.model && m.version === e.version)?.embedding?.dimensions;
   for (const id of Object.keys(local.endpoints)) {
     if (!known.has(id)) throw new Error(`local.endpoints.${id}: no endpoint "${id}" in the registry`);
   }
@@ -62,6 +64,9 @@ export function simEndpointsFor(registry: Registry, local: LocalConfig): SimEndp
         ...(p.disagree_rate !== undefined ? { disagree_rate: p.disagree_rate } : {}),
         ...(p.ttft_ms !== undefined ? { ttft_ms: p.ttft_ms } : {}),
         ...(p.tokens_per_s !== undefined ? { tokens_per_s: p.tokens_per_s } : {}),
+        // As the registry says the upstream behaves: n > 1 choices, the model's vector length.
+        ...(e.supports_n ? { supports_n: true } : {}),
+        ...(dimensionsOf(e) !== undefined ? { embedding_dimensions: dimensionsOf(e) } : {}),
       };
     });
 }

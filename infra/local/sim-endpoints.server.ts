@@ -30,6 +30,7 @@ import {
   parseCompletionBody,
   SimBadRequest,
   taskAnswer,
+  teiEmbedAnswer,
   tgiTokenFrames,
 } from './sim-responses.ts';
 
@@ -66,6 +67,10 @@ export interface SimEndpointConfig {
   ttft_ms?: number;
   /** Streams: chunks (about a token each) a second after the first. @default SIM_DEFAULT_TOKENS_PER_S */
   tokens_per_s?: number;
+  /** Chat `n > 1` answered with n choices (else a 400, as a server without `n` does). */
+  supports_n?: boolean;
+  /** The model's embedding length (default 16); `{"inputs"}` on SageMaker is TEI's /embed. */
+  embedding_dimensions?: number;
 }
 
 export type SimEndpointProfile = Partial<
@@ -442,6 +447,10 @@ export async function startSimEndpoints(options: SimEndpointsOptions): Promise<S
             ? [{ generated_text: answer[0]?.content ?? '' }]
             : completion;
         }
+        // Text Embeddings Inference (TEI) on SageMaker: `{"inputs": [...]}` → an array of vectors.
+        if (!stream && parsed && typeof parsed === 'object' && 'inputs' in parsed && !('task' in parsed)) {
+          return teiEmbedAnswer(ep.config, parsed.inputs);
+        }
         if (stream)
           throw new SimBadRequest('streaming needs a chat body (messages) or a completion body (prompt)');
         if (!parsed || typeof parsed !== 'object' || !('task' in parsed)) {
@@ -585,7 +594,7 @@ export async function startSimEndpoints(options: SimEndpointsOptions): Promise<S
             ? ({ frames: completionChunkFrames(completion, answer, usage) } satisfies StreamPlan)
             : completion;
         }
-        if (route === paths.embeddings) return embeddingsAnswer(ep.config, record.input);
+        if (route === paths.embeddings) return embeddingsAnswer(ep.config, record.input, record.dimensions);
         return taskAnswer(ep.config, record.task, record.inputs);
       },
       streaming,

@@ -1,7 +1,8 @@
 // What the simulated model endpoints answer: deterministic functions of the input and of the
 // endpoint that served it, so tests can see who served and ensembles can vote. Chat echoes the
-// last user message; sentiment/classification use a tiny keyword lexicon; embeddings are a
-// fixed-dimension vector hashed from the text.
+// last user message (n choices where the endpoint supports n); sentiment/classification use a
+// tiny keyword lexicon; embeddings are a unit vector of the model's dimensions hashed from the
+// text (or token ids), shortened for `dimensions`.
 
 import type { ChatMessage } from '@switchyard/core';
 import { estimatePromptTokens } from '@switchyard/core';
@@ -49,6 +50,10 @@ export interface SimEndpointIdentity {
   upstream_model: string;
   /** Share (0..1) of texts on which this endpoint picks another label than the lexicon. */
   disagree_rate?: number;
+  /** Answers chat `n > 1` with n choices (else a 400, as servers without `n` do). */
+  supports_n?: boolean;
+  /** Length of the embedding vectors (the model's). @default SIM_EMBEDDING_DIM */
+  embedding_dimensions?: number;
 }
 
 /** Validates an OpenAI chat body the way a model server would. */
@@ -56,6 +61,7 @@ export function parseChatBody(body: unknown): {
   messages: ChatMessage[];
   maxTokens?: number;
   model?: string;
+  n?: number;
 } {
   if (!isRecord(body)) throw new SimBadRequest('the body must be a JSON object');
   const messages = body.messages;
@@ -69,8 +75,12 @@ export function parseChatBody(body: unknown): {
   if (max !== undefined && (typeof max !== 'number' || !Number.isInteger(max) || max < 1)) {
     throw new SimBadRequest('max_tokens must be a positive integer');
   }
+  const n = body.n ?? 1;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1)
+    throw new SimBadRequest('n must be a positive integer');
   return {
     messages: messages as ChatMessage[],
+    ...(n > 1 ? { n } : {}),
     ...(typeof max === 'number' ? { maxTokens: max } : {}),
     ...(typeof body.model === 'string' ? { model: body.model } : {}),
   };
@@ -80,6 +90,8 @@ export interface SimChatAnswer {
   content: string;
   finish_reason: 'stop' | 'length';
   usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
+  /** Choices asked for (n > 1); each is the content with ` #<i>` appended. */
+  n?: number;
 }
 
 /**
@@ -92,6 +104,9 @@ export function chatAnswer(
   endpoint: SimEndpointIdentity,
   chat: ReturnType<typeof parseChatBody>,
 ): SimChatAnswer {
+  if (chat.n !== undefined && endpoint.supports_n !== true) {
+    throw new SimBadRequest(`[${endpoint.id}] n > 1 is not supported by this server`);
+  }
   const lastUser = [...chat.messages].reverse().find((m) => m.role === 'user') ?? chat.messages.at(-1);
   const said = lastUser ? messageText(lastUser) : '';
   const echo = `echo: ${said.length > ECHO_CHARS ? `${said.slice(0, ECHO_CHARS)}…` : said}`;
@@ -100,22 +115,24 @@ export function chatAnswer(
   if (prefix !== undefined && prefix !== '') {
     const written = prefix.replace(/^\[[^\]]*\] ?/, '');
     const content = echo.startsWith(written) ? echo.slice(written.length) : ` ${echo}`;
-    return answerOf(chat.messages, content, 'stop');
+    return answerOf(chat.messages, content, 'stop', chat.n);
   }
   const full = `[${endpoint.id}] ${echo}`;
   const limit = chat.maxTokens === undefined ? Number.POSITIVE_INFINITY : chat.maxTokens * 4;
   const content = full.length > limit ? full.slice(0, limit) : full;
-  return answerOf(chat.messages, content, content.length < full.length ? 'length' : 'stop');
+  return answerOf(chat.messages, content, content.length < full.length ? 'length' : 'stop', chat.n);
 }
 
 function answerOf(
   messages: readonly ChatMessage[] | number,
   content: string,
   finish_reason: SimChatAnswer['finish_reason'],
+  n?: number,
 ): SimChatAnswer {
   const prompt_tokens = typeof messages === 'number' ? messages : estimatePromptTokens(messages);
-  const completion_tokens = Math.max(1, Math.ceil(content.length / 4));
+  const completion_tokens = Math.max(1, Math.ceil(content.length / 4)) * (n ?? 1);
   return {
+    ...(n !== undefined ? { n } : {}),
     content,
     finish_reason,
     usage: { prompt_tokens, completion_tokens, total_tokens: prompt_tokens + completion_tokens },
@@ -275,13 +292,11 @@ export function openAiChatCompletion(endpoint: SimEndpointIdentity, answer: SimC
     object: 'chat.completion',
     created: Math.floor(Date.now() / 1000),
     model: endpoint.upstream_model,
-    choices: [
-      {
-        index: 0,
-        message: { role: 'assistant', content: answer.content },
-        finish_reason: answer.finish_reason,
-      },
-    ],
+    choices: Array.from({ length: answer.n ?? 1 }, (_, index) => ({
+      index,
+      message: { role: 'assistant', content: answer.n ? `${answer.content} #${index + 1}` : answer.content },
+      finish_reason: answer.finish_reason,
+    })),
     usage: answer.usage,
   };
 }
@@ -371,24 +386,65 @@ export function labelAnswer(
   return { label, score: round4(score) };
 }
 
-/** A unit vector of SIM_EMBEDDING_DIM numbers hashed from the text. */
-export function embeddingOf(text: string): number[] {
-  const raw = Array.from({ length: SIM_EMBEDDING_DIM }, (_, i) => fnv1a(`${i}:${text}`) / 2 ** 31 - 1);
+/**
+ * A unit vector of `dims` numbers hashed from the text; with `shorten`, its first `shorten`
+ * numbers scaled back to unit length (a Matryoshka model's shorter vector).
+ */
+export function embeddingOf(text: string, dims = SIM_EMBEDDING_DIM, shorten?: number): number[] {
+  const raw = Array.from({ length: dims }, (_, i) => fnv1a(`${i}:${text}`) / 2 ** 31 - 1).slice(0, shorten);
   const norm = Math.hypot(...raw) || 1;
   return raw.map((x) => round4(x / norm));
 }
 
-export function embeddingsAnswer(endpoint: SimEndpointIdentity, input: unknown) {
-  const texts = Array.isArray(input) ? input.map(textOf) : [textOf(input)];
-  if (input === undefined || texts.length === 0) throw new SimBadRequest('input is required');
-  const prompt_tokens = texts.reduce((n, t) => n + Math.ceil(t.length / 4), 0);
+const isTokens = (v: unknown): v is number[] =>
+  Array.isArray(v) && v.length > 0 && v.every((t) => typeof t === 'number');
+
+/** The texts of embedding inputs (a string, strings, a token array or token arrays) and their tokens. */
+function embeddingTexts(input: unknown): Array<{ text: string; tokens: number }> {
+  if (input === undefined || input === null) throw new SimBadRequest('input is required');
+  const list = isTokens(input) || !Array.isArray(input) ? [input] : input;
+  if (list.length === 0) throw new SimBadRequest('input must not be empty');
+  return list.map((item) =>
+    isTokens(item)
+      ? { text: `tokens:${item.join(',')}`, tokens: item.length }
+      : { text: textOf(item), tokens: Math.ceil(textOf(item).length / 4) },
+  );
+}
+
+/** One vector per input, of the endpoint's dimensions (or `dimensions`, at most those). */
+function embedAll(endpoint: SimEndpointIdentity, input: unknown, dimensions?: unknown) {
+  const dims = endpoint.embedding_dimensions ?? SIM_EMBEDDING_DIM;
+  if (dimensions !== undefined && dimensions !== null) {
+    if (
+      typeof dimensions !== 'number' ||
+      !Number.isInteger(dimensions) ||
+      dimensions < 1 ||
+      dimensions > dims
+    ) {
+      throw new SimBadRequest(`dimensions must be an integer from 1 to ${dims}`);
+    }
+  }
+  const texts = embeddingTexts(input);
+  const shorten = typeof dimensions === 'number' ? dimensions : undefined;
+  return { texts, vectors: texts.map((t) => embeddingOf(t.text, dims, shorten)) };
+}
+
+/** An OpenAI embeddings answer (`POST /v1/embeddings`). */
+export function embeddingsAnswer(endpoint: SimEndpointIdentity, input: unknown, dimensions?: unknown) {
+  const { texts, vectors } = embedAll(endpoint, input, dimensions);
+  const prompt_tokens = texts.reduce((n, t) => n + t.tokens, 0);
   return {
     object: 'list',
-    data: texts.map((t, index) => ({ object: 'embedding', index, embedding: embeddingOf(t) })),
+    data: vectors.map((embedding, index) => ({ object: 'embedding', index, embedding })),
     model: endpoint.upstream_model,
     usage: { prompt_tokens, total_tokens: prompt_tokens },
     served_by: endpoint.id,
   };
+}
+
+/** Text Embeddings Inference's `/embed` answer to `{"inputs": ...}`: a bare array of vectors. */
+export function teiEmbedAnswer(endpoint: SimEndpointIdentity, inputs: unknown): number[][] {
+  return embedAll(endpoint, inputs).vectors;
 }
 
 /** The answer to `{task, inputs}`: labels for sentiment/classification, vectors for embedding. */

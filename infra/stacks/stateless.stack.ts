@@ -5,22 +5,20 @@
 // budget sweeper; and the firewall in front of the API that refuses oversized bodies. Every
 // function gets only the variables and grants it uses.
 
-import { MAX_BODY_BYTES, MAX_JOB_BODY_BYTES } from '@switchyard/core';
+import { MAX_BODY_BYTES, MAX_JOB_BODY_BYTES, PLAN_TIERS, type PlanTier } from '@switchyard/core';
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
+import { TENANTS_TABLE } from '../../layers/adapters/src/tables.ts';
 import { CACHE_TTL_ENV, DEFAULT_SETTINGS, ENV, type SwitchyardSettings } from '../app.config.ts';
 import { AdminAccess } from '../constructs/admin-access.construct.ts';
 import { AdminApi } from '../constructs/admin-api.construct.ts';
 import { ApiFirewall } from '../constructs/api-firewall.construct.ts';
 import { BudgetSweeper } from '../constructs/budget-sweeper.construct.ts';
-import {
-  type ApiRoute,
-  ConsumerApi,
-  type QuotaSettings,
-  type ThrottleSettings,
-} from '../constructs/consumer-api.construct.ts';
+import { type ApiRoute, ConsumerApi, type UsagePlanSettings } from '../constructs/consumer-api.construct.ts';
 import type { DataTables } from '../constructs/data-tables.construct.ts';
+import { EndpointAutoscaling } from '../constructs/endpoint-autoscaling.construct.ts';
 import { HealthChecks } from '../constructs/health-checks.construct.ts';
 import { JobApi } from '../constructs/job-api.construct.ts';
 import { JobDeadLetter } from '../constructs/job-dead-letter.construct.ts';
@@ -28,17 +26,28 @@ import { JobExecutionWatch } from '../constructs/job-execution-watch.construct.t
 import type { JobQueues } from '../constructs/job-queues.construct.ts';
 import { JobWorker } from '../constructs/job-worker.construct.ts';
 import { JobWorkflow } from '../constructs/job-workflow.construct.ts';
+import { type AlarmThresholds, Observability } from '../constructs/observability.construct.ts';
 import { RolloutWorkflow } from '../constructs/rollout-workflow.construct.ts';
+import {
+  RouterCapacity,
+  type RouterCapacityProps,
+  type RouterCompute,
+} from '../constructs/router-capacity.construct.ts';
 import {
   grantSageMakerEndpoints,
   SAGEMAKER_STREAM_INVOKE_ACTIONS,
 } from '../constructs/sagemaker-endpoints.grant.ts';
 import { SharedLayers } from '../constructs/shared-layers.construct.ts';
 import { SwitchyardFunction } from '../constructs/switchyard-function.construct.ts';
+import { UsageApi } from '../constructs/usage-api.construct.ts';
+import { UsageExport } from '../constructs/usage-export.construct.ts';
+import type { OwnedEndpointScaling } from '../registry-file.loader.ts';
 
 export interface StatelessStackProps extends StackProps {
   /** The tables of the stateful stack. */
   readonly tables: DataTables;
+  /** The usage archive bucket of the stateful stack (the daily export writes there). */
+  readonly usageArchive: IBucket;
   /** The job queues of the stateful stack. */
   readonly queues: JobQueues;
   /** SageMaker endpoint names from the registry file: the only endpoints functions may call. */
@@ -49,15 +58,10 @@ export interface StatelessStackProps extends StackProps {
    */
   readonly settings?: SwitchyardSettings;
   /**
-   * Usage plan throttle per API key.
-   * @default { rateLimit: 50, burstLimit: 100 }
+   * Throttle and quota per API key of each tier's usage plan.
+   * @default DEFAULT_USAGE_PLANS (free 5/s and 10k a month, standard 50/s and 1M, enterprise 500/s and 100M)
    */
-  readonly throttle?: ThrottleSettings;
-  /**
-   * Usage plan quota per API key.
-   * @default { limit: 1_000_000, period: MONTH }
-   */
-  readonly quota?: QuotaSettings;
+  readonly usagePlans?: Partial<Record<PlanTier, UsagePlanSettings>>;
   /**
    * IAM principals (role, user or account-root ARNs) allowed to call `/admin/*`, besides the
    * admin role the stack creates.
@@ -70,6 +74,32 @@ export interface StatelessStackProps extends StackProps {
    * @default true
    */
   readonly firewall?: boolean;
+  /**
+   * How the router runs: standard Lambda (scales to zero, billed per millisecond of waiting on
+   * models) or Lambda Managed Instances (a capacity provider; many requests per environment).
+   * @default 'standard'
+   */
+  readonly routerCompute?: RouterCompute;
+  /**
+   * Managed instances only: the capacity provider's settings.
+   * @default - RouterCapacity's defaults
+   */
+  readonly routerCapacity?: Omit<RouterCapacityProps, 'router'>;
+  /**
+   * Alarm thresholds (error rate, p99 latency, spend per hour).
+   * @default - Observability's defaults
+   */
+  readonly alarmThresholds?: AlarmThresholds;
+  /**
+   * Email addresses subscribed to the alarm topic.
+   * @default []
+   */
+  readonly alarmEmails?: readonly string[];
+  /**
+   * SageMaker endpoint variants the stack scales (registry entries with `autoscaling:`).
+   * @default []
+   */
+  readonly sagemakerAutoscaling?: readonly OwnedEndpointScaling[];
 }
 
 export class StatelessStack extends Stack {
@@ -88,6 +118,12 @@ export class StatelessStack extends Stack {
   public readonly jobExecutionWatch: JobExecutionWatch;
   public readonly firewall: ApiFirewall | undefined;
   public readonly budgetSweeper: BudgetSweeper;
+  public readonly usageApi: UsageApi;
+  public readonly usageExport: UsageExport;
+  /** The router's capacity provider, when it runs on managed instances. */
+  public readonly routerCapacity: RouterCapacity | undefined;
+  public readonly observability: Observability;
+  public readonly endpointAutoscaling: EndpointAutoscaling | undefined;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -112,20 +148,51 @@ export class StatelessStack extends Stack {
       entry: 'functions/router/router.handler.ts',
       layers: this.layers,
       description: 'The synchronous request path: route, invoke, fall back',
-      memorySize: 1024,
+      // Standard: 1024 MB. Managed instances: one vCPU and 2 GiB per environment, serving 64 at once.
+      memorySize: props.routerCompute === 'managed-instances' ? 2048 : 1024,
       // Streams may last as long as API Gateway streams (15 min); a buffered request ends at its
       // policy's deadline (seconds) long before.
       timeout: Duration.minutes(15),
       environment: {
         [ENV.registryTable]: tables.registry.tableName,
         [ENV.healthTable]: tables.health.tableName,
+        [ENV.tenantsTable]: tables.tenants.tableName,
+        [ENV.budgetsTable]: tables.budgets.tableName,
+        [ENV.usageTable]: tables.usage.tableName,
         [ENV.maxBodyBytes]: String(MAX_BODY_BYTES),
         ...CACHE_TTL_ENV,
       },
     });
     tables.registry.grantReadData(this.routerFunction);
     tables.health.grantReadWriteData(this.routerFunction);
+    // Money: the tenant's budget attributes only (never its webhook secret), its budget periods
+    // (read, create, conditional updates), and usage records (put only).
+    this.routerFunction.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:GetItem'],
+        resources: [tables.tenants.tableArn],
+        conditions: {
+          'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...TENANTS_TABLE.budgetAttributes] },
+          StringEqualsIfExists: { 'dynamodb:Select': 'SPECIFIC_ATTRIBUTES' },
+        },
+      }),
+    );
+    this.routerFunction.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        resources: [tables.budgets.tableArn],
+      }),
+    );
+    this.routerFunction.addToRolePolicy(
+      new PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [tables.usage.tableArn] }),
+    );
     grantSageMakerEndpoints(this.routerFunction, sagemakerEndpointNames, SAGEMAKER_STREAM_INVOKE_ACTIONS);
+    this.routerCapacity =
+      props.routerCompute === 'managed-instances'
+        ? new RouterCapacity(this, 'RouterCapacity', { ...props.routerCapacity, router: this.routerFunction })
+        : undefined;
+    // One environment serves many invocations: write the metrics aggregate once a second, not per request.
+    if (this.routerCapacity) this.routerFunction.addEnvironment('METRICS_FLUSH_MS', '1000');
 
     const consumerRoutes: ApiRoute[] = [
       { method: 'POST', path: '/v1/chat/completions', handler: this.routerFunction },
@@ -133,14 +200,14 @@ export class StatelessStack extends Stack {
       { method: 'GET', path: '/v1/models', handler: this.routerFunction },
       { method: 'POST', path: '/v1/route', handler: this.routerFunction },
       { method: 'POST', path: '/v1/invocations', handler: this.routerFunction },
+      { method: 'POST', path: '/v1/embeddings', handler: this.routerFunction },
     ];
     this.consumerApi = new ConsumerApi(this, 'ConsumerApi', {
       authorizer: this.authorizerFunction,
       routes: consumerRoutes,
       // The router is streamified (SSE for `stream: true`): all its routes stream.
       streamingFunctions: [this.routerFunction],
-      throttle: props.throttle,
-      quota: props.quota,
+      usagePlans: props.usagePlans,
     });
 
     this.healthChecks = new HealthChecks(this, 'HealthChecks', {
@@ -156,6 +223,7 @@ export class StatelessStack extends Stack {
       healthTable: tables.health,
       jobsTable: tables.jobs,
       tenantsTable: tables.tenants,
+      usageTable: tables.usage,
       sagemakerEndpointNames,
     });
 
@@ -209,6 +277,25 @@ export class StatelessStack extends Stack {
       healthTable: tables.health,
       rolloutsTable: tables.rollouts,
       rolloutWorkflow: this.rolloutWorkflow.stateMachine,
+      apiKeysTable: tables.apiKeys,
+      tenantsTable: tables.tenants,
+      usageTable: tables.usage,
+      usagePlanNames: this.consumerApi.usagePlanNames,
+    });
+
+    // Usage: consumers read their own (GET /v1/usage).
+    this.usageApi = new UsageApi(this, 'UsageApi', {
+      layers: this.layers,
+      api: this.consumerApi,
+      usageTable: tables.usage,
+    });
+
+    // Billing: yesterday's usage to S3 every night.
+    this.usageExport = new UsageExport(this, 'UsageExport', {
+      layers: this.layers,
+      usageTable: tables.usage,
+      tenantsTable: tables.tenants,
+      bucket: props.usageArchive,
     });
 
     // Budgets: the scheduled sweeper settles leases of dead routers and closes ended periods.
@@ -229,10 +316,33 @@ export class StatelessStack extends Stack {
             ],
           });
 
+    const owned = props.sagemakerAutoscaling ?? [];
+    this.endpointAutoscaling =
+      owned.length > 0
+        ? new EndpointAutoscaling(this, 'EndpointAutoscaling', { endpoints: owned })
+        : undefined;
+
+    // The dashboard and the alarms, on the metrics the functions emit.
+    this.observability = new Observability(this, 'Observability', {
+      queues: queues.byPriority,
+      deadLetterQueue: queues.deadLetter,
+      jobWorkflow: this.jobWorkflow.stateMachine,
+      rolloutWorkflow: this.rolloutWorkflow.stateMachine,
+      thresholds: props.alarmThresholds,
+      alarmEmails: props.alarmEmails,
+    });
+
     new CfnOutput(this, 'ApiUrl', { value: this.consumerApi.api.url });
-    new CfnOutput(this, 'UsagePlanId', { value: this.consumerApi.usagePlan.usagePlanId });
+    for (const tier of PLAN_TIERS) {
+      const id = `UsagePlanId${tier === 'standard' ? '' : `${tier[0]?.toUpperCase()}${tier.slice(1)}`}`;
+      new CfnOutput(this, id, {
+        value: this.consumerApi.usagePlans[tier].usagePlanId,
+        description: `The ${tier} tier's usage plan`,
+      });
+    }
     new CfnOutput(this, 'AdminRoleArn', { value: this.adminAccess.role.roleArn });
     new CfnOutput(this, 'JobWorkflowArn', { value: this.jobWorkflow.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.observability.topic.topicArn });
     new CfnOutput(this, 'RolloutWorkflowArn', { value: this.rolloutWorkflow.stateMachine.stateMachineArn });
   }
 }

@@ -275,9 +275,9 @@ describe('the hostile corpus', () => {
       'prototype-keys': counts(33, 10, 23),
       paths: counts(40, 1, 39),
       hints: counts(29, 4, 25),
-      'openai-fields': counts(38, 11, 27),
+      'openai-fields': counts(40, 12, 28),
       models: counts(27, 8, 19),
-      auth: counts(32, 4, 28),
+      auth: counts(34, 4, 30),
       jobs: counts(25, 11, 14),
       'webhook-ssrf': counts(53, 0, 53),
       admin: counts(76, 13, 63),
@@ -285,8 +285,9 @@ describe('the hostile corpus', () => {
       methods: counts(31, 0, 31),
       'unknown-routes': counts(28, 0, 28),
       'local-control': counts(18, 7, 11),
+      embeddings: counts(44, 12, 32),
     });
-    expect(verdicts).toHaveLength(546);
+    expect(verdicts).toHaveLength(594);
 
     // Nothing stored on a 4xx: the jobs table holds the two set-up jobs and one per 202, no more.
     const accepted = verdicts.filter((v) => v.c.path === '/v1/jobs' && v.status === 202).length;
@@ -296,8 +297,8 @@ describe('the hostile corpus', () => {
     // endpoint, every endpoint routable but the draining and the disabled one, and a clean
     // request of another tenant served.
     const { body: health } = await call<HealthView>('GET', `${stack.url}/admin/health`, stack.adminKey);
-    // 16 endpoints: the example registry's 15 and phase 2's disabled corpus-e.
-    expect(health.summary).toMatchObject({ endpoints: 16, routable: 14, circuits_open: 0 });
+    // 17 endpoints: the example registry's 16 and phase 2's disabled corpus-e.
+    expect(health.summary).toMatchObject({ endpoints: 17, routable: 15, circuits_open: 0 });
     expect(
       health.endpoints
         .filter((e) => !e.routable)

@@ -41,6 +41,8 @@ const ENTRIES = {
   admin: 'functions/admin/admin.handler.ts',
   rolloutSteps: 'functions/rollout-steps/rollout-steps.handler.ts',
   budgetSweeper: 'functions/budget-sweeper/budget-sweeper.handler.ts',
+  usage: 'functions/usage/usage.handler.ts',
+  usageExport: 'functions/usage-export/usage-export.handler.ts',
 } as const;
 
 const SAGEMAKER_ARNS = ['switchyard-model-a', 'switchyard-model-c'].map(
@@ -57,6 +59,13 @@ function dynamoStatements(entry: string, table: TableId): string[] {
   );
 }
 
+/** X-Ray trace upload (functions) and sampling (state machines): resource `*`, X-Ray has no resource ARNs. */
+const XRAY_ACTIONS = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
+const isXray = (s: { Action: string[] }) => s.Action.every((a) => a.startsWith('xray:'));
+/** A role's statements without the X-Ray one. */
+const withoutXray = <T extends { Action: string[] }>(statements: T[]): T[] =>
+  statements.filter((s) => !isXray(s));
+
 const WRITE_ACTIONS = [
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',
@@ -65,6 +74,14 @@ const WRITE_ACTIONS = [
 ];
 
 describe('functions', () => {
+  it('run on standard Lambda by default: no capacity provider, no VPC, the router at 1024 MB', () => {
+    expect(resources(template, 'AWS::Lambda::CapacityProvider')).toEqual([]);
+    expect(resources(template, 'AWS::EC2::VPC')).toEqual([]);
+    const { fn } = functionByEntry(template, ENTRIES.router);
+    expect(props(fn).MemorySize).toBe(1024);
+    expect(props(fn).CapacityProviderConfig).toBeUndefined();
+  });
+
   it('are exactly the listed handlers, each bound by metadata to its file and export', () => {
     const bound = resources(template, 'AWS::Lambda::Function').map(([, r]) => [
       r.Metadata?.['switchyard:entry'],
@@ -121,11 +138,14 @@ describe('functions', () => {
         .sort();
     expect(names(ENTRIES.authorizer)).toEqual(['API_KEYS_TABLE']);
     expect(names(ENTRIES.router)).toEqual([
+      'BUDGETS_TABLE',
       'HEALTH_CACHE_TTL_MS',
       'HEALTH_TABLE',
       'MAX_BODY_BYTES',
       'REGISTRY_CACHE_TTL_MS',
       'REGISTRY_TABLE',
+      'TENANTS_TABLE',
+      'USAGE_TABLE',
     ]);
     expect(env(ENTRIES.router)).toMatchObject({ MAX_BODY_BYTES: '1048576' });
     expect(names(ENTRIES.healthCheck)).toEqual([
@@ -137,11 +157,20 @@ describe('functions', () => {
     expect(env(ENTRIES.healthCheck)).toMatchObject({ PROBE_ROUNDS: '4', PROBE_INTERVAL_MS: '15000' });
     expect(names(ENTRIES.admin)).toEqual([
       'ADMIN_PRINCIPAL_ARNS',
+      'API_KEYS_TABLE',
       'HEALTH_TABLE',
       'REGISTRY_TABLE',
       'ROLLOUTS_TABLE',
       'ROLLOUT_WORKFLOW_ARN',
+      'TENANTS_TABLE',
+      'USAGE_PLAN_NAMES',
+      'USAGE_TABLE',
     ]);
+    expect(JSON.parse(env(ENTRIES.admin).USAGE_PLAN_NAMES as string)).toEqual({
+      free: 'SwitchyardStateless-free',
+      standard: 'SwitchyardStateless-standard',
+      enterprise: 'SwitchyardStateless-enterprise',
+    });
     expect(names(ENTRIES.rolloutSteps)).toEqual(['HEALTH_TABLE', 'REGISTRY_TABLE', 'ROLLOUTS_TABLE']);
     expect(names(ENTRIES.worker)).toEqual([
       'JOBS_TABLE',
@@ -164,16 +193,16 @@ describe('functions', () => {
     expect(names(ENTRIES.deadLetter)).toEqual(['JOBS_TABLE', 'JOB_MAX_RECEIVE_COUNT', 'TENANTS_TABLE']);
     expect(names(ENTRIES.jobWatch)).toEqual(['JOBS_TABLE', 'TENANTS_TABLE']);
     expect(names(ENTRIES.notify)).toEqual(['JOBS_TABLE', 'TENANTS_TABLE']);
-    for (const step of [ENTRIES.plan, ENTRIES.invoke]) {
-      expect(names(step)).toEqual([
-        'HEALTH_CACHE_TTL_MS',
-        'HEALTH_TABLE',
-        'JOBS_TABLE',
-        'REGISTRY_CACHE_TTL_MS',
-        'REGISTRY_TABLE',
-      ]);
-    }
-    expect(names(ENTRIES.record)).toEqual(['JOBS_TABLE']);
+    const routing = [
+      'HEALTH_CACHE_TTL_MS',
+      'HEALTH_TABLE',
+      'JOBS_TABLE',
+      'REGISTRY_CACHE_TTL_MS',
+      'REGISTRY_TABLE',
+    ];
+    expect(names(ENTRIES.plan)).toEqual(routing);
+    expect(names(ENTRIES.invoke)).toEqual([...routing, 'USAGE_TABLE']);
+    expect(names(ENTRIES.record)).toEqual(['JOBS_TABLE', 'USAGE_TABLE']);
     expect(names(ENTRIES.budgetSweeper)).toEqual(['BUDGETS_TABLE', 'SWEEP_CONCURRENCY']);
     expect(env(ENTRIES.router).REGISTRY_CACHE_TTL_MS).toBe('5000');
     expect(env(ENTRIES.router).HEALTH_CACHE_TTL_MS).toBe('2000');
@@ -197,7 +226,7 @@ describe('functions', () => {
 describe('least-privilege grants', () => {
   it('authorizer: only GetItem on the API keys table, nothing else', () => {
     const { fn } = functionByEntry(template, ENTRIES.authorizer);
-    const statements = roleStatements(template, roleOf(fn));
+    const statements = withoutXray(roleStatements(template, roleOf(fn)));
     expect(statements).toHaveLength(1);
     expect(statements[0]?.Action).toEqual(['dynamodb:GetItem']);
     expect(statements[0]?.Resource).toHaveLength(1);
@@ -256,7 +285,7 @@ describe('least-privilege grants', () => {
     expect(sqsActions.has('sqs:SendMessage')).toBe(false);
   });
 
-  it('job steps: plan and invoke read the registry; record touches only the jobs table', () => {
+  it('job steps: plan and invoke read the registry; record touches only the jobs and usage tables', () => {
     expect(dynamoStatements(ENTRIES.plan, 'Registry')).toContain('dynamodb:GetItem');
     expect(dynamoStatements(ENTRIES.plan, 'Health')).not.toEqual(
       expect.arrayContaining(['dynamodb:PutItem']),
@@ -268,8 +297,15 @@ describe('least-privilege grants', () => {
       expect(dynamoStatements(step, 'ApiKeys')).toEqual([]);
     }
     const { fn } = functionByEntry(template, ENTRIES.record);
-    const record = roleStatements(template, roleOf(fn));
-    expect(record.every((s) => s.Resource.every((r) => tableArn('Jobs').test(r)))).toBe(true);
+    const record = withoutXray(roleStatements(template, roleOf(fn)));
+    expect(
+      record.every((s) => s.Resource.every((r) => tableArn('Jobs').test(r) || tableArn('Usage').test(r))),
+    ).toBe(true);
+    // Jobs are metered: invoke (served) and record (failed) put usage records, and only put them.
+    for (const step of [ENTRIES.invoke, ENTRIES.record]) {
+      expect(tableActions(template, step, 'Usage'), step).toEqual(['dynamodb:PutItem']);
+    }
+    expect(tableActions(template, ENTRIES.plan, 'Usage')).toEqual([]);
   });
 
   it('state machine role: may invoke only the four step functions', () => {
@@ -287,15 +323,42 @@ describe('least-privilege grants', () => {
       (e) => functionByEntry(template, e).id,
     );
     expect(targets).toEqual(new Set(steps));
-    // The only wildcard is the log-delivery statement AWS requires for vended logs.
-    const wildcard = statements.filter((s) => s.Resource.includes('*'));
-    expect(wildcard.flatMap((s) => s.Action).every((a) => a.startsWith('logs:'))).toBe(true);
+    // The only wildcards are the log-delivery statement AWS requires for vended logs, and X-Ray.
+    const wildcard = statements.filter((s) => s.Resource.includes('*')).flatMap((s) => s.Action);
+    expect(wildcard.filter((a) => !a.startsWith('logs:')).sort()).toEqual([
+      'xray:GetSamplingRules',
+      'xray:GetSamplingTargets',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
   });
 
-  it('no function role has a wildcard resource', () => {
+  it('no function role has a wildcard resource, but for X-Ray trace upload', () => {
     for (const entry of Object.values(ENTRIES)) {
       const { fn } = functionByEntry(template, entry);
-      for (const s of roleStatements(template, roleOf(fn))) expect(s.Resource, entry).not.toContain('*');
+      for (const s of withoutXray(roleStatements(template, roleOf(fn))))
+        expect(s.Resource, entry).not.toContain('*');
+    }
+  });
+
+  it('every function and state machine is traced with X-Ray, and may upload only traces with *', () => {
+    for (const entry of Object.values(ENTRIES)) {
+      const { fn } = functionByEntry(template, entry);
+      expect(props(fn).TracingConfig, entry).toEqual({ Mode: 'Active' });
+      const xray = roleStatements(template, roleOf(fn)).filter((s) =>
+        s.Action.some((a) => a.startsWith('xray:')),
+      );
+      expect(xray, entry).toEqual([{ Effect: 'Allow', Action: XRAY_ACTIONS, Resource: ['*'] }]);
+    }
+    const machines = resources(template, 'AWS::StepFunctions::StateMachine');
+    expect(machines).toHaveLength(2);
+    for (const [, m] of machines) expect(props(m).TracingConfiguration).toEqual({ Enabled: true });
+  });
+
+  it('traces carry no payloads: Powertools Tracer captures neither responses nor errors', () => {
+    for (const entry of Object.values(ENTRIES)) {
+      expect(env(entry).POWERTOOLS_TRACER_CAPTURE_RESPONSE, entry).toBe('false');
+      expect(env(entry).POWERTOOLS_TRACER_CAPTURE_ERROR, entry).toBe('false');
     }
   });
 });
@@ -352,10 +415,21 @@ describe('budget sweeper', () => {
     }
   });
 
-  it('no other function touches the budgets table yet', () => {
+  it('the router reads, creates and conditionally updates budget periods; no other function touches them', () => {
+    expect(tableActions(template, ENTRIES.router, 'Budgets')).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+    ]);
     for (const [name, entry] of Object.entries(ENTRIES)) {
-      if (name !== 'budgetSweeper') expect(tableActions(template, entry, 'Budgets'), name).toEqual([]);
+      if (name !== 'budgetSweeper' && name !== 'router') {
+        expect(tableActions(template, entry, 'Budgets'), name).toEqual([]);
+      }
     }
+  });
+
+  it('the router only puts usage records (it never reads or deletes them)', () => {
+    expect(tableActions(template, ENTRIES.router, 'Usage')).toEqual(['dynamodb:PutItem']);
   });
 });
 
@@ -406,14 +480,17 @@ describe('consumer API', () => {
   // The /admin routes are the admin function's, with IAM auth (admin-api.test.ts).
   const consumer = methods.filter((m) => !m.route.includes(' /admin'));
 
-  it('has the consumer routes, proxied to the router (jobs: to the jobs function)', () => {
+  it('has the consumer routes, proxied to the router (jobs: to the jobs function; usage: to its own)', () => {
     const { id: routerId } = functionByEntry(template, ENTRIES.router);
     const { id: jobsId } = functionByEntry(template, ENTRIES.jobs);
+    const { id: usageId } = functionByEntry(template, ENTRIES.usage);
     expect(consumer.map((m) => m.route).sort()).toEqual([
       'GET /v1/jobs/{id}',
       'GET /v1/models',
+      'GET /v1/usage',
       'POST /v1/chat/completions',
       'POST /v1/completions',
+      'POST /v1/embeddings',
       'POST /v1/invocations',
       'POST /v1/jobs',
       'POST /v1/route',
@@ -421,8 +498,9 @@ describe('consumer API', () => {
     for (const m of consumer) {
       const integration = m.props.Integration as Record<string, Json>;
       expect(integration.Type).toBe('AWS_PROXY');
-      if (m.route.includes('/v1/jobs')) {
-        expect(render(integration.Uri)).toContain(`/2015-03-31/functions/\${${jobsId}.Arn}/invocations`);
+      if (m.route.includes('/v1/jobs') || m.route.includes('/v1/usage')) {
+        const fn = m.route.includes('/v1/jobs') ? jobsId : usageId;
+        expect(render(integration.Uri)).toContain(`/2015-03-31/functions/\${${fn}.Arn}/invocations`);
         expect(integration.ResponseTransferMode).toBeUndefined();
         expect(integration.TimeoutInMillis).toBeUndefined();
       } else {
@@ -442,7 +520,7 @@ describe('consumer API', () => {
       render((p.Properties as Record<string, Json>).FunctionName).includes(routerId),
     );
     const props = permissions.map((p) => p.Properties as Record<string, Json>);
-    expect(props.length).toBe(5);
+    expect(props.length).toBe(6);
     for (const p of props) {
       expect(p.Action).toBe('lambda:InvokeFunction');
       expect(p.Principal).toBe('apigateway.amazonaws.com');
@@ -474,13 +552,42 @@ describe('consumer API', () => {
     expect(render(authorizer.Properties?.AuthorizerUri)).toContain(`\${${authorizerFn}.Arn}/invocations`);
   });
 
-  it('binds a usage plan with throttle and monthly quota to the stage', () => {
+  it('binds one usage plan per tier, each with its throttle and monthly quota, to the stage', () => {
     const [[stageId]] = resources(template, 'AWS::ApiGateway::Stage') as [[string, CfnResource]];
-    template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
-      Throttle: { RateLimit: 50, BurstLimit: 100 },
-      Quota: { Limit: 1_000_000, Period: 'MONTH' },
-      ApiStages: [Match.objectLike({ ApiId: { Ref: apiId }, Stage: { Ref: stageId } })],
+    const plans = resources(template, 'AWS::ApiGateway::UsagePlan');
+    expect(plans).toHaveLength(3);
+    const byName = Object.fromEntries(
+      plans.map(([id, p]) => [String(p.Properties?.UsagePlanName), { id, p }]),
+    );
+    expect(Object.keys(byName).sort()).toEqual([
+      'SwitchyardStateless-enterprise',
+      'SwitchyardStateless-free',
+      'SwitchyardStateless-standard',
+    ]);
+    const limits = (name: string) => {
+      const props = byName[name]?.p.Properties ?? {};
+      return { throttle: props.Throttle, quota: props.Quota };
+    };
+    expect(limits('SwitchyardStateless-free')).toEqual({
+      throttle: { RateLimit: 5, BurstLimit: 10 },
+      quota: { Limit: 10_000, Period: 'MONTH' },
     });
+    expect(limits('SwitchyardStateless-standard')).toEqual({
+      throttle: { RateLimit: 50, BurstLimit: 100 },
+      quota: { Limit: 1_000_000, Period: 'MONTH' },
+    });
+    expect(limits('SwitchyardStateless-enterprise')).toEqual({
+      throttle: { RateLimit: 500, BurstLimit: 1_000 },
+      quota: { Limit: 100_000_000, Period: 'MONTH' },
+    });
+    for (const { p } of Object.values(byName)) {
+      expect(p.Properties?.ApiStages).toHaveLength(1);
+      expect(p.Properties?.ApiStages).toMatchObject([{ ApiId: { Ref: apiId }, Stage: { Ref: stageId } }]);
+    }
+    // The standard plan keeps the logical id the single plan had, so keys already on it stay there.
+    expect(byName['SwitchyardStateless-standard']?.id).toMatch(/^ConsumerApiUsagePlan[0-9A-F]{8}$/);
+    // Keys are put on plans at run time (the admin API), never in the template.
+    expect(resources(template, 'AWS::ApiGateway::UsagePlanKey')).toEqual([]);
   });
 
   it('logs access without bodies and no data trace', () => {
@@ -528,14 +635,21 @@ describe('consumer API', () => {
     });
   });
 
-  it('lets the usage plan throttle and quota be configured', () => {
+  it("lets a tier's throttle and quota be configured, the other tiers keeping theirs", () => {
     const { code } = synthStacks({
-      throttle: { rateLimit: 5, burstLimit: 7 },
-      quota: { limit: 1000, period: Period.DAY },
+      usagePlans: {
+        free: { throttle: { rateLimit: 1, burstLimit: 2 }, quota: { limit: 1000, period: Period.DAY } },
+      },
     });
-    Template.fromStack(code).hasResourceProperties('AWS::ApiGateway::UsagePlan', {
-      Throttle: { RateLimit: 5, BurstLimit: 7 },
+    const t = Template.fromStack(code);
+    t.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
+      UsagePlanName: 'Code-free',
+      Throttle: { RateLimit: 1, BurstLimit: 2 },
       Quota: { Limit: 1000, Period: 'DAY' },
+    });
+    t.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
+      UsagePlanName: 'Code-standard',
+      Throttle: { RateLimit: 50, BurstLimit: 100 },
     });
   });
 });
@@ -547,6 +661,10 @@ describe('outputs', () => {
       /^https:\/\/\$\{ConsumerApi[0-9A-F]{8}\}\.execute-api\.\$\{AWS::Region\}\.\$\{AWS::URLSuffix\}\/\$\{ConsumerApiDeploymentStageprod[0-9A-F]{8}\}\/$/,
     );
     expect(render(outputs.UsagePlanId?.Value)).toMatch(/^\$\{ConsumerApiUsagePlan[0-9A-F]{8}\}$/);
+    expect(render(outputs.UsagePlanIdFree?.Value)).toMatch(/^\$\{ConsumerApiUsagePlanFree[0-9A-F]{8}\}$/);
+    expect(render(outputs.UsagePlanIdEnterprise?.Value)).toMatch(
+      /^\$\{ConsumerApiUsagePlanEnterprise[0-9A-F]{8}\}$/,
+    );
     expect(render(outputs.JobWorkflowArn?.Value)).toMatch(/^\$\{JobWorkflowStateMachine[0-9A-F]{8}\}$/);
   });
 });

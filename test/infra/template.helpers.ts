@@ -27,7 +27,7 @@ const CDK_JSON_CONTEXT = (
   }
 ).context;
 
-function testApp(context: Record<string, unknown> = {}): App {
+export function testApp(context: Record<string, unknown> = {}): App {
   return new App({
     // The feature flags of cdk.json, so tests see the templates `cdk deploy` ships.
     context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [], ...context },
@@ -35,9 +35,12 @@ function testApp(context: Record<string, unknown> = {}): App {
   });
 }
 
-/** Builds the real app against a registry file. */
-export function synthApp(registryFile = FIXTURE_REGISTRY): Synthesized {
-  const app = testApp({ 'switchyard:registryFile': registryFile });
+/** Builds the real app against a registry file, with more CDK context (e.g. `switchyard:routerCompute`). */
+export function synthApp(
+  registryFile = FIXTURE_REGISTRY,
+  context: Record<string, unknown> = {},
+): Synthesized {
+  const app = testApp({ 'switchyard:registryFile': registryFile, ...context });
   const built = buildApp(app);
   return {
     ...built,
@@ -59,6 +62,7 @@ export function synthStacks(props: Partial<StatelessStackProps> = {}): {
   const code = new StatelessStack(app, 'Code', {
     tables: data.tables,
     queues: data.queues,
+    usageArchive: data.usageArchive.bucket,
     sagemakerEndpointNames: [],
     ...props,
   });
@@ -174,7 +178,15 @@ export function statementsFor(template: Template, entry: string, prefix: string)
   return roleStatements(template, roleOf(fn)).filter((s) => s.Action.some((a) => a.startsWith(prefix)));
 }
 
-export type TableId = 'Registry' | 'Health' | 'Jobs' | 'ApiKeys' | 'Rollouts' | 'Tenants' | 'Budgets';
+export type TableId =
+  | 'Registry'
+  | 'Health'
+  | 'Jobs'
+  | 'ApiKeys'
+  | 'Rollouts'
+  | 'Tenants'
+  | 'Budgets'
+  | 'Usage';
 
 /** How `render` shows the stateless stack's import of table `id`'s ARN (index ARNs extend it). */
 export function tableArn(id: TableId): RegExp {

@@ -214,6 +214,41 @@ export class BudgetLeases {
     });
   }
 
+  /**
+   * Reserves synchronously when this container's lease for every item has room (the common case:
+   * no store write, no await, so the router decides and dispatches in one step); undefined when
+   * any item needs a store write or may be refused: then call `reserveAll`. All or none.
+   */
+  reserveAllNow(
+    tenant: string,
+    items: ReadonlyArray<{ spec: BudgetSpec; amount: number }>,
+  ): BudgetReservationSet | undefined {
+    const now = this.#now();
+    const leases: Array<LocalLease | undefined> = [];
+    const asked = new Map<LocalLease, number>();
+    for (const item of items) {
+      assertBudgetAmount('amount', item.amount);
+      const slot = this.#slot(tenant, item.spec, now);
+      if (item.amount === 0) {
+        leases.push(undefined);
+        continue;
+      }
+      const lease = this.#usable(slot, now);
+      const total = (lease ? (asked.get(lease) ?? 0) : 0) + item.amount;
+      if (!lease || free(lease) < total) return undefined;
+      asked.set(lease, total);
+      leases.push(lease);
+    }
+    const taken = items.map((item, i) => {
+      const lease = leases[i];
+      const slot = this.#slot(tenant, item.spec, now);
+      if (!lease) return this.#zeroReservation(slot);
+      slot.rate = addDemand(slot.rate, item.amount, now, this.policy.rateTauMs);
+      return this.#take(lease, item.amount, now);
+    });
+    return reservationSet(taken);
+  }
+
   /** Reserves against several budgets (spend and tokens per minute): all, or none and the first refusal. */
   async reserveAll(
     tenant: string,
@@ -233,18 +268,7 @@ export class BudgetLeases {
       for (const t of taken) t.release();
       throw err;
     }
-    return {
-      ok: true,
-      reservations: taken,
-      settle: (actuals) => {
-        taken.forEach((t, i) => {
-          t.settle(actuals[i] ?? 0);
-        });
-      },
-      release: () => {
-        for (const t of taken) t.release();
-      },
-    };
+    return reservationSet(taken);
   }
 
   /**
@@ -830,6 +854,21 @@ export class BudgetLeases {
     }
     if (next < Number.POSITIVE_INFINITY) this.#arm(Math.max(next, now + 1));
   }
+}
+
+function reservationSet(taken: BudgetReservation[]): BudgetReservationSet {
+  return {
+    ok: true,
+    reservations: taken,
+    settle: (actuals) => {
+      taken.forEach((t, i) => {
+        t.settle(actuals[i] ?? 0);
+      });
+    },
+    release: () => {
+      for (const t of taken) t.release();
+    },
+  };
 }
 
 function free(lease: LocalLease): number {

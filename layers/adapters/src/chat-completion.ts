@@ -1,12 +1,15 @@
 // Normalises what a chat-capable endpoint answers into an OpenAI `chat.completion`: passes
 // OpenAI-shaped answers through (filling missing envelope fields) and wraps TGI-style
-// `[{generated_text}]` answers. Anything else is an `invalid-response`.
+// `[{generated_text}]` answers. Anything else is an `invalid-response`, and so is an answer
+// with another number of choices than the request's `n > 1` asked for.
 import { randomUUID } from 'node:crypto';
 import type { ChatCompletionResponse, InferenceCall, InferenceResult, PlanTarget } from '@switchyard/core';
 import { UpstreamError } from '@switchyard/core';
 
 export interface ChatNormaliseContext {
   endpoint: string;
+  /** Choices the request asked for (`n`); an answer with another number is unusable. @default 1 */
+  choices?: number;
   /** The model name to report when the upstream does not say. */
   model: string;
   now: () => number;
@@ -33,6 +36,14 @@ export function toChatCompletion(body: unknown, ctx: ChatNormaliseContext): Infe
     if (!choicesOk || body.choices.length === 0) {
       throw new UpstreamError('invalid-response', `${ctx.endpoint}: chat answer has no message choices`);
     }
+    const asked = ctx.choices ?? 1;
+    if (asked > 1 && body.choices.length !== asked) {
+      // An upstream that ignored `n` (or lost choices): another endpoint may do better.
+      throw new UpstreamError(
+        'invalid-response',
+        `${ctx.endpoint}: asked for n = ${asked} choices, the answer has ${body.choices.length}`,
+      );
+    }
     const completion = {
       ...body,
       id: typeof body.id === 'string' ? body.id : ctx.newId(),
@@ -45,6 +56,12 @@ export function toChatCompletion(body: unknown, ctx: ChatNormaliseContext): Infe
   }
   const tgi = Array.isArray(body) ? body[0] : body;
   if (isRecord(tgi) && typeof tgi.generated_text === 'string') {
+    if ((ctx.choices ?? 1) > 1) {
+      throw new UpstreamError(
+        'invalid-response',
+        `${ctx.endpoint}: asked for n = ${ctx.choices} choices, the answer is one TGI generated_text`,
+      );
+    }
     const details = isRecord(tgi.details) ? tgi.details : undefined;
     const completion: ChatCompletionResponse = {
       id: ctx.newId(),
@@ -127,8 +144,10 @@ export function inferenceResult(
   now: () => number,
 ): InferenceResult {
   if (call.kind === 'chat') {
+    const n = call.body.n;
     return toChatCompletion(body, {
       endpoint: target.endpoint,
+      ...(typeof n === 'number' && n > 1 ? { choices: n } : {}),
       model: target.upstream_model,
       now,
       newId: () => `chatcmpl-${randomUUID()}`,

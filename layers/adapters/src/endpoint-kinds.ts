@@ -12,7 +12,8 @@ export const JSON_CONTENT_TYPE = 'application/json';
  * - chat → `POST {target}/chat/completions` with the OpenAI body, `model` = upstream model;
  *   streamed with `stream: true` and `stream_options.include_usage` (SSE passed through);
  * - completion → `POST {target}/completions` likewise (OpenAI legacy completions);
- * - task `embedding` → `POST {target}/embeddings` with `{model, input}` (OpenAI embeddings API);
+ * - embeddings (`POST /v1/embeddings`) → `POST {target}/embeddings` (embeddings.upstream.ts); a
+ *   task invocation of `embedding` → the same route with `{model, input}`;
  * - any other task → `POST {target}/invocations` with `{model, task, inputs}` (Switchyard's
  *   convention for non-LLM task servers: answer with the task's JSON, e.g. `{label, score}`);
  * - probe → `GET {target}/models`, and on 404 `GET {origin}/health` where origin is the target
@@ -43,7 +44,8 @@ export const OPENAI_HTTP = {
  * - completion → InvokeEndpoint with the OpenAI completion body;
  * - streamed chat and completion → InvokeEndpointWithResponseStream with `stream: true`: the
  *   PayloadPart frames carry OpenAI SSE chunks or TGI's token stream (both mapped);
- * - any task → InvokeEndpoint with `{task, inputs}`;
+ * - embeddings → InvokeEndpoint with TEI's `{"inputs": [...]}` (embeddings.upstream.ts);
+ * - any task invocation → InvokeEndpoint with `{task, inputs}`;
  * - probe → DescribeEndpoint must say `InService`, then a tiny invocation.
  */
 export const SAGEMAKER = {

@@ -9,6 +9,7 @@ import type {
 } from '@switchyard/core';
 import { chunksOfResult, InvalidRequestError, UpstreamError } from '@switchyard/core';
 import { inferenceResult } from './chat-completion.ts';
+import { embeddingResult, openAiEmbeddingsBody } from './embeddings.upstream.ts';
 import { joinUrl, OPENAI_HTTP, requestJson } from './endpoint-kinds.ts';
 import { upstreamChunks } from './stream-chunks.ts';
 import { failureForStatus, parseJsonBody, retryAfterMs, transportError } from './upstream-failure.ts';
@@ -30,6 +31,12 @@ export function openAiHttpRequest(target: PlanTarget, call: InferenceCall): { ur
         call.kind === 'chat' ? OPENAI_HTTP.paths.chat : OPENAI_HTTP.paths.completions,
       ),
       body: { ...call.body, model: target.upstream_model },
+    };
+  }
+  if (call.kind === 'embedding') {
+    return {
+      url: joinUrl(target.target, OPENAI_HTTP.paths.embeddings),
+      body: openAiEmbeddingsBody(target, call.body),
     };
   }
   if (OPENAI_HTTP.embeddingTasks.includes(call.task)) {
@@ -130,6 +137,7 @@ export class OpenAiHttpInferenceClient implements InferenceClient {
       );
     }
     const parsed = parseJsonBody(text, target.endpoint, status);
+    if (call.kind === 'embedding') return embeddingResult(parsed, target, call.body);
     return inferenceResult(parsed, target, call, this.#now);
   }
 

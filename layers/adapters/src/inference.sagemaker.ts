@@ -1,5 +1,6 @@
 // InferenceClient for SageMaker real-time endpoints (InvokeEndpoint). Chat calls send the
-// OpenAI chat body (TGI/LMI containers speak the Messages API); task calls send {task, inputs}.
+// OpenAI chat body (TGI/LMI containers speak the Messages API); task calls send {task, inputs};
+// embedding calls send TEI's `{"inputs": [...]}` (embeddings.upstream.ts).
 // SageMaker errors map onto UpstreamError failures as documented on `sageMakerFailure`.
 import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import {
@@ -15,6 +16,7 @@ import type {
 } from '@switchyard/core';
 import { InvalidRequestError, UpstreamError } from '@switchyard/core';
 import { inferenceResult } from './chat-completion.ts';
+import { embeddingResult, sageMakerEmbeddingsBody } from './embeddings.upstream.ts';
 import { requestJson, SAGEMAKER } from './endpoint-kinds.ts';
 import { upstreamChunks } from './stream-chunks.ts';
 import { failureForStatus, parseJsonBody, transportError } from './upstream-failure.ts';
@@ -26,9 +28,9 @@ export interface SageMakerInferenceClientOptions {
 
 /** The JSON body InvokeEndpoint sends for a call. */
 export function sageMakerRequestBody(target: PlanTarget, call: InferenceCall): unknown {
-  return call.kind === 'invocation'
-    ? { task: call.task, inputs: call.payload }
-    : { ...call.body, model: target.upstream_model };
+  if (call.kind === 'invocation') return { task: call.task, inputs: call.payload };
+  if (call.kind === 'embedding') return sageMakerEmbeddingsBody(call.body);
+  return { ...call.body, model: target.upstream_model };
 }
 
 /** The body InvokeEndpointWithResponseStream sends: the chat or completion body with `stream: true`. */
@@ -37,6 +39,9 @@ export function sageMakerStreamBody(target: PlanTarget, call: InferenceCall): un
     throw new InvalidRequestError(`Task "${call.task}" cannot be streamed; send "stream": false.`, {
       param: 'stream',
     });
+  }
+  if (call.kind === 'embedding') {
+    throw new InvalidRequestError('Embeddings cannot be streamed.', { param: 'stream' });
   }
   const options = (call.body.stream_options ?? {}) as Record<string, unknown>;
   return {
@@ -135,6 +140,7 @@ export class SageMakerInferenceClient implements InferenceClient {
       throw sageMakerFailure(err, signal, target.endpoint);
     }
     const parsed = parseJsonBody(text, target.endpoint);
+    if (call.kind === 'embedding') return embeddingResult(parsed, target, call.body);
     return inferenceResult(parsed, target, call, this.#now);
   }
 

@@ -1,7 +1,8 @@
 // Active health probe for SageMaker endpoints: DescribeEndpoint must say InService, then a tiny
 // invocation proves the container answers. The model's tasks come in the optional ProbeContext
-// (third argument): chat-capable models get a chat call with max_tokens 1, others a `{task,
-// inputs: "ping"}` call with their first task; without tasks only DescribeEndpoint is checked.
+// (third argument): chat-capable models get a chat call with max_tokens 1, embedding models an
+// embedding of "ping", others a `{task, inputs: "ping"}` call with their first task; without
+// tasks only DescribeEndpoint is checked.
 import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { DescribeEndpointCommand } from '@aws-sdk/client-sagemaker';
 import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
@@ -30,6 +31,8 @@ export function probeCall(
       body: { model: upstreamModel, messages: [{ role: 'user', content: 'ping' }], max_tokens: 1 },
     };
   }
+  // Embedding models are invoked as the router invokes them: TEI's `{"inputs": ["ping"]}`.
+  if (tasks[0] === 'embedding') return { kind: 'embedding', body: { input: ['ping'] } };
   return { kind: 'invocation', task: tasks[0] as string, payload: 'ping' };
 }
 

@@ -202,6 +202,9 @@ export const ResponseFormatSchema = z.discriminatedUnion('type', [
     .loose(),
 ]);
 
+/** The largest chat `n` OpenAI accepts. */
+export const MAX_CHAT_CHOICES = 128;
+
 const PenaltySchema = z.number().min(-2).max(2);
 
 /** OpenAI chat completion request. Unknown fields pass through to the upstream. */
@@ -213,7 +216,8 @@ export const ChatCompletionRequestSchema = z
     max_completion_tokens: z.number().int().positive().nullish(),
     temperature: z.number().min(0).max(2).nullish(),
     top_p: z.number().min(0).max(1).nullish(),
-    n: z.number().int().min(1).max(1, 'n > 1 is not supported').nullish(),
+    /** Choices to generate: above 1 only endpoints with `supports_n` are eligible (route rule n-choices). */
+    n: z.number().int().min(1).max(MAX_CHAT_CHOICES).nullish(),
     stream: z.boolean().nullish(),
     stream_options: z
       .object({ include_usage: z.boolean().optional(), include_obfuscation: z.boolean().optional() })

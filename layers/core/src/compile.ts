@@ -44,6 +44,8 @@ export interface EndpointColumns {
   readonly region: Int32Array;
   /** Model id of each slot. */
   readonly modelIds: readonly string[];
+  /** 1 where the endpoint returns `n > 1` chat choices (`supports_n`). */
+  readonly supportsN: Uint8Array;
 }
 
 export interface CompiledRegistry {
@@ -118,10 +120,12 @@ export function compileRegistry(registry: Registry): CompiledRegistry {
     capacity: new Float64Array(n),
     region: new Int32Array(n),
     modelIds: registry.endpoints.map((e) => e.model),
+    supportsN: new Uint8Array(n),
   };
   registry.endpoints.forEach((e, slot) => {
     endpointColumns.state[slot] = ENDPOINT_STATES.indexOf(e.state);
     endpointColumns.weight[slot] = e.weight;
+    endpointColumns.supportsN[slot] = e.supports_n === true ? 1 : 0;
     endpointColumns.capacity[slot] = e.capacity?.max_inflight ?? DEFAULT_CAPACITY;
     if (!regionIds.has(e.region)) regionIds.set(e.region, regionIds.size);
     endpointColumns.region[slot] = regionIds.get(e.region) as number;

@@ -16,7 +16,7 @@
 // distinct endpoints preferring distinct models, the primary first; only when at least two
 // targets exist. A plan with an ensemble has no hedge (the ensemble already fans out).
 import type { RoutingHints } from './api.schema.ts';
-import type { Endpoint, Policy } from './registry.schema.ts';
+import type { Endpoint, Model, Policy } from './registry.schema.ts';
 import type { Plan, PlanTarget, RouteRequest } from './route.types.ts';
 import { RankedWalk } from './strategies/strategy.ts';
 
@@ -32,6 +32,8 @@ export interface PlanCandidates {
   readonly modelIds: readonly string[];
   readonly cost: ArrayLike<number>;
   readonly quality: ArrayLike<number>;
+  /** Model versions by `id@version`: a target of an embedding model carries its dimensions. */
+  readonly models?: ReadonlyMap<string, Model>;
 }
 
 /** Model id of each candidate index: `modelIds[slot[i]]` (fallback modes and ensembles group by it). */
@@ -119,6 +121,8 @@ function targetFor(
     quality: c.quality[i] as number,
   };
   if (e.api_key_ref !== undefined) t.api_key_ref = e.api_key_ref;
+  const embedding = c.models?.get(`${e.model}@${e.version}`)?.embedding;
+  if (embedding !== undefined) t.embedding = { ...embedding };
   made.set(i, t);
   return t;
 }

@@ -22,6 +22,9 @@ export const KNOWN_TASKS = [
 ] as const;
 export const TaskSchema = z.string().regex(/^[a-z][a-z0-9-]{0,63}$/, 'must be a lower-case task name');
 
+/** The longest embedding vector a model may declare (and a request may ask for). */
+export const MAX_EMBEDDING_DIMENSIONS = 65_536;
+
 export const DATA_CLASSIFICATIONS = ['public', 'internal', 'confidential', 'pii', 'phi', 'pci'] as const;
 export const DataClassificationSchema = z.enum(DATA_CLASSIFICATIONS);
 export type DataClassification = z.infer<typeof DataClassificationSchema>;
@@ -56,6 +59,18 @@ export const ModelSchema = z
     data_classifications: z.array(DataClassificationSchema).default(['public', 'internal']),
     regions: z.array(z.string().min(1)).min(1, 'a model runs in at least one region'),
     latency_slo_ms: z.number().positive().optional(),
+    /**
+     * Embedding models: the vectors' native length, and whether the model honours a smaller
+     * `dimensions` (Matryoshka-trained models such as OpenAI's text-embedding-3). A request's
+     * `dimensions` only goes to models that can return it (route rule `dimensions`).
+     */
+    embedding: z
+      .object({
+        dimensions: z.number().int().positive().max(MAX_EMBEDDING_DIMENSIONS),
+        accepts_dimensions: z.boolean().default(false),
+      })
+      .strict()
+      .optional(),
     /** `staged` versions get traffic only through a canary; `failed` and `retired` get none. */
     status: ModelStatusSchema.default('active'),
     status_reason: z.string().max(1024).optional(),
@@ -67,6 +82,26 @@ export type ModelInput = z.input<typeof ModelSchema>;
 export const ENDPOINT_KINDS = ['sagemaker', 'openai-http'] as const;
 export const EndpointKindSchema = z.enum(ENDPOINT_KINDS);
 export type EndpointKind = z.infer<typeof EndpointKindSchema>;
+
+/**
+ * A SageMaker endpoint whose instance count the stack owns: Application Auto Scaling tracks
+ * invocations per instance between `min_instances` and `max_instances`. Absent: scaled elsewhere.
+ */
+export const EndpointAutoscalingSchema = z
+  .object({
+    /** The production variant to scale. */
+    variant: z.string().min(1).max(63).default('AllTraffic'),
+    min_instances: z.number().int().min(1).max(100),
+    max_instances: z.number().int().min(1).max(100),
+    /** Target invocations per instance per minute (SageMakerVariantInvocationsPerInstance). */
+    target_invocations_per_instance: z.number().positive().max(1_000_000).default(100),
+  })
+  .strict()
+  .refine((a) => a.max_instances >= a.min_instances, {
+    message: 'max_instances must be at least min_instances',
+    path: ['max_instances'],
+  });
+export type EndpointAutoscaling = z.infer<typeof EndpointAutoscalingSchema>;
 
 export const EndpointSchema = z
   .object({
@@ -84,8 +119,20 @@ export const EndpointSchema = z
     upstream_model: z.string().min(1).max(256).optional(),
     /** openai-http: name of a secret/env entry holding the upstream API key (never the key itself). */
     api_key_ref: z.string().min(1).max(256).optional(),
+    /**
+     * The upstream returns `n > 1` chat choices (vLLM does; TGI and most SageMaker containers do
+     * not). Absent means no: a chat request with `n > 1` only goes to endpoints that say so
+     * (route rule `n-choices`).
+     */
+    supports_n: z.boolean().optional(),
+    /** sagemaker only: the stack owns this endpoint's scaling (see EndpointAutoscalingSchema). */
+    autoscaling: EndpointAutoscalingSchema.optional(),
   })
-  .strict();
+  .strict()
+  .refine((e) => e.autoscaling === undefined || e.kind === 'sagemaker', {
+    message: 'autoscaling is for sagemaker endpoints (scale GPU servers from the router load metrics)',
+    path: ['autoscaling'],
+  });
 export type Endpoint = z.infer<typeof EndpointSchema>;
 export type EndpointInput = z.input<typeof EndpointSchema>;
 
@@ -231,6 +278,13 @@ export const RegistrySchema = z
       }
       modelKeys.add(key);
       modelIds.add(m.id);
+      if (m.embedding !== undefined && !m.tasks.includes('embedding')) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['models', i, 'embedding'],
+          message: 'embedding settings on a model that does not serve task "embedding"',
+        });
+      }
       for (const task of Object.keys(m.quality)) {
         if (!m.tasks.includes(task)) {
           ctx.addIssue({

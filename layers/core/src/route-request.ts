@@ -34,6 +34,8 @@ export function chatRouteRequest(
     hints,
     headers,
     ...(body.user ? { user: body.user } : {}),
+    // n > 1 is a constraint (endpoints with supports_n) and multiplies the output's cost.
+    ...(typeof body.n === 'number' && body.n > 1 ? { n: body.n } : {}),
     ...(body.stream === true ? { stream: true } : {}),
   };
 }

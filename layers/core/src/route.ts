@@ -19,16 +19,21 @@
 //                       (plan.ts); when no candidate endpoint passes, stable's become regular
 //                       candidates (placeFallbackOnly)
 //    task               the model does not serve request.task
+//    dimensions         request.dimensions is set and the model cannot return vectors of that
+//                       length: its `embedding.dimensions` differs and it does not accept a
+//                       smaller one (`accepts_dimensions`), or it declares no dimensions
 //    domain             hints.domain is set and the model does not list it
-//    context-window     prompt_tokens + max_output_tokens > context_window
+//    context-window     prompt_tokens + max_output_tokens > context_window (or, when set,
+//                       context_tokens: the longest single sequence, e.g. one embedding input)
 //    data-classification hints.data_classification is not among the model's classifications,
 //                       or it is `phi` and the model's compliance lacks `hipaa`
 //    region             hints.region pins residency: endpoint.region must equal it and the
 //                       model's regions must include it
+//    n-choices          request.n > 1 and the endpoint does not set `supports_n`
 //    endpoint-state     the endpoint is draining or disabled
 //    health-down        fresh health says `down`
 //    circuit-open       fresh health says the circuit is `open` (`half-open` is routable)
-//    max-cost           estimated cost (score.ts) > hints.max_cost_usd
+//    max-cost           estimated cost (score.ts; output tokens times n) > hints.max_cost_usd
 //    max-latency        expected latency > hints.max_latency_ms, when it is known (measured or SLO)
 //    Health older than options.health_fresh_ms (default 90 s), or missing, counts as `unknown`:
 //    its figures and circuit are ignored; the endpoint is routable but penalised.
@@ -102,10 +107,12 @@ export const EXCLUSION_RULES: readonly ExclusionRule[] = [
   'model-status',
   'canary-version',
   'task',
+  'dimensions',
   'domain',
   'context-window',
   'data-classification',
   'region',
+  'n-choices',
   'endpoint-state',
   'health-down',
   'circuit-open',
@@ -127,6 +134,7 @@ const R_DOWN = 3;
 const R_CIRCUIT = 4;
 const R_COST = 5;
 const R_LATENCY = 6;
+const R_CHOICES = 7;
 /** Score multiplier by health status code (a down endpoint never gets here). */
 const STATUS_FACTOR = HEALTH_STATUSES.map((s) => healthFactor(s, 'closed'));
 
@@ -275,6 +283,7 @@ export function route(
       modelIds: registry.endpointColumns.modelIds,
       cost: cols.cost,
       quality: cols.quality,
+      models: registry.modelsByKey,
     },
   });
 
@@ -438,7 +447,11 @@ function scanCandidates(
   const { now, fresh } = clock;
   const promptTokens = request.prompt_tokens;
   const outputTokens = request.max_output_tokens;
-  const neededTokens = promptTokens + outputTokens;
+  const neededTokens = request.context_tokens ?? promptTokens + outputTokens;
+  // Every choice is generated (and billed): the cost counts the output n times.
+  const choices = request.n ?? 1;
+  const billedOutput = outputTokens * choices;
+  const dimensions = request.dimensions;
   const classification = hints.data_classification;
   const region = hints.region;
   const regionId = region === undefined ? -1 : (registry.regionIds.get(region) ?? -2);
@@ -509,6 +522,7 @@ function scanCandidates(
     }
     if (rule === undefined) {
       if (!m.tasks.includes(task)) rule = 'task';
+      else if (dimensions !== undefined && !canReturnDimensions(m, dimensions)) rule = 'dimensions';
       else if (domain !== undefined && !m.domains.includes(domain)) rule = 'domain';
       else if (neededTokens > m.context_window) {
         rule = 'context-window';
@@ -536,7 +550,7 @@ function scanCandidates(
     let modelMinLatency = Number.POSITIVE_INFINITY;
     // Endpoint-level rules, reading compact columns. The hot path only computes a rule code;
     // the reason strings are built in a separate (cold) function for the excluded few.
-    const modelCost = estimateCostUsd(m, promptTokens, outputTokens);
+    const modelCost = estimateCostUsd(m, promptTokens, billedOutput);
     const q = m.quality[task] ?? 0.5;
     const slo = m.latency_slo_ms ?? -1;
     for (let j = 0; j < count; j++) {
@@ -549,6 +563,7 @@ function scanCandidates(
       const known = measured >= 0 ? measured : slo;
       let code = 0;
       if (regionId !== -1 && ec.region[s] !== regionId) code = R_REGION;
+      else if (choices > 1 && ec.supportsN[s] === 0) code = R_CHOICES;
       else if (ec.state[s] !== 0) code = R_STATE;
       else if (st === DOWN) code = R_DOWN;
       else if (circuit === OPEN) code = R_CIRCUIT;
@@ -683,10 +698,18 @@ function modelReason(
     }
     case 'task':
       return `model does not serve task "${task}" (serves ${m.tasks.join(', ')})`;
+    case 'dimensions':
+      return m.embedding === undefined
+        ? `model declares no embedding dimensions, so it cannot promise ${request.dimensions}`
+        : m.embedding.accepts_dimensions
+          ? `model returns at most ${m.embedding.dimensions} dimensions, ${request.dimensions} asked`
+          : `model returns ${m.embedding.dimensions} dimensions and accepts no other, ${request.dimensions} asked`;
     case 'domain':
       return `model does not serve domain "${hints.domain}"${m.domains.length ? ` (serves ${m.domains.join(', ')})` : ''}`;
     case 'context-window':
-      return `needs ~${request.prompt_tokens} prompt + ${request.max_output_tokens} output tokens, context window is ${m.context_window}`;
+      return request.context_tokens === undefined
+        ? `needs ~${request.prompt_tokens} prompt + ${request.max_output_tokens} output tokens, context window is ${m.context_window}`
+        : `the longest input needs ~${request.context_tokens} tokens, context window is ${m.context_window}`;
     case 'data-classification':
       return m.data_classifications.includes(hints.data_classification as DataClassification)
         ? '"phi" data may only go to HIPAA-eligible models; this one is not (no "hipaa" compliance)'
@@ -709,6 +732,11 @@ function excludeEndpoint(x: EndpointScan, code: number, s: number, m: Model, isF
   const hints = request.hints;
   if (code === R_REGION) {
     ex.add(s, 'region', ex.recording ? ex.regionReason(s, hints.region as string) : '');
+  } else if (code === R_CHOICES) {
+    const why = ex.recording
+      ? `endpoint does not return n > 1 choices (no supports_n), n = ${request.n} asked`
+      : '';
+    ex.add(s, 'n-choices', why);
   } else if (code === R_STATE) {
     ex.add(s, 'endpoint-state', ex.recording ? `endpoint is ${ex.endpointState(s)}` : '');
   } else if (code === R_DOWN) {
@@ -717,7 +745,7 @@ function excludeEndpoint(x: EndpointScan, code: number, s: number, m: Model, isF
     const why = ex.recording ? hc.records[s]?.reason : undefined;
     ex.add(s, 'circuit-open', why ? `circuit breaker is open: ${why}` : 'circuit breaker is open');
   } else if (code === R_COST) {
-    const cost = estimateCostUsd(m, request.prompt_tokens, request.max_output_tokens);
+    const cost = estimateCostUsd(m, request.prompt_tokens, request.max_output_tokens * (request.n ?? 1));
     const why = ex.recording
       ? `estimated cost $${fmt(cost)} exceeds max_cost_usd $${hints.max_cost_usd}`
       : '';
@@ -866,14 +894,18 @@ function noCandidate(
       request.model === undefined
         ? `no model serves task "${request.task}"`
         : `no model of ${what} serves task "${request.task}"`,
+    dimensions: () => `no remaining model can return ${request.dimensions} dimensions`,
     domain: () => `no remaining model serves domain "${hints.domain}"`,
     'context-window': () =>
-      `~${request.prompt_tokens} prompt + ${request.max_output_tokens} output tokens exceed every remaining context window (largest ${stats.largestContext})`,
+      request.context_tokens === undefined
+        ? `~${request.prompt_tokens} prompt + ${request.max_output_tokens} output tokens exceed every remaining context window (largest ${stats.largestContext})`
+        : `the longest input (~${request.context_tokens} tokens) exceeds every remaining context window (largest ${stats.largestContext})`,
     'data-classification': () =>
       hints.data_classification === 'phi'
         ? '"phi" data may only go to HIPAA-eligible models'
         : `no remaining model may receive "${hints.data_classification}" data`,
     region: () => `no remaining endpoint runs in region "${hints.region}" (residency is pinned)`,
+    'n-choices': () => `no remaining endpoint returns n = ${request.n} choices (none sets supports_n)`,
     'endpoint-state': () => 'every remaining endpoint is draining or disabled',
     'health-down': () => 'every remaining endpoint is down',
     'circuit-open': () => "every remaining endpoint's circuit breaker is open",
@@ -884,9 +916,24 @@ function noCandidate(
   };
   const breakdown = EXCLUSION_RULES.flatMap((r, i) => (counts[i] ? [`${r} ${counts[i]}`] : [])).join(', ');
   const n = excluded.length;
+  const param = RULE_PARAM[rule];
   return new NoCandidateError(
     rule,
     `No endpoint can serve this request: ${rule} — ${detail[rule]()}; ${n} endpoint${n === 1 ? '' : 's'} excluded (${breakdown}).`,
     excluded,
+    param === undefined ? {} : { param },
   );
+}
+
+/** The request field a rule that emptied the set is about, as the error's `param`. */
+const RULE_PARAM: Partial<Record<ExclusionRule, string>> = { dimensions: 'dimensions', 'n-choices': 'n' };
+
+/**
+ * Whether model `m` can return vectors of `dimensions`: its native length, or a shorter one when
+ * it accepts a `dimensions` below it. A model that declares no dimensions promises none.
+ */
+export function canReturnDimensions(m: Pick<Model, 'embedding'>, dimensions: number): boolean {
+  const e = m.embedding;
+  if (e === undefined) return false;
+  return dimensions === e.dimensions || (e.accepts_dimensions && dimensions < e.dimensions);
 }

@@ -95,6 +95,15 @@ export interface RouteRequest {
    * streaming caller waits for) where it was measured, and total latency elsewhere.
    */
   stream?: boolean;
+  /** Chat `n`: choices asked for. Above 1 only endpoints with `supports_n` qualify; cost counts each. */
+  n?: number;
+  /** Embeddings `dimensions`: only models that can return vectors of this length qualify. */
+  dimensions?: number;
+  /**
+   * Tokens the longest single sequence needs in the context window, when that is not
+   * `prompt_tokens + max_output_tokens` (embeddings: each input is embedded on its own).
+   */
+  context_tokens?: number;
 }
 
 export interface RouteOptions {
@@ -123,6 +132,8 @@ export interface PlanTarget {
   estimated_cost_usd: number;
   /** Quality prior of the model for the request's task (ensembles' `best-score` tie-breaker). */
   quality?: number;
+  /** Embedding models: the model's vector length and whether it accepts a smaller `dimensions`. */
+  embedding?: { dimensions: number; accepts_dimensions: boolean };
 }
 
 /** The synchronous path's retries of one target (policy `retry.sync`, see execute-plan.ts). */
@@ -189,10 +200,12 @@ export type ExclusionRule =
   | 'model-status'
   | 'canary-version'
   | 'task'
+  | 'dimensions'
   | 'domain'
   | 'context-window'
   | 'data-classification'
   | 'region'
+  | 'n-choices'
   | 'endpoint-state'
   | 'health-down'
   | 'circuit-open'
@@ -221,6 +234,11 @@ export interface Explanation {
   draws: number[];
   /** Canary decisions: which version each model was pinned to, and why. */
   versions: Array<{ model: string; version: string; reason: string }>;
+  /**
+   * Budget-aware degrade (set by the router's degrade step): the per-request cost cap a low
+   * budget imposed, and whether the decision kept to it.
+   */
+  budget?: { cap_usd: number; remaining_share: number; applied: boolean; reason: string };
 }
 
 export interface Decision {

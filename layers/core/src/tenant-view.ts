@@ -81,5 +81,6 @@ export function tenantExplanation(explanation: Explanation, tenant: TenantContex
     excluded_hidden: explanation.excluded.length - excluded.length,
     draws: explanation.draws,
     versions: explanation.versions.filter((v) => mayUseModel(tenant, v.model)),
+    ...(explanation.budget ? { budget: explanation.budget } : {}),
   };
 }

@@ -38,6 +38,7 @@ describe('registry file', () => {
     });
     expect(registry.policies.map((p) => p.name)).toEqual([
       'auto',
+      'auto-embedding',
       'auto-code',
       'auto-research',
       'auto-budget',
@@ -47,6 +48,14 @@ describe('registry file', () => {
       'support',
       'medical',
       'classify',
+    ]);
+    expect(registry.models.find((m) => m.id === 'embed-small')?.embedding).toEqual({
+      dimensions: 512,
+      accepts_dimensions: true,
+    });
+    expect(registry.endpoints.filter((e) => e.supports_n).map((e) => e.id)).toEqual([
+      'gpu-a-llama-8b',
+      'gpu-b-llama-8b',
     ]);
     expect(local).toMatchObject({ defaults: { latency_ms: 25 } });
   });

@@ -181,6 +181,8 @@ describe('accepts what OpenAI accepts', () => {
         ].map((k) => [k, null]),
       ),
     ],
+    ['n 128, the most OpenAI accepts', { n: 128 }],
+    ['n 2', { n: 2 }],
     ['unknown upstream extras (vLLM)', { top_k: 40, min_p: 0.05, guided_json: { type: 'object' } }],
   ])('%s', (_, extra) => {
     expect(problem({ ...base, ...extra })).toBeUndefined();
@@ -322,7 +324,9 @@ describe('refuses what OpenAI refuses, naming the param', () => {
     ['an unknown service_tier', { service_tier: 'gold' }, 'service_tier', /"flex"/],
     ['an unknown modality', { modalities: ['video'] }, 'modalities.0', /"audio"/],
     ['an unknown reasoning_effort', { reasoning_effort: 'extreme' }, 'reasoning_effort', /"minimal"/],
-    ['n > 1', { n: 2 }, 'n', /n > 1 is not supported/],
+    ['n 129, over the 128 OpenAI takes', { n: 129 }, 'n', /<=128/],
+    ['n 0', { n: 0 }, 'n', />=1/],
+    ['a fractional n', { n: 1.5 }, 'n', /expected int/],
     ['max_tokens 0', { max_tokens: 0 }, 'max_tokens', />0/],
     ['user null', { user: null }, 'user', /expected string/],
   ])('%s', (_, extra, param, message) => {

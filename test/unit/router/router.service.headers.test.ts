@@ -1,7 +1,8 @@
 // The router service's answer headers, in literal dollars: x-switchyard-cost-usd is the served
 // model's input price times the upstream's prompt tokens plus its output price times the
 // completion tokens plus the per-call price (prices chosen asymmetric, so swapping prompt and
-// completion changes the figure), else the plan's estimate when the upstream reports no usage.
+// completion changes the figure), else the plan's estimate when the upstream reports no usage;
+// rounded up to the micro-dollar (what the budget and the usage record are charged).
 import type { Caller } from '@switchyard/adapters/lambda';
 import { describe, expect, it } from 'vitest';
 import { RouterService } from '../../../functions/router/router.service.ts';
@@ -107,7 +108,8 @@ describe('x-switchyard-cost-usd', () => {
     // "Hello": 3 priming + 4 per message + 2 text tokens = 9; 9 x 0.0005/1K + 100 x 0.0015/1K + 0.0001
     const { svc } = service(() => ({ body: completion }));
     const out = await svc.chat(chat(), {}, caller);
-    expect(out.headers['x-switchyard-cost-usd']).toBe('0.00025450');
+    // $0.0002545 is charged rounded up to the micro-dollar, as budgets and usage records hold it.
+    expect(out.headers['x-switchyard-cost-usd']).toBe('0.00025500');
     expect(out.headers['x-switchyard-route-reason']).toBe('quality-first; primary; 2 candidates, 0 excluded');
   });
 
@@ -115,10 +117,10 @@ describe('x-switchyard-cost-usd', () => {
     const { svc } = service(() => ({ body: completion }));
     // 9 x 0.0005/1K + 512 x 0.0015/1K + 0.0001
     const none = await svc.chat(chat({ max_tokens: undefined }), {}, caller);
-    expect(none.headers['x-switchyard-cost-usd']).toBe('0.00087250');
+    expect(none.headers['x-switchyard-cost-usd']).toBe('0.00087300');
     // 9 x 0.0005/1K + 200 x 0.0015/1K + 0.0001
     const both = await svc.chat(chat({ max_tokens: 100, max_completion_tokens: 200 }), {}, caller);
-    expect(both.headers['x-switchyard-cost-usd']).toBe('0.00040450');
+    expect(both.headers['x-switchyard-cost-usd']).toBe('0.00040500');
   });
 
   it('counts zero usage as zero tokens, leaving the per-call price', async () => {

@@ -2,7 +2,8 @@
 // router picks cheaper eligible models instead of refusing. Above `below` x limit left there is no
 // cap; below it each request may cost at most `share` of what is left, so the rest stretches over
 // many cheaper requests and the cap reaches zero only when nothing is left.
-import { formatUsdMicros } from './money.ts';
+import type { RouteRequest } from '../route.types.ts';
+import { formatUsdMicros, microsToUsd } from './money.ts';
 
 export interface BudgetDegradePolicy {
   /** Tightening starts when less than this share of the limit is left (0..1). */
@@ -42,4 +43,15 @@ export function budgetCostCap(
       `budget low: ${(share * 100).toFixed(1)}% left (${formatUsdMicros(left)} of ${formatUsdMicros(limit)}), ` +
       `per-request cost cap ${formatUsdMicros(cap)}`,
   };
+}
+
+/**
+ * The request with the cap as its cost limit (`hints.max_cost_usd`), unless the caller's own
+ * limit is already as low: the router then picks among the models under the cap.
+ */
+export function degradedRequest(request: RouteRequest, cap: BudgetCostCap): RouteRequest {
+  const capUsd = microsToUsd(cap.cap_micros);
+  const own = request.hints.max_cost_usd;
+  if (own !== undefined && own <= capUsd) return request;
+  return { ...request, hints: { ...request.hints, max_cost_usd: capUsd } };
 }

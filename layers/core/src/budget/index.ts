@@ -5,5 +5,7 @@ export * from './degrade.ts';
 export * from './lease-sizing.ts';
 export * from './money.ts';
 export * from './periods.ts';
+export * from './plan-cost.ts';
 export * from './refusal.ts';
 export * from './specs.ts';
+export * from './tenant-budgets.ts';

@@ -1,0 +1,122 @@
+// Metrics as CloudWatch EMF through Powertools Metrics, aggregated in memory and written at the
+// end of an invocation (off the request's work: the answer is built before the flush). One
+// Powertools `Metrics` per dimension set (bounded by the contract's dimensions), reused across
+// flushes. Datapoints are recorded synchronously into this object's own maps, so many
+// concurrent invocations in one environment (Lambda Managed Instances) share one aggregate and
+// nothing is lost or attributed to the wrong dimensions; a flush writes everything recorded so
+// far, whichever invocation recorded it. Names and units come from the core's contract.
+import { Metrics, type MetricUnit } from '@aws-lambda-powertools/metrics';
+import { METRICS, METRICS_NAMESPACE, type MetricKey } from '@switchyard/core';
+
+export type Dimensions = Readonly<Record<string, string>>;
+type PowertoolsUnit = (typeof MetricUnit)[keyof typeof MetricUnit];
+
+export interface EmfMetricsOptions {
+  /** The `service` dimension (the function's role, e.g. `router`). */
+  serviceName: string;
+  /** @default METRICS_NAMESPACE */
+  namespace?: string;
+  /** Where EMF lines go. @default process.stdout */
+  write?: (line: string) => void;
+  /** Write at most this often (managed instances batch across invocations); 0: at every flush. @default 0 */
+  minFlushIntervalMs?: number;
+  now?: () => number;
+  /** Record nothing. @default POWERTOOLS_METRICS_DISABLED is `true` (the local stack sets it) */
+  disabled?: boolean;
+}
+
+/** EMF keeps at most 100 values per metric in one document; Powertools writes by itself at the 100th. */
+const MAX_VALUES = 99;
+
+interface Group {
+  readonly dimensions: Dimensions;
+  values: Map<MetricKey, number[]>;
+}
+
+export class EmfMetrics {
+  readonly #groups = new Map<string, Group>();
+  readonly #writers = new Map<string, Metrics>();
+  readonly #options: Required<Omit<EmfMetricsOptions, 'now' | 'disabled'>> & { now: () => number };
+  #lastFlush = Number.NEGATIVE_INFINITY;
+  readonly disabled: boolean;
+
+  constructor(options: EmfMetricsOptions) {
+    this.#options = {
+      namespace: METRICS_NAMESPACE,
+      write: (line) => process.stdout.write(line),
+      minFlushIntervalMs: 0,
+      now: Date.now,
+      ...options,
+    };
+    this.disabled = options.disabled ?? process.env.POWERTOOLS_METRICS_DISABLED === 'true';
+  }
+
+  /** Records one value of metric `key` with `dimensions` (their names from the contract). */
+  add(key: MetricKey, dimensions: Dimensions, value = 1): void {
+    if (this.disabled || !Number.isFinite(value)) return;
+    const id = groupKey(dimensions);
+    let group = this.#groups.get(id);
+    if (!group) {
+      group = { dimensions, values: new Map() };
+      this.#groups.set(id, group);
+    }
+    const list = group.values.get(key);
+    if (list) list.push(value);
+    else group.values.set(key, [value]);
+  }
+
+  /** Datapoints recorded and not yet written. */
+  get pending(): number {
+    let n = 0;
+    for (const g of this.#groups.values()) for (const v of g.values.values()) n += v.length;
+    return n;
+  }
+
+  /** Writes what was recorded when the interval has passed (or always, with no interval). */
+  flushIfDue(): void {
+    if (this.#options.now() - this.#lastFlush >= this.#options.minFlushIntervalMs) this.flush();
+  }
+
+  /** Writes one EMF document per dimension set (and per 99 values of a metric); clears them. */
+  flush(): void {
+    this.#lastFlush = this.#options.now();
+    const groups = [...this.#groups.entries()];
+    this.#groups.clear();
+    for (const [id, group] of groups) {
+      const writer = this.#writer(id, group.dimensions);
+      let rest = [...group.values.entries()];
+      while (rest.length > 0) {
+        const next: Array<[MetricKey, number[]]> = [];
+        for (const [key, values] of rest) {
+          const def = METRICS[key];
+          for (const v of values.slice(0, MAX_VALUES))
+            writer.addMetric(def.name, def.unit as PowertoolsUnit, v);
+          if (values.length > MAX_VALUES) next.push([key, values.slice(MAX_VALUES)]);
+        }
+        this.#options.write(`${JSON.stringify(writer.serializeMetrics())}\n`);
+        writer.clearMetrics();
+        rest = next;
+      }
+    }
+  }
+
+  #writer(id: string, dimensions: Dimensions): Metrics {
+    let writer = this.#writers.get(id);
+    if (!writer) {
+      writer = new Metrics({
+        namespace: this.#options.namespace,
+        serviceName: this.#options.serviceName,
+        defaultDimensions: { ...dimensions },
+      });
+      this.#writers.set(id, writer);
+    }
+    return writer;
+  }
+}
+
+function groupKey(dimensions: Dimensions): string {
+  return Object.keys(dimensions)
+    .sort()
+    .map((k) => `${k}=${dimensions[k]}`)
+    .join('\u0000');
+}

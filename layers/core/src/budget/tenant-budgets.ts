@@ -1,0 +1,72 @@
+// A tenant's budgets as the request path uses them (pure): from the budget attributes of the
+// tenant record (`budget: {limit_usd, period, degrade?}`, `rate_limits: {tokens_per_minute?}`,
+// `revision` (or `updated_at`) as the revision that makes a changed limit apply mid-period) to the specs the
+// lease engine reserves against and the degrade policy, if the tenant chose to degrade.
+import { z } from 'zod';
+import type { BudgetSpec } from './budget.types.ts';
+import { type BudgetDegradePolicy, DEFAULT_DEGRADE_POLICY } from './degrade.ts';
+import { MAX_BUDGET_USD } from './money.ts';
+import { spendBudgetSpec, tokensPerMinuteSpec } from './specs.ts';
+
+export const DegradeOptionSchema = z.union([
+  z.boolean(),
+  z
+    .object({
+      below: z.number().min(0).max(1),
+      share: z.number().gt(0).max(1),
+    })
+    .strict(),
+]);
+
+export const TenantBudgetConfigSchema = z.object({
+  budget: z
+    .object({
+      limit_usd: z.number().nonnegative().max(MAX_BUDGET_USD),
+      period: z.enum(['day', 'month', 'total']),
+      /**
+       * `true` (or `{below, share}`): as the budget runs low, route to cheaper models instead of
+       * refusing (budget-aware degrade); default false: refuse when it is exhausted.
+       */
+      degrade: DegradeOptionSchema.optional(),
+    })
+    .optional(),
+  rate_limits: z
+    .object({
+      tokens_per_minute: z.number().int().nonnegative().optional(),
+      requests_per_minute: z.number().int().nonnegative().optional(),
+    })
+    .optional(),
+  /** Epoch ms of the record's last change. */
+  updated_at: z.number().int().nonnegative().optional(),
+  /** The record's monotonic revision (grows with every change): the specs' revision; else updated_at. */
+  revision: z.number().int().nonnegative().optional(),
+});
+export type TenantBudgetConfig = z.infer<typeof TenantBudgetConfigSchema>;
+
+export interface TenantBudgets {
+  spend?: BudgetSpec;
+  tokens?: BudgetSpec;
+  /** Set when the tenant degrades instead of refusing. */
+  degrade?: BudgetDegradePolicy;
+}
+
+/** The specs and degrade policy of a tenant's budget attributes (none: no limits). */
+export function tenantBudgets(config: TenantBudgetConfig | undefined): TenantBudgets {
+  if (!config) return {};
+  const revision = config.revision ?? config.updated_at ?? 0;
+  const out: TenantBudgets = {};
+  if (config.budget) {
+    out.spend = spendBudgetSpec(config.budget, revision);
+    const d = config.budget.degrade;
+    if (d === true) out.degrade = { ...DEFAULT_DEGRADE_POLICY };
+    else if (d) out.degrade = { below: d.below, share: d.share };
+  }
+  const tpm = config.rate_limits?.tokens_per_minute;
+  if (tpm !== undefined) out.tokens = tokensPerMinuteSpec(tpm, revision);
+  return out;
+}
+
+/** Where the request path reads a tenant's budget attributes (the tenants table, cached). */
+export interface TenantBudgetSource {
+  get(tenant: string): Promise<TenantBudgetConfig | undefined>;
+}
