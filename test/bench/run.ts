@@ -1,10 +1,11 @@
 // `npm run bench`: every benchmark, printed as a table, or as JSON lines with `--json`.
-// `--only core`, `--only proxy`, `--only embeddings` or `--only budget` runs one part.
+// `--only core`, `--only proxy`, `--only stream`, `--only embeddings` or `--only budget` runs one part.
 import { benchBudget } from './budget.bench.ts';
 import { benchCore } from './core.bench.ts';
 import { benchEmbeddings } from './embeddings.bench.ts';
 import { benchProxy } from './proxy.bench.ts';
 import { Reporter } from './reporter.ts';
+import { benchStream } from './stream.bench.ts';
 
 const args = process.argv.slice(2);
 const reporter = new Reporter(args.includes('--json'));
@@ -17,6 +18,12 @@ if (!only || only === 'core') {
 if (!only || only === 'proxy') {
   reporter.section('Proxy: direct to a zero-latency upstream vs through Switchyard (local stack)');
   await benchProxy(reporter);
+}
+if (!only || only === 'stream') {
+  reporter.section(
+    'Streaming: TTFT and total time, direct vs through Switchyard vs Portkey (one streaming mock)',
+  );
+  await benchStream(reporter);
 }
 if (!only || only === 'embeddings') {
   reporter.section('Embeddings: building the answer as floats and as base64, vs Buffer base64');
