@@ -8,6 +8,7 @@
 import { MAX_BODY_BYTES, MAX_JOB_BODY_BYTES, PLAN_TIERS, type PlanTier } from '@switchyard/core';
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { TENANTS_TABLE } from '../../layers/adapters/src/tables.ts';
 import { CACHE_TTL_ENV, DEFAULT_SETTINGS, ENV, type SwitchyardSettings } from '../app.config.ts';
@@ -17,6 +18,7 @@ import { ApiFirewall } from '../constructs/api-firewall.construct.ts';
 import { BudgetSweeper } from '../constructs/budget-sweeper.construct.ts';
 import { type ApiRoute, ConsumerApi, type UsagePlanSettings } from '../constructs/consumer-api.construct.ts';
 import type { DataTables } from '../constructs/data-tables.construct.ts';
+import { EndpointAutoscaling } from '../constructs/endpoint-autoscaling.construct.ts';
 import { HealthChecks } from '../constructs/health-checks.construct.ts';
 import { JobApi } from '../constructs/job-api.construct.ts';
 import { JobDeadLetter } from '../constructs/job-dead-letter.construct.ts';
@@ -24,6 +26,7 @@ import { JobExecutionWatch } from '../constructs/job-execution-watch.construct.t
 import type { JobQueues } from '../constructs/job-queues.construct.ts';
 import { JobWorker } from '../constructs/job-worker.construct.ts';
 import { JobWorkflow } from '../constructs/job-workflow.construct.ts';
+import { type AlarmThresholds, Observability } from '../constructs/observability.construct.ts';
 import { RolloutWorkflow } from '../constructs/rollout-workflow.construct.ts';
 import {
   RouterCapacity,
@@ -36,10 +39,15 @@ import {
 } from '../constructs/sagemaker-endpoints.grant.ts';
 import { SharedLayers } from '../constructs/shared-layers.construct.ts';
 import { SwitchyardFunction } from '../constructs/switchyard-function.construct.ts';
+import { UsageApi } from '../constructs/usage-api.construct.ts';
+import { UsageExport } from '../constructs/usage-export.construct.ts';
+import type { OwnedEndpointScaling } from '../registry-file.loader.ts';
 
 export interface StatelessStackProps extends StackProps {
   /** The tables of the stateful stack. */
   readonly tables: DataTables;
+  /** The usage archive bucket of the stateful stack (the daily export writes there). */
+  readonly usageArchive: IBucket;
   /** The job queues of the stateful stack. */
   readonly queues: JobQueues;
   /** SageMaker endpoint names from the registry file: the only endpoints functions may call. */
@@ -77,6 +85,21 @@ export interface StatelessStackProps extends StackProps {
    * @default - RouterCapacity's defaults
    */
   readonly routerCapacity?: Omit<RouterCapacityProps, 'router'>;
+  /**
+   * Alarm thresholds (error rate, p99 latency, spend per hour).
+   * @default - Observability's defaults
+   */
+  readonly alarmThresholds?: AlarmThresholds;
+  /**
+   * Email addresses subscribed to the alarm topic.
+   * @default []
+   */
+  readonly alarmEmails?: readonly string[];
+  /**
+   * SageMaker endpoint variants the stack scales (registry entries with `autoscaling:`).
+   * @default []
+   */
+  readonly sagemakerAutoscaling?: readonly OwnedEndpointScaling[];
 }
 
 export class StatelessStack extends Stack {
@@ -95,8 +118,12 @@ export class StatelessStack extends Stack {
   public readonly jobExecutionWatch: JobExecutionWatch;
   public readonly firewall: ApiFirewall | undefined;
   public readonly budgetSweeper: BudgetSweeper;
+  public readonly usageApi: UsageApi;
+  public readonly usageExport: UsageExport;
   /** The router's capacity provider, when it runs on managed instances. */
   public readonly routerCapacity: RouterCapacity | undefined;
+  public readonly observability: Observability;
+  public readonly endpointAutoscaling: EndpointAutoscaling | undefined;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -163,6 +190,8 @@ export class StatelessStack extends Stack {
       props.routerCompute === 'managed-instances'
         ? new RouterCapacity(this, 'RouterCapacity', { ...props.routerCapacity, router: this.routerFunction })
         : undefined;
+    // One environment serves many invocations: write the metrics aggregate once a second, not per request.
+    if (this.routerCapacity) this.routerFunction.addEnvironment('METRICS_FLUSH_MS', '1000');
 
     const consumerRoutes: ApiRoute[] = [
       { method: 'POST', path: '/v1/chat/completions', handler: this.routerFunction },
@@ -250,6 +279,21 @@ export class StatelessStack extends Stack {
       usagePlanNames: this.consumerApi.usagePlanNames,
     });
 
+    // Usage: consumers read their own (GET /v1/usage).
+    this.usageApi = new UsageApi(this, 'UsageApi', {
+      layers: this.layers,
+      api: this.consumerApi,
+      usageTable: tables.usage,
+    });
+
+    // Billing: yesterday's usage to S3 every night.
+    this.usageExport = new UsageExport(this, 'UsageExport', {
+      layers: this.layers,
+      usageTable: tables.usage,
+      tenantsTable: tables.tenants,
+      bucket: props.usageArchive,
+    });
+
     // Budgets: the scheduled sweeper settles leases of dead routers and closes ended periods.
     this.budgetSweeper = new BudgetSweeper(this, 'BudgetSweeper', {
       layers: this.layers,
@@ -268,6 +312,22 @@ export class StatelessStack extends Stack {
             ],
           });
 
+    const owned = props.sagemakerAutoscaling ?? [];
+    this.endpointAutoscaling =
+      owned.length > 0
+        ? new EndpointAutoscaling(this, 'EndpointAutoscaling', { endpoints: owned })
+        : undefined;
+
+    // The dashboard and the alarms, on the metrics the functions emit.
+    this.observability = new Observability(this, 'Observability', {
+      queues: queues.byPriority,
+      deadLetterQueue: queues.deadLetter,
+      jobWorkflow: this.jobWorkflow.stateMachine,
+      rolloutWorkflow: this.rolloutWorkflow.stateMachine,
+      thresholds: props.alarmThresholds,
+      alarmEmails: props.alarmEmails,
+    });
+
     new CfnOutput(this, 'ApiUrl', { value: this.consumerApi.api.url });
     for (const tier of PLAN_TIERS) {
       const id = `UsagePlanId${tier === 'standard' ? '' : `${tier[0]?.toUpperCase()}${tier.slice(1)}`}`;
@@ -278,6 +338,7 @@ export class StatelessStack extends Stack {
     }
     new CfnOutput(this, 'AdminRoleArn', { value: this.adminAccess.role.roleArn });
     new CfnOutput(this, 'JobWorkflowArn', { value: this.jobWorkflow.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.observability.topic.topicArn });
     new CfnOutput(this, 'RolloutWorkflowArn', { value: this.rolloutWorkflow.stateMachine.stateMachineArn });
   }
 }

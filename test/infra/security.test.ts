@@ -27,6 +27,13 @@ import {
 } from './template.helpers.ts';
 
 const { statelessTemplate: template } = synthApp();
+
+/** Active tracing's statement, the only one not about the function's own tables. */
+const XRAY_WRITE = {
+  Effect: 'Allow',
+  Action: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
+  Resource: ['*'],
+};
 const OPS = 'arn:aws:iam::111122223333:role/ops/PlatformAdmin';
 const BOB = 'arn:aws:iam::111122223333:user/bob';
 const withAdmins = Template.fromStack(synthStacks({ adminPrincipalArns: [OPS, BOB] }).code);
@@ -229,9 +236,9 @@ describe('webhook secrets (tenants table)', () => {
 
   it('the record step no longer calls webhooks: it touches only the jobs table (and puts usage records)', () => {
     const { fn } = functionByEntry(template, 'functions/job-steps/record.handler.ts');
-    for (const s of roleStatements(template, roleOf(fn)).filter(
-      (x) => !x.Action.some((a) => a.startsWith('xray:')),
-    )) {
+    const [xray, ...statements] = roleStatements(template, roleOf(fn));
+    expect(xray).toEqual(XRAY_WRITE);
+    for (const s of statements) {
       const usage = s.Resource.every((r) => tableArn('Usage').test(r));
       if (usage) expect(s.Action).toEqual(['dynamodb:PutItem']);
       else expect(s.Resource.every((r) => tableArn('Jobs').test(r))).toBe(true);
@@ -248,7 +255,8 @@ describe('API keys', () => {
 
   it('the authorizer may read only the keys table itself (no index, no API Gateway, no tenants)', () => {
     const { fn } = functionByEntry(template, 'functions/authorizer/authorizer.handler.ts');
-    const statements = roleStatements(template, roleOf(fn));
+    const [xray, ...statements] = roleStatements(template, roleOf(fn));
+    expect(xray).toEqual(XRAY_WRITE);
     expect(statements).toEqual([
       {
         Effect: 'Allow',

@@ -41,6 +41,8 @@ const ENTRIES = {
   admin: 'functions/admin/admin.handler.ts',
   rolloutSteps: 'functions/rollout-steps/rollout-steps.handler.ts',
   budgetSweeper: 'functions/budget-sweeper/budget-sweeper.handler.ts',
+  usage: 'functions/usage/usage.handler.ts',
+  usageExport: 'functions/usage-export/usage-export.handler.ts',
 } as const;
 
 const SAGEMAKER_ARNS = ['switchyard-model-a', 'switchyard-model-c'].map(
@@ -247,7 +249,7 @@ describe('least-privilege grants', () => {
   });
 
   it.each([
-    ['router', ENTRIES.router, ['sagemaker:InvokeEndpoint']],
+    ['router', ENTRIES.router, ['sagemaker:InvokeEndpoint', 'sagemaker:InvokeEndpointWithResponseStream']],
     ['invoke step', ENTRIES.invoke, ['sagemaker:InvokeEndpoint']],
     ['health check', ENTRIES.healthCheck, ['sagemaker:DescribeEndpoint', 'sagemaker:InvokeEndpoint']],
   ])('%s: SageMaker actions only on the endpoints the registry file names', (_, entry, actions) => {
@@ -478,12 +480,14 @@ describe('consumer API', () => {
   // The /admin routes are the admin function's, with IAM auth (admin-api.test.ts).
   const consumer = methods.filter((m) => !m.route.includes(' /admin'));
 
-  it('has the consumer routes, proxied to the router (jobs: to the jobs function)', () => {
+  it('has the consumer routes, proxied to the router (jobs: to the jobs function; usage: to its own)', () => {
     const { id: routerId } = functionByEntry(template, ENTRIES.router);
     const { id: jobsId } = functionByEntry(template, ENTRIES.jobs);
+    const { id: usageId } = functionByEntry(template, ENTRIES.usage);
     expect(consumer.map((m) => m.route).sort()).toEqual([
       'GET /v1/jobs/{id}',
       'GET /v1/models',
+      'GET /v1/usage',
       'POST /v1/chat/completions',
       'POST /v1/embeddings',
       'POST /v1/invocations',
@@ -493,7 +497,7 @@ describe('consumer API', () => {
     for (const m of consumer) {
       expect((m.props.Integration as Record<string, Json>).Type).toBe('AWS_PROXY');
       expect(render((m.props.Integration as Record<string, Json>).Uri)).toContain(
-        `\${${m.route.includes('/v1/jobs') ? jobsId : routerId}.Arn}/invocations`,
+        `\${${m.route.includes('/v1/jobs') ? jobsId : m.route.includes('/v1/usage') ? usageId : routerId}.Arn}/invocations`,
       );
     }
   });

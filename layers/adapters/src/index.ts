@@ -48,6 +48,7 @@ export * from './upstream-failure.ts';
 export * from './usage.dynamodb.ts';
 export * from './usage.memory.ts';
 export * from './usage.shared.ts';
+export * from './usage-export.s3.ts';
 export * from './usage-writer.ts';
 export * from './webhook.address.ts';
 export * from './webhook.http.ts';
