@@ -14,6 +14,9 @@ export interface MeterFacts {
   cost_micros: number;
   attempts: readonly AttemptRecord[];
   status: UsageStatus;
+  /** Streamed answers: time to the first token, and `stream: true`. */
+  ttft_ms?: number;
+  stream?: boolean;
 }
 
 export async function meterStep(money: MoneyDeps, f: MeterFacts): Promise<void> {
@@ -30,6 +33,8 @@ export async function meterStep(money: MoneyDeps, f: MeterFacts): Promise<void> 
       cost_micros: f.cost_micros,
       attempts: f.attempts.length,
       status: f.status,
+      ...(f.ttft_ms === undefined ? {} : { ttft_ms: f.ttft_ms }),
+      ...(f.stream === undefined ? {} : { stream: f.stream }),
     }),
   );
 }
