@@ -3,6 +3,7 @@
 // wiring and dispatch; the work is in router.service.ts and the core.
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { httpHandler, parseConfig, requireCaller } from '@switchyard/adapters/lambda';
 import {
   BudgetLeases,
   CachedHealth,
@@ -20,8 +21,7 @@ import {
   InflightReporter,
   OutcomeBuffer,
   UsageWriter,
-} from '@switchyard/adapters';
-import { httpHandler, parseConfig, requireCaller } from '@switchyard/adapters/lambda';
+} from '@switchyard/adapters/router';
 import type { RouterCircuitChange } from '@switchyard/core';
 import { DEFAULT_HEALTH_FRESH_MS, MAX_BODY_BYTES, METRIC_SERVICE, NotFoundError, z } from '@switchyard/core';
 import { CircuitAwareClient } from './circuit-client.ts';

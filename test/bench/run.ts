@@ -1,6 +1,7 @@
 // `npm run bench`: every benchmark, printed as a table, or as JSON lines with `--json`.
-// `--only core`, `--only proxy` or `--only budget` runs one part.
+// `--only core`, `--only proxy`, `--only budget`, `--only coldstart` or `--only overhead` runs one part.
 import { benchBudget } from './budget.bench.ts';
+import { benchColdStart } from './cold-start.bench.ts';
 import { benchCore } from './core.bench.ts';
 import { benchProxy } from './proxy.bench.ts';
 import { Reporter } from './reporter.ts';
@@ -20,4 +21,10 @@ if (!only || only === 'proxy') {
 if (!only || only === 'budget') {
   reporter.section('Budgets: one tenant at 1,000 requests/s over many router containers (simulated)');
   await benchBudget(reporter);
+}
+if (!only || only === 'coldstart') {
+  reporter.section(
+    'Cold start: router module init (synthesized bundle and layers, fresh process) vs a minimal handler',
+  );
+  await benchColdStart(reporter);
 }
