@@ -3,6 +3,7 @@
 import { benchBudget } from './budget.bench.ts';
 import { benchColdStart } from './cold-start.bench.ts';
 import { benchCore } from './core.bench.ts';
+import { benchOverhead } from './overhead.bench.ts';
 import { benchProxy } from './proxy.bench.ts';
 import { Reporter } from './reporter.ts';
 
@@ -27,4 +28,8 @@ if (!only || only === 'coldstart') {
     'Cold start: router module init (synthesized bundle and layers, fresh process) vs a minimal handler',
   );
   await benchColdStart(reporter);
+}
+if (!only || only === 'overhead') {
+  reporter.section('Handler overhead: the router in-process, API Gateway event, zero-latency upstream');
+  await benchOverhead(reporter);
 }
