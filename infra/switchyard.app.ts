@@ -51,12 +51,13 @@ export function buildApp(app: App = new App()): SwitchyardApp {
       'Switchyard: API, authorizer, router, jobs, admin, health checks, job and rollout workflows, workers',
     tables: stateful.tables,
     queues: stateful.queues,
+    usageArchive: stateful.usageArchive.bucket,
     sagemakerEndpointNames: loadSagemakerEndpointNames(registryFile, REPO_ROOT),
     sagemakerAutoscaling: loadSagemakerAutoscaling(registryFile, REPO_ROOT),
     settings,
     adminPrincipalArns: adminPrincipalsFrom(app.node.tryGetContext(ADMIN_PRINCIPALS_CONTEXT)),
     routerCompute: routerComputeFrom(app.node.tryGetContext(ROUTER_COMPUTE_CONTEXT)),
   });
-  acknowledgeNagFindings(stateless);
+  acknowledgeNagFindings(stateless, stateful);
   return { app, stateful, stateless };
 }

@@ -1,10 +1,12 @@
 // The public REST API: routes from a typed list (consumer routes need an API key, admin routes
 // IAM), a REQUEST Lambda authorizer that is the API key source (consumers send
-// `Authorization: Bearer <key>` as OpenAI clients do, or `x-api-key`), a usage plan with throttle
-// and quota, OpenAI-shaped gateway errors, and access logs without bodies.
+// `Authorization: Bearer <key>` as OpenAI clients do, or `x-api-key`), one usage plan per plan
+// tier (free, standard, enterprise: throttle and quota per key, so request throttling stays at
+// the edge; a tenant's keys are put on its tier's plan), OpenAI-shaped gateway errors, and access
+// logs without bodies.
 
-import { describeBytes, MAX_BODY_BYTES } from '@switchyard/core';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { describeBytes, MAX_BODY_BYTES, PLAN_TIERS, type PlanTier } from '@switchyard/core';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
   ApiKeySourceType,
@@ -60,6 +62,26 @@ export interface QuotaSettings {
   readonly period?: Period;
 }
 
+/** What one tier's usage plan allows each key. */
+export interface UsagePlanSettings {
+  readonly throttle: ThrottleSettings;
+  readonly quota: QuotaSettings;
+}
+
+/**
+ * The tiers' usage plans by default: free 5 requests/s (burst 10) and 10,000 a month; standard
+ * 50/s (burst 100) and 1,000,000 a month; enterprise 500/s (burst 1,000) and 100,000,000 a month.
+ */
+export const DEFAULT_USAGE_PLANS: Readonly<Record<PlanTier, UsagePlanSettings>> = {
+  free: { throttle: { rateLimit: 5, burstLimit: 10 }, quota: { limit: 10_000 } },
+  standard: { throttle: { rateLimit: 50, burstLimit: 100 }, quota: { limit: 1_000_000 } },
+  enterprise: { throttle: { rateLimit: 500, burstLimit: 1_000 }, quota: { limit: 100_000_000 } },
+};
+
+/** The construct id of a tier's plan (standard keeps the id the single plan had: its keys stay on it). */
+const planId = (tier: PlanTier) =>
+  tier === 'standard' ? 'UsagePlan' : `UsagePlan${tier[0]?.toUpperCase()}${tier.slice(1)}`;
+
 export interface ConsumerApiProps {
   /** The REQUEST authorizer function: validates the key, returns `usageIdentifierKey`. */
   readonly authorizer: IFunction;
@@ -74,15 +96,10 @@ export interface ConsumerApiProps {
    */
   readonly stageName?: string;
   /**
-   * Usage plan throttle per API key.
-   * @default { rateLimit: 50, burstLimit: 100 }
+   * Throttle and quota per API key of each tier's usage plan (tiers not named keep their defaults).
+   * @default DEFAULT_USAGE_PLANS
    */
-  readonly throttle?: ThrottleSettings;
-  /**
-   * Usage plan quota per API key.
-   * @default { limit: 1_000_000, period: Period.MONTH }
-   */
-  readonly quota?: QuotaSettings;
+  readonly usagePlans?: Partial<Record<PlanTier, UsagePlanSettings>>;
   /**
    * Retention of the access logs.
    * @default RetentionDays.ONE_MONTH
@@ -192,7 +209,10 @@ export function openAiErrorTemplate(e: Pick<ErrorResponse, 'message' | 'errorTyp
 export class ConsumerApi extends Construct {
   public readonly api: RestApi;
   public readonly authorizer: RequestAuthorizer;
-  public readonly usagePlan: UsagePlan;
+  /** One usage plan per tier. */
+  public readonly usagePlans: Readonly<Record<PlanTier, UsagePlan>>;
+  /** Their names (`<stack name>-<tier>`), unique in the account and region. */
+  public readonly usagePlanNames: Readonly<Record<PlanTier, string>>;
   public readonly accessLogs: LogGroup;
   private readonly integrations = new Map<IFunction, LambdaIntegration>();
 
@@ -248,14 +268,21 @@ export class ConsumerApi extends Construct {
     });
     (this.authorizer.node.defaultChild as CfnAuthorizer).addPropertyDeletionOverride('IdentitySource');
 
-    const throttle = props.throttle ?? { rateLimit: 50, burstLimit: 100 };
-    const quota = props.quota ?? { limit: 1_000_000 };
-    this.usagePlan = this.api.addUsagePlan('UsagePlan', {
-      description: 'Switchyard consumers: throttle and quota per API key',
-      throttle,
-      quota: { limit: quota.limit, period: quota.period ?? Period.MONTH },
-      apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
-    });
+    const plans = {} as Record<PlanTier, UsagePlan>;
+    const names = {} as Record<PlanTier, string>;
+    for (const tier of PLAN_TIERS) {
+      const { throttle, quota } = props.usagePlans?.[tier] ?? DEFAULT_USAGE_PLANS[tier];
+      names[tier] = `${Stack.of(this).stackName}-${tier}`;
+      plans[tier] = this.api.addUsagePlan(planId(tier), {
+        name: names[tier],
+        description: `Switchyard ${tier} plan: throttle and quota per API key`,
+        throttle,
+        quota: { limit: quota.limit, period: quota.period ?? Period.MONTH },
+        apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
+      });
+    }
+    this.usagePlans = plans;
+    this.usagePlanNames = names;
 
     GATEWAY_ERRORS.forEach((e) => {
       this.api.addGatewayResponse(`Error${e.type.responseType}`, {

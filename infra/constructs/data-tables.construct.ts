@@ -1,7 +1,7 @@
 // The DynamoDB tables: registry (models, endpoints, policies; single-table pk/sk), health (one
 // item per endpoint, expiring), jobs (job state and results, expiring), API keys (by key
-// hash, with an index on the public key id), tenants (one item per tenant: its webhook signing
-// secret today, its profile later) and rollouts (model version rollouts and their step
+// hash, with indexes on the public key id and the tenant), tenants (one item per tenant: its
+// profile, plan, budget and webhook signing secret) and rollouts (model version rollouts and their step
 // history). On-demand billing, point-in-time recovery and AWS-managed encryption on every table.
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
@@ -38,7 +38,7 @@ export class DataTables extends Construct {
   public readonly health: Table;
   /** Jobs: pk `pk` (S), TTL `expires_at`. */
   public readonly jobs: Table;
-  /** API keys: pk `key_hash` (S); GSI `by-key-id` on `key_id` (keys only). */
+  /** API keys: pk `key_hash` (S); GSIs `by-key-id` on `key_id` and `by-tenant` on `tenant` (keys only). */
   public readonly apiKeys: Table;
   /** Tenants: pk `id` (S). Holds webhook signing secrets: grant reads attribute by attribute. */
   public readonly tenants: Table;
@@ -90,6 +90,11 @@ export class DataTables extends Construct {
     this.apiKeys.addGlobalSecondaryIndex({
       indexName: API_KEYS_TABLE.byKeyId.indexName,
       partitionKey: { name: API_KEYS_TABLE.byKeyId.partitionKey, type: AttributeType.STRING },
+      projectionType: ProjectionType.KEYS_ONLY,
+    });
+    this.apiKeys.addGlobalSecondaryIndex({
+      indexName: API_KEYS_TABLE.byTenant.indexName,
+      partitionKey: { name: API_KEYS_TABLE.byTenant.partitionKey, type: AttributeType.STRING },
       projectionType: ProjectionType.KEYS_ONLY,
     });
     this.tenants = new Table(this, 'Tenants', {

@@ -1,5 +1,5 @@
-// API Gateway (REST) emulation for the local stack: the routes, authorizer, API-key usage plan
-// and gateway responses come from the synthesized template; requests become Lambda proxy events
+// API Gateway (REST) emulation for the local stack: the routes, authorizer, API-key usage plans
+// (one per tier; a key's plan's limits apply) and gateway responses come from the synthesized template; requests become Lambda proxy events
 // for the same handlers that run in AWS, and their results become HTTP responses. Paths are
 // matched as API Gateway matches them: segment by segment as sent, with no merging of `//` and no
 // resolving of `.` or `..`; path parameters are percent-decoded once (a malformed escape matches
@@ -36,7 +36,27 @@ export interface ApiModel {
   authorizerFunctionLogicalId?: string;
   throttle?: { rateLimit: number; burstLimit: number };
   quota?: { limit: number; period: 'DAY' | 'WEEK' | 'MONTH' };
+  /** Every usage plan by logical id (one per tier), with its limits; `throttle`/`quota` are the first's. */
+  usagePlans?: Record<string, UsagePlanLimits>;
   gatewayResponses: Map<string, GatewayResponseSpec>;
+}
+
+export interface UsagePlanLimits {
+  name?: string;
+  throttle?: { rateLimit: number; burstLimit: number };
+  quota?: { limit: number; period: 'DAY' | 'WEEK' | 'MONTH' };
+}
+
+function planLimits(props: Record<string, unknown>): UsagePlanLimits {
+  const throttle = props.Throttle as { RateLimit?: number; BurstLimit?: number } | undefined;
+  const quota = props.Quota as { Limit?: number; Period?: 'DAY' | 'WEEK' | 'MONTH' } | undefined;
+  return {
+    ...(typeof props.UsagePlanName === 'string' ? { name: props.UsagePlanName } : {}),
+    ...(throttle?.RateLimit !== undefined
+      ? { throttle: { rateLimit: throttle.RateLimit, burstLimit: throttle.BurstLimit ?? throttle.RateLimit } }
+      : {}),
+    ...(quota?.Limit !== undefined ? { quota: { limit: quota.Limit, period: quota.Period ?? 'MONTH' } } : {}),
+  };
 }
 
 /** Reads the REST API out of the synthesized stacks. */
@@ -73,9 +93,14 @@ export function apiModelFromTemplate(stacks: readonly CfnStack[], resolver: CfnR
     });
   }
   const authorizer = resourcesOfType(stacks, 'AWS::ApiGateway::Authorizer')[0];
-  const plan = resourcesOfType(stacks, 'AWS::ApiGateway::UsagePlan')[0]?.resource.Properties ?? {};
-  const throttle = plan.Throttle as { RateLimit?: number; BurstLimit?: number } | undefined;
-  const quota = plan.Quota as { Limit?: number; Period?: 'DAY' | 'WEEK' | 'MONTH' } | undefined;
+  const plans = resourcesOfType(stacks, 'AWS::ApiGateway::UsagePlan');
+  const usagePlans = Object.fromEntries(
+    plans.map((p) => [
+      p.id,
+      planLimits(resolver.resolve(p.stack, p.resource.Properties ?? {}) as Record<string, unknown>),
+    ]),
+  );
+  const first = plans[0] ? usagePlans[plans[0].id] : undefined;
   const stage = resourcesOfType(stacks, 'AWS::ApiGateway::Stage')[0]?.resource.Properties?.StageName;
   const gatewayResponses = new Map<string, GatewayResponseSpec>();
   for (const g of resourcesOfType(stacks, 'AWS::ApiGateway::GatewayResponse')) {
@@ -98,10 +123,9 @@ export function apiModelFromTemplate(stacks: readonly CfnStack[], resolver: CfnR
     ...(authorizer
       ? { authorizerFunctionLogicalId: findGetAttArn(authorizer.resource.Properties?.AuthorizerUri) }
       : {}),
-    ...(throttle?.RateLimit !== undefined
-      ? { throttle: { rateLimit: throttle.RateLimit, burstLimit: throttle.BurstLimit ?? throttle.RateLimit } }
-      : {}),
-    ...(quota?.Limit !== undefined ? { quota: { limit: quota.Limit, period: quota.Period ?? 'MONTH' } } : {}),
+    ...(first?.throttle ? { throttle: first.throttle } : {}),
+    ...(first?.quota ? { quota: first.quota } : {}),
+    usagePlans,
     gatewayResponses,
   };
 }
@@ -138,6 +162,11 @@ export interface LocalApiGatewayOptions {
    * one (Switchyard registers each key's random usage id, never the key).
    */
   isRegisteredKey: (value: string) => boolean;
+  /**
+   * The usage plan (logical id in `model.usagePlans`) an enabled key with this value is on, as
+   * API Gateway decides: its limits apply. Without it, every registered key gets the model's.
+   */
+  usagePlanOf?: (value: string) => string | undefined;
   /** API Gateway's own payload limit. @default API_GATEWAY_MAX_BODY_BYTES (10 MiB) */
   maxBodyBytes?: number;
   /** The web ACL in front of the API (from the template). @default none */
@@ -250,10 +279,15 @@ export class LocalApiGateway {
       if (this.model.apiKeySource === 'AUTHORIZER') apiKey = result.usageIdentifierKey;
     }
     if (route.apiKeyRequired) {
-      if (!apiKey || !this.options.isRegisteredKey(apiKey)) {
+      const plan = apiKey && this.options.usagePlanOf ? this.options.usagePlanOf(apiKey) : undefined;
+      if (
+        !apiKey ||
+        !(this.options.usagePlanOf ? plan !== undefined : this.options.isRegisteredKey(apiKey))
+      ) {
         return this.gatewayResponse(reply, 'INVALID_API_KEY');
       }
-      const limited = this.meter(apiKey);
+      const limits = plan !== undefined ? this.model.usagePlans?.[plan] : undefined;
+      const limited = this.meter(apiKey, limits ?? this.model);
       if (limited) return this.gatewayResponse(reply, limited);
     }
 
@@ -368,9 +402,9 @@ export class LocalApiGateway {
   }
 
   /** Usage plan: a token bucket (rate/burst) and a quota per period, per API key. */
-  private meter(key: string): 'THROTTLED' | 'QUOTA_EXCEEDED' | undefined {
+  private meter(key: string, limits: UsagePlanLimits): 'THROTTLED' | 'QUOTA_EXCEEDED' | undefined {
     const now = this.now();
-    const { throttle, quota } = this.model;
+    const { throttle, quota } = limits;
     if (quota) {
       const d = new Date(now);
       const period =

@@ -1,9 +1,11 @@
 // The local dashboard (`GET /_local/dashboard`): endpoints with their fault mode, load (in flight
 // at the simulated endpoint, and as the routers count it) and health,
-// the traffic split, the latest routing decisions, cost so far, and rollouts. Decisions are read
+// the traffic split, the latest routing decisions, cost so far, rollouts, and each tenant's spend
+// in its budget's current period against the budget (from the usage records). Decisions are read
 // from the x-switchyard-* headers of the answers passing through the API Gateway emulation, so
 // the handlers carry no local-only code.
-import type { HealthSnapshot, Rollout } from '@switchyard/core';
+import type { HealthSnapshot, Rollout, TenantProfile, UsageStore } from '@switchyard/core';
+import { periodWindow, usdToMicros } from '@switchyard/core';
 
 export interface DecisionRecord {
   at: number;
@@ -94,6 +96,7 @@ button{font:inherit;padding:.1rem .4rem;margin-right:.2rem} .muted{color:#57606a
 <h2>Endpoints</h2><table id="endpoints"></table>
 <h2>Latest decisions</h2><table id="decisions"></table>
 <h2>Rollouts</h2><table id="rollouts"></table>
+<h2>Tenants: spend against budget</h2><table id="tenants"></table>
 <script>
 const esc = (v) => String(v ?? '').replace(/[&<>"']/g, (c) => ({'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;',"'":'&#39;'}[c]));
 async function fault(id, mode) {
@@ -127,6 +130,14 @@ async function refresh() {
       s.rollouts.map((r) => '<tr><td>' + esc(r.id) + '</td><td>' + esc(r.model) + '</td><td>' + esc(r.stable) + '</td><td>' +
         esc(r.candidate) + '</td><td>' + esc(r.weight) + '</td><td class="' + cls(r.status === 'promoted' ? 'ok' : r.status === 'rolled-back' ? 'error' : 'warn') +
         '">' + esc(r.status) + '</td><td class="muted">' + esc(r.reason) + '</td></tr>').join('');
+  document.getElementById('tenants').innerHTML =
+    '<tr><th>tenant</th><th>plan</th><th>budget</th><th>period</th><th>spent $</th><th>used</th><th></th></tr>' +
+    (s.tenants || []).map((t) => '<tr><td>' + esc(t.id) + '</td><td>' + esc(t.plan) + '</td><td>' +
+      (t.limit_usd === null ? '<span class="muted">none</span>' : '$' + esc(t.limit_usd) + ' / ' + esc(t.period)) +
+      '</td><td>' + esc(t.period_key) + '</td><td>' + t.spent_usd.toFixed(6) + '</td><td class="' +
+      (t.used_share === null ? '' : t.used_share >= 1 ? 'bad' : t.used_share >= 0.8 ? 'warn' : 'ok') + '">' +
+      (t.used_share === null ? '' : (100 * t.used_share).toFixed(1) + '%') + '</td><td><span class="bar" style="width:' +
+      (t.used_share === null ? 0 : Math.min(100, 100 * t.used_share)) + 'px"></span></td></tr>').join('');
 }
 refresh(); setInterval(refresh, 1000);
 </script></body></html>`;
@@ -138,13 +149,56 @@ export interface DashboardSources {
   log: DecisionLog;
   health: () => Promise<HealthSnapshot>;
   rollouts: () => Promise<Rollout[]>;
+  /** Each tenant's spend in its budget's current period (tenantSpend). */
+  tenants?: () => Promise<TenantSpend[]>;
+}
+
+/** One dashboard row: a tenant's spend in its budget's current period (the month without a budget). */
+export interface TenantSpend {
+  id: string;
+  plan: string;
+  limit_usd: number | null;
+  period: string;
+  period_key: string;
+  spent_usd: number;
+  /** spent / limit; null without a budget. */
+  used_share: number | null;
+}
+
+/** Spend per tenant from the usage records of its budget's current period. */
+export async function tenantSpend(
+  tenants: () => Promise<TenantProfile[]>,
+  usage: Pick<UsageStore, 'query'>,
+  now: number,
+): Promise<TenantSpend[]> {
+  const out: TenantSpend[] = [];
+  for (const t of await tenants()) {
+    const period = t.budget?.period ?? 'month';
+    const w = periodWindow(period, now);
+    const micros = (await usage.query(t.id, w.starts_at, Math.min(w.ends_at, now + 1))).reduce(
+      (sum, r) => sum + r.cost_micros,
+      0,
+    );
+    const limit = t.budget ? usdToMicros(t.budget.limit_usd) : null;
+    out.push({
+      id: t.id,
+      plan: t.plan,
+      limit_usd: t.budget?.limit_usd ?? null,
+      period,
+      period_key: w.key,
+      spent_usd: micros / 1_000_000,
+      used_share: limit === null ? null : limit === 0 ? (micros > 0 ? 1 : 0) : micros / limit,
+    });
+  }
+  return out;
 }
 
 /** The JSON the page polls: `GET /_local/state`. */
 export async function dashboardState(src: DashboardSources): Promise<unknown> {
-  const [health, rollouts] = await Promise.all([
+  const [health, rollouts, tenants] = await Promise.all([
     src.health().catch((): HealthSnapshot => ({ endpoints: {} })),
     src.rollouts().catch((): Rollout[] => []),
+    (src.tenants?.() ?? Promise.resolve([])).catch((): TenantSpend[] => []),
   ]);
   return {
     totals: { requests: src.log.requests, errors: src.log.errors, cost_usd: src.log.totalCostUsd },
@@ -177,5 +231,6 @@ export async function dashboardState(src: DashboardSources): Promise<unknown> {
         status: r.status,
         reason: r.outcome?.reason ?? '',
       })),
+    tenants,
   };
 }

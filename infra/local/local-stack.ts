@@ -17,15 +17,23 @@ import {
   DynamoDbModelRegistry,
   DynamoDbRolloutStore,
   DynamoDbTenantStore,
+  DynamoDbUsageStore,
   generateWebhookSecret,
   issueApiKey,
   loadRegistryFile,
 } from '@switchyard/adapters';
-import { describeBytes, type Registry } from '@switchyard/core';
+import { DEFAULT_PLAN, describeBytes, newTenant, type Registry, type TenantCreate } from '@switchyard/core';
 import dynalite from 'dynalite';
 import { type ApiModel, apiModelFromTemplate, LocalApiGateway, readBody } from './api-gateway.ts';
+import { startApiGatewayKeysServer } from './apigateway-keys.server.ts';
 import { CfnResolver, type CfnStack, referencedId, resourcesOfType } from './cfn.ts';
-import { type DashboardSources, DecisionLog, dashboardHtml, dashboardState } from './dashboard.ts';
+import {
+  type DashboardSources,
+  DecisionLog,
+  dashboardHtml,
+  dashboardState,
+  tenantSpend,
+} from './dashboard.ts';
 import {
   type EventRuleSpec,
   LocalEventRules,
@@ -37,6 +45,7 @@ import {
 } from './event-sources.ts';
 import { type LocalFunctionSpec, LocalLambdaRuntime } from './lambda-runtime.ts';
 import { type LocalConfig, localConfigFrom, simEndpointsFor } from './local-config.ts';
+import { startS3Server } from './s3.server.ts';
 import { type ExecutionRecord, startStepFunctionsServer } from './sfn.server.ts';
 import { SIM_FAULT_MODES, type SimFaultMode, startSimEndpoints } from './sim-endpoints.server.ts';
 import { startSqsServer } from './sqs.server.ts';
@@ -102,8 +111,9 @@ export interface LocalStack {
     tables: Record<string, string>;
     queues: Record<string, string>;
     stateMachines: Record<string, string>;
+    buckets: Record<string, string>;
   };
-  endpoints: { dynamodb: string; sqs: string; sfn: string; sim: string };
+  endpoints: { dynamodb: string; sqs: string; sfn: string; sim: string; s3: string; apigateway: string };
   timings: Record<string, number>;
   /**
    * Registers another consumer key (hashed record + usage id in the usage plan) for `tenant`,
@@ -114,6 +124,14 @@ export interface LocalStack {
   tenantWebhookSecret(tenant: string): Promise<string | undefined>;
   stop(): Promise<void>;
 }
+
+/** The local key's tenant, created by every local stack (`npm start` prints it). */
+export const LOCAL_TENANT: TenantCreate = {
+  id: 'local',
+  name: 'Local tenant',
+  plan: DEFAULT_PLAN,
+  budget: { limit_usd: 100, period: 'month' },
+};
 
 const REGION = 'us-east-1';
 const ACCOUNT = '000000000000';
@@ -196,6 +214,25 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       stateMachineNames[sm.id] = arn;
     }
     const functions = functionSpecs(stacks, resolver);
+    // API Gateway's keys and usage plans (one per tier), for the admin function's real SDK client.
+    const usagePlanResources = resourcesOfType(stacks, 'AWS::ApiGateway::UsagePlan');
+    const apigwKeys = await startApiGatewayKeysServer({
+      plans: usagePlanResources.map((p) => ({
+        id: resolver.physicalOf(p.stack, p.id)?.ref ?? p.id,
+        name: String(resolver.resolve(p.stack, p.resource.Properties?.UsagePlanName ?? p.id)),
+      })),
+    });
+    stops.push(() => apigwKeys.stop());
+    // S3 (the usage archive): each bucket the templates define, by a lower-cased local name.
+    const s3 = await startS3Server();
+    stops.push(() => s3.stop());
+    const buckets: Record<string, string> = {};
+    for (const b of resourcesOfType(stacks, 'AWS::S3::Bucket')) {
+      const name = b.id.toLowerCase();
+      s3.createBucket(name);
+      resolver.bind(b.stack, b.id, { ref: name, attrs: { Arn: `arn:aws:s3:::${name}` } });
+      buckets[b.id] = name;
+    }
     mark('resources');
 
     const runtime = new LocalLambdaRuntime(
@@ -237,6 +274,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await runtime.load({
       ...awsEnv,
       AWS_ENDPOINT_URL_SFN: sfn.url,
+      AWS_ENDPOINT_URL_API_GATEWAY: apigwKeys.url,
+      AWS_ENDPOINT_URL_S3: s3.url,
+      S3_FORCE_PATH_STYLE: 'true',
       POWERTOOLS_LOG_LEVEL: logLevel,
       AWS_LAMBDA_LOG_LEVEL: logLevel,
       POWERTOOLS_DEV: 'false',
@@ -262,18 +302,26 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const keyStore = new DynamoDbApiKeyStore({ client: doc, tableName: tableNamed(tables, 'keys') });
     const tenants = new DynamoDbTenantStore({ client: doc, tableName: tableNamed(tables, 'tenants') });
     const webhookSecret = options.webhookSecret ?? generateWebhookSecret();
-    await tenants.create({ id: 'local', webhook_secret: webhookSecret, created_at: Date.now() });
+    await tenants.create(newTenant(LOCAL_TENANT, webhookSecret, Date.now()));
     const adminKey = options.adminKey ?? `sk-sy-admin-${randomBytes(18).toString('base64url')}`;
-    // The usage plan knows each key by its random usage id (as in AWS), never by the key.
-    const usageIds = new Set<string>();
+    // The usage plans know each key by its random usage id (as in AWS), never by the key; seeded
+    // keys go on the standard tier's plan (the admin API puts a tenant's keys on its tier's).
+    const standardPlan = usagePlanResources.find((p) =>
+      String(resolver.resolve(p.stack, p.resource.Properties?.UsagePlanName ?? '')).endsWith(
+        `-${DEFAULT_PLAN}`,
+      ),
+    );
+    const standardPlanId = standardPlan
+      ? (resolver.physicalOf(standardPlan.stack, standardPlan.id)?.ref ?? standardPlan.id)
+      : '';
     const addKey = async (
       tenant: string,
       name: string,
       extra: { key?: string; allowed_models?: string[] },
     ) => {
       const issued = issueApiKey({ tenant, name, now: Date.now(), ...extra });
-      await keyStore.put(issued.record);
-      usageIds.add(issued.record.usage_id);
+      const gatewayKeyId = apigwKeys.addKey(issued.record.usage_id, issued.record.key_id, standardPlanId);
+      await keyStore.put({ ...issued.record, gateway_key_id: gatewayKeyId });
       return issued.key;
     };
     const apiKey = await addKey('local', 'local consumer key', {
@@ -284,14 +332,22 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // The API, event sources and schedules.
     const model = apiModelFromTemplate(stacks, resolver);
     const api: ApiModel =
-      options.usagePlan === false ? { ...model, throttle: undefined, quota: undefined } : model;
+      options.usagePlan === false
+        ? {
+            ...model,
+            throttle: undefined,
+            quota: undefined,
+            usagePlans: Object.fromEntries(Object.keys(model.usagePlans ?? {}).map((id) => [id, {}])),
+          }
+        : model;
     const decisions = new DecisionLog();
     const webAcl = LocalWebAcl.fromTemplate(stacks);
     const gateway = new LocalApiGateway(api, runtime, {
       ...(webAcl ? { webAcl } : {}),
       adminKey,
       adminIdentityArn: localAdminIdentity(functions),
-      isRegisteredKey: (usageId) => usageIds.has(usageId),
+      isRegisteredKey: (usageId) => apigwKeys.planOf(usageId) !== undefined,
+      usagePlanOf: (usageId) => apigwKeys.planOf(usageId),
       onResponse: (r) => {
         if (r.path.startsWith('/v1/')) {
           decisions.add(DecisionLog.fromResponse(r.method, r.path, r.status, r.headers, r.latencyMs, r.at));
@@ -306,6 +362,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       log: decisions,
       health: () => healthStore.snapshot(),
       rollouts: () => rolloutStore.list(),
+      tenants: () =>
+        tenantSpend(
+          () => tenants.list(),
+          new DynamoDbUsageStore({ client: doc, tableName: tableNamed(tables, 'usage') }),
+          Date.now(),
+        ),
     };
     const onError = options.onError ?? (() => undefined);
     const poller = new SqsEventSourcePoller(sqs, runtime, sqsMappings(stacks, resolver), {
@@ -352,11 +414,20 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       scheduler,
       poller,
       api,
-      resources: { tables, queues, stateMachines: stateMachineNames },
-      endpoints: { dynamodb: dynamodbUrl, sqs: sqsUrl, sfn: sfn.url, sim: sim.url },
+      resources: { tables, queues, stateMachines: stateMachineNames, buckets },
+      endpoints: {
+        dynamodb: dynamodbUrl,
+        sqs: sqsUrl,
+        sfn: sfn.url,
+        sim: sim.url,
+        s3: s3.url,
+        apigateway: apigwKeys.url,
+      },
       timings,
       addConsumerKey: async (tenant, keyOptions = {}) => {
-        await tenants.create({ id: tenant, webhook_secret: generateWebhookSecret(), created_at: Date.now() });
+        await tenants.create(
+          newTenant({ id: tenant, name: tenant, plan: DEFAULT_PLAN }, generateWebhookSecret(), Date.now()),
+        );
         return addKey(tenant, `local consumer key (${tenant})`, {
           key: `sk-sy-local-${randomBytes(18).toString('base64url')}`,
           ...(keyOptions.allowed_models ? { allowed_models: keyOptions.allowed_models } : {}),

@@ -4,7 +4,7 @@
 import { relative } from 'node:path';
 import { z } from 'zod';
 import { type LocalEnv, removeLocalEnv, writeLocalEnv } from './local-env.ts';
-import { REPO_ROOT, startLocalStack } from './local-stack.ts';
+import { LOCAL_TENANT, REPO_ROOT, startLocalStack } from './local-stack.ts';
 
 const env = z
   .object({
@@ -66,6 +66,7 @@ const secretSource = config.SWITCHYARD_WEBHOOK_SECRET
 console.log(`
 Switchyard local stack ready in ${stack.timings.ready} ms
   API          ${stack.url}/v1            (OpenAI-compatible)
+  tenant       ${LOCAL_TENANT.id} (${LOCAL_TENANT.name}), ${LOCAL_TENANT.plan} plan, budget $${LOCAL_TENANT.budget?.limit_usd} a ${LOCAL_TENANT.budget?.period}: GET ${stack.url}/admin/tenants/${LOCAL_TENANT.id}
   API key      ${stack.apiKey}   (${keySource})
   admin key    ${stack.adminKey}   (${adminSource})
   webhooks     signed with ${stack.webhookSecret}   (tenant local's secret, ${secretSource})
@@ -83,6 +84,8 @@ Switchyard local stack ready in ${stack.timings.ready} ms
     -d '{"model":"auto","messages":[{"role":"user","content":"Later"}],"priority":"high"}'
 
   curl $URL/admin/health -H "Authorization: Bearer $ADMIN_KEY"
+
+  curl $URL/v1/usage?group_by=model -H "Authorization: Bearer $KEY"
 
 Ctrl-C stops everything.
 `);

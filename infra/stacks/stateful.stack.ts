@@ -1,10 +1,12 @@
-// The stateful stack: everything that holds data (DynamoDB tables, SQS job queues). Deployed
+// The stateful stack: everything that holds data (DynamoDB tables, SQS job queues, the usage
+// archive bucket). Deployed
 // rarely; the stateless stack receives these resources as typed props (cross-stack references).
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { DEFAULT_SETTINGS, queueVisibilityTimeout, type SwitchyardSettings } from '../app.config.ts';
 import { DataTables, type DataTablesProps } from '../constructs/data-tables.construct.ts';
 import { JobQueues } from '../constructs/job-queues.construct.ts';
+import { UsageArchive } from '../constructs/usage-archive.construct.ts';
 
 export interface StatefulStackProps extends StackProps {
   /**
@@ -22,6 +24,7 @@ export interface StatefulStackProps extends StackProps {
 export class StatefulStack extends Stack {
   public readonly tables: DataTables;
   public readonly queues: JobQueues;
+  public readonly usageArchive: UsageArchive;
   public readonly settings: SwitchyardSettings;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps = {}) {
@@ -33,6 +36,9 @@ export class StatefulStack extends Stack {
       maxReceiveCount: this.settings.maxReceiveCount,
     });
 
+    this.usageArchive = new UsageArchive(this, 'UsageArchive');
+
+    new CfnOutput(this, 'UsageExportBucketName', { value: this.usageArchive.bucket.bucketName });
     new CfnOutput(this, 'RegistryTableName', { value: this.tables.registry.tableName });
     new CfnOutput(this, 'HealthTableName', { value: this.tables.health.tableName });
     new CfnOutput(this, 'JobsTableName', { value: this.tables.jobs.tableName });

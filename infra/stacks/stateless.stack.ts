@@ -5,9 +5,10 @@
 // budget sweeper; and the firewall in front of the API that refuses oversized bodies. Every
 // function gets only the variables and grants it uses.
 
-import { MAX_BODY_BYTES, MAX_JOB_BODY_BYTES } from '@switchyard/core';
+import { MAX_BODY_BYTES, MAX_JOB_BODY_BYTES, PLAN_TIERS, type PlanTier } from '@switchyard/core';
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { TENANTS_TABLE } from '../../layers/adapters/src/tables.ts';
 import { CACHE_TTL_ENV, DEFAULT_SETTINGS, ENV, type SwitchyardSettings } from '../app.config.ts';
@@ -15,12 +16,7 @@ import { AdminAccess } from '../constructs/admin-access.construct.ts';
 import { AdminApi } from '../constructs/admin-api.construct.ts';
 import { ApiFirewall } from '../constructs/api-firewall.construct.ts';
 import { BudgetSweeper } from '../constructs/budget-sweeper.construct.ts';
-import {
-  type ApiRoute,
-  ConsumerApi,
-  type QuotaSettings,
-  type ThrottleSettings,
-} from '../constructs/consumer-api.construct.ts';
+import { type ApiRoute, ConsumerApi, type UsagePlanSettings } from '../constructs/consumer-api.construct.ts';
 import type { DataTables } from '../constructs/data-tables.construct.ts';
 import { EndpointAutoscaling } from '../constructs/endpoint-autoscaling.construct.ts';
 import { HealthChecks } from '../constructs/health-checks.construct.ts';
@@ -43,11 +39,15 @@ import {
 } from '../constructs/sagemaker-endpoints.grant.ts';
 import { SharedLayers } from '../constructs/shared-layers.construct.ts';
 import { SwitchyardFunction } from '../constructs/switchyard-function.construct.ts';
+import { UsageApi } from '../constructs/usage-api.construct.ts';
+import { UsageExport } from '../constructs/usage-export.construct.ts';
 import type { OwnedEndpointScaling } from '../registry-file.loader.ts';
 
 export interface StatelessStackProps extends StackProps {
   /** The tables of the stateful stack. */
   readonly tables: DataTables;
+  /** The usage archive bucket of the stateful stack (the daily export writes there). */
+  readonly usageArchive: IBucket;
   /** The job queues of the stateful stack. */
   readonly queues: JobQueues;
   /** SageMaker endpoint names from the registry file: the only endpoints functions may call. */
@@ -58,15 +58,10 @@ export interface StatelessStackProps extends StackProps {
    */
   readonly settings?: SwitchyardSettings;
   /**
-   * Usage plan throttle per API key.
-   * @default { rateLimit: 50, burstLimit: 100 }
+   * Throttle and quota per API key of each tier's usage plan.
+   * @default DEFAULT_USAGE_PLANS (free 5/s and 10k a month, standard 50/s and 1M, enterprise 500/s and 100M)
    */
-  readonly throttle?: ThrottleSettings;
-  /**
-   * Usage plan quota per API key.
-   * @default { limit: 1_000_000, period: MONTH }
-   */
-  readonly quota?: QuotaSettings;
+  readonly usagePlans?: Partial<Record<PlanTier, UsagePlanSettings>>;
   /**
    * IAM principals (role, user or account-root ARNs) allowed to call `/admin/*`, besides the
    * admin role the stack creates.
@@ -123,6 +118,8 @@ export class StatelessStack extends Stack {
   public readonly jobExecutionWatch: JobExecutionWatch;
   public readonly firewall: ApiFirewall | undefined;
   public readonly budgetSweeper: BudgetSweeper;
+  public readonly usageApi: UsageApi;
+  public readonly usageExport: UsageExport;
   /** The router's capacity provider, when it runs on managed instances. */
   public readonly routerCapacity: RouterCapacity | undefined;
   public readonly observability: Observability;
@@ -206,8 +203,7 @@ export class StatelessStack extends Stack {
     this.consumerApi = new ConsumerApi(this, 'ConsumerApi', {
       authorizer: this.authorizerFunction,
       routes: consumerRoutes,
-      throttle: props.throttle,
-      quota: props.quota,
+      usagePlans: props.usagePlans,
     });
 
     this.healthChecks = new HealthChecks(this, 'HealthChecks', {
@@ -223,6 +219,7 @@ export class StatelessStack extends Stack {
       healthTable: tables.health,
       jobsTable: tables.jobs,
       tenantsTable: tables.tenants,
+      usageTable: tables.usage,
       sagemakerEndpointNames,
     });
 
@@ -276,6 +273,25 @@ export class StatelessStack extends Stack {
       healthTable: tables.health,
       rolloutsTable: tables.rollouts,
       rolloutWorkflow: this.rolloutWorkflow.stateMachine,
+      apiKeysTable: tables.apiKeys,
+      tenantsTable: tables.tenants,
+      usageTable: tables.usage,
+      usagePlanNames: this.consumerApi.usagePlanNames,
+    });
+
+    // Usage: consumers read their own (GET /v1/usage).
+    this.usageApi = new UsageApi(this, 'UsageApi', {
+      layers: this.layers,
+      api: this.consumerApi,
+      usageTable: tables.usage,
+    });
+
+    // Billing: yesterday's usage to S3 every night.
+    this.usageExport = new UsageExport(this, 'UsageExport', {
+      layers: this.layers,
+      usageTable: tables.usage,
+      tenantsTable: tables.tenants,
+      bucket: props.usageArchive,
     });
 
     // Budgets: the scheduled sweeper settles leases of dead routers and closes ended periods.
@@ -313,7 +329,13 @@ export class StatelessStack extends Stack {
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.consumerApi.api.url });
-    new CfnOutput(this, 'UsagePlanId', { value: this.consumerApi.usagePlan.usagePlanId });
+    for (const tier of PLAN_TIERS) {
+      const id = `UsagePlanId${tier === 'standard' ? '' : `${tier[0]?.toUpperCase()}${tier.slice(1)}`}`;
+      new CfnOutput(this, id, {
+        value: this.consumerApi.usagePlans[tier].usagePlanId,
+        description: `The ${tier} tier's usage plan`,
+      });
+    }
     new CfnOutput(this, 'AdminRoleArn', { value: this.adminAccess.role.roleArn });
     new CfnOutput(this, 'JobWorkflowArn', { value: this.jobWorkflow.stateMachine.stateMachineArn });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.observability.topic.topicArn });

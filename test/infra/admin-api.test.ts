@@ -73,13 +73,43 @@ describe('least privilege', () => {
     expect(tableActions(template, ADMIN, 'Health')).toContain('dynamodb:Scan');
     expect(tableActions(template, ADMIN, 'Health')).not.toEqual(expect.arrayContaining(['dynamodb:PutItem']));
     expect(tableActions(template, ADMIN, 'Jobs')).toEqual([]);
-    expect(tableActions(template, ADMIN, 'ApiKeys')).toEqual([]);
     const states = statementsFor(template, ADMIN, 'states:');
     expect(new Set(states.flatMap((s) => s.Action))).toEqual(
       new Set(['states:StartExecution', 'states:DescribeExecution', 'states:StopExecution']),
     );
     for (const s of states) for (const r of s.Resource) expect(r).toMatch(/RolloutWorkflowStateMachine/);
     expect(statementsFor(template, ADMIN, 'sagemaker:')).toEqual([]);
+  });
+
+  it('the admin function manages tenants and keys, only queries usage, touches no budget', () => {
+    expect(tableActions(template, ADMIN, 'Tenants')).toEqual(expect.arrayContaining(WRITES));
+    expect(tableActions(template, ADMIN, 'ApiKeys')).toEqual(
+      expect.arrayContaining([...WRITES, 'dynamodb:Query', 'dynamodb:GetItem']),
+    );
+    expect(tableActions(template, ADMIN, 'Usage')).toEqual(['dynamodb:Query']);
+    expect(tableActions(template, ADMIN, 'Budgets')).toEqual([]);
+  });
+
+  it('the admin function may create and disable API Gateway keys and bind them to usage plans, nothing more', () => {
+    const statements = statementsFor(template, ADMIN, 'apigateway:').map((s) => ({
+      actions: [...s.Action].sort(),
+      resources: s.Resource.map((r) =>
+        r.replace(/^arn:\$\{AWS::Partition\}:apigateway:\$\{AWS::Region\}::/, ''),
+      ),
+    }));
+    expect(statements).toEqual([
+      {
+        actions: ['apigateway:GET', 'apigateway:PATCH', 'apigateway:POST'],
+        resources: ['/apikeys', '/apikeys/*'],
+      },
+      { actions: ['apigateway:GET'], resources: ['/usageplans'] },
+      {
+        actions: ['apigateway:DELETE', 'apigateway:POST'],
+        resources: ['/usageplans/*/keys', '/usageplans/*/keys/*'],
+      },
+    ]);
+    for (const fn of [ROUTER, STEPS, HEALTH])
+      expect(statementsFor(template, fn, 'apigateway:'), fn).toEqual([]);
   });
 
   it('the router cannot write the registry, nor touch rollouts or their executions', () => {

@@ -27,6 +27,13 @@ import {
 } from './template.helpers.ts';
 
 const { statelessTemplate: template } = synthApp();
+
+/** Active tracing's statement, the only one not about the function's own tables. */
+const XRAY_WRITE = {
+  Effect: 'Allow',
+  Action: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
+  Resource: ['*'],
+};
 const OPS = 'arn:aws:iam::111122223333:role/ops/PlatformAdmin';
 const BOB = 'arn:aws:iam::111122223333:user/bob';
 const withAdmins = Template.fromStack(synthStacks({ adminPrincipalArns: [OPS, BOB] }).code);
@@ -185,10 +192,17 @@ describe('webhook secrets (tenants table)', () => {
     expect(functionEnv(template, entry)).toHaveProperty('TENANTS_TABLE');
   });
 
-  it('no other function may touch the tenants table', () => {
+  it('no other function may touch the tenants table (but the admin, which manages tenants)', () => {
     const others = resources(template, 'AWS::Lambda::Function')
       .map(([, r]) => r.Metadata?.['switchyard:entry'])
-      .filter((e): e is string => typeof e === 'string' && !SIGNERS.includes(e) && e !== ROUTER);
+      .filter(
+        (e): e is string =>
+          typeof e === 'string' &&
+          !SIGNERS.includes(e) &&
+          e !== ROUTER &&
+          e !== 'functions/admin/admin.handler.ts' &&
+          e !== 'functions/usage-export/usage-export.handler.ts',
+      );
     expect(others.length).toBeGreaterThan(8);
     for (const entry of others) {
       expect(tenantsStatements(entry), entry).toEqual([]);
@@ -210,7 +224,9 @@ describe('webhook secrets (tenants table)', () => {
       Action: 'dynamodb:GetItem',
       Effect: 'Allow',
       Condition: {
-        'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['id', 'budget', 'rate_limits', 'updated_at'] },
+        'ForAllValues:StringEquals': {
+          'dynamodb:Attributes': ['id', 'budget', 'rate_limits', 'updated_at', 'revision'],
+        },
         StringEqualsIfExists: { 'dynamodb:Select': 'SPECIFIC_ATTRIBUTES' },
       },
     });
@@ -218,10 +234,14 @@ describe('webhook secrets (tenants table)', () => {
     expect(functionEnv(template, ROUTER)).toHaveProperty('TENANTS_TABLE');
   });
 
-  it('the record step no longer calls webhooks: it touches only the jobs table', () => {
+  it('the record step no longer calls webhooks: it touches only the jobs table (and puts usage records)', () => {
     const { fn } = functionByEntry(template, 'functions/job-steps/record.handler.ts');
-    for (const s of roleStatements(template, roleOf(fn))) {
-      expect(s.Resource.every((r) => tableArn('Jobs').test(r))).toBe(true);
+    const [xray, ...statements] = roleStatements(template, roleOf(fn));
+    expect(xray).toEqual(XRAY_WRITE);
+    for (const s of statements) {
+      const usage = s.Resource.every((r) => tableArn('Usage').test(r));
+      if (usage) expect(s.Action).toEqual(['dynamodb:PutItem']);
+      else expect(s.Resource.every((r) => tableArn('Jobs').test(r))).toBe(true);
     }
   });
 });
@@ -235,7 +255,8 @@ describe('API keys', () => {
 
   it('the authorizer may read only the keys table itself (no index, no API Gateway, no tenants)', () => {
     const { fn } = functionByEntry(template, 'functions/authorizer/authorizer.handler.ts');
-    const statements = roleStatements(template, roleOf(fn));
+    const [xray, ...statements] = roleStatements(template, roleOf(fn));
+    expect(xray).toEqual(XRAY_WRITE);
     expect(statements).toEqual([
       {
         Effect: 'Allow',

@@ -86,14 +86,23 @@ describe('SwitchyardStateful tables', () => {
     });
   });
 
-  it('indexes API keys by their public key id, keys only (no record data in the index)', () => {
+  it('indexes API keys by their public key id and by tenant, keys only (no record data in the index)', () => {
     expect(table('ApiKeys').Properties?.GlobalSecondaryIndexes).toEqual([
       {
         IndexName: 'by-key-id',
         KeySchema: [{ AttributeName: 'key_id', KeyType: 'HASH' }],
         Projection: { ProjectionType: 'KEYS_ONLY' },
       },
+      {
+        IndexName: 'by-tenant',
+        KeySchema: [{ AttributeName: 'tenant', KeyType: 'HASH' }],
+        Projection: { ProjectionType: 'KEYS_ONLY' },
+      },
     ]);
+    expect(table('ApiKeys').Properties?.AttributeDefinitions).toContainEqual({
+      AttributeName: 'tenant',
+      AttributeType: 'S',
+    });
     expect(table('ApiKeys').Properties?.AttributeDefinitions).toContainEqual({
       AttributeName: 'key_id',
       AttributeType: 'S',

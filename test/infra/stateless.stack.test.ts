@@ -41,6 +41,8 @@ const ENTRIES = {
   admin: 'functions/admin/admin.handler.ts',
   rolloutSteps: 'functions/rollout-steps/rollout-steps.handler.ts',
   budgetSweeper: 'functions/budget-sweeper/budget-sweeper.handler.ts',
+  usage: 'functions/usage/usage.handler.ts',
+  usageExport: 'functions/usage-export/usage-export.handler.ts',
 } as const;
 
 const SAGEMAKER_ARNS = ['switchyard-model-a', 'switchyard-model-c'].map(
@@ -155,11 +157,20 @@ describe('functions', () => {
     expect(env(ENTRIES.healthCheck)).toMatchObject({ PROBE_ROUNDS: '4', PROBE_INTERVAL_MS: '15000' });
     expect(names(ENTRIES.admin)).toEqual([
       'ADMIN_PRINCIPAL_ARNS',
+      'API_KEYS_TABLE',
       'HEALTH_TABLE',
       'REGISTRY_TABLE',
       'ROLLOUTS_TABLE',
       'ROLLOUT_WORKFLOW_ARN',
+      'TENANTS_TABLE',
+      'USAGE_PLAN_NAMES',
+      'USAGE_TABLE',
     ]);
+    expect(JSON.parse(env(ENTRIES.admin).USAGE_PLAN_NAMES as string)).toEqual({
+      free: 'SwitchyardStateless-free',
+      standard: 'SwitchyardStateless-standard',
+      enterprise: 'SwitchyardStateless-enterprise',
+    });
     expect(names(ENTRIES.rolloutSteps)).toEqual(['HEALTH_TABLE', 'REGISTRY_TABLE', 'ROLLOUTS_TABLE']);
     expect(names(ENTRIES.worker)).toEqual([
       'JOBS_TABLE',
@@ -182,16 +193,16 @@ describe('functions', () => {
     expect(names(ENTRIES.deadLetter)).toEqual(['JOBS_TABLE', 'JOB_MAX_RECEIVE_COUNT', 'TENANTS_TABLE']);
     expect(names(ENTRIES.jobWatch)).toEqual(['JOBS_TABLE', 'TENANTS_TABLE']);
     expect(names(ENTRIES.notify)).toEqual(['JOBS_TABLE', 'TENANTS_TABLE']);
-    for (const step of [ENTRIES.plan, ENTRIES.invoke]) {
-      expect(names(step)).toEqual([
-        'HEALTH_CACHE_TTL_MS',
-        'HEALTH_TABLE',
-        'JOBS_TABLE',
-        'REGISTRY_CACHE_TTL_MS',
-        'REGISTRY_TABLE',
-      ]);
-    }
-    expect(names(ENTRIES.record)).toEqual(['JOBS_TABLE']);
+    const routing = [
+      'HEALTH_CACHE_TTL_MS',
+      'HEALTH_TABLE',
+      'JOBS_TABLE',
+      'REGISTRY_CACHE_TTL_MS',
+      'REGISTRY_TABLE',
+    ];
+    expect(names(ENTRIES.plan)).toEqual(routing);
+    expect(names(ENTRIES.invoke)).toEqual([...routing, 'USAGE_TABLE']);
+    expect(names(ENTRIES.record)).toEqual(['JOBS_TABLE', 'USAGE_TABLE']);
     expect(names(ENTRIES.budgetSweeper)).toEqual(['BUDGETS_TABLE', 'SWEEP_CONCURRENCY']);
     expect(env(ENTRIES.router).REGISTRY_CACHE_TTL_MS).toBe('5000');
     expect(env(ENTRIES.router).HEALTH_CACHE_TTL_MS).toBe('2000');
@@ -238,7 +249,7 @@ describe('least-privilege grants', () => {
   });
 
   it.each([
-    ['router', ENTRIES.router, ['sagemaker:InvokeEndpoint']],
+    ['router', ENTRIES.router, ['sagemaker:InvokeEndpoint', 'sagemaker:InvokeEndpointWithResponseStream']],
     ['invoke step', ENTRIES.invoke, ['sagemaker:InvokeEndpoint']],
     ['health check', ENTRIES.healthCheck, ['sagemaker:DescribeEndpoint', 'sagemaker:InvokeEndpoint']],
   ])('%s: SageMaker actions only on the endpoints the registry file names', (_, entry, actions) => {
@@ -274,7 +285,7 @@ describe('least-privilege grants', () => {
     expect(sqsActions.has('sqs:SendMessage')).toBe(false);
   });
 
-  it('job steps: plan and invoke read the registry; record touches only the jobs table', () => {
+  it('job steps: plan and invoke read the registry; record touches only the jobs and usage tables', () => {
     expect(dynamoStatements(ENTRIES.plan, 'Registry')).toContain('dynamodb:GetItem');
     expect(dynamoStatements(ENTRIES.plan, 'Health')).not.toEqual(
       expect.arrayContaining(['dynamodb:PutItem']),
@@ -287,7 +298,14 @@ describe('least-privilege grants', () => {
     }
     const { fn } = functionByEntry(template, ENTRIES.record);
     const record = withoutXray(roleStatements(template, roleOf(fn)));
-    expect(record.every((s) => s.Resource.every((r) => tableArn('Jobs').test(r)))).toBe(true);
+    expect(
+      record.every((s) => s.Resource.every((r) => tableArn('Jobs').test(r) || tableArn('Usage').test(r))),
+    ).toBe(true);
+    // Jobs are metered: invoke (served) and record (failed) put usage records, and only put them.
+    for (const step of [ENTRIES.invoke, ENTRIES.record]) {
+      expect(tableActions(template, step, 'Usage'), step).toEqual(['dynamodb:PutItem']);
+    }
+    expect(tableActions(template, ENTRIES.plan, 'Usage')).toEqual([]);
   });
 
   it('state machine role: may invoke only the four step functions', () => {
@@ -462,12 +480,14 @@ describe('consumer API', () => {
   // The /admin routes are the admin function's, with IAM auth (admin-api.test.ts).
   const consumer = methods.filter((m) => !m.route.includes(' /admin'));
 
-  it('has the consumer routes, proxied to the router (jobs: to the jobs function)', () => {
+  it('has the consumer routes, proxied to the router (jobs: to the jobs function; usage: to its own)', () => {
     const { id: routerId } = functionByEntry(template, ENTRIES.router);
     const { id: jobsId } = functionByEntry(template, ENTRIES.jobs);
+    const { id: usageId } = functionByEntry(template, ENTRIES.usage);
     expect(consumer.map((m) => m.route).sort()).toEqual([
       'GET /v1/jobs/{id}',
       'GET /v1/models',
+      'GET /v1/usage',
       'POST /v1/chat/completions',
       'POST /v1/embeddings',
       'POST /v1/invocations',
@@ -477,7 +497,7 @@ describe('consumer API', () => {
     for (const m of consumer) {
       expect((m.props.Integration as Record<string, Json>).Type).toBe('AWS_PROXY');
       expect(render((m.props.Integration as Record<string, Json>).Uri)).toContain(
-        `\${${m.route.includes('/v1/jobs') ? jobsId : routerId}.Arn}/invocations`,
+        `\${${m.route.includes('/v1/jobs') ? jobsId : m.route.includes('/v1/usage') ? usageId : routerId}.Arn}/invocations`,
       );
     }
   });
@@ -503,13 +523,42 @@ describe('consumer API', () => {
     expect(render(authorizer.Properties?.AuthorizerUri)).toContain(`\${${authorizerFn}.Arn}/invocations`);
   });
 
-  it('binds a usage plan with throttle and monthly quota to the stage', () => {
+  it('binds one usage plan per tier, each with its throttle and monthly quota, to the stage', () => {
     const [[stageId]] = resources(template, 'AWS::ApiGateway::Stage') as [[string, CfnResource]];
-    template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
-      Throttle: { RateLimit: 50, BurstLimit: 100 },
-      Quota: { Limit: 1_000_000, Period: 'MONTH' },
-      ApiStages: [Match.objectLike({ ApiId: { Ref: apiId }, Stage: { Ref: stageId } })],
+    const plans = resources(template, 'AWS::ApiGateway::UsagePlan');
+    expect(plans).toHaveLength(3);
+    const byName = Object.fromEntries(
+      plans.map(([id, p]) => [String(p.Properties?.UsagePlanName), { id, p }]),
+    );
+    expect(Object.keys(byName).sort()).toEqual([
+      'SwitchyardStateless-enterprise',
+      'SwitchyardStateless-free',
+      'SwitchyardStateless-standard',
+    ]);
+    const limits = (name: string) => {
+      const props = byName[name]?.p.Properties ?? {};
+      return { throttle: props.Throttle, quota: props.Quota };
+    };
+    expect(limits('SwitchyardStateless-free')).toEqual({
+      throttle: { RateLimit: 5, BurstLimit: 10 },
+      quota: { Limit: 10_000, Period: 'MONTH' },
     });
+    expect(limits('SwitchyardStateless-standard')).toEqual({
+      throttle: { RateLimit: 50, BurstLimit: 100 },
+      quota: { Limit: 1_000_000, Period: 'MONTH' },
+    });
+    expect(limits('SwitchyardStateless-enterprise')).toEqual({
+      throttle: { RateLimit: 500, BurstLimit: 1_000 },
+      quota: { Limit: 100_000_000, Period: 'MONTH' },
+    });
+    for (const { p } of Object.values(byName)) {
+      expect(p.Properties?.ApiStages).toHaveLength(1);
+      expect(p.Properties?.ApiStages).toMatchObject([{ ApiId: { Ref: apiId }, Stage: { Ref: stageId } }]);
+    }
+    // The standard plan keeps the logical id the single plan had, so keys already on it stay there.
+    expect(byName['SwitchyardStateless-standard']?.id).toMatch(/^ConsumerApiUsagePlan[0-9A-F]{8}$/);
+    // Keys are put on plans at run time (the admin API), never in the template.
+    expect(resources(template, 'AWS::ApiGateway::UsagePlanKey')).toEqual([]);
   });
 
   it('logs access without bodies and no data trace', () => {
@@ -557,14 +606,21 @@ describe('consumer API', () => {
     });
   });
 
-  it('lets the usage plan throttle and quota be configured', () => {
+  it("lets a tier's throttle and quota be configured, the other tiers keeping theirs", () => {
     const { code } = synthStacks({
-      throttle: { rateLimit: 5, burstLimit: 7 },
-      quota: { limit: 1000, period: Period.DAY },
+      usagePlans: {
+        free: { throttle: { rateLimit: 1, burstLimit: 2 }, quota: { limit: 1000, period: Period.DAY } },
+      },
     });
-    Template.fromStack(code).hasResourceProperties('AWS::ApiGateway::UsagePlan', {
-      Throttle: { RateLimit: 5, BurstLimit: 7 },
+    const t = Template.fromStack(code);
+    t.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
+      UsagePlanName: 'Code-free',
+      Throttle: { RateLimit: 1, BurstLimit: 2 },
       Quota: { Limit: 1000, Period: 'DAY' },
+    });
+    t.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
+      UsagePlanName: 'Code-standard',
+      Throttle: { RateLimit: 50, BurstLimit: 100 },
     });
   });
 });
@@ -576,6 +632,10 @@ describe('outputs', () => {
       /^https:\/\/\$\{ConsumerApi[0-9A-F]{8}\}\.execute-api\.\$\{AWS::Region\}\.\$\{AWS::URLSuffix\}\/\$\{ConsumerApiDeploymentStageprod[0-9A-F]{8}\}\/$/,
     );
     expect(render(outputs.UsagePlanId?.Value)).toMatch(/^\$\{ConsumerApiUsagePlan[0-9A-F]{8}\}$/);
+    expect(render(outputs.UsagePlanIdFree?.Value)).toMatch(/^\$\{ConsumerApiUsagePlanFree[0-9A-F]{8}\}$/);
+    expect(render(outputs.UsagePlanIdEnterprise?.Value)).toMatch(
+      /^\$\{ConsumerApiUsagePlanEnterprise[0-9A-F]{8}\}$/,
+    );
     expect(render(outputs.JobWorkflowArn?.Value)).toMatch(/^\$\{JobWorkflowStateMachine[0-9A-F]{8}\}$/);
   });
 });

@@ -62,6 +62,7 @@ export function synthStacks(props: Partial<StatelessStackProps> = {}): {
   const code = new StatelessStack(app, 'Code', {
     tables: data.tables,
     queues: data.queues,
+    usageArchive: data.usageArchive.bucket,
     sagemakerEndpointNames: [],
     ...props,
   });

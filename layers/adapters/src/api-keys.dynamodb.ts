@@ -130,6 +130,34 @@ export class DynamoDbApiKeyStore implements ApiKeyStore {
     await this.#client.send(new PutCommand({ TableName: this.#tableName, Item: { ...record } }));
   }
 
+  async listByTenant(tenant: string): Promise<ApiKeyRecord[]> {
+    const { indexName, partitionKey } = API_KEYS_TABLE.byTenant;
+    const hashes: string[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.#client.send(
+        new QueryCommand({
+          TableName: this.#tableName,
+          IndexName: indexName,
+          KeyConditionExpression: '#t = :t',
+          ExpressionAttributeNames: { '#t': partitionKey },
+          ExpressionAttributeValues: { ':t': tenant },
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const hash = item[API_KEYS_TABLE.partitionKey];
+        if (typeof hash === 'string') hashes.push(hash);
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+    // The index is eventually consistent: a key it lists may be gone, or (rarely) re-homed.
+    const records = await Promise.all(hashes.map((h) => this.findByHash(h)));
+    return records
+      .filter((r): r is ApiKeyRecord => r !== undefined && r.tenant === tenant)
+      .sort((a, b) => a.created_at - b.created_at || (a.key_id < b.key_id ? -1 : 1));
+  }
+
   disable(keyHash: string): Promise<boolean> {
     return written(
       this.#client.send(

@@ -1,5 +1,6 @@
 // The DynamoDB table layouts the adapters read and write. The CDK stack creates tables with
 // exactly these key schemas; the local stack and tests create them from `TABLE_DEFINITIONS`.
+import { TENANT_PROFILE_ATTRIBUTES } from '@switchyard/core';
 
 export const REGISTRY_TABLE = {
   partitionKey: 'pk',
@@ -22,18 +23,22 @@ export const API_KEYS_TABLE = {
   partitionKey: 'key_hash',
   /** GSI on the public key id (keys only): find a key to revoke by its id. */
   byKeyId: { indexName: 'by-key-id', partitionKey: 'key_id' },
+  /** GSI on the tenant (keys only): list a tenant's keys, revoke them all. */
+  byTenant: { indexName: 'by-tenant', partitionKey: 'tenant' },
 } as const;
 
 /**
  * Tenants: one item per tenant (`id`). `webhook_secret` is the only attribute the signing
- * functions may read (their grant names exactly `signerAttributes`).
+ * functions may read (their grant names exactly `signerAttributes`); other readers of profiles
+ * are granted `profileAttributes`, which leave the secret out.
  */
 export const TENANTS_TABLE = {
   partitionKey: 'id',
   webhookSecretAttribute: 'webhook_secret',
   signerAttributes: ['id', 'webhook_secret'],
   /** What the router reads of a tenant (its budgets; tenant-budgets.dynamodb.ts), and may read. */
-  budgetAttributes: ['id', 'budget', 'rate_limits', 'updated_at'],
+  budgetAttributes: ['id', 'budget', 'rate_limits', 'updated_at', 'revision'],
+  profileAttributes: TENANT_PROFILE_ATTRIBUTES,
 } as const;
 
 export const JOBS_TABLE = { partitionKey: 'pk', ttlAttribute: 'expires_at' } as const;
@@ -100,7 +105,10 @@ export interface TableDefinition {
 export const TABLE_DEFINITIONS: Readonly<Record<TableName, TableDefinition>> = {
   registry: { partitionKey: REGISTRY_TABLE.partitionKey, sortKey: REGISTRY_TABLE.sortKey },
   health: { partitionKey: HEALTH_TABLE.partitionKey, ttlAttribute: HEALTH_TABLE.ttlAttribute },
-  apiKeys: { partitionKey: API_KEYS_TABLE.partitionKey, indexes: [API_KEYS_TABLE.byKeyId] },
+  apiKeys: {
+    partitionKey: API_KEYS_TABLE.partitionKey,
+    indexes: [API_KEYS_TABLE.byKeyId, API_KEYS_TABLE.byTenant],
+  },
   jobs: { partitionKey: JOBS_TABLE.partitionKey, ttlAttribute: JOBS_TABLE.ttlAttribute },
   rollouts: { partitionKey: ROLLOUTS_TABLE.partitionKey },
   tenants: { partitionKey: TENANTS_TABLE.partitionKey },

@@ -1,19 +1,34 @@
-// TenantStore over the tenants table (pk `id`). The item is built to grow: `get` reads the
-// attributes it knows and ignores the rest, `create` writes only when no item exists, and
-// `webhookSecret` projects the one attribute the signing functions' grant lets them read.
+// TenantStore over the tenants table (pk `id`). The item is built to grow: readers take the
+// attributes they know and ignore the rest, `create` writes only when no item exists, `update`
+// sets (and removes) the profile attributes only, conditional on the revision it read, so an
+// attribute another writer added survives; `webhookSecret` projects the one attribute the
+// signing functions' grant lets them read, `profile` and `list` project everything but it.
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { TenantRecord, TenantStore } from '@switchyard/core';
+import { DeleteCommand, GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { TenantProfile, TenantRecord, TenantStore } from '@switchyard/core';
+import {
+  TENANT_ID,
+  TENANT_PROFILE_ATTRIBUTES,
+  tenantFromItem,
+  tenantProfileFromItem,
+} from '@switchyard/core';
 import { written } from './conditional-write.ts';
 import { TENANTS_TABLE } from './tables.ts';
+
+export { TENANT_ID } from '@switchyard/core';
 
 export interface DynamoDbTenantStoreOptions {
   client: DynamoDBDocumentClient;
   tableName: string;
 }
 
-/** Tenant ids: what `npm run keys` accepts, and what a key's `tenant` may hold. */
-export const TENANT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const PK = TENANTS_TABLE.partitionKey;
+/** The attributes `update` owns: every profile attribute but the key and the creation time. */
+const UPDATABLE = TENANT_PROFILE_ATTRIBUTES.filter((a) => a !== 'id' && a !== 'created_at');
+const PROFILE_PROJECTION = {
+  ProjectionExpression: TENANT_PROFILE_ATTRIBUTES.map((_, i) => `#p${i}`).join(', '),
+  ExpressionAttributeNames: Object.fromEntries(TENANT_PROFILE_ATTRIBUTES.map((a, i) => [`#p${i}`, a])),
+};
 
 export class DynamoDbTenantStore implements TenantStore {
   readonly #client: DynamoDBDocumentClient;
@@ -25,22 +40,24 @@ export class DynamoDbTenantStore implements TenantStore {
   }
 
   async get(id: string): Promise<TenantRecord | undefined> {
+    if (!TENANT_ID.test(id)) return undefined;
+    const out = await this.#client.send(new GetCommand({ TableName: this.#tableName, Key: { [PK]: id } }));
+    return out.Item ? this.#record(out.Item) : undefined;
+  }
+
+  async profile(id: string): Promise<TenantProfile | undefined> {
+    if (!TENANT_ID.test(id)) return undefined;
     const out = await this.#client.send(
-      new GetCommand({ TableName: this.#tableName, Key: { [TENANTS_TABLE.partitionKey]: id } }),
+      new GetCommand({ TableName: this.#tableName, Key: { [PK]: id }, ...PROFILE_PROJECTION }),
     );
-    const item = out.Item;
-    if (!item) return undefined;
-    if (typeof item.webhook_secret !== 'string' || typeof item.created_at !== 'number') {
-      throw new Error(`table ${this.#tableName}: tenant item ${id} is malformed`);
-    }
-    return { id, webhook_secret: item.webhook_secret, created_at: item.created_at };
+    return out.Item ? this.#profile(out.Item) : undefined;
   }
 
   async webhookSecret(id: string): Promise<string | undefined> {
     const out = await this.#client.send(
       new GetCommand({
         TableName: this.#tableName,
-        Key: { [TENANTS_TABLE.partitionKey]: id },
+        Key: { [PK]: id },
         ProjectionExpression: '#secret',
         ExpressionAttributeNames: { '#secret': TENANTS_TABLE.webhookSecretAttribute },
       }),
@@ -59,9 +76,87 @@ export class DynamoDbTenantStore implements TenantStore {
           TableName: this.#tableName,
           Item: { ...record },
           ConditionExpression: 'attribute_not_exists(#id)',
-          ExpressionAttributeNames: { '#id': TENANTS_TABLE.partitionKey },
+          ExpressionAttributeNames: { '#id': PK },
         }),
       ),
     );
+  }
+
+  async list(): Promise<TenantProfile[]> {
+    const out: TenantProfile[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.#client.send(
+        new ScanCommand({ TableName: this.#tableName, ...PROFILE_PROJECTION, ExclusiveStartKey: start }),
+      );
+      for (const item of page.Items ?? []) out.push(this.#profile(item));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  update(record: TenantRecord, expectedRevision: number): Promise<boolean> {
+    const names: Record<string, string> = { '#id': PK, '#rev': 'revision' };
+    const values: Record<string, unknown> = { ':expected': expectedRevision };
+    const set: string[] = [];
+    const remove: string[] = [];
+    UPDATABLE.forEach((a, i) => {
+      names[`#u${i}`] = a;
+      const value = record[a];
+      if (value === undefined) remove.push(`#u${i}`);
+      else {
+        set.push(`#u${i} = :u${i}`);
+        values[`:u${i}`] = value;
+      }
+    });
+    // The stored item may predate revisions (read with revision = created_at).
+    names['#created'] = 'created_at';
+    return written(
+      this.#client.send(
+        new UpdateCommand({
+          TableName: this.#tableName,
+          Key: { [PK]: record.id },
+          UpdateExpression: `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
+          ConditionExpression:
+            'attribute_exists(#id) AND (#rev = :expected OR (attribute_not_exists(#rev) AND #created = :expected))',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      ),
+    );
+  }
+
+  delete(id: string): Promise<boolean> {
+    if (!TENANT_ID.test(id)) return Promise.resolve(false);
+    return written(
+      this.#client.send(
+        new DeleteCommand({
+          TableName: this.#tableName,
+          Key: { [PK]: id },
+          ConditionExpression: 'attribute_exists(#id)',
+          ExpressionAttributeNames: { '#id': PK },
+        }),
+      ),
+    );
+  }
+
+  #record(item: Record<string, unknown>): TenantRecord {
+    return this.#checked(item, tenantFromItem(item));
+  }
+
+  #profile(item: Record<string, unknown>): TenantProfile {
+    return this.#checked(item, tenantProfileFromItem(item));
+  }
+
+  #checked<R>(
+    item: Record<string, unknown>,
+    read: { ok: true; record: R } | { ok: false; problem: string },
+  ): R {
+    if (!read.ok) {
+      throw new Error(
+        `table ${this.#tableName}: tenant item ${String(item[PK])} is malformed (${read.problem})`,
+      );
+    }
+    return read.record;
   }
 }

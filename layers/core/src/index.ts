@@ -33,6 +33,7 @@ export * from './strategies/index.ts';
 export * from './stream-convert.ts';
 export * from './stream-plan.ts';
 export * from './tenant-view.ts';
+export * from './tenants/tenant.schema.ts';
 export * from './tokens.ts';
 export * from './usage/index.ts';
 export * from './workflows/index.ts';

@@ -22,6 +22,7 @@ import type {
   InflightReport,
   PlanTarget,
 } from './route.types.ts';
+import type { PlanTier, TenantProfile, TenantRecord } from './tenants/tenant.schema.ts';
 
 /**
  * What is sent to an endpoint: an OpenAI chat body or legacy completion body (hints stripped), a
@@ -177,27 +178,45 @@ export interface ApiKeyStore {
   put(record: ApiKeyRecord): Promise<void>;
   /** Marks the key disabled; false when there is no such key. */
   disable(keyHash: string): Promise<boolean>;
+  /** Every key of a tenant (enabled or not), ordered by creation time. */
+  listByTenant(tenant: string): Promise<ApiKeyRecord[]>;
 }
 
 /**
- * A tenant: the customer behind API keys and jobs. Today it holds the secret that signs its
- * webhooks; later profile fields (name, plan, budget, rate limits, allowed models, default data
- * classification) join as optional attributes of the same item. So readers ignore attributes
- * they do not know, and writers update attributes or create the item, never replace it.
+ * The API keys API Gateway's usage plans know (one plan per tier; `api-keys.apigateway.ts`): a key
+ * is registered by its random usage id (never the secret) on its tenant's tier's plan.
  */
-export interface TenantRecord {
-  id: string;
-  /** HMAC-SHA256 key of the tenant's webhook signatures (`whsec_...`); shown to the tenant once. */
-  webhook_secret: string;
-  created_at: number;
+export interface UsagePlanKeys {
+  /** Creates the gateway key with `value` on the plan of `plan`; returns the gateway's key id. */
+  register(value: string, name: string, plan: PlanTier, description?: string): Promise<string>;
+  /** Moves a gateway key from one tier's plan to another's (idempotent). */
+  changePlan(gatewayKeyId: string, from: PlanTier, to: PlanTier): Promise<void>;
+  disable(gatewayKeyId: string): Promise<void>;
 }
 
+/**
+ * Tenants: the customers behind API keys, jobs and usage (core tenants/tenant.schema.ts). Other
+ * code may add attributes to the same item, so readers ignore attributes they do not know, and
+ * writers update the attributes they own or create the item, never replace it.
+ */
 export interface TenantStore {
+  /** The tenant; an item written before profiles existed reads with defaults (name = id, standard plan). */
   get(id: string): Promise<TenantRecord | undefined>;
+  /** The tenant without its webhook secret (the read other functions are granted). */
+  profile(id: string): Promise<TenantProfile | undefined>;
   /** Only the webhook secret: what the signing functions may read, and all they may read. */
   webhookSecret(id: string): Promise<string | undefined>;
   /** Creates the tenant unless it exists; false (nothing written) when it already does. */
   create(record: TenantRecord): Promise<boolean>;
+  /** Every tenant without its secret, ordered by id. */
+  list(): Promise<TenantProfile[]>;
+  /**
+   * Writes the profile fields of `record` (absent optional fields removed) iff the stored revision
+   * is still `expectedRevision`; false (nothing written) when it moved on or the tenant is gone.
+   */
+  update(record: TenantRecord, expectedRevision: number): Promise<boolean>;
+  /** Deletes the tenant; false when there was none. */
+  delete(id: string): Promise<boolean>;
 }
 
 /** One webhook to send: where, for which tenant (its secret signs it), and what. */

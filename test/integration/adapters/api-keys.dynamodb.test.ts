@@ -82,6 +82,16 @@ describe('DynamoDbApiKeyStore', () => {
     expect(JSON.stringify(raw.Item)).not.toContain(key);
   });
 
+  it("lists a tenant's keys, enabled or not, oldest first, and no other tenant's", async () => {
+    const mk = (tenant: string, now: number) => issueApiKey({ tenant, name: `k${now}`, now }).record;
+    const [late, early, other] = [mk('lister', 3_000), mk('lister', 2_000), mk('lister-2', 1_000)];
+    for (const r of [late, early, other]) await store.put(r);
+    await store.disable(late.key_hash);
+    expect(await store.listByTenant('lister')).toEqual([early, { ...late, disabled: true }]);
+    expect(await store.listByTenant('lister-2')).toEqual([other]);
+    expect(await store.listByTenant('nobody')).toEqual([]);
+  });
+
   it('finds nothing for an unknown or malformed key id', async () => {
     expect(await store.findById(`key_${'0'.repeat(32)}`)).toBeUndefined();
     expect(await store.findById('key_nothex')).toBeUndefined();

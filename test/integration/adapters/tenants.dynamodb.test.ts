@@ -1,11 +1,12 @@
-// DynamoDbTenantStore against dynalite with the real SDK client: a tenant is created once (a
-// second create writes nothing, so a shown secret never changes behind the tenant's back),
-// attributes added later by other code are ignored and kept, and the signers' read projects the
-// webhook secret alone.
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+// DynamoDbTenantStore against dynalite with the real SDK client: the shared contract suite (the
+// same cases the in-memory store passes), plus what only the table shows: items written before
+// profiles existed read with defaults, attributes added by other code are ignored by readers and
+// kept by updates, the signers' read projects the webhook secret alone, malformed items are named.
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbTenantStore } from '@switchyard/adapters';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalDynamo, startLocalDynamo } from '../../support/local-aws.ts';
+import { tenant, tenantStoreContract } from '../../unit/adapters/tenant-store.contract.ts';
 
 let dynamo: LocalDynamo;
 let tableName: string;
@@ -20,52 +21,60 @@ afterAll(async () => {
   await dynamo.stop();
 });
 
-describe('DynamoDbTenantStore', () => {
-  it('creates a tenant once; a second create changes nothing', async () => {
-    expect(await store.create({ id: 'acme', webhook_secret: 'whsec_first', created_at: 1_000 })).toBe(true);
-    expect(await store.create({ id: 'acme', webhook_secret: 'whsec_second', created_at: 2_000 })).toBe(false);
-    expect(await store.get('acme')).toEqual({ id: 'acme', webhook_secret: 'whsec_first', created_at: 1_000 });
-    expect(await store.webhookSecret('acme')).toBe('whsec_first');
+tenantStoreContract('DynamoDB (dynalite)', () => store);
+
+describe('DynamoDbTenantStore items', () => {
+  it('reads an item written before profiles existed as a standard-plan tenant named by its id', async () => {
+    await dynamo.client.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: { id: 'legacy', webhook_secret: 'whsec_legacy-secret-1', created_at: 5 },
+      }),
+    );
+    expect(await store.get('legacy')).toEqual({
+      id: 'legacy',
+      name: 'legacy',
+      plan: 'standard',
+      webhook_secret: 'whsec_legacy-secret-1',
+      created_at: 5,
+      updated_at: 5,
+      revision: 5,
+    });
+    // Its first update is conditional on the revision it was read with (created_at).
+    expect(await store.update(tenant('legacy', { name: 'Legacy', revision: 6, updated_at: 6 }), 4)).toBe(
+      false,
+    );
+    expect(await store.update(tenant('legacy', { name: 'Legacy', revision: 6, updated_at: 6 }), 5)).toBe(
+      true,
+    );
+    expect((await store.get('legacy'))?.name).toBe('Legacy');
   });
 
-  it('reads the fields it knows and leaves the ones later code adds (profile, plan, budget)', async () => {
-    await store.create({ id: 'grown', webhook_secret: 'whsec_g', created_at: 5 });
+  it('ignores attributes later code adds, and an update keeps them', async () => {
+    await store.create(tenant('grown'));
     await dynamo.client.send(
       new UpdateCommand({
         TableName: tableName,
         Key: { id: 'grown' },
-        UpdateExpression: 'SET #n = :n, #p = :p',
-        ExpressionAttributeNames: { '#n': 'name', '#p': 'plan' },
-        ExpressionAttributeValues: { ':n': 'Grown Inc', ':p': { tier: 'pro' } },
+        UpdateExpression: 'SET #x = :x',
+        ExpressionAttributeNames: { '#x': 'billing_ref' },
+        ExpressionAttributeValues: { ':x': 'crm-7' },
       }),
     );
-    expect(await store.get('grown')).toEqual({ id: 'grown', webhook_secret: 'whsec_g', created_at: 5 });
-    expect(await store.create({ id: 'grown', webhook_secret: 'whsec_other', created_at: 6 })).toBe(false);
+    expect(await store.get('grown')).toEqual(tenant('grown'));
+    expect(await store.update(tenant('grown', { plan: 'free', revision: 1_001 }), 1_000)).toBe(true);
     const raw = await dynamo.client.send(new GetCommand({ TableName: tableName, Key: { id: 'grown' } }));
-    expect(raw.Item).toEqual({
-      id: 'grown',
-      webhook_secret: 'whsec_g',
-      created_at: 5,
-      name: 'Grown Inc',
-      plan: { tier: 'pro' },
-    });
+    expect(raw.Item).toEqual({ ...tenant('grown', { plan: 'free', revision: 1_001 }), billing_ref: 'crm-7' });
   });
 
-  it('knows no secret for an unknown tenant', async () => {
+  it('knows no secret for an unknown tenant or an unusable id', async () => {
     expect(await store.webhookSecret('nobody')).toBeUndefined();
     expect(await store.get('nobody')).toBeUndefined();
+    expect(await store.get('a/b')).toBeUndefined();
+    expect(await store.profile('')).toBeUndefined();
   });
 
-  it('refuses tenant ids that are not 1 to 64 plain characters', async () => {
-    for (const id of ['', 'has space', 'a/b', '-lead', 'x'.repeat(65)]) {
-      await expect(store.create({ id, webhook_secret: 'whsec_x', created_at: 1 })).rejects.toThrow(
-        /must match/,
-      );
-    }
-    expect(await store.create({ id: 'x'.repeat(64), webhook_secret: 'whsec_x', created_at: 1 })).toBe(true);
-  });
-
-  it('refuses a malformed item', async () => {
+  it('names a malformed item and the field at fault', async () => {
     await dynamo.client.send(
       new UpdateCommand({
         TableName: tableName,
@@ -74,7 +83,14 @@ describe('DynamoDbTenantStore', () => {
         ExpressionAttributeValues: { ':c': 1 },
       }),
     );
-    await expect(store.get('broken')).rejects.toThrow(/tenant item broken is malformed/);
+    await expect(store.get('broken')).rejects.toThrow(/tenant item broken is malformed \(webhook_secret: /);
     expect(await store.webhookSecret('broken')).toBeUndefined();
+    await dynamo.client.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: { ...tenant('badplan'), plan: 'platinum' },
+      }),
+    );
+    await expect(store.profile('badplan')).rejects.toThrow(/tenant item badplan is malformed \(plan: /);
   });
 });
