@@ -87,6 +87,10 @@ describe('admin handler', () => {
       ROLLOUTS_TABLE: 'rollouts',
       ROLLOUT_WORKFLOW_ARN: 'arn:aws:states:us-east-1:123456789012:stateMachine:rollout',
       ADMIN_PRINCIPAL_ARNS: `${ROLE},${USER}`,
+      API_KEYS_TABLE: 'keys',
+      TENANTS_TABLE: 'tenants',
+      USAGE_TABLE: 'usage',
+      USAGE_PLAN_NAMES: '{"free":"s-free","standard":"s-standard","enterprise":"s-enterprise"}',
       AWS_REGION: 'us-east-1',
       POWERTOOLS_LOG_LEVEL: 'SILENT',
     });
