@@ -4,6 +4,7 @@
 // the shape it reads, and says which field is wrong.
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
+import { type EndpointAutoscaling, EndpointAutoscalingSchema } from '@switchyard/core';
 import { parse } from 'yaml';
 
 export class RegistryFileError extends Error {
@@ -34,8 +35,42 @@ export function sagemakerEndpointNames(registry: unknown, source = 'registry'): 
   return names;
 }
 
-/** Loads `file` (relative to `root` unless absolute) and returns its SageMaker endpoint names. */
-export function loadSagemakerEndpointNames(file: string, root: string): string[] {
+/** A SageMaker endpoint variant the stack scales. */
+export interface OwnedEndpointScaling extends EndpointAutoscaling {
+  readonly endpointName: string;
+}
+
+/** The SageMaker endpoints with an `autoscaling` block (owned by the stack), one per endpoint and variant. */
+export function sagemakerAutoscaling(registry: unknown, source = 'registry'): OwnedEndpointScaling[] {
+  sagemakerEndpointNames(registry, source);
+  const endpoints = ((registry as Record<string, unknown>).endpoints ?? []) as Array<Record<string, unknown>>;
+  const out: OwnedEndpointScaling[] = [];
+  endpoints.forEach((endpoint, i) => {
+    if (endpoint.autoscaling === undefined) return;
+    if (endpoint.kind !== 'sagemaker') {
+      throw new RegistryFileError(
+        `${source}: endpoints[${i}].autoscaling: only sagemaker endpoints scale here`,
+      );
+    }
+    const parsed = EndpointAutoscalingSchema.safeParse(endpoint.autoscaling);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new RegistryFileError(
+        `${source}: endpoints[${i}].autoscaling${issue?.path.length ? `.${issue.path.join('.')}` : ''}: ${issue?.message}`,
+      );
+    }
+    const endpointName = endpoint.target as string;
+    if (out.some((o) => o.endpointName === endpointName && o.variant === parsed.data.variant)) {
+      throw new RegistryFileError(
+        `${source}: endpoints[${i}].autoscaling: ${endpointName}/${parsed.data.variant} is scaled twice`,
+      );
+    }
+    out.push({ endpointName, ...parsed.data });
+  });
+  return out;
+}
+
+function loadRegistryDoc(file: string, root: string): unknown {
   const path = isAbsolute(file) ? file : join(root, file);
   let text: string;
   try {
@@ -49,5 +84,15 @@ export function loadSagemakerEndpointNames(file: string, root: string): string[]
   } catch (err) {
     throw new RegistryFileError(`${file}: invalid YAML: ${(err as Error).message}`);
   }
-  return sagemakerEndpointNames(doc, file);
+  return doc;
+}
+
+/** Loads `file` (relative to `root` unless absolute) and returns its SageMaker endpoint names. */
+export function loadSagemakerEndpointNames(file: string, root: string): string[] {
+  return sagemakerEndpointNames(loadRegistryDoc(file, root), file);
+}
+
+/** Loads `file` and returns the SageMaker endpoints the stack scales. */
+export function loadSagemakerAutoscaling(file: string, root: string): OwnedEndpointScaling[] {
+  return sagemakerAutoscaling(loadRegistryDoc(file, root), file);
 }

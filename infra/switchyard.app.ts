@@ -4,7 +4,8 @@
 import { App } from 'aws-cdk-lib';
 import { DEFAULT_SETTINGS, REGISTRY_FILE_CONTEXT, REPO_ROOT } from './app.config.ts';
 import { routerComputeFrom } from './constructs/router-capacity.construct.ts';
-import { loadSagemakerEndpointNames } from './registry-file.loader.ts';
+import { acknowledgeNagFindings } from './nag-acknowledgements.ts';
+import { loadSagemakerAutoscaling, loadSagemakerEndpointNames } from './registry-file.loader.ts';
 import { StatefulStack } from './stacks/stateful.stack.ts';
 import { StatelessStack } from './stacks/stateless.stack.ts';
 
@@ -52,9 +53,11 @@ export function buildApp(app: App = new App()): SwitchyardApp {
     queues: stateful.queues,
     usageArchive: stateful.usageArchive.bucket,
     sagemakerEndpointNames: loadSagemakerEndpointNames(registryFile, REPO_ROOT),
+    sagemakerAutoscaling: loadSagemakerAutoscaling(registryFile, REPO_ROOT),
     settings,
     adminPrincipalArns: adminPrincipalsFrom(app.node.tryGetContext(ADMIN_PRINCIPALS_CONTEXT)),
     routerCompute: routerComputeFrom(app.node.tryGetContext(ROUTER_COMPUTE_CONTEXT)),
   });
+  acknowledgeNagFindings(stateless);
   return { app, stateful, stateless };
 }

@@ -17,20 +17,26 @@ import type {
   InvocationRequest,
   Job,
   JobStore,
+  Model,
   Outcome,
+  PlanTarget,
   RouteContext,
+  UsageRecord,
   WebhookNotifier,
 } from '@switchyard/core';
 import {
+  chargedCostMicros,
   chatRouteRequest,
   endpointOutcome,
   invocationRouteRequest,
+  lastReached,
   NOT_SENT_ERRORS,
   outcomeOfError,
   RETRYABLE_ERROR,
   route,
   SwitchyardError,
   UpstreamError,
+  usageRecordOf,
 } from '@switchyard/core';
 
 /** An error whose name the state machine matches in Retry/Catch. */
@@ -99,11 +105,47 @@ export async function planJob(deps: PlanDeps, input: StepInput): Promise<{ targe
   return { targets_count: targets.length };
 }
 
+/**
+ * Metering of jobs: one usage record per job that reached an upstream, keyed by the job's id and
+ * acceptance time (so a retried step lands on the same record). A served job is metered by the
+ * invoke step before the job is finished (a crash in between re-runs the step; the record
+ * stays one); a failed one by the record step, at no cost.
+ */
+export interface JobMetering {
+  usage: { record(record: UsageRecord): Promise<boolean> };
+  /** The model version's prices (the registry). */
+  model: (target: Pick<PlanTarget, 'model' | 'version'>) => Promise<Pick<Model, 'cost'> | undefined>;
+}
+
 export interface InvokeDeps {
   jobs: JobStore;
   inference: InferenceClient;
   recordOutcomes: (outcomes: Outcome[]) => Promise<void>;
   now: () => number;
+  metering?: JobMetering;
+}
+
+/** A job's usage record (route `job`, request id = job id, at = accepted). */
+function jobUsage(
+  job: Job,
+  target: Pick<PlanTarget, 'model' | 'version' | 'endpoint'>,
+  f: {
+    ended_at: number;
+    usage: InferenceResult['usage'];
+    cost_micros: number;
+    status: 'ok' | 'error';
+    attempts: number;
+  },
+): UsageRecord {
+  return usageRecordOf({
+    tenant: job.tenant,
+    key_id: undefined,
+    request_id: job.id,
+    route: 'job',
+    at: job.created_at,
+    target,
+    ...f,
+  });
 }
 
 /** One attempt on the target at `cursor`; stores the result on success. */
@@ -143,6 +185,18 @@ export async function invokeTarget(
     throw await failedAttempt(deps, job.id, ids, err, started);
   }
   const duration = deps.now() - started;
+  if (deps.metering) {
+    const cost = chargedCostMicros(await deps.metering.model(target), result.usage, target);
+    await deps.metering.usage.record(
+      jobUsage(job, target, {
+        ended_at: deps.now(),
+        usage: result.usage,
+        cost_micros: cost,
+        status: 'ok',
+        attempts: job.attempts.length + 1,
+      }),
+    );
+  }
   await deps.jobs.appendAttempt(job.id, { ...ids, outcome: 'success', duration_ms: duration });
   await deps.recordOutcomes([{ endpoint: target.endpoint, ok: true, latency_ms: duration, at: started }]);
   const stored = {
@@ -209,6 +263,8 @@ const FAILURE_CODES: ReadonlyMap<string, string> = new Map([
 
 export interface RecordDeps {
   jobs: JobStore;
+  usage?: JobMetering['usage'];
+  now?: () => number;
 }
 
 export type RecordInput =
@@ -228,6 +284,19 @@ export async function recordJob(deps: RecordDeps, input: RecordInput): Promise<{
         message: `${why}. Tried: ${tried}.`,
       },
     });
+    // Metered when it reached an upstream: at no cost (failed attempts report no usage).
+    const last = lastReached(job.attempts);
+    if (deps.usage && last) {
+      await deps.usage.record(
+        jobUsage(job, last, {
+          ended_at: (deps.now ?? Date.now)(),
+          usage: undefined,
+          cost_micros: 0,
+          status: 'error',
+          attempts: job.attempts.length,
+        }),
+      );
+    }
     return { status: 'failed' };
   }
   // Success was stored by the invoke step; this makes sure the job is final.

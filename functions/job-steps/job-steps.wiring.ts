@@ -10,7 +10,9 @@ import {
   DynamoDbHealthStore,
   DynamoDbJobStore,
   DynamoDbModelRegistry,
+  DynamoDbUsageStore,
   OutcomeBuffer,
+  UsageWriter,
 } from '@switchyard/adapters';
 import { parseConfig } from '@switchyard/adapters/lambda';
 import { DEFAULT_HEALTH_FRESH_MS, z } from '@switchyard/core';
@@ -24,6 +26,7 @@ export const config = parseConfig(
     HEALTH_CACHE_TTL_MS: z.coerce.number().int().nonnegative().default(2000),
     HEALTH_FRESH_MS: z.coerce.number().int().positive().default(DEFAULT_HEALTH_FRESH_MS),
     OUTCOME_FLUSH_MS: z.coerce.number().int().nonnegative().default(1000),
+    USAGE_TABLE: z.string().min(1).optional(),
   }),
 );
 
@@ -66,6 +69,16 @@ export const lazy = {
       }),
   ),
   inference: once(createInferenceClient),
+  /** Usage records of jobs (invoke: served; record: failed). */
+  usage: once(
+    () =>
+      new UsageWriter({
+        store: new DynamoDbUsageStore({
+          client: ddb,
+          tableName: required('USAGE_TABLE', config.USAGE_TABLE),
+        }),
+      }),
+  ),
 };
 
 function once<T>(make: () => T): () => T {

@@ -2,12 +2,12 @@
 import { EmfMetrics } from '@switchyard/adapters';
 import { DIMENSION, METRIC_SERVICE } from '@switchyard/core';
 import { type RecordInput, recordJob } from './job-steps.service.ts';
-import { jobs } from './job-steps.wiring.ts';
+import { jobs, lazy } from './job-steps.wiring.ts';
 
 const metrics = new EmfMetrics({ serviceName: METRIC_SERVICE.jobs });
 
 export const handler = async (input: RecordInput): Promise<{ status: string }> => {
-  const result = await recordJob({ jobs }, input);
+  const result = await recordJob({ jobs, usage: lazy.usage(), now: Date.now }, input);
   metrics.add('jobsEnded', { [DIMENSION.outcome]: result.status });
   metrics.flush();
   return result;

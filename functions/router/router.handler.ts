@@ -47,6 +47,11 @@ const config = parseConfig(
     USAGE_TABLE: z.string().min(1),
     /** A tenant's budget change takes effect within this long. */
     TENANT_CACHE_TTL_MS: z.coerce.number().int().nonnegative().default(5000),
+    /**
+     * Lifetime of a budget lease from its last renewal: a dead container's lease is settled by the
+     * sweeper this long after it last renewed (renewed at half, drained in its last sixth).
+     */
+    BUDGET_LEASE_TTL_MS: z.coerce.number().int().min(600).default(60_000),
     /** EMF metrics are written at the end of an invocation, at most this often (managed instances: 1 s). */
     METRICS_FLUSH_MS: z.coerce.number().int().nonnegative().default(0),
   }),
@@ -94,6 +99,11 @@ const inflightReporter = new InflightReporter({
 const budgetLeases = new BudgetLeases({
   store: new DynamoDbBudgetStore({ client: ddb, tableName: config.BUDGETS_TABLE }),
   holder: containerId,
+  policy: {
+    ttlMs: config.BUDGET_LEASE_TTL_MS,
+    renewBeforeMs: Math.floor(config.BUDGET_LEASE_TTL_MS / 2),
+    drainMs: Math.floor(config.BUDGET_LEASE_TTL_MS / 6),
+  },
   onError: (err) => logger.warn('budget lease write failed', { error: String(err) }),
 });
 const usageWriter = new UsageWriter({
@@ -137,6 +147,23 @@ const service = new RouterService({
   healthFreshMs: config.HEALTH_FRESH_MS,
   money: { budgets: tenantBudgets, leases: budgetLeases, usage: usageWriter },
 });
+
+// What the Lambda service does to an execution environment it kills: nothing of it runs again.
+// The local stack's `runtime.restart` calls it to kill a router container mid-batch (its leases
+// stay for the sweeper, what it had not written stays unwritten).
+let frozen = false;
+ddb.middlewareStack.add(
+  (next) => async (args) => {
+    if (frozen) throw new Error('this container was killed');
+    return next(args);
+  },
+  { step: 'initialize', name: 'killedContainer' },
+);
+export function freeze(): void {
+  frozen = true;
+  budgetLeases.stop();
+  usageWriter.stop();
+}
 
 export const handler = httpHandler(
   metrics.around(async (request) => {

@@ -82,7 +82,9 @@ export class RouterMetrics {
 
   /** A change of this container's breakers. */
   circuitChange(change: RouterCircuitChange): void {
-    if (change.state === 'open') this.#emf.add('circuitOpens', { [DIMENSION.endpoint]: change.endpoint });
+    if (change.state !== 'open') return;
+    this.#emf.add('circuitOpens', { [DIMENSION.endpoint]: change.endpoint });
+    this.#emf.add('circuitOpens', {});
   }
 
   #answered(route: string, answer: Answer, ms: number): void {
@@ -102,8 +104,10 @@ export class RouterMetrics {
       this.#emf.add('fallbacks', byPolicy, attempts - 1);
     }
     const cost = Number(h['x-switchyard-cost-usd']);
-    if (h['x-switchyard-cost-usd'] !== undefined && Number.isFinite(cost))
+    if (h['x-switchyard-cost-usd'] !== undefined && Number.isFinite(cost)) {
       this.#emf.add('costUsd', byPolicy, cost);
+      this.#emf.add('costUsd', {}, cost);
+    }
     const usage = usageOf(answer.body);
     if (usage.prompt !== undefined) this.#emf.add('inputTokens', byPolicy, usage.prompt);
     if (usage.completion !== undefined) this.#emf.add('outputTokens', byPolicy, usage.completion);

@@ -21,6 +21,7 @@ import {
 } from '@switchyard/core';
 import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { type LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import {
   Choice,
@@ -78,6 +79,8 @@ export interface JobWorkflowProps {
   readonly jobsTable: ITable;
   /** Tenants: the notify step reads the webhook secret that signs a job's webhook. */
   readonly tenantsTable: ITable;
+  /** Usage records: invoke and record put one per job that reached an upstream. */
+  readonly usageTable: ITable;
   /** SageMaker endpoints the invoke step may call (from the registry file). */
   readonly sagemakerEndpointNames: readonly string[];
   /**
@@ -120,6 +123,12 @@ export class JobWorkflow extends Construct {
       [ENV.jobsTable]: props.jobsTable.tableName,
       ...CACHE_TTL_ENV,
     };
+    // Invoke (served jobs) and record (failed ones) write the jobs' usage records, put only.
+    const usageEnv = { [ENV.usageTable]: props.usageTable.tableName };
+    const grantUsagePut = (fn: SwitchyardFunction) =>
+      fn.addToRolePolicy(
+        new PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [props.usageTable.tableArn] }),
+      );
 
     // --- step functions and their grants
     this.planFunction = new SwitchyardFunction(this, 'PlanFunction', {
@@ -141,8 +150,9 @@ export class JobWorkflow extends Construct {
       description: "Job workflow: invoke one target of a job's plan and record the attempt",
       timeout: invokeTimeout,
       logRetention,
-      environment: routingEnv,
+      environment: { ...routingEnv, ...usageEnv },
     });
+    grantUsagePut(this.invokeFunction);
     props.registryTable.grantReadData(this.invokeFunction);
     props.healthTable.grantReadWriteData(this.invokeFunction);
     props.jobsTable.grantReadWriteData(this.invokeFunction);
@@ -154,9 +164,10 @@ export class JobWorkflow extends Construct {
       description: "Job workflow: record a job's outcome",
       timeout: Duration.seconds(30),
       logRetention,
-      environment: { [ENV.jobsTable]: props.jobsTable.tableName },
+      environment: { [ENV.jobsTable]: props.jobsTable.tableName, ...usageEnv },
     });
     props.jobsTable.grantReadWriteData(this.recordFunction);
+    grantUsagePut(this.recordFunction);
 
     this.notifyFunction = new SwitchyardFunction(this, 'NotifyFunction', {
       entry: 'functions/job-steps/notify.handler.ts',

@@ -30,6 +30,10 @@ export class LambdaTimeoutError extends Error {
 export class LocalLambdaRuntime {
   private readonly byKey = new Map<string, LocalFunctionSpec>();
   private readonly handlers = new Map<string, Handler>();
+  private readonly modules = new Map<string, Record<string, unknown>>();
+  /** In-flight invocations per function, each with the kill that ends it. */
+  private readonly inflight = new Map<string, Set<(err: Error) => void>>();
+  private generation = 0;
 
   constructor(
     readonly functions: readonly LocalFunctionSpec[],
@@ -63,13 +67,33 @@ export class LocalLambdaRuntime {
     }
     for (const [k, { value }] of Object.entries(merged)) process.env[k] = value;
     Object.assign(process.env, overrides);
-    for (const f of this.functions) {
-      const url = pathToFileURL(resolve(this.root, f.entry)).href;
-      const mod = (await import(url)) as Record<string, unknown>;
-      const handler = mod[f.handlerName];
-      if (typeof handler !== 'function') throw new Error(`${f.entry} does not export ${f.handlerName}`);
-      this.handlers.set(f.logicalId, handler as Handler);
+    for (const f of this.functions) await this.importHandler(f, '');
+  }
+
+  private async importHandler(f: LocalFunctionSpec, query: string): Promise<void> {
+    const url = pathToFileURL(resolve(this.root, f.entry)).href + query;
+    const mod = (await import(url)) as Record<string, unknown>;
+    const handler = mod[f.handlerName];
+    if (typeof handler !== 'function') throw new Error(`${f.entry} does not export ${f.handlerName}`);
+    this.handlers.set(f.logicalId, handler as Handler);
+    this.modules.set(f.logicalId, mod);
+  }
+
+  /**
+   * Kills a function's execution environment and starts a new one, as when Lambda's container
+   * crashes: its invocations in flight fail now (the caller sees Lambda's error), the module's
+   * `freeze` export (if any) stops all it would still do, and the next invocation runs a fresh
+   * import of the handler with fresh module state.
+   */
+  async restart(nameOrArn: string): Promise<void> {
+    const f = this.spec(nameOrArn);
+    const freeze = this.modules.get(f.logicalId)?.freeze;
+    if (typeof freeze === 'function') (freeze as () => void)();
+    for (const kill of this.inflight.get(f.logicalId) ?? []) {
+      kill(Object.assign(new Error(`Runtime exited (${f.name} was killed)`), { name: 'Runtime.ExitError' }));
     }
+    this.inflight.delete(f.logicalId);
+    await this.importHandler(f, `?generation=${++this.generation}`);
   }
 
   spec(nameOrArn: string): LocalFunctionSpec {
@@ -100,17 +124,23 @@ export class LocalLambdaRuntime {
     };
     const payload = JSON.parse(JSON.stringify(event ?? null)) as unknown;
     let timer: NodeJS.Timeout | undefined;
+    let kill: ((err: Error) => void) | undefined;
     const timeout = new Promise<never>((_, reject) => {
+      kill = reject;
       timer = setTimeout(
         () => reject(new LambdaTimeoutError(f.name, f.timeoutSeconds)),
         f.timeoutSeconds * 1000,
       );
     });
+    const running = this.inflight.get(f.logicalId) ?? new Set();
+    this.inflight.set(f.logicalId, running);
+    running.add(kill as (err: Error) => void);
     try {
       const result = await Promise.race([handler(payload, context), timeout]);
       return result === undefined ? null : (JSON.parse(JSON.stringify(result)) as unknown);
     } finally {
       clearTimeout(timer);
+      running.delete(kill as (err: Error) => void);
     }
   }
 }

@@ -1,7 +1,8 @@
 // What the simulated model endpoints answer: deterministic functions of the input and of the
 // endpoint that served it, so tests can see who served and ensembles can vote. Chat echoes the
-// last user message; sentiment/classification use a tiny keyword lexicon; embeddings are a
-// fixed-dimension vector hashed from the text.
+// last user message (n choices where the endpoint supports n); sentiment/classification use a
+// tiny keyword lexicon; embeddings are a unit vector of the model's dimensions hashed from the
+// text (or token ids), shortened for `dimensions`.
 
 import type { ChatMessage } from '@switchyard/core';
 import { estimatePromptTokens } from '@switchyard/core';

@@ -18,6 +18,7 @@ import { ApiFirewall } from '../constructs/api-firewall.construct.ts';
 import { BudgetSweeper } from '../constructs/budget-sweeper.construct.ts';
 import { type ApiRoute, ConsumerApi, type UsagePlanSettings } from '../constructs/consumer-api.construct.ts';
 import type { DataTables } from '../constructs/data-tables.construct.ts';
+import { EndpointAutoscaling } from '../constructs/endpoint-autoscaling.construct.ts';
 import { HealthChecks } from '../constructs/health-checks.construct.ts';
 import { JobApi } from '../constructs/job-api.construct.ts';
 import { JobDeadLetter } from '../constructs/job-dead-letter.construct.ts';
@@ -25,6 +26,7 @@ import { JobExecutionWatch } from '../constructs/job-execution-watch.construct.t
 import type { JobQueues } from '../constructs/job-queues.construct.ts';
 import { JobWorker } from '../constructs/job-worker.construct.ts';
 import { JobWorkflow } from '../constructs/job-workflow.construct.ts';
+import { type AlarmThresholds, Observability } from '../constructs/observability.construct.ts';
 import { RolloutWorkflow } from '../constructs/rollout-workflow.construct.ts';
 import {
   RouterCapacity,
@@ -39,6 +41,7 @@ import { SharedLayers } from '../constructs/shared-layers.construct.ts';
 import { SwitchyardFunction } from '../constructs/switchyard-function.construct.ts';
 import { UsageApi } from '../constructs/usage-api.construct.ts';
 import { UsageExport } from '../constructs/usage-export.construct.ts';
+import type { OwnedEndpointScaling } from '../registry-file.loader.ts';
 
 export interface StatelessStackProps extends StackProps {
   /** The tables of the stateful stack. */
@@ -82,6 +85,21 @@ export interface StatelessStackProps extends StackProps {
    * @default - RouterCapacity's defaults
    */
   readonly routerCapacity?: Omit<RouterCapacityProps, 'router'>;
+  /**
+   * Alarm thresholds (error rate, p99 latency, spend per hour).
+   * @default - Observability's defaults
+   */
+  readonly alarmThresholds?: AlarmThresholds;
+  /**
+   * Email addresses subscribed to the alarm topic.
+   * @default []
+   */
+  readonly alarmEmails?: readonly string[];
+  /**
+   * SageMaker endpoint variants the stack scales (registry entries with `autoscaling:`).
+   * @default []
+   */
+  readonly sagemakerAutoscaling?: readonly OwnedEndpointScaling[];
 }
 
 export class StatelessStack extends Stack {
@@ -104,6 +122,8 @@ export class StatelessStack extends Stack {
   public readonly usageExport: UsageExport;
   /** The router's capacity provider, when it runs on managed instances. */
   public readonly routerCapacity: RouterCapacity | undefined;
+  public readonly observability: Observability;
+  public readonly endpointAutoscaling: EndpointAutoscaling | undefined;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -170,6 +190,8 @@ export class StatelessStack extends Stack {
       props.routerCompute === 'managed-instances'
         ? new RouterCapacity(this, 'RouterCapacity', { ...props.routerCapacity, router: this.routerFunction })
         : undefined;
+    // One environment serves many invocations: write the metrics aggregate once a second, not per request.
+    if (this.routerCapacity) this.routerFunction.addEnvironment('METRICS_FLUSH_MS', '1000');
 
     const consumerRoutes: ApiRoute[] = [
       { method: 'POST', path: '/v1/chat/completions', handler: this.routerFunction },
@@ -197,6 +219,7 @@ export class StatelessStack extends Stack {
       healthTable: tables.health,
       jobsTable: tables.jobs,
       tenantsTable: tables.tenants,
+      usageTable: tables.usage,
       sagemakerEndpointNames,
     });
 
@@ -289,6 +312,22 @@ export class StatelessStack extends Stack {
             ],
           });
 
+    const owned = props.sagemakerAutoscaling ?? [];
+    this.endpointAutoscaling =
+      owned.length > 0
+        ? new EndpointAutoscaling(this, 'EndpointAutoscaling', { endpoints: owned })
+        : undefined;
+
+    // The dashboard and the alarms, on the metrics the functions emit.
+    this.observability = new Observability(this, 'Observability', {
+      queues: queues.byPriority,
+      deadLetterQueue: queues.deadLetter,
+      jobWorkflow: this.jobWorkflow.stateMachine,
+      rolloutWorkflow: this.rolloutWorkflow.stateMachine,
+      thresholds: props.alarmThresholds,
+      alarmEmails: props.alarmEmails,
+    });
+
     new CfnOutput(this, 'ApiUrl', { value: this.consumerApi.api.url });
     for (const tier of PLAN_TIERS) {
       const id = `UsagePlanId${tier === 'standard' ? '' : `${tier[0]?.toUpperCase()}${tier.slice(1)}`}`;
@@ -299,6 +338,7 @@ export class StatelessStack extends Stack {
     }
     new CfnOutput(this, 'AdminRoleArn', { value: this.adminAccess.role.roleArn });
     new CfnOutput(this, 'JobWorkflowArn', { value: this.jobWorkflow.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.observability.topic.topicArn });
     new CfnOutput(this, 'RolloutWorkflowArn', { value: this.rolloutWorkflow.stateMachine.stateMachineArn });
   }
 }

@@ -61,6 +61,7 @@ describe('managed-instances mode', () => {
     expect(p.PublishToLatestPublished).toBe(true);
     expect(p.FunctionScalingConfig).toEqual({ MinExecutionEnvironments: 3, MaxExecutionEnvironments: 60 });
     expect(p.MemorySize).toBe(2048);
+    expect((p.Environment as { Variables: Record<string, unknown> }).Variables.METRICS_FLUSH_MS).toBe('1000');
   });
 
   it('leaves every other function on standard Lambda', () => {

@@ -224,7 +224,9 @@ describe('webhook secrets (tenants table)', () => {
       Action: 'dynamodb:GetItem',
       Effect: 'Allow',
       Condition: {
-        'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['id', 'budget', 'rate_limits', 'updated_at'] },
+        'ForAllValues:StringEquals': {
+          'dynamodb:Attributes': ['id', 'budget', 'rate_limits', 'updated_at', 'revision'],
+        },
         StringEqualsIfExists: { 'dynamodb:Select': 'SPECIFIC_ATTRIBUTES' },
       },
     });
@@ -232,12 +234,14 @@ describe('webhook secrets (tenants table)', () => {
     expect(functionEnv(template, ROUTER)).toHaveProperty('TENANTS_TABLE');
   });
 
-  it('the record step no longer calls webhooks: it touches only the jobs table', () => {
+  it('the record step no longer calls webhooks: it touches only the jobs table (and puts usage records)', () => {
     const { fn } = functionByEntry(template, 'functions/job-steps/record.handler.ts');
     const [xray, ...statements] = roleStatements(template, roleOf(fn));
     expect(xray).toEqual(XRAY_WRITE);
     for (const s of statements) {
-      expect(s.Resource.every((r) => tableArn('Jobs').test(r))).toBe(true);
+      const usage = s.Resource.every((r) => tableArn('Usage').test(r));
+      if (usage) expect(s.Action).toEqual(['dynamodb:PutItem']);
+      else expect(s.Resource.every((r) => tableArn('Jobs').test(r))).toBe(true);
     }
   });
 });

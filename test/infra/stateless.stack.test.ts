@@ -193,16 +193,16 @@ describe('functions', () => {
     expect(names(ENTRIES.deadLetter)).toEqual(['JOBS_TABLE', 'JOB_MAX_RECEIVE_COUNT', 'TENANTS_TABLE']);
     expect(names(ENTRIES.jobWatch)).toEqual(['JOBS_TABLE', 'TENANTS_TABLE']);
     expect(names(ENTRIES.notify)).toEqual(['JOBS_TABLE', 'TENANTS_TABLE']);
-    for (const step of [ENTRIES.plan, ENTRIES.invoke]) {
-      expect(names(step)).toEqual([
-        'HEALTH_CACHE_TTL_MS',
-        'HEALTH_TABLE',
-        'JOBS_TABLE',
-        'REGISTRY_CACHE_TTL_MS',
-        'REGISTRY_TABLE',
-      ]);
-    }
-    expect(names(ENTRIES.record)).toEqual(['JOBS_TABLE']);
+    const routing = [
+      'HEALTH_CACHE_TTL_MS',
+      'HEALTH_TABLE',
+      'JOBS_TABLE',
+      'REGISTRY_CACHE_TTL_MS',
+      'REGISTRY_TABLE',
+    ];
+    expect(names(ENTRIES.plan)).toEqual(routing);
+    expect(names(ENTRIES.invoke)).toEqual([...routing, 'USAGE_TABLE']);
+    expect(names(ENTRIES.record)).toEqual(['JOBS_TABLE', 'USAGE_TABLE']);
     expect(names(ENTRIES.budgetSweeper)).toEqual(['BUDGETS_TABLE', 'SWEEP_CONCURRENCY']);
     expect(env(ENTRIES.router).REGISTRY_CACHE_TTL_MS).toBe('5000');
     expect(env(ENTRIES.router).HEALTH_CACHE_TTL_MS).toBe('2000');
@@ -285,7 +285,7 @@ describe('least-privilege grants', () => {
     expect(sqsActions.has('sqs:SendMessage')).toBe(false);
   });
 
-  it('job steps: plan and invoke read the registry; record touches only the jobs table', () => {
+  it('job steps: plan and invoke read the registry; record touches only the jobs and usage tables', () => {
     expect(dynamoStatements(ENTRIES.plan, 'Registry')).toContain('dynamodb:GetItem');
     expect(dynamoStatements(ENTRIES.plan, 'Health')).not.toEqual(
       expect.arrayContaining(['dynamodb:PutItem']),
@@ -298,7 +298,14 @@ describe('least-privilege grants', () => {
     }
     const { fn } = functionByEntry(template, ENTRIES.record);
     const record = withoutXray(roleStatements(template, roleOf(fn)));
-    expect(record.every((s) => s.Resource.every((r) => tableArn('Jobs').test(r)))).toBe(true);
+    expect(
+      record.every((s) => s.Resource.every((r) => tableArn('Jobs').test(r) || tableArn('Usage').test(r))),
+    ).toBe(true);
+    // Jobs are metered: invoke (served) and record (failed) put usage records, and only put them.
+    for (const step of [ENTRIES.invoke, ENTRIES.record]) {
+      expect(tableActions(template, step, 'Usage'), step).toEqual(['dynamodb:PutItem']);
+    }
+    expect(tableActions(template, ENTRIES.plan, 'Usage')).toEqual([]);
   });
 
   it('state machine role: may invoke only the four step functions', () => {

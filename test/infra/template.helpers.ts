@@ -27,7 +27,7 @@ const CDK_JSON_CONTEXT = (
   }
 ).context;
 
-function testApp(context: Record<string, unknown> = {}): App {
+export function testApp(context: Record<string, unknown> = {}): App {
   return new App({
     // The feature flags of cdk.json, so tests see the templates `cdk deploy` ships.
     context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [], ...context },

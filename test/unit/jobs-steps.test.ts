@@ -3,7 +3,7 @@
 // past the policy's attempts per target, an oversized answer fails the job instead of breaking
 // it, and the notify step sends the public view and lets failures reach the state machine.
 
-import { OpenAiHttpInferenceClient } from '@switchyard/adapters';
+import { MemoryUsageStore, OpenAiHttpInferenceClient } from '@switchyard/adapters';
 import type {
   AttemptRecord,
   InferenceClient,
@@ -14,6 +14,7 @@ import type {
   JobStore,
   Outcome,
   PlanTarget,
+  UsageRecord,
   WebhookDelivery,
 } from '@switchyard/core';
 import { UpstreamError } from '@switchyard/core';
@@ -327,5 +328,100 @@ describe('notifyJob', () => {
     };
     const err = await notifyJob({ jobs, webhooks }, { job_id: 'w' }).catch((e: unknown) => e);
     expect((err as Error).name).toBe('Switchyard.WebhookFailed');
+  });
+});
+
+describe('job metering: one usage record per job that reached an upstream', () => {
+  const plan: JobPlan = {
+    policy: 'auto',
+    targets: [{ ...target('ep-big', 'big'), estimated_cost_usd: 0.5 }],
+    max_attempts_per_target: 2,
+  };
+  // $0.002 / $0.003 per 1K prompt / completion tokens.
+  const prices = { cost: { input_per_1k: 0.002, output_per_1k: 0.003, per_call: 0 } };
+  const answering = (usage?: { prompt_tokens: number; completion_tokens: number }): InferenceClient => ({
+    invoke: async () => ({ body: { ok: true }, ...(usage ? { usage } : {}) }),
+  });
+  const metered = (jobs: JobStore, inference: InferenceClient, usage: MemoryUsageStore) => ({
+    jobs,
+    inference,
+    recordOutcomes: async () => undefined,
+    now: () => 40,
+    metering: {
+      usage: { record: (r: UsageRecord) => usage.put(r).then(() => true) },
+      model: async () => prices,
+    },
+  });
+
+  it('a served job: the served model prices x usage, keyed by the job id and its acceptance time', async () => {
+    const usage = new MemoryUsageStore();
+    const jobs = new MemoryJobs([job({ plan, created_at: 7 })]);
+    await invokeTarget(metered(jobs, answering({ prompt_tokens: 9, completion_tokens: 6 }), usage), {
+      job_id: 'j',
+      cursor: 0,
+    });
+    // 9 x 0.002/1K + 6 x 0.003/1K = $0.000036
+    expect(usage.all()).toEqual([
+      {
+        tenant: 't',
+        key_id: '-',
+        request_id: 'j',
+        route: 'job',
+        model: 'big',
+        model_version: 'v1',
+        endpoint: 'ep-big',
+        prompt_tokens: 9,
+        completion_tokens: 6,
+        cost_micros: 36,
+        cost_usd: 0.000036,
+        latency_ms: 33,
+        attempts: 1,
+        status: 'ok',
+        at: 7,
+      },
+    ]);
+    expect(jobs.items.get('j')?.status).toBe('succeeded');
+  });
+
+  it('no usage reported: the plan estimate; a re-run of the step after a crash keeps one record', async () => {
+    const usage = new MemoryUsageStore();
+    const jobs = new MemoryJobs([job({ plan })]);
+    // The first run wrote its record and died before finishing the job: the step runs again.
+    const crashing: JobStore = Object.assign(Object.create(jobs) as JobStore, {
+      finish: async () => {
+        throw new Error('container died');
+      },
+    });
+    await expect(
+      invokeTarget(metered(crashing, answering(), usage), { job_id: 'j', cursor: 0 }),
+    ).rejects.toThrow();
+    await invokeTarget(metered(jobs, answering(), usage), { job_id: 'j', cursor: 0 });
+    expect(usage.all().map((r) => [r.request_id, r.cost_micros, r.status])).toEqual([['j', 500_000, 'ok']]);
+  });
+
+  it('a failed job that reached an upstream: one error record at no cost; one that reached none: no record', async () => {
+    const usage = new MemoryUsageStore();
+    const tried = new MemoryJobs([
+      job({
+        plan,
+        attempts: [
+          { endpoint: 'ep-big', model: 'big', version: 'v1', outcome: 'server', duration_ms: 3 },
+          { endpoint: 'ep-small', model: 'small', version: 'v1', outcome: 'not-sent', duration_ms: 0 },
+        ],
+      }),
+    ]);
+    const record = { record: (r: UsageRecord) => usage.put(r).then(() => true) };
+    await recordJob({ jobs: tried, usage: record, now: () => 50 }, { job_id: 'j', outcome: 'failed' });
+    await recordJob({ jobs: tried, usage: record, now: () => 60 }, { job_id: 'j', outcome: 'failed' });
+    expect(usage.all().map((r) => [r.endpoint, r.cost_micros, r.status, r.attempts, r.latency_ms])).toEqual([
+      ['ep-big', 0, 'error', 2, 49],
+    ]);
+    const unsent = new MemoryUsageStore();
+    const none = new MemoryJobs([job({ id: 'k', plan })]);
+    await recordJob(
+      { jobs: none, usage: { record: (r) => unsent.put(r).then(() => true) } },
+      { job_id: 'k', outcome: 'failed' },
+    );
+    expect(unsent.all()).toEqual([]);
   });
 });

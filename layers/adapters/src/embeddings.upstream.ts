@@ -80,7 +80,10 @@ function vectorOf(raw: unknown): number[] | string {
 /** The first `d` numbers of `v`, scaled back to unit length. */
 export function shortenVector(v: readonly number[], d: number): number[] {
   const head = v.slice(0, d);
-  const norm = Math.hypot(...head);
+  // A loop, not Math.hypot(...head): a vector may have 65,536 numbers, too many arguments to spread.
+  let sum = 0;
+  for (const x of head) sum += x * x;
+  const norm = Math.sqrt(sum);
   return norm > 0 ? head.map((x) => x / norm) : head;
 }
 

@@ -37,7 +37,7 @@ export const TENANTS_TABLE = {
   webhookSecretAttribute: 'webhook_secret',
   signerAttributes: ['id', 'webhook_secret'],
   /** What the router reads of a tenant (its budgets; tenant-budgets.dynamodb.ts), and may read. */
-  budgetAttributes: ['id', 'budget', 'rate_limits', 'updated_at'],
+  budgetAttributes: ['id', 'budget', 'rate_limits', 'updated_at', 'revision'],
   profileAttributes: TENANT_PROFILE_ATTRIBUTES,
 } as const;
 

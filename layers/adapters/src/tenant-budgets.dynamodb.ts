@@ -1,5 +1,5 @@
 // TenantBudgetSource over the tenants table: reads only the budget attributes of a tenant's item
-// (`budget`, `rate_limits`, `updated_at`; the webhook secret is never read on the request path)
+// (`budget`, `rate_limits`, `updated_at`, `revision`; the webhook secret is never read on the request path)
 // and validates them. A malformed budget fails closed (the request is not served unmetered).
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
@@ -25,8 +25,13 @@ export class DynamoDbTenantBudgets implements TenantBudgetSource {
       new GetCommand({
         TableName: this.#tableName,
         Key: { [TENANTS_TABLE.partitionKey]: tenant },
-        ProjectionExpression: '#b, #r, #u',
-        ExpressionAttributeNames: { '#b': 'budget', '#r': 'rate_limits', '#u': 'updated_at' },
+        ProjectionExpression: '#b, #r, #u, #v',
+        ExpressionAttributeNames: {
+          '#b': 'budget',
+          '#r': 'rate_limits',
+          '#u': 'updated_at',
+          '#v': 'revision',
+        },
       }),
     );
     if (!out.Item) return undefined;

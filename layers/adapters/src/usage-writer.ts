@@ -42,6 +42,7 @@ export class UsageWriter {
   readonly #onError: (err: unknown, record: UsageRecord) => void;
   readonly #backlog: UsageRecord[] = [];
   #timer: unknown;
+  #stopped = false;
   #draining: Promise<void> | undefined;
 
   constructor(options: UsageWriterOptions) {
@@ -85,8 +86,9 @@ export class UsageWriter {
     return this.#draining;
   }
 
-  /** Stops the retry timer (the backlog stays; `flush` still works). */
+  /** Stops the retry timer for good (the backlog stays; `flush` still works). */
   stop(): void {
+    this.#stopped = true;
     if (this.#timer !== undefined) this.#timers.clearTimeout(this.#timer);
     this.#timer = undefined;
   }
@@ -101,7 +103,7 @@ export class UsageWriter {
   }
 
   #arm(): void {
-    if (this.#timer !== undefined || this.#backlog.length === 0) return;
+    if (this.#stopped || this.#timer !== undefined || this.#backlog.length === 0) return;
     this.#timer = this.#timers.setTimeout(() => {
       this.#timer = undefined;
       void this.flush().then(() => this.#arm());

@@ -83,6 +83,26 @@ export const ENDPOINT_KINDS = ['sagemaker', 'openai-http'] as const;
 export const EndpointKindSchema = z.enum(ENDPOINT_KINDS);
 export type EndpointKind = z.infer<typeof EndpointKindSchema>;
 
+/**
+ * A SageMaker endpoint whose instance count the stack owns: Application Auto Scaling tracks
+ * invocations per instance between `min_instances` and `max_instances`. Absent: scaled elsewhere.
+ */
+export const EndpointAutoscalingSchema = z
+  .object({
+    /** The production variant to scale. */
+    variant: z.string().min(1).max(63).default('AllTraffic'),
+    min_instances: z.number().int().min(1).max(100),
+    max_instances: z.number().int().min(1).max(100),
+    /** Target invocations per instance per minute (SageMakerVariantInvocationsPerInstance). */
+    target_invocations_per_instance: z.number().positive().max(1_000_000).default(100),
+  })
+  .strict()
+  .refine((a) => a.max_instances >= a.min_instances, {
+    message: 'max_instances must be at least min_instances',
+    path: ['max_instances'],
+  });
+export type EndpointAutoscaling = z.infer<typeof EndpointAutoscalingSchema>;
+
 export const EndpointSchema = z
   .object({
     id: name,
@@ -105,8 +125,14 @@ export const EndpointSchema = z
      * (route rule `n-choices`).
      */
     supports_n: z.boolean().optional(),
+    /** sagemaker only: the stack owns this endpoint's scaling (see EndpointAutoscalingSchema). */
+    autoscaling: EndpointAutoscalingSchema.optional(),
   })
-  .strict();
+  .strict()
+  .refine((e) => e.autoscaling === undefined || e.kind === 'sagemaker', {
+    message: 'autoscaling is for sagemaker endpoints (scale GPU servers from the router load metrics)',
+    path: ['autoscaling'],
+  });
 export type Endpoint = z.infer<typeof EndpointSchema>;
 export type EndpointInput = z.input<typeof EndpointSchema>;
 

@@ -31,6 +31,7 @@ type Fault = 'ok' | 'before' | 'after';
 
 type Command =
   | { kind: 'reserve'; container: number; amount: number; steps: number }
+  | { kind: 'reserveNow'; container: number; amounts: number[] }
   | { kind: 'settle'; pick: number; fraction: number }
   | { kind: 'release'; pick: number }
   | { kind: 'advance'; ms: number }
@@ -55,6 +56,15 @@ const arbCommand: fc.Arbitrary<Command> = fc.oneof(
       kind: fc.constant('settle' as const),
       pick: fc.nat(),
       fraction: fc.oneof(fc.constant(1), fc.constant(0), fc.double({ min: 0, max: 1, noNaN: true })),
+    }),
+  },
+  {
+    // The router's synchronous path: all of these from the container's lease now, or none.
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('reserveNow' as const),
+      container: fc.nat({ max: CONTAINERS - 1 }),
+      amounts: fc.array(fc.integer({ min: 0, max: 300 }), { minLength: 1, maxLength: 3 }),
     }),
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('release' as const), pick: fc.nat() }) },
@@ -197,8 +207,8 @@ async function run(
   };
   const settle = (h: Held, actual: number | undefined) => {
     if (actual === undefined) h.reservation.release();
-    else if (h.reservation.settle(actual)) {
-      const id = h.reservation.lease_id as string;
+    else if (h.reservation.settle(actual) && h.reservation.lease_id !== undefined) {
+      const id = h.reservation.lease_id;
       settled.set(id, (settled.get(id) ?? 0) + actual);
     }
   };
@@ -223,6 +233,21 @@ async function run(
           }),
         );
         await step(c.steps);
+        break;
+      }
+      case 'reserveNow': {
+        if (lives[c.container]?.dead) start(c.container);
+        const life = lives[c.container] as Life;
+        const set = life.manager.reserveAllNow(
+          'acme',
+          c.amounts.map((amount) => ({ spec, amount })),
+        );
+        if (set) {
+          if (set.reservations.map((r) => r.amount).join() !== c.amounts.join()) {
+            world.violations.push(`reserveAllNow answered ${set.reservations.length} of ${c.amounts.length}`);
+          }
+          for (const reservation of set.reservations) held.push({ reservation, life });
+        }
         break;
       }
       case 'settle':

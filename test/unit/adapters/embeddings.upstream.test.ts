@@ -7,6 +7,7 @@ import {
   embeddingResult,
   openAiEmbeddingsBody,
   openAiHttpRequest,
+  probeCall,
   sageMakerEmbeddingsBody,
   sageMakerRequestBody,
   shortenVector,
@@ -72,6 +73,17 @@ describe('request bodies', () => {
     });
     expect(sageMakerEmbeddingsBody({ input: [[1, 2], [3]], dimensions: 2 })).toEqual({
       inputs: [[1, 2], [3]],
+    });
+  });
+});
+
+describe('health probes', () => {
+  it('an embedding model is probed with an embedding of "ping"; others as before', () => {
+    expect(probeCall(['embedding'], 'm')).toEqual({ kind: 'embedding', body: { input: ['ping'] } });
+    expect(probeCall(['sentiment', 'embedding'], 'm')).toEqual({
+      kind: 'invocation',
+      task: 'sentiment',
+      payload: 'ping',
     });
   });
 });
@@ -230,6 +242,13 @@ describe('dimensions', () => {
     expect(failure(() => embeddingResult([[1]], flexible, { input: ['a'], dimensions: 2 })).message).toBe(
       'e1: embeddings: a vector of 1 dimensions, 2 expected',
     );
+  });
+
+  it('shortens a 65,536-number vector (no argument spread)', () => {
+    const long = Array.from({ length: 65_536 }, () => 1);
+    const short = shortenVector(long, 4);
+    expect(short).toEqual([0.5, 0.5, 0.5, 0.5]);
+    expect(shortenVector(long, 65_536)[0]).toBeCloseTo(1 / 256, 12);
   });
 
   it('shortenVector keeps a zero vector as zeros', () => {

@@ -78,6 +78,28 @@ describe('chat n > 1 (rule n-choices)', () => {
     expect(EXCLUSION_RULES.slice(at - 1, at + 2)).toEqual(['region', 'n-choices', 'endpoint-state']);
   });
 
+  it('each endpoint reports the first rule it fails: region before n-choices before endpoint-state', () => {
+    const registry = compiled({
+      models: [model('m', { regions: ['us-east-1', 'eu-west-1'] })],
+      endpoints: [
+        endpoint('eu-no-n', 'm', { region: 'eu-west-1' }),
+        endpoint('us-no-n-draining', 'm', { state: 'draining' }),
+        endpoint('us-n-draining', 'm', { supports_n: true, state: 'draining' }),
+        endpoint('us-n', 'm', { supports_n: true }),
+      ],
+    });
+    const { explanation } = route(
+      request({ model: 'm', n: 2, hints: { region: 'us-east-1' } }),
+      { registry, health: NO_HEALTH },
+      ctx(),
+    );
+    expect(explanation.excluded.map((x) => [x.endpoint, x.rule])).toEqual([
+      ['eu-no-n', 'region'],
+      ['us-no-n-draining', 'n-choices'],
+      ['us-n-draining', 'endpoint-state'],
+    ]);
+  });
+
   it('with no endpoint supporting n: a 400 no_candidate whose param is n', () => {
     const err = failure(request({ model: 'other', n: 2 }));
     expect(err.status).toBe(400);
@@ -136,6 +158,23 @@ describe('chat n > 1 (rule n-choices)', () => {
 describe('embeddings dimensions (rule dimensions)', () => {
   const emb = (over: Partial<RouteRequest> = {}) =>
     request({ model: 'emb', task: 'embedding', max_output_tokens: 0, ...over });
+
+  it('a plan target of an embedding model carries its dimensions; others carry none', () => {
+    const { plan } = route(emb({ dimensions: 384 }), { registry: embedRegistry, health: NO_HEALTH }, ctx());
+    const byEndpoint = Object.fromEntries(
+      [plan.primary, ...plan.fallbacks].map((t) => [t.endpoint, t.embedding]),
+    );
+    expect(byEndpoint).toEqual({
+      'e-fixed': { dimensions: 384, accepts_dimensions: false },
+      'e-shorten': { dimensions: 1536, accepts_dimensions: true },
+    });
+    const chatPlan = route(
+      request({ model: 'm' }),
+      { registry: chatRegistry, health: NO_HEALTH },
+      ctx(),
+    ).plan;
+    expect('embedding' in chatPlan.primary).toBe(false);
+  });
 
   it('without dimensions every embedding model is eligible', () => {
     expect(endpointsOf(emb(), embedRegistry)).toEqual(['e-fixed', 'e-shorten', 'e-undeclared']);

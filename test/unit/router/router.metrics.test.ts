@@ -55,6 +55,7 @@ describe('RouterMetrics', () => {
       'Attempts{service=router,Policy=support,Model=llama@v2}': 2,
       'Fallbacks{service=router,Policy=support,Model=llama@v2}': 1,
       'CostUsd{service=router,Policy=support,Model=llama@v2}': 0.00012,
+      'CostUsd{service=router}': 0.00012,
       'InputTokens{service=router,Policy=support,Model=llama@v2}': 12,
       'OutputTokens{service=router,Policy=support,Model=llama@v2}': 30,
     });
@@ -137,8 +138,10 @@ describe('RouterMetrics', () => {
     });
     const p = points();
     expect(p['CircuitOpens{service=router,Endpoint=a}']).toBe(1);
+    expect(p['CircuitOpens{service=router}']).toBe(1);
     expect(Object.keys(p).filter((k) => k.startsWith('CircuitOpens'))).toEqual([
       'CircuitOpens{service=router,Endpoint=a}',
+      'CircuitOpens{service=router}',
     ]);
   });
 

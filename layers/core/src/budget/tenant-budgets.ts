@@ -1,6 +1,6 @@
 // A tenant's budgets as the request path uses them (pure): from the budget attributes of the
 // tenant record (`budget: {limit_usd, period, degrade?}`, `rate_limits: {tokens_per_minute?}`,
-// `updated_at` as the revision that makes a changed limit apply mid-period) to the specs the
+// `revision` (or `updated_at`) as the revision that makes a changed limit apply mid-period) to the specs the
 // lease engine reserves against and the degrade policy, if the tenant chose to degrade.
 import { z } from 'zod';
 import type { BudgetSpec } from './budget.types.ts';
@@ -36,8 +36,10 @@ export const TenantBudgetConfigSchema = z.object({
       requests_per_minute: z.number().int().nonnegative().optional(),
     })
     .optional(),
-  /** Epoch ms of the record's last change: the specs' revision. */
+  /** Epoch ms of the record's last change. */
   updated_at: z.number().int().nonnegative().optional(),
+  /** The record's monotonic revision (grows with every change): the specs' revision; else updated_at. */
+  revision: z.number().int().nonnegative().optional(),
 });
 export type TenantBudgetConfig = z.infer<typeof TenantBudgetConfigSchema>;
 
@@ -51,7 +53,7 @@ export interface TenantBudgets {
 /** The specs and degrade policy of a tenant's budget attributes (none: no limits). */
 export function tenantBudgets(config: TenantBudgetConfig | undefined): TenantBudgets {
   if (!config) return {};
-  const revision = config.updated_at ?? 0;
+  const revision = config.revision ?? config.updated_at ?? 0;
   const out: TenantBudgets = {};
   if (config.budget) {
     out.spend = spendBudgetSpec(config.budget, revision);

@@ -13,23 +13,34 @@ export function float32LeBytes(vector: readonly number[]): Uint8Array {
   return bytes;
 }
 
-/** Standard base64 with padding. */
+const CODES = Uint8Array.from(ALPHABET, (c) => c.charCodeAt(0));
+const PAD = 61; // '='
+const ASCII = new TextDecoder('latin1');
+
+/**
+ * Standard base64 with padding. The characters are written as bytes and decoded once (string
+ * concatenation per character is ten times slower on a 2048 x 512 answer; see the bench).
+ */
 export function base64Of(bytes: Uint8Array): string {
-  let out = '';
+  const out = new Uint8Array(Math.ceil(bytes.length / 3) * 4);
   let i = 0;
+  let k = 0;
   for (; i + 2 < bytes.length; i += 3) {
     const n = ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8) | (bytes[i + 2] as number);
-    out += `${ALPHABET[n >> 18]}${ALPHABET[(n >> 12) & 63]}${ALPHABET[(n >> 6) & 63]}${ALPHABET[n & 63]}`;
+    out[k++] = CODES[n >> 18] as number;
+    out[k++] = CODES[(n >> 12) & 63] as number;
+    out[k++] = CODES[(n >> 6) & 63] as number;
+    out[k++] = CODES[n & 63] as number;
   }
   const rest = bytes.length - i;
-  if (rest === 1) {
-    const n = (bytes[i] as number) << 16;
-    out += `${ALPHABET[n >> 18]}${ALPHABET[(n >> 12) & 63]}==`;
-  } else if (rest === 2) {
-    const n = ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8);
-    out += `${ALPHABET[n >> 18]}${ALPHABET[(n >> 12) & 63]}${ALPHABET[(n >> 6) & 63]}=`;
+  if (rest > 0) {
+    const n = ((bytes[i] as number) << 16) | (rest === 2 ? (bytes[i + 1] as number) << 8 : 0);
+    out[k++] = CODES[n >> 18] as number;
+    out[k++] = CODES[(n >> 12) & 63] as number;
+    out[k++] = rest === 2 ? (CODES[(n >> 6) & 63] as number) : PAD;
+    out[k++] = PAD;
   }
-  return out;
+  return ASCII.decode(out);
 }
 
 /** A vector as OpenAI's `encoding_format: "base64"` sends it. */

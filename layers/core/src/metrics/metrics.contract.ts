@@ -85,7 +85,7 @@ export const METRICS = {
   costUsd: {
     name: 'CostUsd',
     unit: 'None',
-    dimensions: [[d.policy, d.model]],
+    dimensions: [[d.policy, d.model], []],
     description: 'estimated upstream cost of the request, USD',
   },
   inputTokens: {
@@ -128,7 +128,7 @@ export const METRICS = {
   circuitOpens: {
     name: 'CircuitOpens',
     unit: 'Count',
-    dimensions: [[d.endpoint]],
+    dimensions: [[d.endpoint], []],
     description: "a router container's breaker opened for the endpoint",
   },
   // Workers.

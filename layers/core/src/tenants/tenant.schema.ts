@@ -6,6 +6,7 @@
 // and `tenantView` is what the API shows (never the webhook secret, which is shown once, at create).
 import { z } from 'zod';
 import { MAX_BUDGET_USD } from '../budget/money.ts';
+import { DegradeOptionSchema } from '../budget/tenant-budgets.ts';
 import { DataClassificationSchema } from '../registry.schema.ts';
 
 /** Tenant ids: 1 to 64 letters, digits, `.`, `_` or `-`, starting with a letter or digit. */
@@ -32,6 +33,8 @@ export const TenantBudgetSchema = z.strictObject({
   /** US dollars per period; 0 refuses every metered request. */
   limit_usd: z.number().min(0).max(MAX_BUDGET_USD),
   period: z.enum(TENANT_BUDGET_PERIODS),
+  /** Route to cheaper models as the budget runs low instead of refusing (core budget/degrade.ts). */
+  degrade: DegradeOptionSchema.optional(),
 });
 export type TenantBudget = z.infer<typeof TenantBudgetSchema>;
 

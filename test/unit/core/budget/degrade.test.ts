@@ -3,7 +3,7 @@
 // budget never gives a looser cap.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { budgetCostCap } from '../../../../layers/core/src/index.ts';
+import { budgetCostCap, degradedRequest } from '../../../../layers/core/src/index.ts';
 
 const LIMIT = 100_000_000; // $100
 
@@ -51,5 +51,25 @@ describe('budgetCostCap', () => {
         if (lo < 20_000_000) expect(capLo).toBeLessThanOrEqual(Math.max(0, lo) * 0.01);
       }),
     );
+  });
+});
+
+describe('degradedRequest', () => {
+  const req = {
+    model: 'auto',
+    task: 'chat',
+    prompt_tokens: 1,
+    max_output_tokens: 1,
+    tenant: { id: 't' },
+    hints: {},
+  };
+  const cap = { cap_micros: 1_500, remaining_share: 0.15, reason: 'r' };
+
+  it("sets the cap as max_cost_usd, unless the caller's own limit is as low or lower", () => {
+    expect(degradedRequest(req, cap).hints.max_cost_usd).toBe(0.0015);
+    expect(degradedRequest({ ...req, hints: { max_cost_usd: 0.01 } }, cap).hints.max_cost_usd).toBe(0.0015);
+    expect(degradedRequest({ ...req, hints: { max_cost_usd: 0.0015 } }, cap).hints.max_cost_usd).toBe(0.0015);
+    expect(degradedRequest({ ...req, hints: { max_cost_usd: 0.001 } }, cap).hints.max_cost_usd).toBe(0.001);
+    expect(req.hints).toEqual({});
   });
 });

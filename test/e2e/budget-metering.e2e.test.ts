@@ -1,0 +1,222 @@
+// Budgets and metering under concurrency, against one local stack: a tenant whose monthly budget
+// covers about 50 requests sends 200 at once (over four keys, so the usage plan's burst never
+// answers first). The settled spend never exceeds the limit and equals what the served answers
+// were charged; every refusal is a 429 insufficient_quota; the tenant's usage records are exactly
+// the served requests, their costs summing to the x-switchyard-cost-usd headers. Then again with
+// the router container killed mid-batch: its in-flight requests fail, its lease is left behind,
+// the sweeper settles that lease at its full amount once it expires, and still nothing is
+// overspent and every served answer is metered once.
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDbBudgetStore, DynamoDbUsageStore } from '@switchyard/adapters';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalStack, startLocalStack } from '../../infra/local/local-stack.ts';
+import { eventually } from '../support/eventually.ts';
+import { localClients, named, registryFile, runBudgetSweeper } from '../support/local-stack.helpers.ts';
+
+// One model: $0.002 / $0.003 per 1K prompt / completion tokens. "Hello" is 9 estimated prompt
+// tokens; with max_tokens 10 a request may cost up to 9 x 0.002/1K + 10 x 0.003/1K = $0.000048,
+// and the simulated answer ("[ep-meter] echo: Hello", 6 tokens) costs $0.000036.
+const REGISTRY = `
+models:
+  - { id: meter-a, version: v1, tasks: [chat], context_window: 8192, cost: { input_per_1k: 0.002, output_per_1k: 0.003 }, quality: { chat: 0.9 }, regions: [us-east-1] }
+endpoints:
+  - { id: ep-meter, model: meter-a, version: v1, kind: openai-http, target: "http://ep-meter.internal/v1", region: us-east-1 }
+policies:
+  - { name: auto, match: { model: auto }, strategy: quality-first }
+local:
+  defaults: { latency_ms: 15, jitter_ms: 5, error_rate: 0 }
+`;
+/** $0.0018: 37 requests at their maximum, 50 at what they cost. */
+const LIMIT_USD = 0.0018;
+const LIMIT_MICROS = 1_800;
+
+let stack: LocalStack;
+let aws: ReturnType<typeof localClients>;
+let usage: DynamoDbUsageStore;
+let budgets: DynamoDbBudgetStore;
+
+beforeAll(async () => {
+  stack = await startLocalStack({
+    registryFile: registryFile(REGISTRY),
+    schedules: false,
+    logLevel: 'SILENT',
+    // Leases live 1.2 s, so a dead router's lease is the sweeper's within the test.
+    env: { BUDGET_LEASE_TTL_MS: '1200', TENANT_CACHE_TTL_MS: '0' },
+  });
+  aws = localClients(stack);
+  usage = new DynamoDbUsageStore({ client: aws.doc, tableName: named(stack.resources.tables, 'usage') });
+  budgets = new DynamoDbBudgetStore({ client: aws.doc, tableName: named(stack.resources.tables, 'budgets') });
+});
+
+afterAll(async () => {
+  aws?.destroy();
+  await stack?.stop();
+});
+
+/** A tenant with the budget and four keys. */
+async function tenantWithBudget(tenant: string): Promise<string[]> {
+  const keys: string[] = [];
+  for (let i = 0; i < 4; i++) keys.push(await stack.addConsumerKey(tenant));
+  await aws.doc.send(
+    new UpdateCommand({
+      TableName: named(stack.resources.tables, 'tenants'),
+      Key: { id: tenant },
+      UpdateExpression: 'SET #b = :b, updated_at = :u',
+      ExpressionAttributeNames: { '#b': 'budget' },
+      ExpressionAttributeValues: { ':b': { limit_usd: LIMIT_USD, period: 'month' }, ':u': Date.now() },
+    }),
+  );
+  return keys;
+}
+
+interface Answer {
+  status: number;
+  requestId: string;
+  cost?: string;
+  code?: string;
+  message?: string;
+}
+
+async function send(key: string): Promise<Answer> {
+  const res = await fetch(`${stack.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'auto', messages: [{ role: 'user', content: 'Hello' }], max_tokens: 10 }),
+  });
+  const body = (await res.json()) as { error?: { code?: string; message?: string } };
+  return {
+    status: res.status,
+    requestId: res.headers.get('x-amzn-requestid') ?? '',
+    ...(res.headers.get('x-switchyard-cost-usd')
+      ? { cost: res.headers.get('x-switchyard-cost-usd') as string }
+      : {}),
+    ...(body.error ? { code: body.error.code, message: body.error.message } : {}),
+  };
+}
+
+const micros = (usd: string) => Math.round(Number(usd) * 1_000_000);
+const monthKey = (tenant: string) => ({
+  tenant,
+  budget: 'usd-month',
+  period: new Date().toISOString().slice(0, 7),
+});
+
+/** Runs the sweeper until the tenant's period holds no lease; resolves to the period. */
+async function settledPeriod(tenant: string) {
+  return eventually(
+    async () => {
+      await runBudgetSweeper(stack);
+      const p = await budgets.getPeriod(monthKey(tenant));
+      return p && Object.keys(p.leases).length === 0 ? p : undefined;
+    },
+    { what: `every lease of ${tenant} settled`, timeoutMs: 15_000 },
+  );
+}
+
+describe('a budget under 200 concurrent requests', () => {
+  it('never overspends; refusals are insufficient_quota; usage records are the served requests', async () => {
+    const tenant = 'budget-200';
+    const keys = await tenantWithBudget(tenant);
+    const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => send(keys[i % 4] as string)));
+
+    const served = answers.filter((a) => a.status === 200);
+    const refused = answers.filter((a) => a.status !== 200);
+    expect(served.length + refused.length).toBe(200);
+    expect(served.length).toBeGreaterThanOrEqual(37);
+    expect(served.length).toBeLessThanOrEqual(50);
+    expect(served.every((a) => a.cost === '0.00003600')).toBe(true);
+    for (const r of refused) {
+      expect(r.status).toBe(429);
+      expect(r.code).toBe('insufficient_quota');
+      expect(r.message).toMatch(/monthly budget of \$0\.0018/);
+    }
+    const servedMicros = served.reduce((s, a) => s + micros(a.cost ?? 'NaN'), 0);
+    expect(servedMicros).toBeLessThanOrEqual(LIMIT_MICROS);
+
+    // Every lease comes back (idle routers return theirs): spent is exactly what was charged.
+    const period = await settledPeriod(tenant);
+    expect(period.spent).toBe(servedMicros);
+    expect(period.spent).toBeLessThanOrEqual(LIMIT_MICROS);
+    expect(period.available).toBe(LIMIT_MICROS - servedMicros);
+
+    const records = await usage.query(tenant, Date.now() - 3_600_000, Date.now() + 1);
+    expect(records.map((r) => r.request_id).sort()).toEqual(served.map((a) => a.requestId).sort());
+    expect(records.reduce((s, r) => s + r.cost_micros, 0)).toBe(servedMicros);
+    const byId = new Map(records.map((r) => [r.request_id, r]));
+    for (const a of served) expect(byId.get(a.requestId)?.cost_usd.toFixed(8)).toBe(a.cost);
+    expect(new Set(records.map((r) => r.key_id)).size).toBe(4);
+    expect(
+      records.every((r) => r.status === 'ok' && r.model === 'meter-a' && r.endpoint === 'ep-meter'),
+    ).toBe(true);
+
+    // The period is spent: the next request is refused before routing and leaves no record.
+    const after = await send(keys[0] as string);
+    expect(after).toMatchObject({ status: 429, code: 'insufficient_quota' });
+    expect(await usage.query(tenant, Date.now() - 3_600_000, Date.now() + 1)).toHaveLength(records.length);
+  });
+
+  it('with the router killed mid-batch: the sweeper settles its lease in full, nothing is overspent', async () => {
+    const tenant = 'budget-kill';
+    const keys = await tenantWithBudget(tenant);
+    // A first wave served by the container that will die: it holds a lease.
+    const first = await Promise.all(Array.from({ length: 10 }, (_, i) => send(keys[i % 4] as string)));
+    expect(first.map((a) => a.status)).toEqual(Array(10).fill(200));
+
+    const batch = Array.from({ length: 190 }, (_, i) => send(keys[i % 4] as string));
+    await eventually(() => stack.sim.stats('ep-meter').inflight >= 5 || undefined, {
+      what: 'requests in flight',
+    });
+    await stack.runtime.restart(
+      named(Object.fromEntries(stack.runtime.functions.map((f) => [f.logicalId, f.name])), 'router'),
+    );
+    const answers = [...first, ...(await Promise.all(batch))];
+
+    const served = answers.filter((a) => a.status === 200);
+    const killed = answers.filter((a) => a.status === 502);
+    const refused = answers.filter((a) => a.status === 429);
+    expect(served.length + killed.length + refused.length).toBe(200);
+    expect(killed.length).toBeGreaterThanOrEqual(1);
+    for (const r of refused) expect(r.code).toBe('insufficient_quota');
+
+    const servedMicros = served.reduce((s, a) => s + micros(a.cost ?? 'NaN'), 0);
+    const period = await settledPeriod(tenant);
+    // The dead container's lease was settled at its full amount: more than was charged, never more than the limit.
+    expect(period.spent).toBeLessThanOrEqual(LIMIT_MICROS);
+    expect(period.spent).toBeGreaterThan(servedMicros);
+
+    const records = await usage.query(tenant, Date.now() - 3_600_000, Date.now() + 1);
+    const byId = new Map(records.map((r) => [r.request_id, r]));
+    for (const a of served) expect(byId.get(a.requestId)?.cost_usd.toFixed(8)).toBe(a.cost);
+    // No record of a refused request; one per request id.
+    const refusedIds = new Set(refused.map((a) => a.requestId));
+    expect(records.filter((r) => refusedIds.has(r.request_id))).toEqual([]);
+    expect(byId.size).toBe(records.length);
+    const servedIds = new Set(served.map((a) => a.requestId));
+    const killedIds = new Set(killed.map((a) => a.requestId));
+    expect(records.every((r) => servedIds.has(r.request_id) || killedIds.has(r.request_id))).toBe(true);
+  });
+
+  it('a job is metered once, on the job route, keyed by its id', async () => {
+    const key = await stack.addConsumerKey('job-meter');
+    const res = await fetch(`${stack.url}/v1/jobs`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'auto', messages: [{ role: 'user', content: 'Hello' }], max_tokens: 10 }),
+    });
+    expect(res.status).toBe(202);
+    const { id } = (await res.json()) as { id: string };
+    const job = await eventually(
+      async () => {
+        const r = await fetch(`${stack.url}/v1/jobs/${id}`, { headers: { authorization: `Bearer ${key}` } });
+        const body = (await r.json()) as { status: string };
+        return body.status === 'succeeded' || body.status === 'failed' ? body : undefined;
+      },
+      { what: `job ${id} final` },
+    );
+    expect(job.status).toBe('succeeded');
+    const records = await usage.query('job-meter', Date.now() - 3_600_000, Date.now() + 1);
+    expect(records.map((r) => [r.request_id, r.route, r.cost_micros, r.status, r.endpoint])).toEqual([
+      [id, 'job', 36, 'ok', 'ep-meter'],
+    ]);
+  });
+});
