@@ -91,10 +91,6 @@ describe('admin handler', () => {
       USAGE_TABLE: 'usage',
       USAGE_PLAN_NAMES: '{"free":"free","standard":"standard","enterprise":"enterprise"}',
       ADMIN_PRINCIPAL_ARNS: `${ROLE},${USER}`,
-      API_KEYS_TABLE: 'keys',
-      TENANTS_TABLE: 'tenants',
-      USAGE_TABLE: 'usage',
-      USAGE_PLAN_NAMES: '{"free":"s-free","standard":"s-standard","enterprise":"s-enterprise"}',
       AWS_REGION: 'us-east-1',
       POWERTOOLS_LOG_LEVEL: 'SILENT',
     });
