@@ -41,6 +41,9 @@ describe('latency EWMA', () => {
         trailingFailures: 1,
         anySuccess: false,
         lastAt: 1,
+        // No streamed attempt: no time to first token.
+        ttftSamplesMs: [],
+        ttftBuckets: new Map(),
       },
       {
         endpoint: 'a',
@@ -57,6 +60,8 @@ describe('latency EWMA', () => {
         trailingFailures: 1,
         anySuccess: true,
         lastAt: 4,
+        ttftSamplesMs: [],
+        ttftBuckets: new Map(),
       },
     ]);
   });
