@@ -5,6 +5,7 @@
 // answers are SSE written as they come; every other answer goes out whole through the same stream.
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { parseConfig, requireCaller, streamingHttpHandler } from '@switchyard/adapters/lambda';
 import {
   BudgetLeases,
   CachedHealth,
@@ -22,8 +23,7 @@ import {
   InflightReporter,
   OutcomeBuffer,
   UsageWriter,
-} from '@switchyard/adapters';
-import { parseConfig, requireCaller, streamingHttpHandler } from '@switchyard/adapters/lambda';
+} from '@switchyard/adapters/router';
 import type { RouterCircuitChange } from '@switchyard/core';
 import { DEFAULT_HEALTH_FRESH_MS, MAX_BODY_BYTES, METRIC_SERVICE, NotFoundError, z } from '@switchyard/core';
 import { CircuitAwareClient } from './circuit-client.ts';

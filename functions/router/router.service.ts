@@ -469,58 +469,63 @@ export class RouterService {
       );
       held = h instanceof Promise ? await h : h;
     }
-    const started = this.deps.now();
-    const circuits = this.deps.circuits;
-    const outcome = await runPlan(decision.plan, call, {
-      client: this.deps.inference,
-      now: this.deps.now,
-      random: this.deps.random,
-      // A same-target retry only while this container's circuit for the endpoint is closed.
-      ...(circuits
-        ? { mayRetry: (t: PlanTarget) => circuits.breaker(t.endpoint, this.deps.now()).state === 'closed' }
-        : {}),
-    }).catch((error: unknown) => ({ ok: false as const, error, attempts: [] as AttemptRecord[] }));
-    // Every ending carries its attempts: the failures before a rejection or a request that could
-    // not be sent count as much as those before an answer or exhaustion.
-    await this.record(outcome.attempts, started);
-    const ended = this.deps.now();
-    if (!outcome.ok) {
-      releaseStep(held);
-      const last = lastReached(outcome.attempts, isShortCircuited);
-      if (money && last) {
+    try {
+      const started = this.deps.now();
+      const circuits = this.deps.circuits;
+      const outcome = await runPlan(decision.plan, call, {
+        client: this.deps.inference,
+        now: this.deps.now,
+        random: this.deps.random,
+        // A same-target retry only while this container's circuit for the endpoint is closed.
+        ...(circuits
+          ? { mayRetry: (t: PlanTarget) => circuits.breaker(t.endpoint, this.deps.now()).state === 'closed' }
+          : {}),
+      }).catch((error: unknown) => ({ ok: false as const, error, attempts: [] as AttemptRecord[] }));
+      // Every ending carries its attempts: the failures before a rejection or a request that could
+      // not be sent count as much as those before an answer or exhaustion.
+      await this.record(outcome.attempts, started);
+      const ended = this.deps.now();
+      if (!outcome.ok) {
+        releaseStep(held);
+        const last = lastReached(outcome.attempts, isShortCircuited);
+        if (money && last) {
+          await meterStep(money, {
+            tenant,
+            meta: { ...meta, at },
+            ended_at: ended,
+            target: last,
+            usage: undefined,
+            cost_micros: 0,
+            attempts: outcome.attempts,
+            status: 'error',
+          });
+        }
+        throw outcome.error;
+      }
+      const t = outcome.target;
+      const usage = outcome.result.usage;
+      const cost = chargedCostMicros(registry.modelsByKey.get(modelKey(t.model, t.version)), usage, t);
+      if (held) settleStep(held, cost, usage);
+      if (money && reachedUpstream(outcome.attempts, isShortCircuited)) {
         await meterStep(money, {
           tenant,
           meta: { ...meta, at },
           ended_at: ended,
-          target: last,
-          usage: undefined,
-          cost_micros: 0,
+          target: t,
+          usage,
+          cost_micros: cost,
           attempts: outcome.attempts,
-          status: 'error',
+          status: 'ok',
         });
       }
-      throw outcome.error;
+      const explained = note
+        ? { ...decision, explanation: { ...decision.explanation, budget: note } }
+        : decision;
+      return { decision: explained, execution: outcome, registry, cost_micros: cost, note };
+    } finally {
+      // Settled or released above; this only releases what an unexpected error left held.
+      releaseStep(held);
     }
-    const t = outcome.target;
-    const usage = outcome.result.usage;
-    const cost = chargedCostMicros(registry.modelsByKey.get(modelKey(t.model, t.version)), usage, t);
-    if (held) settleStep(held, cost, usage);
-    if (money && reachedUpstream(outcome.attempts, isShortCircuited)) {
-      await meterStep(money, {
-        tenant,
-        meta: { ...meta, at },
-        ended_at: ended,
-        target: t,
-        usage,
-        cost_micros: cost,
-        attempts: outcome.attempts,
-        status: 'ok',
-      });
-    }
-    const explained = note
-      ? { ...decision, explanation: { ...decision.explanation, budget: note } }
-      : decision;
-    return { decision: explained, execution: outcome, registry, cost_micros: cost, note };
   }
 
   private async record(attempts: readonly AttemptRecord[], started: number): Promise<void> {

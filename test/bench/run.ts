@@ -1,8 +1,11 @@
 // `npm run bench`: every benchmark, printed as a table, or as JSON lines with `--json`.
-// `--only core`, `--only proxy`, `--only stream`, `--only embeddings` or `--only budget` runs one part.
+// `--only core`, `--only proxy`, `--only stream`, `--only embeddings`, `--only budget`,
+// `--only coldstart` or `--only overhead` runs one part.
 import { benchBudget } from './budget.bench.ts';
+import { benchColdStart } from './cold-start.bench.ts';
 import { benchCore } from './core.bench.ts';
 import { benchEmbeddings } from './embeddings.bench.ts';
+import { benchOverhead } from './overhead.bench.ts';
 import { benchProxy } from './proxy.bench.ts';
 import { Reporter } from './reporter.ts';
 import { benchStream } from './stream.bench.ts';
@@ -32,4 +35,14 @@ if (!only || only === 'embeddings') {
 if (!only || only === 'budget') {
   reporter.section('Budgets: one tenant at 1,000 requests/s over many router containers (simulated)');
   await benchBudget(reporter);
+}
+if (!only || only === 'coldstart') {
+  reporter.section(
+    'Cold start: router module init (synthesized bundle and layers, fresh process) vs a minimal handler',
+  );
+  await benchColdStart(reporter);
+}
+if (!only || only === 'overhead') {
+  reporter.section('Handler overhead: the router in-process, API Gateway event, zero-latency upstream');
+  await benchOverhead(reporter);
 }

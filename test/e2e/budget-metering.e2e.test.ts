@@ -1,7 +1,7 @@
 // Budgets and metering under concurrency, against one local stack: a tenant whose monthly budget
-// covers about 50 requests sends 200 at once (over four keys, so the usage plan's burst never
-// answers first). The settled spend never exceeds the limit and equals what the served answers
-// were charged; every refusal is a 429 insufficient_quota; the tenant's usage records are exactly
+// covers about 50 requests sends 200 at once over four keys (the usage plan's throttle is off:
+// every refusal must be the budget's). The settled spend never exceeds the limit and equals what
+// the served answers were charged; every refusal is a 429 insufficient_quota; the tenant's usage records are exactly
 // the served requests, their costs summing to the x-switchyard-cost-usd headers. Then again with
 // the router container killed mid-batch: its in-flight requests fail, its lease is left behind,
 // the sweeper settles that lease at its full amount once it expires, and still nothing is
@@ -40,6 +40,9 @@ beforeAll(async () => {
     registryFile: registryFile(REGISTRY),
     schedules: false,
     logLevel: 'SILENT',
+    // The edge's usage-plan throttle (per key and tier; edge e2e tests cover it) stays out of the
+    // way: every refusal here must come from the budget.
+    usagePlan: false,
     // Leases live 1.2 s, so a dead router's lease is the sweeper's within the test.
     env: { BUDGET_LEASE_TTL_MS: '1200', TENANT_CACHE_TTL_MS: '0' },
   });

@@ -286,8 +286,9 @@ describe('the hostile corpus', () => {
       'unknown-routes': counts(28, 0, 28),
       'local-control': counts(18, 7, 11),
       embeddings: counts(44, 12, 32),
+      tenants: counts(77, 12, 65),
     });
-    expect(verdicts).toHaveLength(594);
+    expect(verdicts).toHaveLength(671);
 
     // Nothing stored on a 4xx: the jobs table holds the two set-up jobs and one per 202, no more.
     const accepted = verdicts.filter((v) => v.c.path === '/v1/jobs' && v.status === 202).length;

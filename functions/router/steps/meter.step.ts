@@ -14,7 +14,7 @@ export interface MeterFacts {
   cost_micros: number;
   attempts: readonly AttemptRecord[];
   status: UsageStatus;
-  /** Streamed answers: the time to first token of the attempt that served. */
+  /** Streamed answers: time to the first token, and `stream: true`. */
   ttft_ms?: number;
   stream?: boolean;
 }

@@ -44,6 +44,8 @@ interface Setup {
   spent?: number;
   answer?: (target: PlanTarget) => InferenceResult | Error;
   budgetsFail?: boolean;
+  /** A defect after the plan ran (recording outcomes throws). */
+  recordFails?: boolean;
 }
 
 async function setup(s: Setup = {}) {
@@ -78,7 +80,9 @@ async function setup(s: Setup = {}) {
     registry: { get: async () => registry },
     health: { get: async () => NO_HEALTH },
     inference,
-    recordOutcomes: async () => undefined,
+    recordOutcomes: async () => {
+      if (s.recordFails) throw new Error('defect');
+    },
     now: clock.now,
     random: () => 0.5,
     healthFreshMs: 90_000,
@@ -98,7 +102,14 @@ async function setup(s: Setup = {}) {
     const p = await budgetStore.getPeriod(MONTH);
     return { spent: p?.spent, available: p?.available, leases: Object.keys(p?.leases ?? {}).length };
   };
-  return { svc, calls, usage: () => usageStore.query('acme', 0, 9_999_999_999_999), spent, leases };
+  return {
+    svc,
+    calls,
+    usage: () => usageStore.query('acme', 0, 9_999_999_999_999),
+    spent,
+    leases,
+    budgetStore,
+  };
 }
 
 describe('reserve, settle, meter on a served request', () => {
@@ -163,6 +174,28 @@ describe('reserve, settle, meter on a served request', () => {
       (await t.usage()).map((r) => [r.endpoint, r.cost_micros, r.attempts, r.status, r.completion_tokens]),
     ).toEqual([['small-1', 0, 2, 'error', 0]]);
     expect(await t.spent()).toEqual({ spent: 0, available: 1_000_000, leases: 0 });
+  });
+
+  it('a defect after dispatch still gives the reservation back (nothing stays held)', async () => {
+    const t = await setup({ recordFails: true });
+    await expect(t.svc.chat(chat(), {}, caller, { request_id: 'req-d' })).rejects.toThrow('defect');
+    expect(t.leases.leases().map((l) => l.reserved)).toEqual([0]);
+    expect(await t.spent()).toEqual({ spent: 0, available: 1_000_000, leases: 0 });
+  });
+
+  it('n choices reserve n times the output', async () => {
+    const withN = compiled({
+      models: [model('big', { cost: { input_per_1k: 0.01, output_per_1k: 0.03 }, quality: { chat: 0.9 } })],
+      endpoints: [endpoint('big-1', 'big', { supports_n: true })],
+      policies: [policy('auto', { strategy: 'quality-first' })],
+    });
+    const t = await setup();
+    (t.svc as unknown as { deps: { registry: { get: () => Promise<unknown> } } }).deps.registry = {
+      get: async () => withN,
+    };
+    await t.svc.chat(chat({ n: 2 }), {}, caller, { request_id: 'req-n' });
+    // 9 x 0.01/1K + 2 x 100 x 0.03/1K = $0.00609
+    expect(t.calls).toEqual([{ endpoint: 'big-1', reserved: [6_090] }]);
   });
 
   it('a request that never reached an upstream leaves no record', async () => {

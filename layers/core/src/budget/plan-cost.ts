@@ -4,7 +4,8 @@
 // the largest of its targets' maximum costs. A target's maximum: the estimated prompt tokens
 // plus the output it may produce (the caller's max_tokens, or, when the caller set none, what
 // the model's context window leaves after the prompt) at the model's prices, rounded up to the
-// micro-dollar. Tokens-per-minute limits reserve prompt plus that output the same way.
+// micro-dollar; `n` choices may each produce that output. Tokens-per-minute limits reserve prompt
+// plus that output the same way.
 import type { Model } from '../registry.schema.ts';
 import type { Plan, PlanTarget, RouteRequest } from '../route.types.ts';
 import { maxCostMicros, usdToMicrosCeil } from './money.ts';
@@ -44,15 +45,18 @@ export function maxOutputTokens(
  */
 export function planMaximum(
   plan: Plan,
-  request: Pick<RouteRequest, 'prompt_tokens' | 'max_output_tokens'>,
+  request: Pick<RouteRequest, 'prompt_tokens' | 'max_output_tokens' | 'n'>,
   modelOf: (target: PlanTarget) => Pick<Model, 'cost' | 'context_window'> | undefined,
   explicitMaxTokens: boolean,
 ): PlanMaximum {
   let cost = 0;
   let tokens = 0;
+  // n > 1 choices: each may produce the whole output.
+  const choices = request.n ?? 1;
   for (const target of planTargets(plan)) {
     const model = modelOf(target);
-    const output = model ? maxOutputTokens(request, model, explicitMaxTokens) : request.max_output_tokens;
+    const output =
+      choices * (model ? maxOutputTokens(request, model, explicitMaxTokens) : request.max_output_tokens);
     const c = model
       ? maxCostMicros(model, request.prompt_tokens, output)
       : usdToMicrosCeil(target.estimated_cost_usd);

@@ -63,6 +63,12 @@ describe('planMaximum', () => {
     });
   });
 
+  it('n choices may each produce the whole output', () => {
+    // 100 x 0.001/1K + 3 x 200 x 0.002/1K + 0.0001 = $0.0014
+    expect(planMaximum(plan(), { ...req, n: 3 }, modelOf, true)).toEqual({ cost_micros: 1_400, tokens: 700 });
+    expect(planMaximum(plan(), { ...req, n: 1 }, modelOf, true)).toEqual({ cost_micros: 600, tokens: 300 });
+  });
+
   it('an unknown model counts at its plan estimate, rounded up', () => {
     expect(planMaximum(plan({ primary: target('gone', 0.0000011) }), req, modelOf, true)).toEqual({
       cost_micros: 2,
