@@ -38,6 +38,8 @@ describe('latency EWMA', () => {
         failures: 1,
         latencySamplesMs: [],
         buckets: new Map(),
+        ttftSamplesMs: [],
+        ttftBuckets: new Map(),
         trailingFailures: 1,
         anySuccess: false,
         lastAt: 1,
@@ -56,6 +58,8 @@ describe('latency EWMA', () => {
           [12, 1],
           [3, 1],
         ]),
+        ttftSamplesMs: [],
+        ttftBuckets: new Map(),
         // time order: 10 ok, 900 timeout, 30 ok, 1 server error: one failure after the last success
         trailingFailures: 1,
         anySuccess: true,
@@ -64,5 +68,22 @@ describe('latency EWMA', () => {
         ttftBuckets: new Map(),
       },
     ]);
+  });
+
+  it("keeps streamed successes' times to first token apart; a failed stream's is no sample", () => {
+    const [a] = summariseOutcomes([
+      { endpoint: 'a', ok: true, latency_ms: 800, ttft_ms: 50, at: 2 },
+      { endpoint: 'a', ok: false, latency_ms: 300, ttft_ms: 5, at: 3, failure: 'connection' },
+      { endpoint: 'a', ok: true, latency_ms: 900, ttft_ms: 20, at: 1 },
+    ]);
+    expect(a?.ttftSamplesMs).toEqual([20, 50]);
+    // 20 ms -> bucket 2 (<= 20), 50 ms -> bucket 4 (<= 50): the boundaries are inclusive.
+    expect(a?.ttftBuckets).toEqual(
+      new Map([
+        [2, 1],
+        [4, 1],
+      ]),
+    );
+    expect(a?.latencySamplesMs).toEqual([900, 800]);
   });
 });
