@@ -124,27 +124,6 @@ export function acknowledgeNagFindings(s: StatelessStack, stateful: StatefulStac
     `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${rolloutId}"}]}]}:*]`,
     'The admin function describes and stops executions of the rollout state machine only; execution ARNs are not known in advance (`execution:<machine name>:*`).',
   );
-  if (stateful) {
-    const keysId = logicalId(stateful.tables.apiKeys.node.defaultChild as CfnElement);
-    ack(
-      s.adminApi,
-      `AwsSolutions-IAM5[Resource::<${keysId}.Arn>/index/*]`,
-      "The admin function queries the keys table's two indexes (by key id, to revoke; by tenant, to list and revoke a tenant's keys); CDK's table grant names them as `<table>/index/*`.",
-    );
-    const bucketId = logicalId(stateful.usageArchive.bucket.node.defaultChild as CfnElement);
-    ack(
-      s.usageExport,
-      `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/usage/*]`,
-      'The export writes one object per tenant and part under usage/dt=<day>/, names not known in advance: PutObject under the usage/ prefix of the archive bucket only.',
-    );
-  }
-  for (const path of ['/apikeys/*', '/usageplans/*/keys', '/usageplans/*/keys/*']) {
-    ack(
-      s.adminApi,
-      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:<AWS::Region>::${path}]`,
-      'Consumer keys are created at run time (their ids are not known in advance), and the usage plans are found by name (the admin function cannot reference the plans of the stage it is behind without a dependency cycle): API Gateway key and usage-plan-key paths only, in this region.',
-    );
-  }
   ack(
     s.routerCapacity?.capacityProvider,
     'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AWSLambdaManagedEC2ResourceOperator]',

@@ -4,7 +4,7 @@
 import { App } from 'aws-cdk-lib';
 import { DEFAULT_SETTINGS, REGISTRY_FILE_CONTEXT, REPO_ROOT } from './app.config.ts';
 import { routerComputeFrom } from './constructs/router-capacity.construct.ts';
-import { acknowledgeNagFindings, acknowledgeStatefulNagFindings } from './nag-acknowledgements.ts';
+import { acknowledgeNagFindings } from './nag-acknowledgements.ts';
 import { loadSagemakerAutoscaling, loadSagemakerEndpointNames } from './registry-file.loader.ts';
 import { StatefulStack } from './stacks/stateful.stack.ts';
 import { StatelessStack } from './stacks/stateless.stack.ts';

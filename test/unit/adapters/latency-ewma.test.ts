@@ -43,9 +43,6 @@ describe('latency EWMA', () => {
         trailingFailures: 1,
         anySuccess: false,
         lastAt: 1,
-        // No streamed attempt: no time to first token.
-        ttftSamplesMs: [],
-        ttftBuckets: new Map(),
       },
       {
         endpoint: 'a',
@@ -64,8 +61,6 @@ describe('latency EWMA', () => {
         trailingFailures: 1,
         anySuccess: true,
         lastAt: 4,
-        ttftSamplesMs: [],
-        ttftBuckets: new Map(),
       },
     ]);
   });
