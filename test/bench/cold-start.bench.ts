@@ -81,7 +81,9 @@ function importMs(file: string, env: Record<string, string>): number {
     [
       '--input-type=module',
       '-e',
-      `const t0 = performance.now(); await import(${url}); process.stdout.write(String(performance.now() - t0));`,
+      // Lambda's Node.js runtime provides the \`awslambda\` global before the handler loads; the
+      // router is streamified (middy's executionModeStreamifyResponse reads it at import).
+      `globalThis.awslambda = { streamifyResponse: (f) => f, HttpResponseStream: { from: (s) => s } }; const t0 = performance.now(); await import(${url}); process.stdout.write(String(performance.now() - t0));`,
     ],
     {
       encoding: 'utf8',
