@@ -6,6 +6,7 @@
 import { type CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IConstruct } from 'constructs';
+import type { StatefulStack } from './stacks/stateful.stack.ts';
 import type { StatelessStack } from './stacks/stateless.stack.ts';
 
 export interface NagAcknowledgement {
@@ -41,8 +42,41 @@ function ack(scope: IConstruct | undefined, id: string, reason: string): void {
   if (scope) Validations.of(scope).acknowledge({ id, reason });
 }
 
-/** Acknowledges the accepted findings (all in the stateless stack: the stateful one raises none). */
-export function acknowledgeNagFindings(s: StatelessStack): void {
+/** Acknowledges the accepted findings on the app's two stacks. */
+export function acknowledgeNagFindings(s: StatelessStack, stateful: StatefulStack): void {
+  const bucket = stateful.usageArchive.bucket;
+  const bucketId = logicalId(bucket.node.defaultChild as CfnElement);
+  ack(
+    bucket,
+    'AwsSolutions-S1',
+    'The usage archive is written only by the export function and read by billing; S3 server access logs would need a second bucket per deployment, and CloudTrail data events (account-level) are the audit trail for it.',
+  );
+  ack(
+    s.usageExport,
+    `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/usage/*]`,
+    'The export function writes one object per day under the usage/ prefix of the archive bucket: the prefix is the narrowest resource for keys named by date.',
+  );
+  const apiKeysId = logicalId(stateful.tables.apiKeys.node.defaultChild as CfnElement);
+  for (const [id, reason] of [
+    [
+      `AwsSolutions-IAM5[Resource::<${apiKeysId}.Arn>/index/*]`,
+      'The admin API lists a tenant’s keys through the API keys table’s indexes; the grant is on that table’s indexes only.',
+    ],
+    [
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:<AWS::Region>::/apikeys/*]',
+      'The admin API creates and disables API Gateway keys whose ids are generated at creation; API Gateway key ARNs cannot be known in advance.',
+    ],
+    [
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:<AWS::Region>::/usageplans/*/keys]',
+      'The admin API attaches new keys to a tier’s usage plan; usage plan key ARNs are per key, known only at creation.',
+    ],
+    [
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:<AWS::Region>::/usageplans/*/keys/*]',
+      'The admin API detaches a disabled key from its usage plan; usage plan key ARNs are per key, known only at creation.',
+    ],
+  ] as const)
+    ack(s.adminApi, id, reason);
+
   for (const a of STACK_ACKNOWLEDGEMENTS) ack(s, a.id, a.reason);
 
   const api = s.consumerApi.api;

@@ -58,6 +58,6 @@ export function buildApp(app: App = new App()): SwitchyardApp {
     adminPrincipalArns: adminPrincipalsFrom(app.node.tryGetContext(ADMIN_PRINCIPALS_CONTEXT)),
     routerCompute: routerComputeFrom(app.node.tryGetContext(ROUTER_COMPUTE_CONTEXT)),
   });
-  acknowledgeNagFindings(stateless);
+  acknowledgeNagFindings(stateless, stateful);
   return { app, stateful, stateless };
 }

@@ -219,9 +219,10 @@ export class TenantAdmin {
 
   /** Disables the key in the table (what the authorizer reads) and at the gateway; true when it was enabled. */
   async #revoke(record: ApiKeyRecord): Promise<boolean> {
-    if (!record.disabled) await this.deps.keys.disable(record.key_hash);
+    const wasEnabled = record.disabled !== true;
+    if (wasEnabled) await this.deps.keys.disable(record.key_hash);
     if (record.gateway_key_id) await this.deps.gateway.disable(record.gateway_key_id);
-    return !record.disabled;
+    return wasEnabled;
   }
 
   async #moveKeys(id: string, from: TenantRecord['plan'], to: TenantRecord['plan']): Promise<void> {

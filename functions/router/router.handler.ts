@@ -1,8 +1,11 @@
 // Router function: the synchronous request path behind API Gateway. POST /v1/chat/completions,
-// POST /v1/embeddings, GET /v1/models, POST /v1/route (dry run) and POST /v1/invocations. Thin:
-// wiring and dispatch; the work is in router.service.ts and the core.
+// POST /v1/completions, POST /v1/embeddings, GET /v1/models, POST /v1/route (dry run) and
+// POST /v1/invocations. Thin: wiring and dispatch; the work is in router.service.ts and the core.
+// Streamified (Lambda response streaming behind a STREAM-mode integration): `stream: true`
+// answers are SSE written as they come; every other answer goes out whole through the same stream.
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { parseConfig, requireCaller, streamingHttpHandler } from '@switchyard/adapters/lambda';
 import {
   BudgetLeases,
   CachedHealth,
@@ -20,8 +23,7 @@ import {
   InflightReporter,
   OutcomeBuffer,
   UsageWriter,
-} from '@switchyard/adapters';
-import { httpHandler, parseConfig, requireCaller } from '@switchyard/adapters/lambda';
+} from '@switchyard/adapters/router';
 import type { RouterCircuitChange } from '@switchyard/core';
 import { DEFAULT_HEALTH_FRESH_MS, MAX_BODY_BYTES, METRIC_SERVICE, NotFoundError, z } from '@switchyard/core';
 import { CircuitAwareClient } from './circuit-client.ts';
@@ -165,15 +167,21 @@ export function freeze(): void {
   usageWriter.stop();
 }
 
-export const handler = httpHandler(
+export const handler = streamingHttpHandler(
   metrics.around(async (request) => {
     const caller = requireCaller(request);
     switch (`${request.method} ${request.resource}`) {
       case 'POST /v1/chat/completions': {
-        const { body, headers } = await service.chat(request.body, request.headers, caller, {
+        const { body, headers, stream } = await service.chat(request.body, request.headers, caller, {
           request_id: request.requestId,
         });
-        return { status: 200, body, headers };
+        return { status: 200, body, headers, ...(stream ? { stream } : {}) };
+      }
+      case 'POST /v1/completions': {
+        const { body, headers, stream } = await service.completions(request.body, request.headers, caller, {
+          request_id: request.requestId,
+        });
+        return { status: 200, body, headers, ...(stream ? { stream } : {}) };
       }
       case 'POST /v1/embeddings': {
         const { body, headers } = await service.embeddings(request.body, request.headers, caller, {

@@ -3,7 +3,9 @@
 // circuits laid over it (local-circuits.ts) and its exact in-flight counts in place of its shared
 // share (inflight-tracker.ts), execute the plan (core.runPlan, same-target retries only while
 // the local circuit is closed), record the outcome of every attempt however the plan ended, and
-// shape the answer with the x-switchyard-* headers. No AWS here; the handler wires it.
+// shape the answer with the x-switchyard-* headers. Streamed answers (`stream: true`) go through
+// the stream step (steps/stream.step.ts) between the same reserve and settle/meter steps. No AWS
+// here; the handler wires it.
 
 import { randomUUID } from 'node:crypto';
 import type { Caller } from '@switchyard/adapters/lambda';
@@ -20,19 +22,21 @@ import type {
   Outcome,
   PlanTarget,
   RouteRequest,
+  StreamSummary,
   TenantContext,
 } from '@switchyard/core';
 import {
   ChatCompletionRequestSchema,
+  CompletionRequestSchema,
   chargedCostMicros,
   chatRouteRequest,
+  completionRouteRequest,
   costHeader,
   EmbeddingsRequestSchema,
   embeddingRouteRequest,
   embeddingsAnswer,
   embeddingUpstreamBody,
   endpointOutcome,
-  InvalidRequestError,
   InvocationRequestSchema,
   invocationRouteRequest,
   lastReached,
@@ -52,6 +56,7 @@ import { meterStep } from './steps/meter.step.ts';
 import type { Held, MoneyDeps, RequestMeta } from './steps/money.types.ts';
 import { reserveStep } from './steps/reserve.step.ts';
 import { releaseStep, settleStep } from './steps/settle.step.ts';
+import { openStream, type StreamRequest } from './steps/stream.step.ts';
 import { tenantBudgetsStep } from './steps/tenant-budgets.step.ts';
 
 export interface RouterDeps {
@@ -79,7 +84,15 @@ export interface RequestContext {
 export interface ServiceResponse {
   body: unknown;
   headers: Record<string, string>;
+  /** A streamed answer: the SSE text, piece by piece (then `body` is unused). */
+  stream?: AsyncIterable<string>;
 }
+
+/** Headers of every streamed answer besides the x-switchyard-* ones. */
+export const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+};
 
 export class RouterService {
   constructor(private readonly deps: RouterDeps) {}
@@ -91,13 +104,21 @@ export class RouterService {
     ctx: RequestContext = { request_id: randomUUID() },
   ): Promise<ServiceResponse> {
     const parsed = parseInput(ChatCompletionRequestSchema, body);
-    if (parsed.stream === true) {
-      throw new InvalidRequestError('Streaming responses are not supported yet; send "stream": false.', {
-        param: 'stream',
-      });
-    }
     const request = chatRouteRequest(parsed, headers, tenantOf(caller));
-    const { 'x-switchyard': _hints, ...upstreamBody } = parsed;
+    const { 'x-switchyard': _hints, stream, stream_options, ...upstreamBody } = parsed;
+    const explicit = parsed.max_tokens !== undefined || parsed.max_completion_tokens !== undefined;
+    if (stream === true) {
+      return this.stream(
+        request,
+        {
+          kind: 'chat',
+          call: { kind: 'chat', body: upstreamBody },
+          includeUsage: stream_options?.include_usage === true,
+          promptTokens: request.prompt_tokens,
+        },
+        { ...meta(caller, ctx, 'chat'), explicit_max_tokens: explicit },
+      );
+    }
     const served = await this.decideAndExecute(
       request,
       { kind: 'chat', body: upstreamBody },
@@ -109,6 +130,147 @@ export class RouterService {
     const { execution } = served;
     const answer = { ...(execution.result.body as Record<string, unknown>), model: execution.target.model };
     return { body: answer, headers: this.headers(served) };
+  }
+
+  /** `POST /v1/completions`: OpenAI legacy completions, routed by task `completion`, streamed or not. */
+  async completions(
+    body: unknown,
+    headers: Record<string, string>,
+    caller: Caller,
+    ctx: RequestContext = { request_id: randomUUID() },
+  ): Promise<ServiceResponse> {
+    const parsed = parseInput(CompletionRequestSchema, body);
+    const request = completionRouteRequest(parsed, headers, tenantOf(caller));
+    const { 'x-switchyard': _hints, stream, stream_options, ...upstreamBody } = parsed;
+    const call: InferenceCall = { kind: 'completion', body: upstreamBody };
+    const requestMeta = {
+      ...meta(caller, ctx, 'completion'),
+      explicit_max_tokens: parsed.max_tokens !== undefined && parsed.max_tokens !== null,
+    };
+    if (stream === true) {
+      return this.stream(
+        request,
+        {
+          kind: 'completion',
+          call,
+          includeUsage: stream_options?.include_usage === true,
+          promptTokens: request.prompt_tokens,
+        },
+        requestMeta,
+      );
+    }
+    const served = await this.decideAndExecute(request, call, requestMeta);
+    const { execution } = served;
+    const answer = { ...(execution.result.body as Record<string, unknown>), model: execution.target.model };
+    return { body: answer, headers: this.headers(served) };
+  }
+
+  /**
+   * A streamed answer (steps/stream.step.ts), between the same steps as a buffered one: budgets,
+   * decision (scored on TTFT), reservation; answered once the first chunk is there, with the
+   * x-switchyard-* headers of that moment (the cost header is the reservation's estimate); when
+   * the stream has ended its attempts are recorded, the reservation settled at the stream's usage
+   * and one usage record written (`ok`, `error` for a cut, `cancelled` when the client left).
+   * Before the first chunk a failure is the usual JSON error, released and metered as one.
+   */
+  private async stream(
+    request: RouteRequest,
+    streamed: StreamRequest,
+    meta: Omit<RequestMeta, 'at'>,
+  ): Promise<ServiceResponse> {
+    const money = this.deps.money;
+    const tenant = request.tenant.id;
+    const at = this.deps.now();
+    const streaming: RouteRequest = { ...request, stream: true };
+    const [registry, shared, budgets] = await Promise.all([
+      this.deps.registry.get(),
+      this.deps.health.get(),
+      money ? tenantBudgetsStep(money, tenant) : undefined,
+    ]);
+    const cap = money && budgets ? await budgetCapStep(money, tenant, budgets) : undefined;
+    const { decision, note } = decideUnderCap(streaming, cap, (r) => this.decideOn(r, registry, shared));
+    let held: Held | undefined;
+    if (money && budgets) {
+      const h = reserveStep(
+        money,
+        tenant,
+        budgets,
+        decision.plan,
+        streaming,
+        registry,
+        meta.explicit_max_tokens,
+      );
+      held = h instanceof Promise ? await h : h;
+    }
+    const started = this.deps.now();
+    const circuits = this.deps.circuits;
+    const onEnd = async (summary: StreamSummary): Promise<void> => {
+      const t = summary.target;
+      const usage = summary.usage;
+      const cost = chargedCostMicros(registry.modelsByKey.get(modelKey(t.model, t.version)), usage, t);
+      if (held) settleStep(held, cost, usage);
+      if (!money || !reachedUpstream(summary.attempts, isShortCircuited)) return;
+      const first = summary.attempts.find((a) => a.ttft_ms !== undefined);
+      await meterStep(money, {
+        tenant,
+        meta: { ...meta, at },
+        ended_at: this.deps.now(),
+        target: t,
+        usage,
+        cost_micros: cost,
+        attempts: summary.attempts,
+        status: summary.ended === 'completed' ? 'ok' : summary.ended === 'failed' ? 'error' : 'cancelled',
+        stream: true,
+        ...(first?.ttft_ms !== undefined ? { ttft_ms: first.ttft_ms } : {}),
+      });
+    };
+    const opened = await openStream(decision.plan, streamed, {
+      client: this.deps.inference,
+      now: this.deps.now,
+      random: this.deps.random,
+      ...(circuits
+        ? { mayRetry: (t: PlanTarget) => circuits.breaker(t.endpoint, this.deps.now()).state === 'closed' }
+        : {}),
+      recordAttempts: (attempts) => this.record(attempts, started),
+      onEnd,
+    });
+    if (!opened.ok) {
+      releaseStep(held);
+      const last = lastReached(opened.attempts, isShortCircuited);
+      if (money && last) {
+        await meterStep(money, {
+          tenant,
+          meta: { ...meta, at },
+          ended_at: this.deps.now(),
+          target: last,
+          usage: undefined,
+          cost_micros: 0,
+          attempts: opened.attempts,
+          status: 'error',
+          stream: true,
+        });
+      }
+      throw opened.error;
+    }
+    const { target, attempts, ensemble } = opened.start;
+    const execution: ExecutionResult = {
+      result: { body: null },
+      target,
+      attempts: [...attempts],
+      ...(ensemble ? { ensemble } : {}),
+    };
+    const explained = note
+      ? { ...decision, explanation: { ...decision.explanation, budget: note } }
+      : decision;
+    const estimate = held?.cost_micros ?? chargedCostMicros(undefined, undefined, target);
+    return {
+      body: undefined,
+      headers: {
+        ...SSE_HEADERS,
+        ...this.headers({ decision: explained, execution, registry, cost_micros: estimate, note }),
+      },
+      stream: opened.body,
+    };
   }
 
   async invoke(

@@ -19,6 +19,7 @@ import {
   MethodLoggingLevel,
   Period,
   RequestAuthorizer,
+  ResponseTransferMode,
   ResponseType,
   RestApi,
   type UsagePlan,
@@ -105,7 +106,23 @@ export interface ConsumerApiProps {
    * @default RetentionDays.ONE_MONTH
    */
   readonly accessLogRetention?: RetentionDays;
+  /**
+   * Functions whose routes stream (`ResponseTransferMode.STREAM`: API Gateway invokes them with
+   * InvokeWithResponseStream, and they answer in Lambda's streaming HTTP format, buffered answers
+   * included). Every route of such a function streams.
+   * @default []
+   */
+  readonly streamingFunctions?: readonly IFunction[];
+  /**
+   * Integration timeout of streaming routes: how long a stream may last (API Gateway allows up to
+   * 15 minutes when streaming; buffered integrations stay at 29 s).
+   * @default Duration.minutes(15)
+   */
+  readonly streamTimeout?: Duration;
 }
+
+/** The integration timeout of streaming routes unless the props say otherwise. */
+export const STREAM_INTEGRATION_TIMEOUT = Duration.minutes(15);
 
 /** A gateway response in the OpenAI error shape. `message` is a VTL expression or a literal. */
 export interface ErrorResponse {
@@ -215,9 +232,13 @@ export class ConsumerApi extends Construct {
   public readonly usagePlanNames: Readonly<Record<PlanTier, string>>;
   public readonly accessLogs: LogGroup;
   private readonly integrations = new Map<IFunction, LambdaIntegration>();
+  private readonly streaming: ReadonlySet<IFunction>;
+  private readonly streamTimeout: Duration;
 
   constructor(scope: Construct, id: string, props: ConsumerApiProps) {
     super(scope, id);
+    this.streaming = new Set(props.streamingFunctions ?? []);
+    this.streamTimeout = props.streamTimeout ?? STREAM_INTEGRATION_TIMEOUT;
     this.accessLogs = new LogGroup(this, 'AccessLogs', {
       retention: props.accessLogRetention ?? RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
@@ -300,7 +321,13 @@ export class ConsumerApi extends Construct {
   addRoute(route: ApiRoute): Method {
     let integration = this.integrations.get(route.handler);
     if (!integration) {
-      integration = new LambdaIntegration(route.handler, { proxy: true, allowTestInvoke: false });
+      integration = new LambdaIntegration(route.handler, {
+        proxy: true,
+        allowTestInvoke: false,
+        ...(this.streaming.has(route.handler)
+          ? { responseTransferMode: ResponseTransferMode.STREAM, timeout: this.streamTimeout }
+          : {}),
+      });
       this.integrations.set(route.handler, integration);
     }
     const resource = this.api.root.resourceForPath(route.path);

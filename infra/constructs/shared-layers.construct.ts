@@ -94,12 +94,19 @@ export interface SharedLayersProps {
    * @default Architecture.ARM_64
    */
   readonly architecture?: Architecture;
+  /**
+   * Bundle the AWS SDK clients the adapters use into the adapters layer (minified, tree-shaken,
+   * split per entry) instead of loading the runtime's copy: `npm run bench -- --only coldstart`
+   * measures both; bundled loads the router several times faster.
+   * @default true
+   */
+  readonly bundleAwsSdk?: boolean;
 }
 
 export class SharedLayers extends Construct {
   /** `@switchyard/core`: the pure routing core, zod bundled in. */
   public readonly core: LayerVersion;
-  /** `@switchyard/adapters`: AWS and HTTP adapters; `@switchyard/core` and `@aws-sdk/*` stay external. */
+  /** `@switchyard/adapters`: AWS and HTTP adapters; `@switchyard/core` stays external (and `@aws-sdk/*` unless bundled). */
   public readonly adapters: LayerVersion;
   /** Both layers, in the order functions attach them. */
   public readonly all: readonly LayerVersion[];
@@ -130,11 +137,14 @@ export class SharedLayers extends Construct {
       [],
       '@switchyard/core: the routing core (pure TypeScript, zod bundled)',
     );
+    const bundleAwsSdk = props.bundleAwsSdk ?? true;
     this.adapters = layer(
       'Adapters',
       'adapters',
-      ['@switchyard/core', '@aws-sdk/*'],
-      '@switchyard/adapters: DynamoDB, SQS, Step Functions, SageMaker and HTTP adapters',
+      bundleAwsSdk ? ['@switchyard/core'] : ['@switchyard/core', '@aws-sdk/*'],
+      bundleAwsSdk
+        ? '@switchyard/adapters: DynamoDB, SQS, Step Functions, SageMaker and HTTP adapters, AWS SDK clients bundled'
+        : '@switchyard/adapters: DynamoDB, SQS, Step Functions, SageMaker and HTTP adapters',
     );
     this.all = [this.core, this.adapters];
   }

@@ -4,12 +4,17 @@
 // matched as API Gateway matches them: segment by segment as sent, with no merging of `//` and no
 // resolving of `.` or `..`; path parameters are percent-decoded once (a malformed escape matches
 // nothing); header and query names are keys of prototype-free maps. The web ACL the template
-// associates with the stage runs first, as WAF does in AWS.
+// associates with the stage runs first, as WAF does in AWS. STREAM-mode integrations
+// (`ResponseTransferMode: STREAM`) invoke their function with response streaming and pass its bytes
+// on as they come (no buffering, no content-length): the HTTP prelude sets status and headers, the
+// integration timeout bounds the whole stream, and a client that goes away ends the invocation's
+// stream (the function's writes fail, as in Lambda).
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { CfnResolver, CfnStack } from './cfn.ts';
 import { findGetAttArn, referencedId, resourcesOfType } from './cfn.ts';
-import type { LocalLambdaRuntime } from './lambda-runtime.ts';
+import { HTTP_PRELUDE_DELIMITER, type LocalLambdaRuntime } from './lambda-runtime.ts';
 import type { LocalWebAcl } from './waf.ts';
 
 export type AuthType = 'NONE' | 'CUSTOM' | 'AWS_IAM';
@@ -21,6 +26,10 @@ export interface ApiRoute {
   functionLogicalId: string;
   auth: AuthType;
   apiKeyRequired: boolean;
+  /** The integration's response transfer mode. @default 'BUFFERED' */
+  transfer?: 'BUFFERED' | 'STREAM';
+  /** The integration's own timeout (`TimeoutInMillis`), when it sets one. */
+  timeoutMs?: number;
 }
 
 export interface GatewayResponseSpec {
@@ -81,7 +90,9 @@ export function apiModelFromTemplate(stacks: readonly CfnStack[], resolver: CfnR
     const props = m.resource.Properties ?? {};
     const method = String(props.HttpMethod);
     if (method === 'OPTIONS') continue;
-    const integration = props.Integration as { Type?: string; Uri?: unknown } | undefined;
+    const integration = props.Integration as
+      | { Type?: string; Uri?: unknown; ResponseTransferMode?: string; TimeoutInMillis?: number }
+      | undefined;
     const fn = findGetAttArn(integration?.Uri);
     if (!fn) continue;
     routes.push({
@@ -90,6 +101,8 @@ export function apiModelFromTemplate(stacks: readonly CfnStack[], resolver: CfnR
       functionLogicalId: fn,
       auth: (String(props.AuthorizationType ?? 'NONE') as AuthType) ?? 'NONE',
       apiKeyRequired: props.ApiKeyRequired === true,
+      transfer: integration?.ResponseTransferMode === 'STREAM' ? 'STREAM' : 'BUFFERED',
+      ...(typeof integration?.TimeoutInMillis === 'number' ? { timeoutMs: integration.TimeoutInMillis } : {}),
     });
   }
   const authorizer = resourcesOfType(stacks, 'AWS::ApiGateway::Authorizer')[0];
@@ -299,11 +312,12 @@ export class LocalApiGateway {
         ...(authorizerContext ? { authorizer: authorizerContext } : {}),
       },
     };
+    if (route.transfer === 'STREAM') return this.stream(reply, route, event);
     let result: ProxyResult;
     try {
       result = (await withTimeout(
         this.runtime.invoke(route.functionLogicalId, event),
-        this.options.integrationTimeoutMs ?? 29_000,
+        route.timeoutMs ?? this.options.integrationTimeoutMs ?? 29_000,
       )) as ProxyResult;
     } catch (err) {
       const timedOut = err instanceof IntegrationTimeout;
@@ -321,6 +335,75 @@ export class LocalApiGateway {
       : Buffer.from(result.body ?? '');
     out['content-length'] = String(payload.length);
     this.send(reply, result.statusCode, out, payload);
+  }
+
+  /**
+   * A STREAM-mode integration: the function's prelude (status, headers) becomes the response head,
+   * every later byte is written as it arrives. Before the prelude, a failure is INTEGRATION_FAILURE
+   * (or INTEGRATION_TIMEOUT); after it, the stream is just cut, as API Gateway does.
+   */
+  private async stream(reply: Reply, route: ApiRoute, event: unknown): Promise<void> {
+    const { output, done } = this.runtime.invokeStreaming(route.functionLogicalId, event);
+    void done.catch(() => undefined);
+    const limit = route.timeoutMs ?? this.options.integrationTimeoutMs ?? 29_000;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      output.destroy(new IntegrationTimeout());
+    }, limit);
+    const { res } = reply;
+    // The reader went away: end the function's stream (its next write fails).
+    const onClose = () => {
+      if (!output.readableEnded) output.destroy();
+    };
+    res.once('close', onClose);
+    let head: { prelude: StreamPrelude; rest: Buffer } | undefined;
+    try {
+      head = await readPrelude(output);
+    } catch {
+      head = undefined;
+    }
+    if (!head) {
+      clearTimeout(timer);
+      res.off('close', onClose);
+      return this.gatewayResponse(reply, timedOut ? 'INTEGRATION_TIMEOUT' : 'INTEGRATION_FAILURE');
+    }
+    const out: Record<string, string | string[]> = Object.create(null);
+    out['x-amzn-requestid'] = reply.requestId;
+    for (const [k, v] of Object.entries(head.prelude.headers ?? {})) out[k.toLowerCase()] = String(v);
+    for (const [k, v] of Object.entries(head.prelude.multiValueHeaders ?? {}))
+      out[k.toLowerCase()] = v.map(String);
+    if (head.prelude.cookies?.length) out['set-cookie'] = head.prelude.cookies.map(String);
+    const status = typeof head.prelude.statusCode === 'number' ? head.prelude.statusCode : 200;
+    res.writeHead(status, out);
+    res.flushHeaders();
+    this.options.onResponse?.({
+      method: reply.method,
+      path: reply.path,
+      status,
+      headers: out,
+      latencyMs: this.now() - reply.started,
+      at: reply.started,
+      streamed: true,
+    });
+    if (head.rest.length > 0) res.write(head.rest);
+    await new Promise<void>((resolve) => {
+      output.on('data', (chunk: Buffer) => res.write(chunk));
+      output.once('end', () => {
+        res.end();
+        resolve();
+      });
+      output.once('error', () => {
+        // Cut after the head: the connection just ends without the rest, as in AWS.
+        res.destroy();
+        resolve();
+      });
+      output.once('close', () => resolve());
+      // readPrelude paused it: a new 'data' listener alone does not resume a paused stream.
+      output.resume();
+    });
+    clearTimeout(timer);
+    res.off('close', onClose);
   }
 
   private send(
@@ -485,6 +568,56 @@ export interface ResponseInfo {
   headers: Record<string, string | string[]>;
   latencyMs: number;
   at: number;
+  /** A streamed answer: `latencyMs` is the time to its head (first byte), not to its end. */
+  streamed?: boolean;
+}
+
+/** The JSON prelude of a streamed Lambda HTTP answer (HttpResponseStream.from). */
+interface StreamPrelude {
+  statusCode?: number;
+  headers?: Record<string, unknown>;
+  multiValueHeaders?: Record<string, unknown[]>;
+  cookies?: unknown[];
+}
+
+/** Reads a streamed answer up to its prelude delimiter: the parsed prelude and the bytes after it. */
+function readPrelude(output: Readable): Promise<{ prelude: StreamPrelude; rest: Buffer }> {
+  return new Promise((resolve, reject) => {
+    let buffered = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      const at = buffered.indexOf(HTTP_PRELUDE_DELIMITER);
+      if (at < 0) return;
+      cleanup();
+      output.pause();
+      try {
+        resolve({
+          prelude: JSON.parse(buffered.subarray(0, at).toString('utf8')) as StreamPrelude,
+          rest: buffered.subarray(at + HTTP_PRELUDE_DELIMITER.length),
+        });
+      } catch (err) {
+        reject(err);
+      }
+    };
+    const onEnd = () => {
+      cleanup();
+      reject(new Error('the stream ended before its prelude'));
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
+    const cleanup = () => {
+      output.off('data', onData);
+      output.off('end', onEnd);
+      output.off('error', onError);
+      output.off('close', onEnd);
+    };
+    output.on('data', onData);
+    output.once('end', onEnd);
+    output.once('error', onError);
+    output.once('close', onEnd);
+  });
 }
 
 interface AuthorizerResult {

@@ -111,10 +111,10 @@ async function refresh() {
     '<span>cost $' + s.totals.cost_usd.toFixed(6) + '</span>';
   const max = Math.max(1, ...s.endpoints.map((e) => e.served));
   document.getElementById('endpoints').innerHTML =
-    '<tr><th>endpoint</th><th>model</th><th>kind</th><th>fault</th><th>health</th><th>circuit</th><th>latency (ewma)</th><th title="requests the simulated endpoint is serving">in flight (endpoint)</th><th title="requests in flight as the routers report them through the health table">in flight (router)</th><th>served</th><th>share</th><th></th></tr>' +
+    '<tr><th>endpoint</th><th>model</th><th>kind</th><th>fault</th><th>health</th><th>circuit</th><th>latency (ewma)</th><th title="time to first token of streamed requests: EWMA / p95">TTFT (ewma / p95)</th><th title="requests the simulated endpoint is serving">in flight (endpoint)</th><th title="requests in flight as the routers report them through the health table">in flight (router)</th><th>served</th><th>share</th><th></th></tr>' +
     s.endpoints.map((e) => '<tr><td>' + esc(e.id) + '</td><td>' + esc(e.model) + '</td><td>' + esc(e.kind) +
       '</td><td class="' + cls(e.fault) + '">' + esc(e.fault) + '</td><td class="' + cls(e.health) + '">' + esc(e.health) +
-      '</td><td class="' + cls(e.circuit) + '">' + esc(e.circuit) + '</td><td>' + esc(e.latency_ms) + '</td><td>' + esc(e.inflight) +
+      '</td><td class="' + cls(e.circuit) + '">' + esc(e.circuit) + '</td><td>' + esc(e.latency_ms) + '</td><td>' + esc(e.ttft_ms) + (e.ttft_p95_ms === '' ? '' : ' / ' + esc(e.ttft_p95_ms)) + '</td><td>' + esc(e.inflight) +
       '</td><td>' + esc(e.router_inflight) + '</td><td>' + e.served + '</td><td><span class="bar" style="width:' + (100 * e.served / max) + 'px"></span></td><td>' +
       ['ok','slow','error','down'].map((m) => '<button onclick="fault(\\'' + esc(e.id) + '\\',\\'' + m + '\\')">' + m + '</button>').join('') +
       '</td></tr>').join('');
@@ -209,6 +209,9 @@ export async function dashboardState(src: DashboardSources): Promise<unknown> {
         health: h?.status ?? 'unknown',
         circuit: h?.circuit ?? 'closed',
         latency_ms: h?.latency_ewma_ms === undefined ? '' : Math.round(h.latency_ewma_ms),
+        // Streamed requests' time to first token, beside total latency (EWMA, and its p95 tail).
+        ttft_ms: h?.ttft_ewma_ms === undefined ? '' : Math.round(h.ttft_ewma_ms),
+        ttft_p95_ms: h?.ttft_p95_ms === undefined ? '' : Math.round(h.ttft_p95_ms),
         inflight: src.inflight(e.id),
         // The routers' own count, summed from their fresh in-flight reports in the health table.
         router_inflight: (health.inflight_reports ?? []).reduce(

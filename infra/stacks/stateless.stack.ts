@@ -150,8 +150,9 @@ export class StatelessStack extends Stack {
       description: 'The synchronous request path: route, invoke, fall back',
       // Standard: 1024 MB. Managed instances: one vCPU and 2 GiB per environment, serving 64 at once.
       memorySize: props.routerCompute === 'managed-instances' ? 2048 : 1024,
-      // API Gateway's integration timeout is 29 s; the router's own deadline is shorter.
-      timeout: Duration.seconds(29),
+      // Streams may last as long as API Gateway streams (15 min); a buffered request ends at its
+      // policy's deadline (seconds) long before.
+      timeout: Duration.minutes(15),
       environment: {
         [ENV.registryTable]: tables.registry.tableName,
         [ENV.healthTable]: tables.health.tableName,
@@ -195,6 +196,7 @@ export class StatelessStack extends Stack {
 
     const consumerRoutes: ApiRoute[] = [
       { method: 'POST', path: '/v1/chat/completions', handler: this.routerFunction },
+      { method: 'POST', path: '/v1/completions', handler: this.routerFunction },
       { method: 'GET', path: '/v1/models', handler: this.routerFunction },
       { method: 'POST', path: '/v1/route', handler: this.routerFunction },
       { method: 'POST', path: '/v1/invocations', handler: this.routerFunction },
@@ -203,6 +205,8 @@ export class StatelessStack extends Stack {
     this.consumerApi = new ConsumerApi(this, 'ConsumerApi', {
       authorizer: this.authorizerFunction,
       routes: consumerRoutes,
+      // The router is streamified (SSE for `stream: true`): all its routes stream.
+      streamingFunctions: [this.routerFunction],
       usagePlans: props.usagePlans,
     });
 

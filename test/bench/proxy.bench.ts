@@ -151,7 +151,7 @@ export async function benchProxy(reporter: Reporter, options: ProxyBenchOptions 
   }
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((ok) => {
     const server = createServer();
     server.listen(0, '127.0.0.1', () => {
@@ -161,7 +161,7 @@ function freePort(): Promise<number> {
   });
 }
 
-function benchRegistry(upstreamUrl: string): string {
+export function benchRegistry(upstreamUrl: string): string {
   return `models:
   - { id: bench-model, version: v1, tasks: [chat], context_window: 8192, regions: [us-east-1], cost: { input_per_1k: 0.0001, output_per_1k: 0.0001 } }
 endpoints:
@@ -232,7 +232,7 @@ function post(
   });
 }
 
-async function startChild(
+export async function startChild(
   args: string[],
   env: Record<string, string>,
   ready: RegExp,

@@ -1,10 +1,14 @@
 // `npm run bench`: every benchmark, printed as a table, or as JSON lines with `--json`.
-// `--only core`, `--only proxy`, `--only embeddings` or `--only budget` runs one part.
+// `--only core`, `--only proxy`, `--only stream`, `--only embeddings`, `--only budget`,
+// `--only coldstart` or `--only overhead` runs one part.
 import { benchBudget } from './budget.bench.ts';
+import { benchColdStart } from './cold-start.bench.ts';
 import { benchCore } from './core.bench.ts';
 import { benchEmbeddings } from './embeddings.bench.ts';
+import { benchOverhead } from './overhead.bench.ts';
 import { benchProxy } from './proxy.bench.ts';
 import { Reporter } from './reporter.ts';
+import { benchStream } from './stream.bench.ts';
 
 const args = process.argv.slice(2);
 const reporter = new Reporter(args.includes('--json'));
@@ -18,6 +22,12 @@ if (!only || only === 'proxy') {
   reporter.section('Proxy: direct to a zero-latency upstream vs through Switchyard (local stack)');
   await benchProxy(reporter);
 }
+if (!only || only === 'stream') {
+  reporter.section(
+    'Streaming: TTFT and total time, direct vs through Switchyard vs Portkey (one streaming mock)',
+  );
+  await benchStream(reporter);
+}
 if (!only || only === 'embeddings') {
   reporter.section('Embeddings: building the answer as floats and as base64, vs Buffer base64');
   await benchEmbeddings(reporter);
@@ -25,4 +35,14 @@ if (!only || only === 'embeddings') {
 if (!only || only === 'budget') {
   reporter.section('Budgets: one tenant at 1,000 requests/s over many router containers (simulated)');
   await benchBudget(reporter);
+}
+if (!only || only === 'coldstart') {
+  reporter.section(
+    'Cold start: router module init (synthesized bundle and layers, fresh process) vs a minimal handler',
+  );
+  await benchColdStart(reporter);
+}
+if (!only || only === 'overhead') {
+  reporter.section('Handler overhead: the router in-process, API Gateway event, zero-latency upstream');
+  await benchOverhead(reporter);
 }

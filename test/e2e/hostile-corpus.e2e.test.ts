@@ -275,9 +275,9 @@ describe('the hostile corpus', () => {
       'prototype-keys': counts(33, 10, 23),
       paths: counts(40, 1, 39),
       hints: counts(29, 4, 25),
-      'openai-fields': counts(36, 11, 25),
+      'openai-fields': counts(40, 12, 28),
       models: counts(27, 8, 19),
-      auth: counts(32, 4, 28),
+      auth: counts(34, 4, 30),
       jobs: counts(25, 11, 14),
       'webhook-ssrf': counts(53, 0, 53),
       admin: counts(76, 13, 63),
@@ -286,8 +286,9 @@ describe('the hostile corpus', () => {
       'unknown-routes': counts(28, 0, 28),
       'local-control': counts(18, 7, 11),
       embeddings: counts(44, 12, 32),
+      tenants: counts(77, 12, 65),
     });
-    expect(verdicts).toHaveLength(588);
+    expect(verdicts).toHaveLength(671);
 
     // Nothing stored on a 4xx: the jobs table holds the two set-up jobs and one per 202, no more.
     const accepted = verdicts.filter((v) => v.c.path === '/v1/jobs' && v.status === 202).length;

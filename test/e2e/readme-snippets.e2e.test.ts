@@ -21,6 +21,10 @@ const NOT_RUN: ReadonlyArray<{ has: string; why: string }> = [
   { has: 'npm test         #', why: '`npm ci` and `npm test`: the suite this test is part of' },
   { has: 'npx cdk bootstrap', why: 'deploying needs an AWS account and credentials' },
   { has: 'npm run mutate:literals ', why: 'mutation campaigns run the suites themselves, for minutes' },
+  {
+    has: 'npm run cost -- --rps',
+    why: 'runs from the repository root (the snippets run in a scratch directory); the bench bundles for a minute; test/unit/cost covers the model',
+  },
 ];
 
 interface Block {

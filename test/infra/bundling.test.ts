@@ -61,15 +61,22 @@ describe('layer bundles', () => {
     expect(existsSync(join(dir, 'index.mjs.map'))).toBe(true);
   });
 
-  it('adapters: one entry per subpath export; core and the AWS SDK stay external', () => {
+  it('adapters: one entry per subpath export; core stays external, the AWS SDK clients are bundled', () => {
     const dir = join(assets.adapters, 'nodejs/node_modules/@switchyard/adapters');
     const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
       exports: Record<string, string>;
     };
-    expect(manifest.exports).toEqual({ '.': './index.mjs', './lambda': './lambda.mjs' });
+    expect(manifest.exports).toEqual({
+      '.': './index.mjs',
+      './lambda': './lambda.mjs',
+      './router': './router.mjs',
+    });
     const code = readFileSync(join(dir, 'index.mjs'), 'utf8');
     expect(code).toMatch(/from\s*"@switchyard\/core"/);
-    expect(code).toMatch(/from\s*"@aws-sdk\/[a-z-]+"/);
+    expect(code).not.toMatch(/from\s*"@aws-sdk\/[a-z-]+"/);
+    // The router's entry reaches no control-plane client: none of their chunks is imported from it.
+    const router = readFileSync(join(dir, 'router.mjs'), 'utf8');
+    expect(router).not.toMatch(/@aws-sdk|SQSClient|SFNClient/);
     expect(code).not.toContain('class SwitchyardError');
   });
 });

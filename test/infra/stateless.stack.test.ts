@@ -489,17 +489,46 @@ describe('consumer API', () => {
       'GET /v1/models',
       'GET /v1/usage',
       'POST /v1/chat/completions',
+      'POST /v1/completions',
       'POST /v1/embeddings',
       'POST /v1/invocations',
       'POST /v1/jobs',
       'POST /v1/route',
     ]);
     for (const m of consumer) {
-      expect((m.props.Integration as Record<string, Json>).Type).toBe('AWS_PROXY');
-      expect(render((m.props.Integration as Record<string, Json>).Uri)).toContain(
-        `\${${m.route.includes('/v1/jobs') ? jobsId : m.route.includes('/v1/usage') ? usageId : routerId}.Arn}/invocations`,
-      );
+      const integration = m.props.Integration as Record<string, Json>;
+      expect(integration.Type).toBe('AWS_PROXY');
+      if (m.route.includes('/v1/jobs') || m.route.includes('/v1/usage')) {
+        const fn = m.route.includes('/v1/jobs') ? jobsId : usageId;
+        expect(render(integration.Uri)).toContain(`/2015-03-31/functions/\${${fn}.Arn}/invocations`);
+        expect(integration.ResponseTransferMode).toBeUndefined();
+        expect(integration.TimeoutInMillis).toBeUndefined();
+      } else {
+        // The router streams: InvokeWithResponseStream's own URI, STREAM mode, streams up to 15 minutes.
+        expect(render(integration.Uri), m.route).toContain(
+          `/2021-11-15/functions/\${${routerId}.Arn}/response-streaming-invocations`,
+        );
+        expect(integration.ResponseTransferMode, m.route).toBe('STREAM');
+        expect(integration.TimeoutInMillis, m.route).toBe(900_000);
+      }
     }
+  });
+
+  it('lets API Gateway invoke the router (lambda:InvokeFunction covers InvokeWithResponseStream) per route', () => {
+    const { id: routerId } = functionByEntry(template, ENTRIES.router);
+    const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).filter((p) =>
+      render((p.Properties as Record<string, Json>).FunctionName).includes(routerId),
+    );
+    const props = permissions.map((p) => p.Properties as Record<string, Json>);
+    expect(props.length).toBe(6);
+    for (const p of props) {
+      expect(p.Action).toBe('lambda:InvokeFunction');
+      expect(p.Principal).toBe('apigateway.amazonaws.com');
+      expect(render(p.SourceArn)).toMatch(/\/(GET|POST)\/v1\/[a-z/]+$/);
+      expect(render(p.SourceArn)).toContain('/${ConsumerApi');
+    }
+    // The function outlives the longest stream API Gateway allows.
+    expect(functionByEntry(template, ENTRIES.router).fn.Properties?.Timeout).toBe(900);
   });
 
   it('requires an API key and the Lambda authorizer on every consumer route', () => {

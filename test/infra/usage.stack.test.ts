@@ -90,7 +90,8 @@ describe('daily usage export', () => {
     expect(rules).toHaveLength(1);
     const rule = (rules[0] as [string, CfnResource])[1];
     expect(rule.Properties?.ScheduleExpression).toBe('cron(30 0 * * ? *)');
-    expect((rule.Properties?.Targets as Array<Record<string, Json>> | undefined)?.[0]).toMatchObject({
+    const targets = (rule.Properties?.Targets ?? []) as Array<Record<string, Json>>;
+    expect(targets[0]).toMatchObject({
       RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 21_600 },
     });
   });

@@ -68,7 +68,7 @@ export function runBudgetSweeper(stack: LocalStack): Promise<unknown> {
 export async function setFault(
   stack: { url: string },
   endpoint: string,
-  mode: 'ok' | 'down' | 'error' | 'slow',
+  mode: 'ok' | 'down' | 'error' | 'slow' | 'cut',
 ): Promise<void> {
   const res = await fetch(`${stack.url}/_local/endpoints/${endpoint}/fault`, {
     method: 'POST',

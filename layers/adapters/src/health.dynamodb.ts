@@ -5,6 +5,9 @@
 // Counters (all cumulative, added atomically so any number of writers can share them):
 //   outcome_requests / outcome_failures   passive outcomes (router, job invoke step)
 //   lh_00 .. lh_21                        latency histogram of passive outcomes (core latency.ts)
+//   th_00 .. th_21                        time-to-first-token histogram of streamed successes;
+//                                         ttft_ewma_ms, ttft_peak_ewma_ms fold their samples and
+//                                         ttft_p95_ms is read from the histogram
 //   probe_requests / probe_failures       active probes
 //   consecutive_failures                  failures since the last success, probes and passive
 // The health check also keeps `window_marks` (counter snapshots for the error-rate window),
@@ -34,7 +37,7 @@ import type {
   RouterCircuit,
   RouterCircuitChange,
 } from '@switchyard/core';
-import { foldLatencyEwma, LATENCY_BUCKET_COUNT } from '@switchyard/core';
+import { foldLatencyEwma, histogramQuantile, LATENCY_BUCKET_COUNT } from '@switchyard/core';
 import { isConditionFailure } from './conditional-write.ts';
 import type { LatencyEwma, OutcomeSummary } from './latency-ewma.ts';
 import { summariseOutcomes } from './latency-ewma.ts';
@@ -80,6 +83,8 @@ const HEALTH_FIELDS = [
   'latency_ewma_ms',
   'latency_peak_ewma_ms',
   'latency_p95_ms',
+  'ttft_ewma_ms',
+  'ttft_peak_ewma_ms',
   'error_rate',
   'inflight',
   'circuit',
@@ -89,6 +94,8 @@ const HEALTH_FIELDS = [
 
 /** Attribute name of latency histogram bucket `i`. */
 export const histogramAttribute = (i: number): string => `lh_${String(i).padStart(2, '0')}`;
+/** Attribute name of time-to-first-token histogram bucket `i`. */
+export const ttftHistogramAttribute = (i: number): string => `th_${String(i).padStart(2, '0')}`;
 
 /** One endpoint's item: its health and the counters behind it. */
 export interface HealthRecord {
@@ -139,6 +146,9 @@ export function healthFromItem(item: Record<string, unknown>): EndpointHealth {
   for (const field of HEALTH_FIELDS) {
     if (item[field] !== undefined && item[field] !== null) health[field] = item[field];
   }
+  const ttft = Array.from({ length: LATENCY_BUCKET_COUNT }, (_, i) => num(item[ttftHistogramAttribute(i)]));
+  const ttftP95 = histogramQuantile(ttft, 0.95);
+  if (ttftP95 !== undefined) health.ttft_p95_ms = ttftP95;
   health.status ??= 'unknown';
   health.checked_at ??= 0;
   health.circuit ??= 'closed';
@@ -396,6 +406,8 @@ export class DynamoDbHealthStore implements HealthStore {
       failures: probe.ok ? 0 : 1,
       latencySamplesMs: probe.ok ? [probe.latency_ms] : [],
       buckets: new Map(),
+      ttftSamplesMs: [],
+      ttftBuckets: new Map(),
       trailingFailures: probe.ok ? 0 : 1,
       anySuccess: probe.ok,
       lastAt: probe.at,
@@ -521,6 +533,11 @@ export class DynamoDbHealthStore implements HealthStore {
           values[`:h${bucket}`] = n;
           adds.push(`#h${bucket} :h${bucket}`);
         }
+        for (const [bucket, n] of tally.ttftBuckets) {
+          names[`#t${bucket}`] = ttftHistogramAttribute(bucket);
+          values[`:t${bucket}`] = n;
+          adds.push(`#t${bucket} :t${bucket}`);
+        }
       }
       let condition: string | undefined;
       const conditional = attempt <= EWMA_CONDITIONAL_ATTEMPTS;
@@ -530,10 +547,36 @@ export class DynamoDbHealthStore implements HealthStore {
             TableName: this.#tableName,
             Key: key,
             ConsistentRead: true,
-            ProjectionExpression: 'latency_ewma_ms, latency_peak_ewma_ms',
+            ProjectionExpression: 'latency_ewma_ms, latency_peak_ewma_ms, ttft_ewma_ms, ttft_peak_ewma_ms',
           }),
         );
-        const prev = (current.Item ?? {}) as LatencyEwma;
+        const item = (current.Item ?? {}) as LatencyEwma & {
+          ttft_ewma_ms?: number;
+          ttft_peak_ewma_ms?: number;
+        };
+        const prev: LatencyEwma = {
+          ...(item.latency_ewma_ms !== undefined ? { latency_ewma_ms: item.latency_ewma_ms } : {}),
+          ...(item.latency_peak_ewma_ms !== undefined
+            ? { latency_peak_ewma_ms: item.latency_peak_ewma_ms }
+            : {}),
+        };
+        if (tally.ttftSamplesMs.length > 0) {
+          // The same EWMA and peak-EWMA over the times to first token (guarded by the latency EWMA's condition).
+          const ttft = foldLatencyEwma(
+            {
+              ...(item.ttft_ewma_ms !== undefined ? { latency_ewma_ms: item.ttft_ewma_ms } : {}),
+              ...(item.ttft_peak_ewma_ms !== undefined
+                ? { latency_peak_ewma_ms: item.ttft_peak_ewma_ms }
+                : {}),
+            },
+            tally.ttftSamplesMs,
+          );
+          names['#tewma'] = 'ttft_ewma_ms';
+          names['#tpeak'] = 'ttft_peak_ewma_ms';
+          values[':tewma'] = ttft.latency_ewma_ms;
+          values[':tpeak'] = ttft.latency_peak_ewma_ms;
+          sets.push('#tewma = :tewma', '#tpeak = :tpeak');
+        }
         const next = foldLatencyEwma(prev, tally.latencySamplesMs);
         names['#ewma'] = 'latency_ewma_ms';
         names['#peak'] = 'latency_peak_ewma_ms';

@@ -3,6 +3,7 @@ export * from './admin-principals.ts';
 export * from './api-keys.apigateway.ts';
 export * from './api-keys.cached.ts';
 export * from './api-keys.dynamodb.ts';
+export * from './aws-clients.control.ts';
 export * from './aws-clients.ts';
 export * from './batch-write.ts';
 export * from './budget-leases.ts';

@@ -22,6 +22,10 @@ export interface OutcomeSummary {
   latencySamplesMs: number[];
   /** Histogram bucket counts of `latencySamplesMs` (health/latency.ts buckets), by bucket index. */
   buckets: Map<number, number>;
+  /** Times to first token of streamed successes, in time order. */
+  ttftSamplesMs: number[];
+  /** Histogram bucket counts of `ttftSamplesMs`. */
+  ttftBuckets: Map<number, number>;
   /** Failures after the last success, in time order. */
   trailingFailures: number;
   /** Whether any outcome succeeded (then the consecutive-failure count restarts from the trailing ones). */
@@ -42,6 +46,8 @@ export function summariseOutcomes(outcomes: readonly Outcome[]): OutcomeSummary[
         failures: 0,
         latencySamplesMs: [],
         buckets: new Map(),
+        ttftSamplesMs: [],
+        ttftBuckets: new Map(),
         trailingFailures: 0,
         anySuccess: false,
         lastAt: o.at,
@@ -60,6 +66,11 @@ export function summariseOutcomes(outcomes: readonly Outcome[]): OutcomeSummary[
       s.latencySamplesMs.push(o.latency_ms);
       const b = latencyBucket(o.latency_ms);
       s.buckets.set(b, (s.buckets.get(b) ?? 0) + 1);
+    }
+    if (o.ok && o.ttft_ms !== undefined) {
+      s.ttftSamplesMs.push(o.ttft_ms);
+      const b = latencyBucket(o.ttft_ms);
+      s.ttftBuckets.set(b, (s.ttftBuckets.get(b) ?? 0) + 1);
     }
     s.lastAt = Math.max(s.lastAt, o.at);
   }

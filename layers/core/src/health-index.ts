@@ -30,10 +30,22 @@ export interface HealthColumns {
   readonly records: ReadonlyArray<EndpointHealth | undefined>;
 }
 
-const cache = new WeakMap<HealthSnapshot, { registry: CompiledRegistry; columns: HealthColumns }>();
+type Cache = WeakMap<HealthSnapshot, { registry: CompiledRegistry; columns: HealthColumns }>;
+const caches: Record<LatencyBasis, Cache> = { latency: new WeakMap(), ttft: new WeakMap() };
 
-/** The health columns of `health` for the endpoints of `registry` (cached per pair). */
-export function healthColumns(registry: CompiledRegistry, health: HealthSnapshot): HealthColumns {
+/**
+ * Which latency the columns hold: total latency, or (streaming requests) the time to first token
+ * where it was measured, total latency where it was not.
+ */
+export type LatencyBasis = 'latency' | 'ttft';
+
+/** The health columns of `health` for the endpoints of `registry` (cached per pair and basis). */
+export function healthColumns(
+  registry: CompiledRegistry,
+  health: HealthSnapshot,
+  basis: LatencyBasis = 'latency',
+): HealthColumns {
+  const cache = caches[basis];
   const hit = cache.get(health);
   if (hit && hit.registry === registry) return hit.columns;
   const endpoints = registry.registry.endpoints;
@@ -54,8 +66,11 @@ export function healthColumns(registry: CompiledRegistry, health: HealthSnapshot
     const code = HEALTH_STATUSES.indexOf(h.status);
     columns.status[slot] = code < 0 ? 3 : code;
     columns.circuit[slot] = Math.max(0, CIRCUIT_STATES.indexOf(h.circuit));
-    columns.measured[slot] = measuredLatencyMs(h.latency_ewma_ms, h.latency_ms, h.latency_p95_ms) ?? -1;
-    columns.peak[slot] = h.latency_peak_ewma_ms ?? -1;
+    const total = measuredLatencyMs(h.latency_ewma_ms, h.latency_ms, h.latency_p95_ms);
+    const ttft = basis === 'ttft' ? measuredLatencyMs(h.ttft_ewma_ms, undefined, h.ttft_p95_ms) : undefined;
+    columns.measured[slot] = ttft ?? total ?? -1;
+    const peak = basis === 'ttft' ? (h.ttft_peak_ewma_ms ?? h.latency_peak_ewma_ms) : h.latency_peak_ewma_ms;
+    columns.peak[slot] = peak ?? -1;
     columns.inflight[slot] = h.inflight ?? 0;
   });
   cache.set(health, { registry, columns });

@@ -93,6 +93,8 @@ export function buildPlan(input: PlanInput): Plan {
   const first = fallbacks[0];
   if (!plan.ensemble && policy.hedge && first)
     plan.hedge = { delay_ms: policy.hedge.delay_ms, target: first };
+  // Streams cut after their first chunk go on from the next fallback (stream-plan.ts).
+  if (policy.stream_resume) plan.stream_resume = true;
   return plan;
 }
 

@@ -239,6 +239,12 @@ export const PolicySchema = z
       .strict()
       .default({ max_attempts_per_target: 2, sync: SYNC_RETRY_DEFAULTS }),
     hedge: z.object({ delay_ms: z.number().int().positive() }).strict().optional(),
+    /**
+     * Streaming: a stream the upstream cuts after its first chunk goes on from the next fallback,
+     * sent the text so far as an assistant prefix, so the caller reads one answer (off: the caller
+     * gets an error event and the stream ends).
+     */
+    stream_resume: z.boolean().default(false),
     ensemble: z
       .object({
         size: z.number().int().min(2).max(5).default(3),

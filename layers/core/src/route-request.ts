@@ -3,12 +3,21 @@
 // router and the durable job workflow, so both route a request the same way.
 import type { InvocationRequest } from './api.schema.ts';
 import type { ChatCompletionRequest } from './chat.schema.ts';
+import type { CompletionRequest } from './completion.schema.ts';
+import { promptCount, promptTexts } from './completion.schema.ts';
 import { mergeHints } from './hints.ts';
 import type { RouteRequest, TenantContext } from './route.types.ts';
-import { estimatePayloadTokens, estimatePromptTokens } from './tokens.ts';
+import {
+  estimatePayloadTokens,
+  estimatePromptTokens,
+  estimateTextTokens,
+  REPLY_PRIMING_TOKENS,
+} from './tokens.ts';
 
 /** max_tokens assumed for cost and context checks when the caller sends none. */
 export const DEFAULT_MAX_OUTPUT_TOKENS = 512;
+/** OpenAI's default max_tokens of a legacy completion. */
+export const COMPLETION_DEFAULT_MAX_TOKENS = 16;
 
 export function chatRouteRequest(
   body: ChatCompletionRequest,
@@ -27,6 +36,34 @@ export function chatRouteRequest(
     ...(body.user ? { user: body.user } : {}),
     // n > 1 is a constraint (endpoints with supports_n) and multiplies the output's cost.
     ...(typeof body.n === 'number' && body.n > 1 ? { n: body.n } : {}),
+    ...(body.stream === true ? { stream: true } : {}),
+  };
+}
+
+/** A legacy completion body (`POST /v1/completions`): routed like chat, by task `completion`. */
+export function completionRouteRequest(
+  body: CompletionRequest,
+  headers: Record<string, string>,
+  tenant: TenantContext,
+): RouteRequest {
+  const hints = mergeHints(body['x-switchyard'], headers);
+  const prompt = body.prompt;
+  const texts = promptTexts(prompt);
+  // Token-array prompts count their tokens; text prompts are estimated like chat text.
+  const tokenIds =
+    typeof prompt === 'string'
+      ? 0
+      : (prompt as ReadonlyArray<unknown>).flat().filter((x) => typeof x === 'number').length;
+  return {
+    model: body.model,
+    task: hints.task ?? 'completion',
+    prompt_tokens: REPLY_PRIMING_TOKENS + tokenIds + texts.reduce((n, t) => n + estimateTextTokens(t), 0),
+    max_output_tokens: (body.max_tokens ?? COMPLETION_DEFAULT_MAX_TOKENS) * promptCount(prompt),
+    tenant,
+    hints,
+    headers,
+    ...(body.user ? { user: body.user } : {}),
+    ...(body.stream === true ? { stream: true } : {}),
   };
 }
 

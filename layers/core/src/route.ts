@@ -232,7 +232,8 @@ export function route(
   const { registry } = snapshot;
   const resolved = resolvePolicy(registry, request);
   const policy = resolved.compiled.policy;
-  const hc = healthColumns(registry, snapshot.health);
+  // A streaming caller waits for the first token: latency-aware strategies score that.
+  const hc = healthColumns(registry, snapshot.health, request.stream === true ? 'ttft' : 'latency');
   const local = snapshot.load?.registry === registry ? snapshot.load.inflight : undefined;
   const size = universeSize(registry, resolved);
   const cols = scratchColumns(size);

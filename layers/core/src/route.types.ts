@@ -20,6 +20,12 @@ export interface EndpointHealth {
   /** Peak-EWMA: jumps up on a slow sample, decays slowly (for p2c). */
   latency_peak_ewma_ms?: number;
   latency_p95_ms?: number;
+  /** Streamed requests: EWMA of the time to first token (same alpha as latency). */
+  ttft_ewma_ms?: number;
+  /** Streamed requests: peak-EWMA of the time to first token (for p2c on streams). */
+  ttft_peak_ewma_ms?: number;
+  /** Streamed requests: p95 of the time to first token (the TTFT histogram's tail). */
+  ttft_p95_ms?: number;
   /** Error rate over the health window, 0..1. */
   error_rate?: number;
   /**
@@ -84,6 +90,11 @@ export interface RouteRequest {
   headers?: Record<string, string>;
   /** The OpenAI `user` field, a default sticky key. */
   user?: string;
+  /**
+   * The caller streams the answer: latency-aware scoring reads the time to first token (what a
+   * streaming caller waits for) where it was measured, and total latency elsewhere.
+   */
+  stream?: boolean;
   /** Chat `n`: choices asked for. Above 1 only endpoints with `supports_n` qualify; cost counts each. */
   n?: number;
   /** Embeddings `dimensions`: only models that can return vectors of this length qualify. */
@@ -147,6 +158,8 @@ export interface Plan {
   sync_retry?: SyncRetry;
   hedge?: { delay_ms: number; target: PlanTarget };
   ensemble?: { targets: PlanTarget[]; combine: 'first-success' | 'majority-vote' | 'best-score' };
+  /** Policy `stream_resume`: a stream cut after its first chunk is resumed on the next fallback. */
+  stream_resume?: true;
 }
 
 export interface ScoreParts {

@@ -111,6 +111,24 @@ describe('DynamoDbHealthStore', () => {
     });
   });
 
+  it("recordOutcomes() folds streamed successes' times to first token into their own EWMAs and histogram", async () => {
+    await store.put(up('gpu-t'));
+    await store.recordOutcomes([
+      { endpoint: 'gpu-t', ok: true, latency_ms: 900, ttft_ms: 100, at: now + 1 },
+      { endpoint: 'gpu-t', ok: false, latency_ms: 300, ttft_ms: 40, at: now + 2, failure: 'connection' },
+      { endpoint: 'gpu-t', ok: true, latency_ms: 700, at: now + 3 },
+    ]);
+    await store.recordOutcomes([{ endpoint: 'gpu-t', ok: true, latency_ms: 800, ttft_ms: 200, at: now + 4 }]);
+    // 100, then 100 + 0.3 × (200 − 100); the peak jumps to 200. The failed stream's TTFT is no sample.
+    const t = await raw('gpu-t');
+    expect(t).toMatchObject({ ttft_ewma_ms: 130, ttft_peak_ewma_ms: 200, th_06: 1, th_08: 1 });
+    expect(t?.th_02).toBeUndefined();
+    const h = (await store.snapshot()).endpoints['gpu-t'];
+    expect(h).toMatchObject({ ttft_ewma_ms: 130, ttft_peak_ewma_ms: 200 });
+    // p95 of {100 (75..100], 200 (150..200]}: rank 1.9 falls in the second bucket, 90% of the way.
+    expect(h?.ttft_p95_ms).toBe(195);
+  });
+
   it('concurrent recordOutcomes() calls lose no counts and keep the EWMA within the samples', async () => {
     await Promise.all(
       [10, 20, 30, 40, 50, 60].map((latency, i) =>

@@ -3,9 +3,12 @@
 // authorizer, and the one error middleware. Handlers get a parsed request and return a status
 // and a body. Headers, query and path parameters are prototype-free maps: a caller's name such
 // as `constructor` or `__proto__` is just a name.
+
+import { Readable } from 'node:stream';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
+import { executionModeStreamifyResponse } from '@middy/core/StreamifyResponse';
 import {
   AuthenticationError,
   bodyTooLargeError,
@@ -49,6 +52,8 @@ export interface HttpResponse {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /** A streamed body (SSE): its pieces are written as they come (streaming handlers only). */
+  stream?: AsyncIterable<string>;
 }
 
 export interface HttpHandlerOptions {
@@ -71,42 +76,102 @@ export function httpHandler(
   options: HttpHandlerOptions,
 ): (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult> {
   const { logger } = options;
-  const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
-  const maxJsonDepth = options.maxJsonDepth ?? MAX_JSON_DEPTH;
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(openAiErrors(logger, requestIdOf))
     .handler(async (event, context) => {
-      const requestId = requestIdOf(event);
-      const headers = nameMap();
-      for (const [k, v] of Object.entries(event.headers ?? {}))
-        if (v !== undefined) headers[k.toLowerCase()] = v;
-      const caller = callerOf(event);
-      logger.appendKeys({ request_id: requestId, tenant: caller?.tenant });
-      const request: HttpRequest = {
-        method: event.httpMethod,
-        resource: event.resource,
-        path: event.path,
-        headers,
-        query: nonEmpty(event.queryStringParameters),
-        params: nonEmpty(event.pathParameters),
-        body: parseBody(event, maxBodyBytes, maxJsonDepth),
-        requestId,
-        caller,
-        principalArn: event.requestContext?.identity?.userArn ?? undefined,
-        context,
-      };
-      const response = await fn(request);
+      const { requestId, response } = await serveHttp(fn, event, context, options);
+      if (response.stream) throw new Error('a buffered handler cannot stream; use streamingHttpHandler');
+      return proxyResult(response, requestId);
+    });
+}
+
+/** A streamed Lambda proxy answer: status and headers for `HttpResponseStream.from`, then the body. */
+export interface StreamedProxyResult {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string | Readable;
+}
+
+/**
+ * The same HTTP wrapper for a function behind a STREAM-mode integration: the handler is
+ * streamified (middy's `executionModeStreamifyResponse`, Lambda's `awslambda.streamifyResponse`),
+ * answers go out with `HttpResponseStream.from` (status and headers first), and a `stream` body is
+ * written piece by piece as it is produced. Buffered answers and errors go out whole, the same way.
+ * When the client goes away the body is destroyed, which returns its iterator (the producer stops).
+ */
+export function streamingHttpHandler(
+  fn: (request: HttpRequest) => Promise<HttpResponse>,
+  options: HttpHandlerOptions,
+) {
+  const { logger } = options;
+  return middy<APIGatewayProxyEvent, StreamedProxyResult>({ executionMode: executionModeStreamifyResponse })
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(
+      openAiErrors(logger, requestIdOf) as unknown as Parameters<
+        ReturnType<typeof middy<APIGatewayProxyEvent, StreamedProxyResult>>['use']
+      >[0],
+    )
+    .handler(async (event, context): Promise<StreamedProxyResult> => {
+      const { requestId, response } = await serveHttp(fn, event, context, options);
+      if (!response.stream) {
+        const result = proxyResult(response, requestId);
+        return {
+          statusCode: result.statusCode,
+          headers: result.headers as Record<string, string>,
+          body: result.body,
+        };
+      }
       return {
         statusCode: response.status,
-        headers: {
-          'content-type': 'application/json',
-          'x-request-id': requestId,
-          ...(response.headers ?? {}),
-        },
-        body: response.body === undefined ? '' : JSON.stringify(response.body),
+        headers: { 'x-request-id': requestId, ...(response.headers ?? {}) },
+        // objectMode off: strings become bytes; each piece is written as soon as it is read.
+        body: Readable.from(response.stream, { objectMode: false }),
       };
     });
+}
+
+function proxyResult(response: HttpResponse, requestId: string): APIGatewayProxyResult {
+  return {
+    statusCode: response.status,
+    headers: {
+      'content-type': 'application/json',
+      'x-request-id': requestId,
+      ...(response.headers ?? {}),
+    },
+    body: response.body === undefined ? '' : JSON.stringify(response.body),
+  };
+}
+
+/** Parses the event into an HttpRequest and runs `fn` on it. */
+async function serveHttp(
+  fn: (request: HttpRequest) => Promise<HttpResponse>,
+  event: APIGatewayProxyEvent,
+  context: Context,
+  options: HttpHandlerOptions,
+): Promise<{ requestId: string; response: HttpResponse }> {
+  const { logger } = options;
+  const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
+  const maxJsonDepth = options.maxJsonDepth ?? MAX_JSON_DEPTH;
+  const requestId = requestIdOf(event);
+  const headers = nameMap();
+  for (const [k, v] of Object.entries(event.headers ?? {})) if (v !== undefined) headers[k.toLowerCase()] = v;
+  const caller = callerOf(event);
+  logger.appendKeys({ request_id: requestId, tenant: caller?.tenant });
+  const request: HttpRequest = {
+    method: event.httpMethod,
+    resource: event.resource,
+    path: event.path,
+    headers,
+    query: nonEmpty(event.queryStringParameters),
+    params: nonEmpty(event.pathParameters),
+    body: parseBody(event, maxBodyBytes, maxJsonDepth),
+    requestId,
+    caller,
+    principalArn: event.requestContext?.identity?.userArn ?? undefined,
+    context,
+  };
+  return { requestId, response: await fn(request) };
 }
 
 /** The caller, or a 401 when the route needs one and the authorizer gave none. */
