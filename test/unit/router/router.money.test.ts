@@ -102,11 +102,17 @@ async function setup(s: Setup = {}) {
     const p = await budgetStore.getPeriod(MONTH);
     return { spent: p?.spent, available: p?.available, leases: Object.keys(p?.leases ?? {}).length };
   };
+  const tokensSpent = async () => {
+    await leases.flush();
+    const key = { tenant: 'acme', budget: 'tokens-minute', period: '1970-01-01T00:16Z' };
+    return (await budgetStore.getPeriod(key))?.spent;
+  };
   return {
     svc,
     calls,
     usage: () => usageStore.query('acme', 0, 9_999_999_999_999),
     spent,
+    tokensSpent,
     leases,
     budgetStore,
   };
@@ -260,6 +266,18 @@ describe('refusals', () => {
     const ok = await setup({ config: { rate_limits: { tokens_per_minute: 109 } } });
     await ok.svc.chat(chat(), {}, caller, { request_id: 'req-9' });
     expect(ok.calls.map((c) => c.reserved)).toEqual([[109]]);
+  });
+
+  it('tokens per minute settle to the reported usage, or to what was reserved when none is reported', async () => {
+    const reported = await setup({ config: { rate_limits: { tokens_per_minute: 1_000 } } });
+    await reported.svc.chat(chat(), {}, caller, { request_id: 'req-t1' });
+    expect(await reported.tokensSpent()).toBe(29);
+    const silent = await setup({
+      config: { rate_limits: { tokens_per_minute: 1_000 } },
+      answer: () => ({ body: completion }),
+    });
+    await silent.svc.chat(chat(), {}, caller, { request_id: 'req-t2' });
+    expect(await silent.tokensSpent()).toBe(109);
   });
 
   it('a tenant whose budgets cannot be read is not served unmetered (503, nothing dispatched)', async () => {
