@@ -180,30 +180,11 @@ export class RouterService {
   ): Promise<ServiceResponse> {
     const money = this.deps.money;
     const tenant = request.tenant.id;
-    const at = this.deps.now();
     const streaming: RouteRequest = { ...request, stream: true };
-    const [registry, shared, budgets] = await Promise.all([
-      this.deps.registry.get(),
-      this.deps.health.get(),
-      money ? tenantBudgetsStep(money, tenant) : undefined,
-    ]);
-    const cap = money && budgets ? await budgetCapStep(money, tenant, budgets) : undefined;
-    const { decision, note } = decideUnderCap(streaming, cap, (r) => this.decideOn(r, registry, shared));
-    let held: Held | undefined;
-    if (money && budgets) {
-      const h = reserveStep(
-        money,
-        tenant,
-        budgets,
-        decision.plan,
-        streaming,
-        registry,
-        meta.explicit_max_tokens,
-      );
-      held = h instanceof Promise ? await h : h;
-    }
+    const loaded = await this.load(streaming);
+    const admission = this.admit(streaming, loaded, meta);
+    const { at, registry, decision, note, held } = admission instanceof Promise ? await admission : admission;
     const started = this.deps.now();
-    const circuits = this.deps.circuits;
     const onEnd = async (summary: StreamSummary): Promise<void> => {
       const t = summary.target;
       const usage = summary.usage;
@@ -225,31 +206,13 @@ export class RouterService {
       });
     };
     const opened = await openStream(decision.plan, streamed, {
-      client: this.deps.inference,
-      now: this.deps.now,
-      random: this.deps.random,
-      ...(circuits
-        ? { mayRetry: (t: PlanTarget) => circuits.breaker(t.endpoint, this.deps.now()).state === 'closed' }
-        : {}),
+      ...this.execution(),
       recordAttempts: (attempts) => this.record(attempts, started),
       onEnd,
     });
     if (!opened.ok) {
       releaseStep(held);
-      const last = lastReached(opened.attempts, isShortCircuited);
-      if (money && last) {
-        await meterStep(money, {
-          tenant,
-          meta: { ...meta, at },
-          ended_at: this.deps.now(),
-          target: last,
-          usage: undefined,
-          cost_micros: 0,
-          attempts: opened.attempts,
-          status: 'error',
-          stream: true,
-        });
-      }
+      await this.meterFailure(tenant, { ...meta, at }, opened.attempts, true);
       throw opened.error;
     }
     const { target, attempts, ensemble } = opened.start;
@@ -445,61 +408,23 @@ export class RouterService {
   ): Promise<Served> {
     const money = this.deps.money;
     const tenant = request.tenant.id;
-    const at = this.deps.now();
-    const [registry, shared, budgets] = await Promise.all([
-      this.deps.registry.get(),
-      this.deps.health.get(),
-      money ? tenantBudgetsStep(money, tenant) : undefined,
-    ]);
-    const cap = money && budgets ? await budgetCapStep(money, tenant, budgets) : undefined;
-    // Deciding, reserving (from this container's lease, when it has room) and starting the
-    // primary in one synchronous step: the attempt is counted in flight before any other request
-    // in this container decides. Only a reservation that needs a store write awaits.
-    const { decision, note } = decideUnderCap(request, cap, (r) => this.decideOn(r, registry, shared));
-    let held: Held | undefined;
-    if (money && budgets) {
-      const h = reserveStep(
-        money,
-        tenant,
-        budgets,
-        decision.plan,
-        request,
-        registry,
-        meta.explicit_max_tokens,
-      );
-      held = h instanceof Promise ? await h : h;
-    }
+    const loaded = await this.load(request);
+    const admission = this.admit(request, loaded, meta);
+    const { at, registry, decision, note, held } = admission instanceof Promise ? await admission : admission;
     try {
       const started = this.deps.now();
-      const circuits = this.deps.circuits;
-      const outcome = await runPlan(decision.plan, call, {
-        client: this.deps.inference,
-        now: this.deps.now,
-        random: this.deps.random,
-        // A same-target retry only while this container's circuit for the endpoint is closed.
-        ...(circuits
-          ? { mayRetry: (t: PlanTarget) => circuits.breaker(t.endpoint, this.deps.now()).state === 'closed' }
-          : {}),
-      }).catch((error: unknown) => ({ ok: false as const, error, attempts: [] as AttemptRecord[] }));
+      const outcome = await runPlan(decision.plan, call, this.execution()).catch((error: unknown) => ({
+        ok: false as const,
+        error,
+        attempts: [] as AttemptRecord[],
+      }));
       // Every ending carries its attempts: the failures before a rejection or a request that could
       // not be sent count as much as those before an answer or exhaustion.
       await this.record(outcome.attempts, started);
       const ended = this.deps.now();
       if (!outcome.ok) {
         releaseStep(held);
-        const last = lastReached(outcome.attempts, isShortCircuited);
-        if (money && last) {
-          await meterStep(money, {
-            tenant,
-            meta: { ...meta, at },
-            ended_at: ended,
-            target: last,
-            usage: undefined,
-            cost_micros: 0,
-            attempts: outcome.attempts,
-            status: 'error',
-          });
-        }
+        await this.meterFailure(tenant, { ...meta, at }, outcome.attempts, false);
         throw outcome.error;
       }
       const t = outcome.target;
@@ -526,6 +451,84 @@ export class RouterService {
       // Settled or released above; this only releases what an unexpected error left held.
       releaseStep(held);
     }
+  }
+
+  /** Steps 1 and 3: the registry, health and the tenant's budgets loaded together, and the cost cap. */
+  private async load(request: RouteRequest): Promise<Loaded> {
+    const money = this.deps.money;
+    const tenant = request.tenant.id;
+    const at = this.deps.now();
+    const [registry, shared, budgets] = await Promise.all([
+      this.deps.registry.get(),
+      this.deps.health.get(),
+      money ? tenantBudgetsStep(money, tenant) : undefined,
+    ]);
+    const cap = money && budgets ? await budgetCapStep(money, tenant, budgets) : undefined;
+    return { at, registry, shared, budgets, cap };
+  }
+
+  /**
+   * Steps 4 and 5: the decision (under the budget's cap) and the plan's maximum reserved. Deciding,
+   * reserving from this container's lease (when it has room) and the caller's starting the primary
+   * are one synchronous step, so the attempt is counted in flight before any other request in this
+   * container decides: this answers synchronously unless the reservation needs a store write.
+   */
+  private admit(
+    request: RouteRequest,
+    loaded: Loaded,
+    meta: Omit<RequestMeta, 'at'>,
+  ): Admitted | Promise<Admitted> {
+    const money = this.deps.money;
+    const { at, registry, shared, budgets, cap } = loaded;
+    const { decision, note } = decideUnderCap(request, cap, (r) => this.decideOn(r, registry, shared));
+    const admitted = (held: Held | undefined): Admitted => ({ at, registry, decision, note, held });
+    if (!money || !budgets) return admitted(undefined);
+    const h = reserveStep(
+      money,
+      request.tenant.id,
+      budgets,
+      decision.plan,
+      request,
+      registry,
+      meta.explicit_max_tokens,
+    );
+    return h instanceof Promise ? h.then(admitted) : admitted(h);
+  }
+
+  /** How plans execute here: a same-target retry only while this container's circuit is closed. */
+  private execution() {
+    const circuits = this.deps.circuits;
+    return {
+      client: this.deps.inference,
+      now: this.deps.now,
+      random: this.deps.random,
+      ...(circuits
+        ? { mayRetry: (t: PlanTarget) => circuits.breaker(t.endpoint, this.deps.now()).state === 'closed' }
+        : {}),
+    };
+  }
+
+  /** A request that failed after reaching an upstream leaves one `error` record at no cost. */
+  private async meterFailure(
+    tenant: string,
+    meta: RequestMeta,
+    attempts: readonly AttemptRecord[],
+    stream: boolean,
+  ): Promise<void> {
+    const money = this.deps.money;
+    const last = lastReached(attempts, isShortCircuited);
+    if (!money || !last) return;
+    await meterStep(money, {
+      tenant,
+      meta,
+      ended_at: this.deps.now(),
+      target: last,
+      usage: undefined,
+      cost_micros: 0,
+      attempts,
+      status: 'error',
+      ...(stream ? { stream: true } : {}),
+    });
   }
 
   private async record(attempts: readonly AttemptRecord[], started: number): Promise<void> {
@@ -557,6 +560,24 @@ export class RouterService {
         : {}),
     };
   }
+}
+
+/** What a request is decided on: when it started, the snapshots, its budgets and cost cap. */
+interface Loaded {
+  at: number;
+  registry: CompiledRegistry;
+  shared: HealthSnapshot;
+  budgets: Awaited<ReturnType<typeof tenantBudgetsStep>> | undefined;
+  cap: Awaited<ReturnType<typeof budgetCapStep>> | undefined;
+}
+
+/** A request past steps 1 to 5: when it started, what was decided, and what it holds. */
+interface Admitted {
+  at: number;
+  registry: CompiledRegistry;
+  decision: Decision;
+  note: BudgetNote | undefined;
+  held: Held | undefined;
 }
 
 /** A served request: its decision (with the budget note), execution and charged cost. */
