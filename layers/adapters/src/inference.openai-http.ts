@@ -11,7 +11,7 @@ import { chunksOfResult, InvalidRequestError, UpstreamError } from '@switchyard/
 import { inferenceResult } from './chat-completion.ts';
 import { embeddingResult, openAiEmbeddingsBody } from './embeddings.upstream.ts';
 import { joinUrl, OPENAI_HTTP, requestJson } from './endpoint-kinds.ts';
-import { upstreamChunks } from './stream-chunks.ts';
+import { mappedChunks, upstreamChunks } from './stream-chunks.ts';
 import { failureForStatus, parseJsonBody, retryAfterMs, transportError } from './upstream-failure.ts';
 
 export interface OpenAiHttpInferenceClientOptions {
@@ -188,17 +188,9 @@ export class OpenAiHttpInferenceClient implements InferenceClient {
         yield* chunksOfResult(result, call);
         return;
       }
-      const chunks = upstreamChunks(res.body as AsyncIterable<Uint8Array>, target.endpoint);
-      for (;;) {
-        let next: IteratorResult<InferenceChunk>;
-        try {
-          next = await chunks.next();
-        } catch (err) {
-          throw transportError(err, signal, target.endpoint);
-        }
-        if (next.done) return;
-        yield next.value;
-      }
+      yield* mappedChunks(upstreamChunks(res.body as AsyncIterable<Uint8Array>, target.endpoint), (err) =>
+        transportError(err, signal, target.endpoint),
+      );
     } finally {
       signal.removeEventListener('abort', onAbort);
       controller.abort();

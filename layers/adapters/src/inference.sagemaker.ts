@@ -18,7 +18,7 @@ import { InvalidRequestError, UpstreamError } from '@switchyard/core';
 import { inferenceResult } from './chat-completion.ts';
 import { embeddingResult, sageMakerEmbeddingsBody } from './embeddings.upstream.ts';
 import { requestJson, SAGEMAKER } from './endpoint-kinds.ts';
-import { upstreamChunks } from './stream-chunks.ts';
+import { mappedChunks, upstreamChunks } from './stream-chunks.ts';
 import { failureForStatus, parseJsonBody, transportError } from './upstream-failure.ts';
 
 export interface SageMakerInferenceClientOptions {
@@ -172,17 +172,9 @@ export class SageMakerInferenceClient implements InferenceClient {
       } catch (err) {
         throw sageMakerFailure(err, signal, target.endpoint);
       }
-      const chunks = upstreamChunks(payloadBytes(events, target.endpoint), target.endpoint);
-      for (;;) {
-        let next: IteratorResult<InferenceChunk>;
-        try {
-          next = await chunks.next();
-        } catch (err) {
-          throw sageMakerFailure(err, signal, target.endpoint);
-        }
-        if (next.done) return;
-        yield next.value;
-      }
+      yield* mappedChunks(upstreamChunks(payloadBytes(events, target.endpoint), target.endpoint), (err) =>
+        sageMakerFailure(err, signal, target.endpoint),
+      );
     } finally {
       signal.removeEventListener('abort', onAbort);
       controller.abort();

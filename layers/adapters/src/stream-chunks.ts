@@ -148,3 +148,23 @@ export async function* upstreamChunks(
     throw new UpstreamError('connection', `${endpoint}: the stream ended before the answer finished`);
   }
 }
+
+/**
+ * Yields an upstream's chunks, a failure while reading them mapped by `failure` (the endpoint
+ * kind's own mapping of transport and upstream errors).
+ */
+export async function* mappedChunks(
+  chunks: AsyncGenerator<InferenceChunk>,
+  failure: (err: unknown) => unknown,
+): AsyncGenerator<InferenceChunk> {
+  for (;;) {
+    let next: IteratorResult<InferenceChunk>;
+    try {
+      next = await chunks.next();
+    } catch (err) {
+      throw failure(err);
+    }
+    if (next.done) return;
+    yield next.value;
+  }
+}
