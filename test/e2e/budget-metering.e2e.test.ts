@@ -5,7 +5,7 @@
 // the served requests, their costs summing to the x-switchyard-cost-usd headers. Then again with
 // the router container killed mid-batch: its in-flight requests fail, its lease is left behind,
 // the sweeper settles that lease at its full amount once it expires, and still nothing is
-// overspent and every served answer is metered once.
+// overspent and every served answer is metered once. And again with streams.
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbBudgetStore, DynamoDbUsageStore } from '@switchyard/adapters';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -197,6 +197,54 @@ describe('a budget under 200 concurrent requests', () => {
     const servedIds = new Set(served.map((a) => a.requestId));
     const killedIds = new Set(killed.map((a) => a.requestId));
     expect(records.every((r) => servedIds.has(r.request_id) || killedIds.has(r.request_id))).toBe(true);
+  });
+
+  it('with 200 concurrent streams: never overspends; each served stream is settled and metered once', async () => {
+    const tenant = 'budget-streams';
+    const keys = await tenantWithBudget(tenant);
+    const stream = async (key: string) => {
+      const res = await fetch(`${stack.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: 'auto',
+          messages: [{ role: 'user', content: 'Hello' }],
+          max_tokens: 10,
+          stream: true,
+        }),
+      });
+      return {
+        status: res.status,
+        type: res.headers.get('content-type') ?? '',
+        requestId: res.headers.get('x-amzn-requestid') ?? '',
+        text: await res.text(),
+      };
+    };
+    const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => stream(keys[i % 4] as string)));
+
+    const served = answers.filter((a) => a.status === 200);
+    const refused = answers.filter((a) => a.status !== 200);
+    expect(served.length).toBeGreaterThanOrEqual(37);
+    expect(served.length).toBeLessThanOrEqual(50);
+    for (const a of served) {
+      expect(a.type).toMatch(/^text\/event-stream/);
+      expect(a.text.endsWith('data: [DONE]\n\n')).toBe(true);
+    }
+    for (const r of refused) {
+      expect(r.status).toBe(429);
+      expect(JSON.parse(r.text)).toMatchObject({ error: { code: 'insufficient_quota' } });
+    }
+
+    // Every stream's reservation is settled to its usage: spent is the records' sum, within the limit.
+    const period = await settledPeriod(tenant);
+    const records = await usage.query(tenant, Date.now() - 3_600_000, Date.now() + 1);
+    expect(records.map((r) => r.request_id).sort()).toEqual(served.map((a) => a.requestId).sort());
+    expect(records.every((r) => r.status === 'ok' && r.stream === true && r.ttft_ms !== undefined)).toBe(
+      true,
+    );
+    expect(records.every((r) => r.cost_micros === 36)).toBe(true);
+    expect(period.spent).toBe(records.reduce((sum, r) => sum + r.cost_micros, 0));
+    expect(period.spent).toBeLessThanOrEqual(LIMIT_MICROS);
   });
 
   it('a job is metered once, on the job route, keyed by its id', async () => {
