@@ -4,7 +4,7 @@
 // lets a budget be exceeded. Then it closes periods that have ended and hold no lease. Every
 // write is conditional, so a second sweep, or a router returning the lease at the same moment,
 // changes nothing twice.
-import type { BudgetKey, BudgetStore } from '@switchyard/core';
+import type { BudgetKey, BudgetStore, BudgetUnit } from '@switchyard/core';
 
 export interface SweepDeps {
   store: BudgetStore;
@@ -17,7 +17,7 @@ export interface SweepSummary {
   periods: number;
   settled_leases: number;
   /** Sum of the settled leases' amounts, per unit. */
-  settled: { usd_micros: number; tokens: number };
+  settled: Record<BudgetUnit, number>;
   closed: number;
   failed: number;
 }
@@ -29,7 +29,7 @@ export async function sweepBudgets(deps: SweepDeps): Promise<SweepSummary> {
   const summary: SweepSummary = {
     periods: keys.length,
     settled_leases: 0,
-    settled: { usd_micros: 0, tokens: 0 },
+    settled: { usd_micros: 0, tokens: 0, requests: 0 },
     closed: 0,
     failed: 0,
   };

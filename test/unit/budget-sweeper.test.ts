@@ -39,7 +39,7 @@ describe('sweepBudgets', () => {
     expect(early).toEqual({
       periods: 1,
       settled_leases: 0,
-      settled: { usd_micros: 0, tokens: 0 },
+      settled: { usd_micros: 0, tokens: 0, requests: 0 },
       closed: 0,
       failed: 0,
     });

@@ -19,6 +19,7 @@ function items(budgets: TenantBudgets, cost: number, tokens: number) {
   const out: Array<{ spec: BudgetSpec; amount: number }> = [];
   if (budgets.spend) out.push({ spec: budgets.spend, amount: cost });
   if (budgets.tokens) out.push({ spec: budgets.tokens, amount: tokens });
+  if (budgets.requests) out.push({ spec: budgets.requests, amount: 1 });
   return out;
 }
 

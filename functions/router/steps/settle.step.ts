@@ -10,6 +10,7 @@ export function settleStep(held: Held, costMicros: number, usage: InferenceResul
   const actuals: number[] = [];
   if (held.budgets.spend) actuals.push(costMicros);
   if (held.budgets.tokens) actuals.push(tokens);
+  if (held.budgets.requests) actuals.push(1);
   held.set.settle(actuals);
 }
 

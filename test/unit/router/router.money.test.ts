@@ -268,6 +268,18 @@ describe('refusals', () => {
     expect(ok.calls.map((c) => c.reserved)).toEqual([[109]]);
   });
 
+  it('a requests-per-minute limit holds one per request: the limit-th is served, the next is a 429', async () => {
+    const t = await setup({ config: { rate_limits: { requests_per_minute: 2 } } });
+    await t.svc.chat(chat(), {}, caller, { request_id: 'req-r1' });
+    await t.svc.chat(chat(), {}, caller, { request_id: 'req-r2' });
+    expect(t.calls.map((c) => c.reserved)).toEqual([[1], [1]]);
+    const refused = t.svc.chat(chat(), {}, caller, { request_id: 'req-r3' });
+    await expect(refused).rejects.toMatchObject({ status: 429, code: 'rate_limit_exceeded' });
+    await expect(refused).rejects.toThrow(/limit of 2 requests per minute is used up/);
+    expect(t.calls).toHaveLength(2);
+    expect((await t.usage()).map((r) => r.request_id)).toEqual(['req-r1', 'req-r2']);
+  });
+
   it('tokens per minute settle to the reported usage, or to what was reserved when none is reported', async () => {
     const reported = await setup({ config: { rate_limits: { tokens_per_minute: 1_000 } } });
     await reported.svc.chat(chat(), {}, caller, { request_id: 'req-t1' });

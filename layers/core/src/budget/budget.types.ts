@@ -3,7 +3,7 @@
 // refusal says. Money is integer micro-USD everywhere; tokens are integer tokens.
 
 /** `usd_micros`: spend in integer millionths of a US dollar; `tokens`: prompt + completion tokens. */
-export type BudgetUnit = 'usd_micros' | 'tokens';
+export type BudgetUnit = 'usd_micros' | 'tokens' | 'requests';
 
 /** UTC calendar periods; `total` never resets. `minute` is for tokens-per-minute limits. */
 export const BUDGET_PERIODS = ['minute', 'day', 'month', 'total'] as const;

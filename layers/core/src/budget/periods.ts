@@ -48,7 +48,7 @@ export function periodWindow(period: BudgetPeriod, now: number): PeriodWindow {
   }
 }
 
-/** The id a spec's periods are stored under: `usd-month`, `tokens-minute`, ... */
+/** The id a spec's periods are stored under: `usd-month`, `tokens-minute`, `requests-minute`, ... */
 export function budgetId(spec: Pick<BudgetSpec, 'unit' | 'period'>): string {
-  return `${spec.unit === 'usd_micros' ? 'usd' : 'tokens'}-${spec.period}`;
+  return `${spec.unit === 'usd_micros' ? 'usd' : spec.unit}-${spec.period}`;
 }

@@ -67,7 +67,19 @@ const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
 
 /** The error a refused request answers with (status 429 either way). */
 export function budgetRefusalError(r: BudgetRefusal): SwitchyardError {
-  return r.unit === 'tokens' ? tokenLimitError(r) : spendError(r);
+  if (r.unit === 'tokens') return tokenLimitError(r);
+  if (r.unit === 'requests') return requestLimitError(r);
+  return spendError(r);
+}
+
+function requestLimitError(r: BudgetRefusal): RateLimitError {
+  const retry = r.retry_after_ms ?? 60_000;
+  const inFlight = r.reason === 'exhausted' ? '' : ', counting requests in flight';
+  return new RateLimitError(
+    `Rate limit reached: the limit of ${tokens(r.limit)} requests ${TOKEN_LABEL[r.period]} is used up in ` +
+      `${r.period_key}${inFlight}. Retry after ${seconds(retry)} s.`,
+    retry / 1000,
+  );
 }
 
 function spendError(r: BudgetRefusal): InsufficientQuotaError {

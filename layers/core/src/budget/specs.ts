@@ -11,6 +11,16 @@ export function spendBudgetSpec(
   return { unit: 'usd_micros', period: budget.period, limit: usdToMicros(budget.limit_usd), revision };
 }
 
+/** A requests-per-minute limit as a spec: each request holds 1 from reserve to settle. */
+export function requestsPerMinuteSpec(requestsPerMinute: number, revision = 0): BudgetSpec {
+  if (!Number.isSafeInteger(requestsPerMinute) || requestsPerMinute < 0) {
+    throw new RangeError(
+      `a requests-per-minute limit must be a non-negative integer, got ${requestsPerMinute}`,
+    );
+  }
+  return { unit: 'requests', period: 'minute', limit: requestsPerMinute, revision };
+}
+
 /** A tokens-per-minute limit as a spec (prompt plus completion tokens). */
 export function tokensPerMinuteSpec(tokensPerMinute: number, revision = 0): BudgetSpec {
   if (!Number.isSafeInteger(tokensPerMinute) || tokensPerMinute < 0) {

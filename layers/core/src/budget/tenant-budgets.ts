@@ -1,12 +1,12 @@
 // A tenant's budgets as the request path uses them (pure): from the budget attributes of the
-// tenant record (`budget: {limit_usd, period, degrade?}`, `rate_limits: {tokens_per_minute?}`,
+// tenant record (`budget: {limit_usd, period, degrade?}`, `rate_limits: {tokens_per_minute?, requests_per_minute?}`,
 // `revision` (or `updated_at`) as the revision that makes a changed limit apply mid-period) to the specs the
 // lease engine reserves against and the degrade policy, if the tenant chose to degrade.
 import { z } from 'zod';
 import type { BudgetSpec } from './budget.types.ts';
 import { type BudgetDegradePolicy, DEFAULT_DEGRADE_POLICY } from './degrade.ts';
 import { MAX_BUDGET_USD } from './money.ts';
-import { spendBudgetSpec, tokensPerMinuteSpec } from './specs.ts';
+import { requestsPerMinuteSpec, spendBudgetSpec, tokensPerMinuteSpec } from './specs.ts';
 
 export const DegradeOptionSchema = z.union([
   z.boolean(),
@@ -46,6 +46,7 @@ export type TenantBudgetConfig = z.infer<typeof TenantBudgetConfigSchema>;
 export interface TenantBudgets {
   spend?: BudgetSpec;
   tokens?: BudgetSpec;
+  requests?: BudgetSpec;
   /** Set when the tenant degrades instead of refusing. */
   degrade?: BudgetDegradePolicy;
 }
@@ -63,6 +64,8 @@ export function tenantBudgets(config: TenantBudgetConfig | undefined): TenantBud
   }
   const tpm = config.rate_limits?.tokens_per_minute;
   if (tpm !== undefined) out.tokens = tokensPerMinuteSpec(tpm, revision);
+  const rpm = config.rate_limits?.requests_per_minute;
+  if (rpm !== undefined) out.requests = requestsPerMinuteSpec(rpm, revision);
   return out;
 }
 

@@ -61,5 +61,6 @@ describe('budgetId', () => {
     expect(budgetId({ unit: 'usd_micros', period: 'month' })).toBe('usd-month');
     expect(budgetId({ unit: 'usd_micros', period: 'total' })).toBe('usd-total');
     expect(budgetId({ unit: 'tokens', period: 'minute' })).toBe('tokens-minute');
+    expect(budgetId({ unit: 'requests', period: 'minute' })).toBe('requests-minute');
   });
 });

@@ -10,7 +10,7 @@ describe('tenantBudgets', () => {
     expect(tenantBudgets({})).toEqual({});
   });
 
-  it('a spend budget and a tokens-per-minute limit, revised by updated_at', () => {
+  it('a spend budget, a tokens-per-minute and a requests-per-minute limit, revised by updated_at', () => {
     expect(
       tenantBudgets({
         budget: { limit_usd: 100, period: 'month' },
@@ -20,6 +20,7 @@ describe('tenantBudgets', () => {
     ).toEqual({
       spend: { unit: 'usd_micros', period: 'month', limit: 100_000_000, revision: 1_700_000_000_000 },
       tokens: { unit: 'tokens', period: 'minute', limit: 10_000, revision: 1_700_000_000_000 },
+      requests: { unit: 'requests', period: 'minute', limit: 60, revision: 1_700_000_000_000 },
     });
   });
 
