@@ -209,21 +209,7 @@ export class LocalLambdaRuntime {
     if (!handler) throw new Error(`local stack: ${f.logicalId} is not loaded`);
     if (this.isStreaming(nameOrArn))
       throw new Error(`local stack: ${f.logicalId} streams; use invokeStreaming`);
-    const deadline = Date.now() + f.timeoutSeconds * 1000;
-    const context: Context = {
-      callbackWaitsForEmptyEventLoop: false,
-      functionName: f.name,
-      functionVersion: '$LATEST',
-      invokedFunctionArn: f.arn,
-      memoryLimitInMB: String(f.memoryMb),
-      awsRequestId: randomUUID(),
-      logGroupName: `/aws/lambda/${f.name}`,
-      logStreamName: 'local',
-      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-      done: () => undefined,
-      fail: () => undefined,
-      succeed: () => undefined,
-    };
+    const context = this.#context(f);
     const payload = JSON.parse(JSON.stringify(event ?? null)) as unknown;
     let timer: NodeJS.Timeout | undefined;
     let kill: ((err: Error) => void) | undefined;

@@ -24,41 +24,7 @@ export async function benchProxy(reporter: Reporter, options: ProxyBenchOptions 
   const warmupMs = options.warmupMs ?? 1500;
   const children: ChildProcess[] = [];
   try {
-    const upstream = await startChild(
-      ['--import', 'tsx', join(ROOT, 'test/bench/mock-upstream.ts')],
-      {},
-      /READY (\S+)/,
-    );
-    children.push(upstream.child);
-    const dir = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
-    const registryFile = join(dir, 'registry.yaml');
-    writeFileSync(registryFile, benchRegistry(`${upstream.match}/v1`));
-    const apiKey = 'sk-sy-bench-key-0123456789';
-    const stack = await startChild(
-      ['--import', 'tsx', join(ROOT, 'infra/local/main.ts')],
-      {
-        PORT: '0',
-        SWITCHYARD_API_KEY: apiKey,
-        SWITCHYARD_REGISTRY: registryFile,
-        SWITCHYARD_LOG_LEVEL: 'ERROR',
-        SWITCHYARD_HEALTH_INTERVAL_MS: '3600000',
-        // Measures routing overhead, not the usage plan's throttle (50 req/s by default).
-        SWITCHYARD_USAGE_PLAN: 'off',
-      },
-      /API\s+(\S+)\/v1/,
-    );
-    children.push(stack.child);
-    const portkeyPort = await freePort();
-    const portkey = await startChild(
-      [
-        join(ROOT, 'node_modules/@portkey-ai/gateway/build/start-server.js'),
-        `--port=${portkeyPort}`,
-        '--headless',
-      ],
-      { NODE_ENV: 'production' },
-      /(Ready for connections)/,
-    );
-    children.push(portkey.child);
+    const { upstream, stack, portkeyPort, apiKey } = await startBenchProcesses(children);
 
     const body = JSON.stringify({
       model: 'bench',
@@ -149,6 +115,49 @@ export async function benchProxy(reporter: Reporter, options: ProxyBenchOptions 
       children.map((c) => new Promise((ok) => (c.exitCode === null ? c.once('exit', ok) : ok(null)))),
     );
   }
+}
+
+/**
+ * The three processes both proxy benches drive: the mock upstream, the local stack routing to it
+ * (usage plan off: this measures routing, not the plan's throttle) and Portkey's gateway. Each
+ * is pushed onto `children` as it starts, for the caller to kill.
+ */
+export async function startBenchProcesses(children: ChildProcess[]) {
+  const upstream = await startChild(
+    ['--import', 'tsx', join(ROOT, 'test/bench/mock-upstream.ts')],
+    {},
+    /READY (\S+)/,
+  );
+  children.push(upstream.child);
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
+  const registryFile = join(dir, 'registry.yaml');
+  writeFileSync(registryFile, benchRegistry(`${upstream.match}/v1`));
+  const apiKey = 'sk-sy-bench-key-0123456789';
+  const stack = await startChild(
+    ['--import', 'tsx', join(ROOT, 'infra/local/main.ts')],
+    {
+      PORT: '0',
+      SWITCHYARD_API_KEY: apiKey,
+      SWITCHYARD_REGISTRY: registryFile,
+      SWITCHYARD_LOG_LEVEL: 'ERROR',
+      SWITCHYARD_HEALTH_INTERVAL_MS: '3600000',
+      SWITCHYARD_USAGE_PLAN: 'off',
+    },
+    /API\s+(\S+)\/v1/,
+  );
+  children.push(stack.child);
+  const portkeyPort = await freePort();
+  const portkey = await startChild(
+    [
+      join(ROOT, 'node_modules/@portkey-ai/gateway/build/start-server.js'),
+      `--port=${portkeyPort}`,
+      '--headless',
+    ],
+    { NODE_ENV: 'production' },
+    /(Ready for connections)/,
+  );
+  children.push(portkey.child);
+  return { upstream, stack, portkeyPort, apiKey };
 }
 
 export function freePort(): Promise<number> {

@@ -5,14 +5,9 @@
 // content chunk (TTFT) and to the end; reports p50/p99 of each and the TTFT Switchyard adds.
 
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { benchRegistry, freePort, startChild } from './proxy.bench.ts';
+import { startBenchProcesses } from './proxy.bench.ts';
 import { quantile, type Reporter } from './reporter.ts';
-
-const ROOT = resolve(import.meta.dirname, '../..');
 
 export async function benchStream(
   reporter: Reporter,
@@ -22,40 +17,7 @@ export async function benchStream(
   const durationMs = options.durationMs ?? 4000;
   const children: ChildProcess[] = [];
   try {
-    const upstream = await startChild(
-      ['--import', 'tsx', join(ROOT, 'test/bench/mock-upstream.ts')],
-      {},
-      /READY (\S+)/,
-    );
-    children.push(upstream.child);
-    const dir = mkdtempSync(join(tmpdir(), 'switchyard-bench-stream-'));
-    const registryFile = join(dir, 'registry.yaml');
-    writeFileSync(registryFile, benchRegistry(`${upstream.match}/v1`));
-    const apiKey = 'sk-sy-bench-key-0123456789';
-    const stack = await startChild(
-      ['--import', 'tsx', join(ROOT, 'infra/local/main.ts')],
-      {
-        PORT: '0',
-        SWITCHYARD_API_KEY: apiKey,
-        SWITCHYARD_REGISTRY: registryFile,
-        SWITCHYARD_LOG_LEVEL: 'ERROR',
-        SWITCHYARD_HEALTH_INTERVAL_MS: '3600000',
-        SWITCHYARD_USAGE_PLAN: 'off',
-      },
-      /API\s+(\S+)\/v1/,
-    );
-    children.push(stack.child);
-    const portkeyPort = await freePort();
-    const portkey = await startChild(
-      [
-        join(ROOT, 'node_modules/@portkey-ai/gateway/build/start-server.js'),
-        `--port=${portkeyPort}`,
-        '--headless',
-      ],
-      { NODE_ENV: 'production' },
-      /(Ready for connections)/,
-    );
-    children.push(portkey.child);
+    const { upstream, stack, portkeyPort, apiKey } = await startBenchProcesses(children);
     const body = JSON.stringify({
       model: 'bench',
       messages: [{ role: 'user', content: 'ping' }],
@@ -131,6 +93,8 @@ export async function benchStream(
       baseline: 'direct',
       ...detail,
     });
+    // A peer whose every stream failed has no figures to compare with (reported as failed above).
+    if (r.peer.n === 0) return;
     reporter.report({
       name: 'stream.peer_added_ttft.p50',
       unit: 'ms',
