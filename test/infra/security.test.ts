@@ -213,7 +213,7 @@ describe('webhook secrets (tenants table)', () => {
     }
   });
 
-  it.each([ROUTER, BUDGET_READERS[0], BUDGET_READERS[1]])(
+  it.each([ROUTER, ...BUDGET_READERS])(
     '%s reads only the budget attributes of a tenant (never its webhook secret)',
     (entry) => {
       const { fn } = functionByEntry(template, entry);
