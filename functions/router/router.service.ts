@@ -26,6 +26,7 @@ import type {
   TenantContext,
 } from '@switchyard/core';
 import {
+  applyTenantPolicy,
   ChatCompletionRequestSchema,
   CompletionRequestSchema,
   chargedCostMicros,
@@ -33,6 +34,7 @@ import {
   completionRouteRequest,
   costHeader,
   EmbeddingsRequestSchema,
+  effectiveAllowedModels,
   embeddingRouteRequest,
   embeddingsAnswer,
   embeddingUpstreamBody,
@@ -182,7 +184,7 @@ export class RouterService {
     const tenant = request.tenant.id;
     const streaming: RouteRequest = { ...request, stream: true };
     const loaded = await this.load(streaming);
-    const admission = this.admit(streaming, loaded, meta);
+    const admission = this.admit(loaded, meta);
     const { at, registry, decision, note, held } = admission instanceof Promise ? await admission : admission;
     const started = this.deps.now();
     const onEnd = async (summary: StreamSummary): Promise<void> => {
@@ -305,8 +307,9 @@ export class RouterService {
       : isEmbeddings
         ? embeddingRouteRequest(parseInput(EmbeddingsRequestSchema, body), headers, tenantOf(caller))
         : chatRouteRequest(parseInput(ChatCompletionRequestSchema, body), headers, tenantOf(caller));
-    const { plan, explanation } = (await this.decide(request)).decision;
-    const tenant = tenantOf(caller);
+    const decided = await this.decide(request);
+    const { plan, explanation } = decided.decision;
+    const tenant = decided.tenant;
     return {
       plan: {
         ...plan,
@@ -327,9 +330,14 @@ export class RouterService {
    * another tenant's policy, or one that only serves models the caller may not use, is not shown.
    */
   async models(caller: Caller): Promise<unknown> {
-    const registry = await this.deps.registry.get();
+    const money = this.deps.money;
+    const [registry, budgets] = await Promise.all([
+      this.deps.registry.get(),
+      money ? tenantBudgetsStep(money, caller.tenant) : undefined,
+    ]);
     const created = Math.floor(this.deps.now() / 1000);
-    const tenant = tenantOf(caller);
+    const allowed = effectiveAllowedModels(budgets?.request_policy?.allowed_models, caller.allowed_models);
+    const tenant: TenantContext = { id: caller.tenant, ...(allowed ? { allowed_models: allowed } : {}) };
     const visible = (id: string, version: string) => mayUseModel(tenant, id, version);
     const data: Array<Record<string, unknown>> = [];
     for (const [id, versions] of registry.versionsById) {
@@ -361,9 +369,13 @@ export class RouterService {
   }
 
   /** Steps 1-4: the tenant's budgets, the snapshot, and the decision (under a degrade cap). */
-  private async decide(
-    request: RouteRequest,
-  ): Promise<{ decision: Decision; registry: CompiledRegistry; held?: Held; note?: BudgetNote }> {
+  private async decide(request: RouteRequest): Promise<{
+    decision: Decision;
+    registry: CompiledRegistry;
+    tenant: TenantContext;
+    held?: Held;
+    note?: BudgetNote;
+  }> {
     const money = this.deps.money;
     const tenant = request.tenant.id;
     const [registry, shared, budgets] = await Promise.all([
@@ -372,11 +384,13 @@ export class RouterService {
       money ? tenantBudgetsStep(money, tenant) : undefined,
     ]);
     const cap = money && budgets ? await budgetCapStep(money, tenant, budgets) : undefined;
-    const { decision, note } = decideUnderCap(request, cap, (r) => this.decideOn(r, registry, shared));
-    if (!note) return { decision, registry };
+    const bounded = budgets ? applyTenantPolicy(request, budgets.request_policy ?? {}) : request;
+    const { decision, note } = decideUnderCap(bounded, cap, (r) => this.decideOn(r, registry, shared));
+    if (!note) return { decision, registry, tenant: bounded.tenant };
     return {
       decision: { ...decision, explanation: { ...decision.explanation, budget: note } },
       registry,
+      tenant: bounded.tenant,
       note,
     };
   }
@@ -409,7 +423,7 @@ export class RouterService {
     const money = this.deps.money;
     const tenant = request.tenant.id;
     const loaded = await this.load(request);
-    const admission = this.admit(request, loaded, meta);
+    const admission = this.admit(loaded, meta);
     const { at, registry, decision, note, held } = admission instanceof Promise ? await admission : admission;
     try {
       const started = this.deps.now();
@@ -453,7 +467,11 @@ export class RouterService {
     }
   }
 
-  /** Steps 1 and 3: the registry, health and the tenant's budgets loaded together, and the cost cap. */
+  /**
+   * Steps 1 and 3: the registry, health and the tenant's budgets loaded together, and the cost
+   * cap; the request bounded by the tenant record's current allow-list (narrowed by the key's)
+   * and default data classification (a caller's hint may only raise it).
+   */
   private async load(request: RouteRequest): Promise<Loaded> {
     const money = this.deps.money;
     const tenant = request.tenant.id;
@@ -464,7 +482,8 @@ export class RouterService {
       money ? tenantBudgetsStep(money, tenant) : undefined,
     ]);
     const cap = money && budgets ? await budgetCapStep(money, tenant, budgets) : undefined;
-    return { at, registry, shared, budgets, cap };
+    const bounded = budgets ? applyTenantPolicy(request, budgets.request_policy ?? {}) : request;
+    return { at, request: bounded, registry, shared, budgets, cap };
   }
 
   /**
@@ -473,13 +492,9 @@ export class RouterService {
    * are one synchronous step, so the attempt is counted in flight before any other request in this
    * container decides: this answers synchronously unless the reservation needs a store write.
    */
-  private admit(
-    request: RouteRequest,
-    loaded: Loaded,
-    meta: Omit<RequestMeta, 'at'>,
-  ): Admitted | Promise<Admitted> {
+  private admit(loaded: Loaded, meta: Omit<RequestMeta, 'at'>): Admitted | Promise<Admitted> {
     const money = this.deps.money;
-    const { at, registry, shared, budgets, cap } = loaded;
+    const { at, request, registry, shared, budgets, cap } = loaded;
     const { decision, note } = decideUnderCap(request, cap, (r) => this.decideOn(r, registry, shared));
     const admitted = (held: Held | undefined): Admitted => ({ at, registry, decision, note, held });
     if (!money || !budgets) return admitted(undefined);
@@ -565,6 +580,8 @@ export class RouterService {
 /** What a request is decided on: when it started, the snapshots, its budgets and cost cap. */
 interface Loaded {
   at: number;
+  /** The request bounded by the tenant record (allow-list, classification floor). */
+  request: RouteRequest;
   registry: CompiledRegistry;
   shared: HealthSnapshot;
   budgets: Awaited<ReturnType<typeof tenantBudgetsStep>> | undefined;
