@@ -12,13 +12,16 @@ import type { Caller } from '@switchyard/adapters/lambda';
 import { parseInput } from '@switchyard/adapters/lambda';
 import type {
   AttemptRecord,
+  ChatCompletionRequest,
   CompiledRegistry,
   Decision,
+  EmbeddingsRequest,
   EmbeddingVectors,
   ExecutionResult,
   HealthSnapshot,
   InferenceCall,
   InferenceClient,
+  InvocationRequest,
   Outcome,
   PlanTarget,
   RouteRequest,
@@ -58,6 +61,7 @@ import { reserveStep } from './steps/reserve.step.ts';
 import { releaseStep, settleStep } from './steps/settle.step.ts';
 import { openStream, type StreamRequest } from './steps/stream.step.ts';
 import { tenantBudgetsStep } from './steps/tenant-budgets.step.ts';
+import { understandStep } from './steps/understand.step.ts';
 
 export interface RouterDeps {
   registry: { get(): Promise<CompiledRegistry> };
@@ -182,7 +186,7 @@ export class RouterService {
     const tenant = request.tenant.id;
     const streaming: RouteRequest = { ...request, stream: true };
     const loaded = await this.load(streaming);
-    const admission = this.admit(streaming, loaded, meta);
+    const admission = this.admit(understandStep(streaming, streamed.call, loaded.registry), loaded, meta);
     const { at, registry, decision, note, held } = admission instanceof Promise ? await admission : admission;
     const started = this.deps.now();
     const onEnd = async (summary: StreamSummary): Promise<void> => {
@@ -300,12 +304,12 @@ export class RouterService {
     const isObject = typeof body === 'object' && body !== null;
     const isInvocation = isObject && 'task' in body && 'payload' in body;
     const isEmbeddings = isObject && 'input' in body && !('messages' in body);
-    const request = isInvocation
-      ? invocationRouteRequest(parseInput(InvocationRequestSchema, body), headers, tenantOf(caller))
+    const { request, call } = isInvocation
+      ? invocationDryRun(parseInput(InvocationRequestSchema, body), headers, tenantOf(caller))
       : isEmbeddings
-        ? embeddingRouteRequest(parseInput(EmbeddingsRequestSchema, body), headers, tenantOf(caller))
-        : chatRouteRequest(parseInput(ChatCompletionRequestSchema, body), headers, tenantOf(caller));
-    const { plan, explanation } = (await this.decide(request)).decision;
+        ? embeddingsDryRun(parseInput(EmbeddingsRequestSchema, body), headers, tenantOf(caller))
+        : chatDryRun(parseInput(ChatCompletionRequestSchema, body), headers, tenantOf(caller));
+    const { plan, explanation } = (await this.decide(request, call)).decision;
     const tenant = tenantOf(caller);
     return {
       plan: {
@@ -360,18 +364,20 @@ export class RouterService {
     return { object: 'list', data };
   }
 
-  /** Steps 1-4: the tenant's budgets, the snapshot, and the decision (under a degrade cap). */
+  /** Steps 1-4: the tenant's budgets, the snapshot, the features and the decision (under a degrade cap). */
   private async decide(
-    request: RouteRequest,
+    asked: RouteRequest,
+    call: InferenceCall,
   ): Promise<{ decision: Decision; registry: CompiledRegistry; held?: Held; note?: BudgetNote }> {
     const money = this.deps.money;
-    const tenant = request.tenant.id;
+    const tenant = asked.tenant.id;
     const [registry, shared, budgets] = await Promise.all([
       this.deps.registry.get(),
       this.deps.health.get(),
       money ? tenantBudgetsStep(money, tenant) : undefined,
     ]);
     const cap = money && budgets ? await budgetCapStep(money, tenant, budgets) : undefined;
+    const request = understandStep(asked, call, registry);
     const { decision, note } = decideUnderCap(request, cap, (r) => this.decideOn(r, registry, shared));
     if (!note) return { decision, registry };
     return {
@@ -409,7 +415,7 @@ export class RouterService {
     const money = this.deps.money;
     const tenant = request.tenant.id;
     const loaded = await this.load(request);
-    const admission = this.admit(request, loaded, meta);
+    const admission = this.admit(understandStep(request, call, loaded.registry), loaded, meta);
     const { at, registry, decision, note, held } = admission instanceof Promise ? await admission : admission;
     try {
       const started = this.deps.now();
@@ -587,6 +593,38 @@ interface Served {
   registry: CompiledRegistry;
   cost_micros: number;
   note: BudgetNote | undefined;
+}
+
+/** A dry run's request and the call it would make (the understand step reads its prompt). */
+interface DryRun {
+  request: RouteRequest;
+  call: InferenceCall;
+}
+
+function chatDryRun(
+  parsed: ChatCompletionRequest,
+  headers: Record<string, string>,
+  tenant: TenantContext,
+): DryRun {
+  return { request: chatRouteRequest(parsed, headers, tenant), call: { kind: 'chat', body: parsed } };
+}
+
+function invocationDryRun(
+  parsed: InvocationRequest,
+  headers: Record<string, string>,
+  tenant: TenantContext,
+): DryRun {
+  const request = invocationRouteRequest(parsed, headers, tenant);
+  return { request, call: { kind: 'invocation', task: request.task, payload: parsed.payload } };
+}
+
+function embeddingsDryRun(
+  parsed: EmbeddingsRequest,
+  headers: Record<string, string>,
+  tenant: TenantContext,
+): DryRun {
+  const request = embeddingRouteRequest(parsed, headers, tenant);
+  return { request, call: { kind: 'embedding', body: embeddingUpstreamBody(parsed) } };
 }
 
 function meta(caller: Caller, ctx: RequestContext, route: RequestMeta['route']) {

@@ -88,7 +88,9 @@ export class DynamoDbModelRegistry implements ModelRegistry {
   }
 
   async load(): Promise<Registry> {
-    const [models, endpoints, policies, domains] = await Promise.all(KINDS.map((kind) => this.#queryAll(kind)));
+    const [models, endpoints, policies, domains] = await Promise.all(
+      KINDS.map((kind) => this.#queryAll(kind)),
+    );
     const byKind = {
       model: models ?? [],
       endpoint: endpoints ?? [],

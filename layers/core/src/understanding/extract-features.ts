@@ -33,7 +33,16 @@
 import type { RequestFeatures, Script, TaskSignal } from './features.types.ts';
 import { SCRIPTS, TASK_SIGNALS } from './features.types.ts';
 import type { Cue, Lexicon } from './lexicon.ts';
-import { BUILT_IN_LEXICON, LANGUAGES } from './lexicon.ts';
+import {
+  BUILT_IN_LEXICON,
+  findEntry,
+  fold1,
+  fold2,
+  H1_SEED,
+  H2_SEED,
+  LANGUAGES,
+  lowerCode,
+} from './lexicon.ts';
 
 /** Characters scanned at most: the prompt's head and tail. */
 export const MAX_SCAN_CHARS = 32_768;
@@ -119,6 +128,9 @@ export function scanWindow(texts: readonly string[]): string {
   return `${head}\n${tail}`;
 }
 
+/** Most phrase candidates followed at once. */
+const MAX_OPEN = 8;
+
 /** Running totals of one scan. */
 class Tally {
   words = 0;
@@ -128,30 +140,45 @@ class Tally {
   steps = 0;
   readonly taskHits = new Float64Array(TASK_SIGNALS.length);
   readonly domainWeight: Float64Array;
-  /** Occurrences per domain term seen (capped at 3 per term). */
-  readonly termCounts = new Map<string, number>();
+  /** Occurrences per lexicon entry counted for domains (capped at 3 per term). */
+  readonly termCounts: Uint8Array;
   readonly langHits = new Uint16Array(LANGUAGES.length);
   readonly scripts = new Uint32Array(SCRIPTS.length);
-  /** Open phrase candidates: the words read so far of phrases that may continue. */
-  open: string[] = [];
+  /** Open phrase candidates: the hashes of the words read so far of phrases that may continue. */
+  readonly open1 = new Int32Array(MAX_OPEN);
+  readonly open2 = new Int32Array(MAX_OPEN);
+  openCount = 0;
+  readonly next1 = new Int32Array(MAX_OPEN);
+  readonly next2 = new Int32Array(MAX_OPEN);
   /** The current sentence's first word was an interrogative. */
   interrogative = false;
   sentenceWords = 0;
   /** The previous token was a number, ending at this index (for units). */
   numberEnd = -2;
 
-  constructor(domains: number) {
+  constructor(domains: number, entries: number) {
     this.domainWeight = new Float64Array(domains);
+    this.termCounts = new Uint8Array(entries);
   }
 }
 
-function applyCue(t: Tally, key: string, cue: Cue, wordIndex: number, start: number): void {
-  if (cue.tasks) for (const [i, w] of cue.tasks) t.taskHits[i] = (t.taskHits[i] as number) + w;
-  if (cue.domains) {
-    const seen = t.termCounts.get(key) ?? 0;
+function applyCue(t: Tally, entry: number, cue: Cue, wordIndex: number, start: number): void {
+  const tasks = cue.tasks;
+  if (tasks) {
+    for (let k = 0; k < tasks.length; k++) {
+      const [i, w] = tasks[k] as readonly [number, number];
+      t.taskHits[i] = (t.taskHits[i] as number) + w;
+    }
+  }
+  const domains = cue.domains;
+  if (domains) {
+    const seen = t.termCounts[entry] as number;
     if (seen < 3) {
-      t.termCounts.set(key, seen + 1);
-      for (const [i, w] of cue.domains) t.domainWeight[i] = (t.domainWeight[i] as number) + w;
+      t.termCounts[entry] = seen + 1;
+      for (let k = 0; k < domains.length; k++) {
+        const [i, w] = domains[k] as readonly [number, number];
+        t.domainWeight[i] = (t.domainWeight[i] as number) + w;
+      }
     }
   }
   if (cue.code !== undefined) t.codeMarks += cue.code;
@@ -160,42 +187,72 @@ function applyCue(t: Tally, key: string, cue: Cue, wordIndex: number, start: num
   if (cue.interrogative && wordIndex === 0) t.interrogative = true;
   if (cue.unit && t.numberEnd >= start - 1) t.mathMarks += 0.5;
   if (cue.langs !== undefined) {
-    for (let b = 0; b < LANGUAGES.length; b++) if (cue.langs & (1 << b)) t.langHits[b] = (t.langHits[b] as number) + 1;
+    for (let b = 0; b < LANGUAGES.length; b++) {
+      if (cue.langs & (1 << b)) t.langHits[b] = (t.langHits[b] as number) + 1;
+    }
   }
 }
 
-function onWord(t: Tally, lex: Lexicon, word: string, start: number): void {
+/** One word of `text` at [start, end) whose lower-cased hashes are (a, b). */
+function onWord(
+  t: Tally,
+  lex: Lexicon,
+  text: string,
+  start: number,
+  end: number,
+  a: number,
+  b: number,
+): void {
   const index = t.sentenceWords++;
   t.words++;
-  const cue = lex.words.get(word);
-  if (cue) applyCue(t, word, cue, index, start);
-  const open = t.open;
-  if (open.length === 0 && cue?.prefix !== true) return;
-  let next: string[] | undefined;
-  for (let i = 0; i < open.length; i++) {
-    const phrase = `${open[i]} ${word}`;
-    const pc = lex.words.get(phrase);
-    if (!pc) continue;
-    applyCue(t, phrase, pc, -1, start);
-    if (pc.prefix) (next ??= []).push(phrase);
+  const e = findEntry(lex, a, b);
+  const cue = e < 0 ? undefined : lex.cues[e];
+  if (cue) applyCue(t, e, cue, index, start);
+  const open = t.openCount;
+  if (open === 0 && cue?.prefix !== true) return;
+  let next = 0;
+  for (let k = 0; k < open; k++) {
+    // The phrase so far, a space, then this word.
+    let pa = fold1(t.open1[k] as number, 32);
+    let pb = fold2(t.open2[k] as number, 32);
+    for (let i = start; i < end; i++) {
+      const c = lowerCode(text.charCodeAt(i));
+      pa = fold1(pa, c);
+      pb = fold2(pb, c);
+    }
+    const pe = findEntry(lex, pa, pb);
+    if (pe < 0) continue;
+    const pc = lex.cues[pe] as Cue;
+    applyCue(t, pe, pc, -1, start);
+    if (pc.prefix && next < MAX_OPEN) {
+      t.next1[next] = pa;
+      t.next2[next++] = pb;
+    }
   }
-  if (cue?.prefix) (next ??= []).push(word);
-  t.open = next ?? [];
+  if (cue?.prefix && next < MAX_OPEN) {
+    t.next1[next] = a;
+    t.next2[next++] = b;
+  }
+  for (let k = 0; k < next; k++) {
+    t.open1[k] = t.next1[k] as number;
+    t.open2[k] = t.next2[k] as number;
+  }
+  t.openCount = next;
 }
 
 function endSentence(t: Tally, asked: boolean): void {
   if (asked || (t.interrogative && t.sentenceWords > 1)) t.questions++;
   t.interrogative = false;
   t.sentenceWords = 0;
-  t.open = t.open.length === 0 ? t.open : [];
+  t.openCount = 0;
 }
 
 /** Tallies one window of text. */
 function scan(text: string, lex: Lexicon, t: Tally): void {
   const n = text.length;
   let wordStart = -1;
-  let wordAscii = true;
-  let wordUpper = false;
+  let wa = 0;
+  let wb = 0;
   let camel = false;
   let underscore = false;
   let prevLower = false;
@@ -206,36 +263,36 @@ function scan(text: string, lex: Lexicon, t: Tally): void {
   let lineDigits = 0;
   let backticks = 0;
   let prev = 10;
+  let asciiLetters = 0;
   for (let i = 0; i <= n; i++) {
     const c = i < n ? text.charCodeAt(i) : 10;
     let cls = C_NONE;
     let script = -1;
     if (c < 128) {
       cls = ASCII[c] as number;
-      if (cls === C_LOWER || cls === C_UPPER) t.scripts[LATIN] = (t.scripts[LATIN] as number) + 1;
+      if (cls === C_LOWER || cls === C_UPPER) asciiLetters++;
     } else {
       script = scriptOf(c);
       if (script >= 0) t.scripts[script] = (t.scripts[script] as number) + 1;
     }
     // Word characters: ASCII letters, digits and `_`, and letters of the word scripts (CJK is
     // written without spaces: its characters count for the script only).
-    const isWord = cls !== C_NONE || (script >= 0 && script !== CJK && script !== OTHER);
-    if (isWord) {
+    if (cls !== C_NONE || (script >= 0 && script !== CJK && script !== OTHER)) {
       if (wordStart < 0) {
         wordStart = i;
-        wordAscii = true;
-        wordUpper = false;
+        wa = H1_SEED;
+        wb = H2_SEED;
         camel = false;
         underscore = false;
         prevLower = false;
         allDigits = true;
       }
+      const lc = cls === C_UPPER ? c | 32 : cls === C_NONE ? lowerCode(c) : c;
+      wa = fold1(wa, lc);
+      wb = fold2(wb, lc);
       if (cls === C_UPPER) {
-        wordUpper = true;
         if (prevLower) camel = true;
-      } else if (cls === C_UNDERSCORE) {
-        if (i > wordStart) underscore = true;
-      } else if (cls === C_NONE) wordAscii = false;
+      } else if (cls === C_UNDERSCORE && i > wordStart) underscore = true;
       prevLower = cls === C_LOWER;
       if (cls !== C_DIGIT) allDigits = false;
       if (lineStart) {
@@ -259,10 +316,8 @@ function scan(text: string, lex: Lexicon, t: Tally): void {
         if (camel) t.codeMarks += 0.5;
         if (underscore && text.charCodeAt(i - 1) !== 95) t.codeMarks += 0.5;
         if (c === 40 && len > 1) t.codeMarks += 0.5; // name(
-        if (len <= MAX_WORD) {
-          const raw = text.slice(wordStart, i);
-          onWord(t, lex, wordAscii && !wordUpper ? raw : raw.toLowerCase(), wordStart);
-        } else {
+        if (len <= MAX_WORD) onWord(t, lex, text, wordStart, i, wa, wb);
+        else {
           t.words++;
           t.sentenceWords++;
         }
@@ -271,7 +326,6 @@ function scan(text: string, lex: Lexicon, t: Tally): void {
     }
     // Non-word characters.
     if (c === 32 || c === 9) {
-      if (c === 32 && prev === 32) continue;
       prev = c;
       continue;
     }
@@ -330,6 +384,7 @@ function scan(text: string, lex: Lexicon, t: Tally): void {
     } else mathState = 0;
     prev = c;
   }
+  t.scripts[LATIN] = (t.scripts[LATIN] as number) + asciiLetters;
 }
 
 const round = (x: number): number => Math.round(x * 1000) / 1000;
@@ -352,7 +407,13 @@ function strongest(scores: ArrayLike<number>, min: (i: number) => number, skip =
 }
 
 /** Complexity from its parts (see the header); exported for tests of its monotonicity. */
-export function complexityScore(tokens: number, questions: number, steps: number, math: number, code: number) {
+export function complexityScore(
+  tokens: number,
+  questions: number,
+  steps: number,
+  math: number,
+  code: number,
+) {
   const length = Math.min(1, Math.log2(1 + Math.max(0, tokens) / 64) / Math.log2(1 + 8192 / 64));
   const q = 1 - Math.exp(-questions / 3);
   const s = 1 - Math.exp(-steps / 3);
@@ -369,7 +430,7 @@ export function extractFeatures(
   lexicon: Lexicon = BUILT_IN_LEXICON,
 ): RequestFeatures {
   const text = scanWindow(source.texts);
-  const t = new Tally(lexicon.domains.length);
+  const t = new Tally(lexicon.domains.length, lexicon.cues.length);
   scan(text, lexicon, t);
 
   let scriptIndex = OTHER;

@@ -1,8 +1,9 @@
 // The words the feature scan looks up: built-in cues (task wording, interrogatives, sequence
 // words, code keywords, math words, units, stop words per language) merged with the registry's
-// domain lexicons into ONE map, compiled once per registry, so the scan does a single Map.get per
-// word. Terms are lower case; a phrase ("breach of contract", "step by step") is its words joined
-// by one space, matched word by word (up to MAX_PHRASE_WORDS words).
+// domain lexicons into ONE hash table, compiled once per registry, so the scan does a single probe
+// per word, from hashes folded while it reads the word's characters (no string per word). Terms
+// are lower case; a phrase ("breach of contract", "step by step") is its words joined by one
+// space, matched word by word (up to MAX_PHRASE_WORDS words).
 import type { TaskSignal } from './features.types.ts';
 import { TASK_SIGNALS } from './features.types.ts';
 
@@ -38,10 +39,89 @@ export interface LexiconDomain {
   readonly minScore: number;
 }
 
+/**
+ * The compiled lexicon: an open-addressing table over two 32-bit hashes of each normalised term
+ * (a phrase hashes as its words joined by one space), so the scan looks words up from the hashes
+ * it folds while reading characters, allocating nothing. Two independent hashes must both match:
+ * a false match is a 2^-64 event per lookup.
+ */
 export interface Lexicon {
-  /** Words, phrases and phrase prefixes (`prefix`), normalised (normalizeTerm). */
-  readonly words: ReadonlyMap<string, Cue>;
+  /** Slot -> entry index + 1 (0: empty). */
+  readonly table: Int32Array;
+  readonly mask: number;
+  readonly h1: Int32Array;
+  readonly h2: Int32Array;
+  readonly cues: readonly Cue[];
+  /** Each entry's normalised term (for explanations and tests). */
+  readonly terms: readonly string[];
   readonly domains: readonly LexiconDomain[];
+}
+
+// The hashes: FNV-1a and a multiplicative variant, folded one lower-cased code unit at a time.
+export const H1_SEED = 0x811c9dc5 | 0;
+export const H2_SEED = 0x2545f491 | 0;
+export const fold1 = (h: number, c: number): number => Math.imul(h ^ c, 0x01000193);
+export const fold2 = (h: number, c: number): number => Math.imul((h + c) | 0, 0x5bd1e995) ^ (h >>> 13);
+
+/**
+ * The scan's lower case of one UTF-16 code unit: ASCII, Latin-1, Greek and Cyrillic capitals;
+ * others unchanged. Terms are folded through it too, so both sides agree.
+ */
+export function lowerCode(c: number): number {
+  if (c < 128) return c >= 65 && c <= 90 ? c | 32 : c;
+  if (c >= 0xc0 && c <= 0xde && c !== 0xd7) return c + 32;
+  if (c >= 0x391 && c <= 0x3a9) return c + 32;
+  if (c >= 0x410 && c <= 0x42f) return c + 32;
+  if (c >= 0x400 && c <= 0x40f) return c + 80;
+  return c;
+}
+
+/** The lexicon entry of a normalised term, or undefined (tests and tools; the scan folds inline). */
+export function lookupTerm(lexicon: Lexicon, term: string): Cue | undefined {
+  let a = H1_SEED;
+  let b = H2_SEED;
+  for (let i = 0; i < term.length; i++) {
+    const c = lowerCode(term.charCodeAt(i));
+    a = fold1(a, c);
+    b = fold2(b, c);
+  }
+  const at = findEntry(lexicon, a, b);
+  return at < 0 ? undefined : lexicon.cues[at];
+}
+
+/** The entry index whose hashes are (a, b), or -1. */
+export function findEntry(lexicon: Lexicon, a: number, b: number): number {
+  const { table, mask, h1, h2 } = lexicon;
+  for (let slot = a & mask; ; slot = (slot + 1) & mask) {
+    const e = table[slot] as number;
+    if (e === 0) return -1;
+    if (h1[e - 1] === a && h2[e - 1] === b) return e - 1;
+  }
+}
+
+function compileTable(words: ReadonlyMap<string, Cue>): Omit<Lexicon, 'domains'> {
+  const terms = [...words.keys()];
+  const cues = terms.map((t) => words.get(t) as Cue);
+  const size = 2 ** Math.ceil(Math.log2(Math.max(16, terms.length * 2)));
+  const table = new Int32Array(size);
+  const h1 = new Int32Array(terms.length);
+  const h2 = new Int32Array(terms.length);
+  const mask = size - 1;
+  terms.forEach((term, i) => {
+    let a = H1_SEED;
+    let b = H2_SEED;
+    for (let k = 0; k < term.length; k++) {
+      const c = lowerCode(term.charCodeAt(k));
+      a = fold1(a, c);
+      b = fold2(b, c);
+    }
+    h1[i] = a;
+    h2[i] = b;
+    let slot = a & mask;
+    while (table[slot] !== 0) slot = (slot + 1) & mask;
+    table[slot] = i + 1;
+  });
+  return { table, mask, h1, h2, cues, terms };
 }
 
 /** A domain lexicon as the registry states it (registry.schema.ts `domains:`). */
@@ -193,7 +273,24 @@ const MATH_WORDS: Record<string, number> = {
   mathbf: 1,
 };
 
-const UNITS = ['km', 'kg', 'cm', 'mm', 'ms', 'kb', 'mb', 'gb', 'tb', 'hz', 'mph', 'kwh', 'ml', 'mg', 'usd', 'eur'];
+const UNITS = [
+  'km',
+  'kg',
+  'cm',
+  'mm',
+  'ms',
+  'kb',
+  'mb',
+  'gb',
+  'tb',
+  'hz',
+  'mph',
+  'kwh',
+  'ml',
+  'mg',
+  'usd',
+  'eur',
+];
 const SEQUENCE_WORDS = ['then', 'next', 'finally', 'afterwards', 'afterward', 'subsequently', 'lastly'];
 const INTERROGATIVES = ['what', 'how', 'why', 'when', 'where', 'who', 'which', 'whom', 'whose'];
 
@@ -274,7 +371,7 @@ export function compileLexicon(domains: readonly DomainLexiconInput[] = []): Lex
       cue.domains = addPair(cue.domains, i, w);
     }
   });
-  return { words, domains: domains.map((d) => ({ name: d.name, minScore: d.min_score })) };
+  return { ...compileTable(words), domains: domains.map((d) => ({ name: d.name, minScore: d.min_score })) };
 }
 
 /** The lexicon without registry domains (built-in cues only). */

@@ -20,7 +20,8 @@ export function promptOf(call: InferenceCall): PromptSource {
         const content = m.content;
         if (typeof content === 'string') texts.push(content);
         else if (Array.isArray(content)) {
-          for (const part of content as readonly ContentPart[]) if (part.type === 'text') texts.push(part.text);
+          for (const part of content as readonly ContentPart[])
+            if (part.type === 'text') texts.push(part.text);
         }
       }
       return { texts, turns: messages.length };

@@ -101,7 +101,11 @@ export function understandRequest(
 }
 
 /** Notes the ensemble's complexity trigger (policy `ensemble.min_complexity`) when it decided. */
-export function explainEnsemble(understood: Understood, policy: ResolvedPolicy['compiled']['policy'], plan: Plan) {
+export function explainEnsemble(
+  understood: Understood,
+  policy: ResolvedPolicy['compiled']['policy'],
+  plan: Plan,
+) {
   const min = policy.ensemble?.min_complexity;
   const { request, explanation } = understood;
   const hint = request.hints.ensemble;
