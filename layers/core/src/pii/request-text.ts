@@ -131,8 +131,7 @@ export function scanValue(value: unknown, skip?: ReadonlySet<string>): PiiScan {
     budget,
   );
   // Medical words matter only next to personal data: read for them only then.
-  let medical = false;
-  if (total > 0) for (const s of seen) if ((medical = hasMedicalSignal(s))) break;
+  const medical = total > 0 && [...seen].some(hasMedicalSignal);
   return { counts, total, medical, truncated: budget.truncated, spans, lookalikes };
 }
 

@@ -19,7 +19,10 @@ export async function* restoreStream(
     if (event.type === 'chunk' && event.chunk.text !== undefined) {
       const index = event.chunk.index ?? 0;
       let r = restorers.get(index);
-      if (!r) restorers.set(index, (r = vault.streamRestorer()));
+      if (!r) {
+        r = vault.streamRestorer();
+        restorers.set(index, r);
+      }
       const text = r.push(event.chunk.text);
       const { text: _raw, ...rest } = event.chunk;
       if (text === '' && Object.keys(rest).every((k) => k === 'index')) continue;

@@ -20,7 +20,7 @@ function isIpv6(s: string): boolean {
   const groups = [...head, ...tail];
   let width = groups.length;
   const last = groups.at(-1);
-  if (last !== undefined && last.includes('.')) {
+  if (last?.includes('.')) {
     if (!IPV4_TAIL.test(last)) return false;
     groups.pop();
     width++;
