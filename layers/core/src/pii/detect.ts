@@ -1,6 +1,6 @@
 // Every detector over one text: the spans of all types, in order and never overlapping (where
-// two overlap, the one starting first wins, then the longer, then the detector listed first:
-// the credential and checksum-verified types come before the looser patterns).
+// two overlap, the detector listed first wins: credentials, then the checksum-verified types,
+// then the looser patterns).
 import { apiKeyDetector } from './detectors/api-key.detector.ts';
 import { awsKeyDetector } from './detectors/aws-key.detector.ts';
 import { emailDetector } from './detectors/email.detector.ts';
@@ -40,14 +40,22 @@ export function detectPii(text: string, detectors: readonly PiiDetector[] = PII_
   });
   if (all.length === 0) return [];
   all.sort((a, b) => a.start - b.start || b.end - a.end || a.rank - b.rank);
-  const out: PiiSpan[] = [];
-  let reached = 0;
-  for (const { type, start, end } of all) {
-    if (start < reached) continue;
-    out.push({ type, start, end });
-    reached = end;
+  const kept: Array<PiiSpan & { rank: number }> = [];
+  for (const span of all) {
+    // Overlapping the last kept ones: the detector listed first wins (a token in a URL's user
+    // part is a token, not an e-mail address).
+    let last = kept.at(-1);
+    if (last && span.start < last.end) {
+      if (span.rank >= last.rank) continue;
+      while (last && span.start < last.end && span.rank < last.rank) {
+        kept.pop();
+        last = kept.at(-1);
+      }
+      if (last && span.start < last.end) continue;
+    }
+    kept.push(span);
   }
-  return out;
+  return kept.map(({ type, start, end }) => ({ type, start, end }));
 }
 
 /** Spans counted per type. */

@@ -21,7 +21,7 @@ function digitCount(s: string): number {
 export const phoneDetector: PiiDetector = {
   type: 'phone',
   detect(text) {
-    if (!/\d{3}/.test(text)) return [];
+    if (!/\d\d/.test(text)) return [];
     const spans: PiiSpan[] = [];
     const add = (start: number, end: number) => {
       if (!spans.some((s) => start < s.end && s.start < end)) spans.push({ type: 'phone', start, end });
