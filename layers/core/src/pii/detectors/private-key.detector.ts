@@ -5,7 +5,8 @@ import type { PiiDetector, PiiSpan } from '../pii.types.ts';
 import { matchesOf } from './boundaries.ts';
 
 const BEGIN = /-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY-----/g;
-const BODY = /[A-Za-z0-9+/=\s:,-]*/y;
+/** The base-64 lines after a BEGIN line (up to a blank line or one of other text). */
+const BODY = /(?:\r?\n[A-Za-z0-9+/=]+)*/y;
 
 export const privateKeyDetector: PiiDetector = {
   type: 'private_key',
@@ -21,7 +22,6 @@ export const privateKeyDetector: PiiDetector = {
         BODY.lastIndex = m.index + m[0].length;
         BODY.exec(text);
         end = BODY.lastIndex;
-        while (end > m.index && /\s/.test(text[end - 1] as string)) end--;
       }
       spans.push({ type: 'private_key', start: m.index, end });
       BEGIN.lastIndex = end;
