@@ -18,6 +18,7 @@ export * from './hints.ts';
 export * from './input-problem.ts';
 export * from './json-limits.ts';
 export * from './metrics/metrics.contract.ts';
+export * from './pii/index.ts';
 export * from './plan.ts';
 export * from './policy-match.ts';
 export type * from './ports.ts';
