@@ -12,13 +12,16 @@ import type { Caller } from '@switchyard/adapters/lambda';
 import { parseInput } from '@switchyard/adapters/lambda';
 import type {
   AttemptRecord,
+  ChatCompletionRequest,
   CompiledRegistry,
   Decision,
+  EmbeddingsRequest,
   EmbeddingVectors,
   ExecutionResult,
   HealthSnapshot,
   InferenceCall,
   InferenceClient,
+  InvocationRequest,
   Outcome,
   PlanTarget,
   RouteRequest,
@@ -60,6 +63,7 @@ import { reserveStep } from './steps/reserve.step.ts';
 import { releaseStep, settleStep } from './steps/settle.step.ts';
 import { openStream, type StreamRequest } from './steps/stream.step.ts';
 import { tenantBudgetsStep } from './steps/tenant-budgets.step.ts';
+import { understandStep } from './steps/understand.step.ts';
 
 export interface RouterDeps {
   registry: { get(): Promise<CompiledRegistry> };
@@ -184,7 +188,11 @@ export class RouterService {
     const tenant = request.tenant.id;
     const streaming: RouteRequest = { ...request, stream: true };
     const loaded = await this.load(streaming);
-    const admission = this.admit(loaded, meta);
+    const admission = this.admit(
+      understandStep(loaded.request, streamed.call, loaded.registry),
+      loaded,
+      meta,
+    );
     const { at, registry, decision, note, held } = admission instanceof Promise ? await admission : admission;
     const started = this.deps.now();
     const onEnd = async (summary: StreamSummary): Promise<void> => {
@@ -302,12 +310,12 @@ export class RouterService {
     const isObject = typeof body === 'object' && body !== null;
     const isInvocation = isObject && 'task' in body && 'payload' in body;
     const isEmbeddings = isObject && 'input' in body && !('messages' in body);
-    const request = isInvocation
-      ? invocationRouteRequest(parseInput(InvocationRequestSchema, body), headers, tenantOf(caller))
+    const { request, call } = isInvocation
+      ? invocationDryRun(parseInput(InvocationRequestSchema, body), headers, tenantOf(caller))
       : isEmbeddings
-        ? embeddingRouteRequest(parseInput(EmbeddingsRequestSchema, body), headers, tenantOf(caller))
-        : chatRouteRequest(parseInput(ChatCompletionRequestSchema, body), headers, tenantOf(caller));
-    const decided = await this.decide(request);
+        ? embeddingsDryRun(parseInput(EmbeddingsRequestSchema, body), headers, tenantOf(caller))
+        : chatDryRun(parseInput(ChatCompletionRequestSchema, body), headers, tenantOf(caller));
+    const decided = await this.decide(request, call);
     const { plan, explanation } = decided.decision;
     const tenant = decided.tenant;
     return {
@@ -368,8 +376,11 @@ export class RouterService {
     return { object: 'list', data };
   }
 
-  /** Steps 1-4: the tenant's budgets, the snapshot, and the decision (under a degrade cap). */
-  private async decide(request: RouteRequest): Promise<{
+  /** Steps 1-4: the tenant's budgets, the snapshot, the features and the decision (under a degrade cap). */
+  private async decide(
+    asked: RouteRequest,
+    call: InferenceCall,
+  ): Promise<{
     decision: Decision;
     registry: CompiledRegistry;
     tenant: TenantContext;
@@ -377,15 +388,16 @@ export class RouterService {
     note?: BudgetNote;
   }> {
     const money = this.deps.money;
-    const tenant = request.tenant.id;
+    const tenant = asked.tenant.id;
     const [registry, shared, budgets] = await Promise.all([
       this.deps.registry.get(),
       this.deps.health.get(),
       money ? tenantBudgetsStep(money, tenant) : undefined,
     ]);
     const cap = money && budgets ? await budgetCapStep(money, tenant, budgets) : undefined;
-    const bounded = budgets ? applyTenantPolicy(request, budgets.request_policy ?? {}) : request;
-    const { decision, note } = decideUnderCap(bounded, cap, (r) => this.decideOn(r, registry, shared));
+    const bounded = budgets ? applyTenantPolicy(asked, budgets.request_policy ?? {}) : asked;
+    const request = understandStep(bounded, call, registry);
+    const { decision, note } = decideUnderCap(request, cap, (r) => this.decideOn(r, registry, shared));
     if (!note) return { decision, registry, tenant: bounded.tenant };
     return {
       decision: { ...decision, explanation: { ...decision.explanation, budget: note } },
@@ -423,7 +435,7 @@ export class RouterService {
     const money = this.deps.money;
     const tenant = request.tenant.id;
     const loaded = await this.load(request);
-    const admission = this.admit(loaded, meta);
+    const admission = this.admit(understandStep(loaded.request, call, loaded.registry), loaded, meta);
     const { at, registry, decision, note, held } = admission instanceof Promise ? await admission : admission;
     try {
       const started = this.deps.now();
@@ -492,9 +504,13 @@ export class RouterService {
    * are one synchronous step, so the attempt is counted in flight before any other request in this
    * container decides: this answers synchronously unless the reservation needs a store write.
    */
-  private admit(loaded: Loaded, meta: Omit<RequestMeta, 'at'>): Admitted | Promise<Admitted> {
+  private admit(
+    request: RouteRequest,
+    loaded: Loaded,
+    meta: Omit<RequestMeta, 'at'>,
+  ): Admitted | Promise<Admitted> {
     const money = this.deps.money;
-    const { at, request, registry, shared, budgets, cap } = loaded;
+    const { at, registry, shared, budgets, cap } = loaded;
     const { decision, note } = decideUnderCap(request, cap, (r) => this.decideOn(r, registry, shared));
     const admitted = (held: Held | undefined): Admitted => ({ at, registry, decision, note, held });
     if (!money || !budgets) return admitted(undefined);
@@ -604,6 +620,38 @@ interface Served {
   registry: CompiledRegistry;
   cost_micros: number;
   note: BudgetNote | undefined;
+}
+
+/** A dry run's request and the call it would make (the understand step reads its prompt). */
+interface DryRun {
+  request: RouteRequest;
+  call: InferenceCall;
+}
+
+function chatDryRun(
+  parsed: ChatCompletionRequest,
+  headers: Record<string, string>,
+  tenant: TenantContext,
+): DryRun {
+  return { request: chatRouteRequest(parsed, headers, tenant), call: { kind: 'chat', body: parsed } };
+}
+
+function invocationDryRun(
+  parsed: InvocationRequest,
+  headers: Record<string, string>,
+  tenant: TenantContext,
+): DryRun {
+  const request = invocationRouteRequest(parsed, headers, tenant);
+  return { request, call: { kind: 'invocation', task: request.task, payload: parsed.payload } };
+}
+
+function embeddingsDryRun(
+  parsed: EmbeddingsRequest,
+  headers: Record<string, string>,
+  tenant: TenantContext,
+): DryRun {
+  const request = embeddingRouteRequest(parsed, headers, tenant);
+  return { request, call: { kind: 'embedding', body: embeddingUpstreamBody(parsed) } };
 }
 
 function meta(caller: Caller, ctx: RequestContext, route: RequestMeta['route']) {
