@@ -217,6 +217,7 @@ describe('a budget under 200 concurrent requests', () => {
         status: res.status,
         type: res.headers.get('content-type') ?? '',
         requestId: res.headers.get('x-amzn-requestid') ?? '',
+        cost: res.headers.get('x-switchyard-cost-usd') ?? '',
         text: await res.text(),
       };
     };
@@ -228,7 +229,9 @@ describe('a budget under 200 concurrent requests', () => {
     expect(served.length).toBeLessThanOrEqual(50);
     for (const a of served) {
       expect(a.type).toMatch(/^text\/event-stream/);
-      expect(a.text.endsWith('data: [DONE]\n\n')).toBe(true);
+      // The header went before the body: the reservation. The actual charge ends the body.
+      expect(a.cost).toBe('0.00004800');
+      expect(a.text.endsWith(': x-switchyard-cost-usd 0.00003600\n\ndata: [DONE]\n\n')).toBe(true);
     }
     for (const r of refused) {
       expect(r.status).toBe(429);
@@ -243,6 +246,11 @@ describe('a budget under 200 concurrent requests', () => {
       true,
     );
     expect(records.every((r) => r.cost_micros === 36)).toBe(true);
+    // The invariant for streams: the usage API's sum is the sum of the streams' trailing costs.
+    const trailing = served.map((a) => /: x-switchyard-cost-usd (\S+)\n/.exec(a.text)?.[1] ?? 'NaN');
+    expect(trailing.reduce((sum, c) => sum + micros(c), 0)).toBe(
+      records.reduce((sum, r) => sum + r.cost_micros, 0),
+    );
     expect(period.spent).toBe(records.reduce((sum, r) => sum + r.cost_micros, 0));
     expect(period.spent).toBeLessThanOrEqual(LIMIT_MICROS);
   });

@@ -190,7 +190,12 @@ describe('BudgetHolds on DynamoDB', () => {
   it('a newer limit is synced to the period item before the hold is taken', async () => {
     const holds = holdsAt(T);
     await holds.take('h-sync', 'job.j', [{ spec: spend(100), amount: 100 }], 60_000);
-    const more = await holds.take('h-sync', 'job.k', [{ spec: { ...spend(300), revision: 2 }, amount: 150 }], 1);
+    const more = await holds.take(
+      'h-sync',
+      'job.k',
+      [{ spec: { ...spend(300), revision: 2 }, amount: 150 }],
+      1,
+    );
     expect(isHold(more)).toBe(true);
     expect(await month('h-sync')).toMatchObject({ limit: 300, revision: 2, available: 50 });
   });
