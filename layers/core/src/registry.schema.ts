@@ -160,6 +160,19 @@ export const CanarySchema = z
   .strict();
 export type Canary = z.infer<typeof CanarySchema>;
 
+/**
+ * Conversation affinity (affinity/affinity.ts): turns of one conversation go to the same replica
+ * of the model the strategy picked, by consistent hashing with bounded loads; `epsilon` is the
+ * slack over a replica's fair share of the requests in flight, ceil((1 + epsilon) x share).
+ */
+export const AffinitySchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    epsilon: z.number().positive().max(10).default(0.25),
+  })
+  .strict();
+export type Affinity = z.infer<typeof AffinitySchema>;
+
 export const CircuitSettingsSchema = z
   .object({
     failure_threshold: z.number().int().positive().default(5),
@@ -282,6 +295,8 @@ export const PolicySchema = z
      * A tenant's `pii_action` that is stricter wins.
      */
     pii: PiiPolicySchema.optional(),
+    /** Conversation affinity; absent (or `enabled: false`) means none. */
+    affinity: AffinitySchema.optional(),
   })
   .strict();
 export type Policy = z.infer<typeof PolicySchema>;
