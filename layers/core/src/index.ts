@@ -17,6 +17,7 @@ export * from './health/index.ts';
 export * from './hints.ts';
 export * from './input-problem.ts';
 export * from './json-limits.ts';
+export * from './learning/index.ts';
 export * from './metrics/metrics.contract.ts';
 export * from './plan.ts';
 export * from './policy-match.ts';

@@ -67,6 +67,8 @@ import { modelKey } from './compile.ts';
 import { NoCandidateError } from './errors.ts';
 import type { HealthColumns } from './health-index.ts';
 import { HEALTH_STATUSES, healthColumns } from './health-index.ts';
+import type { CompiledLearnedState } from './learning/learned-state.ts';
+import { learningInput } from './learning/route-learning.ts';
 import { buildPlan } from './plan.ts';
 import type { ResolvedPolicy } from './policy-match.ts';
 import { resolvePolicy } from './policy-match.ts';
@@ -93,8 +95,8 @@ import {
   LATENCY_FLOOR_MS,
   relativeToBest,
 } from './score.ts';
-import { STRATEGIES } from './strategies/index.ts';
-import type { CandidateTable } from './strategies/strategy.ts';
+import { learnedFigures, STRATEGIES } from './strategies/index.ts';
+import type { CandidateTable, LearningInput } from './strategies/strategy.ts';
 import { mayUseModel } from './tenant-view.ts';
 
 /** Default freshness window of health records. */
@@ -226,7 +228,13 @@ interface Scan {
  */
 export function route(
   request: RouteRequest,
-  snapshot: { registry: CompiledRegistry; health: HealthSnapshot; load?: LocalLoad },
+  snapshot: {
+    registry: CompiledRegistry;
+    health: HealthSnapshot;
+    load?: LocalLoad;
+    /** The learned strategy's state (refit from feedback); priors only when absent. */
+    learned?: CompiledLearnedState;
+  },
   ctx: RouteContext,
 ): Decision {
   const { registry } = snapshot;
@@ -270,7 +278,16 @@ export function route(
   // Rank enough positions for the primary, the fallbacks and the largest ensemble, with slack
   // for the fallback modes that skip over some; the rest stays unranked (cheap at 10k endpoints).
   const limit = Math.min(n, Math.max(16, 2 * (1 + policy.fallback.count + MAX_ENSEMBLE)));
-  const { order, draws } = STRATEGIES[policy.strategy].select(table, ctx.random, limit);
+  const learning =
+    policy.strategy === 'learned'
+      ? learningInput(request, policy, registry, snapshot.learned, cols.slot, n)
+      : undefined;
+  const { order, draws, propensity, explored } = STRATEGIES[policy.strategy].select(
+    table,
+    ctx.random,
+    limit,
+    learning && { learning },
+  );
   const plan = buildPlan({
     policy,
     request,
@@ -295,7 +312,7 @@ export function route(
     get candidates(): CandidateExplanation[] {
       if (!candidateList) {
         const { scan: full, cols: c } = recording.get();
-        candidateList = explainCandidates(registry, full, c, policy, request);
+        candidateList = explainCandidates(registry, full, c, policy, request, learning);
       }
       return candidateList;
     },
@@ -307,6 +324,16 @@ export function route(
     draws,
     versions: scan.versions,
   };
+  if (learning) {
+    explanation.learned = {
+      propensity: propensity ?? 1,
+      explored: explored ?? false,
+      lambda: learning.lambda,
+      explore: learning.explore,
+      context: Array.from(learning.x),
+      events: snapshot.learned?.events ?? 0,
+    };
+  }
   return { plan, explanation };
 }
 
@@ -354,9 +381,26 @@ function explainCandidates(
   c: Columns,
   policy: CompiledPolicy['policy'],
   request: RouteRequest,
+  learning: LearningInput | undefined,
 ): CandidateExplanation[] {
   const floor = scoreCandidates(c, scan.n + scan.f, scan, policy, request);
   const endpoints = registry.registry.endpoints;
+  const figures =
+    learning &&
+    learnedFigures(
+      {
+        length: scan.n,
+        score: c.score,
+        quality: c.quality,
+        weight: c.weight,
+        cost: c.cost,
+        latency: c.latency,
+        peak: c.peak,
+        inflight: c.inflight,
+        capacity: c.capacity,
+      },
+      learning,
+    );
   return Array.from({ length: scan.n + scan.f }, (_, i) => {
     const e = endpoints[c.slot[i] as number] as Endpoint;
     const explained: CandidateExplanation = {
@@ -379,6 +423,14 @@ function explainCandidates(
       capacity: c.capacity[i] as number,
     };
     if (i >= scan.n) explained.fallback_only = true;
+    else if (figures) {
+      explained.learned = {
+        estimate: figures.estimate[i] as number,
+        uncertainty: figures.width[i] as number,
+        utility: figures.greedy[i] as number,
+        optimistic: figures.optimist[i] as number,
+      };
+    }
     return explained;
   });
 }

@@ -3,6 +3,7 @@
 import type { Priority, RoutingHints } from './api.schema.ts';
 import type { CompiledRegistry } from './compile.ts';
 import type { EndpointKind, StrategyName } from './registry.schema.ts';
+import type { RequestFeatures } from './understanding/features.types.ts';
 
 export type HealthStatus = 'up' | 'degraded' | 'down' | 'unknown';
 export type CircuitState = 'closed' | 'open' | 'half-open';
@@ -104,6 +105,11 @@ export interface RouteRequest {
    * `prompt_tokens + max_output_tokens` (embeddings: each input is embedded on its own).
    */
   context_tokens?: number;
+  /**
+   * What the router read from the prompt (issue 12's extractor), when it ran: the learned
+   * strategy's context vector is built from it (learning/context.ts), else from task and hints.
+   */
+  features?: RequestFeatures;
 }
 
 export interface RouteOptions {
@@ -192,6 +198,8 @@ export interface CandidateExplanation {
    * primary, they lead the fallback chain after the candidate (see plan.ts).
    */
   fallback_only?: true;
+  /** Strategy `learned`: this candidate's estimate, its uncertainty and utilities (strategies/learned.ts). */
+  learned?: { estimate: number; uncertainty: number; utility: number; optimistic: number };
 }
 
 export type ExclusionRule =
@@ -239,6 +247,19 @@ export interface Explanation {
    * budget imposed, and whether the decision kept to it.
    */
   budget?: { cap_usd: number; remaining_share: number; applied: boolean; reason: string };
+  /**
+   * Strategy `learned`: the primary's propensity (probability the strategy gave it), whether the
+   * draw explored, λ and the exploration share applied, the context vector, and how many
+   * feedback events the learned state holds (0: priors only).
+   */
+  learned?: {
+    propensity: number;
+    explored: boolean;
+    lambda: number;
+    explore: number;
+    context: number[];
+    events: number;
+  };
 }
 
 export interface Decision {
