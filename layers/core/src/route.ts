@@ -67,6 +67,7 @@ import { modelKey } from './compile.ts';
 import { NoCandidateError } from './errors.ts';
 import type { HealthColumns } from './health-index.ts';
 import { HEALTH_STATUSES, healthColumns } from './health-index.ts';
+import { contextVector } from './learning/context.ts';
 import type { CompiledLearnedState } from './learning/learned-state.ts';
 import { learningInput } from './learning/route-learning.ts';
 import { buildPlan } from './plan.ts';
@@ -280,7 +281,7 @@ export function route(
   const limit = Math.min(n, Math.max(16, 2 * (1 + policy.fallback.count + MAX_ENSEMBLE)));
   const learning =
     policy.strategy === 'learned'
-      ? learningInput(request, policy, registry, snapshot.learned, cols.slot, n)
+      ? learningInput(request, policy, registry, snapshot.learned, cols.slot, n, true)
       : undefined;
   const { order, draws, propensity, explored } = STRATEGIES[policy.strategy].select(
     table,
@@ -312,7 +313,8 @@ export function route(
     get candidates(): CandidateExplanation[] {
       if (!candidateList) {
         const { scan: full, cols: c } = recording.get();
-        candidateList = explainCandidates(registry, full, c, policy, request, learning);
+        const fresh = learning && learningInput(request, policy, registry, snapshot.learned, c.slot, full.n);
+        candidateList = explainCandidates(registry, full, c, policy, request, fresh);
       }
       return candidateList;
     },
@@ -325,12 +327,16 @@ export function route(
     versions: scan.versions,
   };
   if (learning) {
+    let context: number[] | undefined;
     explanation.learned = {
       propensity: propensity ?? 1,
       explored: explored ?? false,
       lambda: learning.lambda,
       explore: learning.explore,
-      context: Array.from(learning.x),
+      get context(): number[] {
+        context ??= Array.from(contextVector(request.features, request));
+        return context;
+      },
       events: snapshot.learned?.events ?? 0,
     };
   }

@@ -8,8 +8,13 @@ import type { Policy } from '../registry.schema.ts';
 import type { RouteRequest } from '../route.types.ts';
 import { LEARNED_DEFAULTS } from '../strategies/learned.ts';
 import type { LearningInput } from '../strategies/strategy.ts';
-import { contextVector } from './context.ts';
+import { CONTEXT_DIM, contextVector } from './context.ts';
 import type { CompiledLearnedState } from './learned-state.ts';
+
+// Reused by the synchronous decision path (typed-array allocation per decision costs more than
+// the bandit arithmetic); explanations build fresh ones.
+let armScratch = new Int32Array(64);
+const contextScratch = new Float64Array(CONTEXT_DIM);
 
 /** λ multiplier by priority: high cares less about cost, low more (as score.ts leans weights). */
 export const PRIORITY_LAMBDA: Readonly<Record<Priority, number>> = { high: 0.5, normal: 1, low: 2 };
@@ -50,7 +55,10 @@ export function learnedExplore(policy: Policy, priority: Priority): number {
   return priority === 'high' ? 0 : (policy.learning?.explore ?? LEARNED_DEFAULTS.explore);
 }
 
-/** The learned strategy's input for `n` candidates at endpoint slots `slots`. */
+/**
+ * The learned strategy's input for `n` candidates at endpoint slots `slots`. With `reuse`, its
+ * arrays are shared scratch, valid until the next call (the decision itself); without, fresh.
+ */
 export function learningInput(
   request: RouteRequest,
   policy: Policy,
@@ -58,13 +66,15 @@ export function learningInput(
   state: CompiledLearnedState | undefined,
   slots: ArrayLike<number>,
   n: number,
+  reuse = false,
 ): LearningInput {
   const priority = request.hints.priority ?? 'normal';
   const bySlot = armsBySlot(registry, state);
-  const arms = new Int32Array(n);
+  if (reuse && armScratch.length < n) armScratch = new Int32Array(2 ** Math.ceil(Math.log2(n)));
+  const arms = reuse ? armScratch.subarray(0, n) : new Int32Array(n);
   for (let i = 0; i < n; i++) arms[i] = bySlot[slots[i] as number] as number;
   return {
-    x: contextVector(request.features, request),
+    x: contextVector(request.features, request, reuse ? contextScratch : undefined),
     arms,
     state,
     lambda: learnedLambda(policy, priority, state),

@@ -7,7 +7,8 @@
 // The primary is the greedy argmax, except on an exploration draw: with probability `explore`
 // (the policy's cap on the share of traffic that explores; 0 for high priority) it is drawn from
 // a softmax over the optimistic utilities, so exploration goes to uncertain, promising arms and
-// every candidate keeps a known, positive probability. The primary's propensity is exact:
+// every candidate keeps a known probability (positive unless its share is below e^-40). The
+// primary's propensity is exact:
 //   p(i) = (1 − explore)·[i = greedy] + explore · softmax_i
 // which off-policy evaluation (IPS, doubly robust) needs. Fallbacks follow by greedy utility.
 // The strategy only orders the candidates it is given: hard constraints were applied before.
@@ -117,13 +118,17 @@ export function learnedFigures(
   return f;
 }
 
+/** Below this (scaled) distance from the best, a softmax share is taken as 0 (e^-40 < 5e-18). */
+const SOFTMAX_CUTOFF = -40;
+
 /** Softmax over `v` / TEMPERATURE into `out`, stable (max subtracted). */
 function softmax(v: Float64Array, n: number, out: Float64Array): void {
   let max = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < n; i++) if ((v[i] as number) > max) max = v[i] as number;
   let sum = 0;
   for (let i = 0; i < n; i++) {
-    const e = Math.exp(((v[i] as number) - max) / TEMPERATURE);
+    const z = ((v[i] as number) - max) / TEMPERATURE;
+    const e = z < SOFTMAX_CUTOFF ? 0 : Math.exp(z);
     out[i] = e;
     sum += e;
   }
