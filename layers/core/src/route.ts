@@ -330,6 +330,7 @@ export function route(
     let context: number[] | undefined;
     explanation.learned = {
       propensity: propensity ?? 1,
+      prior: cols.quality[order[0] as number] as number,
       explored: explored ?? false,
       lambda: learning.lambda,
       explore: learning.explore,

@@ -254,6 +254,8 @@ export interface Explanation {
    */
   learned?: {
     propensity: number;
+    /** The primary's quality prior, the base its learned residual is measured from. */
+    prior: number;
     explored: boolean;
     lambda: number;
     explore: number;
