@@ -106,8 +106,10 @@ export interface RouteRequest {
    */
   context_tokens?: number;
   /**
-   * What the router read from the prompt (issue 12's extractor), when it ran: the learned
-   * strategy's context vector is built from it (learning/context.ts), else from task and hints.
+   * What the prompt says (understanding/, set by the router's understand step): policies match
+   * on it (`match.when`), infer task and domain from it (`infer`) and fan out on its complexity.
+   * The learned strategy's context vector is built from it (learning/context.ts), else from
+   * task and hints.
    */
   features?: RequestFeatures;
 }
@@ -262,6 +264,25 @@ export interface Explanation {
     context: number[];
     events: number;
   };
+  /** Request understanding: the features read from the prompt and the rules that used them. */
+  understanding?: UnderstandingExplanation;
+}
+
+/** Which rule read which features, and what it made of them. */
+export interface FeatureUse {
+  /** `match`: a policy's `when` conditions held; `infer`: task or domain inferred; `ensemble`: min_complexity. */
+  rule: 'match' | 'infer' | 'ensemble';
+  /** The features the rule read. */
+  features: string[];
+  /** What it decided, in words (`policy "auto-legal": domain = legal`). */
+  detail: string;
+}
+
+export interface UnderstandingExplanation {
+  features: RequestFeatures;
+  /** What the policy's `infer` set: the task and/or domain the request was routed with. */
+  inferred?: { task?: string; domain?: string };
+  used: FeatureUse[];
 }
 
 export interface Decision {
