@@ -5,3 +5,4 @@ export * from './learned-state.ts';
 export * from './off-policy.ts';
 export * from './refit.ts';
 export * from './route-learning.ts';
+export * from './decision-record.ts';
