@@ -18,6 +18,7 @@ export * from './health/index.ts';
 export * from './hints.ts';
 export * from './input-problem.ts';
 export * from './json-limits.ts';
+export * from './learning/index.ts';
 export * from './metrics/metrics.contract.ts';
 export * from './pii/index.ts';
 export * from './plan.ts';

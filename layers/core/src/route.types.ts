@@ -113,6 +113,8 @@ export interface RouteRequest {
   /**
    * What the prompt says (understanding/, set by the router's understand step): policies match
    * on it (`match.when`), infer task and domain from it (`infer`) and fan out on its complexity.
+   * The learned strategy's context vector is built from it (learning/context.ts), else from
+   * task and hints.
    */
   features?: RequestFeatures;
 }
@@ -203,6 +205,8 @@ export interface CandidateExplanation {
    * primary, they lead the fallback chain after the candidate (see plan.ts).
    */
   fallback_only?: true;
+  /** Strategy `learned`: this candidate's estimate, its uncertainty and utilities (strategies/learned.ts). */
+  learned?: { estimate: number; uncertainty: number; utility: number; optimistic: number };
 }
 
 export type ExclusionRule =
@@ -252,6 +256,21 @@ export interface Explanation {
    * budget imposed, and whether the decision kept to it.
    */
   budget?: { cap_usd: number; remaining_share: number; applied: boolean; reason: string };
+  /**
+   * Strategy `learned`: the primary's propensity (probability the strategy gave it), whether the
+   * draw explored, λ and the exploration share applied, the context vector, and how many
+   * feedback events the learned state holds (0: priors only).
+   */
+  learned?: {
+    propensity: number;
+    /** The primary's quality prior, the base its learned residual is measured from. */
+    prior: number;
+    explored: boolean;
+    lambda: number;
+    explore: number;
+    context: number[];
+    events: number;
+  };
   /** Request understanding: the features read from the prompt and the rules that used them. */
   understanding?: UnderstandingExplanation;
 }
