@@ -1,7 +1,7 @@
 // The registry file's `local:` section: how `npm start` simulates each endpoint (latency,
 // jitter, error rate, capacity), or `simulate: false` to call the endpoint's real target.
 import { formatIssues, type Registry } from '@switchyard/core';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SimEndpointConfig } from './sim-endpoints.server.ts';
 
 const Profile = z
