@@ -1,7 +1,7 @@
 // The registry's shape: models, endpoints and routing policies, validated with zod.
 // One schema serves the registry file, the DynamoDB documents and the admin API, so an
 // error always names the exact field (e.g. `endpoints[2].model`).
-import { z } from 'zod';
+import * as z from 'zod';
 import { PiiPolicySchema } from './pii/pii-action.ts';
 import { conditionDomains, FeatureConditionsSchema } from './understanding/conditions.ts';
 
