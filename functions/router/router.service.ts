@@ -29,6 +29,7 @@ import type {
   TenantContext,
 } from '@switchyard/core';
 import {
+  applyTenantPolicy,
   ChatCompletionRequestSchema,
   CompletionRequestSchema,
   chargedCostMicros,
@@ -36,6 +37,7 @@ import {
   completionRouteRequest,
   costHeader,
   EmbeddingsRequestSchema,
+  effectiveAllowedModels,
   embeddingRouteRequest,
   embeddingsAnswer,
   embeddingUpstreamBody,
@@ -186,7 +188,11 @@ export class RouterService {
     const tenant = request.tenant.id;
     const streaming: RouteRequest = { ...request, stream: true };
     const loaded = await this.load(streaming);
-    const admission = this.admit(understandStep(streaming, streamed.call, loaded.registry), loaded, meta);
+    const admission = this.admit(
+      understandStep(loaded.request, streamed.call, loaded.registry),
+      loaded,
+      meta,
+    );
     const { at, registry, decision, note, held } = admission instanceof Promise ? await admission : admission;
     const started = this.deps.now();
     const onEnd = async (summary: StreamSummary): Promise<void> => {
@@ -309,8 +315,9 @@ export class RouterService {
       : isEmbeddings
         ? embeddingsDryRun(parseInput(EmbeddingsRequestSchema, body), headers, tenantOf(caller))
         : chatDryRun(parseInput(ChatCompletionRequestSchema, body), headers, tenantOf(caller));
-    const { plan, explanation } = (await this.decide(request, call)).decision;
-    const tenant = tenantOf(caller);
+    const decided = await this.decide(request, call);
+    const { plan, explanation } = decided.decision;
+    const tenant = decided.tenant;
     return {
       plan: {
         ...plan,
@@ -331,9 +338,14 @@ export class RouterService {
    * another tenant's policy, or one that only serves models the caller may not use, is not shown.
    */
   async models(caller: Caller): Promise<unknown> {
-    const registry = await this.deps.registry.get();
+    const money = this.deps.money;
+    const [registry, budgets] = await Promise.all([
+      this.deps.registry.get(),
+      money ? tenantBudgetsStep(money, caller.tenant) : undefined,
+    ]);
     const created = Math.floor(this.deps.now() / 1000);
-    const tenant = tenantOf(caller);
+    const allowed = effectiveAllowedModels(budgets?.request_policy?.allowed_models, caller.allowed_models);
+    const tenant: TenantContext = { id: caller.tenant, ...(allowed ? { allowed_models: allowed } : {}) };
     const visible = (id: string, version: string) => mayUseModel(tenant, id, version);
     const data: Array<Record<string, unknown>> = [];
     for (const [id, versions] of registry.versionsById) {
@@ -368,7 +380,13 @@ export class RouterService {
   private async decide(
     asked: RouteRequest,
     call: InferenceCall,
-  ): Promise<{ decision: Decision; registry: CompiledRegistry; held?: Held; note?: BudgetNote }> {
+  ): Promise<{
+    decision: Decision;
+    registry: CompiledRegistry;
+    tenant: TenantContext;
+    held?: Held;
+    note?: BudgetNote;
+  }> {
     const money = this.deps.money;
     const tenant = asked.tenant.id;
     const [registry, shared, budgets] = await Promise.all([
@@ -377,12 +395,14 @@ export class RouterService {
       money ? tenantBudgetsStep(money, tenant) : undefined,
     ]);
     const cap = money && budgets ? await budgetCapStep(money, tenant, budgets) : undefined;
-    const request = understandStep(asked, call, registry);
+    const bounded = budgets ? applyTenantPolicy(asked, budgets.request_policy ?? {}) : asked;
+    const request = understandStep(bounded, call, registry);
     const { decision, note } = decideUnderCap(request, cap, (r) => this.decideOn(r, registry, shared));
-    if (!note) return { decision, registry };
+    if (!note) return { decision, registry, tenant: bounded.tenant };
     return {
       decision: { ...decision, explanation: { ...decision.explanation, budget: note } },
       registry,
+      tenant: bounded.tenant,
       note,
     };
   }
@@ -415,7 +435,7 @@ export class RouterService {
     const money = this.deps.money;
     const tenant = request.tenant.id;
     const loaded = await this.load(request);
-    const admission = this.admit(understandStep(request, call, loaded.registry), loaded, meta);
+    const admission = this.admit(understandStep(loaded.request, call, loaded.registry), loaded, meta);
     const { at, registry, decision, note, held } = admission instanceof Promise ? await admission : admission;
     try {
       const started = this.deps.now();
@@ -459,7 +479,11 @@ export class RouterService {
     }
   }
 
-  /** Steps 1 and 3: the registry, health and the tenant's budgets loaded together, and the cost cap. */
+  /**
+   * Steps 1 and 3: the registry, health and the tenant's budgets loaded together, and the cost
+   * cap; the request bounded by the tenant record's current allow-list (narrowed by the key's)
+   * and default data classification (a caller's hint may only raise it).
+   */
   private async load(request: RouteRequest): Promise<Loaded> {
     const money = this.deps.money;
     const tenant = request.tenant.id;
@@ -470,7 +494,8 @@ export class RouterService {
       money ? tenantBudgetsStep(money, tenant) : undefined,
     ]);
     const cap = money && budgets ? await budgetCapStep(money, tenant, budgets) : undefined;
-    return { at, registry, shared, budgets, cap };
+    const bounded = budgets ? applyTenantPolicy(request, budgets.request_policy ?? {}) : request;
+    return { at, request: bounded, registry, shared, budgets, cap };
   }
 
   /**
@@ -571,6 +596,8 @@ export class RouterService {
 /** What a request is decided on: when it started, the snapshots, its budgets and cost cap. */
 interface Loaded {
   at: number;
+  /** The request bounded by the tenant record (allow-list, classification floor). */
+  request: RouteRequest;
   registry: CompiledRegistry;
   shared: HealthSnapshot;
   budgets: Awaited<ReturnType<typeof tenantBudgetsStep>> | undefined;

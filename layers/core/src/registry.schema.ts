@@ -2,6 +2,7 @@
 // One schema serves the registry file, the DynamoDB documents and the admin API, so an
 // error always names the exact field (e.g. `endpoints[2].model`).
 import { z } from 'zod';
+import { PiiPolicySchema } from './pii/pii-action.ts';
 import { conditionDomains, FeatureConditionsSchema } from './understanding/conditions.ts';
 
 const name = z
@@ -274,6 +275,13 @@ export const PolicySchema = z
       .optional(),
     canary: z.array(CanarySchema).default([]),
     circuit: CircuitSettingsSchema.optional(),
+    /**
+     * What personal data found in a request does (core pii/): `classify` (also the default when
+     * unset) raises its data classification to `pii` (`phi` with medical words); `redact` sends
+     * typed placeholders upstream and restores the values in the answer; `refuse` answers 400.
+     * A tenant's `pii_action` that is stricter wins.
+     */
+    pii: PiiPolicySchema.optional(),
   })
   .strict();
 export type Policy = z.infer<typeof PolicySchema>;
