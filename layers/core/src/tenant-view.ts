@@ -82,5 +82,7 @@ export function tenantExplanation(explanation: Explanation, tenant: TenantContex
     draws: explanation.draws,
     versions: explanation.versions.filter((v) => mayUseModel(tenant, v.model)),
     ...(explanation.budget ? { budget: explanation.budget } : {}),
+    // Features are counts and scores, never prompt text.
+    ...(explanation.understanding ? { understanding: explanation.understanding } : {}),
   };
 }
