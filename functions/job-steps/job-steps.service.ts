@@ -37,6 +37,7 @@ import {
   SwitchyardError,
   UpstreamError,
   usageRecordOf,
+  withFeatures,
 } from '@switchyard/core';
 
 /** An error whose name the state machine matches in Retry/Catch. */
@@ -83,11 +84,17 @@ export async function planJob(deps: PlanDeps, input: StepInput): Promise<{ targe
   // Routed as the synchronous API would have routed it: same hints, headers and allow-list.
   const tenant = { id: job.tenant, ...(job.allowed_models ? { allowed_models: job.allowed_models } : {}) };
   const headers = job.request.headers ?? {};
-  const request =
+  const asked =
     job.request.kind === 'chat'
       ? chatRouteRequest(job.request.body as ChatCompletionRequest, headers, tenant)
       : invocationRouteRequest(job.request.body as InvocationRequest, headers, tenant);
   const [registry, health] = await Promise.all([deps.registry.get(), deps.health.get()]);
+  // What the prompt says, as the synchronous router reads it (policy conditions, infer).
+  const call: InferenceCall =
+    job.request.kind === 'chat'
+      ? { kind: 'chat', body: job.request.body as ChatCompletionRequest }
+      : { kind: 'invocation', task: asked.task, payload: (job.request.body as InvocationRequest).payload };
+  const request = withFeatures(asked, call, registry);
   let decision: ReturnType<typeof route>;
   try {
     decision = route(request, { registry, health }, deps.context());
