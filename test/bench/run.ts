@@ -1,10 +1,11 @@
 // `npm run bench`: every benchmark, printed as a table, or as JSON lines with `--json`.
 // `--only core`, `--only proxy`, `--only stream`, `--only embeddings`, `--only budget`,
-// `--only coldstart` or `--only overhead` runs one part.
+// `--only coldstart`, `--only overhead` or `--only features` runs one part.
 import { benchBudget } from './budget.bench.ts';
 import { benchColdStart } from './cold-start.bench.ts';
 import { benchCore } from './core.bench.ts';
 import { benchEmbeddings } from './embeddings.bench.ts';
+import { benchFeatures } from './features.bench.ts';
 import { benchOverhead } from './overhead.bench.ts';
 import { benchProxy } from './proxy.bench.ts';
 import { Reporter } from './reporter.ts';
@@ -45,4 +46,8 @@ if (!only || only === 'coldstart') {
 if (!only || only === 'overhead') {
   reporter.section('Handler overhead: the router in-process, API Gateway event, zero-latency upstream');
   await benchOverhead(reporter);
+}
+if (!only || only === 'features') {
+  reporter.section('Request understanding: feature extraction per request (1 KB, 10 KB, 100 KB prompts)');
+  await benchFeatures(reporter);
 }
