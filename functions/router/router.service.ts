@@ -21,9 +21,11 @@ import type {
   InferenceClient,
   Outcome,
   PlanTarget,
+  PrivacyNote,
   RouteRequest,
   StreamSummary,
   TenantContext,
+  TenantPiiSource,
 } from '@switchyard/core';
 import {
   ChatCompletionRequestSchema,
@@ -54,6 +56,7 @@ import type { LocalCircuits } from './local-circuits.ts';
 import { type BudgetNote, budgetCapStep, decideUnderCap } from './steps/degrade.step.ts';
 import { meterStep } from './steps/meter.step.ts';
 import type { Held, MoneyDeps, RequestMeta } from './steps/money.types.ts';
+import { privacyHeader, privacyStep, restoredBody, streamRestorer } from './steps/privacy.step.ts';
 import { reserveStep } from './steps/reserve.step.ts';
 import { releaseStep, settleStep } from './steps/settle.step.ts';
 import { openStream, type StreamRequest } from './steps/stream.step.ts';
@@ -74,6 +77,8 @@ export interface RouterDeps {
   inflight?: InflightTracker;
   /** Budgets and metering (steps/): absent, requests are neither reserved nor metered. */
   money?: MoneyDeps;
+  /** Tenants' `pii_action` (steps/privacy.step.ts); absent: the policies' and the secure default. */
+  privacy?: TenantPiiSource;
 }
 
 /** Who is asking, beyond the caller: the request's id (API Gateway's) for its usage record. */
@@ -182,7 +187,8 @@ export class RouterService {
     const tenant = request.tenant.id;
     const streaming: RouteRequest = { ...request, stream: true };
     const loaded = await this.load(streaming);
-    const admission = this.admit(streaming, loaded, meta);
+    const privacy = await privacyStep(streaming, streamed.call, loaded.registry, this.deps.privacy);
+    const admission = this.admit(privacy.request, loaded, meta);
     const { at, registry, decision, note, held } = admission instanceof Promise ? await admission : admission;
     const started = this.deps.now();
     const onEnd = async (summary: StreamSummary): Promise<void> => {
@@ -205,7 +211,9 @@ export class RouterService {
         ...(first?.ttft_ms !== undefined ? { ttft_ms: first.ttft_ms } : {}),
       });
     };
-    const opened = await openStream(decision.plan, streamed, {
+    const restore = streamRestorer(privacy);
+    const upstream = { ...streamed, call: privacy.call, ...(restore ? { transform: restore } : {}) };
+    const opened = await openStream(decision.plan, upstream, {
       ...this.execution(),
       recordAttempts: (attempts) => this.record(attempts, started),
       onEnd,
@@ -222,9 +230,7 @@ export class RouterService {
       attempts: [...attempts],
       ...(ensemble ? { ensemble } : {}),
     };
-    const explained = note
-      ? { ...decision, explanation: { ...decision.explanation, budget: note } }
-      : decision;
+    const explained = explainedWith(decision, note, privacy.note);
     const estimate = held?.cost_micros ?? chargedCostMicros(undefined, undefined, target);
     return {
       body: undefined,
@@ -300,12 +306,8 @@ export class RouterService {
     const isObject = typeof body === 'object' && body !== null;
     const isInvocation = isObject && 'task' in body && 'payload' in body;
     const isEmbeddings = isObject && 'input' in body && !('messages' in body);
-    const request = isInvocation
-      ? invocationRouteRequest(parseInput(InvocationRequestSchema, body), headers, tenantOf(caller))
-      : isEmbeddings
-        ? embeddingRouteRequest(parseInput(EmbeddingsRequestSchema, body), headers, tenantOf(caller))
-        : chatRouteRequest(parseInput(ChatCompletionRequestSchema, body), headers, tenantOf(caller));
-    const { plan, explanation } = (await this.decide(request)).decision;
+    const { request, call } = dryRunRequest(body, isInvocation, isEmbeddings, headers, tenantOf(caller));
+    const { plan, explanation } = (await this.decide(request, call)).decision;
     const tenant = tenantOf(caller);
     return {
       plan: {
@@ -360,25 +362,24 @@ export class RouterService {
     return { object: 'list', data };
   }
 
-  /** Steps 1-4: the tenant's budgets, the snapshot, and the decision (under a degrade cap). */
+  /** Steps 1-4: the tenant's budgets, the snapshot, privacy, and the decision (under a degrade cap). */
   private async decide(
-    request: RouteRequest,
+    routed: RouteRequest,
+    call: InferenceCall,
   ): Promise<{ decision: Decision; registry: CompiledRegistry; held?: Held; note?: BudgetNote }> {
     const money = this.deps.money;
-    const tenant = request.tenant.id;
+    const tenant = routed.tenant.id;
     const [registry, shared, budgets] = await Promise.all([
       this.deps.registry.get(),
       this.deps.health.get(),
       money ? tenantBudgetsStep(money, tenant) : undefined,
     ]);
     const cap = money && budgets ? await budgetCapStep(money, tenant, budgets) : undefined;
-    const { decision, note } = decideUnderCap(request, cap, (r) => this.decideOn(r, registry, shared));
-    if (!note) return { decision, registry };
-    return {
-      decision: { ...decision, explanation: { ...decision.explanation, budget: note } },
-      registry,
-      note,
-    };
+    const privacy = await privacyStep(routed, call, registry, this.deps.privacy);
+    const { decision, note } = decideUnderCap(privacy.request, cap, (r) =>
+      this.decideOn(r, registry, shared),
+    );
+    return { decision: explainedWith(decision, note, privacy.note), registry, ...(note ? { note } : {}) };
   }
 
   /** The decision on `shared` with this container's circuits and in-flight counts laid over it. */
@@ -409,15 +410,18 @@ export class RouterService {
     const money = this.deps.money;
     const tenant = request.tenant.id;
     const loaded = await this.load(request);
-    const admission = this.admit(request, loaded, meta);
+    const privacy = await privacyStep(request, call, loaded.registry, this.deps.privacy);
+    const admission = this.admit(privacy.request, loaded, meta);
     const { at, registry, decision, note, held } = admission instanceof Promise ? await admission : admission;
     try {
       const started = this.deps.now();
-      const outcome = await runPlan(decision.plan, call, this.execution()).catch((error: unknown) => ({
-        ok: false as const,
-        error,
-        attempts: [] as AttemptRecord[],
-      }));
+      const outcome = await runPlan(decision.plan, privacy.call, this.execution()).catch(
+        (error: unknown) => ({
+          ok: false as const,
+          error,
+          attempts: [] as AttemptRecord[],
+        }),
+      );
       // Every ending carries its attempts: the failures before a rejection or a request that could
       // not be sent count as much as those before an answer or exhaustion.
       await this.record(outcome.attempts, started);
@@ -443,10 +447,11 @@ export class RouterService {
           status: 'ok',
         });
       }
-      const explained = note
-        ? { ...decision, explanation: { ...decision.explanation, budget: note } }
-        : decision;
-      return { decision: explained, execution: outcome, registry, cost_micros: cost, note };
+      const explained = explainedWith(decision, note, privacy.note);
+      const execution = privacy.vault
+        ? { ...outcome, result: { ...outcome.result, body: restoredBody(privacy, outcome.result.body) } }
+        : outcome;
+      return { decision: explained, execution, registry, cost_micros: cost, note };
     } finally {
       // Settled or released above; this only releases what an unexpected error left held.
       releaseStep(held);
@@ -555,6 +560,7 @@ export class RouterService {
       // upstream's token usage, rounded up to the micro-dollar.
       'x-switchyard-cost-usd': costHeader(served.cost_micros),
       'x-switchyard-route-reason': routeReason(decision, execution) + (note ? `; ${note.reason}` : ''),
+      ...privacyHeader(decision.explanation.privacy),
       ...(execution.ensemble
         ? { 'x-switchyard-ensemble': `${execution.ensemble.combine}; ${execution.ensemble.reason}` }
         : {}),
@@ -587,6 +593,44 @@ interface Served {
   registry: CompiledRegistry;
   cost_micros: number;
   note: BudgetNote | undefined;
+}
+
+/** The decision with what the degrade and privacy steps did in its explanation. */
+function explainedWith(
+  decision: Decision,
+  budget: BudgetNote | undefined,
+  privacy: PrivacyNote | undefined,
+): Decision {
+  if (!budget && !privacy) return decision;
+  return {
+    ...decision,
+    explanation: { ...decision.explanation, ...(budget ? { budget } : {}), ...(privacy ? { privacy } : {}) },
+  };
+}
+
+/** A dry run's body as the request and the call it would make. */
+function dryRunRequest(
+  body: unknown,
+  isInvocation: boolean,
+  isEmbeddings: boolean,
+  headers: Record<string, string>,
+  tenant: TenantContext,
+): { request: RouteRequest; call: InferenceCall } {
+  if (isInvocation) {
+    const parsed = parseInput(InvocationRequestSchema, body);
+    const request = invocationRouteRequest(parsed, headers, tenant);
+    return { request, call: { kind: 'invocation', task: request.task, payload: parsed.payload } };
+  }
+  if (isEmbeddings) {
+    const parsed = parseInput(EmbeddingsRequestSchema, body);
+    return {
+      request: embeddingRouteRequest(parsed, headers, tenant),
+      call: { kind: 'embedding', body: embeddingUpstreamBody(parsed) },
+    };
+  }
+  const parsed = parseInput(ChatCompletionRequestSchema, body);
+  const { 'x-switchyard': _hints, ...upstreamBody } = parsed;
+  return { request: chatRouteRequest(parsed, headers, tenant), call: { kind: 'chat', body: upstreamBody } };
 }
 
 function meta(caller: Caller, ctx: RequestContext, route: RequestMeta['route']) {

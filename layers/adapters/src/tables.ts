@@ -36,8 +36,10 @@ export const TENANTS_TABLE = {
   partitionKey: 'id',
   webhookSecretAttribute: 'webhook_secret',
   signerAttributes: ['id', 'webhook_secret'],
-  /** What the router reads of a tenant (its budgets; tenant-budgets.dynamodb.ts), and may read. */
+  /** A tenant's budget attributes (tenant-budgets.dynamodb.ts). */
   budgetAttributes: ['id', 'budget', 'rate_limits', 'updated_at', 'revision'],
+  /** What the router reads of a tenant, and may read: its budgets and its pii_action (tenant-pii.dynamodb.ts). */
+  routerAttributes: ['id', 'budget', 'rate_limits', 'updated_at', 'revision', 'pii_action'],
   profileAttributes: TENANT_PROFILE_ATTRIBUTES,
 } as const;
 

@@ -2,6 +2,7 @@
 // snapshot, the plan and its explanation. Plain data; the wire shape of `POST /v1/route`.
 import type { Priority, RoutingHints } from './api.schema.ts';
 import type { CompiledRegistry } from './compile.ts';
+import type { PrivacyNote } from './pii/privacy.ts';
 import type { EndpointKind, StrategyName } from './registry.schema.ts';
 
 export type HealthStatus = 'up' | 'degraded' | 'down' | 'unknown';
@@ -239,6 +240,11 @@ export interface Explanation {
    * budget imposed, and whether the decision kept to it.
    */
   budget?: { cap_usd: number; remaining_share: number; applied: boolean; reason: string };
+  /**
+   * Personal data (set by the router's privacy step): the action taken and the types and counts
+   * found, never a value.
+   */
+  privacy?: PrivacyNote;
 }
 
 export interface Decision {

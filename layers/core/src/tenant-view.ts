@@ -82,5 +82,6 @@ export function tenantExplanation(explanation: Explanation, tenant: TenantContex
     draws: explanation.draws,
     versions: explanation.versions.filter((v) => mayUseModel(tenant, v.model)),
     ...(explanation.budget ? { budget: explanation.budget } : {}),
+    ...(explanation.privacy ? { privacy: explanation.privacy } : {}),
   };
 }
