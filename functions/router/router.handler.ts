@@ -11,7 +11,6 @@ import {
   CachedHealth,
   CachedRegistry,
   CachedTenantBudgets,
-  CachedTenantPii,
   createDocumentClient,
   createInferenceClient,
   DEFAULT_INFLIGHT_FRESH_MS,
@@ -19,7 +18,6 @@ import {
   DynamoDbHealthStore,
   DynamoDbModelRegistry,
   DynamoDbTenantBudgets,
-  DynamoDbTenantPii,
   DynamoDbUsageStore,
   EmfMetrics,
   InflightReporter,
@@ -121,14 +119,6 @@ const tenantBudgets = new CachedTenantBudgets({
   now: Date.now,
 });
 
-// Tenants' pii_action (the privacy step), read only for requests with personal data, same TTL.
-const tenantPii = new CachedTenantPii({
-  source: new DynamoDbTenantPii({ client: ddb, tableName: config.TENANTS_TABLE }),
-  ttlMs: config.TENANT_CACHE_TTL_MS,
-  now: Date.now,
-  onStaleError: (err) => logger.warn('could not reload a tenant pii_action', { error: String(err) }),
-});
-
 const circuits = new LocalCircuits({
   onChange: (change) => {
     metrics.circuitChange(change);
@@ -158,7 +148,6 @@ const service = new RouterService({
   random: Math.random,
   healthFreshMs: config.HEALTH_FRESH_MS,
   money: { budgets: tenantBudgets, leases: budgetLeases, usage: usageWriter },
-  privacy: tenantPii,
 });
 
 // What the Lambda service does to an execution environment it kills: nothing of it runs again.

@@ -12,22 +12,25 @@ import type { Caller } from '@switchyard/adapters/lambda';
 import { parseInput } from '@switchyard/adapters/lambda';
 import type {
   AttemptRecord,
+  ChatCompletionRequest,
   CompiledRegistry,
   Decision,
+  EmbeddingsRequest,
   EmbeddingVectors,
   ExecutionResult,
   HealthSnapshot,
   InferenceCall,
   InferenceClient,
+  InvocationRequest,
   Outcome,
   PlanTarget,
   PrivacyNote,
   RouteRequest,
   StreamSummary,
   TenantContext,
-  TenantPiiSource,
 } from '@switchyard/core';
 import {
+  applyTenantPolicy,
   ChatCompletionRequestSchema,
   CompletionRequestSchema,
   chargedCostMicros,
@@ -35,6 +38,7 @@ import {
   completionRouteRequest,
   costHeader,
   EmbeddingsRequestSchema,
+  effectiveAllowedModels,
   embeddingRouteRequest,
   embeddingsAnswer,
   embeddingUpstreamBody,
@@ -61,6 +65,7 @@ import { reserveStep } from './steps/reserve.step.ts';
 import { releaseStep, settleStep } from './steps/settle.step.ts';
 import { openStream, type StreamRequest } from './steps/stream.step.ts';
 import { tenantBudgetsStep } from './steps/tenant-budgets.step.ts';
+import { understandStep } from './steps/understand.step.ts';
 
 export interface RouterDeps {
   registry: { get(): Promise<CompiledRegistry> };
@@ -77,8 +82,6 @@ export interface RouterDeps {
   inflight?: InflightTracker;
   /** Budgets and metering (steps/): absent, requests are neither reserved nor metered. */
   money?: MoneyDeps;
-  /** Tenants' `pii_action` (steps/privacy.step.ts); absent: the policies' and the secure default. */
-  privacy?: TenantPiiSource;
 }
 
 /** Who is asking, beyond the caller: the request's id (API Gateway's) for its usage record. */
@@ -187,7 +190,8 @@ export class RouterService {
     const tenant = request.tenant.id;
     const streaming: RouteRequest = { ...request, stream: true };
     const loaded = await this.load(streaming);
-    const privacy = await privacyStep(streaming, streamed.call, loaded.registry, this.deps.privacy);
+    const understood = understandStep(loaded.request, streamed.call, loaded.registry);
+    const privacy = privacyStep(understood, streamed.call, loaded.registry, piiActionOf(loaded));
     const admission = this.admit(privacy.request, loaded, meta);
     const { at, registry, decision, note, held } = admission instanceof Promise ? await admission : admission;
     const started = this.deps.now();
@@ -306,9 +310,14 @@ export class RouterService {
     const isObject = typeof body === 'object' && body !== null;
     const isInvocation = isObject && 'task' in body && 'payload' in body;
     const isEmbeddings = isObject && 'input' in body && !('messages' in body);
-    const { request, call } = dryRunRequest(body, isInvocation, isEmbeddings, headers, tenantOf(caller));
-    const { plan, explanation } = (await this.decide(request, call)).decision;
-    const tenant = tenantOf(caller);
+    const { request, call } = isInvocation
+      ? invocationDryRun(parseInput(InvocationRequestSchema, body), headers, tenantOf(caller))
+      : isEmbeddings
+        ? embeddingsDryRun(parseInput(EmbeddingsRequestSchema, body), headers, tenantOf(caller))
+        : chatDryRun(parseInput(ChatCompletionRequestSchema, body), headers, tenantOf(caller));
+    const decided = await this.decide(request, call);
+    const { plan, explanation } = decided.decision;
+    const tenant = decided.tenant;
     return {
       plan: {
         ...plan,
@@ -329,9 +338,14 @@ export class RouterService {
    * another tenant's policy, or one that only serves models the caller may not use, is not shown.
    */
   async models(caller: Caller): Promise<unknown> {
-    const registry = await this.deps.registry.get();
+    const money = this.deps.money;
+    const [registry, budgets] = await Promise.all([
+      this.deps.registry.get(),
+      money ? tenantBudgetsStep(money, caller.tenant) : undefined,
+    ]);
     const created = Math.floor(this.deps.now() / 1000);
-    const tenant = tenantOf(caller);
+    const allowed = effectiveAllowedModels(budgets?.request_policy?.allowed_models, caller.allowed_models);
+    const tenant: TenantContext = { id: caller.tenant, ...(allowed ? { allowed_models: allowed } : {}) };
     const visible = (id: string, version: string) => mayUseModel(tenant, id, version);
     const data: Array<Record<string, unknown>> = [];
     for (const [id, versions] of registry.versionsById) {
@@ -362,24 +376,37 @@ export class RouterService {
     return { object: 'list', data };
   }
 
-  /** Steps 1-4: the tenant's budgets, the snapshot, privacy, and the decision (under a degrade cap). */
+  /** Steps 1-4: the tenant's budgets, the snapshot, the features and the decision (under a degrade cap). */
   private async decide(
-    routed: RouteRequest,
+    asked: RouteRequest,
     call: InferenceCall,
-  ): Promise<{ decision: Decision; registry: CompiledRegistry; held?: Held; note?: BudgetNote }> {
+  ): Promise<{
+    decision: Decision;
+    registry: CompiledRegistry;
+    tenant: TenantContext;
+    held?: Held;
+    note?: BudgetNote;
+  }> {
     const money = this.deps.money;
-    const tenant = routed.tenant.id;
+    const tenant = asked.tenant.id;
     const [registry, shared, budgets] = await Promise.all([
       this.deps.registry.get(),
       this.deps.health.get(),
       money ? tenantBudgetsStep(money, tenant) : undefined,
     ]);
     const cap = money && budgets ? await budgetCapStep(money, tenant, budgets) : undefined;
-    const privacy = await privacyStep(routed, call, registry, this.deps.privacy);
+    const bounded = budgets ? applyTenantPolicy(asked, budgets.request_policy ?? {}) : asked;
+    const request = understandStep(bounded, call, registry);
+    const privacy = privacyStep(request, call, registry, budgets?.request_policy?.pii_action);
     const { decision, note } = decideUnderCap(privacy.request, cap, (r) =>
       this.decideOn(r, registry, shared),
     );
-    return { decision: explainedWith(decision, note, privacy.note), registry, ...(note ? { note } : {}) };
+    return {
+      decision: explainedWith(decision, note, privacy.note),
+      registry,
+      tenant: bounded.tenant,
+      ...(note ? { note } : {}),
+    };
   }
 
   /** The decision on `shared` with this container's circuits and in-flight counts laid over it. */
@@ -410,7 +437,8 @@ export class RouterService {
     const money = this.deps.money;
     const tenant = request.tenant.id;
     const loaded = await this.load(request);
-    const privacy = await privacyStep(request, call, loaded.registry, this.deps.privacy);
+    const understood = understandStep(loaded.request, call, loaded.registry);
+    const privacy = privacyStep(understood, call, loaded.registry, piiActionOf(loaded));
     const admission = this.admit(privacy.request, loaded, meta);
     const { at, registry, decision, note, held } = admission instanceof Promise ? await admission : admission;
     try {
@@ -458,7 +486,11 @@ export class RouterService {
     }
   }
 
-  /** Steps 1 and 3: the registry, health and the tenant's budgets loaded together, and the cost cap. */
+  /**
+   * Steps 1 and 3: the registry, health and the tenant's budgets loaded together, and the cost
+   * cap; the request bounded by the tenant record's current allow-list (narrowed by the key's)
+   * and default data classification (a caller's hint may only raise it).
+   */
   private async load(request: RouteRequest): Promise<Loaded> {
     const money = this.deps.money;
     const tenant = request.tenant.id;
@@ -469,7 +501,8 @@ export class RouterService {
       money ? tenantBudgetsStep(money, tenant) : undefined,
     ]);
     const cap = money && budgets ? await budgetCapStep(money, tenant, budgets) : undefined;
-    return { at, registry, shared, budgets, cap };
+    const bounded = budgets ? applyTenantPolicy(request, budgets.request_policy ?? {}) : request;
+    return { at, request: bounded, registry, shared, budgets, cap };
   }
 
   /**
@@ -571,6 +604,8 @@ export class RouterService {
 /** What a request is decided on: when it started, the snapshots, its budgets and cost cap. */
 interface Loaded {
   at: number;
+  /** The request bounded by the tenant record (allow-list, classification floor). */
+  request: RouteRequest;
   registry: CompiledRegistry;
   shared: HealthSnapshot;
   budgets: Awaited<ReturnType<typeof tenantBudgetsStep>> | undefined;
@@ -595,6 +630,38 @@ interface Served {
   note: BudgetNote | undefined;
 }
 
+/** A dry run's request and the call it would make (the understand step reads its prompt). */
+interface DryRun {
+  request: RouteRequest;
+  call: InferenceCall;
+}
+
+function chatDryRun(
+  parsed: ChatCompletionRequest,
+  headers: Record<string, string>,
+  tenant: TenantContext,
+): DryRun {
+  return { request: chatRouteRequest(parsed, headers, tenant), call: { kind: 'chat', body: parsed } };
+}
+
+function invocationDryRun(
+  parsed: InvocationRequest,
+  headers: Record<string, string>,
+  tenant: TenantContext,
+): DryRun {
+  const request = invocationRouteRequest(parsed, headers, tenant);
+  return { request, call: { kind: 'invocation', task: request.task, payload: parsed.payload } };
+}
+
+function embeddingsDryRun(
+  parsed: EmbeddingsRequest,
+  headers: Record<string, string>,
+  tenant: TenantContext,
+): DryRun {
+  const request = embeddingRouteRequest(parsed, headers, tenant);
+  return { request, call: { kind: 'embedding', body: embeddingUpstreamBody(parsed) } };
+}
+
 /** The decision with what the degrade and privacy steps did in its explanation. */
 function explainedWith(
   decision: Decision,
@@ -608,29 +675,9 @@ function explainedWith(
   };
 }
 
-/** A dry run's body as the request and the call it would make. */
-function dryRunRequest(
-  body: unknown,
-  isInvocation: boolean,
-  isEmbeddings: boolean,
-  headers: Record<string, string>,
-  tenant: TenantContext,
-): { request: RouteRequest; call: InferenceCall } {
-  if (isInvocation) {
-    const parsed = parseInput(InvocationRequestSchema, body);
-    const request = invocationRouteRequest(parsed, headers, tenant);
-    return { request, call: { kind: 'invocation', task: request.task, payload: parsed.payload } };
-  }
-  if (isEmbeddings) {
-    const parsed = parseInput(EmbeddingsRequestSchema, body);
-    return {
-      request: embeddingRouteRequest(parsed, headers, tenant),
-      call: { kind: 'embedding', body: embeddingUpstreamBody(parsed) },
-    };
-  }
-  const parsed = parseInput(ChatCompletionRequestSchema, body);
-  const { 'x-switchyard': _hints, ...upstreamBody } = parsed;
-  return { request: chatRouteRequest(parsed, headers, tenant), call: { kind: 'chat', body: upstreamBody } };
+/** The tenant record's `pii_action`, read with its budgets. */
+function piiActionOf(loaded: Loaded) {
+  return loaded.budgets?.request_policy?.pii_action;
 }
 
 function meta(caller: Caller, ctx: RequestContext, route: RequestMeta['route']) {

@@ -165,14 +165,14 @@ export class StatelessStack extends Stack {
     });
     tables.registry.grantReadData(this.routerFunction);
     tables.health.grantReadWriteData(this.routerFunction);
-    // Money and privacy: the tenant's budget attributes and pii_action only (never its webhook
-    // secret), its budget periods (read, create, conditional updates), and usage records (put only).
+    // Money: the tenant's budget attributes only (never its webhook secret), its budget periods
+    // (read, create, conditional updates), and usage records (put only).
     this.routerFunction.addToRolePolicy(
       new PolicyStatement({
         actions: ['dynamodb:GetItem'],
         resources: [tables.tenants.tableArn],
         conditions: {
-          'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...TENANTS_TABLE.routerAttributes] },
+          'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...TENANTS_TABLE.budgetAttributes] },
           StringEqualsIfExists: { 'dynamodb:Select': 'SPECIFIC_ATTRIBUTES' },
         },
       }),

@@ -210,7 +210,7 @@ describe('webhook secrets (tenants table)', () => {
     }
   });
 
-  it('the router reads only the budget attributes and pii_action of a tenant (never its webhook secret)', () => {
+  it('the router reads only the budget and request-policy attributes of a tenant (never its webhook secret)', () => {
     const { fn } = functionByEntry(template, ROUTER);
     const statements = resources(template, 'AWS::IAM::Policy')
       .filter(([, p]) => JSON.stringify(p.Properties?.Roles).includes(roleOf(fn)))
@@ -225,7 +225,16 @@ describe('webhook secrets (tenants table)', () => {
       Effect: 'Allow',
       Condition: {
         'ForAllValues:StringEquals': {
-          'dynamodb:Attributes': ['id', 'budget', 'rate_limits', 'updated_at', 'revision', 'pii_action'],
+          'dynamodb:Attributes': [
+            'id',
+            'budget',
+            'rate_limits',
+            'updated_at',
+            'revision',
+            'allowed_models',
+            'data_classification',
+            'pii_action',
+          ],
         },
         StringEqualsIfExists: { 'dynamodb:Select': 'SPECIFIC_ATTRIBUTES' },
       },

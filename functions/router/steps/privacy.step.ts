@@ -4,13 +4,16 @@
 // (core pii/privacy.ts): classify (the default) raises the request's data classification, so the
 // decision only keeps models allowed for it; redact sends placeholders upstream and restores the
 // answer (buffered here, streamed through restoreStream); refuse answers 400. The tenant's
-// setting is read only when something was found. Types and counts go to the explanation and the
+// setting comes with its budgets (one cached read of the tenant record, steps 1 and 3). Medical
+// words of the step's own lexicon, or a `medical` domain that the understand step (just before
+// this one) found, make personal data PHI. Types and counts go to the explanation and the
 // `x-switchyard-pii` header; values never leave the vault.
 import {
   applyPrivacy,
   type CompiledRegistry,
   describeCounts,
   type InferenceCall,
+  type PiiAction,
   type PrivacyNote,
   type PrivacyOutcome,
   policyPiiAction,
@@ -19,19 +22,23 @@ import {
   restoreValue,
   type StreamEvent,
   scanCall,
-  type TenantPiiSource,
 } from '@switchyard/core';
 
-export async function privacyStep(
+export function privacyStep(
   request: RouteRequest,
   call: InferenceCall,
   registry: CompiledRegistry,
-  tenants: TenantPiiSource | undefined,
-): Promise<PrivacyOutcome> {
+  tenantAction: PiiAction | undefined,
+): PrivacyOutcome {
   const scan = scanCall(call);
   if (scan.total === 0 && !scan.truncated) return { request, call };
-  const tenant = tenants ? await tenants.piiAction(request.tenant.id) : undefined;
-  return applyPrivacy(request, call, { policy: policyPiiAction(registry, request), tenant }, scan);
+  const medical = scan.medical || request.features?.domain === 'medical';
+  return applyPrivacy(
+    request,
+    call,
+    { policy: policyPiiAction(registry, request), tenant: tenantAction },
+    { ...scan, medical },
+  );
 }
 
 /** The answer body with the caller's values back in place of the placeholders. */

@@ -42,8 +42,6 @@ export * from './stream-chunks.ts';
 export * from './tables.ts';
 export * from './tenant-budgets.cached.ts';
 export * from './tenant-budgets.dynamodb.ts';
-export * from './tenant-pii.cached.ts';
-export * from './tenant-pii.dynamodb.ts';
 export * from './tenants.dynamodb.ts';
 export * from './tenants.memory.ts';
 export * from './ttl-cache.ts';

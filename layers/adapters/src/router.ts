@@ -14,7 +14,5 @@ export * from './registry.cached.ts';
 export * from './registry.dynamodb.ts';
 export * from './tenant-budgets.cached.ts';
 export * from './tenant-budgets.dynamodb.ts';
-export * from './tenant-pii.cached.ts';
-export * from './tenant-pii.dynamodb.ts';
 export * from './usage.dynamodb.ts';
 export * from './usage-writer.ts';

@@ -36,10 +36,20 @@ export const TENANTS_TABLE = {
   partitionKey: 'id',
   webhookSecretAttribute: 'webhook_secret',
   signerAttributes: ['id', 'webhook_secret'],
-  /** A tenant's budget attributes (tenant-budgets.dynamodb.ts). */
-  budgetAttributes: ['id', 'budget', 'rate_limits', 'updated_at', 'revision'],
-  /** What the router reads of a tenant, and may read: its budgets and its pii_action (tenant-pii.dynamodb.ts). */
-  routerAttributes: ['id', 'budget', 'rate_limits', 'updated_at', 'revision', 'pii_action'],
+  /**
+   * What the router and the job functions read of a tenant (its budgets, allow-list and default
+   * classification and PII action; tenant-budgets.dynamodb.ts), and may read.
+   */
+  budgetAttributes: [
+    'id',
+    'budget',
+    'rate_limits',
+    'updated_at',
+    'revision',
+    'allowed_models',
+    'data_classification',
+    'pii_action',
+  ],
   profileAttributes: TENANT_PROFILE_ATTRIBUTES,
 } as const;
 

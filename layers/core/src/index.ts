@@ -35,6 +35,8 @@ export * from './stream-convert.ts';
 export * from './stream-plan.ts';
 export * from './tenant-view.ts';
 export * from './tenants/tenant.schema.ts';
+export * from './tenants/tenant-policy.ts';
 export * from './tokens.ts';
+export * from './understanding/index.ts';
 export * from './usage/index.ts';
 export * from './workflows/index.ts';

@@ -2,7 +2,9 @@
 // was sent: personal data under the secure default goes only to a model allowed for `pii` (or is
 // a 400 when the policy has none); under a redacting policy or tenant the upstream sees typed
 // placeholders and the caller its own values, buffered and streamed in 3-character pieces; a
-// refusing policy is a 400 naming types and counts; the dry run and headers say types and counts.
+// refusing policy is a 400 naming types and counts; the dry run and headers say types and
+// counts; the tenant record's pii_action (read with its budgets) wins when stricter.
+import { BudgetLeases, MemoryBudgetStore, MemoryUsageStore, UsageWriter } from '@switchyard/adapters';
 import type { Caller } from '@switchyard/adapters/lambda';
 import { describe, expect, it } from 'vitest';
 import { RouterService } from '../../../functions/router/router.service.ts';
@@ -14,6 +16,7 @@ import type {
   PlanTarget,
 } from '../../../layers/core/src/index.ts';
 import { SwitchyardError } from '../../../layers/core/src/index.ts';
+import { ManualClock } from '../../support/manual-clock.ts';
 import { compiled, endpoint, model, NO_HEALTH, NOW, policy } from '../core/fixtures.ts';
 
 const CARD = '4111 1111 1111 1111';
@@ -45,7 +48,8 @@ const lastUser = (call: InferenceCall): string => {
 
 function service(tenantAction?: PiiAction) {
   const sent: Array<{ endpoint: string; call: InferenceCall }> = [];
-  let tenantReads = 0;
+  const clock = new ManualClock(NOW);
+  const usage = new MemoryUsageStore();
   const inference: InferenceClient = {
     invoke: async (target: PlanTarget, call) => {
       sent.push({ endpoint: target.endpoint, call });
@@ -77,17 +81,22 @@ function service(tenantAction?: PiiAction) {
     health: { get: async () => NO_HEALTH },
     inference,
     recordOutcomes: async () => {},
-    now: () => NOW,
+    now: clock.now,
     random: () => 0.5,
     healthFreshMs: 90_000,
-    privacy: {
-      piiAction: async () => {
-        tenantReads++;
-        return tenantAction;
-      },
+    // The tenant record's pii_action comes with its budgets (none here: nothing is limited).
+    money: {
+      budgets: { get: async () => (tenantAction ? { pii_action: tenantAction } : undefined) },
+      leases: new BudgetLeases({
+        store: new MemoryBudgetStore(),
+        holder: 'r1',
+        now: clock.now,
+        timers: clock,
+      }),
+      usage: new UsageWriter({ store: usage, timers: clock }),
     },
   });
-  return { svc, sent, reads: () => tenantReads };
+  return { svc, sent, records: () => usage.query('t1', 0, NOW + 3_600_000) };
 }
 
 const chat = (model: string, content: string, stream = false) => ({
@@ -158,16 +167,18 @@ describe('RouterService privacy step', () => {
     expect(await streamedText(res.stream)).toBe(`echo: card ${CARD}, mail a@example.com`);
   });
 
-  it("a tenant's redact setting wins over the default, and is read only when something was found", async () => {
-    const { svc, sent, reads } = service('redact');
+  it("a tenant's redact setting wins over the default; usage records hold no value", async () => {
+    const { svc, sent, records } = service('redact');
     await svc.chat(chat('auto', 'nothing personal'), {}, caller);
-    expect(reads()).toBe(0);
+    expect(lastUser(sent[0]?.call as InferenceCall)).toBe('nothing personal');
     const res = await svc.chat(chat('auto', `card ${CARD}`), {}, caller);
-    expect(reads()).toBe(1);
     // Redacted, the request is no longer pii: the better model serves it, seeing a placeholder.
     expect(res.headers['x-switchyard-endpoint']).toBe('e-open');
     expect(lastUser(sent[1]?.call as InferenceCall)).toBe('card [PAYMENT_CARD_1]');
     expect(res.headers['x-switchyard-pii']).toBe('redact; 1 payment_card');
+    const written = await records();
+    expect(written).toHaveLength(2);
+    expect(JSON.stringify(written)).not.toContain('4111');
   });
 
   it('a refusing policy is a 400 naming types and counts, and nothing is sent', async () => {

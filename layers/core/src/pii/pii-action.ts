@@ -26,8 +26,3 @@ export function effectivePiiAction(
     ? { action: tenant as PiiAction, source: 'tenant' }
     : { action: policy as PiiAction, source: 'policy' };
 }
-
-/** Where the router reads a tenant's `pii_action` (the tenant record; cached). */
-export interface TenantPiiSource {
-  piiAction(tenant: string): Promise<PiiAction | undefined>;
-}
