@@ -24,6 +24,7 @@ import type {
   InvocationRequest,
   Outcome,
   PlanTarget,
+  PrivacyNote,
   RouteRequest,
   StreamSummary,
   TenantContext,
@@ -59,6 +60,7 @@ import type { LocalCircuits } from './local-circuits.ts';
 import { type BudgetNote, budgetCapStep, decideUnderCap } from './steps/degrade.step.ts';
 import { meterStep } from './steps/meter.step.ts';
 import type { Held, MoneyDeps, RequestMeta } from './steps/money.types.ts';
+import { privacyHeader, privacyStep, restoredBody, streamRestorer } from './steps/privacy.step.ts';
 import { reserveStep } from './steps/reserve.step.ts';
 import { releaseStep, settleStep } from './steps/settle.step.ts';
 import { openStream, type StreamRequest } from './steps/stream.step.ts';
@@ -188,11 +190,9 @@ export class RouterService {
     const tenant = request.tenant.id;
     const streaming: RouteRequest = { ...request, stream: true };
     const loaded = await this.load(streaming);
-    const admission = this.admit(
-      understandStep(loaded.request, streamed.call, loaded.registry),
-      loaded,
-      meta,
-    );
+    const understood = understandStep(loaded.request, streamed.call, loaded.registry);
+    const privacy = privacyStep(understood, streamed.call, loaded.registry, piiActionOf(loaded));
+    const admission = this.admit(privacy.request, loaded, meta);
     const { at, registry, decision, note, held } = admission instanceof Promise ? await admission : admission;
     const started = this.deps.now();
     const onEnd = async (summary: StreamSummary): Promise<void> => {
@@ -215,7 +215,9 @@ export class RouterService {
         ...(first?.ttft_ms !== undefined ? { ttft_ms: first.ttft_ms } : {}),
       });
     };
-    const opened = await openStream(decision.plan, streamed, {
+    const restore = streamRestorer(privacy);
+    const upstream = { ...streamed, call: privacy.call, ...(restore ? { transform: restore } : {}) };
+    const opened = await openStream(decision.plan, upstream, {
       ...this.execution(),
       recordAttempts: (attempts) => this.record(attempts, started),
       onEnd,
@@ -232,9 +234,7 @@ export class RouterService {
       attempts: [...attempts],
       ...(ensemble ? { ensemble } : {}),
     };
-    const explained = note
-      ? { ...decision, explanation: { ...decision.explanation, budget: note } }
-      : decision;
+    const explained = explainedWith(decision, note, privacy.note);
     const estimate = held?.cost_micros ?? chargedCostMicros(undefined, undefined, target);
     return {
       body: undefined,
@@ -397,13 +397,15 @@ export class RouterService {
     const cap = money && budgets ? await budgetCapStep(money, tenant, budgets) : undefined;
     const bounded = budgets ? applyTenantPolicy(asked, budgets.request_policy ?? {}) : asked;
     const request = understandStep(bounded, call, registry);
-    const { decision, note } = decideUnderCap(request, cap, (r) => this.decideOn(r, registry, shared));
-    if (!note) return { decision, registry, tenant: bounded.tenant };
+    const privacy = privacyStep(request, call, registry, budgets?.request_policy?.pii_action);
+    const { decision, note } = decideUnderCap(privacy.request, cap, (r) =>
+      this.decideOn(r, registry, shared),
+    );
     return {
-      decision: { ...decision, explanation: { ...decision.explanation, budget: note } },
+      decision: explainedWith(decision, note, privacy.note),
       registry,
       tenant: bounded.tenant,
-      note,
+      ...(note ? { note } : {}),
     };
   }
 
@@ -435,15 +437,19 @@ export class RouterService {
     const money = this.deps.money;
     const tenant = request.tenant.id;
     const loaded = await this.load(request);
-    const admission = this.admit(understandStep(loaded.request, call, loaded.registry), loaded, meta);
+    const understood = understandStep(loaded.request, call, loaded.registry);
+    const privacy = privacyStep(understood, call, loaded.registry, piiActionOf(loaded));
+    const admission = this.admit(privacy.request, loaded, meta);
     const { at, registry, decision, note, held } = admission instanceof Promise ? await admission : admission;
     try {
       const started = this.deps.now();
-      const outcome = await runPlan(decision.plan, call, this.execution()).catch((error: unknown) => ({
-        ok: false as const,
-        error,
-        attempts: [] as AttemptRecord[],
-      }));
+      const outcome = await runPlan(decision.plan, privacy.call, this.execution()).catch(
+        (error: unknown) => ({
+          ok: false as const,
+          error,
+          attempts: [] as AttemptRecord[],
+        }),
+      );
       // Every ending carries its attempts: the failures before a rejection or a request that could
       // not be sent count as much as those before an answer or exhaustion.
       await this.record(outcome.attempts, started);
@@ -469,10 +475,11 @@ export class RouterService {
           status: 'ok',
         });
       }
-      const explained = note
-        ? { ...decision, explanation: { ...decision.explanation, budget: note } }
-        : decision;
-      return { decision: explained, execution: outcome, registry, cost_micros: cost, note };
+      const explained = explainedWith(decision, note, privacy.note);
+      const execution = privacy.vault
+        ? { ...outcome, result: { ...outcome.result, body: restoredBody(privacy, outcome.result.body) } }
+        : outcome;
+      return { decision: explained, execution, registry, cost_micros: cost, note };
     } finally {
       // Settled or released above; this only releases what an unexpected error left held.
       releaseStep(held);
@@ -586,6 +593,7 @@ export class RouterService {
       // upstream's token usage, rounded up to the micro-dollar.
       'x-switchyard-cost-usd': costHeader(served.cost_micros),
       'x-switchyard-route-reason': routeReason(decision, execution) + (note ? `; ${note.reason}` : ''),
+      ...privacyHeader(decision.explanation.privacy),
       ...(execution.ensemble
         ? { 'x-switchyard-ensemble': `${execution.ensemble.combine}; ${execution.ensemble.reason}` }
         : {}),
@@ -652,6 +660,24 @@ function embeddingsDryRun(
 ): DryRun {
   const request = embeddingRouteRequest(parsed, headers, tenant);
   return { request, call: { kind: 'embedding', body: embeddingUpstreamBody(parsed) } };
+}
+
+/** The decision with what the degrade and privacy steps did in its explanation. */
+function explainedWith(
+  decision: Decision,
+  budget: BudgetNote | undefined,
+  privacy: PrivacyNote | undefined,
+): Decision {
+  if (!budget && !privacy) return decision;
+  return {
+    ...decision,
+    explanation: { ...decision.explanation, ...(budget ? { budget } : {}), ...(privacy ? { privacy } : {}) },
+  };
+}
+
+/** The tenant record's `pii_action`, read with its budgets. */
+function piiActionOf(loaded: Loaded) {
+  return loaded.budgets?.request_policy?.pii_action;
 }
 
 function meta(caller: Caller, ctx: RequestContext, route: RequestMeta['route']) {

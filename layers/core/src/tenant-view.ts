@@ -85,5 +85,6 @@ export function tenantExplanation(explanation: Explanation, tenant: TenantContex
     ...(explanation.budget ? { budget: explanation.budget } : {}),
     // Features are counts and scores, never prompt text.
     ...(explanation.understanding ? { understanding: explanation.understanding } : {}),
+    ...(explanation.privacy ? { privacy: explanation.privacy } : {}),
   };
 }
