@@ -1,6 +1,7 @@
 // `npm run bench`: every benchmark, printed as a table, or as JSON lines with `--json`.
 // `--only core`, `--only proxy`, `--only stream`, `--only embeddings`, `--only budget`,
-// `--only coldstart` or `--only overhead` runs one part.
+// `--only coldstart`, `--only overhead` or `--only affinity` runs one part.
+import { benchAffinity } from './affinity.bench.ts';
 import { benchBudget } from './budget.bench.ts';
 import { benchColdStart } from './cold-start.bench.ts';
 import { benchCore } from './core.bench.ts';
@@ -45,4 +46,10 @@ if (!only || only === 'coldstart') {
 if (!only || only === 'overhead') {
   reporter.section('Handler overhead: the router in-process, API Gateway event, zero-latency upstream');
   await benchOverhead(reporter);
+}
+if (!only || only === 'affinity') {
+  reporter.section(
+    'Conversation affinity: multi-turn chat over 8 replicas, with and without affinity (simulated)',
+  );
+  await benchAffinity(reporter);
 }

@@ -12,9 +12,9 @@
 import { hash32 } from '../random.ts';
 
 /** Virtual nodes per unit of weight (weight 1, the default: 160 points on the ring; fewer spread keys unevenly). */
-export const VNODES_PER_WEIGHT = 160;
+export const VNODES_PER_WEIGHT = 400;
 /** At most this many virtual nodes for one member, whatever its weight. */
-export const MAX_VNODES = 1600;
+export const MAX_VNODES = 4000;
 /** Packs a point's member index under its hash in one float64 (exact up to 2^53). */
 const MEMBER_SPAN = 2 ** 21;
 
