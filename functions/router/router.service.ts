@@ -12,13 +12,16 @@ import type { Caller } from '@switchyard/adapters/lambda';
 import { parseInput } from '@switchyard/adapters/lambda';
 import type {
   AttemptRecord,
+  ChatCompletionRequest,
   CompiledRegistry,
   Decision,
+  EmbeddingsRequest,
   EmbeddingVectors,
   ExecutionResult,
   HealthSnapshot,
   InferenceCall,
   InferenceClient,
+  InvocationRequest,
   Outcome,
   PlanTarget,
   RouteRequest,
@@ -26,6 +29,7 @@ import type {
   TenantContext,
 } from '@switchyard/core';
 import {
+  applyTenantPolicy,
   ChatCompletionRequestSchema,
   CompletionRequestSchema,
   chargedCostMicros,
@@ -33,6 +37,7 @@ import {
   completionRouteRequest,
   costHeader,
   EmbeddingsRequestSchema,
+  effectiveAllowedModels,
   embeddingRouteRequest,
   embeddingsAnswer,
   embeddingUpstreamBody,
@@ -58,6 +63,7 @@ import { reserveStep } from './steps/reserve.step.ts';
 import { releaseStep, settleStep } from './steps/settle.step.ts';
 import { openStream, type StreamRequest } from './steps/stream.step.ts';
 import { tenantBudgetsStep } from './steps/tenant-budgets.step.ts';
+import { understandStep } from './steps/understand.step.ts';
 
 export interface RouterDeps {
   registry: { get(): Promise<CompiledRegistry> };
@@ -182,7 +188,11 @@ export class RouterService {
     const tenant = request.tenant.id;
     const streaming: RouteRequest = { ...request, stream: true };
     const loaded = await this.load(streaming);
-    const admission = this.admit(streaming, loaded, meta);
+    const admission = this.admit(
+      understandStep(loaded.request, streamed.call, loaded.registry),
+      loaded,
+      meta,
+    );
     const { at, registry, decision, note, held } = admission instanceof Promise ? await admission : admission;
     const started = this.deps.now();
     const onEnd = async (summary: StreamSummary): Promise<void> => {
@@ -300,13 +310,14 @@ export class RouterService {
     const isObject = typeof body === 'object' && body !== null;
     const isInvocation = isObject && 'task' in body && 'payload' in body;
     const isEmbeddings = isObject && 'input' in body && !('messages' in body);
-    const request = isInvocation
-      ? invocationRouteRequest(parseInput(InvocationRequestSchema, body), headers, tenantOf(caller))
+    const { request, call } = isInvocation
+      ? invocationDryRun(parseInput(InvocationRequestSchema, body), headers, tenantOf(caller))
       : isEmbeddings
-        ? embeddingRouteRequest(parseInput(EmbeddingsRequestSchema, body), headers, tenantOf(caller))
-        : chatRouteRequest(parseInput(ChatCompletionRequestSchema, body), headers, tenantOf(caller));
-    const { plan, explanation } = (await this.decide(request)).decision;
-    const tenant = tenantOf(caller);
+        ? embeddingsDryRun(parseInput(EmbeddingsRequestSchema, body), headers, tenantOf(caller))
+        : chatDryRun(parseInput(ChatCompletionRequestSchema, body), headers, tenantOf(caller));
+    const decided = await this.decide(request, call);
+    const { plan, explanation } = decided.decision;
+    const tenant = decided.tenant;
     return {
       plan: {
         ...plan,
@@ -327,9 +338,14 @@ export class RouterService {
    * another tenant's policy, or one that only serves models the caller may not use, is not shown.
    */
   async models(caller: Caller): Promise<unknown> {
-    const registry = await this.deps.registry.get();
+    const money = this.deps.money;
+    const [registry, budgets] = await Promise.all([
+      this.deps.registry.get(),
+      money ? tenantBudgetsStep(money, caller.tenant) : undefined,
+    ]);
     const created = Math.floor(this.deps.now() / 1000);
-    const tenant = tenantOf(caller);
+    const allowed = effectiveAllowedModels(budgets?.request_policy?.allowed_models, caller.allowed_models);
+    const tenant: TenantContext = { id: caller.tenant, ...(allowed ? { allowed_models: allowed } : {}) };
     const visible = (id: string, version: string) => mayUseModel(tenant, id, version);
     const data: Array<Record<string, unknown>> = [];
     for (const [id, versions] of registry.versionsById) {
@@ -360,23 +376,33 @@ export class RouterService {
     return { object: 'list', data };
   }
 
-  /** Steps 1-4: the tenant's budgets, the snapshot, and the decision (under a degrade cap). */
+  /** Steps 1-4: the tenant's budgets, the snapshot, the features and the decision (under a degrade cap). */
   private async decide(
-    request: RouteRequest,
-  ): Promise<{ decision: Decision; registry: CompiledRegistry; held?: Held; note?: BudgetNote }> {
+    asked: RouteRequest,
+    call: InferenceCall,
+  ): Promise<{
+    decision: Decision;
+    registry: CompiledRegistry;
+    tenant: TenantContext;
+    held?: Held;
+    note?: BudgetNote;
+  }> {
     const money = this.deps.money;
-    const tenant = request.tenant.id;
+    const tenant = asked.tenant.id;
     const [registry, shared, budgets] = await Promise.all([
       this.deps.registry.get(),
       this.deps.health.get(),
       money ? tenantBudgetsStep(money, tenant) : undefined,
     ]);
     const cap = money && budgets ? await budgetCapStep(money, tenant, budgets) : undefined;
+    const bounded = budgets ? applyTenantPolicy(asked, budgets.request_policy ?? {}) : asked;
+    const request = understandStep(bounded, call, registry);
     const { decision, note } = decideUnderCap(request, cap, (r) => this.decideOn(r, registry, shared));
-    if (!note) return { decision, registry };
+    if (!note) return { decision, registry, tenant: bounded.tenant };
     return {
       decision: { ...decision, explanation: { ...decision.explanation, budget: note } },
       registry,
+      tenant: bounded.tenant,
       note,
     };
   }
@@ -409,7 +435,7 @@ export class RouterService {
     const money = this.deps.money;
     const tenant = request.tenant.id;
     const loaded = await this.load(request);
-    const admission = this.admit(request, loaded, meta);
+    const admission = this.admit(understandStep(loaded.request, call, loaded.registry), loaded, meta);
     const { at, registry, decision, note, held } = admission instanceof Promise ? await admission : admission;
     try {
       const started = this.deps.now();
@@ -453,7 +479,11 @@ export class RouterService {
     }
   }
 
-  /** Steps 1 and 3: the registry, health and the tenant's budgets loaded together, and the cost cap. */
+  /**
+   * Steps 1 and 3: the registry, health and the tenant's budgets loaded together, and the cost
+   * cap; the request bounded by the tenant record's current allow-list (narrowed by the key's)
+   * and default data classification (a caller's hint may only raise it).
+   */
   private async load(request: RouteRequest): Promise<Loaded> {
     const money = this.deps.money;
     const tenant = request.tenant.id;
@@ -464,7 +494,8 @@ export class RouterService {
       money ? tenantBudgetsStep(money, tenant) : undefined,
     ]);
     const cap = money && budgets ? await budgetCapStep(money, tenant, budgets) : undefined;
-    return { at, registry, shared, budgets, cap };
+    const bounded = budgets ? applyTenantPolicy(request, budgets.request_policy ?? {}) : request;
+    return { at, request: bounded, registry, shared, budgets, cap };
   }
 
   /**
@@ -565,6 +596,8 @@ export class RouterService {
 /** What a request is decided on: when it started, the snapshots, its budgets and cost cap. */
 interface Loaded {
   at: number;
+  /** The request bounded by the tenant record (allow-list, classification floor). */
+  request: RouteRequest;
   registry: CompiledRegistry;
   shared: HealthSnapshot;
   budgets: Awaited<ReturnType<typeof tenantBudgetsStep>> | undefined;
@@ -587,6 +620,38 @@ interface Served {
   registry: CompiledRegistry;
   cost_micros: number;
   note: BudgetNote | undefined;
+}
+
+/** A dry run's request and the call it would make (the understand step reads its prompt). */
+interface DryRun {
+  request: RouteRequest;
+  call: InferenceCall;
+}
+
+function chatDryRun(
+  parsed: ChatCompletionRequest,
+  headers: Record<string, string>,
+  tenant: TenantContext,
+): DryRun {
+  return { request: chatRouteRequest(parsed, headers, tenant), call: { kind: 'chat', body: parsed } };
+}
+
+function invocationDryRun(
+  parsed: InvocationRequest,
+  headers: Record<string, string>,
+  tenant: TenantContext,
+): DryRun {
+  const request = invocationRouteRequest(parsed, headers, tenant);
+  return { request, call: { kind: 'invocation', task: request.task, payload: parsed.payload } };
+}
+
+function embeddingsDryRun(
+  parsed: EmbeddingsRequest,
+  headers: Record<string, string>,
+  tenant: TenantContext,
+): DryRun {
+  const request = embeddingRouteRequest(parsed, headers, tenant);
+  return { request, call: { kind: 'embedding', body: embeddingUpstreamBody(parsed) } };
 }
 
 function meta(caller: Caller, ctx: RequestContext, route: RequestMeta['route']) {

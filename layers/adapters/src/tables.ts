@@ -36,8 +36,19 @@ export const TENANTS_TABLE = {
   partitionKey: 'id',
   webhookSecretAttribute: 'webhook_secret',
   signerAttributes: ['id', 'webhook_secret'],
-  /** What the router reads of a tenant (its budgets; tenant-budgets.dynamodb.ts), and may read. */
-  budgetAttributes: ['id', 'budget', 'rate_limits', 'updated_at', 'revision'],
+  /**
+   * What the router and the job functions read of a tenant (its budgets, allow-list and default
+   * classification; tenant-budgets.dynamodb.ts), and may read.
+   */
+  budgetAttributes: [
+    'id',
+    'budget',
+    'rate_limits',
+    'updated_at',
+    'revision',
+    'allowed_models',
+    'data_classification',
+  ],
   profileAttributes: TENANT_PROFILE_ATTRIBUTES,
 } as const;
 

@@ -2,6 +2,8 @@
 // One schema serves the registry file, the DynamoDB documents and the admin API, so an
 // error always names the exact field (e.g. `endpoints[2].model`).
 import { z } from 'zod';
+import { PiiPolicySchema } from './pii/pii-action.ts';
+import { conditionDomains, FeatureConditionsSchema } from './understanding/conditions.ts';
 
 const name = z
   .string()
@@ -208,9 +210,24 @@ export const PolicySchema = z
         task: TaskSchema.optional(),
         tenant: z.string().min(1).optional(),
         headers: z.record(z.string(), z.string()).optional(),
+        /**
+         * Conditions on the request's features (understanding/conditions.ts), e.g.
+         * `{ domain: legal, complexity: "> 0.7" }`: all must hold; each adds to specificity.
+         */
+        when: FeatureConditionsSchema.optional(),
       })
       .strict()
       .default({}),
+    /**
+     * Task and/or domain read from the prompt when the caller gave none (hints always win): the
+     * inferred task replaces the default `chat`, the inferred domain constrains like a hint, each
+     * only when a model of the policy serves it.
+     */
+    infer: z
+      .array(z.enum(['task', 'domain']))
+      .max(2)
+      .refine((a) => new Set(a).size === a.length, 'lists task and domain at most once each')
+      .optional(),
     priority: z.number().int().default(0),
     /** Candidate model ids; omitted means every model that serves the task. */
     models: z.array(name).optional(),
@@ -264,6 +281,8 @@ export const PolicySchema = z
         combine: z.enum(['first-success', 'majority-vote', 'best-score']).default('first-success'),
         /** Fan out only when the prompt is at least this long (an input-complexity trigger). */
         min_prompt_tokens: z.number().int().nonnegative().optional(),
+        /** Fan out only when the request's complexity score (understanding/) is at least this. */
+        min_complexity: z.number().min(0).max(1).optional(),
       })
       .strict()
       .optional(),
@@ -271,19 +290,63 @@ export const PolicySchema = z
     circuit: CircuitSettingsSchema.optional(),
     /** Conversation affinity; absent (or `enabled: false`) means none. */
     affinity: AffinitySchema.optional(),
+    /**
+     * What personal data found in a request does (core pii/): `classify` (also the default when
+     * unset) raises its data classification to `pii` (`phi` with medical words); `redact` sends
+     * typed placeholders upstream and restores the values in the answer; `refuse` answers 400.
+     * A tenant's `pii_action` that is stricter wins.
+     */
+    pii: PiiPolicySchema.optional(),
   })
   .strict();
 export type Policy = z.infer<typeof PolicySchema>;
 export type PolicyInput = z.input<typeof PolicySchema>;
+
+/**
+ * A domain's lexicon: terms (words or phrases, any case) with weights. The router scores each
+ * domain on the prompt (understanding/extract-features.ts) and infers the strongest one at or
+ * above `min_score`.
+ */
+export const DomainLexiconSchema = z
+  .object({
+    name: z.string().regex(/^[a-z][a-z0-9-]{0,63}$/, 'must be a lower-case domain name'),
+    terms: z
+      .record(
+        z
+          .string()
+          .min(1)
+          .max(64)
+          .regex(/[\p{L}\p{N}]/u, 'a term has at least one letter or digit')
+          .refine(
+            (t) => t.split(/[^\p{L}\p{N}_]+/u).filter((w) => w.length > 0).length <= 4,
+            'a term is a word or a phrase of at most 4 words',
+          ),
+        z.number().positive().max(10),
+      )
+      .refine((t) => Object.keys(t).length > 0, 'a domain has at least one term'),
+    min_score: z.number().gt(0).max(1).default(0.5),
+  })
+  .strict();
+export type DomainLexicon = z.infer<typeof DomainLexiconSchema>;
 
 export const RegistrySchema = z
   .object({
     models: z.array(ModelSchema).default([]),
     endpoints: z.array(EndpointSchema).default([]),
     policies: z.array(PolicySchema).default([]),
+    /** Domain lexicons for request understanding (legal, medical, finance, ...). */
+    domains: z.array(DomainLexiconSchema).default([]),
   })
   .strict()
   .superRefine((registry, ctx) => {
+    const domainNames = new Set<string>();
+    registry.domains.forEach((d, i) => {
+      if (domainNames.has(d.name)) {
+        ctx.addIssue({ code: 'custom', path: ['domains', i, 'name'], message: `duplicate domain ${d.name}` });
+      }
+      domainNames.add(d.name);
+    });
+    const defined = [...domainNames].join(', ') || 'none';
     const modelKeys = new Set<string>();
     const modelIds = new Set<string>();
     registry.models.forEach((m, i) => {
@@ -365,6 +428,22 @@ export const RegistrySchema = z
           });
         }
       });
+      for (const d of conditionDomains(p.match.when)) {
+        if (!domainNames.has(d)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['policies', i, 'match', 'when', 'domain'],
+            message: `unknown domain "${d}" (the registry's domains: ${defined})`,
+          });
+        }
+      }
+      if (p.infer?.includes('domain') && domainNames.size === 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['policies', i, 'infer'],
+          message: 'infers the domain, but the registry defines no domains (add a domains: section)',
+        });
+      }
       if (p.timeouts.attempt_ms > p.timeouts.deadline_ms) {
         ctx.addIssue({
           code: 'custom',

@@ -3,9 +3,11 @@
 //
 // 1. Policy (policy-match.ts): an alias policy for `request.model`, else the model it names under
 //    the most specific general policy (or the built-in default); with no model, the policy that
-//    matches the task (or the default). The candidate universe is every endpoint for an alias or
-//    task policy (so the explanation says why each one was not used), or the named model's
-//    endpoints (only the named version's for `id@version`).
+//    matches the task (or the default). Policies may match on the request's features (`when`);
+//    then the policy's `infer` may set the task and domain the caller left out
+//    (understanding/understand-request.ts), and the request is routed with them. The candidate
+//    universe is every endpoint for an alias or task policy (so the explanation says why each one
+//    was not used), or the named model's endpoints (only the named version's for `id@version`).
 // 2. Hard constraints. Each excluded endpoint gets ONE rule, the first that fails, in this order:
 //    policy-models      the policy's `models` list does not include the model
 //    tenant-allow-list  tenant.allowed_models lists neither `id` nor `id@version`
@@ -100,6 +102,7 @@ import {
 import { STRATEGIES } from './strategies/index.ts';
 import type { CandidateTable } from './strategies/strategy.ts';
 import { mayUseModel } from './tenant-view.ts';
+import { explainEnsemble, understandRequest } from './understanding/understand-request.ts';
 
 /** Default freshness window of health records. */
 export const DEFAULT_HEALTH_FRESH_MS = 90_000;
@@ -229,13 +232,16 @@ interface Scan {
  * router container's own in-flight requests to the snapshot's shared figures.
  */
 export function route(
-  request: RouteRequest,
+  asked: RouteRequest,
   snapshot: { registry: CompiledRegistry; health: HealthSnapshot; load?: LocalLoad },
   ctx: RouteContext,
 ): Decision {
   const { registry } = snapshot;
-  const resolved = resolvePolicy(registry, request);
+  const resolved = resolvePolicy(registry, asked);
   const policy = resolved.compiled.policy;
+  // The policy's `infer` may set task and domain from the request's features (understanding/).
+  const understood = understandRequest(asked, resolved, registry);
+  const request = understood?.request ?? asked;
   // A streaming caller waits for the first token: latency-aware strategies score that.
   const hc = healthColumns(registry, snapshot.health, request.stream === true ? 'ttft' : 'latency');
   const local = snapshot.load?.registry === registry ? snapshot.load.inflight : undefined;
@@ -333,6 +339,10 @@ export function route(
     versions: scan.versions,
     ...(affinityNote ? { affinity: affinityNote } : {}),
   };
+  if (understood) {
+    explainEnsemble(understood, policy, plan);
+    explanation.understanding = understood.explanation;
+  }
   return { plan, explanation };
 }
 

@@ -3,6 +3,7 @@
 import type { Priority, RoutingHints } from './api.schema.ts';
 import type { CompiledRegistry } from './compile.ts';
 import type { EndpointKind, StrategyName } from './registry.schema.ts';
+import type { RequestFeatures } from './understanding/features.types.ts';
 
 export type HealthStatus = 'up' | 'degraded' | 'down' | 'unknown';
 export type CircuitState = 'closed' | 'open' | 'half-open';
@@ -109,6 +110,11 @@ export interface RouteRequest {
    * `prompt_tokens + max_output_tokens` (embeddings: each input is embedded on its own).
    */
   context_tokens?: number;
+  /**
+   * What the prompt says (understanding/, set by the router's understand step): policies match
+   * on it (`match.when`), infer task and domain from it (`infer`) and fan out on its complexity.
+   */
+  features?: RequestFeatures;
 }
 
 export interface RouteOptions {
@@ -246,6 +252,25 @@ export interface Explanation {
    * budget imposed, and whether the decision kept to it.
    */
   budget?: { cap_usd: number; remaining_share: number; applied: boolean; reason: string };
+  /** Request understanding: the features read from the prompt and the rules that used them. */
+  understanding?: UnderstandingExplanation;
+}
+
+/** Which rule read which features, and what it made of them. */
+export interface FeatureUse {
+  /** `match`: a policy's `when` conditions held; `infer`: task or domain inferred; `ensemble`: min_complexity. */
+  rule: 'match' | 'infer' | 'ensemble';
+  /** The features the rule read. */
+  features: string[];
+  /** What it decided, in words (`policy "auto-legal": domain = legal`). */
+  detail: string;
+}
+
+export interface UnderstandingExplanation {
+  features: RequestFeatures;
+  /** What the policy's `infer` set: the task and/or domain the request was routed with. */
+  inferred?: { task?: string; domain?: string };
+  used: FeatureUse[];
 }
 
 /** What conversation affinity did for one request (affinity/affinity.ts). */

@@ -93,7 +93,7 @@ describe('registry file', () => {
 
   it('rejects unknown top-level keys', () => {
     expect(messageOf(`${GOOD}\nmodles: []\n`)).toBe(
-      'reg.yaml: unknown top-level key "modles" (expected models, endpoints, policies, local)',
+      'reg.yaml: unknown top-level key "modles" (expected models, endpoints, policies, domains, local)',
     );
   });
 

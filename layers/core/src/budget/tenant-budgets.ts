@@ -3,6 +3,8 @@
 // `revision` (or `updated_at`) as the revision that makes a changed limit apply mid-period) to the specs the
 // lease engine reserves against and the degrade policy, if the tenant chose to degrade.
 import { z } from 'zod';
+import { DataClassificationSchema } from '../registry.schema.ts';
+import type { TenantRequestPolicy } from '../tenants/tenant-policy.ts';
 import type { BudgetSpec } from './budget.types.ts';
 import { type BudgetDegradePolicy, DEFAULT_DEGRADE_POLICY } from './degrade.ts';
 import { MAX_BUDGET_USD } from './money.ts';
@@ -36,6 +38,12 @@ export const TenantBudgetConfigSchema = z.object({
       requests_per_minute: z.number().int().nonnegative().optional(),
     })
     .optional(),
+  /**
+   * The tenant's model allow-list and default data classification, read with the budgets (one
+   * read a tenant and TTL) and applied to each request (core tenants/tenant-policy.ts).
+   */
+  allowed_models: z.array(z.string()).optional(),
+  data_classification: DataClassificationSchema.optional(),
   /** Epoch ms of the record's last change. */
   updated_at: z.number().int().nonnegative().optional(),
   /** The record's monotonic revision (grows with every change): the specs' revision; else updated_at. */
@@ -49,6 +57,8 @@ export interface TenantBudgets {
   requests?: BudgetSpec;
   /** Set when the tenant degrades instead of refusing. */
   degrade?: BudgetDegradePolicy;
+  /** The tenant's allow-list and default classification, applied to each request (applyTenantPolicy). */
+  request_policy?: TenantRequestPolicy;
 }
 
 /** The specs and degrade policy of a tenant's budget attributes (none: no limits). */
@@ -56,6 +66,14 @@ export function tenantBudgets(config: TenantBudgetConfig | undefined): TenantBud
   if (!config) return {};
   const revision = config.revision ?? config.updated_at ?? 0;
   const out: TenantBudgets = {};
+  if (config.allowed_models !== undefined || config.data_classification !== undefined) {
+    out.request_policy = {
+      ...(config.allowed_models !== undefined ? { allowed_models: config.allowed_models } : {}),
+      ...(config.data_classification !== undefined
+        ? { data_classification: config.data_classification }
+        : {}),
+    };
+  }
   if (config.budget) {
     out.spend = spendBudgetSpec(config.budget, revision);
     const d = config.budget.degrade;
