@@ -47,7 +47,11 @@ describe('registry file', () => {
       'fast',
       'support',
       'medical',
+      'assistant',
       'classify',
+      'smart',
+      'smart-finance',
+      'smart-complex',
     ]);
     expect(registry.models.find((m) => m.id === 'embed-small')?.embedding).toEqual({
       dimensions: 512,
@@ -75,7 +79,7 @@ describe('registry file', () => {
 
   it('accepts empty sections and a missing local section', () => {
     const { registry, local } = parseRegistryFile('models:\nendpoints: []\n', 'empty.yaml');
-    expect(registry).toEqual({ models: [], endpoints: [], policies: [] });
+    expect(registry).toEqual({ models: [], endpoints: [], policies: [], domains: [] });
     expect(local).toBeUndefined();
   });
 
