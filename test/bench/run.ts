@@ -1,6 +1,7 @@
 // `npm run bench`: every benchmark, printed as a table, or as JSON lines with `--json`.
 // `--only core`, `--only proxy`, `--only stream`, `--only embeddings`, `--only budget`,
-// `--only coldstart`, `--only overhead`, `--only features` or `--only pii` runs one part.
+// `--only coldstart`, `--only overhead`, `--only features`, `--only pii` or `--only affinity` runs one part.
+import { benchAffinity } from './affinity.bench.ts';
 import { benchBudget } from './budget.bench.ts';
 import { benchColdStart } from './cold-start.bench.ts';
 import { benchCore } from './core.bench.ts';
@@ -55,4 +56,10 @@ if (!only || only === 'features') {
 if (!only || only === 'pii') {
   reporter.section('Personal data: detection per request (scan, with features, redact + restore)');
   await benchPii(reporter);
+}
+if (!only || only === 'affinity') {
+  reporter.section(
+    'Conversation affinity: multi-turn chat over 8 replicas, with and without affinity (simulated)',
+  );
+  await benchAffinity(reporter);
 }
