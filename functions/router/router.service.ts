@@ -56,6 +56,7 @@ import {
 import { isShortCircuited } from './circuit-client.ts';
 import type { InflightTracker } from './inflight-tracker.ts';
 import type { LocalCircuits } from './local-circuits.ts';
+import { type DecisionLogDeps, decisionLogStep } from './steps/decision-log.step.ts';
 import { type BudgetNote, budgetCapStep, decideUnderCap } from './steps/degrade.step.ts';
 import { meterStep } from './steps/meter.step.ts';
 import type { Held, MoneyDeps, RequestMeta } from './steps/money.types.ts';
@@ -80,6 +81,8 @@ export interface RouterDeps {
   inflight?: InflightTracker;
   /** Budgets and metering (steps/): absent, requests are neither reserved nor metered. */
   money?: MoneyDeps;
+  /** The decision log (steps/decision-log.step.ts): absent, no decision is recorded. */
+  decisions?: DecisionLogDeps;
 }
 
 /** Who is asking, beyond the caller: the request's id (API Gateway's) for its usage record. */
@@ -435,8 +438,26 @@ export class RouterService {
     const money = this.deps.money;
     const tenant = request.tenant.id;
     const loaded = await this.load(request);
-    const admission = this.admit(understandStep(loaded.request, call, loaded.registry), loaded, meta);
+    const understood = understandStep(loaded.request, call, loaded.registry);
+    const admission = this.admit(understood, loaded, meta);
     const { at, registry, decision, note, held } = admission instanceof Promise ? await admission : admission;
+    const logDecision = (attempts: readonly AttemptRecord[], cost_micros: number, target?: PlanTarget) => {
+      const served = target ?? lastReached(attempts, isShortCircuited);
+      if (!served) return undefined;
+      const status = target ? ('ok' as const) : ('error' as const);
+      return decisionLogStep(this.deps.decisions, registry, {
+        request_id: meta.request_id,
+        ...(meta.key_id ? { key_id: meta.key_id } : {}),
+        at,
+        request: understood,
+        decision,
+        served: { model: served.model, version: served.version, endpoint: served.endpoint },
+        status,
+        latency_ms: this.deps.now() - at,
+        cost_micros,
+        attempts: attempts.length,
+      });
+    };
     try {
       const started = this.deps.now();
       const outcome = await runPlan(decision.plan, call, this.execution()).catch((error: unknown) => ({
@@ -451,6 +472,7 @@ export class RouterService {
       if (!outcome.ok) {
         releaseStep(held);
         await this.meterFailure(tenant, { ...meta, at }, outcome.attempts, false);
+        await logDecision(outcome.attempts, 0);
         throw outcome.error;
       }
       const t = outcome.target;
@@ -469,6 +491,7 @@ export class RouterService {
           status: 'ok',
         });
       }
+      await logDecision(outcome.attempts, cost, t);
       const explained = note
         ? { ...decision, explanation: { ...decision.explanation, budget: note } }
         : decision;

@@ -213,9 +213,7 @@ export function lambdaContextsOf(records: readonly DecisionRecord[]): Map<string
 }
 
 /** What `addFeedback` did: stored it, found it stored already (idempotent), or found no record of this tenant. */
-export type FeedbackResult =
-  | { status: 'stored' | 'duplicate'; feedback: Feedback }
-  | { status: 'not-found' };
+export type FeedbackResult = { status: 'stored' | 'duplicate'; feedback: Feedback } | { status: 'not-found' };
 
 /** The decision log port (DynamoDB in the cloud and locally: decisions.dynamodb.ts). */
 export interface DecisionLog {
