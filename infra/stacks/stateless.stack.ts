@@ -231,6 +231,7 @@ export class StatelessStack extends Stack {
       jobsTable: tables.jobs,
       tenantsTable: tables.tenants,
       usageTable: tables.usage,
+      budgetsTable: tables.budgets,
       sagemakerEndpointNames,
     });
 
@@ -250,6 +251,7 @@ export class StatelessStack extends Stack {
       registryTable: tables.registry,
       jobsTable: tables.jobs,
       queues: queues.byPriority,
+      budgets: { tenantsTable: tables.tenants, budgetsTable: tables.budgets },
     });
     this.jobDeadLetter = new JobDeadLetter(this, 'JobDeadLetter', {
       layers: this.layers,

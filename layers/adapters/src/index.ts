@@ -6,6 +6,7 @@ export * from './api-keys.dynamodb.ts';
 export * from './aws-clients.control.ts';
 export * from './aws-clients.ts';
 export * from './batch-write.ts';
+export * from './budget-holds.ts';
 export * from './budget-leases.ts';
 export * from './budgets.dynamodb.ts';
 export * from './budgets.memory.ts';

@@ -2,6 +2,7 @@
 // One schema serves the registry file, the DynamoDB documents and the admin API, so an
 // error always names the exact field (e.g. `endpoints[2].model`).
 import { z } from 'zod';
+import { PiiPolicySchema } from './pii/pii-action.ts';
 import { conditionDomains, FeatureConditionsSchema } from './understanding/conditions.ts';
 
 const name = z
@@ -160,6 +161,19 @@ export const CanarySchema = z
   .strict();
 export type Canary = z.infer<typeof CanarySchema>;
 
+/**
+ * Conversation affinity (affinity/affinity.ts): turns of one conversation go to the same replica
+ * of the model the strategy picked, by consistent hashing with bounded loads; `epsilon` is the
+ * slack over a replica's fair share of the requests in flight, ceil((1 + epsilon) x share).
+ */
+export const AffinitySchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    epsilon: z.number().positive().max(10).default(0.25),
+  })
+  .strict();
+export type Affinity = z.infer<typeof AffinitySchema>;
+
 export const LearningSettingsSchema = z
   .object({
     /**
@@ -296,6 +310,15 @@ export const PolicySchema = z
       .optional(),
     canary: z.array(CanarySchema).default([]),
     circuit: CircuitSettingsSchema.optional(),
+    /**
+     * What personal data found in a request does (core pii/): `classify` (also the default when
+     * unset) raises its data classification to `pii` (`phi` with medical words); `redact` sends
+     * typed placeholders upstream and restores the values in the answer; `refuse` answers 400.
+     * A tenant's `pii_action` that is stricter wins.
+     */
+    pii: PiiPolicySchema.optional(),
+    /** Conversation affinity; absent (or `enabled: false`) means none. */
+    affinity: AffinitySchema.optional(),
     /** Strategy `learned`: the cost weight, its targets and the exploration cap (strategies/learned.ts). */
     learning: LearningSettingsSchema.optional(),
   })

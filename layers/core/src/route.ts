@@ -49,8 +49,9 @@
 //    quality and halves cost, low the reverse) times the health factor (unknown 0.9, degraded 0.7,
 //    half-open circuit x0.5).
 // 4. Select with the policy's strategy (strategies/) over the regular candidates, ranking only as
-//    many positions as the plan can use, then build the plan (plan.ts) with the fallback-only ones
-//    by score. Fallback-only candidates are scored against the regular ones' bounds, so they never
+//    many positions as the plan can use; with policy `affinity`, the affinity key's replica of the
+//    strategy's model leads (affinity/affinity.ts); then build the plan (plan.ts) with the
+//    fallback-only ones by score. Fallback-only candidates are scored against the regular ones' bounds, so they never
 //    change a regular candidate's score, order or draws.
 // Speed: the scan writes candidates into typed-array columns reused across decisions (no object
 // per candidate); endpoint and health facts come from compact per-registry and per-snapshot
@@ -62,6 +63,8 @@
 // inputs (request, registry, health snapshot) not being modified after route() returns: treat
 // them as immutable. The shared scratch columns make route() non-reentrant, which is fine for a
 // synchronous function (each worker thread has its own module instance).
+import { affinityRandom, applyAffinity } from './affinity/affinity.ts';
+import { affinityKey } from './affinity/affinity-key.ts';
 import type { VersionChoice } from './canary.ts';
 import { chooseCanaryVersion } from './canary.ts';
 import type { CompiledModel, CompiledPolicy, CompiledRegistry } from './compile.ts';
@@ -77,6 +80,7 @@ import type { ResolvedPolicy } from './policy-match.ts';
 import { resolvePolicy } from './policy-match.ts';
 import type { Canary, DataClassification, Endpoint, Model } from './registry.schema.ts';
 import type {
+  AffinityExplanation,
   CandidateExplanation,
   Decision,
   ExclusionExplanation,
@@ -285,16 +289,37 @@ export function route(
   // Rank enough positions for the primary, the fallbacks and the largest ensemble, with slack
   // for the fallback modes that skip over some; the rest stays unranked (cheap at 10k endpoints).
   const limit = Math.min(n, Math.max(16, 2 * (1 + policy.fallback.count + MAX_ENSEMBLE)));
+  // Conversation affinity (affinity/affinity.ts): the strategy picks the model, with draws seeded
+  // by the affinity key; the key's replica on the model's bounded-load ring leads.
+  const affinity = policy.affinity?.enabled === true ? policy.affinity : undefined;
+  const key = affinity ? affinityKey(request) : undefined;
   const learning =
     policy.strategy === 'learned'
       ? learningInput(request, policy, registry, snapshot.learned, cols.slot, n, true)
       : undefined;
-  const { order, draws, propensity, explored } = STRATEGIES[policy.strategy].select(
+  const picked = STRATEGIES[policy.strategy].select(
     table,
-    ctx.random,
+    key ? affinityRandom(key) : ctx.random,
     limit,
     learning && { learning },
   );
+  const { draws, propensity, explored } = picked;
+  let order: readonly number[] = picked.order;
+  let affinityNote: AffinityExplanation | undefined;
+  if (affinity) {
+    const slot = cols.slot;
+    const chosen = applyAffinity({
+      registry,
+      settings: affinity,
+      key,
+      order,
+      count: n,
+      slot,
+      inflight: cols.inflight,
+    });
+    order = chosen.order;
+    affinityNote = chosen.explanation;
+  }
   const plan = buildPlan({
     policy,
     request,
@@ -331,6 +356,7 @@ export function route(
     excluded_count: scan.ex.total,
     draws,
     versions: scan.versions,
+    ...(affinityNote ? { affinity: affinityNote } : {}),
   };
   if (learning) {
     let context: number[] | undefined;
