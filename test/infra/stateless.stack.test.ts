@@ -43,6 +43,7 @@ const ENTRIES = {
   budgetSweeper: 'functions/budget-sweeper/budget-sweeper.handler.ts',
   usage: 'functions/usage/usage.handler.ts',
   usageExport: 'functions/usage-export/usage-export.handler.ts',
+  feedback: 'functions/feedback/feedback.handler.ts',
 } as const;
 
 const SAGEMAKER_ARNS = ['switchyard-model-a', 'switchyard-model-c'].map(
@@ -153,6 +154,7 @@ describe('functions', () => {
     expect(names(ENTRIES.authorizer)).toEqual(['API_KEYS_TABLE']);
     expect(names(ENTRIES.router)).toEqual([
       'BUDGETS_TABLE',
+      'DECISIONS_TABLE',
       'HEALTH_CACHE_TTL_MS',
       'HEALTH_TABLE',
       'MAX_BODY_BYTES',
@@ -162,6 +164,7 @@ describe('functions', () => {
       'USAGE_TABLE',
     ]);
     expect(env(ENTRIES.router)).toMatchObject({ MAX_BODY_BYTES: '1048576' });
+    expect(names(ENTRIES.feedback)).toEqual(['DECISIONS_TABLE']);
     expect(names(ENTRIES.healthCheck)).toEqual([
       'HEALTH_TABLE',
       'PROBE_INTERVAL_MS',
@@ -510,6 +513,7 @@ describe('consumer API', () => {
     const { id: routerId } = functionByEntry(template, ENTRIES.router);
     const { id: jobsId } = functionByEntry(template, ENTRIES.jobs);
     const { id: usageId } = functionByEntry(template, ENTRIES.usage);
+    const { id: feedbackId } = functionByEntry(template, ENTRIES.feedback);
     expect(consumer.map((m) => m.route).sort()).toEqual([
       'GET /v1/jobs/{id}',
       'GET /v1/models',
@@ -517,6 +521,7 @@ describe('consumer API', () => {
       'POST /v1/chat/completions',
       'POST /v1/completions',
       'POST /v1/embeddings',
+      'POST /v1/feedback',
       'POST /v1/invocations',
       'POST /v1/jobs',
       'POST /v1/route',
@@ -524,8 +529,12 @@ describe('consumer API', () => {
     for (const m of consumer) {
       const integration = m.props.Integration as Record<string, Json>;
       expect(integration.Type).toBe('AWS_PROXY');
-      if (m.route.includes('/v1/jobs') || m.route.includes('/v1/usage')) {
-        const fn = m.route.includes('/v1/jobs') ? jobsId : usageId;
+      if (m.route.includes('/v1/jobs') || m.route.includes('/v1/usage') || m.route.includes('/v1/feedback')) {
+        const fn = m.route.includes('/v1/jobs')
+          ? jobsId
+          : m.route.includes('/v1/usage')
+            ? usageId
+            : feedbackId;
         expect(render(integration.Uri)).toContain(`/2015-03-31/functions/\${${fn}.Arn}/invocations`);
         expect(integration.ResponseTransferMode).toBeUndefined();
         expect(integration.TimeoutInMillis).toBeUndefined();
@@ -699,5 +708,19 @@ describe('registry without SageMaker endpoints', () => {
   it('grants no SageMaker access at all', () => {
     const t = synthApp('test/infra/fixtures/registry-http-only.yaml').statelessTemplate;
     expect(JSON.stringify(t.toJSON())).not.toContain('sagemaker:');
+  });
+});
+
+describe('learned routing grants', () => {
+  it('the router may only put decision records; the feedback function only read and update them', () => {
+    expect(tableActions(template, ENTRIES.router, 'Decisions')).toEqual(['dynamodb:PutItem']);
+    expect(tableActions(template, ENTRIES.feedback, 'Decisions')).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:UpdateItem',
+    ]);
+    for (const entry of Object.values(ENTRIES)) {
+      if (entry === ENTRIES.router || entry === ENTRIES.feedback) continue;
+      expect(tableActions(template, entry, 'Decisions'), entry).toEqual([]);
+    }
   });
 });
