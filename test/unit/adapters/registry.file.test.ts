@@ -47,6 +47,7 @@ describe('registry file', () => {
       'fast',
       'support',
       'medical',
+      'private',
       'assistant',
       'classify',
       'smart',
