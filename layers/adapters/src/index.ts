@@ -12,6 +12,7 @@ export * from './budgets.dynamodb.ts';
 export * from './budgets.memory.ts';
 export * from './budgets.shared.ts';
 export * from './chat-completion.ts';
+export * from './decisions.dynamodb.ts';
 export * from './embeddings.upstream.ts';
 export * from './endpoint-kinds.ts';
 export * from './health.cached.ts';
