@@ -162,16 +162,16 @@ class Tally {
   }
 }
 
-function applyCue(t: Tally, entry: number, cue: Cue, wordIndex: number, start: number): void {
+function applyCue(t: Tally, entry: number, cue: Required<Cue>, wordIndex: number, start: number): void {
   const tasks = cue.tasks;
-  if (tasks) {
+  if (tasks.length > 0) {
     for (let k = 0; k < tasks.length; k++) {
       const [i, w] = tasks[k] as readonly [number, number];
       t.taskHits[i] = (t.taskHits[i] as number) + w;
     }
   }
   const domains = cue.domains;
-  if (domains) {
+  if (domains.length > 0) {
     const seen = t.termCounts[entry] as number;
     if (seen < 3) {
       t.termCounts[entry] = seen + 1;
@@ -181,12 +181,12 @@ function applyCue(t: Tally, entry: number, cue: Cue, wordIndex: number, start: n
       }
     }
   }
-  if (cue.code !== undefined) t.codeMarks += cue.code;
-  if (cue.math !== undefined) t.mathMarks += cue.math;
+  t.codeMarks += cue.code;
+  t.mathMarks += cue.math;
   if (cue.step) t.steps++;
   if (cue.interrogative && wordIndex === 0) t.interrogative = true;
   if (cue.unit && t.numberEnd >= start - 1) t.mathMarks += 0.5;
-  if (cue.langs !== undefined) {
+  if (cue.langs !== 0) {
     for (let b = 0; b < LANGUAGES.length; b++) {
       if (cue.langs & (1 << b)) t.langHits[b] = (t.langHits[b] as number) + 1;
     }
@@ -222,7 +222,7 @@ function onWord(
     }
     const pe = findEntry(lex, pa, pb);
     if (pe < 0) continue;
-    const pc = lex.cues[pe] as Cue;
+    const pc = lex.cues[pe] as Required<Cue>;
     applyCue(t, pe, pc, -1, start);
     if (pc.prefix && next < MAX_OPEN) {
       t.next1[next] = pa;
