@@ -160,6 +160,36 @@ class Tally {
     this.domainWeight = new Float64Array(domains);
     this.termCounts = new Uint8Array(entries);
   }
+
+  /** Zeroes every total, for the next scan. */
+  reset(): void {
+    this.words = 0;
+    this.codeMarks = 0;
+    this.mathMarks = 0;
+    this.questions = 0;
+    this.steps = 0;
+    this.taskHits.fill(0);
+    this.domainWeight.fill(0);
+    this.termCounts.fill(0);
+    this.langHits.fill(0);
+    this.scripts.fill(0);
+    this.openCount = 0;
+    this.interrogative = false;
+    this.sentenceWords = 0;
+    this.numberEnd = -2;
+  }
+}
+
+/** One tally reused by every scan (extractFeatures is synchronous), regrown for larger lexicons. */
+let shared = new Tally(0, 0);
+function tallyFor(lexicon: Lexicon): Tally {
+  if (
+    shared.domainWeight.length !== lexicon.domains.length ||
+    shared.termCounts.length !== lexicon.cues.length
+  ) {
+    shared = new Tally(lexicon.domains.length, lexicon.cues.length);
+  } else shared.reset();
+  return shared;
 }
 
 function applyCue(t: Tally, entry: number, cue: Required<Cue>, wordIndex: number, start: number): void {
@@ -430,7 +460,7 @@ export function extractFeatures(
   lexicon: Lexicon = BUILT_IN_LEXICON,
 ): RequestFeatures {
   const text = scanWindow(source.texts);
-  const t = new Tally(lexicon.domains.length, lexicon.cues.length);
+  const t = tallyFor(lexicon);
   scan(text, lexicon, t);
 
   let scriptIndex = OTHER;
