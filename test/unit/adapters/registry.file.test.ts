@@ -47,6 +47,8 @@ describe('registry file', () => {
       'fast',
       'support',
       'medical',
+      'private',
+      'assistant',
       'classify',
       'smart',
       'smart-finance',

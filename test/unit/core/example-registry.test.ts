@@ -15,7 +15,7 @@ import {
   RegistrySchema,
   route,
 } from '../../../layers/core/src/index.ts';
-import { ctx, NO_HEALTH, request } from './fixtures.ts';
+import { ctx, NO_HEALTH, NOW, request } from './fixtures.ts';
 
 const file = parse(
   readFileSync(new URL('../../../registry.example.yaml', import.meta.url), 'utf8'),
@@ -34,7 +34,7 @@ describe('registry.example.yaml', () => {
   });
 
   it('routes every policy alias', () => {
-    for (const model of ['auto', 'cheap', 'best', 'fast', 'support', 'medical']) {
+    for (const model of ['auto', 'cheap', 'best', 'fast', 'support', 'medical', 'assistant']) {
       expect(go({ model }).plan.primary.endpoint).toBeTruthy();
     }
     expect(
@@ -48,6 +48,29 @@ describe('registry.example.yaml', () => {
     expect(go({ model: 'auto', task: 'code' }).plan.policy).toBe('auto-code');
     expect(go({ model: 'auto', headers: { 'x-team': 'research' } }).plan.policy).toBe('auto-research');
     expect(go({ model: 'auto', tenant: { id: 'budget-co' } }).plan.policy).toBe('auto-budget');
+  });
+
+  it('assistant: one conversation stays on one llama-3-8b replica; another replica when it is down', () => {
+    const turn = { model: 'assistant', conversation_key: 'c:00000000deadbeef' };
+    const first = go(turn);
+    expect(first.explanation.affinity).toMatchObject({ key: 'conversation', epsilon: 0.25, applied: true });
+    const home = first.plan.primary.endpoint;
+    expect(['sm-llama-8b', 'gpu-a-llama-8b', 'gpu-b-llama-8b']).toContain(home);
+    for (let seed = 0; seed < 10; seed++) {
+      if (!registry) throw new Error('registry did not validate');
+      const d = route(request(turn), { registry, health: NO_HEALTH }, ctx(seed));
+      expect(d.plan.primary.endpoint).toBe(home);
+    }
+    if (!registry) throw new Error('registry did not validate');
+    const down = {
+      endpoints: {
+        [home]: { endpoint: home, status: 'down' as const, checked_at: NOW, circuit: 'closed' as const },
+      },
+    };
+    const moved = route(request(turn), { registry, health: down }, ctx());
+    expect(moved.plan.primary.endpoint).not.toBe(home);
+    expect(moved.plan.primary.model).toBe('llama-3-8b');
+    expect(moved.explanation.affinity?.skipped).toContainEqual({ endpoint: home, reason: 'not-a-candidate' });
   });
 
   it('never routes to the draining endpoint, and says so', () => {
