@@ -1,7 +1,7 @@
 // The registry's shape: models, endpoints and routing policies, validated with zod.
 // One schema serves the registry file, the DynamoDB documents and the admin API, so an
 // error always names the exact field (e.g. `endpoints[2].model`).
-import { z } from 'zod';
+import * as z from 'zod';
 import { PiiPolicySchema } from './pii/pii-action.ts';
 import { conditionDomains, FeatureConditionsSchema } from './understanding/conditions.ts';
 
@@ -145,6 +145,7 @@ export const STRATEGY_NAMES = [
   'quality-first',
   'p2c-ewma',
   'least-outstanding',
+  'learned',
 ] as const;
 export const StrategyNameSchema = z.enum(STRATEGY_NAMES);
 export type StrategyName = z.infer<typeof StrategyNameSchema>;
@@ -172,6 +173,27 @@ export const AffinitySchema = z
   })
   .strict();
 export type Affinity = z.infer<typeof AffinitySchema>;
+
+export const LearningSettingsSchema = z
+  .object({
+    /**
+     * Cost weight λ in utility = quality − λ · cost / dearest candidate's cost, until a refit
+     * solves one from `target_cost_usd` or `quality_floor`. Priority high halves it, low doubles it.
+     * @default 0.5
+     */
+    lambda: z.number().nonnegative().max(100).default(0.5),
+    /** Mean cost per request the refit solves λ for (the smallest λ whose greedy choices keep to it). */
+    target_cost_usd: z.number().positive().optional(),
+    /** Mean estimated quality the refit solves λ for (the largest λ whose greedy choices keep to it). */
+    quality_floor: z.number().min(0).max(1).optional(),
+    /** Share of traffic that may explore (never above 0.5; none for high priority). @default 0.05 */
+    explore: z.number().min(0).max(0.5).default(0.05),
+  })
+  .strict()
+  .refine((l) => l.target_cost_usd === undefined || l.quality_floor === undefined, {
+    message: 'set either target_cost_usd or quality_floor, not both',
+  });
+export type LearningSettings = z.infer<typeof LearningSettingsSchema>;
 
 export const CircuitSettingsSchema = z
   .object({
@@ -288,8 +310,6 @@ export const PolicySchema = z
       .optional(),
     canary: z.array(CanarySchema).default([]),
     circuit: CircuitSettingsSchema.optional(),
-    /** Conversation affinity; absent (or `enabled: false`) means none. */
-    affinity: AffinitySchema.optional(),
     /**
      * What personal data found in a request does (core pii/): `classify` (also the default when
      * unset) raises its data classification to `pii` (`phi` with medical words); `redact` sends
@@ -297,6 +317,10 @@ export const PolicySchema = z
      * A tenant's `pii_action` that is stricter wins.
      */
     pii: PiiPolicySchema.optional(),
+    /** Conversation affinity; absent (or `enabled: false`) means none. */
+    affinity: AffinitySchema.optional(),
+    /** Strategy `learned`: the cost weight, its targets and the exploration cap (strategies/learned.ts). */
+    learning: LearningSettingsSchema.optional(),
   })
   .strict();
 export type Policy = z.infer<typeof PolicySchema>;
@@ -310,20 +334,20 @@ export type PolicyInput = z.input<typeof PolicySchema>;
 export const DomainLexiconSchema = z
   .object({
     name: z.string().regex(/^[a-z][a-z0-9-]{0,63}$/, 'must be a lower-case domain name'),
-    terms: z
-      .record(
-        z
-          .string()
-          .min(1)
-          .max(64)
-          .regex(/[\p{L}\p{N}]/u, 'a term has at least one letter or digit')
-          .refine(
-            (t) => t.split(/[^\p{L}\p{N}_]+/u).filter((w) => w.length > 0).length <= 4,
-            'a term is a word or a phrase of at most 4 words',
-          ),
-        z.number().positive().max(10),
-      )
-      .refine((t) => Object.keys(t).length > 0, 'a domain has at least one term'),
+    terms: z.record(z.string().min(1).max(64), z.number().positive().max(10)).superRefine((terms, ctx) => {
+      const keys = Object.keys(terms);
+      if (keys.length === 0) ctx.addIssue({ code: 'custom', message: 'a domain has at least one term' });
+      for (const term of keys) {
+        const words = term.split(/[^\p{L}\p{N}_]+/u).filter((w) => w.length > 0).length;
+        if (words === 0 || words > 4) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [term],
+            message: 'a term is a word or a phrase of at most 4 words (letters or digits)',
+          });
+        }
+      }
+    }),
     min_score: z.number().gt(0).max(1).default(0.5),
   })
   .strict();

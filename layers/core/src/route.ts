@@ -72,6 +72,9 @@ import { modelKey } from './compile.ts';
 import { NoCandidateError } from './errors.ts';
 import type { HealthColumns } from './health-index.ts';
 import { HEALTH_STATUSES, healthColumns } from './health-index.ts';
+import { contextVector } from './learning/context.ts';
+import type { CompiledLearnedState } from './learning/learned-state.ts';
+import { learningInput } from './learning/route-learning.ts';
 import { buildPlan } from './plan.ts';
 import type { ResolvedPolicy } from './policy-match.ts';
 import { resolvePolicy } from './policy-match.ts';
@@ -99,8 +102,8 @@ import {
   LATENCY_FLOOR_MS,
   relativeToBest,
 } from './score.ts';
-import { STRATEGIES } from './strategies/index.ts';
-import type { CandidateTable } from './strategies/strategy.ts';
+import { learnedFigures, STRATEGIES } from './strategies/index.ts';
+import type { CandidateTable, LearningInput } from './strategies/strategy.ts';
 import { mayUseModel } from './tenant-view.ts';
 import { explainEnsemble, understandRequest } from './understanding/understand-request.ts';
 
@@ -233,7 +236,13 @@ interface Scan {
  */
 export function route(
   asked: RouteRequest,
-  snapshot: { registry: CompiledRegistry; health: HealthSnapshot; load?: LocalLoad },
+  snapshot: {
+    registry: CompiledRegistry;
+    health: HealthSnapshot;
+    load?: LocalLoad;
+    /** The learned strategy's state (refit from feedback); priors only when absent. */
+    learned?: CompiledLearnedState;
+  },
   ctx: RouteContext,
 ): Decision {
   const { registry } = snapshot;
@@ -284,8 +293,17 @@ export function route(
   // by the affinity key; the key's replica on the model's bounded-load ring leads.
   const affinity = policy.affinity?.enabled === true ? policy.affinity : undefined;
   const key = affinity ? affinityKey(request) : undefined;
-  const picked = STRATEGIES[policy.strategy].select(table, key ? affinityRandom(key) : ctx.random, limit);
-  const { draws } = picked;
+  const learning =
+    policy.strategy === 'learned'
+      ? learningInput(request, policy, registry, snapshot.learned, cols.slot, n, true)
+      : undefined;
+  const picked = STRATEGIES[policy.strategy].select(
+    table,
+    key ? affinityRandom(key) : ctx.random,
+    limit,
+    learning && { learning },
+  );
+  const { draws, propensity, explored } = picked;
   let order: readonly number[] = picked.order;
   let affinityNote: AffinityExplanation | undefined;
   if (affinity) {
@@ -326,7 +344,8 @@ export function route(
     get candidates(): CandidateExplanation[] {
       if (!candidateList) {
         const { scan: full, cols: c } = recording.get();
-        candidateList = explainCandidates(registry, full, c, policy, request);
+        const fresh = learning && learningInput(request, policy, registry, snapshot.learned, c.slot, full.n);
+        candidateList = explainCandidates(registry, full, c, policy, request, fresh);
       }
       return candidateList;
     },
@@ -339,6 +358,21 @@ export function route(
     versions: scan.versions,
     ...(affinityNote ? { affinity: affinityNote } : {}),
   };
+  if (learning) {
+    let context: number[] | undefined;
+    explanation.learned = {
+      propensity: propensity ?? 1,
+      prior: cols.quality[order[0] as number] as number,
+      explored: explored ?? false,
+      lambda: learning.lambda,
+      explore: learning.explore,
+      get context(): number[] {
+        context ??= Array.from(contextVector(request.features, request));
+        return context;
+      },
+      events: snapshot.learned?.events ?? 0,
+    };
+  }
   if (understood) {
     explainEnsemble(understood, policy, plan);
     explanation.understanding = understood.explanation;
@@ -390,9 +424,26 @@ function explainCandidates(
   c: Columns,
   policy: CompiledPolicy['policy'],
   request: RouteRequest,
+  learning: LearningInput | undefined,
 ): CandidateExplanation[] {
   const floor = scoreCandidates(c, scan.n + scan.f, scan, policy, request);
   const endpoints = registry.registry.endpoints;
+  const figures =
+    learning &&
+    learnedFigures(
+      {
+        length: scan.n,
+        score: c.score,
+        quality: c.quality,
+        weight: c.weight,
+        cost: c.cost,
+        latency: c.latency,
+        peak: c.peak,
+        inflight: c.inflight,
+        capacity: c.capacity,
+      },
+      learning,
+    );
   return Array.from({ length: scan.n + scan.f }, (_, i) => {
     const e = endpoints[c.slot[i] as number] as Endpoint;
     const explained: CandidateExplanation = {
@@ -415,6 +466,14 @@ function explainCandidates(
       capacity: c.capacity[i] as number,
     };
     if (i >= scan.n) explained.fallback_only = true;
+    else if (figures) {
+      explained.learned = {
+        estimate: figures.estimate[i] as number,
+        uncertainty: figures.width[i] as number,
+        utility: figures.greedy[i] as number,
+        optimistic: figures.optimist[i] as number,
+      };
+    }
     return explained;
   });
 }

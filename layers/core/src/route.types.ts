@@ -2,6 +2,7 @@
 // snapshot, the plan and its explanation. Plain data; the wire shape of `POST /v1/route`.
 import type { Priority, RoutingHints } from './api.schema.ts';
 import type { CompiledRegistry } from './compile.ts';
+import type { PrivacyNote } from './pii/privacy.ts';
 import type { EndpointKind, StrategyName } from './registry.schema.ts';
 import type { RequestFeatures } from './understanding/features.types.ts';
 
@@ -113,6 +114,8 @@ export interface RouteRequest {
   /**
    * What the prompt says (understanding/, set by the router's understand step): policies match
    * on it (`match.when`), infer task and domain from it (`infer`) and fan out on its complexity.
+   * The learned strategy's context vector is built from it (learning/context.ts), else from
+   * task and hints.
    */
   features?: RequestFeatures;
 }
@@ -203,6 +206,8 @@ export interface CandidateExplanation {
    * primary, they lead the fallback chain after the candidate (see plan.ts).
    */
   fallback_only?: true;
+  /** Strategy `learned`: this candidate's estimate, its uncertainty and utilities (strategies/learned.ts). */
+  learned?: { estimate: number; uncertainty: number; utility: number; optimistic: number };
 }
 
 export type ExclusionRule =
@@ -252,8 +257,28 @@ export interface Explanation {
    * budget imposed, and whether the decision kept to it.
    */
   budget?: { cap_usd: number; remaining_share: number; applied: boolean; reason: string };
+  /**
+   * Strategy `learned`: the primary's propensity (probability the strategy gave it), whether the
+   * draw explored, λ and the exploration share applied, the context vector, and how many
+   * feedback events the learned state holds (0: priors only).
+   */
+  learned?: {
+    propensity: number;
+    /** The primary's quality prior, the base its learned residual is measured from. */
+    prior: number;
+    explored: boolean;
+    lambda: number;
+    explore: number;
+    context: number[];
+    events: number;
+  };
   /** Request understanding: the features read from the prompt and the rules that used them. */
   understanding?: UnderstandingExplanation;
+  /**
+   * Personal data (set by the router's privacy step): the action taken and the types and counts
+   * found, never a value.
+   */
+  privacy?: PrivacyNote;
 }
 
 /** Which rule read which features, and what it made of them. */

@@ -7,7 +7,10 @@ import { parse } from 'yaml';
 import type { RouteRequest } from '../../../layers/core/src/index.ts';
 import {
   compileRegistry,
+  estimateTextTokens,
+  extractFeatures,
   formatIssues,
+  lexiconOf,
   NoCandidateError,
   RegistrySchema,
   route,
@@ -106,5 +109,31 @@ describe('registry.example.yaml', () => {
       Array.from({ length: 5 }, () => go({ model: 'support', user: 'conv-42' }).plan.primary.version),
     );
     expect(versions.size).toBe(1);
+  });
+
+  it('model smart reads the prompt: legal and medical by inferred domain, finance and hard prompts by condition', () => {
+    const smart = (text: string) => {
+      if (!registry) throw new Error('registry did not validate');
+      const base = request({ model: 'smart', prompt_tokens: estimateTextTokens(text) + 10 });
+      const features = extractFeatures({ texts: [text], turns: 1 }, base.prompt_tokens, lexiconOf(registry));
+      return go({ ...base, features });
+    };
+    const legal = smart('Can my landlord keep the deposit? Is that a breach of contract under the statute?');
+    expect([legal.plan.policy, legal.plan.primary.model]).toEqual(['smart', 'legal-13b']);
+    expect(legal.explanation.understanding?.inferred).toEqual({ domain: 'legal' });
+    const medical = smart(
+      'The patient reports chronic symptoms after the new medication; what dosage is safe?',
+    );
+    expect([medical.plan.policy, medical.plan.primary.model]).toEqual(['smart', 'med-llm']);
+    const finance = smart('How did EBITDA and the dividend change this year?');
+    expect([finance.plan.policy, finance.plan.primary.model]).toEqual(['smart-finance', 'llama-3-70b']);
+    const summary = smart('Summarize this meeting for me.');
+    expect(summary.explanation.understanding?.inferred).toEqual({ task: 'summarization' });
+    expect(summary.plan.primary.model).toMatch(/^llama-3-/);
+    const hard = smart(
+      `1. Prove the theorem. 2. Then solve x^2 + 3 = 7. 3. Then compute 2*3. Why? How? What is the integral? ${'word '.repeat(3000)}`,
+    );
+    expect(hard.plan.policy).toBe('smart-complex');
+    expect(smart('Hello there').plan.policy).toBe('smart');
   });
 });
