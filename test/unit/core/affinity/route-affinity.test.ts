@@ -255,6 +255,15 @@ describe('route with affinity: yielding to the strategy', () => {
         expect(d.explanation.draws).toEqual(first.explanation.draws);
       }
     }
+    // Affinity picks among the strategy's model's replicas only, and the plan is what it explains.
+    for (let i = 0; i < 40; i++) {
+      const d = decide({ model: 'two-models', hints: { sticky_key: `mixed-${i}` } });
+      const a = d.explanation.affinity;
+      expect(a?.applied).toBe(true);
+      expect(d.plan.primary.endpoint).toBe(a?.endpoint);
+      const modelOf = (id: string | undefined) => registry.registry.endpoints.find((e) => e.id === id)?.model;
+      expect(d.plan.primary.model).toBe(modelOf(a?.strategy_choice));
+    }
     // ...and different keys still reach both models.
     const models = new Set<string>();
     for (let i = 0; i < 30; i++)
