@@ -234,6 +234,25 @@ describe('route with affinity: yielding to the strategy', () => {
     });
   });
 
+  it('replicas without weight are on no ring: the strategy chose', () => {
+    const unweighted = compiled({
+      models: [model('m')],
+      endpoints: [endpoint('z1', 'm', { weight: 0 }), endpoint('z2', 'm', { weight: 0 })],
+      policies: [policy('sticky', { models: ['m'], strategy: 'least-outstanding', affinity: {} })],
+    });
+    const d = route(
+      request(sticky()),
+      { registry: unweighted, health: snapshotOf() },
+      { now: NOW, random: seededRandom(1) },
+    );
+    expect(d.explanation.affinity).toMatchObject({
+      applied: false,
+      skipped: [],
+      reason: 'no replica of m@v1 has a weight, so none is on the ring: the strategy chose',
+    });
+    expect(d.plan.primary.endpoint).toBe(d.explanation.affinity?.strategy_choice);
+  });
+
   it('the user field is a key', () => {
     const d = decide({ model: 'sticky', user: 'ann' });
     expect(d.explanation.affinity).toMatchObject({ key: 'user', applied: true });
