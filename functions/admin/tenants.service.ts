@@ -151,7 +151,9 @@ export class TenantAdmin {
   async createKey(id: string, body: unknown): Promise<AdminResponse> {
     const tenant = await this.#tenant(id);
     const input = parseInput(KeyCreateSchema, body ?? {}, 'key');
-    const allowed = input.allowed_models ?? tenant.allowed_models;
+    // The key carries only its own narrowing: the tenant's list is read at request time (the
+    // router's tenant cache), so a PATCH of it reaches every key within that cache's TTL.
+    const allowed = input.allowed_models;
     if (input.allowed_models && tenant.allowed_models) {
       const outside = input.allowed_models.find((m) => !tenant.allowed_models?.includes(m));
       if (outside !== undefined) {

@@ -12,20 +12,25 @@ import type { Caller } from '@switchyard/adapters/lambda';
 import { parseInput } from '@switchyard/adapters/lambda';
 import type {
   AttemptRecord,
+  ChatCompletionRequest,
   CompiledRegistry,
   Decision,
+  EmbeddingsRequest,
   EmbeddingVectors,
   ExecutionResult,
   HealthSnapshot,
   InferenceCall,
   InferenceClient,
+  InvocationRequest,
   Outcome,
   PlanTarget,
+  PrivacyNote,
   RouteRequest,
   StreamSummary,
   TenantContext,
 } from '@switchyard/core';
 import {
+  applyTenantPolicy,
   ChatCompletionRequestSchema,
   CompletionRequestSchema,
   chargedCostMicros,
@@ -33,6 +38,7 @@ import {
   completionRouteRequest,
   costHeader,
   EmbeddingsRequestSchema,
+  effectiveAllowedModels,
   embeddingRouteRequest,
   embeddingsAnswer,
   embeddingUpstreamBody,
@@ -51,13 +57,16 @@ import {
 import { isShortCircuited } from './circuit-client.ts';
 import type { InflightTracker } from './inflight-tracker.ts';
 import type { LocalCircuits } from './local-circuits.ts';
+import { type DecisionLogDeps, decisionLogStep } from './steps/decision-log.step.ts';
 import { type BudgetNote, budgetCapStep, decideUnderCap } from './steps/degrade.step.ts';
 import { meterStep } from './steps/meter.step.ts';
 import type { Held, MoneyDeps, RequestMeta } from './steps/money.types.ts';
+import { privacyHeader, privacyStep, restoredBody, streamRestorer } from './steps/privacy.step.ts';
 import { reserveStep } from './steps/reserve.step.ts';
 import { releaseStep, settleStep } from './steps/settle.step.ts';
 import { openStream, type StreamRequest } from './steps/stream.step.ts';
 import { tenantBudgetsStep } from './steps/tenant-budgets.step.ts';
+import { understandStep } from './steps/understand.step.ts';
 
 export interface RouterDeps {
   registry: { get(): Promise<CompiledRegistry> };
@@ -74,6 +83,8 @@ export interface RouterDeps {
   inflight?: InflightTracker;
   /** Budgets and metering (steps/): absent, requests are neither reserved nor metered. */
   money?: MoneyDeps;
+  /** The decision log (steps/decision-log.step.ts): absent, no decision is recorded. */
+  decisions?: DecisionLogDeps;
 }
 
 /** Who is asking, beyond the caller: the request's id (API Gateway's) for its usage record. */
@@ -182,7 +193,9 @@ export class RouterService {
     const tenant = request.tenant.id;
     const streaming: RouteRequest = { ...request, stream: true };
     const loaded = await this.load(streaming);
-    const admission = this.admit(streaming, loaded, meta);
+    const understood = understandStep(loaded.request, streamed.call, loaded.registry);
+    const privacy = privacyStep(understood, streamed.call, loaded.registry, piiActionOf(loaded));
+    const admission = this.admit(privacy.request, loaded, meta);
     const { at, registry, decision, note, held } = admission instanceof Promise ? await admission : admission;
     const started = this.deps.now();
     const onEnd = async (summary: StreamSummary): Promise<void> => {
@@ -205,7 +218,9 @@ export class RouterService {
         ...(first?.ttft_ms !== undefined ? { ttft_ms: first.ttft_ms } : {}),
       });
     };
-    const opened = await openStream(decision.plan, streamed, {
+    const restore = streamRestorer(privacy);
+    const upstream = { ...streamed, call: privacy.call, ...(restore ? { transform: restore } : {}) };
+    const opened = await openStream(decision.plan, upstream, {
       ...this.execution(),
       recordAttempts: (attempts) => this.record(attempts, started),
       onEnd,
@@ -222,9 +237,7 @@ export class RouterService {
       attempts: [...attempts],
       ...(ensemble ? { ensemble } : {}),
     };
-    const explained = note
-      ? { ...decision, explanation: { ...decision.explanation, budget: note } }
-      : decision;
+    const explained = explainedWith(decision, note, privacy.note);
     const estimate = held?.cost_micros ?? chargedCostMicros(undefined, undefined, target);
     return {
       body: undefined,
@@ -300,13 +313,14 @@ export class RouterService {
     const isObject = typeof body === 'object' && body !== null;
     const isInvocation = isObject && 'task' in body && 'payload' in body;
     const isEmbeddings = isObject && 'input' in body && !('messages' in body);
-    const request = isInvocation
-      ? invocationRouteRequest(parseInput(InvocationRequestSchema, body), headers, tenantOf(caller))
+    const { request, call } = isInvocation
+      ? invocationDryRun(parseInput(InvocationRequestSchema, body), headers, tenantOf(caller))
       : isEmbeddings
-        ? embeddingRouteRequest(parseInput(EmbeddingsRequestSchema, body), headers, tenantOf(caller))
-        : chatRouteRequest(parseInput(ChatCompletionRequestSchema, body), headers, tenantOf(caller));
-    const { plan, explanation } = (await this.decide(request)).decision;
-    const tenant = tenantOf(caller);
+        ? embeddingsDryRun(parseInput(EmbeddingsRequestSchema, body), headers, tenantOf(caller))
+        : chatDryRun(parseInput(ChatCompletionRequestSchema, body), headers, tenantOf(caller));
+    const decided = await this.decide(request, call);
+    const { plan, explanation } = decided.decision;
+    const tenant = decided.tenant;
     return {
       plan: {
         ...plan,
@@ -327,9 +341,14 @@ export class RouterService {
    * another tenant's policy, or one that only serves models the caller may not use, is not shown.
    */
   async models(caller: Caller): Promise<unknown> {
-    const registry = await this.deps.registry.get();
+    const money = this.deps.money;
+    const [registry, budgets] = await Promise.all([
+      this.deps.registry.get(),
+      money ? tenantBudgetsStep(money, caller.tenant) : undefined,
+    ]);
     const created = Math.floor(this.deps.now() / 1000);
-    const tenant = tenantOf(caller);
+    const allowed = effectiveAllowedModels(budgets?.request_policy?.allowed_models, caller.allowed_models);
+    const tenant: TenantContext = { id: caller.tenant, ...(allowed ? { allowed_models: allowed } : {}) };
     const visible = (id: string, version: string) => mayUseModel(tenant, id, version);
     const data: Array<Record<string, unknown>> = [];
     for (const [id, versions] of registry.versionsById) {
@@ -360,24 +379,36 @@ export class RouterService {
     return { object: 'list', data };
   }
 
-  /** Steps 1-4: the tenant's budgets, the snapshot, and the decision (under a degrade cap). */
+  /** Steps 1-4: the tenant's budgets, the snapshot, the features and the decision (under a degrade cap). */
   private async decide(
-    request: RouteRequest,
-  ): Promise<{ decision: Decision; registry: CompiledRegistry; held?: Held; note?: BudgetNote }> {
+    asked: RouteRequest,
+    call: InferenceCall,
+  ): Promise<{
+    decision: Decision;
+    registry: CompiledRegistry;
+    tenant: TenantContext;
+    held?: Held;
+    note?: BudgetNote;
+  }> {
     const money = this.deps.money;
-    const tenant = request.tenant.id;
+    const tenant = asked.tenant.id;
     const [registry, shared, budgets] = await Promise.all([
       this.deps.registry.get(),
       this.deps.health.get(),
       money ? tenantBudgetsStep(money, tenant) : undefined,
     ]);
     const cap = money && budgets ? await budgetCapStep(money, tenant, budgets) : undefined;
-    const { decision, note } = decideUnderCap(request, cap, (r) => this.decideOn(r, registry, shared));
-    if (!note) return { decision, registry };
+    const bounded = budgets ? applyTenantPolicy(asked, budgets.request_policy ?? {}) : asked;
+    const request = understandStep(bounded, call, registry);
+    const privacy = privacyStep(request, call, registry, budgets?.request_policy?.pii_action);
+    const { decision, note } = decideUnderCap(privacy.request, cap, (r) =>
+      this.decideOn(r, registry, shared),
+    );
     return {
-      decision: { ...decision, explanation: { ...decision.explanation, budget: note } },
+      decision: explainedWith(decision, note, privacy.note),
       registry,
-      note,
+      tenant: bounded.tenant,
+      ...(note ? { note } : {}),
     };
   }
 
@@ -409,15 +440,36 @@ export class RouterService {
     const money = this.deps.money;
     const tenant = request.tenant.id;
     const loaded = await this.load(request);
-    const admission = this.admit(request, loaded, meta);
+    const understood = understandStep(loaded.request, call, loaded.registry);
+    const privacy = privacyStep(understood, call, loaded.registry, piiActionOf(loaded));
+    const admission = this.admit(privacy.request, loaded, meta);
     const { at, registry, decision, note, held } = admission instanceof Promise ? await admission : admission;
+    const logDecision = (attempts: readonly AttemptRecord[], cost_micros: number, target?: PlanTarget) => {
+      const served = target ?? lastReached(attempts, isShortCircuited);
+      if (!served) return undefined;
+      const status = target ? ('ok' as const) : ('error' as const);
+      return decisionLogStep(this.deps.decisions, registry, {
+        request_id: meta.request_id,
+        ...(meta.key_id ? { key_id: meta.key_id } : {}),
+        at,
+        request: privacy.request,
+        decision,
+        served: { model: served.model, version: served.version, endpoint: served.endpoint },
+        status,
+        latency_ms: this.deps.now() - at,
+        cost_micros,
+        attempts: attempts.length,
+      });
+    };
     try {
       const started = this.deps.now();
-      const outcome = await runPlan(decision.plan, call, this.execution()).catch((error: unknown) => ({
-        ok: false as const,
-        error,
-        attempts: [] as AttemptRecord[],
-      }));
+      const outcome = await runPlan(decision.plan, privacy.call, this.execution()).catch(
+        (error: unknown) => ({
+          ok: false as const,
+          error,
+          attempts: [] as AttemptRecord[],
+        }),
+      );
       // Every ending carries its attempts: the failures before a rejection or a request that could
       // not be sent count as much as those before an answer or exhaustion.
       await this.record(outcome.attempts, started);
@@ -425,6 +477,7 @@ export class RouterService {
       if (!outcome.ok) {
         releaseStep(held);
         await this.meterFailure(tenant, { ...meta, at }, outcome.attempts, false);
+        await logDecision(outcome.attempts, 0);
         throw outcome.error;
       }
       const t = outcome.target;
@@ -443,17 +496,23 @@ export class RouterService {
           status: 'ok',
         });
       }
-      const explained = note
-        ? { ...decision, explanation: { ...decision.explanation, budget: note } }
-        : decision;
-      return { decision: explained, execution: outcome, registry, cost_micros: cost, note };
+      await logDecision(outcome.attempts, cost, t);
+      const explained = explainedWith(decision, note, privacy.note);
+      const execution = privacy.vault
+        ? { ...outcome, result: { ...outcome.result, body: restoredBody(privacy, outcome.result.body) } }
+        : outcome;
+      return { decision: explained, execution, registry, cost_micros: cost, note };
     } finally {
       // Settled or released above; this only releases what an unexpected error left held.
       releaseStep(held);
     }
   }
 
-  /** Steps 1 and 3: the registry, health and the tenant's budgets loaded together, and the cost cap. */
+  /**
+   * Steps 1 and 3: the registry, health and the tenant's budgets loaded together, and the cost
+   * cap; the request bounded by the tenant record's current allow-list (narrowed by the key's)
+   * and default data classification (a caller's hint may only raise it).
+   */
   private async load(request: RouteRequest): Promise<Loaded> {
     const money = this.deps.money;
     const tenant = request.tenant.id;
@@ -464,7 +523,8 @@ export class RouterService {
       money ? tenantBudgetsStep(money, tenant) : undefined,
     ]);
     const cap = money && budgets ? await budgetCapStep(money, tenant, budgets) : undefined;
-    return { at, registry, shared, budgets, cap };
+    const bounded = budgets ? applyTenantPolicy(request, budgets.request_policy ?? {}) : request;
+    return { at, request: bounded, registry, shared, budgets, cap };
   }
 
   /**
@@ -555,6 +615,7 @@ export class RouterService {
       // upstream's token usage, rounded up to the micro-dollar.
       'x-switchyard-cost-usd': costHeader(served.cost_micros),
       'x-switchyard-route-reason': routeReason(decision, execution) + (note ? `; ${note.reason}` : ''),
+      ...privacyHeader(decision.explanation.privacy),
       ...(execution.ensemble
         ? { 'x-switchyard-ensemble': `${execution.ensemble.combine}; ${execution.ensemble.reason}` }
         : {}),
@@ -565,6 +626,8 @@ export class RouterService {
 /** What a request is decided on: when it started, the snapshots, its budgets and cost cap. */
 interface Loaded {
   at: number;
+  /** The request bounded by the tenant record (allow-list, classification floor). */
+  request: RouteRequest;
   registry: CompiledRegistry;
   shared: HealthSnapshot;
   budgets: Awaited<ReturnType<typeof tenantBudgetsStep>> | undefined;
@@ -587,6 +650,56 @@ interface Served {
   registry: CompiledRegistry;
   cost_micros: number;
   note: BudgetNote | undefined;
+}
+
+/** A dry run's request and the call it would make (the understand step reads its prompt). */
+interface DryRun {
+  request: RouteRequest;
+  call: InferenceCall;
+}
+
+function chatDryRun(
+  parsed: ChatCompletionRequest,
+  headers: Record<string, string>,
+  tenant: TenantContext,
+): DryRun {
+  return { request: chatRouteRequest(parsed, headers, tenant), call: { kind: 'chat', body: parsed } };
+}
+
+function invocationDryRun(
+  parsed: InvocationRequest,
+  headers: Record<string, string>,
+  tenant: TenantContext,
+): DryRun {
+  const request = invocationRouteRequest(parsed, headers, tenant);
+  return { request, call: { kind: 'invocation', task: request.task, payload: parsed.payload } };
+}
+
+function embeddingsDryRun(
+  parsed: EmbeddingsRequest,
+  headers: Record<string, string>,
+  tenant: TenantContext,
+): DryRun {
+  const request = embeddingRouteRequest(parsed, headers, tenant);
+  return { request, call: { kind: 'embedding', body: embeddingUpstreamBody(parsed) } };
+}
+
+/** The decision with what the degrade and privacy steps did in its explanation. */
+function explainedWith(
+  decision: Decision,
+  budget: BudgetNote | undefined,
+  privacy: PrivacyNote | undefined,
+): Decision {
+  if (!budget && !privacy) return decision;
+  return {
+    ...decision,
+    explanation: { ...decision.explanation, ...(budget ? { budget } : {}), ...(privacy ? { privacy } : {}) },
+  };
+}
+
+/** The tenant record's `pii_action`, read with its budgets. */
+function piiActionOf(loaded: Loaded) {
+  return loaded.budgets?.request_policy?.pii_action;
 }
 
 function meta(caller: Caller, ctx: RequestContext, route: RequestMeta['route']) {

@@ -300,7 +300,9 @@ export class LocalApiGateway {
         return this.gatewayResponse(reply, 'INVALID_API_KEY');
       }
       const limits = plan !== undefined ? this.model.usagePlans?.[plan] : undefined;
-      const limited = this.meter(apiKey, limits ?? this.model);
+      // Metered per key and plan: a key moved to another plan starts on that plan's bucket (a
+      // bucket drained on the free plan must not throttle the key on enterprise).
+      const limited = this.meter(`${plan ?? ''}\u0000${apiKey}`, limits ?? this.model);
       if (limited) return this.gatewayResponse(reply, limited);
     }
 

@@ -21,10 +21,19 @@ import { adminClient, call, localClients, named, registryFile } from '../support
 const REGISTRY = `
 models:
   - { id: m1, version: v1, tasks: [chat], context_window: 4096, regions: [us-east-1] }
+  - id: m2
+    version: v1
+    tasks: [chat]
+    context_window: 4096
+    regions: [us-east-1]
+    data_classifications: [public, internal, pii, phi]
+    compliance: [hipaa]
 endpoints:
   - { id: e1, model: m1, version: v1, kind: openai-http, target: "http://e1.internal/v1", region: us-east-1 }
+  - { id: e2, model: m2, version: v1, kind: openai-http, target: "http://e2.internal/v1", region: us-east-1 }
 policies:
   - { name: chat, match: { model: chat }, models: [m1] }
+  - { name: any, match: { model: any }, strategy: cost-first, models: [m1, m2] }
 local:
   defaults: { latency_ms: 1, jitter_ms: 0 }
 `;
@@ -38,7 +47,12 @@ beforeAll(async () => {
     registryFile: registryFile(REGISTRY),
     schedules: false,
     logLevel: 'SILENT',
-    env: { REGISTRY_CACHE_TTL_MS: '0', HEALTH_CACHE_TTL_MS: '0', API_KEY_CACHE_TTL_MS: '0' },
+    env: {
+      REGISTRY_CACHE_TTL_MS: '0',
+      HEALTH_CACHE_TTL_MS: '0',
+      API_KEY_CACHE_TTL_MS: '0',
+      TENANT_CACHE_TTL_MS: '0',
+    },
   });
   admin = adminClient(stack);
   clients = localClients(stack);
@@ -166,8 +180,72 @@ describe('tenant and key lifecycle', () => {
     const outside = await admin.post<Err>('/admin/tenants/narrow/keys', { allowed_models: ['m9'] });
     expect(outside.status).toBe(400);
     expect(outside.body.error.param).toBe('allowed_models');
-    const inherited = await admin.post<{ allowed_models: string[] }>('/admin/tenants/narrow/keys', {});
-    expect(inherited.body.allowed_models).toEqual(['m1']);
+    const inherited = await admin.post<{ allowed_models?: string[] }>('/admin/tenants/narrow/keys', {});
+    // It carries no copy: the tenant's list is read at request time.
+    expect(inherited.status).toBe(201);
+    expect(inherited.body.allowed_models).toBeUndefined();
+  });
+});
+
+describe("the tenant record bounds every request of the tenant's keys", () => {
+  const chat = (key: string, model: string, headers: Record<string, string> = {}) =>
+    call<Err>(
+      'POST',
+      `${stack.url}/v1/chat/completions`,
+      key,
+      { model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 8 },
+      headers,
+    );
+  const served = async (key: string, model: string, headers: Record<string, string> = {}) => {
+    const r = await chat(key, model, headers);
+    return r.status === 200 ? r.headers.get('x-switchyard-model') : r.status;
+  };
+
+  it("applies a PATCH of the tenant's allowed_models to keys made before it (this stack's tenant cache TTL: 0; deployed: 5 s)", async () => {
+    await admin.post('/admin/tenants', { id: 'allow', name: 'Allow', allowed_models: ['m1'] });
+    const inherits = (await admin.post<{ key: string }>('/admin/tenants/allow/keys', {})).body.key;
+    const narrowed = (
+      await admin.post<{ key: string }>('/admin/tenants/allow/keys', { allowed_models: ['m1'] })
+    ).body.key;
+    expect(await served(inherits, 'm1')).toBe('m1@v1');
+    const refused = await chat(inherits, 'm2');
+    // A model the caller may not use is one it cannot see (as OpenAI answers).
+    expect(refused.status).toBe(404);
+    expect(refused.body.error).toMatchObject({ code: 'model_not_found', param: 'model' });
+
+    expect((await patch('/admin/tenants/allow', { allowed_models: ['m1', 'm2'] })).status).toBe(200);
+    expect(await served(inherits, 'm2')).toBe('m2@v1');
+    expect(await served(narrowed, 'm2')).toBe(404); // the key's own narrowing still holds
+    expect(await served(narrowed, 'm1')).toBe('m1@v1');
+
+    expect((await patch('/admin/tenants/allow', { allowed_models: ['m2'] })).status).toBe(200);
+    expect(await served(inherits, 'm1')).toBe(404);
+    expect(await served(narrowed, 'm1')).toBe(404); // nothing both allow is left to it
+    expect(await served(inherits, 'm2')).toBe('m2@v1');
+
+    expect((await patch('/admin/tenants/allow', { allowed_models: null })).status).toBe(200);
+    expect(await served(inherits, 'm1')).toBe('m1@v1');
+    expect(await served(inherits, 'm2')).toBe('m2@v1');
+  });
+
+  it("routes a request without a hint at the tenant's default data classification, and a hint only raises it", async () => {
+    await admin.post('/admin/tenants', { id: 'clinic', name: 'Clinic', data_classification: 'phi' });
+    await admin.post('/admin/tenants', { id: 'shop', name: 'Shop', data_classification: 'internal' });
+    const clinic = (await admin.post<{ key: string }>('/admin/tenants/clinic/keys', {})).body.key;
+    const shop = (await admin.post<{ key: string }>('/admin/tenants/shop/keys', {})).body.key;
+    const hint = (c: string) => ({ 'x-switchyard-data-classification': c });
+    // cost-first over m1 and m2 at equal (zero) prices picks either; phi leaves only m2 (hipaa).
+    for (let i = 0; i < 4; i++) expect(await served(clinic, 'any')).toBe('m2@v1');
+    expect(await served(clinic, 'any', hint('public'))).toBe('m2@v1'); // never lowered
+    expect(await served(clinic, 'm1')).toBe(400);
+    // internal: both qualify; a pii hint raises it to what only m2 accepts.
+    expect(await served(shop, 'm1')).toBe('m1@v1');
+    expect(await served(shop, 'm1', hint('pii'))).toBe(400);
+    expect(await served(shop, 'any', hint('pii'))).toBe('m2@v1');
+
+    // The default is read at request time too: removing it lets m1 serve the clinic.
+    expect((await patch('/admin/tenants/clinic', { data_classification: null })).status).toBe(200);
+    expect(await served(clinic, 'm1')).toBe('m1@v1');
   });
 });
 

@@ -43,6 +43,7 @@ const ENTRIES = {
   budgetSweeper: 'functions/budget-sweeper/budget-sweeper.handler.ts',
   usage: 'functions/usage/usage.handler.ts',
   usageExport: 'functions/usage-export/usage-export.handler.ts',
+  feedback: 'functions/feedback/feedback.handler.ts',
 } as const;
 
 const SAGEMAKER_ARNS = ['switchyard-model-a', 'switchyard-model-c'].map(
@@ -153,6 +154,7 @@ describe('functions', () => {
     expect(names(ENTRIES.authorizer)).toEqual(['API_KEYS_TABLE']);
     expect(names(ENTRIES.router)).toEqual([
       'BUDGETS_TABLE',
+      'DECISIONS_TABLE',
       'HEALTH_CACHE_TTL_MS',
       'HEALTH_TABLE',
       'MAX_BODY_BYTES',
@@ -162,6 +164,7 @@ describe('functions', () => {
       'USAGE_TABLE',
     ]);
     expect(env(ENTRIES.router)).toMatchObject({ MAX_BODY_BYTES: '1048576' });
+    expect(names(ENTRIES.feedback)).toEqual(['DECISIONS_TABLE']);
     expect(names(ENTRIES.healthCheck)).toEqual([
       'HEALTH_TABLE',
       'PROBE_INTERVAL_MS',
@@ -195,6 +198,7 @@ describe('functions', () => {
       'JOB_WORKFLOW_ARN',
     ]);
     expect(names(ENTRIES.jobs)).toEqual([
+      'BUDGETS_TABLE',
       'JOBS_TABLE',
       'JOB_MAX_BODY_BYTES',
       'JOB_QUEUE_HIGH_URL',
@@ -202,6 +206,7 @@ describe('functions', () => {
       'JOB_QUEUE_NORMAL_URL',
       'REGISTRY_CACHE_TTL_MS',
       'REGISTRY_TABLE',
+      'TENANTS_TABLE',
     ]);
     expect(env(ENTRIES.jobs)).toMatchObject({ JOB_MAX_BODY_BYTES: '262144' });
     expect(names(ENTRIES.deadLetter)).toEqual(['JOBS_TABLE', 'JOB_MAX_RECEIVE_COUNT', 'TENANTS_TABLE']);
@@ -214,9 +219,13 @@ describe('functions', () => {
       'REGISTRY_CACHE_TTL_MS',
       'REGISTRY_TABLE',
     ];
-    expect(names(ENTRIES.plan)).toEqual(routing);
+    expect(names(ENTRIES.plan)).toEqual(
+      ['BUDGETS_TABLE', ...routing, 'JOB_BUDGET_HOLD_TTL_MS', 'TENANTS_TABLE'].sort(),
+    );
+    // The execution's hour, one invoke (60 s) and 5 minutes.
+    expect(env(ENTRIES.plan).JOB_BUDGET_HOLD_TTL_MS).toBe('3960000');
     expect(names(ENTRIES.invoke)).toEqual([...routing, 'USAGE_TABLE']);
-    expect(names(ENTRIES.record)).toEqual(['JOBS_TABLE', 'USAGE_TABLE']);
+    expect(names(ENTRIES.record)).toEqual(['BUDGETS_TABLE', 'JOBS_TABLE', 'USAGE_TABLE']);
     expect(names(ENTRIES.budgetSweeper)).toEqual(['BUDGETS_TABLE', 'SWEEP_CONCURRENCY']);
     expect(env(ENTRIES.router).REGISTRY_CACHE_TTL_MS).toBe('5000');
     expect(env(ENTRIES.router).HEALTH_CACHE_TTL_MS).toBe('2000');
@@ -313,7 +322,11 @@ describe('least-privilege grants', () => {
     const { fn } = functionByEntry(template, ENTRIES.record);
     const record = withoutXray(roleStatements(template, roleOf(fn)));
     expect(
-      record.every((s) => s.Resource.every((r) => tableArn('Jobs').test(r) || tableArn('Usage').test(r))),
+      record.every((s) =>
+        s.Resource.every(
+          (r) => tableArn('Jobs').test(r) || tableArn('Usage').test(r) || tableArn('Budgets').test(r),
+        ),
+      ),
     ).toBe(true);
     // Jobs are metered: invoke (served) and record (failed) put usage records, and only put them.
     for (const step of [ENTRIES.invoke, ENTRIES.record]) {
@@ -429,16 +442,18 @@ describe('budget sweeper', () => {
     }
   });
 
-  it('the router reads, creates and conditionally updates budget periods; no other function touches them', () => {
-    expect(tableActions(template, ENTRIES.router, 'Budgets')).toEqual([
-      'dynamodb:GetItem',
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-    ]);
+  it('the router and the job plan and record steps read, create and conditionally update budget periods; POST /v1/jobs only reads them; no other function touches them', () => {
+    for (const entry of [ENTRIES.router, ENTRIES.plan, ENTRIES.record]) {
+      expect(tableActions(template, entry, 'Budgets'), entry).toEqual([
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+      ]);
+    }
+    expect(tableActions(template, ENTRIES.jobs, 'Budgets')).toEqual(['dynamodb:GetItem']);
+    const touching = new Set(['budgetSweeper', 'router', 'plan', 'record', 'jobs']);
     for (const [name, entry] of Object.entries(ENTRIES)) {
-      if (name !== 'budgetSweeper' && name !== 'router') {
-        expect(tableActions(template, entry, 'Budgets'), name).toEqual([]);
-      }
+      if (!touching.has(name)) expect(tableActions(template, entry, 'Budgets'), name).toEqual([]);
     }
   });
 
@@ -498,6 +513,7 @@ describe('consumer API', () => {
     const { id: routerId } = functionByEntry(template, ENTRIES.router);
     const { id: jobsId } = functionByEntry(template, ENTRIES.jobs);
     const { id: usageId } = functionByEntry(template, ENTRIES.usage);
+    const { id: feedbackId } = functionByEntry(template, ENTRIES.feedback);
     expect(consumer.map((m) => m.route).sort()).toEqual([
       'GET /v1/jobs/{id}',
       'GET /v1/models',
@@ -505,6 +521,7 @@ describe('consumer API', () => {
       'POST /v1/chat/completions',
       'POST /v1/completions',
       'POST /v1/embeddings',
+      'POST /v1/feedback',
       'POST /v1/invocations',
       'POST /v1/jobs',
       'POST /v1/route',
@@ -512,8 +529,12 @@ describe('consumer API', () => {
     for (const m of consumer) {
       const integration = m.props.Integration as Record<string, Json>;
       expect(integration.Type).toBe('AWS_PROXY');
-      if (m.route.includes('/v1/jobs') || m.route.includes('/v1/usage')) {
-        const fn = m.route.includes('/v1/jobs') ? jobsId : usageId;
+      if (m.route.includes('/v1/jobs') || m.route.includes('/v1/usage') || m.route.includes('/v1/feedback')) {
+        const fn = m.route.includes('/v1/jobs')
+          ? jobsId
+          : m.route.includes('/v1/usage')
+            ? usageId
+            : feedbackId;
         expect(render(integration.Uri)).toContain(`/2015-03-31/functions/\${${fn}.Arn}/invocations`);
         expect(integration.ResponseTransferMode).toBeUndefined();
         expect(integration.TimeoutInMillis).toBeUndefined();
@@ -687,5 +708,19 @@ describe('registry without SageMaker endpoints', () => {
   it('grants no SageMaker access at all', () => {
     const t = synthApp('test/infra/fixtures/registry-http-only.yaml').statelessTemplate;
     expect(JSON.stringify(t.toJSON())).not.toContain('sagemaker:');
+  });
+});
+
+describe('learned routing grants', () => {
+  it('the router may only put decision records; the feedback function only read and update them', () => {
+    expect(tableActions(template, ENTRIES.router, 'Decisions')).toEqual(['dynamodb:PutItem']);
+    expect(tableActions(template, ENTRIES.feedback, 'Decisions')).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:UpdateItem',
+    ]);
+    for (const entry of Object.values(ENTRIES)) {
+      if (entry === ENTRIES.router || entry === ENTRIES.feedback) continue;
+      expect(tableActions(template, entry, 'Decisions'), entry).toEqual([]);
+    }
   });
 });

@@ -1,10 +1,18 @@
-// ModelRegistry over one DynamoDB table: pk = 'model' | 'endpoint' | 'policy', sk = the item's
-// key (`id@version`, endpoint id, policy name), `doc` = the validated object, `updated_at` (epoch
+// ModelRegistry over one DynamoDB table: pk = 'model' | 'endpoint' | 'policy' | 'domain', sk =
+// the item's key (`id@version`, endpoint id, policy name, domain name), `doc` = the validated object, `updated_at` (epoch
 // ms) and `rev` (incremented on every write). Reads validate with RegistrySchema and name the
 // bad item; writes validate first.
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { Endpoint, Model, ModelRegistry, Policy, Registry, RegistryKind } from '@switchyard/core';
+import type {
+  DomainLexicon,
+  Endpoint,
+  Model,
+  ModelRegistry,
+  Policy,
+  Registry,
+  RegistryKind,
+} from '@switchyard/core';
 import {
   ConflictError,
   EndpointSchema,
@@ -32,28 +40,32 @@ export interface RegistryWriteOptions {
   expectedRev?: number;
 }
 
+/** What the table stores: the admin API's kinds and the domain lexicons (written by replace). */
+type StoredKind = RegistryKind | 'domain';
+
 export interface RegistryItem {
-  pk: RegistryKind;
+  pk: StoredKind;
   sk: string;
   doc: unknown;
   updated_at: number;
   rev: number;
 }
 
-const SECTIONS = { model: 'models', endpoint: 'endpoints', policy: 'policies' } as const;
-const KINDS: readonly RegistryKind[] = ['model', 'endpoint', 'policy'];
+const SECTIONS = { model: 'models', endpoint: 'endpoints', policy: 'policies', domain: 'domains' } as const;
+const KINDS: readonly StoredKind[] = ['model', 'endpoint', 'policy', 'domain'];
 
 /** The sort key of a registry object: `id@version` for models, the id or name otherwise. */
 export function registryItemKey(kind: 'model', doc: Model): string;
 export function registryItemKey(kind: 'endpoint', doc: Endpoint): string;
 export function registryItemKey(kind: 'policy', doc: Policy): string;
-export function registryItemKey(kind: RegistryKind, doc: Model | Endpoint | Policy): string;
-export function registryItemKey(kind: RegistryKind, doc: Model | Endpoint | Policy): string {
+export function registryItemKey(kind: 'domain', doc: DomainLexicon): string;
+export function registryItemKey(kind: StoredKind, doc: Model | Endpoint | Policy | DomainLexicon): string;
+export function registryItemKey(kind: StoredKind, doc: Model | Endpoint | Policy | DomainLexicon): string {
   if (kind === 'model') {
     const m = doc as Model;
     return modelKey(m.id, m.version);
   }
-  return kind === 'endpoint' ? (doc as Endpoint).id : (doc as Policy).name;
+  return kind === 'endpoint' ? (doc as Endpoint).id : (doc as Policy | DomainLexicon).name;
 }
 
 function pathText(path: readonly PropertyKey[]): string {
@@ -76,12 +88,20 @@ export class DynamoDbModelRegistry implements ModelRegistry {
   }
 
   async load(): Promise<Registry> {
-    const [models, endpoints, policies] = await Promise.all(KINDS.map((kind) => this.#queryAll(kind)));
-    const byKind = { model: models ?? [], endpoint: endpoints ?? [], policy: policies ?? [] };
+    const [models, endpoints, policies, domains] = await Promise.all(
+      KINDS.map((kind) => this.#queryAll(kind)),
+    );
+    const byKind = {
+      model: models ?? [],
+      endpoint: endpoints ?? [],
+      policy: policies ?? [],
+      domain: domains ?? [],
+    };
     const parsed = RegistrySchema.safeParse({
       models: byKind.model.map((i) => i.doc),
       endpoints: byKind.endpoint.map((i) => i.doc),
       policies: byKind.policy.map((i) => i.doc),
+      domains: byKind.domain.map((i) => i.doc),
     });
     if (!parsed.success) {
       const detail = parsed.error.issues
@@ -116,7 +136,7 @@ export class DynamoDbModelRegistry implements ModelRegistry {
   async replace(registry: Registry): Promise<void> {
     const parsed = RegistrySchema.safeParse(registry);
     if (!parsed.success) throw new InvalidRegistryError('registry', formatIssues(parsed.error));
-    const existing = new Map<string, { pk: RegistryKind; sk: string; rev: number }>();
+    const existing = new Map<string, { pk: StoredKind; sk: string; rev: number }>();
     const current = await Promise.all(KINDS.map((kind) => this.#queryAll(kind, true)));
     for (const item of current.flat()) existing.set(`${item.pk}\u0000${item.sk}`, item);
     const now = this.#now();
@@ -216,7 +236,7 @@ export class DynamoDbModelRegistry implements ModelRegistry {
     }
   }
 
-  async #queryAll(kind: RegistryKind, keysOnly = false): Promise<RegistryItem[]> {
+  async #queryAll(kind: StoredKind, keysOnly = false): Promise<RegistryItem[]> {
     const items: RegistryItem[] = [];
     let start: Record<string, unknown> | undefined;
     do {

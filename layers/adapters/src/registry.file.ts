@@ -1,4 +1,4 @@
-// Reads the registry file (YAML): `models`, `endpoints`, `policies` validated with RegistrySchema,
+// Reads the registry file (YAML): `models`, `endpoints`, `policies`, `domains` validated with RegistrySchema,
 // plus a `local` section returned raw for the local runner. Values are literal (no ${VAR}
 // interpolation). Errors name the file and the exact field, e.g.
 // `registry.example.yaml: endpoints[2].model: unknown model "x"`.
@@ -14,7 +14,7 @@ export interface RegistryFile {
   local: unknown;
 }
 
-const SECTIONS = ['models', 'endpoints', 'policies'] as const;
+const SECTIONS = ['models', 'endpoints', 'policies', 'domains'] as const;
 const TOP_LEVEL = new Set<string>([...SECTIONS, 'local']);
 
 export function parseRegistryFile(text: string, sourceName: string): RegistryFile {
@@ -39,7 +39,7 @@ export function parseRegistryFile(text: string, sourceName: string): RegistryFil
     throw new InvalidRegistryError(
       sourceName,
       `unknown top-level key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')} ` +
-        '(expected models, endpoints, policies, local)',
+        '(expected models, endpoints, policies, domains, local)',
     );
   }
   const sections: Record<string, unknown> = {};

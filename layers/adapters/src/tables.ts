@@ -36,8 +36,20 @@ export const TENANTS_TABLE = {
   partitionKey: 'id',
   webhookSecretAttribute: 'webhook_secret',
   signerAttributes: ['id', 'webhook_secret'],
-  /** What the router reads of a tenant (its budgets; tenant-budgets.dynamodb.ts), and may read. */
-  budgetAttributes: ['id', 'budget', 'rate_limits', 'updated_at', 'revision'],
+  /**
+   * What the router and the job functions read of a tenant (its budgets, allow-list and default
+   * classification and PII action; tenant-budgets.dynamodb.ts), and may read.
+   */
+  budgetAttributes: [
+    'id',
+    'budget',
+    'rate_limits',
+    'updated_at',
+    'revision',
+    'allowed_models',
+    'data_classification',
+    'pii_action',
+  ],
   profileAttributes: TENANT_PROFILE_ATTRIBUTES,
 } as const;
 
@@ -77,6 +89,12 @@ export const USAGE_TABLE = {
   shards: 8,
 } as const;
 
+/**
+ * Decisions (issue 13): one item per routed request (`request_id`), the learned router's decision
+ * log with the caller's feedback joined on; expires (TTL `expires_at`, epoch seconds).
+ */
+export const DECISIONS_TABLE = { partitionKey: 'request_id', ttlAttribute: 'expires_at' } as const;
+
 export type TableName =
   | 'registry'
   | 'health'
@@ -85,7 +103,8 @@ export type TableName =
   | 'rollouts'
   | 'tenants'
   | 'budgets'
-  | 'usage';
+  | 'usage'
+  | 'decisions';
 
 /** A global secondary index on one string partition key, keys only. */
 export interface IndexDefinition {
@@ -123,6 +142,7 @@ export const TABLE_DEFINITIONS: Readonly<Record<TableName, TableDefinition>> = {
     sortKey: USAGE_TABLE.sortKey,
     ttlAttribute: USAGE_TABLE.ttlAttribute,
   },
+  decisions: { partitionKey: DECISIONS_TABLE.partitionKey, ttlAttribute: DECISIONS_TABLE.ttlAttribute },
 };
 
 /** A CreateTable input (on-demand billing) for a table definition, for local servers and tests. */

@@ -3,6 +3,8 @@
 // each policy's model set and canary entries. The result is immutable and shared by decisions.
 import type { Canary, Endpoint, Model, Policy, Registry } from './registry.schema.ts';
 import { DEFAULT_CAPACITY } from './score.ts';
+import type { CompiledCondition } from './understanding/conditions.ts';
+import { compileConditions } from './understanding/conditions.ts';
 
 /** One model version with its endpoints, in registry order. */
 export interface CompiledModel {
@@ -17,8 +19,13 @@ export interface CompiledModel {
 /** What a decision needs from a policy, precomputed. */
 export interface CompiledPolicy {
   readonly policy: Policy;
-  /** Number of match fields besides `model` (task, tenant, one per header): higher is more specific. */
+  /**
+   * Number of match fields besides `model` (task, tenant, one per header, one per feature
+   * condition): higher is more specific.
+   */
   readonly specificity: number;
+  /** `match.when`: conditions on the request's features (understanding/conditions.ts). */
+  readonly conditions: readonly CompiledCondition[];
   /** Lower-cased header matches. */
   readonly headers: ReadonlyArray<readonly [string, string]>;
   /** `policy.models` as a set; undefined means every model. */
@@ -150,11 +157,16 @@ export function compileRegistry(registry: Registry): CompiledRegistry {
 /** Precomputes one policy's match and candidate data. */
 export function compilePolicy(policy: Policy): CompiledPolicy {
   const headers = Object.entries(policy.match.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v] as const);
+  const conditions = compileConditions(policy.match.when);
   const specificity =
-    (policy.match.task === undefined ? 0 : 1) + (policy.match.tenant === undefined ? 0 : 1) + headers.length;
+    (policy.match.task === undefined ? 0 : 1) +
+    (policy.match.tenant === undefined ? 0 : 1) +
+    headers.length +
+    conditions.length;
   return {
     policy,
     specificity,
+    conditions,
     headers,
     modelSet: policy.models ? new Set(policy.models) : undefined,
     canaries: new Map(policy.canary.map((c) => [c.model, c])),

@@ -3,6 +3,7 @@
 // The schema library the core's schemas are built with, re-exported so functions validate with
 // the same single copy the core layer ships (function bundles then carry no zod of their own).
 export * as z from 'zod';
+export * from './affinity/index.ts';
 export * from './api.schema.ts';
 export * from './attempt-outcome.ts';
 export * from './budget/index.ts';
@@ -17,7 +18,9 @@ export * from './health/index.ts';
 export * from './hints.ts';
 export * from './input-problem.ts';
 export * from './json-limits.ts';
+export * from './learning/index.ts';
 export * from './metrics/metrics.contract.ts';
+export * from './pii/index.ts';
 export * from './plan.ts';
 export * from './policy-match.ts';
 export type * from './ports.ts';
@@ -34,6 +37,8 @@ export * from './stream-convert.ts';
 export * from './stream-plan.ts';
 export * from './tenant-view.ts';
 export * from './tenants/tenant.schema.ts';
+export * from './tenants/tenant-policy.ts';
 export * from './tokens.ts';
+export * from './understanding/index.ts';
 export * from './usage/index.ts';
 export * from './workflows/index.ts';

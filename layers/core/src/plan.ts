@@ -12,7 +12,8 @@
 // are never left without the stable version. They are never the primary or an ensemble member.
 // Sync retries (policy.retry.sync): copied into the plan for the executor (execute-plan.ts).
 // Hedge (policy.hedge): the first fallback, after delay_ms. Ensemble (policy.ensemble when the
-// prompt is at least min_prompt_tokens, or hints.ensemble true/object; `false` opts out): size
+// prompt is at least min_prompt_tokens and its complexity at least min_complexity, or
+// hints.ensemble true/object; `false` opts out): size
 // distinct endpoints preferring distinct models, the primary first; only when at least two
 // targets exist. A plan with an ensemble has no hedge (the ensemble already fans out).
 import type { RoutingHints } from './api.schema.ts';
@@ -80,7 +81,12 @@ export function buildPlan(input: PlanInput): Plan {
     max_attempts_per_target: policy.retry.max_attempts_per_target,
     sync_retry: policy.retry.sync,
   };
-  const ensemble = ensembleSettings(policy, request.hints.ensemble, request.prompt_tokens);
+  const ensemble = ensembleSettings(
+    policy,
+    request.hints.ensemble,
+    request.prompt_tokens,
+    request.features?.complexity,
+  );
   if (ensemble) {
     const members = pickDistinctModels(order, count, candidates, ensemble.size);
     if (members.length >= 2) {
@@ -127,11 +133,16 @@ function targetFor(
   return t;
 }
 
-/** The ensemble the request gets, if any: the hint overrides the policy's size and combine. */
+/**
+ * The ensemble the request gets, if any: the hint overrides the policy's size and combine. The
+ * policy alone fans out when the prompt has min_prompt_tokens and its complexity score is at
+ * least min_complexity (each when set; an unknown complexity does not reach a threshold).
+ */
 export function ensembleSettings(
   policy: Policy,
   hint: EnsembleHint | undefined,
   promptTokens: number,
+  complexity?: number,
 ): { size: number; combine: EnsembleCombine } | undefined {
   if (hint === false) return undefined;
   const p = policy.ensemble;
@@ -139,7 +150,11 @@ export function ensembleSettings(
     const h = typeof hint === 'object' ? hint : {};
     return { size: h.size ?? p?.size ?? 3, combine: h.combine ?? p?.combine ?? 'first-success' };
   }
-  if (p && (p.min_prompt_tokens === undefined || promptTokens >= p.min_prompt_tokens)) {
+  if (
+    p &&
+    (p.min_prompt_tokens === undefined || promptTokens >= p.min_prompt_tokens) &&
+    (p.min_complexity === undefined || (complexity !== undefined && complexity >= p.min_complexity))
+  ) {
     return { size: p.size, combine: p.combine };
   }
   return undefined;

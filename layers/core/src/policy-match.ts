@@ -12,6 +12,9 @@
 //    matches hold) governs, with every model it lists (or every model serving the task); with no
 //    such policy, DEFAULT_POLICY over every model serving the task. A general policy that names no
 //    task is for requests naming a model, so it does not take these.
+// Feature conditions (`match.when`, understanding/conditions.ts) are matches like the others: each
+// adds one to a policy's specificity, so `{ model: auto, when: { domain: legal } }` wins over
+// `{ model: auto }` for a legal prompt.
 import type { CompiledPolicy, CompiledRegistry } from './compile.ts';
 import { compilePolicy } from './compile.ts';
 import { ModelNotFoundError } from './errors.ts';
@@ -32,13 +35,22 @@ export interface ResolvedPolicy {
   version?: string;
 }
 
-/** True when the policy's task, tenant and header matches all hold for the request. */
+/**
+ * True when the policy's task, tenant, header and feature-condition (`match.when`) matches all
+ * hold for the request. Conditions need the request's features: without them they never hold.
+ */
 export function policyMatches(cp: CompiledPolicy, request: RouteRequest): boolean {
   const m = cp.policy.match;
   if (m.task !== undefined && m.task !== request.task) return false;
   if (m.tenant !== undefined && m.tenant !== request.tenant.id) return false;
   for (const [name, value] of cp.headers) {
     if (request.headers?.[name] !== value) return false;
+  }
+  if (cp.conditions.length > 0) {
+    const features = request.features;
+    if (features === undefined) return false;
+    const subject = { features, hints: request.hints };
+    for (const c of cp.conditions) if (!c.test(subject)) return false;
   }
   return true;
 }

@@ -2,6 +2,8 @@
 // One schema serves the registry file, the DynamoDB documents and the admin API, so an
 // error always names the exact field (e.g. `endpoints[2].model`).
 import * as z from 'zod';
+import { PiiPolicySchema } from './pii/pii-action.ts';
+import { conditionDomains, FeatureConditionsSchema } from './understanding/conditions.ts';
 
 const name = z
   .string()
@@ -143,6 +145,7 @@ export const STRATEGY_NAMES = [
   'quality-first',
   'p2c-ewma',
   'least-outstanding',
+  'learned',
 ] as const;
 export const StrategyNameSchema = z.enum(STRATEGY_NAMES);
 export type StrategyName = z.infer<typeof StrategyNameSchema>;
@@ -157,6 +160,40 @@ export const CanarySchema = z
   })
   .strict();
 export type Canary = z.infer<typeof CanarySchema>;
+
+/**
+ * Conversation affinity (affinity/affinity.ts): turns of one conversation go to the same replica
+ * of the model the strategy picked, by consistent hashing with bounded loads; `epsilon` is the
+ * slack over a replica's fair share of the requests in flight, ceil((1 + epsilon) x share).
+ */
+export const AffinitySchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    epsilon: z.number().positive().max(10).default(0.25),
+  })
+  .strict();
+export type Affinity = z.infer<typeof AffinitySchema>;
+
+export const LearningSettingsSchema = z
+  .object({
+    /**
+     * Cost weight λ in utility = quality − λ · cost / dearest candidate's cost, until a refit
+     * solves one from `target_cost_usd` or `quality_floor`. Priority high halves it, low doubles it.
+     * @default 0.5
+     */
+    lambda: z.number().nonnegative().max(100).default(0.5),
+    /** Mean cost per request the refit solves λ for (the smallest λ whose greedy choices keep to it). */
+    target_cost_usd: z.number().positive().optional(),
+    /** Mean estimated quality the refit solves λ for (the largest λ whose greedy choices keep to it). */
+    quality_floor: z.number().min(0).max(1).optional(),
+    /** Share of traffic that may explore (never above 0.5; none for high priority). @default 0.05 */
+    explore: z.number().min(0).max(0.5).default(0.05),
+  })
+  .strict()
+  .refine((l) => l.target_cost_usd === undefined || l.quality_floor === undefined, {
+    message: 'set either target_cost_usd or quality_floor, not both',
+  });
+export type LearningSettings = z.infer<typeof LearningSettingsSchema>;
 
 export const CircuitSettingsSchema = z
   .object({
@@ -195,9 +232,24 @@ export const PolicySchema = z
         task: TaskSchema.optional(),
         tenant: z.string().min(1).optional(),
         headers: z.record(z.string(), z.string()).optional(),
+        /**
+         * Conditions on the request's features (understanding/conditions.ts), e.g.
+         * `{ domain: legal, complexity: "> 0.7" }`: all must hold; each adds to specificity.
+         */
+        when: FeatureConditionsSchema.optional(),
       })
       .strict()
       .default({}),
+    /**
+     * Task and/or domain read from the prompt when the caller gave none (hints always win): the
+     * inferred task replaces the default `chat`, the inferred domain constrains like a hint, each
+     * only when a model of the policy serves it.
+     */
+    infer: z
+      .array(z.enum(['task', 'domain']))
+      .max(2)
+      .refine((a) => new Set(a).size === a.length, 'lists task and domain at most once each')
+      .optional(),
     priority: z.number().int().default(0),
     /** Candidate model ids; omitted means every model that serves the task. */
     models: z.array(name).optional(),
@@ -251,24 +303,74 @@ export const PolicySchema = z
         combine: z.enum(['first-success', 'majority-vote', 'best-score']).default('first-success'),
         /** Fan out only when the prompt is at least this long (an input-complexity trigger). */
         min_prompt_tokens: z.number().int().nonnegative().optional(),
+        /** Fan out only when the request's complexity score (understanding/) is at least this. */
+        min_complexity: z.number().min(0).max(1).optional(),
       })
       .strict()
       .optional(),
     canary: z.array(CanarySchema).default([]),
     circuit: CircuitSettingsSchema.optional(),
+    /**
+     * What personal data found in a request does (core pii/): `classify` (also the default when
+     * unset) raises its data classification to `pii` (`phi` with medical words); `redact` sends
+     * typed placeholders upstream and restores the values in the answer; `refuse` answers 400.
+     * A tenant's `pii_action` that is stricter wins.
+     */
+    pii: PiiPolicySchema.optional(),
+    /** Conversation affinity; absent (or `enabled: false`) means none. */
+    affinity: AffinitySchema.optional(),
+    /** Strategy `learned`: the cost weight, its targets and the exploration cap (strategies/learned.ts). */
+    learning: LearningSettingsSchema.optional(),
   })
   .strict();
 export type Policy = z.infer<typeof PolicySchema>;
 export type PolicyInput = z.input<typeof PolicySchema>;
+
+/**
+ * A domain's lexicon: terms (words or phrases, any case) with weights. The router scores each
+ * domain on the prompt (understanding/extract-features.ts) and infers the strongest one at or
+ * above `min_score`.
+ */
+export const DomainLexiconSchema = z
+  .object({
+    name: z.string().regex(/^[a-z][a-z0-9-]{0,63}$/, 'must be a lower-case domain name'),
+    terms: z.record(z.string().min(1).max(64), z.number().positive().max(10)).superRefine((terms, ctx) => {
+      const keys = Object.keys(terms);
+      if (keys.length === 0) ctx.addIssue({ code: 'custom', message: 'a domain has at least one term' });
+      for (const term of keys) {
+        const words = term.split(/[^\p{L}\p{N}_]+/u).filter((w) => w.length > 0).length;
+        if (words === 0 || words > 4) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [term],
+            message: 'a term is a word or a phrase of at most 4 words (letters or digits)',
+          });
+        }
+      }
+    }),
+    min_score: z.number().gt(0).max(1).default(0.5),
+  })
+  .strict();
+export type DomainLexicon = z.infer<typeof DomainLexiconSchema>;
 
 export const RegistrySchema = z
   .object({
     models: z.array(ModelSchema).default([]),
     endpoints: z.array(EndpointSchema).default([]),
     policies: z.array(PolicySchema).default([]),
+    /** Domain lexicons for request understanding (legal, medical, finance, ...). */
+    domains: z.array(DomainLexiconSchema).default([]),
   })
   .strict()
   .superRefine((registry, ctx) => {
+    const domainNames = new Set<string>();
+    registry.domains.forEach((d, i) => {
+      if (domainNames.has(d.name)) {
+        ctx.addIssue({ code: 'custom', path: ['domains', i, 'name'], message: `duplicate domain ${d.name}` });
+      }
+      domainNames.add(d.name);
+    });
+    const defined = [...domainNames].join(', ') || 'none';
     const modelKeys = new Set<string>();
     const modelIds = new Set<string>();
     registry.models.forEach((m, i) => {
@@ -350,6 +452,22 @@ export const RegistrySchema = z
           });
         }
       });
+      for (const d of conditionDomains(p.match.when)) {
+        if (!domainNames.has(d)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['policies', i, 'match', 'when', 'domain'],
+            message: `unknown domain "${d}" (the registry's domains: ${defined})`,
+          });
+        }
+      }
+      if (p.infer?.includes('domain') && domainNames.size === 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['policies', i, 'infer'],
+          message: 'infers the domain, but the registry defines no domains (add a domains: section)',
+        });
+      }
       if (p.timeouts.attempt_ms > p.timeouts.deadline_ms) {
         ctx.addIssue({
           code: 'custom',

@@ -2,7 +2,9 @@
 // snapshot, the plan and its explanation. Plain data; the wire shape of `POST /v1/route`.
 import type { Priority, RoutingHints } from './api.schema.ts';
 import type { CompiledRegistry } from './compile.ts';
+import type { PrivacyNote } from './pii/privacy.ts';
 import type { EndpointKind, StrategyName } from './registry.schema.ts';
+import type { RequestFeatures } from './understanding/features.types.ts';
 
 export type HealthStatus = 'up' | 'degraded' | 'down' | 'unknown';
 export type CircuitState = 'closed' | 'open' | 'half-open';
@@ -91,6 +93,11 @@ export interface RouteRequest {
   /** The OpenAI `user` field, a default sticky key. */
   user?: string;
   /**
+   * Chat: a hash of the conversation's opening messages (affinity/affinity-key.ts), the affinity
+   * key when neither hints.sticky_key nor `user` is set. Never the text itself.
+   */
+  conversation_key?: string;
+  /**
    * The caller streams the answer: latency-aware scoring reads the time to first token (what a
    * streaming caller waits for) where it was measured, and total latency elsewhere.
    */
@@ -104,6 +111,13 @@ export interface RouteRequest {
    * `prompt_tokens + max_output_tokens` (embeddings: each input is embedded on its own).
    */
   context_tokens?: number;
+  /**
+   * What the prompt says (understanding/, set by the router's understand step): policies match
+   * on it (`match.when`), infer task and domain from it (`infer`) and fan out on its complexity.
+   * The learned strategy's context vector is built from it (learning/context.ts), else from
+   * task and hints.
+   */
+  features?: RequestFeatures;
 }
 
 export interface RouteOptions {
@@ -192,6 +206,8 @@ export interface CandidateExplanation {
    * primary, they lead the fallback chain after the candidate (see plan.ts).
    */
   fallback_only?: true;
+  /** Strategy `learned`: this candidate's estimate, its uncertainty and utilities (strategies/learned.ts). */
+  learned?: { estimate: number; uncertainty: number; utility: number; optimistic: number };
 }
 
 export type ExclusionRule =
@@ -234,11 +250,74 @@ export interface Explanation {
   draws: number[];
   /** Canary decisions: which version each model was pinned to, and why. */
   versions: Array<{ model: string; version: string; reason: string }>;
+  /** Conversation affinity (policy `affinity`): the replica it chose, or why it yielded. */
+  affinity?: AffinityExplanation;
   /**
    * Budget-aware degrade (set by the router's degrade step): the per-request cost cap a low
    * budget imposed, and whether the decision kept to it.
    */
   budget?: { cap_usd: number; remaining_share: number; applied: boolean; reason: string };
+  /**
+   * Strategy `learned`: the primary's propensity (probability the strategy gave it), whether the
+   * draw explored, λ and the exploration share applied, the context vector, and how many
+   * feedback events the learned state holds (0: priors only).
+   */
+  learned?: {
+    propensity: number;
+    /** The primary's quality prior, the base its learned residual is measured from. */
+    prior: number;
+    explored: boolean;
+    lambda: number;
+    explore: number;
+    context: number[];
+    events: number;
+  };
+  /** Request understanding: the features read from the prompt and the rules that used them. */
+  understanding?: UnderstandingExplanation;
+  /**
+   * Personal data (set by the router's privacy step): the action taken and the types and counts
+   * found, never a value.
+   */
+  privacy?: PrivacyNote;
+}
+
+/** Which rule read which features, and what it made of them. */
+export interface FeatureUse {
+  /** `match`: a policy's `when` conditions held; `infer`: task or domain inferred; `ensemble`: min_complexity. */
+  rule: 'match' | 'infer' | 'ensemble';
+  /** The features the rule read. */
+  features: string[];
+  /** What it decided, in words (`policy "auto-legal": domain = legal`). */
+  detail: string;
+}
+
+export interface UnderstandingExplanation {
+  features: RequestFeatures;
+  /** What the policy's `infer` set: the task and/or domain the request was routed with. */
+  inferred?: { task?: string; domain?: string };
+  used: FeatureUse[];
+}
+
+/** What conversation affinity did for one request (affinity/affinity.ts). */
+export interface AffinityExplanation {
+  /** Where the affinity key came from (its value is never shown: it may hash the prompt). */
+  key: 'sticky_key' | 'user' | 'conversation' | 'none';
+  epsilon: number;
+  /** The primary the policy's strategy chose. */
+  strategy_choice: string;
+  /** Whether affinity chose the primary (false: it yielded to the strategy). */
+  applied: boolean;
+  /** The replica affinity chose. */
+  endpoint?: string;
+  /** Its requests in flight before this one, and its bound ceil((1 + epsilon) x fair share). */
+  inflight?: number;
+  bound?: number;
+  /** Replicas of the model the ring walk passed over before the choice (at most 8), and why. */
+  skipped?: Array<
+    | { endpoint: string; reason: 'not-a-candidate' }
+    | { endpoint: string; reason: 'over-bound'; inflight: number; bound: number }
+  >;
+  reason: string;
 }
 
 export interface Decision {

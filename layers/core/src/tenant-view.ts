@@ -81,6 +81,10 @@ export function tenantExplanation(explanation: Explanation, tenant: TenantContex
     excluded_hidden: explanation.excluded.length - excluded.length,
     draws: explanation.draws,
     versions: explanation.versions.filter((v) => mayUseModel(tenant, v.model)),
+    ...(explanation.affinity ? { affinity: explanation.affinity } : {}),
     ...(explanation.budget ? { budget: explanation.budget } : {}),
+    // Features are counts and scores, never prompt text.
+    ...(explanation.understanding ? { understanding: explanation.understanding } : {}),
+    ...(explanation.privacy ? { privacy: explanation.privacy } : {}),
   };
 }

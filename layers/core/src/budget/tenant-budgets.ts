@@ -3,6 +3,9 @@
 // `revision` (or `updated_at`) as the revision that makes a changed limit apply mid-period) to the specs the
 // lease engine reserves against and the degrade policy, if the tenant chose to degrade.
 import * as z from 'zod';
+import { PiiActionSchema } from '../pii/pii-action.ts';
+import { DataClassificationSchema } from '../registry.schema.ts';
+import type { TenantRequestPolicy } from '../tenants/tenant-policy.ts';
 import type { BudgetSpec } from './budget.types.ts';
 import { type BudgetDegradePolicy, DEFAULT_DEGRADE_POLICY } from './degrade.ts';
 import { MAX_BUDGET_USD } from './money.ts';
@@ -36,6 +39,14 @@ export const TenantBudgetConfigSchema = z.object({
       requests_per_minute: z.number().int().nonnegative().optional(),
     })
     .optional(),
+  /**
+   * The tenant's model allow-list and default data classification, read with the budgets (one
+   * read a tenant and TTL) and applied to each request (core tenants/tenant-policy.ts).
+   */
+  allowed_models: z.array(z.string()).optional(),
+  data_classification: DataClassificationSchema.optional(),
+  /** What personal data does in the tenant's requests, at least (the router's privacy step). */
+  pii_action: PiiActionSchema.optional(),
   /** Epoch ms of the record's last change. */
   updated_at: z.number().int().nonnegative().optional(),
   /** The record's monotonic revision (grows with every change): the specs' revision; else updated_at. */
@@ -49,6 +60,8 @@ export interface TenantBudgets {
   requests?: BudgetSpec;
   /** Set when the tenant degrades instead of refusing. */
   degrade?: BudgetDegradePolicy;
+  /** The tenant's allow-list and default classification, applied to each request (applyTenantPolicy). */
+  request_policy?: TenantRequestPolicy;
 }
 
 /** The specs and degrade policy of a tenant's budget attributes (none: no limits). */
@@ -56,6 +69,19 @@ export function tenantBudgets(config: TenantBudgetConfig | undefined): TenantBud
   if (!config) return {};
   const revision = config.revision ?? config.updated_at ?? 0;
   const out: TenantBudgets = {};
+  if (
+    config.allowed_models !== undefined ||
+    config.data_classification !== undefined ||
+    config.pii_action !== undefined
+  ) {
+    out.request_policy = {
+      ...(config.allowed_models !== undefined ? { allowed_models: config.allowed_models } : {}),
+      ...(config.data_classification !== undefined
+        ? { data_classification: config.data_classification }
+        : {}),
+      ...(config.pii_action !== undefined ? { pii_action: config.pii_action } : {}),
+    };
+  }
   if (config.budget) {
     out.spend = spendBudgetSpec(config.budget, revision);
     const d = config.budget.degrade;
@@ -72,4 +98,21 @@ export function tenantBudgets(config: TenantBudgetConfig | undefined): TenantBud
 /** Where the request path reads a tenant's budget attributes (the tenants table, cached). */
 export interface TenantBudgetSource {
   get(tenant: string): Promise<TenantBudgetConfig | undefined>;
+}
+
+/**
+ * What a request (or job) reserves on each of the tenant's budgets, in the order settle takes
+ * actuals: its maximum cost on the spend budget, its maximum tokens on the tokens-per-minute
+ * limit, 1 on the requests-per-minute limit.
+ */
+export function reservationItems(
+  budgets: TenantBudgets,
+  cost: number,
+  tokens: number,
+): Array<{ spec: BudgetSpec; amount: number }> {
+  const out: Array<{ spec: BudgetSpec; amount: number }> = [];
+  if (budgets.spend) out.push({ spec: budgets.spend, amount: cost });
+  if (budgets.tokens) out.push({ spec: budgets.tokens, amount: tokens });
+  if (budgets.requests) out.push({ spec: budgets.requests, amount: 1 });
+  return out;
 }

@@ -1,12 +1,13 @@
 // The tenant record: the customer behind API keys, jobs and usage. Its id, display name, plan
 // (tier: which API Gateway usage plan its keys are on, so request throttling stays at the edge),
 // spend budget (`limit_usd` per day, month or in total), optional rate limits, model allow-list,
-// default data classification and webhook signing secret. The admin API's bodies are validated
+// default data classification, PII action (pii_action) and webhook signing secret. The admin API's bodies are validated
 // here (create: the whole record; patch: the fields to change, `null` removing an optional one),
 // and `tenantView` is what the API shows (never the webhook secret, which is shown once, at create).
 import * as z from 'zod';
 import { MAX_BUDGET_USD } from '../budget/money.ts';
 import { DegradeOptionSchema } from '../budget/tenant-budgets.ts';
+import { PiiActionSchema } from '../pii/pii-action.ts';
 import { DataClassificationSchema } from '../registry.schema.ts';
 
 /** Tenant ids: 1 to 64 letters, digits, `.`, `_` or `-`, starting with a letter or digit. */
@@ -62,6 +63,8 @@ export const TenantCreateSchema = z.strictObject({
   rate_limits: TenantRateLimitsSchema.optional(),
   allowed_models: AllowedModelsSchema.optional(),
   data_classification: DataClassificationSchema.optional(),
+  /** What personal data does in this tenant's requests, at least (core pii/pii-action.ts). */
+  pii_action: PiiActionSchema.optional(),
 });
 export type TenantCreate = z.infer<typeof TenantCreateSchema>;
 
@@ -74,6 +77,7 @@ export const TenantPatchSchema = z
     rate_limits: TenantRateLimitsSchema.nullable().optional(),
     allowed_models: AllowedModelsSchema.nullable().optional(),
     data_classification: DataClassificationSchema.nullable().optional(),
+    pii_action: PiiActionSchema.nullable().optional(),
   })
   .refine((p) => Object.keys(p).length > 0, { message: 'name at least one field to change' });
 export type TenantPatch = z.infer<typeof TenantPatchSchema>;
@@ -87,6 +91,8 @@ export const TenantRecordSchema = z.object({
   rate_limits: TenantRateLimitsSchema.optional(),
   allowed_models: AllowedModelsSchema.optional(),
   data_classification: DataClassificationSchema.optional(),
+  /** The strictest PII action for this tenant's requests: a policy's laxer one yields to it. */
+  pii_action: PiiActionSchema.optional(),
   /** HMAC-SHA256 key of the tenant's webhook signatures (`whsec_...`); stored as is, since signing needs it. */
   webhook_secret: z.string().min(16),
   created_at: z.number().int().nonnegative(),
@@ -112,6 +118,7 @@ export const TENANT_PROFILE_ATTRIBUTES = [
   'rate_limits',
   'allowed_models',
   'data_classification',
+  'pii_action',
   'created_at',
   'updated_at',
   'revision',

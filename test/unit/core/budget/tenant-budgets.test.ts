@@ -24,6 +24,17 @@ describe('tenantBudgets', () => {
     });
   });
 
+  it("carries the record's allow-list and default classification as the request policy", () => {
+    expect(tenantBudgets({ allowed_models: ['m1'], data_classification: 'phi' })).toEqual({
+      request_policy: { allowed_models: ['m1'], data_classification: 'phi' },
+    });
+    expect(tenantBudgets({ allowed_models: [] })).toEqual({ request_policy: { allowed_models: [] } });
+    expect(tenantBudgets({ data_classification: 'pii' })).toEqual({
+      request_policy: { data_classification: 'pii' },
+    });
+    expect(TenantBudgetConfigSchema.safeParse({ data_classification: 'secret' }).success).toBe(false);
+  });
+
   it('the revision wins over updated_at', () => {
     expect(
       tenantBudgets({ budget: { limit_usd: 2, period: 'day' }, updated_at: 5, revision: 9 }).spend?.revision,
