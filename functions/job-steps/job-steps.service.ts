@@ -6,8 +6,18 @@
 // sent: the job's body cannot be built into one, or our defect) end the job; anything else moves
 // the chain to the next target. Attempts count for or against an endpoint by the core's one rule
 // (attempt-outcome.ts), as in the router.
+//
+// Budgets (reserve, then settle, as the router does, but durably: the steps are separate
+// invocations): the plan step holds the plan's maximum cost (and tokens, and 1 request) on the
+// tenant's budgets (BudgetHolds: one lease per budget item named by the job) before the job is
+// running, and stores the hold with the plan; the invoke step keeps what a served answer was
+// charged on the job; the record step settles the hold to that charge (nothing charged: released).
+// A hold whose execution died is settled by the sweeper at its full amount once it expires.
+import type { BudgetHolds } from '@switchyard/adapters';
 import { jobWebhook } from '@switchyard/adapters';
 import type {
+  BudgetHold,
+  BudgetRefusal,
   ChatCompletionRequest,
   CompiledRegistry,
   HealthSnapshot,
@@ -19,22 +29,34 @@ import type {
   JobStore,
   Model,
   Outcome,
+  Plan,
   PlanTarget,
   RouteContext,
+  RouteRequest,
+  TenantBudgetSource,
+  TenantBudgets,
   UsageRecord,
   WebhookNotifier,
 } from '@switchyard/core';
 import {
+  applyTenantPolicy,
+  budgetRefusalError,
   chargedCostMicros,
   chatRouteRequest,
   endpointOutcome,
   invocationRouteRequest,
+  JOB_BUDGET_ERRORS,
+  jobBoundsOutput,
+  jobMaximum,
   lastReached,
+  modelKey,
   NOT_SENT_ERRORS,
   outcomeOfError,
   RETRYABLE_ERROR,
+  reservationItems,
   route,
   SwitchyardError,
+  tenantBudgets,
   UpstreamError,
   usageRecordOf,
 } from '@switchyard/core';
@@ -54,6 +76,14 @@ export const REJECTED = 'Switchyard.Rejected';
 export const NO_ROUTE = 'Switchyard.NoRoute';
 export const INVALID_REQUEST = NOT_SENT_ERRORS.invalidRequest;
 export const INTERNAL = NOT_SENT_ERRORS.internal;
+/** The spend budget cannot hold the job before its period resets (or at all): the job fails. */
+export const INSUFFICIENT_QUOTA = JOB_BUDGET_ERRORS.insufficientQuota;
+/** The rest of the budget is reserved by requests in flight: the plan step is retried. */
+export const BUDGET_HELD = JOB_BUDGET_ERRORS.held;
+/** A tokens- or requests-per-minute limit is used up this minute: the plan step is retried. */
+export const RATE_LIMITED = JOB_BUDGET_ERRORS.rateLimited;
+/** The tenant record or the budget table could not be read: the plan step is retried. */
+export const BUDGET_UNAVAILABLE = JOB_BUDGET_ERRORS.unavailable;
 
 /** Largest result a job item stores (DynamoDB items hold 400 KB, the request is in there too). */
 export const MAX_RESULT_BYTES = 100 * 1024;
@@ -69,24 +99,44 @@ async function loadJob(jobs: Pick<JobStore, 'get'>, id: string): Promise<Job> {
   return job;
 }
 
+/** The money side of the job steps (absent: jobs are neither held to budgets nor bounded by the tenant record). */
+export interface JobBudgetDeps {
+  /** The tenant record's budget attributes, allow-list and default classification (cached). */
+  tenants: TenantBudgetSource;
+  holds: Pick<BudgetHolds, 'take' | 'settle'>;
+  /** How long a hold lives at most: the execution's timeout, one invoke and a margin. */
+  holdTtlMs: number;
+}
+
 export interface PlanDeps {
   jobs: JobStore;
   registry: { get(): Promise<CompiledRegistry> };
   health: { get(): Promise<HealthSnapshot> };
   context: () => RouteContext;
+  budget?: JobBudgetDeps;
 }
 
-/** Routes the job once and fixes its target list; returns how many targets the chain has. */
+/** The lease id of a job's budget hold. */
+export const jobHoldId = (jobId: string): string => `job.${jobId}`;
+
+/**
+ * Routes the job once, holds its maximum cost on the tenant's budgets, and fixes its target list
+ * with the hold; returns how many targets the chain has. A re-run after the plan was stored
+ * answers from it (the hold was taken before it was stored).
+ */
 export async function planJob(deps: PlanDeps, input: StepInput): Promise<{ targets_count: number }> {
   const job = await loadJob(deps.jobs, input.job_id);
   if (job.plan) return { targets_count: job.plan.targets.length };
-  // Routed as the synchronous API would have routed it: same hints, headers and allow-list.
+  const budgets = deps.budget ? await budgetsOf(deps.budget, job.tenant) : undefined;
+  // Routed as the synchronous API would have routed it: same hints, headers and allow-list, and
+  // the tenant record's current allow-list and classification floor.
   const tenant = { id: job.tenant, ...(job.allowed_models ? { allowed_models: job.allowed_models } : {}) };
   const headers = job.request.headers ?? {};
-  const request =
+  const parsed =
     job.request.kind === 'chat'
       ? chatRouteRequest(job.request.body as ChatCompletionRequest, headers, tenant)
       : invocationRouteRequest(job.request.body as InvocationRequest, headers, tenant);
+  const request = budgets ? applyTenantPolicy(parsed, budgets.request_policy ?? {}) : parsed;
   const [registry, health] = await Promise.all([deps.registry.get(), deps.health.get()]);
   let decision: ReturnType<typeof route>;
   try {
@@ -97,12 +147,74 @@ export async function planJob(deps: PlanDeps, input: StepInput): Promise<{ targe
   }
   const { plan } = decision;
   const targets = [plan.primary, ...plan.fallbacks];
-  await deps.jobs.start(job.id, {
-    policy: plan.policy,
-    targets,
-    max_attempts_per_target: plan.max_attempts_per_target,
-  });
+  const hold =
+    deps.budget && budgets ? await holdJob(deps.budget, job, budgets, plan, request, registry) : undefined;
+  try {
+    await deps.jobs.start(job.id, {
+      policy: plan.policy,
+      targets,
+      max_attempts_per_target: plan.max_attempts_per_target,
+      ...(hold ? { budget_hold: hold } : {}),
+    });
+  } catch (err) {
+    // Not stored (e.g. the job was dead-lettered meanwhile): give the hold back.
+    if (hold && deps.budget) await deps.budget.holds.settle(hold, []);
+    throw err;
+  }
   return { targets_count: targets.length };
+}
+
+async function budgetsOf(deps: JobBudgetDeps, tenant: string): Promise<TenantBudgets> {
+  try {
+    return tenantBudgets(await deps.tenants.get(tenant));
+  } catch (err) {
+    throw new StepError(BUDGET_UNAVAILABLE, `the budgets of tenant ${tenant} cannot be read`, { cause: err });
+  }
+}
+
+async function holdJob(
+  deps: JobBudgetDeps,
+  job: Job,
+  budgets: TenantBudgets,
+  plan: Plan,
+  request: RouteRequest,
+  registry: CompiledRegistry,
+): Promise<BudgetHold | undefined> {
+  const max = jobMaximum(
+    plan,
+    request,
+    (t) => registry.modelsByKey.get(modelKey(t.model, t.version)),
+    jobBoundsOutput(job.request.kind, job.request.body),
+  );
+  const wanted = reservationItems(budgets, max.cost_micros, max.tokens);
+  if (wanted.length === 0) return undefined;
+  let taken: Awaited<ReturnType<JobBudgetDeps['holds']['take']>>;
+  try {
+    taken = await deps.holds.take(job.tenant, jobHoldId(job.id), wanted, deps.holdTtlMs);
+  } catch (err) {
+    throw new StepError(BUDGET_UNAVAILABLE, 'the budget store cannot be reached', { cause: err });
+  }
+  if ('lease_id' in taken) return taken.items.length > 0 ? taken : undefined;
+  throw refusalStepError(taken);
+}
+
+/** The step error of a refused hold: final when waiting cannot help before the period resets. */
+export function refusalStepError(r: BudgetRefusal): StepError {
+  const message = budgetRefusalError(r).message;
+  if (r.unit !== 'usd_micros') return new StepError(RATE_LIMITED, message);
+  return new StepError(r.reason === 'held' ? BUDGET_HELD : INSUFFICIENT_QUOTA, message);
+}
+
+/** What settles each item of a job's hold: its charge (nothing charged: 0, a release). */
+export function holdActuals(hold: BudgetHold, charge: Job['charge']): number[] {
+  return hold.items.map((item) => {
+    if (!charge) return 0;
+    if (item.unit === 'usd_micros') return charge.cost;
+    if (item.unit === 'tokens') {
+      return charge.usage ? charge.usage.prompt_tokens + charge.usage.completion_tokens : item.amount;
+    }
+    return 1;
+  });
 }
 
 /**
@@ -185,8 +297,10 @@ export async function invokeTarget(
     throw await failedAttempt(deps, job.id, ids, err, started);
   }
   const duration = deps.now() - started;
+  let charge: Job['charge'];
   if (deps.metering) {
     const cost = chargedCostMicros(await deps.metering.model(target), result.usage, target);
+    charge = { cost, ...(result.usage ? { usage: result.usage } : {}) };
     await deps.metering.usage.record(
       jobUsage(job, target, {
         ended_at: deps.now(),
@@ -206,9 +320,8 @@ export async function invokeTarget(
     version: target.version,
   };
   const size = Buffer.byteLength(JSON.stringify(stored));
-  await deps.jobs.finish(
-    job.id,
-    size <= MAX_RESULT_BYTES
+  await deps.jobs.finish(job.id, {
+    ...(size <= MAX_RESULT_BYTES
       ? { status: 'succeeded', result: stored }
       : {
           status: 'failed',
@@ -216,8 +329,9 @@ export async function invokeTarget(
             code: 'result_too_large',
             message: `${target.endpoint} answered, but its ${size}-byte answer is larger than the ${MAX_RESULT_BYTES} bytes a job can store.`,
           },
-        },
-  );
+        }),
+    ...(charge ? { charge } : {}),
+  });
   return { endpoint: target.endpoint };
 }
 
@@ -259,12 +373,25 @@ const FAILURE_CODES: ReadonlyMap<string, string> = new Map([
   [NO_ROUTE, 'no_route'],
   [INVALID_REQUEST, 'invalid_request'],
   [INTERNAL, 'internal_error'],
+  [INSUFFICIENT_QUOTA, 'insufficient_quota'],
+  [BUDGET_HELD, 'insufficient_quota'],
+  [RATE_LIMITED, 'rate_limit_exceeded'],
+  [BUDGET_UNAVAILABLE, 'budget_unavailable'],
 ]);
 
 export interface RecordDeps {
   jobs: JobStore;
   usage?: JobMetering['usage'];
   now?: () => number;
+  /** Settles the job's budget hold (absent: holds are left to the sweeper). */
+  holds?: Pick<BudgetHolds, 'settle'>;
+}
+
+/** Settles the job's hold to what it was charged, once it is final (a second call changes nothing). */
+async function settleHold(deps: RecordDeps, job: Job): Promise<void> {
+  const hold = job.plan?.budget_hold;
+  if (!hold || !deps.holds) return;
+  await deps.holds.settle(hold, holdActuals(hold, job.charge));
 }
 
 export type RecordInput =
@@ -297,10 +424,13 @@ export async function recordJob(deps: RecordDeps, input: RecordInput): Promise<{
         }),
       );
     }
+    // Read again: a job that was final before (served, then this path) keeps its charge.
+    await settleHold(deps, (await deps.jobs.get(job.id)) ?? job);
     return { status: 'failed' };
   }
-  // Success was stored by the invoke step; this makes sure the job is final.
+  // Success was stored by the invoke step (with its charge); this makes sure the job is final.
   const job = await loadJob(deps.jobs, input.job_id);
+  await settleHold(deps, job);
   return { status: job.status };
 }
 

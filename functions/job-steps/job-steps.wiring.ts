@@ -3,13 +3,17 @@
 // calls; no payloads captured): the async path can afford its import, the router does not.
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import {
+  BudgetHolds,
   CachedHealth,
   CachedRegistry,
+  CachedTenantBudgets,
   createDocumentClient,
   createInferenceClient,
+  DynamoDbBudgetStore,
   DynamoDbHealthStore,
   DynamoDbJobStore,
   DynamoDbModelRegistry,
+  DynamoDbTenantBudgets,
   DynamoDbUsageStore,
   OutcomeBuffer,
   UsageWriter,
@@ -27,6 +31,12 @@ export const config = parseConfig(
     HEALTH_FRESH_MS: z.coerce.number().int().positive().default(DEFAULT_HEALTH_FRESH_MS),
     OUTCOME_FLUSH_MS: z.coerce.number().int().nonnegative().default(1000),
     USAGE_TABLE: z.string().min(1).optional(),
+    /** Budgets: plan holds a job's maximum cost, record settles it (absent: jobs hold nothing). */
+    BUDGETS_TABLE: z.string().min(1).optional(),
+    TENANTS_TABLE: z.string().min(1).optional(),
+    TENANT_CACHE_TTL_MS: z.coerce.number().int().nonnegative().default(5000),
+    /** How long a job's hold lives at most: the execution's timeout, one invoke, and a margin. */
+    JOB_BUDGET_HOLD_TTL_MS: z.coerce.number().int().positive().default(3_900_000),
   }),
 );
 
@@ -69,6 +79,24 @@ export const lazy = {
       }),
   ),
   inference: once(createInferenceClient),
+  /** Budget holds of jobs (plan takes, record settles), when the stack has a budgets table. */
+  holds: once(() =>
+    config.BUDGETS_TABLE
+      ? new BudgetHolds({ store: new DynamoDbBudgetStore({ client: ddb, tableName: config.BUDGETS_TABLE }) })
+      : undefined,
+  ),
+  /** The tenant record's budget attributes, allow-list and classification (cached like the router's). */
+  tenants: once(
+    () =>
+      new CachedTenantBudgets({
+        source: new DynamoDbTenantBudgets({
+          client: ddb,
+          tableName: required('TENANTS_TABLE', config.TENANTS_TABLE),
+        }),
+        ttlMs: config.TENANT_CACHE_TTL_MS,
+        now: Date.now,
+      }),
+  ),
   /** Usage records of jobs (invoke: served; record: failed). */
   usage: once(
     () =>

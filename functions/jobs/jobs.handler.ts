@@ -3,12 +3,16 @@
 // consumer API's authorizer. Thin: wiring and dispatch; the work is in jobs.service.ts.
 import { Logger } from '@aws-lambda-powertools/logger';
 import {
+  BudgetHolds,
   CachedRegistry,
+  CachedTenantBudgets,
   createDocumentClient,
   createSqsClient,
+  DynamoDbBudgetStore,
   DynamoDbIdempotencyStore,
   DynamoDbJobStore,
   DynamoDbModelRegistry,
+  DynamoDbTenantBudgets,
   SqsJobQueue,
 } from '@switchyard/adapters';
 import { httpHandler, parseConfig, requireCaller } from '@switchyard/adapters/lambda';
@@ -23,6 +27,10 @@ const config = parseConfig(
     JOB_QUEUE_NORMAL_URL: z.string().min(1),
     JOB_QUEUE_LOW_URL: z.string().min(1),
     REGISTRY_CACHE_TTL_MS: z.coerce.number().int().nonnegative().default(5000),
+    /** Budgets: a job its budget cannot hold is refused at accept (absent: no check). */
+    BUDGETS_TABLE: z.string().min(1).optional(),
+    TENANTS_TABLE: z.string().min(1).optional(),
+    TENANT_CACHE_TTL_MS: z.coerce.number().int().nonnegative().default(5000),
     /** Largest job body: the job item (request, attempts, result) must fit DynamoDB's 400 KB. */
     JOB_MAX_BODY_BYTES: z.coerce.number().int().positive().default(MAX_JOB_BODY_BYTES),
     IDEMPOTENCY_TTL_SECONDS: z.coerce.number().int().positive().default(86_400),
@@ -60,6 +68,20 @@ const service = new JobsService({
   now: Date.now,
   random: Math.random,
   allowLocalWebhooks: config.JOB_WEBHOOK_ALLOW_LOCAL,
+  ...(config.BUDGETS_TABLE && config.TENANTS_TABLE
+    ? {
+        budget: {
+          tenants: new CachedTenantBudgets({
+            source: new DynamoDbTenantBudgets({ client: ddb, tableName: config.TENANTS_TABLE }),
+            ttlMs: config.TENANT_CACHE_TTL_MS,
+            now: Date.now,
+          }),
+          holds: new BudgetHolds({
+            store: new DynamoDbBudgetStore({ client: ddb, tableName: config.BUDGETS_TABLE }),
+          }),
+        },
+      }
+    : {}),
 });
 
 export const handler = httpHandler(

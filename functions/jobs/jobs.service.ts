@@ -10,8 +10,14 @@
 // the job item (conditional) -> enqueue. A resubmission with the same key and body finds the
 // claim, creates the job item if the first attempt died before it, and enqueues again while the
 // job is still queued; executions are named by job id, so a second message never runs it twice.
+//
+// Budgets: the route is bounded by the tenant record (allow-list, default classification), and a
+// job whose maximum cost its spend budget cannot hold before the period resets (or at all), or
+// whose tokens exceed a whole tokens-per-minute limit, is refused now with the 429 the router
+// would answer (insufficient_quota / rate_limit_exceeded). That check reserves nothing: the job's
+// plan step holds the budget for the job's run (job-steps.service.ts).
 import { createHash, randomUUID } from 'node:crypto';
-import type { JobView } from '@switchyard/adapters';
+import type { BudgetHolds, JobView } from '@switchyard/adapters';
 import { jobView, webhookUrlProblem } from '@switchyard/adapters';
 import type { Caller } from '@switchyard/adapters/lambda';
 import { nameMap, parseInput } from '@switchyard/adapters/lambda';
@@ -24,9 +30,13 @@ import type {
   JobQueue,
   JobStore,
   RouteRequest,
+  TenantBudgetSource,
   TenantContext,
 } from '@switchyard/core';
 import {
+  applyTenantPolicy,
+  BudgetUnavailableError,
+  budgetRefusalError,
   ChatCompletionRequestSchema,
   ConflictError,
   chatRouteRequest,
@@ -34,12 +44,19 @@ import {
   InvalidRequestError,
   InvocationRequestSchema,
   invocationRouteRequest,
+  jobBoundsOutput,
+  jobMaximum,
   jsonTooDeepError,
   MAX_JSON_DEPTH,
+  modelKey,
   NoCandidateError,
   NotFoundError,
+  type Plan,
   PrioritySchema,
   route,
+  SwitchyardError,
+  type TenantBudgets,
+  tenantBudgets,
 } from '@switchyard/core';
 
 /**
@@ -73,6 +90,11 @@ export interface JobsDeps {
   newId?: () => string;
   /** Local mode: webhooks may use http to this machine. */
   allowLocalWebhooks: boolean;
+  /** The tenant record (budgets, allow-list, classification) and a read-only budget check. */
+  budget?: {
+    tenants: TenantBudgetSource;
+    holds: Pick<BudgetHolds, 'check'>;
+  };
 }
 
 export interface JobsResponse {
@@ -123,10 +145,23 @@ export class JobsService {
       id: caller.tenant,
       ...(caller.allowed_models ? { allowed_models: caller.allowed_models } : {}),
     };
-    const registry = await this.deps.registry.get();
+    const [registry, budgets] = await Promise.all([
+      this.deps.registry.get(),
+      this.deps.budget ? this.budgetsOf(caller.tenant) : undefined,
+    ]);
     const routingHeaders = headersForRouting(headers, registry);
-    const { kind, parsed, routeRequest } = parseJobRequest(request, routingHeaders, tenant);
-    this.checkRoutable(routeRequest, registry);
+    const { kind, parsed, routeRequest: asked } = parseJobRequest(request, routingHeaders, tenant);
+    const routeRequest = budgets ? applyTenantPolicy(asked, budgets.request_policy ?? {}) : asked;
+    const plan = this.checkRoutable(routeRequest, registry);
+    if (plan && budgets) {
+      const max = jobMaximum(
+        plan,
+        routeRequest,
+        (t) => registry.modelsByKey.get(modelKey(t.model, t.version)),
+        jobBoundsOutput(kind, parsed),
+      );
+      await this.checkBudgets(caller.tenant, budgets, max.cost_micros, max.tokens);
+    }
 
     const now = this.deps.now();
     let id = this.newId();
@@ -193,17 +228,46 @@ export class JobsService {
     return jobView(job);
   }
 
-  /** Routes once with no health data: unknown model or constraints nothing can meet are refused now. */
-  private checkRoutable(request: RouteRequest, registry: CompiledRegistry): void {
+  /**
+   * Routes once with no health data: unknown model or constraints nothing can meet are refused
+   * now. The plan, or undefined when only the system's state stands in the way.
+   */
+  private checkRoutable(request: RouteRequest, registry: CompiledRegistry): Plan | undefined {
     try {
-      route(
+      return route(
         request,
         { registry, health: { endpoints: {} } },
         { now: this.deps.now(), random: this.deps.random },
-      );
+      ).plan;
     } catch (err) {
-      if (err instanceof NoCandidateError && !EARLY_REJECT_RULES.has(err.rule)) return;
+      if (err instanceof NoCandidateError && !EARLY_REJECT_RULES.has(err.rule)) return undefined;
       throw err;
+    }
+  }
+
+  private async budgetsOf(tenant: string): Promise<TenantBudgets> {
+    try {
+      return tenantBudgets(await this.deps.budget?.tenants.get(tenant));
+    } catch (err) {
+      throw new BudgetUnavailableError(undefined, { cause: err });
+    }
+  }
+
+  /**
+   * Refuses a job its budgets cannot hold however long it waits in this period: more than the
+   * spend budget's settled spend leaves, or more tokens than the whole tokens-per-minute limit.
+   */
+  private async checkBudgets(tenant: string, budgets: TenantBudgets, cost: number, tokens: number) {
+    const holds = this.deps.budget?.holds;
+    if (!holds) return;
+    try {
+      const spend = budgets.spend ? await holds.check(tenant, budgets.spend, cost) : undefined;
+      if (spend) throw budgetRefusalError(spend);
+      const perMinute = budgets.tokens ? await holds.check(tenant, budgets.tokens, tokens) : undefined;
+      if (perMinute?.reason === 'exceeds-limit') throw budgetRefusalError(perMinute);
+    } catch (err) {
+      if (err instanceof SwitchyardError) throw err;
+      throw new BudgetUnavailableError(undefined, { cause: err });
     }
   }
 }

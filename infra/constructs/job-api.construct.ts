@@ -14,6 +14,7 @@ import { ENV, JOB_PRIORITIES, type JobPriority, jobQueueUrlEnv, SHARED_ENV_DEFAU
 import type { ConsumerApi } from './consumer-api.construct.ts';
 import type { SharedLayers } from './shared-layers.construct.ts';
 import { SwitchyardFunction } from './switchyard-function.construct.ts';
+import { grantBudgetPeriods, grantTenantBudgetRead } from './tenant-budgets.grant.ts';
 
 export interface JobApiProps {
   readonly layers: SharedLayers;
@@ -21,6 +22,12 @@ export interface JobApiProps {
   readonly api: ConsumerApi;
   readonly registryTable: ITable;
   readonly jobsTable: ITable;
+  /**
+   * Budgets: `POST /v1/jobs` reads the tenant's budget attributes and budget periods (read only)
+   * and refuses a job its budget cannot hold. Both or neither.
+   * @default none: no budget check at accept
+   */
+  readonly budgets?: { readonly tenantsTable: ITable; readonly budgetsTable: ITable };
   /** The job queue per priority. */
   readonly queues: Readonly<Record<JobPriority, IQueue>>;
   /**
@@ -56,6 +63,12 @@ export class JobApi extends Construct {
         ...jobQueueUrlEnv(props.queues),
       },
     });
+    if (props.budgets) {
+      this.function.addEnvironment(ENV.tenantsTable, props.budgets.tenantsTable.tableName);
+      this.function.addEnvironment(ENV.budgetsTable, props.budgets.budgetsTable.tableName);
+      grantTenantBudgetRead(props.budgets.tenantsTable, this.function);
+      grantBudgetPeriods(props.budgets.budgetsTable, this.function, { write: false });
+    }
     props.registryTable.grantReadData(this.function);
     props.jobsTable.grant(this.function, 'dynamodb:GetItem', 'dynamodb:PutItem');
     for (const p of JOB_PRIORITIES) props.queues[p].grantSendMessages(this.function);

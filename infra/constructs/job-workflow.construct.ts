@@ -16,6 +16,7 @@
 import {
   NO_TARGETS_ERROR,
   NOT_SENT_ERRORS,
+  PLAN_RETRY_ERRORS,
   RETRYABLE_ERROR,
   JOB_WORKFLOW_STATES as S,
 } from '@switchyard/core';
@@ -38,6 +39,7 @@ import { CACHE_TTL_ENV, ENV } from '../app.config.ts';
 import { grantSageMakerEndpoints, SAGEMAKER_INVOKE_ACTIONS } from './sagemaker-endpoints.grant.ts';
 import type { SharedLayers } from './shared-layers.construct.ts';
 import { SwitchyardFunction } from './switchyard-function.construct.ts';
+import { grantBudgetPeriods, grantTenantBudgetRead } from './tenant-budgets.grant.ts';
 import { grantWebhookSecretRead } from './webhook-secrets.grant.ts';
 import { lambdaStep, loggedStateMachine } from './workflow-steps.ts';
 
@@ -81,6 +83,12 @@ export interface JobWorkflowProps {
   readonly tenantsTable: ITable;
   /** Usage records: invoke and record put one per job that reached an upstream. */
   readonly usageTable: ITable;
+  /**
+   * Budget periods: plan holds a job's maximum cost on its tenant's budgets (and reads the
+   * tenant's budget attributes), record settles the hold. Without it jobs hold nothing.
+   * @default none
+   */
+  readonly budgetsTable?: ITable;
   /** SageMaker endpoints the invoke step may call (from the registry file). */
   readonly sagemakerEndpointNames: readonly string[];
   /**
@@ -116,6 +124,13 @@ export class JobWorkflow extends Construct {
   constructor(scope: Construct, id: string, props: JobWorkflowProps) {
     super(scope, id);
     const logRetention = props.logRetention ?? RetentionDays.ONE_MONTH;
+    const invokeTimeout = props.invokeTimeout ?? Duration.seconds(60);
+    const timeout = props.timeout ?? Duration.hours(1);
+    // A hold outlives every step that may settle it: the whole execution, one invoke, a margin.
+    const holdTtl = timeout.plus(invokeTimeout).plus(Duration.minutes(5));
+    const budgetEnv: Record<string, string> = props.budgetsTable
+      ? { [ENV.budgetsTable]: props.budgetsTable.tableName, [ENV.tenantsTable]: props.tenantsTable.tableName }
+      : {};
     // Plan and invoke read the registry and health (cached) and the job.
     const routingEnv = {
       [ENV.registryTable]: props.registryTable.tableName,
@@ -137,13 +152,20 @@ export class JobWorkflow extends Construct {
       description: 'Job workflow: plan the targets of a job (core routing)',
       timeout: Duration.seconds(15),
       logRetention,
-      environment: routingEnv,
+      environment: {
+        ...routingEnv,
+        ...budgetEnv,
+        ...(props.budgetsTable ? { JOB_BUDGET_HOLD_TTL_MS: String(holdTtl.toMilliseconds()) } : {}),
+      },
     });
+    if (props.budgetsTable) {
+      grantTenantBudgetRead(props.tenantsTable, this.planFunction);
+      grantBudgetPeriods(props.budgetsTable, this.planFunction, { write: true });
+    }
     props.registryTable.grantReadData(this.planFunction);
     props.healthTable.grantReadData(this.planFunction);
     props.jobsTable.grantReadWriteData(this.planFunction);
 
-    const invokeTimeout = props.invokeTimeout ?? Duration.seconds(60);
     this.invokeFunction = new SwitchyardFunction(this, 'InvokeFunction', {
       entry: 'functions/job-steps/invoke.handler.ts',
       layers: props.layers,
@@ -164,9 +186,14 @@ export class JobWorkflow extends Construct {
       description: "Job workflow: record a job's outcome",
       timeout: Duration.seconds(30),
       logRetention,
-      environment: { [ENV.jobsTable]: props.jobsTable.tableName, ...usageEnv },
+      environment: {
+        [ENV.jobsTable]: props.jobsTable.tableName,
+        ...usageEnv,
+        ...(props.budgetsTable ? { [ENV.budgetsTable]: props.budgetsTable.tableName } : {}),
+      },
     });
     props.jobsTable.grantReadWriteData(this.recordFunction);
+    if (props.budgetsTable) grantBudgetPeriods(props.budgetsTable, this.recordFunction, { write: true });
     grantUsagePut(this.recordFunction);
 
     this.notifyFunction = new SwitchyardFunction(this, 'NotifyFunction', {
@@ -255,6 +282,16 @@ export class JobWorkflow extends Construct {
       resultSelector: { targets_count: JsonPath.numberAt('$.targets_count') },
       resultPath: '$.plan',
     });
+    // A budget hold that may fit after a wait (the rest reserved by requests in flight, a
+    // per-minute limit used up, the store not answering): about 5 minutes of backoff, then fail.
+    plan.addRetry({
+      errors: [...PLAN_RETRY_ERRORS],
+      interval: Duration.seconds(5),
+      backoffRate: 2,
+      maxAttempts: 6,
+      maxDelay: Duration.seconds(60),
+      jitterStrategy: JitterType.FULL,
+    });
     plan.addCatch(recordFailure, { errors: [Errors.ALL], resultPath: '$.last_error' });
     plan.next(hasMoreTargets);
 
@@ -267,7 +304,7 @@ export class JobWorkflow extends Construct {
     start.next(plan);
 
     const machine = loggedStateMachine(this, start, {
-      timeout: props.timeout ?? Duration.hours(1),
+      timeout,
       logRetention,
     });
     this.stateMachine = machine.stateMachine;

@@ -1,8 +1,19 @@
 // The registry file's `local:` section: how `npm start` simulates each endpoint (latency,
-// jitter, error rate, capacity), or `simulate: false` to call the endpoint's real target.
+// jitter, error rate, capacity, prefix cache), or `simulate: false` to call the endpoint's real
+// target.
 import { formatIssues, type Registry } from '@switchyard/core';
 import { z } from 'zod';
 import type { SimEndpointConfig } from './sim-endpoints.server.ts';
+import { PREFIX_CACHE_DEFAULTS } from './sim-prefix-cache.ts';
+
+/** A prefix cache (sim-prefix-cache.ts): `{}` takes every default. */
+const PrefixCacheProfile = z
+  .object({
+    ttft_factor: z.number().min(0).max(1).default(PREFIX_CACHE_DEFAULTS.ttft_factor),
+    ttl_ms: z.number().int().positive().default(PREFIX_CACHE_DEFAULTS.ttl_ms),
+    max_entries: z.number().int().positive().default(PREFIX_CACHE_DEFAULTS.max_entries),
+  })
+  .strict();
 
 const Profile = z
   .object({
@@ -18,6 +29,8 @@ const Profile = z
     ttft_ms: z.number().nonnegative().optional(),
     /** Streams: chunks a second after the first. */
     tokens_per_s: z.number().positive().optional(),
+    /** A prefix cache: requests opening like a recent one get ttft_factor of the time to first token. */
+    prefix_cache: PrefixCacheProfile.optional(),
     simulate: z.boolean().optional(),
   })
   .strict();
@@ -64,6 +77,7 @@ export function simEndpointsFor(registry: Registry, local: LocalConfig): SimEndp
         ...(p.disagree_rate !== undefined ? { disagree_rate: p.disagree_rate } : {}),
         ...(p.ttft_ms !== undefined ? { ttft_ms: p.ttft_ms } : {}),
         ...(p.tokens_per_s !== undefined ? { tokens_per_s: p.tokens_per_s } : {}),
+        ...(p.prefix_cache ? { prefix_cache: p.prefix_cache } : {}),
         // As the registry says the upstream behaves: n > 1 choices, the model's vector length.
         ...(e.supports_n ? { supports_n: true } : {}),
         ...(dimensionsOf(e) !== undefined ? { embedding_dimensions: dimensionsOf(e) } : {}),

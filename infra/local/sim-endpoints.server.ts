@@ -12,12 +12,16 @@
 // OpenAI SSE on both kinds, TGI's token stream for `chat_format: tgi` SageMaker endpoints) start
 // after `ttft_ms` and send `tokens_per_s` chunks a second. Health routes and DescribeEndpoint have
 // no latency or capacity.
+// Prefix cache (`prefix_cache`, sim-prefix-cache.ts): a chat request whose opening messages the
+// endpoint served recently waits `ttft_factor` of the time to first token (streams) or saves the
+// rest of it from its latency (buffered answers), as a replica's reused prefill does.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EventStreamCodec } from '@smithy/eventstream-codec';
 import { OPENAI_HTTP, SAGEMAKER } from '@switchyard/adapters';
-import { jsonTextDepth, MAX_JSON_DEPTH } from '@switchyard/core';
+import { conversationKey, jsonTextDepth, MAX_JSON_DEPTH } from '@switchyard/core';
+import { PrefixCache, type PrefixCacheSettings, prefilledLatencyMs } from './sim-prefix-cache.ts';
 import {
   chatAnswer,
   chatChunkFrames,
@@ -71,6 +75,8 @@ export interface SimEndpointConfig {
   supports_n?: boolean;
   /** The model's embedding length (default 16); `{"inputs"}` on SageMaker is TEI's /embed. */
   embedding_dimensions?: number;
+  /** A prefix cache over chat requests' opening messages (absent: none). */
+  prefix_cache?: PrefixCacheSettings;
 }
 
 export type SimEndpointProfile = Partial<
@@ -84,6 +90,7 @@ export type SimEndpointProfile = Partial<
     | 'disagree_rate'
     | 'ttft_ms'
     | 'tokens_per_s'
+    | 'prefix_cache'
   >
 >;
 
@@ -102,6 +109,9 @@ export interface SimEndpointStats {
   streams: number;
   /** Health routes and DescribeEndpoint calls. */
   probes: number;
+  /** Chat requests served from / not from the prefix cache (0 without one). */
+  prefix_hits: number;
+  prefix_misses: number;
 }
 
 export interface SimEndpointInfo extends SimEndpointConfig {
@@ -120,6 +130,8 @@ export interface SimEndpointsOptions {
    * error draw (when error_rate > 0). @default Math.random
    */
   random?: () => number;
+  /** The prefix caches' clock (epoch ms). @default Date.now */
+  now?: () => number;
 }
 
 export interface SimEndpoints {
@@ -137,6 +149,7 @@ interface EndpointState {
   fault: SimFaultMode;
   stats: SimEndpointStats;
   seq: number;
+  cache: PrefixCache | undefined;
 }
 
 /** How a request ended once it was answered (or not). */
@@ -190,6 +203,16 @@ function parseJson(body: Buffer): unknown {
 const isStreamPlan = (v: unknown): v is StreamPlan =>
   typeof v === 'object' && v !== null && Array.isArray((v as { frames?: unknown }).frames);
 
+/** The conversation key of a chat body (`messages`), for the prefix cache; undefined otherwise. */
+function chatPrefixKey(body: Buffer): string | undefined {
+  try {
+    const peek = JSON.parse(body.toString('utf8')) as { messages?: unknown } | null;
+    return Array.isArray(peek?.messages) ? conversationKey(peek.messages) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 const isIncludeUsage = (v: unknown): boolean =>
   typeof v === 'object' && v !== null && (v as { include_usage?: unknown }).include_usage === true;
 
@@ -235,10 +258,22 @@ function validateProfile(id: string, p: SimEndpointProfile): void {
   if (p.capacity !== undefined && !(Number.isInteger(p.capacity) && p.capacity > 0)) {
     throw bad('capacity', 'must be a positive integer');
   }
+  const c = p.prefix_cache;
+  if (c !== undefined) {
+    if (!(c.ttft_factor >= 0 && c.ttft_factor <= 1))
+      throw bad('prefix_cache.ttft_factor', 'must be between 0 and 1');
+    if (!(Number.isFinite(c.ttl_ms) && c.ttl_ms > 0))
+      throw bad('prefix_cache.ttl_ms', 'must be a number > 0');
+    if (!(Number.isInteger(c.max_entries) && c.max_entries > 0))
+      throw bad('prefix_cache.max_entries', 'must be a positive integer');
+  }
 }
 
 export async function startSimEndpoints(options: SimEndpointsOptions): Promise<SimEndpoints> {
   const random = options.random ?? Math.random;
+  const now = options.now ?? Date.now;
+  const cacheFor = (c: SimEndpointConfig) =>
+    c.prefix_cache ? new PrefixCache(c.prefix_cache, now) : undefined;
   const host = options.host ?? '127.0.0.1';
   const byId = new Map<string, EndpointState>();
   const bySageMakerName = new Map<string, EndpointState>();
@@ -257,8 +292,11 @@ export async function startSimEndpoints(options: SimEndpointsOptions): Promise<S
         inflight: 0,
         streams: 0,
         probes: 0,
+        prefix_hits: 0,
+        prefix_misses: 0,
       },
       seq: 0,
+      cache: cacheFor(config),
     };
     byId.set(config.id, state);
     if (config.kind === 'sagemaker') {
@@ -274,13 +312,17 @@ export async function startSimEndpoints(options: SimEndpointsOptions): Promise<S
     return state;
   };
 
-  /** The shared life of an inference request: fault, validation, capacity, latency, error draw. */
+  /**
+   * The shared life of an inference request: fault, validation, capacity, prefix cache, latency,
+   * error draw. `prefixKey`: the conversation key of a chat body.
+   */
   async function serve(
     ep: EndpointState,
     res: ServerResponse,
     responder: Responder,
     compute: () => unknown,
     streaming = false,
+    prefixKey?: string,
   ): Promise<void> {
     const { stats, config } = ep;
     stats.requests++;
@@ -304,7 +346,7 @@ export async function startSimEndpoints(options: SimEndpointsOptions): Promise<S
     stats.inflight++;
     try {
       const jitter = config.jitter_ms > 0 ? (random() * 2 - 1) * config.jitter_ms : 0;
-      const base = streaming ? (config.ttft_ms ?? config.latency_ms) : config.latency_ms;
+      const base = prefilled(ep, streaming, prefixKey);
       const delay = Math.max(0, base + jitter) * (ep.fault === 'slow' ? SIM_SLOW_FACTOR : 1);
       if (!(await waitUnlessGone(delay, res))) {
         stats.aborted++;
@@ -328,6 +370,17 @@ export async function startSimEndpoints(options: SimEndpointsOptions): Promise<S
     } finally {
       stats.inflight--;
     }
+  }
+
+  /** The latency before jitter: a prefix-cache hit cuts the time to first token to ttft_factor of it. */
+  function prefilled(ep: EndpointState, streaming: boolean, prefixKey: string | undefined): number {
+    const { config, cache, stats } = ep;
+    const hit = cache !== undefined && prefixKey !== undefined && cache.use(prefixKey);
+    if (cache && prefixKey !== undefined) {
+      if (hit) stats.prefix_hits++;
+      else stats.prefix_misses++;
+    }
+    return prefilledLatencyMs(config, streaming, hit, cache?.settings.ttft_factor ?? 1);
   }
 
   // ---- SageMaker runtime: POST /endpoints/{name}/invocations[-response-stream] ----
@@ -459,6 +512,7 @@ export async function startSimEndpoints(options: SimEndpointsOptions): Promise<S
         return taskAnswer(ep.config, parsed.task, parsed.inputs);
       },
       stream,
+      chatPrefixKey(body),
     );
   }
 
@@ -562,9 +616,11 @@ export async function startSimEndpoints(options: SimEndpointsOptions): Promise<S
     }
     const body = await readBody(req);
     let streaming = false;
+    let prefixKey: string | undefined;
     try {
-      const peek = JSON.parse(body.toString('utf8')) as { stream?: unknown } | null;
+      const peek = JSON.parse(body.toString('utf8')) as { stream?: unknown; messages?: unknown } | null;
       streaming = (route === paths.chat || route === paths.completions) && peek?.stream === true;
+      if (route === paths.chat && Array.isArray(peek?.messages)) prefixKey = conversationKey(peek.messages);
     } catch {
       // parseJson below answers the 400
     }
@@ -598,6 +654,7 @@ export async function startSimEndpoints(options: SimEndpointsOptions): Promise<S
         return taskAnswer(ep.config, record.task, record.inputs);
       },
       streaming,
+      prefixKey,
     );
   }
 
@@ -676,6 +733,10 @@ export async function startSimEndpoints(options: SimEndpointsOptions): Promise<S
       validateProfile(id, profile);
       const next = { ...state.config, ...profile };
       if ('capacity' in profile && profile.capacity === undefined) delete next.capacity;
+      if ('prefix_cache' in profile) {
+        if (profile.prefix_cache === undefined) delete next.prefix_cache;
+        state.cache = cacheFor(next);
+      }
       state.config = next;
     },
     list: () =>

@@ -224,6 +224,7 @@ export class StatelessStack extends Stack {
       jobsTable: tables.jobs,
       tenantsTable: tables.tenants,
       usageTable: tables.usage,
+      budgetsTable: tables.budgets,
       sagemakerEndpointNames,
     });
 
@@ -243,6 +244,7 @@ export class StatelessStack extends Stack {
       registryTable: tables.registry,
       jobsTable: tables.jobs,
       queues: queues.byPriority,
+      budgets: { tenantsTable: tables.tenants, budgetsTable: tables.budgets },
     });
     this.jobDeadLetter = new JobDeadLetter(this, 'JobDeadLetter', {
       layers: this.layers,

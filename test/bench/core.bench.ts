@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import v8 from 'node:v8';
 import type {
+  CompiledLearnedState,
   CompiledRegistry,
   EndpointHealth,
   EndpointInput,
@@ -18,7 +19,11 @@ import type {
   StrategyName,
 } from '../../layers/core/src/index.ts';
 import {
+  CONTEXT_DIM,
+  compileLearnedState,
   compileRegistry,
+  emptyLearnedState,
+  foldEvents,
   RegistrySchema,
   route,
   STRATEGY_NAMES,
@@ -96,7 +101,22 @@ export function syntheticWorld(endpoints: number, strategy: StrategyName) {
   return { registry, health, request };
 }
 
-type World = ReturnType<typeof syntheticWorld>;
+type World = ReturnType<typeof syntheticWorld> & { learned?: CompiledLearnedState };
+
+/** The world with a learned state: 200 feedback events in random contexts for every model. */
+function withLearnedState(w: ReturnType<typeof syntheticWorld>): World {
+  const rnd = seededRandom(7);
+  const models = [...new Set(w.registry.registry.endpoints.map((e) => `${e.model}@${e.version}`))];
+  const events = models.flatMap((arm) =>
+    Array.from({ length: 200 }, () => ({
+      arm,
+      x: Array.from({ length: CONTEXT_DIM }, (_, i) => (i === 0 ? 1 : rnd())),
+      prior: 0.5,
+      reward: rnd(),
+    })),
+  );
+  return { ...w, learned: compileLearnedState(foldEvents(emptyLearnedState(NOW), events, NOW).state) };
+}
 
 /** Written by the timed code so the JIT cannot drop its work. */
 export let blackhole = 0;
@@ -122,7 +142,11 @@ function timeDecisions(
   const ctx = { now: NOW, random: seededRandom(1) };
   const decide = (): void => {
     const health = options.coldSnapshot ? { endpoints: w.health.endpoints } : w.health;
-    const d = route(w.request, { registry: w.registry, health }, ctx);
+    const d = route(
+      w.request,
+      { registry: w.registry, health, ...(w.learned ? { learned: w.learned } : {}) },
+      ctx,
+    );
     if (options.explain) blackhole += d.explanation.candidates.length + d.explanation.excluded.length;
   };
   const warm = Math.max(200, Math.floor(iterations / 5));
@@ -233,6 +257,18 @@ async function benchDecisions(reporter: Reporter): Promise<void> {
       noise_floor_p99_us: round(quantile(floor, 0.99)),
     });
   }
+  const learned = timeDecisions(withLearnedState(syntheticWorld(100, 'learned')), 20_000);
+  reporter.report({
+    name: 'core.decision.p99',
+    unit: 'us',
+    value: round(quantile(learned.samples, 0.99)),
+    endpoints: 100,
+    strategy: 'learned',
+    learned_state: '10 arms x 200 events, d = 10',
+    median_us: round(quantile(learned.samples, 0.5)),
+    target_us: 20,
+    noise_floor_p99_us: round(quantile(learned.floor, 0.99)),
+  });
 }
 
 // ---- Simulation: p2c over peak-EWMA vs round robin, one replica of eight 10x slower ----

@@ -71,6 +71,19 @@ describe('job workflow definition', () => {
     });
   });
 
+  it('retries a plan whose budget hold may fit after a wait (about 5 minutes), then fails the job', () => {
+    expect(state(S.plan).Retry).toContainEqual({
+      ErrorEquals: ['Switchyard.BudgetHeld', 'Switchyard.RateLimited', 'Switchyard.BudgetUnavailable'],
+      IntervalSeconds: 5,
+      BackoffRate: 2,
+      MaxAttempts: 6,
+      MaxDelaySeconds: 60,
+      JitterStrategy: 'FULL',
+    });
+    // An exhausted spend budget is not retried: waiting does not help before the period resets.
+    expect(JSON.stringify(state(S.plan).Retry)).not.toContain('Switchyard.InsufficientQuota');
+  });
+
   it('invokes with the cursor, retrying Switchyard.Retryable with backoff and full jitter', () => {
     const invoke = state(S.invoke);
     expect(invoke.Parameters).toEqual({

@@ -161,6 +161,8 @@ describe('API resource policy', () => {
 });
 
 const ROUTER = 'functions/router/router.handler.ts';
+/** The job functions that read a tenant's budget attributes: accept (a check) and plan (the hold). */
+const BUDGET_READERS = ['functions/jobs/jobs.handler.ts', 'functions/job-steps/plan.handler.ts'];
 
 describe('webhook secrets (tenants table)', () => {
   const tenantsStatements = (entry: string) => {
@@ -200,58 +202,68 @@ describe('webhook secrets (tenants table)', () => {
           typeof e === 'string' &&
           !SIGNERS.includes(e) &&
           e !== ROUTER &&
+          !BUDGET_READERS.includes(e) &&
           e !== 'functions/admin/admin.handler.ts' &&
           e !== 'functions/usage-export/usage-export.handler.ts',
       );
-    expect(others.length).toBeGreaterThan(8);
+    expect(others.length).toBeGreaterThan(7);
     for (const entry of others) {
       expect(tenantsStatements(entry), entry).toEqual([]);
       expect(functionEnv(template, entry), entry).not.toHaveProperty('TENANTS_TABLE');
     }
   });
 
-  it('the router reads only the budget and request-policy attributes of a tenant (never its webhook secret)', () => {
-    const { fn } = functionByEntry(template, ROUTER);
-    const statements = resources(template, 'AWS::IAM::Policy')
-      .filter(([, p]) => JSON.stringify(p.Properties?.Roles).includes(roleOf(fn)))
-      .flatMap(
-        ([, p]) =>
-          (props(p).PolicyDocument as unknown as { Statement: Array<Record<string, Json>> }).Statement,
-      );
-    const tenants = statements.filter((s) => tableArn('Tenants').test(render(s.Resource)));
-    expect(tenants).toHaveLength(1);
-    expect(tenants[0]).toMatchObject({
-      Action: 'dynamodb:GetItem',
-      Effect: 'Allow',
-      Condition: {
-        'ForAllValues:StringEquals': {
-          'dynamodb:Attributes': [
-            'id',
-            'budget',
-            'rate_limits',
-            'updated_at',
-            'revision',
-            'allowed_models',
-            'data_classification',
-            'pii_action',
-          ],
+  it.each([ROUTER, ...BUDGET_READERS])(
+    '%s reads only the budget attributes of a tenant (never its webhook secret)',
+    (entry) => {
+      const { fn } = functionByEntry(template, entry);
+      const statements = resources(template, 'AWS::IAM::Policy')
+        .filter(([, p]) => JSON.stringify(p.Properties?.Roles).includes(roleOf(fn)))
+        .flatMap(
+          ([, p]) =>
+            (props(p).PolicyDocument as unknown as { Statement: Array<Record<string, Json>> }).Statement,
+        );
+      const tenants = statements.filter((s) => tableArn('Tenants').test(render(s.Resource)));
+      expect(tenants).toHaveLength(1);
+      expect(tenants[0]).toMatchObject({
+        Action: 'dynamodb:GetItem',
+        Effect: 'Allow',
+        Condition: {
+          'ForAllValues:StringEquals': {
+            'dynamodb:Attributes': [
+              'id',
+              'budget',
+              'rate_limits',
+              'updated_at',
+              'revision',
+              'allowed_models',
+              'data_classification',
+              'pii_action',
+            ],
+          },
+          StringEqualsIfExists: { 'dynamodb:Select': 'SPECIFIC_ATTRIBUTES' },
         },
-        StringEqualsIfExists: { 'dynamodb:Select': 'SPECIFIC_ATTRIBUTES' },
-      },
-    });
-    expect(render(tenants[0]?.Resource)).not.toContain('/index/');
-    expect(functionEnv(template, ROUTER)).toHaveProperty('TENANTS_TABLE');
-  });
+      });
+      expect(render(tenants[0]?.Resource)).not.toContain('/index/');
+      expect(functionEnv(template, entry)).toHaveProperty('TENANTS_TABLE');
+    },
+  );
 
-  it('the record step no longer calls webhooks: it touches only the jobs table (and puts usage records)', () => {
+  it('the record step no longer calls webhooks: it touches only the jobs table (and puts usage records, settles budget holds)', () => {
     const { fn } = functionByEntry(template, 'functions/job-steps/record.handler.ts');
     const [xray, ...statements] = roleStatements(template, roleOf(fn));
     expect(xray).toEqual(XRAY_WRITE);
+    let budgets = 0;
     for (const s of statements) {
       const usage = s.Resource.every((r) => tableArn('Usage').test(r));
+      const budget = s.Resource.every((r) => tableArn('Budgets').test(r));
       if (usage) expect(s.Action).toEqual(['dynamodb:PutItem']);
-      else expect(s.Resource.every((r) => tableArn('Jobs').test(r))).toBe(true);
+      else if (budget) {
+        budgets++;
+        expect(s.Action).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+      } else expect(s.Resource.every((r) => tableArn('Jobs').test(r))).toBe(true);
     }
+    expect(budgets).toBe(1);
   });
 });
 

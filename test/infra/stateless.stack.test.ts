@@ -181,6 +181,7 @@ describe('functions', () => {
       'JOB_WORKFLOW_ARN',
     ]);
     expect(names(ENTRIES.jobs)).toEqual([
+      'BUDGETS_TABLE',
       'JOBS_TABLE',
       'JOB_MAX_BODY_BYTES',
       'JOB_QUEUE_HIGH_URL',
@@ -188,6 +189,7 @@ describe('functions', () => {
       'JOB_QUEUE_NORMAL_URL',
       'REGISTRY_CACHE_TTL_MS',
       'REGISTRY_TABLE',
+      'TENANTS_TABLE',
     ]);
     expect(env(ENTRIES.jobs)).toMatchObject({ JOB_MAX_BODY_BYTES: '262144' });
     expect(names(ENTRIES.deadLetter)).toEqual(['JOBS_TABLE', 'JOB_MAX_RECEIVE_COUNT', 'TENANTS_TABLE']);
@@ -200,9 +202,13 @@ describe('functions', () => {
       'REGISTRY_CACHE_TTL_MS',
       'REGISTRY_TABLE',
     ];
-    expect(names(ENTRIES.plan)).toEqual(routing);
+    expect(names(ENTRIES.plan)).toEqual(
+      ['BUDGETS_TABLE', ...routing, 'JOB_BUDGET_HOLD_TTL_MS', 'TENANTS_TABLE'].sort(),
+    );
+    // The execution's hour, one invoke (60 s) and 5 minutes.
+    expect(env(ENTRIES.plan).JOB_BUDGET_HOLD_TTL_MS).toBe('3960000');
     expect(names(ENTRIES.invoke)).toEqual([...routing, 'USAGE_TABLE']);
-    expect(names(ENTRIES.record)).toEqual(['JOBS_TABLE', 'USAGE_TABLE']);
+    expect(names(ENTRIES.record)).toEqual(['BUDGETS_TABLE', 'JOBS_TABLE', 'USAGE_TABLE']);
     expect(names(ENTRIES.budgetSweeper)).toEqual(['BUDGETS_TABLE', 'SWEEP_CONCURRENCY']);
     expect(env(ENTRIES.router).REGISTRY_CACHE_TTL_MS).toBe('5000');
     expect(env(ENTRIES.router).HEALTH_CACHE_TTL_MS).toBe('2000');
@@ -299,7 +305,11 @@ describe('least-privilege grants', () => {
     const { fn } = functionByEntry(template, ENTRIES.record);
     const record = withoutXray(roleStatements(template, roleOf(fn)));
     expect(
-      record.every((s) => s.Resource.every((r) => tableArn('Jobs').test(r) || tableArn('Usage').test(r))),
+      record.every((s) =>
+        s.Resource.every(
+          (r) => tableArn('Jobs').test(r) || tableArn('Usage').test(r) || tableArn('Budgets').test(r),
+        ),
+      ),
     ).toBe(true);
     // Jobs are metered: invoke (served) and record (failed) put usage records, and only put them.
     for (const step of [ENTRIES.invoke, ENTRIES.record]) {
@@ -415,16 +425,18 @@ describe('budget sweeper', () => {
     }
   });
 
-  it('the router reads, creates and conditionally updates budget periods; no other function touches them', () => {
-    expect(tableActions(template, ENTRIES.router, 'Budgets')).toEqual([
-      'dynamodb:GetItem',
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-    ]);
+  it('the router and the job plan and record steps read, create and conditionally update budget periods; POST /v1/jobs only reads them; no other function touches them', () => {
+    for (const entry of [ENTRIES.router, ENTRIES.plan, ENTRIES.record]) {
+      expect(tableActions(template, entry, 'Budgets'), entry).toEqual([
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+      ]);
+    }
+    expect(tableActions(template, ENTRIES.jobs, 'Budgets')).toEqual(['dynamodb:GetItem']);
+    const touching = new Set(['budgetSweeper', 'router', 'plan', 'record', 'jobs']);
     for (const [name, entry] of Object.entries(ENTRIES)) {
-      if (name !== 'budgetSweeper' && name !== 'router') {
-        expect(tableActions(template, entry, 'Budgets'), name).toEqual([]);
-      }
+      if (!touching.has(name)) expect(tableActions(template, entry, 'Budgets'), name).toEqual([]);
     }
   });
 

@@ -271,6 +271,8 @@ describe('simulated endpoints', () => {
         inflight: 0,
         streams: 0,
         probes: 0,
+        prefix_hits: 0,
+        prefix_misses: 0,
       }),
     );
   });

@@ -73,4 +73,30 @@ describe('simEndpointsFor', () => {
     const local = localConfigFrom({ endpoints: { 'emb-2': { simulate: false } } }, 'test');
     expect(simEndpointsFor(registry, local).map((s) => s.id)).toEqual(['vllm', 'tgi', 'emb-1']);
   });
+
+  it('passes a prefix cache with its defaults filled in, per endpoint or from the defaults', () => {
+    const local = localConfigFrom(
+      {
+        defaults: { prefix_cache: { ttl_ms: 60_000 } },
+        endpoints: { tgi: { prefix_cache: { ttft_factor: 0.5 } } },
+      },
+      'test',
+    );
+    const caches = Object.fromEntries(simEndpointsFor(registry, local).map((s) => [s.id, s.prefix_cache]));
+    expect(caches.vllm).toEqual({ ttft_factor: 0.3, ttl_ms: 60_000, max_entries: 1024 });
+    // An endpoint's own profile replaces the defaults' prefix_cache as a whole.
+    expect(caches.tgi).toEqual({ ttft_factor: 0.5, ttl_ms: 300_000, max_entries: 1024 });
+    expect(simEndpointsFor(registry, localConfigFrom(undefined, 'test'))[0]).not.toHaveProperty(
+      'prefix_cache',
+    );
+  });
+
+  it('refuses a bad prefix cache, naming the field', () => {
+    expect(() =>
+      localConfigFrom({ defaults: { prefix_cache: { ttft_factor: 1.5 } } }, 'registry.yaml'),
+    ).toThrow('registry.yaml: local.defaults.prefix_cache.ttft_factor');
+    expect(() => localConfigFrom({ endpoints: { vllm: { prefix_cache: { ttl: 5 } } } }, 'r')).toThrow(
+      'r: local.endpoints.vllm.prefix_cache',
+    );
+  });
 });

@@ -4,24 +4,16 @@
 // this container's lease when it has room (synchronously), else through the lease engine's store
 // write. A refusal is the 429 that names the budget and when it resets (core budgetRefusalError).
 import {
-  type BudgetSpec,
   budgetRefusalError,
   type CompiledRegistry,
   modelKey,
   type Plan,
   planMaximum,
   type RouteRequest,
+  reservationItems,
   type TenantBudgets,
 } from '@switchyard/core';
 import type { Held, MoneyDeps } from './money.types.ts';
-
-function items(budgets: TenantBudgets, cost: number, tokens: number) {
-  const out: Array<{ spec: BudgetSpec; amount: number }> = [];
-  if (budgets.spend) out.push({ spec: budgets.spend, amount: cost });
-  if (budgets.tokens) out.push({ spec: budgets.tokens, amount: tokens });
-  if (budgets.requests) out.push({ spec: budgets.requests, amount: 1 });
-  return out;
-}
 
 /** The hold, synchronously when the leases have room; otherwise a promise of it (or of the refusal). */
 export function reserveStep(
@@ -39,7 +31,7 @@ export function reserveStep(
     (t) => registry.modelsByKey.get(modelKey(t.model, t.version)),
     explicitMaxTokens,
   );
-  const wanted = items(budgets, max.cost_micros, max.tokens);
+  const wanted = reservationItems(budgets, max.cost_micros, max.tokens);
   const held = (set: Held['set']): Held => ({
     budgets,
     set,

@@ -114,7 +114,9 @@ export class DynamoDbJobStore implements JobStore {
 
   async finish(id: string, final: JobFinal, onlyFrom?: JobStatus): Promise<boolean> {
     return this.update(id, {
-      UpdateExpression: `SET #status = :status, updated_at = :now, expires_at = :ttl, #out = :out`,
+      UpdateExpression: `SET #status = :status, updated_at = :now, expires_at = :ttl, #out = :out${
+        final.charge ? ', charge = :charge' : ''
+      }`,
       ConditionExpression: onlyFrom ? 'attribute_exists(pk) AND #status = :from' : EXISTS_NOT_FINAL,
       ExpressionAttributeNames: {
         '#status': 'status',
@@ -125,6 +127,7 @@ export class DynamoDbJobStore implements JobStore {
         ':now': this.now(),
         ':ttl': this.expiresAt(),
         ':out': final.status === 'succeeded' ? JSON.stringify(final.result ?? null) : final.error,
+        ...(final.charge ? { ':charge': final.charge } : {}),
         ...(onlyFrom ? { ':from': onlyFrom } : FINAL_VALUES),
       },
     });

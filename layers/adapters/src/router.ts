@@ -4,6 +4,7 @@
 export * from './aws-clients.ts';
 export * from './budget-leases.ts';
 export * from './budgets.dynamodb.ts';
+export * from './decisions.dynamodb.ts';
 export * from './health.cached.ts';
 export * from './health.dynamodb.ts';
 export * from './inference.by-kind.ts';

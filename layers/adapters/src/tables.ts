@@ -89,6 +89,12 @@ export const USAGE_TABLE = {
   shards: 8,
 } as const;
 
+/**
+ * Decisions (issue 13): one item per routed request (`request_id`), the learned router's decision
+ * log with the caller's feedback joined on; expires (TTL `expires_at`, epoch seconds).
+ */
+export const DECISIONS_TABLE = { partitionKey: 'request_id', ttlAttribute: 'expires_at' } as const;
+
 export type TableName =
   | 'registry'
   | 'health'
@@ -97,7 +103,8 @@ export type TableName =
   | 'rollouts'
   | 'tenants'
   | 'budgets'
-  | 'usage';
+  | 'usage'
+  | 'decisions';
 
 /** A global secondary index on one string partition key, keys only. */
 export interface IndexDefinition {
@@ -135,6 +142,7 @@ export const TABLE_DEFINITIONS: Readonly<Record<TableName, TableDefinition>> = {
     sortKey: USAGE_TABLE.sortKey,
     ttlAttribute: USAGE_TABLE.ttlAttribute,
   },
+  decisions: { partitionKey: DECISIONS_TABLE.partitionKey, ttlAttribute: DECISIONS_TABLE.ttlAttribute },
 };
 
 /** A CreateTable input (on-demand billing) for a table definition, for local servers and tests. */

@@ -3,6 +3,7 @@
 // The schema library the core's schemas are built with, re-exported so functions validate with
 // the same single copy the core layer ships (function bundles then carry no zod of their own).
 export { z } from 'zod';
+export * from './affinity/index.ts';
 export * from './api.schema.ts';
 export * from './attempt-outcome.ts';
 export * from './budget/index.ts';
@@ -17,6 +18,7 @@ export * from './health/index.ts';
 export * from './hints.ts';
 export * from './input-problem.ts';
 export * from './json-limits.ts';
+export * from './learning/index.ts';
 export * from './metrics/metrics.contract.ts';
 export * from './pii/index.ts';
 export * from './plan.ts';

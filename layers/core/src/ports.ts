@@ -2,6 +2,7 @@
 // `@switchyard/adapters` implement them over DynamoDB, SQS, Step Functions, SageMaker and HTTP.
 
 import type {
+  BudgetHold,
   BudgetKey,
   BudgetLease,
   BudgetPeriodInit,
@@ -260,6 +261,8 @@ export interface Job {
   plan?: JobPlan;
   result?: unknown;
   error?: { message: string; code: string };
+  /** Set when it finished with an upstream's answer: what that answer was charged. */
+  charge?: JobCharge;
   execution_arn?: string;
   /** Epoch ms when the worker started the job's execution. */
   started_at?: number;
@@ -269,11 +272,25 @@ export interface JobPlan {
   policy: string;
   targets: PlanTarget[];
   max_attempts_per_target: number;
+  /** What the job holds of its tenant's budgets from plan to record (none: the tenant has no limits). */
+  budget_hold?: BudgetHold;
 }
 
-export type JobFinal =
+/** What a job was charged (its usage record's figures), kept on the job for settling its hold. */
+export interface JobCharge {
+  /** Integer cost in the budget's money unit (the usage record's). */
+  cost: number;
+  /** The upstream's token usage, when it reported one. */
+  usage?: { prompt_tokens: number; completion_tokens: number };
+}
+
+export type JobFinal = (
   | { status: 'succeeded'; result: unknown }
-  | { status: 'failed' | 'dead-lettered'; error: { message: string; code: string } };
+  | { status: 'failed' | 'dead-lettered'; error: { message: string; code: string } }
+) & {
+  /** What an upstream's answer was charged (a served job, or one whose answer was too large to store). */
+  charge?: JobCharge;
+};
 
 /** Durable job state. Every transition is conditional, so redelivery never writes twice. */
 export interface JobStore {

@@ -1,6 +1,6 @@
 // Deterministic randomness for routing: a seeded PRNG (mulberry32) for reproducible decisions
 // and tests, and a stable string hash (FNV-1a 32-bit with a murmur3 finaliser) for sticky canary
-// assignment. Pure functions; no global state.
+// assignment and the affinity hash ring. Pure functions; no global state.
 
 /** A uniform [0, 1) generator seeded with a 32-bit integer (mulberry32): same seed, same draws. */
 export function seededRandom(seed: number): () => number {
@@ -29,11 +29,21 @@ export function fnv1a32(text: string): number {
  * differ only in their last characters (`user-1`, `user-2`) still spread evenly.
  */
 export function hashToUnit(text: string): number {
-  let h = fnv1a32(text);
+  return hash32(text) / 4294967296;
+}
+
+/** FNV-1a, then the murmur3 finaliser: a well-spread 32-bit unsigned hash (hash rings, sticky draws). */
+export function hash32(text: string): number {
+  return mix32(fnv1a32(text));
+}
+
+/** The murmur3 32-bit finaliser: every input bit affects every output bit. */
+export function mix32(x: number): number {
+  let h = x;
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
-  return (h >>> 0) / 4294967296;
+  return h >>> 0;
 }

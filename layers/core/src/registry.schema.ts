@@ -145,6 +145,7 @@ export const STRATEGY_NAMES = [
   'quality-first',
   'p2c-ewma',
   'least-outstanding',
+  'learned',
 ] as const;
 export const StrategyNameSchema = z.enum(STRATEGY_NAMES);
 export type StrategyName = z.infer<typeof StrategyNameSchema>;
@@ -159,6 +160,40 @@ export const CanarySchema = z
   })
   .strict();
 export type Canary = z.infer<typeof CanarySchema>;
+
+/**
+ * Conversation affinity (affinity/affinity.ts): turns of one conversation go to the same replica
+ * of the model the strategy picked, by consistent hashing with bounded loads; `epsilon` is the
+ * slack over a replica's fair share of the requests in flight, ceil((1 + epsilon) x share).
+ */
+export const AffinitySchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    epsilon: z.number().positive().max(10).default(0.25),
+  })
+  .strict();
+export type Affinity = z.infer<typeof AffinitySchema>;
+
+export const LearningSettingsSchema = z
+  .object({
+    /**
+     * Cost weight λ in utility = quality − λ · cost / dearest candidate's cost, until a refit
+     * solves one from `target_cost_usd` or `quality_floor`. Priority high halves it, low doubles it.
+     * @default 0.5
+     */
+    lambda: z.number().nonnegative().max(100).default(0.5),
+    /** Mean cost per request the refit solves λ for (the smallest λ whose greedy choices keep to it). */
+    target_cost_usd: z.number().positive().optional(),
+    /** Mean estimated quality the refit solves λ for (the largest λ whose greedy choices keep to it). */
+    quality_floor: z.number().min(0).max(1).optional(),
+    /** Share of traffic that may explore (never above 0.5; none for high priority). @default 0.05 */
+    explore: z.number().min(0).max(0.5).default(0.05),
+  })
+  .strict()
+  .refine((l) => l.target_cost_usd === undefined || l.quality_floor === undefined, {
+    message: 'set either target_cost_usd or quality_floor, not both',
+  });
+export type LearningSettings = z.infer<typeof LearningSettingsSchema>;
 
 export const CircuitSettingsSchema = z
   .object({
@@ -282,6 +317,10 @@ export const PolicySchema = z
      * A tenant's `pii_action` that is stricter wins.
      */
     pii: PiiPolicySchema.optional(),
+    /** Conversation affinity; absent (or `enabled: false`) means none. */
+    affinity: AffinitySchema.optional(),
+    /** Strategy `learned`: the cost weight, its targets and the exploration cap (strategies/learned.ts). */
+    learning: LearningSettingsSchema.optional(),
   })
   .strict();
 export type Policy = z.infer<typeof PolicySchema>;

@@ -1,6 +1,7 @@
 // Builds the core's RouteRequest from an API body (chat completion or task invocation), its
 // hints (body object and x-switchyard-* headers) and the caller's tenant. Shared by the sync
 // router and the durable job workflow, so both route a request the same way.
+import { conversationKey } from './affinity/affinity-key.ts';
 import type { InvocationRequest } from './api.schema.ts';
 import type { ChatCompletionRequest } from './chat.schema.ts';
 import type { CompletionRequest } from './completion.schema.ts';
@@ -34,10 +35,17 @@ export function chatRouteRequest(
     hints,
     headers,
     ...(body.user ? { user: body.user } : {}),
+    ...withConversationKey(body.messages),
     // n > 1 is a constraint (endpoints with supports_n) and multiplies the output's cost.
     ...(typeof body.n === 'number' && body.n > 1 ? { n: body.n } : {}),
     ...(body.stream === true ? { stream: true } : {}),
   };
+}
+
+/** The conversation key of chat messages (affinity), when they have a user message. */
+function withConversationKey(messages: ChatCompletionRequest['messages']): { conversation_key?: string } {
+  const key = conversationKey(messages);
+  return key === undefined ? {} : { conversation_key: key };
 }
 
 /** A legacy completion body (`POST /v1/completions`): routed like chat, by task `completion`. */

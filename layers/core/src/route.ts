@@ -49,8 +49,9 @@
 //    quality and halves cost, low the reverse) times the health factor (unknown 0.9, degraded 0.7,
 //    half-open circuit x0.5).
 // 4. Select with the policy's strategy (strategies/) over the regular candidates, ranking only as
-//    many positions as the plan can use, then build the plan (plan.ts) with the fallback-only ones
-//    by score. Fallback-only candidates are scored against the regular ones' bounds, so they never
+//    many positions as the plan can use; with policy `affinity`, the affinity key's replica of the
+//    strategy's model leads (affinity/affinity.ts); then build the plan (plan.ts) with the
+//    fallback-only ones by score. Fallback-only candidates are scored against the regular ones' bounds, so they never
 //    change a regular candidate's score, order or draws.
 // Speed: the scan writes candidates into typed-array columns reused across decisions (no object
 // per candidate); endpoint and health facts come from compact per-registry and per-snapshot
@@ -62,6 +63,8 @@
 // inputs (request, registry, health snapshot) not being modified after route() returns: treat
 // them as immutable. The shared scratch columns make route() non-reentrant, which is fine for a
 // synchronous function (each worker thread has its own module instance).
+import { affinityRandom, applyAffinity } from './affinity/affinity.ts';
+import { affinityKey } from './affinity/affinity-key.ts';
 import type { VersionChoice } from './canary.ts';
 import { chooseCanaryVersion } from './canary.ts';
 import type { CompiledModel, CompiledPolicy, CompiledRegistry } from './compile.ts';
@@ -69,11 +72,15 @@ import { modelKey } from './compile.ts';
 import { NoCandidateError } from './errors.ts';
 import type { HealthColumns } from './health-index.ts';
 import { HEALTH_STATUSES, healthColumns } from './health-index.ts';
+import { contextVector } from './learning/context.ts';
+import type { CompiledLearnedState } from './learning/learned-state.ts';
+import { learningInput } from './learning/route-learning.ts';
 import { buildPlan } from './plan.ts';
 import type { ResolvedPolicy } from './policy-match.ts';
 import { resolvePolicy } from './policy-match.ts';
 import type { Canary, DataClassification, Endpoint, Model } from './registry.schema.ts';
 import type {
+  AffinityExplanation,
   CandidateExplanation,
   Decision,
   ExclusionExplanation,
@@ -95,8 +102,8 @@ import {
   LATENCY_FLOOR_MS,
   relativeToBest,
 } from './score.ts';
-import { STRATEGIES } from './strategies/index.ts';
-import type { CandidateTable } from './strategies/strategy.ts';
+import { learnedFigures, STRATEGIES } from './strategies/index.ts';
+import type { CandidateTable, LearningInput } from './strategies/strategy.ts';
 import { mayUseModel } from './tenant-view.ts';
 import { explainEnsemble, understandRequest } from './understanding/understand-request.ts';
 
@@ -229,7 +236,13 @@ interface Scan {
  */
 export function route(
   asked: RouteRequest,
-  snapshot: { registry: CompiledRegistry; health: HealthSnapshot; load?: LocalLoad },
+  snapshot: {
+    registry: CompiledRegistry;
+    health: HealthSnapshot;
+    load?: LocalLoad;
+    /** The learned strategy's state (refit from feedback); priors only when absent. */
+    learned?: CompiledLearnedState;
+  },
   ctx: RouteContext,
 ): Decision {
   const { registry } = snapshot;
@@ -276,7 +289,37 @@ export function route(
   // Rank enough positions for the primary, the fallbacks and the largest ensemble, with slack
   // for the fallback modes that skip over some; the rest stays unranked (cheap at 10k endpoints).
   const limit = Math.min(n, Math.max(16, 2 * (1 + policy.fallback.count + MAX_ENSEMBLE)));
-  const { order, draws } = STRATEGIES[policy.strategy].select(table, ctx.random, limit);
+  // Conversation affinity (affinity/affinity.ts): the strategy picks the model, with draws seeded
+  // by the affinity key; the key's replica on the model's bounded-load ring leads.
+  const affinity = policy.affinity?.enabled === true ? policy.affinity : undefined;
+  const key = affinity ? affinityKey(request) : undefined;
+  const learning =
+    policy.strategy === 'learned'
+      ? learningInput(request, policy, registry, snapshot.learned, cols.slot, n, true)
+      : undefined;
+  const picked = STRATEGIES[policy.strategy].select(
+    table,
+    key ? affinityRandom(key) : ctx.random,
+    limit,
+    learning && { learning },
+  );
+  const { draws, propensity, explored } = picked;
+  let order: readonly number[] = picked.order;
+  let affinityNote: AffinityExplanation | undefined;
+  if (affinity) {
+    const slot = cols.slot;
+    const chosen = applyAffinity({
+      registry,
+      settings: affinity,
+      key,
+      order,
+      count: n,
+      slot,
+      inflight: cols.inflight,
+    });
+    order = chosen.order;
+    affinityNote = chosen.explanation;
+  }
   const plan = buildPlan({
     policy,
     request,
@@ -301,7 +344,8 @@ export function route(
     get candidates(): CandidateExplanation[] {
       if (!candidateList) {
         const { scan: full, cols: c } = recording.get();
-        candidateList = explainCandidates(registry, full, c, policy, request);
+        const fresh = learning && learningInput(request, policy, registry, snapshot.learned, c.slot, full.n);
+        candidateList = explainCandidates(registry, full, c, policy, request, fresh);
       }
       return candidateList;
     },
@@ -312,7 +356,23 @@ export function route(
     excluded_count: scan.ex.total,
     draws,
     versions: scan.versions,
+    ...(affinityNote ? { affinity: affinityNote } : {}),
   };
+  if (learning) {
+    let context: number[] | undefined;
+    explanation.learned = {
+      propensity: propensity ?? 1,
+      prior: cols.quality[order[0] as number] as number,
+      explored: explored ?? false,
+      lambda: learning.lambda,
+      explore: learning.explore,
+      get context(): number[] {
+        context ??= Array.from(contextVector(request.features, request));
+        return context;
+      },
+      events: snapshot.learned?.events ?? 0,
+    };
+  }
   if (understood) {
     explainEnsemble(understood, policy, plan);
     explanation.understanding = understood.explanation;
@@ -364,9 +424,26 @@ function explainCandidates(
   c: Columns,
   policy: CompiledPolicy['policy'],
   request: RouteRequest,
+  learning: LearningInput | undefined,
 ): CandidateExplanation[] {
   const floor = scoreCandidates(c, scan.n + scan.f, scan, policy, request);
   const endpoints = registry.registry.endpoints;
+  const figures =
+    learning &&
+    learnedFigures(
+      {
+        length: scan.n,
+        score: c.score,
+        quality: c.quality,
+        weight: c.weight,
+        cost: c.cost,
+        latency: c.latency,
+        peak: c.peak,
+        inflight: c.inflight,
+        capacity: c.capacity,
+      },
+      learning,
+    );
   return Array.from({ length: scan.n + scan.f }, (_, i) => {
     const e = endpoints[c.slot[i] as number] as Endpoint;
     const explained: CandidateExplanation = {
@@ -389,6 +466,14 @@ function explainCandidates(
       capacity: c.capacity[i] as number,
     };
     if (i >= scan.n) explained.fallback_only = true;
+    else if (figures) {
+      explained.learned = {
+        estimate: figures.estimate[i] as number,
+        uncertainty: figures.width[i] as number,
+        utility: figures.greedy[i] as number,
+        optimistic: figures.optimist[i] as number,
+      };
+    }
     return explained;
   });
 }

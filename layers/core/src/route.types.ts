@@ -93,6 +93,11 @@ export interface RouteRequest {
   /** The OpenAI `user` field, a default sticky key. */
   user?: string;
   /**
+   * Chat: a hash of the conversation's opening messages (affinity/affinity-key.ts), the affinity
+   * key when neither hints.sticky_key nor `user` is set. Never the text itself.
+   */
+  conversation_key?: string;
+  /**
    * The caller streams the answer: latency-aware scoring reads the time to first token (what a
    * streaming caller waits for) where it was measured, and total latency elsewhere.
    */
@@ -109,6 +114,8 @@ export interface RouteRequest {
   /**
    * What the prompt says (understanding/, set by the router's understand step): policies match
    * on it (`match.when`), infer task and domain from it (`infer`) and fan out on its complexity.
+   * The learned strategy's context vector is built from it (learning/context.ts), else from
+   * task and hints.
    */
   features?: RequestFeatures;
 }
@@ -199,6 +206,8 @@ export interface CandidateExplanation {
    * primary, they lead the fallback chain after the candidate (see plan.ts).
    */
   fallback_only?: true;
+  /** Strategy `learned`: this candidate's estimate, its uncertainty and utilities (strategies/learned.ts). */
+  learned?: { estimate: number; uncertainty: number; utility: number; optimistic: number };
 }
 
 export type ExclusionRule =
@@ -241,11 +250,28 @@ export interface Explanation {
   draws: number[];
   /** Canary decisions: which version each model was pinned to, and why. */
   versions: Array<{ model: string; version: string; reason: string }>;
+  /** Conversation affinity (policy `affinity`): the replica it chose, or why it yielded. */
+  affinity?: AffinityExplanation;
   /**
    * Budget-aware degrade (set by the router's degrade step): the per-request cost cap a low
    * budget imposed, and whether the decision kept to it.
    */
   budget?: { cap_usd: number; remaining_share: number; applied: boolean; reason: string };
+  /**
+   * Strategy `learned`: the primary's propensity (probability the strategy gave it), whether the
+   * draw explored, λ and the exploration share applied, the context vector, and how many
+   * feedback events the learned state holds (0: priors only).
+   */
+  learned?: {
+    propensity: number;
+    /** The primary's quality prior, the base its learned residual is measured from. */
+    prior: number;
+    explored: boolean;
+    lambda: number;
+    explore: number;
+    context: number[];
+    events: number;
+  };
   /** Request understanding: the features read from the prompt and the rules that used them. */
   understanding?: UnderstandingExplanation;
   /**
@@ -270,6 +296,28 @@ export interface UnderstandingExplanation {
   /** What the policy's `infer` set: the task and/or domain the request was routed with. */
   inferred?: { task?: string; domain?: string };
   used: FeatureUse[];
+}
+
+/** What conversation affinity did for one request (affinity/affinity.ts). */
+export interface AffinityExplanation {
+  /** Where the affinity key came from (its value is never shown: it may hash the prompt). */
+  key: 'sticky_key' | 'user' | 'conversation' | 'none';
+  epsilon: number;
+  /** The primary the policy's strategy chose. */
+  strategy_choice: string;
+  /** Whether affinity chose the primary (false: it yielded to the strategy). */
+  applied: boolean;
+  /** The replica affinity chose. */
+  endpoint?: string;
+  /** Its requests in flight before this one, and its bound ceil((1 + epsilon) x fair share). */
+  inflight?: number;
+  bound?: number;
+  /** Replicas of the model the ring walk passed over before the choice (at most 8), and why. */
+  skipped?: Array<
+    | { endpoint: string; reason: 'not-a-candidate' }
+    | { endpoint: string; reason: 'over-bound'; inflight: number; bound: number }
+  >;
+  reason: string;
 }
 
 export interface Decision {

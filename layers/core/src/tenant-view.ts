@@ -81,6 +81,7 @@ export function tenantExplanation(explanation: Explanation, tenant: TenantContex
     excluded_hidden: explanation.excluded.length - excluded.length,
     draws: explanation.draws,
     versions: explanation.versions.filter((v) => mayUseModel(tenant, v.model)),
+    ...(explanation.affinity ? { affinity: explanation.affinity } : {}),
     ...(explanation.budget ? { budget: explanation.budget } : {}),
     ...(explanation.privacy ? { privacy: explanation.privacy } : {}),
   };

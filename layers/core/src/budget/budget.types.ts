@@ -123,3 +123,24 @@ export interface BudgetRefusal {
   /** When a retry may succeed (ms from the refusal); null when waiting cannot help. */
   retry_after_ms: number | null;
 }
+
+/** One item of a durable hold (budget-holds.ts in the adapters): the period it was taken in and how much. */
+export interface BudgetHoldItem {
+  budget: string;
+  period: string;
+  unit: BudgetUnit;
+  amount: number;
+}
+
+/**
+ * A durable reservation for work that outlives one process (an async job), persisted with the
+ * work: one lease per item, named `lease_id`, settled by whichever step finishes the work.
+ */
+export interface BudgetHold {
+  tenant: string;
+  lease_id: string;
+  /** Epoch ms; from then on the sweeper settles whatever is left of it at its full amount. */
+  expires_at: number;
+  /** In the order the specs were asked for (zero amounts left out). */
+  items: BudgetHoldItem[];
+}

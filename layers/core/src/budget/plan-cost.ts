@@ -6,6 +6,7 @@
 // the model's context window leaves after the prompt) at the model's prices, rounded up to the
 // micro-dollar; `n` choices may each produce that output. Tokens-per-minute limits reserve prompt
 // plus that output the same way.
+import type { ChatCompletionRequest } from '../chat.schema.ts';
 import type { Model } from '../registry.schema.ts';
 import type { Plan, PlanTarget, RouteRequest } from '../route.types.ts';
 import { maxCostMicros, usdToMicrosCeil } from './money.ts';
@@ -64,4 +65,25 @@ export function planMaximum(
     tokens = Math.max(tokens, request.prompt_tokens + output);
   }
   return { cost_micros: cost, tokens };
+}
+
+/**
+ * The most an async job can cost: the largest over its primary and fallbacks (a job is served by
+ * one of them; it never hedges or fans out), as the router reserves a request.
+ */
+export function jobMaximum(
+  plan: Plan,
+  request: Pick<RouteRequest, 'prompt_tokens' | 'max_output_tokens' | 'n'>,
+  modelOf: (target: PlanTarget) => Pick<Model, 'cost' | 'context_window'> | undefined,
+  explicitMaxTokens: boolean,
+): PlanMaximum {
+  const { hedge: _hedge, ensemble: _ensemble, ...served } = plan;
+  return planMaximum(served, request, modelOf, explicitMaxTokens);
+}
+
+/** Whether a job's body bounds its output (chat: max_tokens or max_completion_tokens; invocations have none). */
+export function jobBoundsOutput(kind: 'chat' | 'invocation', body: unknown): boolean {
+  if (kind !== 'chat') return true;
+  const chat = body as Partial<ChatCompletionRequest>;
+  return chat.max_tokens !== undefined || chat.max_completion_tokens !== undefined;
 }

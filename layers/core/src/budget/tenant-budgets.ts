@@ -99,3 +99,20 @@ export function tenantBudgets(config: TenantBudgetConfig | undefined): TenantBud
 export interface TenantBudgetSource {
   get(tenant: string): Promise<TenantBudgetConfig | undefined>;
 }
+
+/**
+ * What a request (or job) reserves on each of the tenant's budgets, in the order settle takes
+ * actuals: its maximum cost on the spend budget, its maximum tokens on the tokens-per-minute
+ * limit, 1 on the requests-per-minute limit.
+ */
+export function reservationItems(
+  budgets: TenantBudgets,
+  cost: number,
+  tokens: number,
+): Array<{ spec: BudgetSpec; amount: number }> {
+  const out: Array<{ spec: BudgetSpec; amount: number }> = [];
+  if (budgets.spend) out.push({ spec: budgets.spend, amount: cost });
+  if (budgets.tokens) out.push({ spec: budgets.tokens, amount: tokens });
+  if (budgets.requests) out.push({ spec: budgets.requests, amount: 1 });
+  return out;
+}

@@ -2,6 +2,7 @@
 import type { StrategyName } from '../registry.schema.ts';
 import { costFirstStrategy } from './cost-first.ts';
 import { latencyFirstStrategy } from './latency-first.ts';
+import { learnedStrategy } from './learned.ts';
 import { leastOutstandingStrategy } from './least-outstanding.ts';
 import { p2cEwmaStrategy } from './p2c-ewma.ts';
 import { qualityFirstStrategy } from './quality-first.ts';
@@ -10,6 +11,7 @@ import { weightedStrategy } from './weighted.ts';
 
 export * from './cost-first.ts';
 export * from './latency-first.ts';
+export * from './learned.ts';
 export * from './least-outstanding.ts';
 export * from './p2c-ewma.ts';
 export * from './quality-first.ts';
@@ -24,4 +26,5 @@ export const STRATEGIES: Readonly<Record<StrategyName, SelectionStrategy>> = {
   'quality-first': qualityFirstStrategy,
   'p2c-ewma': p2cEwmaStrategy,
   'least-outstanding': leastOutstandingStrategy,
+  learned: learnedStrategy,
 };

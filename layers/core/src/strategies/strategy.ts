@@ -3,6 +3,7 @@
 // used, so a decision can be explained and replayed. One strategy per file in this folder.
 // Candidates come as a table of columns (struct of arrays), so that a decision over 10,000
 // endpoints allocates no object per candidate.
+import type { CompiledLearnedState } from '../learning/learned-state.ts';
 import type { StrategyName } from '../registry.schema.ts';
 
 /** The per-candidate figures a strategy may rank on; index i of every column is candidate i. */
@@ -35,15 +36,46 @@ export interface Selection {
   order: number[];
   /** The uniform [0, 1) draws used, in order (empty for deterministic strategies). */
   draws: number[];
+  /** The probability the strategy put on the primary (`order[0]`), when it knows it (learned). */
+  propensity?: number;
+  /** Whether the primary came from an exploration draw (learned). */
+  explored?: boolean;
+}
+
+/**
+ * What the learned strategy reads beyond the candidate table (route() fills it for policies
+ * with strategy `learned`; other strategies ignore it). Without it the learned strategy ranks
+ * on the quality priors alone, as a fresh state would.
+ */
+export interface LearningInput {
+  /** The request's context vector (learning/context.ts). */
+  readonly x: ArrayLike<number>;
+  /** The learned arm index of each candidate's model version; -1 when it has no state yet. */
+  readonly arms: ArrayLike<number>;
+  readonly state: CompiledLearnedState | undefined;
+  /** Cost weight λ (priority already applied): utility = quality − λ · cost / dearest cost. */
+  readonly lambda: number;
+  /** Share of decisions that may explore, 0..0.5 (0 for high priority). */
+  readonly explore: number;
+}
+
+export interface SelectionContext {
+  readonly learning?: LearningInput;
 }
 
 export interface SelectionStrategy {
   readonly name: StrategyName;
   /**
    * Orders the candidates. `random` supplies uniform [0, 1) draws (seeded for reproducible
-   * plans); `limit` (default: all) is how many leading positions the caller needs ranked.
+   * plans); `limit` (default: all) is how many leading positions the caller needs ranked;
+   * `context` carries what a learning strategy reads besides the table.
    */
-  select(candidates: CandidateTable, random: () => number, limit?: number): Selection;
+  select(
+    candidates: CandidateTable,
+    random: () => number,
+    limit?: number,
+    context?: SelectionContext,
+  ): Selection;
 }
 
 /**

@@ -39,6 +39,26 @@ export const NOT_SENT_ERRORS = {
 } as const;
 
 /**
+ * Errors of the plan step when the job's budget hold is refused or cannot be taken: the spend
+ * budget cannot hold it before its period resets (the job fails), or it may after a wait (the
+ * rest is reserved by requests in flight, a per-minute limit is used up this minute, the store
+ * did not answer): the state machine retries the plan step with backoff, then fails the job.
+ */
+export const JOB_BUDGET_ERRORS = {
+  insufficientQuota: 'Switchyard.InsufficientQuota',
+  held: 'Switchyard.BudgetHeld',
+  rateLimited: 'Switchyard.RateLimited',
+  unavailable: 'Switchyard.BudgetUnavailable',
+} as const;
+
+/** The plan-step errors the state machine retries (a wait may let the hold fit). */
+export const PLAN_RETRY_ERRORS: readonly string[] = [
+  JOB_BUDGET_ERRORS.held,
+  JOB_BUDGET_ERRORS.rateLimited,
+  JOB_BUDGET_ERRORS.unavailable,
+];
+
+/**
  * Execution statuses after which a job may still lack a final state: the execution-watch rule
  * sends these to the job-watch function, which fails such a job.
  */

@@ -1,0 +1,225 @@
+// The decision log (issue 13): one record per routed request with what the learned router needs
+// to learn from it and what off-policy evaluation needs to replay it: the request features, the
+// context vector, the policy, the candidates (learned policies), the chosen model and endpoint,
+// the propensity, cost, latency and outcome. Never any prompt text. Feedback (explicit scores or
+// thumbs) is joined onto the record by request id; implicit signals (status, latency, cost, a
+// retry by the same caller within seconds) come from the records themselves.
+import { z } from 'zod';
+import type { Decision, RouteRequest } from '../route.types.ts';
+import type { RequestFeatures } from '../understanding/features.types.ts';
+import { contextVector } from './context.ts';
+import type { LambdaContext } from './lambda.ts';
+import type { LearningEvent } from './learned-state.ts';
+
+/** Decision records expire after this long unless the deployment says otherwise (30 days). */
+export const DECISION_RETENTION_MS = 30 * 24 * 3600 * 1000;
+/** A second request by the same key with the same context within this long is a retry. */
+export const RETRY_WINDOW_MS = 30_000;
+/** Feedback comments are kept up to this many characters. */
+export const MAX_FEEDBACK_COMMENT = 1000;
+
+export interface DecisionRecord {
+  request_id: string;
+  tenant: string;
+  key_id?: string;
+  /** When the request arrived, epoch ms. */
+  at: number;
+  policy: string;
+  strategy: string;
+  /** The model key (`id@version`) and endpoint that answered (or last failed). */
+  model: string;
+  endpoint: string;
+  /** The planned primary's model key (differs from `model` after a fallback). */
+  primary: string;
+  /** The probability the strategy gave the primary (learned policies; 1 otherwise). */
+  propensity: number;
+  explored: boolean;
+  /** The primary's quality prior (the learned residual's base). */
+  prior: number;
+  /** The learned context vector (learning/context.ts), for every policy. */
+  context: number[];
+  /** Learned policies: the candidate model versions with their prior and estimated cost. */
+  candidates?: Array<{ model: string; prior: number; cost_usd: number }>;
+  /** The request features (no prompt text: sizes, signal scores, task and domain names). */
+  features?: RequestFeatures;
+  prompt_tokens: number;
+  status: 'ok' | 'error';
+  latency_ms: number;
+  cost_micros: number;
+  attempts: number;
+  /** Joined by POST /v1/feedback. */
+  feedback?: Feedback;
+}
+
+export const FeedbackBodySchema = z
+  .object({
+    request_id: z.string().min(1).max(128),
+    score: z.number().min(0).max(1).optional(),
+    thumbs: z.enum(['up', 'down']).optional(),
+    label: z
+      .string()
+      .max(64)
+      .regex(/^[A-Za-z0-9._:-]+$/, 'must be letters, digits, ".", "_", ":" or "-"')
+      .optional(),
+    comment: z.string().max(MAX_FEEDBACK_COMMENT).optional(),
+  })
+  .strict()
+  .refine((b) => (b.score === undefined) !== (b.thumbs === undefined), {
+    message: 'give either score (0..1) or thumbs ("up" or "down")',
+    path: ['score'],
+  });
+export type FeedbackBody = z.infer<typeof FeedbackBodySchema>;
+
+export interface Feedback {
+  /** 0..1; thumbs up is 1, down 0. */
+  score: number;
+  thumbs?: 'up' | 'down';
+  label?: string;
+  comment?: string;
+  at: number;
+}
+
+export function feedbackOf(body: FeedbackBody, now: number): Feedback {
+  return {
+    score: body.score ?? (body.thumbs === 'up' ? 1 : 0),
+    ...(body.thumbs ? { thumbs: body.thumbs } : {}),
+    ...(body.label ? { label: body.label } : {}),
+    ...(body.comment ? { comment: body.comment } : {}),
+    at: now,
+  };
+}
+
+export interface DecisionFacts {
+  request_id: string;
+  key_id?: string;
+  at: number;
+  request: RouteRequest;
+  decision: Decision;
+  served: { model: string; version: string; endpoint: string };
+  status: 'ok' | 'error';
+  latency_ms: number;
+  cost_micros: number;
+  attempts: number;
+  /** The primary's quality prior for the task (read by the caller from the registry; 0.5 if none). */
+  prior?: number;
+}
+
+/** The decision record of one routed request. Reads the candidate list only for learned policies. */
+export function decisionRecordOf(f: DecisionFacts): DecisionRecord {
+  const { explanation, plan } = f.decision;
+  const learned = explanation.learned;
+  const p = plan.primary;
+  return {
+    request_id: f.request_id,
+    tenant: f.request.tenant.id,
+    ...(f.key_id ? { key_id: f.key_id } : {}),
+    at: f.at,
+    policy: plan.policy,
+    strategy: explanation.strategy,
+    model: `${f.served.model}@${f.served.version}`,
+    endpoint: f.served.endpoint,
+    primary: `${p.model}@${p.version}`,
+    propensity: learned?.propensity ?? 1,
+    explored: learned?.explored ?? false,
+    prior: learned?.prior ?? f.prior ?? 0.5,
+    context: learned?.context ?? Array.from(contextVector(f.request.features, f.request)),
+    ...(learned ? { candidates: candidateModels(f.decision) } : {}),
+    ...(f.request.features ? { features: f.request.features } : {}),
+    prompt_tokens: f.request.prompt_tokens,
+    status: f.status,
+    latency_ms: f.latency_ms,
+    cost_micros: f.cost_micros,
+    attempts: f.attempts,
+  };
+}
+
+/** One entry per model version among the regular candidates: its prior and its cheapest cost. */
+function candidateModels(d: Decision): Array<{ model: string; prior: number; cost_usd: number }> {
+  const byModel = new Map<string, { model: string; prior: number; cost_usd: number }>();
+  for (const c of d.explanation.candidates) {
+    if (c.fallback_only) continue;
+    const key = `${c.model}@${c.version}`;
+    const seen = byModel.get(key);
+    if (!seen || c.estimated_cost_usd < seen.cost_usd)
+      byModel.set(key, { model: key, prior: c.parts.quality, cost_usd: c.estimated_cost_usd });
+  }
+  return [...byModel.values()];
+}
+
+/**
+ * Records later retried by the same key (same policy, prompt size and context, within
+ * RETRY_WINDOW_MS): the implicit "that answer was not good enough".
+ */
+export function retriedRequests(records: readonly DecisionRecord[]): Set<string> {
+  const retried = new Set<string>();
+  const byCaller = new Map<string, DecisionRecord[]>();
+  for (const r of records) {
+    const k = `${r.tenant}\u0000${r.key_id ?? ''}\u0000${r.policy}`;
+    const list = byCaller.get(k);
+    if (list) list.push(r);
+    else byCaller.set(k, [r]);
+  }
+  for (const list of byCaller.values()) {
+    list.sort((a, b) => a.at - b.at);
+    for (let i = 0; i < list.length; i++) {
+      const a = list[i] as DecisionRecord;
+      for (let j = i + 1; j < list.length; j++) {
+        const b = list[j] as DecisionRecord;
+        if (b.at - a.at > RETRY_WINDOW_MS) break;
+        if (b.prompt_tokens === a.prompt_tokens && sameContext(a.context, b.context)) {
+          retried.add(a.request_id);
+          break;
+        }
+      }
+    }
+  }
+  return retried;
+}
+
+const sameContext = (a: readonly number[], b: readonly number[]): boolean =>
+  a.length === b.length && a.every((v, i) => v === b[i]);
+
+/**
+ * The learning events of decision records: an explicit score where feedback was given, else a 0
+ * for an answer the caller retried at once. Errors and unscored answers teach nothing about
+ * quality (health and circuits handle failures). Only answers the planned primary served count:
+ * the context, prior and propensity were the primary's.
+ */
+export function learningEventsOf(records: readonly DecisionRecord[]): LearningEvent[] {
+  const retried = retriedRequests(records);
+  const events: LearningEvent[] = [];
+  for (const r of records) {
+    if (r.status !== 'ok' || r.model !== r.primary) continue;
+    const reward = r.feedback?.score ?? (retried.has(r.request_id) ? 0 : undefined);
+    if (reward === undefined) continue;
+    events.push({ arm: r.model, x: r.context, prior: r.prior, reward });
+  }
+  return events;
+}
+
+/** The λ-solving contexts of learned decisions, per policy. */
+export function lambdaContextsOf(records: readonly DecisionRecord[]): Map<string, LambdaContext[]> {
+  const out = new Map<string, LambdaContext[]>();
+  for (const r of records) {
+    if (!r.candidates) continue;
+    const list = out.get(r.policy) ?? [];
+    list.push({
+      x: r.context,
+      candidates: r.candidates.map((c) => ({ arm: c.model, prior: c.prior, cost: c.cost_usd })),
+    });
+    out.set(r.policy, list);
+  }
+  return out;
+}
+
+/** What `addFeedback` did: stored it, found it stored already (idempotent), or found no record of this tenant. */
+export type FeedbackResult = { status: 'stored' | 'duplicate'; feedback: Feedback } | { status: 'not-found' };
+
+/** The decision log port (DynamoDB in the cloud and locally: decisions.dynamodb.ts). */
+export interface DecisionLog {
+  put(record: DecisionRecord): Promise<void>;
+  /** Joins feedback onto the tenant's own record, once per request id. */
+  addFeedback(tenant: string, requestId: string, feedback: Feedback): Promise<FeedbackResult>;
+  /** Records that arrived at or after `sinceMs`, any tenant (the refit reads these). */
+  since(sinceMs: number): Promise<DecisionRecord[]>;
+}
