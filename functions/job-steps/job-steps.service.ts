@@ -40,6 +40,7 @@ import type {
 } from '@switchyard/core';
 import {
   applyTenantPolicy,
+  jobPrivacy,
   budgetRefusalError,
   chargedCostMicros,
   chatRouteRequest,
@@ -136,10 +137,18 @@ export async function planJob(deps: PlanDeps, input: StepInput): Promise<{ targe
     job.request.kind === 'chat'
       ? chatRouteRequest(job.request.body as ChatCompletionRequest, headers, tenant)
       : invocationRouteRequest(job.request.body as InvocationRequest, headers, tenant);
-  const request = budgets ? applyTenantPolicy(parsed, budgets.request_policy ?? {}) : parsed;
+  const bounded = budgets ? applyTenantPolicy(parsed, budgets.request_policy ?? {}) : parsed;
   const [registry, health] = await Promise.all([deps.registry.get(), deps.health.get()]);
   let decision: ReturnType<typeof route>;
+  let request = bounded;
   try {
+    // Personal data raises the classification (the settings may have changed since submission).
+    request = jobPrivacy(
+      bounded,
+      { kind: job.request.kind, parsed: job.request.body },
+      registry,
+      budgets?.request_policy?.pii_action,
+    );
     decision = route(request, { registry, health }, deps.context());
   } catch (err) {
     if (err instanceof SwitchyardError) throw new StepError(NO_ROUTE, err.message, { cause: err });
