@@ -40,7 +40,6 @@ import type {
 } from '@switchyard/core';
 import {
   applyTenantPolicy,
-  jobPrivacy,
   budgetRefusalError,
   chargedCostMicros,
   chatRouteRequest,
@@ -49,6 +48,7 @@ import {
   JOB_BUDGET_ERRORS,
   jobBoundsOutput,
   jobMaximum,
+  jobPrivacy,
   lastReached,
   modelKey,
   NOT_SENT_ERRORS,

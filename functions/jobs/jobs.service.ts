@@ -35,7 +35,6 @@ import type {
 } from '@switchyard/core';
 import {
   applyTenantPolicy,
-  jobPrivacy,
   BudgetUnavailableError,
   budgetRefusalError,
   ChatCompletionRequestSchema,
@@ -47,6 +46,7 @@ import {
   invocationRouteRequest,
   jobBoundsOutput,
   jobMaximum,
+  jobPrivacy,
   jsonTooDeepError,
   MAX_JSON_DEPTH,
   modelKey,
