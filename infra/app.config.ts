@@ -32,6 +32,7 @@ export const ENV = {
   rolloutsTable: 'ROLLOUTS_TABLE',
   budgetsTable: 'BUDGETS_TABLE',
   usageTable: 'USAGE_TABLE',
+  decisionsTable: 'DECISIONS_TABLE',
   usagePlanNames: 'USAGE_PLAN_NAMES',
   usageExportBucket: 'USAGE_EXPORT_BUCKET',
   apiKeyCacheTtlMs: 'API_KEY_CACHE_TTL_MS',

@@ -15,6 +15,7 @@ import {
   createInferenceClient,
   DEFAULT_INFLIGHT_FRESH_MS,
   DynamoDbBudgetStore,
+  DynamoDbDecisionLog,
   DynamoDbHealthStore,
   DynamoDbModelRegistry,
   DynamoDbTenantBudgets,
@@ -25,7 +26,8 @@ import {
   UsageWriter,
 } from '@switchyard/adapters/router';
 import type { RouterCircuitChange } from '@switchyard/core';
-import { DEFAULT_HEALTH_FRESH_MS, MAX_BODY_BYTES, METRIC_SERVICE, NotFoundError, z } from '@switchyard/core';
+import { DEFAULT_HEALTH_FRESH_MS, MAX_BODY_BYTES, METRIC_SERVICE, NotFoundError } from '@switchyard/core';
+import * as z from 'zod';
 import { CircuitAwareClient } from './circuit-client.ts';
 import { InflightTrackingClient } from './inflight-client.ts';
 import { InflightTracker } from './inflight-tracker.ts';
@@ -56,6 +58,8 @@ const config = parseConfig(
     BUDGET_LEASE_TTL_MS: z.coerce.number().int().min(600).default(60_000),
     /** EMF metrics are written at the end of an invocation, at most this often (managed instances: 1 s). */
     METRICS_FLUSH_MS: z.coerce.number().int().nonnegative().default(0),
+    /** The decision log (learned routing); unset, no decision is recorded. */
+    DECISIONS_TABLE: z.string().min(1).optional(),
   }),
 );
 
@@ -148,6 +152,17 @@ const service = new RouterService({
   random: Math.random,
   healthFreshMs: config.HEALTH_FRESH_MS,
   money: { budgets: tenantBudgets, leases: budgetLeases, usage: usageWriter },
+  ...(config.DECISIONS_TABLE
+    ? {
+        decisions: {
+          log: new DynamoDbDecisionLog({ client: ddb, tableName: config.DECISIONS_TABLE }),
+          onError: (error: unknown) =>
+            logger.warn('decision record not written', {
+              error: error instanceof Error ? error.name : 'unknown',
+            }),
+        },
+      }
+    : {}),
 });
 
 // What the Lambda service does to an execution environment it kills: nothing of it runs again.

@@ -57,6 +57,7 @@ import {
 import { isShortCircuited } from './circuit-client.ts';
 import type { InflightTracker } from './inflight-tracker.ts';
 import type { LocalCircuits } from './local-circuits.ts';
+import { type DecisionLogDeps, decisionLogStep } from './steps/decision-log.step.ts';
 import { type BudgetNote, budgetCapStep, decideUnderCap } from './steps/degrade.step.ts';
 import { meterStep } from './steps/meter.step.ts';
 import type { Held, MoneyDeps, RequestMeta } from './steps/money.types.ts';
@@ -82,6 +83,8 @@ export interface RouterDeps {
   inflight?: InflightTracker;
   /** Budgets and metering (steps/): absent, requests are neither reserved nor metered. */
   money?: MoneyDeps;
+  /** The decision log (steps/decision-log.step.ts): absent, no decision is recorded. */
+  decisions?: DecisionLogDeps;
 }
 
 /** Who is asking, beyond the caller: the request's id (API Gateway's) for its usage record. */
@@ -441,6 +444,23 @@ export class RouterService {
     const privacy = privacyStep(understood, call, loaded.registry, piiActionOf(loaded));
     const admission = this.admit(privacy.request, loaded, meta);
     const { at, registry, decision, note, held } = admission instanceof Promise ? await admission : admission;
+    const logDecision = (attempts: readonly AttemptRecord[], cost_micros: number, target?: PlanTarget) => {
+      const served = target ?? lastReached(attempts, isShortCircuited);
+      if (!served) return undefined;
+      const status = target ? ('ok' as const) : ('error' as const);
+      return decisionLogStep(this.deps.decisions, registry, {
+        request_id: meta.request_id,
+        ...(meta.key_id ? { key_id: meta.key_id } : {}),
+        at,
+        request: privacy.request,
+        decision,
+        served: { model: served.model, version: served.version, endpoint: served.endpoint },
+        status,
+        latency_ms: this.deps.now() - at,
+        cost_micros,
+        attempts: attempts.length,
+      });
+    };
     try {
       const started = this.deps.now();
       const outcome = await runPlan(decision.plan, privacy.call, this.execution()).catch(
@@ -457,6 +477,7 @@ export class RouterService {
       if (!outcome.ok) {
         releaseStep(held);
         await this.meterFailure(tenant, { ...meta, at }, outcome.attempts, false);
+        await logDecision(outcome.attempts, 0);
         throw outcome.error;
       }
       const t = outcome.target;
@@ -475,6 +496,7 @@ export class RouterService {
           status: 'ok',
         });
       }
+      await logDecision(outcome.attempts, cost, t);
       const explained = explainedWith(decision, note, privacy.note);
       const execution = privacy.vault
         ? { ...outcome, result: { ...outcome.result, body: restoredBody(privacy, outcome.result.body) } }

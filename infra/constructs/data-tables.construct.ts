@@ -9,6 +9,7 @@ import { Construct } from 'constructs';
 import {
   API_KEYS_TABLE,
   BUDGETS_TABLE,
+  DECISIONS_TABLE,
   TENANTS_TABLE,
   USAGE_TABLE,
 } from '../../layers/adapters/src/tables.ts';
@@ -54,6 +55,11 @@ export class DataTables extends Construct {
    * request; TTL `expires_at` (the retention the usage store writes). Billing data: retained.
    */
   public readonly usage: Table;
+  /**
+   * Decisions: pk `request_id` (S), one item per routed request (the learned router's decision
+   * log, feedback joined on); TTL `expires_at`. No prompt text.
+   */
+  public readonly decisions: Table;
 
   constructor(scope: Construct, id: string, props: DataTablesProps = {}) {
     super(scope, id);
@@ -128,6 +134,14 @@ export class DataTables extends Construct {
       partitionKey: { name: USAGE_TABLE.partitionKey, type: AttributeType.STRING },
       sortKey: { name: USAGE_TABLE.sortKey, type: AttributeType.STRING },
       timeToLiveAttribute: USAGE_TABLE.ttlAttribute,
+      removalPolicy: dataRemovalPolicy,
+    });
+
+    // Decisions (issue 13): the decision log, expiring (30 days by default, set by its writer).
+    this.decisions = new Table(this, 'Decisions', {
+      ...common,
+      partitionKey: { name: DECISIONS_TABLE.partitionKey, type: AttributeType.STRING },
+      timeToLiveAttribute: DECISIONS_TABLE.ttlAttribute,
       removalPolicy: dataRemovalPolicy,
     });
   }

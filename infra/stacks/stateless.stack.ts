@@ -19,6 +19,7 @@ import { BudgetSweeper } from '../constructs/budget-sweeper.construct.ts';
 import { type ApiRoute, ConsumerApi, type UsagePlanSettings } from '../constructs/consumer-api.construct.ts';
 import type { DataTables } from '../constructs/data-tables.construct.ts';
 import { EndpointAutoscaling } from '../constructs/endpoint-autoscaling.construct.ts';
+import { FeedbackApi } from '../constructs/feedback-api.construct.ts';
 import { HealthChecks } from '../constructs/health-checks.construct.ts';
 import { JobApi } from '../constructs/job-api.construct.ts';
 import { JobDeadLetter } from '../constructs/job-dead-letter.construct.ts';
@@ -119,6 +120,7 @@ export class StatelessStack extends Stack {
   public readonly firewall: ApiFirewall | undefined;
   public readonly budgetSweeper: BudgetSweeper;
   public readonly usageApi: UsageApi;
+  public readonly feedbackApi: FeedbackApi;
   public readonly usageExport: UsageExport;
   /** The router's capacity provider, when it runs on managed instances. */
   public readonly routerCapacity: RouterCapacity | undefined;
@@ -147,6 +149,9 @@ export class StatelessStack extends Stack {
     this.routerFunction = new SwitchyardFunction(this, 'RouterFunction', {
       entry: 'functions/router/router.handler.ts',
       layers: this.layers,
+      // Its cold start is on a caller's path: only the code it reaches, no source-map parsing at init.
+      selfContained: true,
+      runtimeSourceMaps: false,
       description: 'The synchronous request path: route, invoke, fall back',
       // Standard: 1024 MB. Managed instances: one vCPU and 2 GiB per environment, serving 64 at once.
       memorySize: props.routerCompute === 'managed-instances' ? 2048 : 1024,
@@ -159,6 +164,7 @@ export class StatelessStack extends Stack {
         [ENV.tenantsTable]: tables.tenants.tableName,
         [ENV.budgetsTable]: tables.budgets.tableName,
         [ENV.usageTable]: tables.usage.tableName,
+        [ENV.decisionsTable]: tables.decisions.tableName,
         [ENV.maxBodyBytes]: String(MAX_BODY_BYTES),
         ...CACHE_TTL_ENV,
       },
@@ -185,6 +191,10 @@ export class StatelessStack extends Stack {
     );
     this.routerFunction.addToRolePolicy(
       new PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [tables.usage.tableArn] }),
+    );
+    // The decision log: one conditional put per routed request.
+    this.routerFunction.addToRolePolicy(
+      new PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [tables.decisions.tableArn] }),
     );
     grantSageMakerEndpoints(this.routerFunction, sagemakerEndpointNames, SAGEMAKER_STREAM_INVOKE_ACTIONS);
     this.routerCapacity =
@@ -290,6 +300,13 @@ export class StatelessStack extends Stack {
       layers: this.layers,
       api: this.consumerApi,
       usageTable: tables.usage,
+    });
+
+    // Learned routing: consumers score their answers (POST /v1/feedback).
+    this.feedbackApi = new FeedbackApi(this, 'FeedbackApi', {
+      layers: this.layers,
+      api: this.consumerApi,
+      decisionsTable: tables.decisions,
     });
 
     // Billing: yesterday's usage to S3 every night.

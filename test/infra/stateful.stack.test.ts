@@ -19,8 +19,8 @@ function table(id: string): CfnResource {
 }
 
 describe('SwitchyardStateful tables', () => {
-  it('has exactly the eight tables', () => {
-    template.resourceCountIs('AWS::DynamoDB::Table', 8);
+  it('has exactly the nine tables', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', 9);
   });
 
   it.each([
@@ -53,6 +53,7 @@ describe('SwitchyardStateful tables', () => {
       ],
       'expires_at',
     ],
+    ['Decisions', [{ AttributeName: 'request_id', KeyType: 'HASH' }], 'expires_at'],
   ])('%s: keys, on-demand, PITR, AWS-managed SSE, TTL', (id, keySchema, ttl) => {
     const p = table(id).Properties ?? {};
     expect(p.KeySchema).toEqual(keySchema);
@@ -82,6 +83,7 @@ describe('SwitchyardStateful tables', () => {
       Tenants: 'Retain',
       Budgets: 'Retain',
       Usage: 'Retain',
+      Decisions: 'Retain',
       Health: 'Delete',
     });
   });

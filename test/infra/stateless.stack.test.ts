@@ -43,6 +43,7 @@ const ENTRIES = {
   budgetSweeper: 'functions/budget-sweeper/budget-sweeper.handler.ts',
   usage: 'functions/usage/usage.handler.ts',
   usageExport: 'functions/usage-export/usage-export.handler.ts',
+  feedback: 'functions/feedback/feedback.handler.ts',
 } as const;
 
 const SAGEMAKER_ARNS = ['switchyard-model-a', 'switchyard-model-c'].map(
@@ -94,7 +95,8 @@ describe('functions', () => {
     );
   });
 
-  it.each(Object.entries(ENTRIES))(
+  const { router: _router, ...layered } = ENTRIES;
+  it.each(Object.entries(layered))(
     '%s: Node.js 22 on arm64, ESM bundle, both layers, source maps',
     (_, entry) => {
       const p = functionByEntry(template, entry).fn.Properties ?? {};
@@ -112,6 +114,19 @@ describe('functions', () => {
       });
     },
   );
+
+  it('router: Node.js 22 on arm64, self-contained (no layers), no source-map parsing at init', () => {
+    const p = functionByEntry(template, ENTRIES.router).fn.Properties ?? {};
+    expect(p.Runtime).toBe('nodejs22.x');
+    expect(p.Architectures).toEqual(['arm64']);
+    expect(p.Handler).toBe('index.handler');
+    expect(p.Layers).toBeUndefined();
+    expect(env(ENTRIES.router).NODE_OPTIONS).toBeUndefined();
+    expect(env(ENTRIES.router)).toMatchObject({
+      POWERTOOLS_SERVICE_NAME: 'switchyard',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+    });
+  });
 
   it.each(Object.entries(ENTRIES))('%s: logs to its own log group kept one month', (_, entry) => {
     const logGroupRef = render(
@@ -139,6 +154,7 @@ describe('functions', () => {
     expect(names(ENTRIES.authorizer)).toEqual(['API_KEYS_TABLE']);
     expect(names(ENTRIES.router)).toEqual([
       'BUDGETS_TABLE',
+      'DECISIONS_TABLE',
       'HEALTH_CACHE_TTL_MS',
       'HEALTH_TABLE',
       'MAX_BODY_BYTES',
@@ -148,6 +164,7 @@ describe('functions', () => {
       'USAGE_TABLE',
     ]);
     expect(env(ENTRIES.router)).toMatchObject({ MAX_BODY_BYTES: '1048576' });
+    expect(names(ENTRIES.feedback)).toEqual(['DECISIONS_TABLE']);
     expect(names(ENTRIES.healthCheck)).toEqual([
       'HEALTH_TABLE',
       'PROBE_INTERVAL_MS',
@@ -496,6 +513,7 @@ describe('consumer API', () => {
     const { id: routerId } = functionByEntry(template, ENTRIES.router);
     const { id: jobsId } = functionByEntry(template, ENTRIES.jobs);
     const { id: usageId } = functionByEntry(template, ENTRIES.usage);
+    const { id: feedbackId } = functionByEntry(template, ENTRIES.feedback);
     expect(consumer.map((m) => m.route).sort()).toEqual([
       'GET /v1/jobs/{id}',
       'GET /v1/models',
@@ -503,6 +521,7 @@ describe('consumer API', () => {
       'POST /v1/chat/completions',
       'POST /v1/completions',
       'POST /v1/embeddings',
+      'POST /v1/feedback',
       'POST /v1/invocations',
       'POST /v1/jobs',
       'POST /v1/route',
@@ -510,8 +529,12 @@ describe('consumer API', () => {
     for (const m of consumer) {
       const integration = m.props.Integration as Record<string, Json>;
       expect(integration.Type).toBe('AWS_PROXY');
-      if (m.route.includes('/v1/jobs') || m.route.includes('/v1/usage')) {
-        const fn = m.route.includes('/v1/jobs') ? jobsId : usageId;
+      if (m.route.includes('/v1/jobs') || m.route.includes('/v1/usage') || m.route.includes('/v1/feedback')) {
+        const fn = m.route.includes('/v1/jobs')
+          ? jobsId
+          : m.route.includes('/v1/usage')
+            ? usageId
+            : feedbackId;
         expect(render(integration.Uri)).toContain(`/2015-03-31/functions/\${${fn}.Arn}/invocations`);
         expect(integration.ResponseTransferMode).toBeUndefined();
         expect(integration.TimeoutInMillis).toBeUndefined();
@@ -685,5 +708,19 @@ describe('registry without SageMaker endpoints', () => {
   it('grants no SageMaker access at all', () => {
     const t = synthApp('test/infra/fixtures/registry-http-only.yaml').statelessTemplate;
     expect(JSON.stringify(t.toJSON())).not.toContain('sagemaker:');
+  });
+});
+
+describe('learned routing grants', () => {
+  it('the router may only put decision records; the feedback function only read and update them', () => {
+    expect(tableActions(template, ENTRIES.router, 'Decisions')).toEqual(['dynamodb:PutItem']);
+    expect(tableActions(template, ENTRIES.feedback, 'Decisions')).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:UpdateItem',
+    ]);
+    for (const entry of Object.values(ENTRIES)) {
+      if (entry === ENTRIES.router || entry === ENTRIES.feedback) continue;
+      expect(tableActions(template, entry, 'Decisions'), entry).toEqual([]);
+    }
   });
 });

@@ -186,7 +186,8 @@ export type TableId =
   | 'Rollouts'
   | 'Tenants'
   | 'Budgets'
-  | 'Usage';
+  | 'Usage'
+  | 'Decisions';
 
 /** How `render` shows the stateless stack's import of table `id`'s ARN (index ARNs extend it). */
 export function tableArn(id: TableId): RegExp {

@@ -2,7 +2,7 @@
 // tenant record (`budget: {limit_usd, period, degrade?}`, `rate_limits: {tokens_per_minute?, requests_per_minute?}`,
 // `revision` (or `updated_at`) as the revision that makes a changed limit apply mid-period) to the specs the
 // lease engine reserves against and the degrade policy, if the tenant chose to degrade.
-import { z } from 'zod';
+import * as z from 'zod';
 import { PiiActionSchema } from '../pii/pii-action.ts';
 import { DataClassificationSchema } from '../registry.schema.ts';
 import type { TenantRequestPolicy } from '../tenants/tenant-policy.ts';
