@@ -721,5 +721,7 @@ function tenantOf(caller: Caller): TenantContext {
 function routeReason(decision: Decision, execution: ExecutionResult): string {
   const { explanation } = decision;
   const served = execution.target.endpoint === decision.plan.primary.endpoint ? 'primary' : 'fallback';
-  return `${explanation.strategy}; ${served}; ${explanation.candidate_count} candidates, ${explanation.excluded_count} excluded`;
+  // Conversation affinity's replica, when it chose the primary (core affinity/affinity.ts).
+  const affinity = explanation.affinity?.applied ? ' + affinity' : '';
+  return `${explanation.strategy}${affinity}; ${served}; ${explanation.candidate_count} candidates, ${explanation.excluded_count} excluded`;
 }
