@@ -33,7 +33,7 @@ import {
   applyTenantPolicy,
   ChatCompletionRequestSchema,
   CompletionRequestSchema,
-  chargedCostMicros,
+  chargedCostNanos,
   chatRouteRequest,
   completionRouteRequest,
   costHeader,
@@ -201,7 +201,7 @@ export class RouterService {
     const onEnd = async (summary: StreamSummary): Promise<string | undefined> => {
       const t = summary.target;
       const usage = summary.usage;
-      const cost = chargedCostMicros(registry.modelsByKey.get(modelKey(t.model, t.version)), usage, t);
+      const cost = chargedCostNanos(registry.modelsByKey.get(modelKey(t.model, t.version)), usage, t);
       if (held) settleStep(held, cost, usage);
       if (!money || !reachedUpstream(summary.attempts, isShortCircuited)) return costHeader(cost);
       const first = summary.attempts.find((a) => a.ttft_ms !== undefined);
@@ -211,7 +211,7 @@ export class RouterService {
         ended_at: this.deps.now(),
         target: t,
         usage,
-        cost_micros: cost,
+        cost_nanos: cost,
         attempts: summary.attempts,
         status: summary.ended === 'completed' ? 'ok' : summary.ended === 'failed' ? 'error' : 'cancelled',
         stream: true,
@@ -240,12 +240,12 @@ export class RouterService {
       ...(ensemble ? { ensemble } : {}),
     };
     const explained = explainedWith(decision, note, privacy.note);
-    const estimate = held?.cost_micros ?? chargedCostMicros(undefined, undefined, target);
+    const estimate = held?.cost_nanos ?? chargedCostNanos(undefined, undefined, target);
     return {
       body: undefined,
       headers: {
         ...SSE_HEADERS,
-        ...this.headers({ decision: explained, execution, registry, cost_micros: estimate, note }),
+        ...this.headers({ decision: explained, execution, registry, cost_nanos: estimate, note }),
       },
       stream: opened.body,
     };
@@ -446,7 +446,7 @@ export class RouterService {
     const privacy = privacyStep(understood, call, loaded.registry, piiActionOf(loaded));
     const admission = this.admit(privacy.request, loaded, meta);
     const { at, registry, decision, note, held } = admission instanceof Promise ? await admission : admission;
-    const logDecision = (attempts: readonly AttemptRecord[], cost_micros: number, target?: PlanTarget) => {
+    const logDecision = (attempts: readonly AttemptRecord[], cost_nanos: number, target?: PlanTarget) => {
       const served = target ?? lastReached(attempts, isShortCircuited);
       if (!served) return undefined;
       const status = target ? ('ok' as const) : ('error' as const);
@@ -459,7 +459,8 @@ export class RouterService {
         served: { model: served.model, version: served.version, endpoint: served.endpoint },
         status,
         latency_ms: this.deps.now() - at,
-        cost_micros,
+        // The decision log keeps micro-USD (its own contract): the charge, rounded up.
+        cost_micros: Math.ceil(cost_nanos / 1_000),
         attempts: attempts.length,
       });
     };
@@ -484,7 +485,7 @@ export class RouterService {
       }
       const t = outcome.target;
       const usage = outcome.result.usage;
-      const cost = chargedCostMicros(registry.modelsByKey.get(modelKey(t.model, t.version)), usage, t);
+      const cost = chargedCostNanos(registry.modelsByKey.get(modelKey(t.model, t.version)), usage, t);
       if (held) settleStep(held, cost, usage);
       if (money && reachedUpstream(outcome.attempts, isShortCircuited)) {
         await meterStep(money, {
@@ -493,7 +494,7 @@ export class RouterService {
           ended_at: ended,
           target: t,
           usage,
-          cost_micros: cost,
+          cost_nanos: cost,
           attempts: outcome.attempts,
           status: 'ok',
         });
@@ -503,7 +504,7 @@ export class RouterService {
       const execution = privacy.vault
         ? { ...outcome, result: { ...outcome.result, body: restoredBody(privacy, outcome.result.body) } }
         : outcome;
-      return { decision: explained, execution, registry, cost_micros: cost, note };
+      return { decision: explained, execution, registry, cost_nanos: cost, note };
     } finally {
       // Settled or released above; this only releases what an unexpected error left held.
       releaseStep(held);
@@ -586,7 +587,7 @@ export class RouterService {
       ended_at: this.deps.now(),
       target: last,
       usage: undefined,
-      cost_micros: 0,
+      cost_nanos: 0,
       attempts,
       status: 'error',
       ...(stream ? { stream: true } : {}),
@@ -614,8 +615,8 @@ export class RouterService {
       'x-switchyard-policy': decision.plan.policy,
       'x-switchyard-strategy': decision.explanation.strategy,
       // What the request is charged (its usage record's cost): the served model's prices x the
-      // upstream's token usage, rounded up to the micro-dollar.
-      'x-switchyard-cost-usd': costHeader(served.cost_micros),
+      // upstream's token usage, rounded up to the nano-dollar.
+      'x-switchyard-cost-usd': costHeader(served.cost_nanos),
       'x-switchyard-route-reason': routeReason(decision, execution) + (note ? `; ${note.reason}` : ''),
       ...privacyHeader(decision.explanation.privacy),
       ...(execution.ensemble
@@ -650,7 +651,7 @@ interface Served {
   decision: Decision;
   execution: ExecutionResult;
   registry: CompiledRegistry;
-  cost_micros: number;
+  cost_nanos: number;
   note: BudgetNote | undefined;
 }
 
