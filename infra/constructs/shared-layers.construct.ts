@@ -85,6 +85,47 @@ export class EsbuildLayerBundling implements ILocalBundling {
   }
 }
 
+/**
+ * Bundles one self-contained function (its handler file, everything it imports bundled in) with
+ * esbuild's JS API, code-split: `index.mjs` holds what the handler loads at init, and each dynamic
+ * import (the SDK's credential providers, the SageMaker runtime client) becomes a chunk loaded
+ * only when it runs. NodejsFunction's own bundling writes one file, in which esbuild compiles
+ * every dynamically imported module at init too.
+ */
+export class EsbuildFunctionBundling implements ILocalBundling {
+  constructor(
+    private readonly entry: string,
+    private readonly external: readonly string[],
+  ) {}
+
+  tryBundle(outputDir: string, _options: BundlingOptions): boolean {
+    const { buildSync } = createRequire(import.meta.url)('esbuild') as typeof esbuild;
+    buildSync({
+      absWorkingDir: REPO_ROOT,
+      entryPoints: { index: join(REPO_ROOT, this.entry) },
+      outdir: outputDir,
+      outExtension: { '.js': '.mjs' },
+      chunkNames: 'chunks/[name]-[hash]',
+      bundle: true,
+      splitting: true,
+      platform: 'node',
+      format: 'esm',
+      target: NODE_TARGET,
+      mainFields: ['module', 'main'],
+      banner: { js: ESM_REQUIRE_BANNER },
+      external: [...this.external],
+      alias: { ...builtinAliases() },
+      tsconfig: join(REPO_ROOT, 'tsconfig.json'),
+      minify: true,
+      keepNames: true,
+      sourcemap: true,
+      sourcesContent: false,
+      logLevel: 'warning',
+    });
+    return true;
+  }
+}
+
 export interface SharedLayersProps {
   /**
    * Runtime the layers are built for.

@@ -4,9 +4,9 @@
 // tree-shaken, a log group with retention, X-Ray active tracing, Powertools settings, and
 // CloudFormation Metadata naming the handler file and export so the local stack can bind the
 // real code to it.
-import { join } from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { Architecture, type CfnFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { dirname, join } from 'node:path';
+import { AssetHashType, DockerImage, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Architecture, type CfnFunction, Code, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -18,7 +18,12 @@ import {
   SHARED_ENV_DEFAULTS,
 } from '../app.config.ts';
 import { builtinAliases } from '../bundling/builtin-shims.ts';
-import { ESM_REQUIRE_BANNER, NODE_TARGET, type SharedLayers } from './shared-layers.construct.ts';
+import {
+  ESM_REQUIRE_BANNER,
+  EsbuildFunctionBundling,
+  NODE_TARGET,
+  type SharedLayers,
+} from './shared-layers.construct.ts';
 
 /** Modules the function bundles leave out: the runtime's AWS SDK and the two layers. */
 export const FUNCTION_EXTERNAL_MODULES = ['@aws-sdk/*', '@switchyard/core', '@switchyard/adapters'];
@@ -41,6 +46,8 @@ export interface SwitchyardFunctionProps {
    * itself, tree-shaken, instead of attaching the layers: only the code the handler reaches is
    * loaded at init (a layer's entry must carry all it exports). For a function whose cold start
    * is on a caller's path (the router): `npm run bench -- --only coldstart` measures both.
+   * Bundled code-split by esbuild's JS API (EsbuildFunctionBundling); the `bundling` settings
+   * below are NodejsFunction's, for the other functions.
    * @default false
    */
   readonly selfContained?: boolean;
@@ -109,7 +116,23 @@ export class SwitchyardFunction extends NodejsFunction {
     });
     super(scope, id, {
       entry: join(REPO_ROOT, props.entry),
-      handler: handlerName,
+      handler: props.selfContained ? `index.${handlerName}` : handlerName,
+      // Self-contained: code-split by esbuild's JS API (EsbuildFunctionBundling), not NodejsFunction's one file.
+      ...(props.selfContained
+        ? {
+            code: Code.fromAsset(join(REPO_ROOT, dirname(props.entry)), {
+              assetHashType: AssetHashType.OUTPUT,
+              bundling: {
+                // Never used: local bundling either succeeds or throws. CDK requires an image.
+                image: DockerImage.fromRegistry('dummy'),
+                local: new EsbuildFunctionBundling(
+                  props.entry,
+                  (props.bundleAwsSdk ?? true) ? [] : ['@aws-sdk/*'],
+                ),
+              },
+            }),
+          }
+        : {}),
       runtime: props.runtime ?? Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
@@ -135,11 +158,7 @@ export class SwitchyardFunction extends NodejsFunction {
         mainFields: ['module', 'main'],
         banner: ESM_REQUIRE_BANNER,
         target: NODE_TARGET,
-        externalModules: props.selfContained
-          ? (props.bundleAwsSdk ?? true)
-            ? []
-            : ['@aws-sdk/*']
-          : FUNCTION_EXTERNAL_MODULES,
+        externalModules: FUNCTION_EXTERNAL_MODULES,
         esbuildArgs: Object.fromEntries(
           Object.entries(builtinAliases()).map(([m, to]) => [`--alias:${m}`, to]),
         ),

@@ -3,9 +3,18 @@
 // are built into a cloud assembly, then the function bundles are run by Node: the layered one
 // with the layers' packages resolvable, as on Lambda; the router with nothing beside it.
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -140,22 +149,54 @@ const specifiers = (code: string): string[] =>
   [...code.matchAll(/\b(?:import|export)\b[\w\s{},*$]*from\s*"([^"]+)"/g)].map((m) => m[1] ?? '');
 
 describe('self-contained router bundle', () => {
-  it('imports nothing: core, adapters and the SDK clients are in it, built-ins reached by getBuiltinModule', () => {
-    const code = readFileSync(join(assets.router, 'index.mjs'), 'utf8');
-    // Only the banner's `import { createRequire } from 'module'` (single quotes) remains.
-    expect(specifiers(code)).toEqual([]);
-    expect(code.match(/\bimport\b[\w\s{},*$]*from\s*'[^']+'/g)).toEqual([
-      "import { createRequire } from 'module'",
-    ]);
+  /** index.mjs and the chunks it imports statically: what the router loads at init. */
+  const atInit = (): Map<string, string> => {
+    const files = new Map<string, string>();
+    const visit = (rel: string) => {
+      if (files.has(rel)) return;
+      const code = readFileSync(join(assets.router, rel), 'utf8');
+      files.set(rel, code);
+      for (const s of specifiers(code)) visit(join(dirname(rel), s));
+    };
+    visit('index.mjs');
+    return files;
+  };
+  const everything = (): string =>
+    readdirSync(assets.router, { recursive: true })
+      .map(String)
+      .filter((f) => f.endsWith('.mjs'))
+      .map((f) => readFileSync(join(assets.router, f), 'utf8'))
+      .join('\n');
+
+  it('imports only its own chunks: core, adapters and the SDK clients are in it, built-ins by getBuiltinModule', () => {
+    const files = atInit();
+    expect(files.size).toBeGreaterThan(1);
+    for (const [, code] of files) {
+      expect(specifiers(code).filter((s) => !s.startsWith('./'))).toEqual([]);
+      // Only the banner's `import { createRequire } from 'module'` (single quotes) imports a module.
+      expect(code.match(/\bimport\b[\w\s{},*$]*from\s*'[^']+'/g)).toEqual([
+        "import { createRequire } from 'module'",
+      ]);
+    }
     // An ESM import of node:http would build its namespace, and so load undici (see builtin-shims.ts).
-    expect(code).toContain('getBuiltinModule("node:http")');
-    expect(code).toContain('getBuiltinModule("node:crypto")');
+    const all = everything();
+    expect(all).toContain('getBuiltinModule("node:http")');
+    expect(all).toContain('getBuiltinModule("node:crypto")');
+  });
+
+  it('loads the SageMaker runtime client only when used (a chunk)', () => {
+    const init = [...atInit().values()].join('\n');
+    const all = everything();
+    for (const lazy of ['InvokeEndpointWithResponseStream']) {
+      expect(all).toContain(lazy);
+      expect(init).not.toContain(lazy);
+    }
   });
 
   it('carries the part of zod the schemas use, not its locales (zod imported as a namespace)', () => {
-    const code = readFileSync(join(assets.router, 'index.mjs'), 'utf8');
-    expect(code).toContain('invalid_type');
-    expect(code).not.toContain('Ungültige Eingabe');
+    const all = everything();
+    expect(all).toContain('invalid_type');
+    expect(all).not.toContain('Ungültige Eingabe');
   });
 
   it('loads in a fresh process from a directory with no node_modules', () => {
