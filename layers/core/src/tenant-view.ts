@@ -83,5 +83,6 @@ export function tenantExplanation(explanation: Explanation, tenant: TenantContex
     versions: explanation.versions.filter((v) => mayUseModel(tenant, v.model)),
     ...(explanation.affinity ? { affinity: explanation.affinity } : {}),
     ...(explanation.budget ? { budget: explanation.budget } : {}),
+    ...(explanation.learned ? { learned: explanation.learned } : {}),
   };
 }
