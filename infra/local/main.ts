@@ -16,6 +16,8 @@ const env = z
     SWITCHYARD_REGISTRY: z.string().optional(),
     SWITCHYARD_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
     SWITCHYARD_HEALTH_INTERVAL_MS: z.coerce.number().int().positive().optional(),
+    /** How often the learned router is refit from feedback (the EventBridge schedule's local timer). */
+    SWITCHYARD_REFIT_INTERVAL_MS: z.coerce.number().int().positive().default(60_000),
     SWITCHYARD_USAGE_PLAN: z.enum(['on', 'off']).default('on'),
   })
   .safeParse(process.env);
@@ -39,6 +41,7 @@ const stack = await startLocalStack({
   ...(config.SWITCHYARD_HEALTH_INTERVAL_MS
     ? { scheduleIntervalMs: config.SWITCHYARD_HEALTH_INTERVAL_MS }
     : {}),
+  scheduleIntervals: { LearnedRefit: config.SWITCHYARD_REFIT_INTERVAL_MS },
   onError: (err) =>
     console.error(`switchyard: background error: ${err instanceof Error ? err.message : String(err)}`),
 }).catch((err: unknown) => {
