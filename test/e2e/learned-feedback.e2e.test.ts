@@ -2,12 +2,13 @@
 // text) in the decisions table; POST /v1/feedback joins a score onto it for the tenant that
 // made the request, once (a repeat answers the first feedback), a 404 for any other tenant or
 // an unknown id, and a 400 in OpenAI's error shape for a bad body. The dry run explains a learned
-// choice (estimate and uncertainty per candidate, whether the draw explored).
+// choice (estimate and uncertainty per candidate, whether the draw explored); after the scheduled
+// refit, the routers decide on the refit state (the feedback events it holds).
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../infra/local/local-stack.ts';
 import { eventually } from '../support/eventually.ts';
-import { call, localClients, named, registryFile } from '../support/local-stack.helpers.ts';
+import { call, localClients, named, registryFile, runSchedule } from '../support/local-stack.helpers.ts';
 
 const REGISTRY = `
 models:
@@ -62,8 +63,7 @@ describe('decision log and feedback', () => {
     expect(res.headers.get('x-switchyard-strategy')).toBe('learned');
     const item = await eventually(async () => {
       const got = await clients.doc.send(new GetCommand({ TableName: decisions, Key: { request_id: id } }));
-      if (!got.Item) throw new Error('no decision record yet');
-      return got.Item;
+      return got.Item; // undefined until the record is there
     });
     expect(item).toMatchObject({
       request_id: id,
@@ -87,8 +87,7 @@ describe('decision log and feedback', () => {
     const url = `${stack.url}/v1/feedback`;
     const first = await eventually(async () => {
       const r = await call('POST', url, stack.apiKey, { request_id: id, thumbs: 'up', label: 'helpful' });
-      if (r.status === 404) throw new Error('decision record not there yet');
-      return r;
+      return r.status === 404 ? undefined : r; // 404 until the decision record is there
     });
     expect(first.status).toBe(200);
     expect(first.body).toMatchObject({
@@ -151,5 +150,38 @@ describe('decision log and feedback', () => {
     const large = res.body.explanation.candidates.find((c) => c.model === 'large');
     expect(large?.learned.estimate).toBe(0.9);
     expect(large?.learned.uncertainty).toBeGreaterThan(0);
+  });
+
+  it('the scheduled refit folds the feedback into the state the router decides on', async () => {
+    // Three more scored answers: thumbs down for whichever model served.
+    for (let i = 0; i < 3; i++) {
+      const res = await chat(stack.apiKey);
+      const id = res.headers.get('x-request-id') as string;
+      await eventually(async () => {
+        const r = await call('POST', `${stack.url}/v1/feedback`, stack.apiKey, {
+          request_id: id,
+          thumbs: 'down',
+        });
+        return r.status === 200;
+      });
+    }
+    const summary = (await runSchedule(stack, 'LearnedRefit')) as { events: number; arms: number };
+    // Four explicit scores, and the first test's unscored answer: the same key asked the same
+    // thing again within 30 s, an implicit retry (reward 0).
+    expect(summary.events).toBe(5);
+    const dry = await eventually(async () => {
+      const r = await call<{ explanation: { learned: { events: number } } }>(
+        'POST',
+        `${stack.url}/v1/route`,
+        stack.apiKey,
+        {
+          model: 'auto',
+          messages: [{ role: 'user', content: SECRET }],
+          max_tokens: 16,
+        },
+      );
+      return r.body.explanation.learned.events === 5 ? r : undefined;
+    });
+    expect(dry.body.explanation.learned.events).toBe(5);
   });
 });
