@@ -59,6 +59,7 @@ import {
   tenantBudgets,
   UpstreamError,
   usageRecordOf,
+  withFeatures,
 } from '@switchyard/core';
 
 /** An error whose name the state machine matches in Retry/Catch. */
@@ -136,8 +137,14 @@ export async function planJob(deps: PlanDeps, input: StepInput): Promise<{ targe
     job.request.kind === 'chat'
       ? chatRouteRequest(job.request.body as ChatCompletionRequest, headers, tenant)
       : invocationRouteRequest(job.request.body as InvocationRequest, headers, tenant);
-  const request = budgets ? applyTenantPolicy(parsed, budgets.request_policy ?? {}) : parsed;
+  const asked = budgets ? applyTenantPolicy(parsed, budgets.request_policy ?? {}) : parsed;
   const [registry, health] = await Promise.all([deps.registry.get(), deps.health.get()]);
+  // What the prompt says, as the synchronous router reads it (policy conditions, infer).
+  const call: InferenceCall =
+    job.request.kind === 'chat'
+      ? { kind: 'chat', body: job.request.body as ChatCompletionRequest }
+      : { kind: 'invocation', task: asked.task, payload: (job.request.body as InvocationRequest).payload };
+  const request = withFeatures(asked, call, registry);
   let decision: ReturnType<typeof route>;
   try {
     decision = route(request, { registry, health }, deps.context());

@@ -28,7 +28,8 @@ import {
   UsageWriter,
 } from '@switchyard/adapters/router';
 import type { RouterCircuitChange } from '@switchyard/core';
-import { DEFAULT_HEALTH_FRESH_MS, MAX_BODY_BYTES, METRIC_SERVICE, NotFoundError, z } from '@switchyard/core';
+import { DEFAULT_HEALTH_FRESH_MS, MAX_BODY_BYTES, METRIC_SERVICE, NotFoundError } from '@switchyard/core';
+import * as z from 'zod';
 import { CircuitAwareClient } from './circuit-client.ts';
 import { InflightTrackingClient } from './inflight-client.ts';
 import { InflightTracker } from './inflight-tracker.ts';

@@ -25,6 +25,7 @@ import type {
   InvocationRequest,
   Outcome,
   PlanTarget,
+  PrivacyNote,
   RouteRequest,
   StreamSummary,
   TenantContext,
@@ -61,6 +62,7 @@ import { type DecisionLogDeps, decisionLogStep } from './steps/decision-log.step
 import { type BudgetNote, budgetCapStep, decideUnderCap } from './steps/degrade.step.ts';
 import { meterStep } from './steps/meter.step.ts';
 import type { Held, MoneyDeps, RequestMeta } from './steps/money.types.ts';
+import { privacyHeader, privacyStep, restoredBody, streamRestorer } from './steps/privacy.step.ts';
 import { reserveStep } from './steps/reserve.step.ts';
 import { releaseStep, settleStep } from './steps/settle.step.ts';
 import { openStream, type StreamRequest } from './steps/stream.step.ts';
@@ -194,11 +196,9 @@ export class RouterService {
     const tenant = request.tenant.id;
     const streaming: RouteRequest = { ...request, stream: true };
     const loaded = await this.load(streaming);
-    const admission = this.admit(
-      understandStep(loaded.request, streamed.call, loaded.registry),
-      loaded,
-      meta,
-    );
+    const understood = understandStep(loaded.request, streamed.call, loaded.registry);
+    const privacy = privacyStep(understood, streamed.call, loaded.registry, piiActionOf(loaded));
+    const admission = this.admit(privacy.request, loaded, meta);
     const { at, registry, decision, note, held } = admission instanceof Promise ? await admission : admission;
     const started = this.deps.now();
     const onEnd = async (summary: StreamSummary): Promise<void> => {
@@ -221,7 +221,9 @@ export class RouterService {
         ...(first?.ttft_ms !== undefined ? { ttft_ms: first.ttft_ms } : {}),
       });
     };
-    const opened = await openStream(decision.plan, streamed, {
+    const restore = streamRestorer(privacy);
+    const upstream = { ...streamed, call: privacy.call, ...(restore ? { transform: restore } : {}) };
+    const opened = await openStream(decision.plan, upstream, {
       ...this.execution(),
       recordAttempts: (attempts) => this.record(attempts, started),
       onEnd,
@@ -238,9 +240,7 @@ export class RouterService {
       attempts: [...attempts],
       ...(ensemble ? { ensemble } : {}),
     };
-    const explained = note
-      ? { ...decision, explanation: { ...decision.explanation, budget: note } }
-      : decision;
+    const explained = explainedWith(decision, note, privacy.note);
     const estimate = held?.cost_micros ?? chargedCostMicros(undefined, undefined, target);
     return {
       body: undefined,
@@ -404,15 +404,15 @@ export class RouterService {
     const cap = money && budgets ? await budgetCapStep(money, tenant, budgets) : undefined;
     const bounded = budgets ? applyTenantPolicy(asked, budgets.request_policy ?? {}) : asked;
     const request = understandStep(bounded, call, registry);
-    const { decision, note } = decideUnderCap(request, cap, (r) =>
+    const privacy = privacyStep(request, call, registry, budgets?.request_policy?.pii_action);
+    const { decision, note } = decideUnderCap(privacy.request, cap, (r) =>
       this.decideOn(r, registry, shared, learned),
     );
-    if (!note) return { decision, registry, tenant: bounded.tenant };
     return {
-      decision: { ...decision, explanation: { ...decision.explanation, budget: note } },
+      decision: explainedWith(decision, note, privacy.note),
       registry,
       tenant: bounded.tenant,
-      note,
+      ...(note ? { note } : {}),
     };
   }
 
@@ -450,7 +450,8 @@ export class RouterService {
     const tenant = request.tenant.id;
     const loaded = await this.load(request);
     const understood = understandStep(loaded.request, call, loaded.registry);
-    const admission = this.admit(understood, loaded, meta);
+    const privacy = privacyStep(understood, call, loaded.registry, piiActionOf(loaded));
+    const admission = this.admit(privacy.request, loaded, meta);
     const { at, registry, decision, note, held } = admission instanceof Promise ? await admission : admission;
     const logDecision = (attempts: readonly AttemptRecord[], cost_micros: number, target?: PlanTarget) => {
       const served = target ?? lastReached(attempts, isShortCircuited);
@@ -460,7 +461,7 @@ export class RouterService {
         request_id: meta.request_id,
         ...(meta.key_id ? { key_id: meta.key_id } : {}),
         at,
-        request: understood,
+        request: privacy.request,
         decision,
         served: { model: served.model, version: served.version, endpoint: served.endpoint },
         status,
@@ -471,11 +472,13 @@ export class RouterService {
     };
     try {
       const started = this.deps.now();
-      const outcome = await runPlan(decision.plan, call, this.execution()).catch((error: unknown) => ({
-        ok: false as const,
-        error,
-        attempts: [] as AttemptRecord[],
-      }));
+      const outcome = await runPlan(decision.plan, privacy.call, this.execution()).catch(
+        (error: unknown) => ({
+          ok: false as const,
+          error,
+          attempts: [] as AttemptRecord[],
+        }),
+      );
       // Every ending carries its attempts: the failures before a rejection or a request that could
       // not be sent count as much as those before an answer or exhaustion.
       await this.record(outcome.attempts, started);
@@ -503,10 +506,11 @@ export class RouterService {
         });
       }
       await logDecision(outcome.attempts, cost, t);
-      const explained = note
-        ? { ...decision, explanation: { ...decision.explanation, budget: note } }
-        : decision;
-      return { decision: explained, execution: outcome, registry, cost_micros: cost, note };
+      const explained = explainedWith(decision, note, privacy.note);
+      const execution = privacy.vault
+        ? { ...outcome, result: { ...outcome.result, body: restoredBody(privacy, outcome.result.body) } }
+        : outcome;
+      return { decision: explained, execution, registry, cost_micros: cost, note };
     } finally {
       // Settled or released above; this only releases what an unexpected error left held.
       releaseStep(held);
@@ -623,6 +627,7 @@ export class RouterService {
       // upstream's token usage, rounded up to the micro-dollar.
       'x-switchyard-cost-usd': costHeader(served.cost_micros),
       'x-switchyard-route-reason': routeReason(decision, execution) + (note ? `; ${note.reason}` : ''),
+      ...privacyHeader(decision.explanation.privacy),
       ...(execution.ensemble
         ? { 'x-switchyard-ensemble': `${execution.ensemble.combine}; ${execution.ensemble.reason}` }
         : {}),
@@ -690,6 +695,24 @@ function embeddingsDryRun(
 ): DryRun {
   const request = embeddingRouteRequest(parsed, headers, tenant);
   return { request, call: { kind: 'embedding', body: embeddingUpstreamBody(parsed) } };
+}
+
+/** The decision with what the degrade and privacy steps did in its explanation. */
+function explainedWith(
+  decision: Decision,
+  budget: BudgetNote | undefined,
+  privacy: PrivacyNote | undefined,
+): Decision {
+  if (!budget && !privacy) return decision;
+  return {
+    ...decision,
+    explanation: { ...decision.explanation, ...(budget ? { budget } : {}), ...(privacy ? { privacy } : {}) },
+  };
+}
+
+/** The tenant record's `pii_action`, read with its budgets. */
+function piiActionOf(loaded: Loaded) {
+  return loaded.budgets?.request_policy?.pii_action;
 }
 
 function meta(caller: Caller, ctx: RequestContext, route: RequestMeta['route']) {

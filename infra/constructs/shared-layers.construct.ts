@@ -18,6 +18,15 @@ export const ESM_REQUIRE_BANNER =
 /** esbuild target matching the functions' runtime. */
 export const NODE_TARGET = 'node22';
 
+/**
+ * Module aliases every bundle (layers and functions) is built with: `node:http` through a shim
+ * that skips the ESM namespace Node would build for it (which loads undici; see the shim).
+ */
+export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
+  http: join(REPO_ROOT, 'infra/bundling/node-http.shim.cjs'),
+  'node:http': join(REPO_ROOT, 'infra/bundling/node-http.shim.cjs'),
+};
+
 interface WorkspacePackage {
   name: string;
   exports: Record<string, string>;
@@ -69,6 +78,7 @@ export class EsbuildLayerBundling implements ILocalBundling {
       mainFields: ['module', 'main'],
       banner: { js: ESM_REQUIRE_BANNER },
       external: [...this.external],
+      alias: { ...BUNDLE_ALIASES },
       minify: true,
       keepNames: true,
       sourcemap: true,

@@ -1,7 +1,9 @@
 // The one Lambda function construct every Switchyard handler uses: Node.js 22 on arm64, an ESM
 // bundle built by esbuild (no Docker), source maps, the shared layers attached (their packages
-// stay external), a log group with retention, X-Ray active tracing, Powertools settings, and CloudFormation Metadata
-// naming the handler file and export so the local stack can bind the real code to it.
+// stay external) or, self-contained, the shared code and the SDK clients bundled in and
+// tree-shaken, a log group with retention, X-Ray active tracing, Powertools settings, and
+// CloudFormation Metadata naming the handler file and export so the local stack can bind the
+// real code to it.
 import { join } from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Architecture, type CfnFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
@@ -15,10 +17,18 @@ import {
   REPO_ROOT,
   SHARED_ENV_DEFAULTS,
 } from '../app.config.ts';
-import { ESM_REQUIRE_BANNER, NODE_TARGET, type SharedLayers } from './shared-layers.construct.ts';
+import {
+  BUNDLE_ALIASES,
+  ESM_REQUIRE_BANNER,
+  NODE_TARGET,
+  type SharedLayers,
+} from './shared-layers.construct.ts';
 
 /** Modules the function bundles leave out: the runtime's AWS SDK and the two layers. */
 export const FUNCTION_EXTERNAL_MODULES = ['@aws-sdk/*', '@switchyard/core', '@switchyard/adapters'];
+
+/** `NODE_OPTIONS` of a function that maps stack traces through its source maps at run time. */
+export const SOURCE_MAPS_NODE_OPTIONS = '--enable-source-maps';
 
 export interface SwitchyardFunctionProps {
   /** Handler file relative to the repository root, e.g. `functions/router/router.handler.ts`. */
@@ -28,8 +38,30 @@ export interface SwitchyardFunctionProps {
    * @default 'handler'
    */
   readonly handler?: string;
-  /** The shared layers (`@switchyard/core`, `@switchyard/adapters`). */
+  /** The shared layers (`@switchyard/core`, `@switchyard/adapters`). Not attached when `selfContained`. */
   readonly layers: SharedLayers;
+  /**
+   * Bundle `@switchyard/core`, `@switchyard/adapters` and the AWS SDK clients into the function
+   * itself, tree-shaken, instead of attaching the layers: only the code the handler reaches is
+   * loaded at init (a layer's entry must carry all it exports). For a function whose cold start
+   * is on a caller's path (the router): `npm run bench -- --only coldstart` measures both.
+   * @default false
+   */
+  readonly selfContained?: boolean;
+  /**
+   * With `selfContained`: bundle the AWS SDK clients too (tree-shaken) rather than load the
+   * runtime's copy of `@aws-sdk/*`.
+   * @default true
+   */
+  readonly bundleAwsSdk?: boolean;
+  /**
+   * Map stack traces through the bundle's source maps at run time (`NODE_OPTIONS=--enable-source-maps`).
+   * Node then reads and parses every loaded module's map during init; without it, traces keep
+   * function and class names (keepNames) with positions in the bundle, which its shipped `.map`
+   * resolves offline.
+   * @default true
+   */
+  readonly runtimeSourceMaps?: boolean;
   /**
    * Memory in MB (on Lambda, CPU scales with it).
    * @default 512
@@ -87,14 +119,14 @@ export class SwitchyardFunction extends NodejsFunction {
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.seconds(10),
       description: props.description,
-      layers: [...props.layers.all],
+      layers: props.selfContained ? [] : [...props.layers.all],
       logGroup,
       // X-Ray: a segment per invocation (Lambda's own); the async steps add SDK subsegments (Powertools Tracer).
       tracing: Tracing.ACTIVE,
       projectRoot: REPO_ROOT,
       depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
       environment: {
-        NODE_OPTIONS: '--enable-source-maps',
+        ...((props.runtimeSourceMaps ?? true) ? { NODE_OPTIONS: SOURCE_MAPS_NODE_OPTIONS } : {}),
         [ENV.powertoolsServiceName]: SHARED_ENV_DEFAULTS.serviceName,
         [ENV.powertoolsLogLevel]: props.logLevel ?? SHARED_ENV_DEFAULTS.logLevel,
         // Traces never carry prompts or answers: no response or error payloads as trace metadata.
@@ -107,7 +139,14 @@ export class SwitchyardFunction extends NodejsFunction {
         mainFields: ['module', 'main'],
         banner: ESM_REQUIRE_BANNER,
         target: NODE_TARGET,
-        externalModules: FUNCTION_EXTERNAL_MODULES,
+        externalModules: props.selfContained
+          ? (props.bundleAwsSdk ?? true)
+            ? []
+            : ['@aws-sdk/*']
+          : FUNCTION_EXTERNAL_MODULES,
+        esbuildArgs: Object.fromEntries(
+          Object.entries(BUNDLE_ALIASES).map(([m, to]) => [`--alias:${m}`, to]),
+        ),
         minify: true,
         // Error class names are part of the contract (Step Functions matches on them).
         keepNames: true,

@@ -2,7 +2,7 @@
 // jitter, error rate, capacity, prefix cache), or `simulate: false` to call the endpoint's real
 // target.
 import { formatIssues, type Registry } from '@switchyard/core';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SimEndpointConfig } from './sim-endpoints.server.ts';
 import { PREFIX_CACHE_DEFAULTS } from './sim-prefix-cache.ts';
 

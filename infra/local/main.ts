@@ -2,7 +2,7 @@
 // them to .switchyard/local.env for shells (local-env.ts); Ctrl-C (SIGINT or SIGTERM) stops every
 // server cleanly and removes that file.
 import { relative } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type LocalEnv, removeLocalEnv, writeLocalEnv } from './local-env.ts';
 import { LOCAL_TENANT, REPO_ROOT, startLocalStack } from './local-stack.ts';
 

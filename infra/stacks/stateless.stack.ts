@@ -151,6 +151,9 @@ export class StatelessStack extends Stack {
     this.routerFunction = new SwitchyardFunction(this, 'RouterFunction', {
       entry: 'functions/router/router.handler.ts',
       layers: this.layers,
+      // Its cold start is on a caller's path: only the code it reaches, no source-map parsing at init.
+      selfContained: true,
+      runtimeSourceMaps: false,
       description: 'The synchronous request path: route, invoke, fall back',
       // Standard: 1024 MB. Managed instances: one vCPU and 2 GiB per environment, serving 64 at once.
       memorySize: props.routerCompute === 'managed-instances' ? 2048 : 1024,

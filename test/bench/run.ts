@@ -1,11 +1,14 @@
 // `npm run bench`: every benchmark, printed as a table, or as JSON lines with `--json`.
 // `--only core`, `--only proxy`, `--only stream`, `--only embeddings`, `--only budget`,
-// `--only coldstart` or `--only overhead` runs one part.
+// `--only coldstart`, `--only overhead`, `--only features`, `--only pii` or `--only affinity` runs one part.
+import { benchAffinity } from './affinity.bench.ts';
 import { benchBudget } from './budget.bench.ts';
 import { benchColdStart } from './cold-start.bench.ts';
 import { benchCore } from './core.bench.ts';
 import { benchEmbeddings } from './embeddings.bench.ts';
+import { benchFeatures } from './features.bench.ts';
 import { benchOverhead } from './overhead.bench.ts';
+import { benchPii } from './pii.bench.ts';
 import { benchProxy } from './proxy.bench.ts';
 import { Reporter } from './reporter.ts';
 import { benchStream } from './stream.bench.ts';
@@ -45,4 +48,18 @@ if (!only || only === 'coldstart') {
 if (!only || only === 'overhead') {
   reporter.section('Handler overhead: the router in-process, API Gateway event, zero-latency upstream');
   await benchOverhead(reporter);
+}
+if (!only || only === 'features') {
+  reporter.section('Request understanding: feature extraction per request (1 KB, 10 KB, 100 KB prompts)');
+  await benchFeatures(reporter);
+}
+if (!only || only === 'pii') {
+  reporter.section('Personal data: detection per request (scan, with features, redact + restore)');
+  await benchPii(reporter);
+}
+if (!only || only === 'affinity') {
+  reporter.section(
+    'Conversation affinity: multi-turn chat over 8 replicas, with and without affinity (simulated)',
+  );
+  await benchAffinity(reporter);
 }

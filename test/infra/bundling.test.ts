@@ -1,6 +1,7 @@
-// Real bundling, offline and without Docker: the two layers (esbuild's JS API) and one
-// SwitchyardFunction (NodejsFunction's local esbuild) are built into a cloud assembly, then the
-// function bundle is run by Node with the layers' packages resolvable, as on Lambda.
+// Real bundling, offline and without Docker: the two layers (esbuild's JS API), one
+// SwitchyardFunction on the layers and the self-contained router (NodejsFunction's local esbuild)
+// are built into a cloud assembly, then the function bundles are run by Node: the layered one
+// with the layers' packages resolvable, as on Lambda; the router with nothing beside it.
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +16,7 @@ import { SwitchyardFunction } from '../../infra/constructs/switchyard-function.c
 import { type CfnResource, resources } from './template.helpers.ts';
 
 let outdir: string;
-let assets: { core: string; adapters: string; fn: string };
+let assets: { core: string; adapters: string; fn: string; router: string };
 
 function assetDir(resource: CfnResource | undefined): string {
   const path = resource?.Metadata?.['aws:asset:path'];
@@ -29,15 +30,23 @@ beforeAll(() => {
   const stack = new Stack(app, 'Bundling');
   const layers = new SharedLayers(stack, 'Layers');
   new SwitchyardFunction(stack, 'Probe', { entry: 'test/infra/fixtures/esm-probe.handler.ts', layers });
+  new SwitchyardFunction(stack, 'Router', {
+    entry: 'functions/router/router.handler.ts',
+    layers,
+    selfContained: true,
+  });
   const template = Template.fromStack(stack);
   const layerVersions = Object.fromEntries(
     resources(template, 'AWS::Lambda::LayerVersion').map(([id, r]) => [id.replace(/[0-9A-F]{8}$/, ''), r]),
   );
-  const [[, fn]] = resources(template, 'AWS::Lambda::Function') as [[string, CfnResource]];
+  const fns = Object.fromEntries(
+    resources(template, 'AWS::Lambda::Function').map(([id, r]) => [id.replace(/[0-9A-F]{8}$/, ''), r]),
+  );
   assets = {
     core: assetDir(layerVersions.LayersCore),
     adapters: assetDir(layerVersions.LayersAdapters),
-    fn: assetDir(fn),
+    fn: assetDir(fns.Probe),
+    router: assetDir(fns.Router),
   };
 }, 120_000);
 
@@ -123,5 +132,58 @@ describe('function bundle', () => {
       status: 400,
       sqs: 'function',
     });
+  });
+});
+
+/** Import and export specifiers of a bundle (a string "from" in the code is not one). */
+const specifiers = (code: string): string[] =>
+  [...code.matchAll(/\b(?:import|export)\b[\w\s{},*$]*from\s*"([^"]+)"/g)].map((m) => m[1] ?? '');
+
+describe('self-contained router bundle', () => {
+  it('imports nothing but Node built-ins: core, adapters and the SDK clients are in it', () => {
+    const code = readFileSync(join(assets.router, 'index.mjs'), 'utf8');
+    const imported = specifiers(code);
+    expect(imported.length).toBeGreaterThan(0);
+    expect(imported.filter((s) => !s.startsWith('node:') && s !== 'module')).toEqual([]);
+  });
+
+  it('reaches node:http through the shim, never as an ESM import (its namespace would load undici)', () => {
+    const code = readFileSync(join(assets.router, 'index.mjs'), 'utf8');
+    expect(specifiers(code)).not.toContain('node:http');
+    expect(code).toContain('getBuiltinModule("node:http")');
+  });
+
+  it('carries the part of zod the schemas use, not its locales (zod imported as a namespace)', () => {
+    const code = readFileSync(join(assets.router, 'index.mjs'), 'utf8');
+    expect(code).toContain('invalid_type');
+    expect(code).not.toContain('Ungültige Eingabe');
+  });
+
+  it('loads in a fresh process from a directory with no node_modules', () => {
+    const task = join(mkdtempSync(join(tmpdir(), 'switchyard-router-')), 'task');
+    cpSync(assets.router, task, { recursive: true });
+    const url = pathToFileURL(join(task, 'index.mjs')).href;
+    const out = execFileSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `globalThis.awslambda = { streamifyResponse: (f) => f, HttpResponseStream: { from: (s) => s } }; const m = await import(${JSON.stringify(url)}); console.log(typeof m.handler);`,
+      ],
+      {
+        encoding: 'utf8',
+        env: {
+          PATH: process.env.PATH ?? '',
+          AWS_REGION: 'us-east-1',
+          REGISTRY_TABLE: 'r',
+          HEALTH_TABLE: 'h',
+          TENANTS_TABLE: 't',
+          BUDGETS_TABLE: 'b',
+          USAGE_TABLE: 'u',
+        },
+      },
+    );
+    expect(out.trim()).toBe('function');
+    rmSync(join(task, '..'), { recursive: true, force: true });
   });
 });

@@ -238,6 +238,7 @@ describe('webhook secrets (tenants table)', () => {
               'revision',
               'allowed_models',
               'data_classification',
+              'pii_action',
             ],
           },
           StringEqualsIfExists: { 'dynamodb:Select': 'SPECIFIC_ATTRIBUTES' },

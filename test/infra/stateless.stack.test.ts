@@ -96,7 +96,8 @@ describe('functions', () => {
     );
   });
 
-  it.each(Object.entries(ENTRIES))(
+  const { router: _router, ...layered } = ENTRIES;
+  it.each(Object.entries(layered))(
     '%s: Node.js 22 on arm64, ESM bundle, both layers, source maps',
     (_, entry) => {
       const p = functionByEntry(template, entry).fn.Properties ?? {};
@@ -114,6 +115,19 @@ describe('functions', () => {
       });
     },
   );
+
+  it('router: Node.js 22 on arm64, self-contained (no layers), no source-map parsing at init', () => {
+    const p = functionByEntry(template, ENTRIES.router).fn.Properties ?? {};
+    expect(p.Runtime).toBe('nodejs22.x');
+    expect(p.Architectures).toEqual(['arm64']);
+    expect(p.Handler).toBe('index.handler');
+    expect(p.Layers).toBeUndefined();
+    expect(env(ENTRIES.router).NODE_OPTIONS).toBeUndefined();
+    expect(env(ENTRIES.router)).toMatchObject({
+      POWERTOOLS_SERVICE_NAME: 'switchyard',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+    });
+  });
 
   it.each(Object.entries(ENTRIES))('%s: logs to its own log group kept one month', (_, entry) => {
     const logGroupRef = render(

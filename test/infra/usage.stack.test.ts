@@ -129,6 +129,7 @@ describe('daily usage export', () => {
           'rate_limits',
           'allowed_models',
           'data_classification',
+          'pii_action',
           'created_at',
           'updated_at',
           'revision',

@@ -145,6 +145,23 @@ describe('planJob', () => {
     await planJob(planDeps(jobs), { job_id: 'a' });
     expect(jobs.items.get('a')?.plan?.targets.map((t) => t.endpoint)).toEqual(['ep-small']);
   });
+
+  it('reads the prompt as the sync router does: a legal question under an inferring policy', async () => {
+    const legal = compiled({
+      models: [model('general', { quality: { chat: 0.9 } }), model('lawyer', { domains: ['legal'] })],
+      endpoints: [endpoint('ep-general', 'general'), endpoint('ep-lawyer', 'lawyer')],
+      domains: [{ name: 'legal', terms: { plaintiff: 2, contract: 1 } }],
+      policies: [policy('smart', { infer: ['domain'], strategy: 'quality-first', fallback: { count: 0 } })],
+    });
+    const ask = (id: string, content: string) =>
+      job({ id, request: { kind: 'chat', body: { model: 'smart', messages: [{ role: 'user', content }] } } });
+    const jobs = new MemoryJobs([ask('l', 'Can the plaintiff void the contract?'), ask('g', 'Hello there')]);
+    const deps = { ...planDeps(jobs), registry: { get: async () => legal } };
+    await planJob(deps, { job_id: 'l' });
+    await planJob(deps, { job_id: 'g' });
+    expect(jobs.items.get('l')?.plan?.targets.map((t) => t.endpoint)).toEqual(['ep-lawyer']);
+    expect(jobs.items.get('g')?.plan?.targets.map((t) => t.endpoint)).toEqual(['ep-general']);
+  });
 });
 
 describe('invokeTarget', () => {

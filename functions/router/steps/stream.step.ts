@@ -10,6 +10,7 @@ import type {
   ExecuteDeps,
   InferenceCall,
   Plan,
+  StreamEvent,
   StreamStart,
   StreamSummary,
 } from '@switchyard/core';
@@ -29,6 +30,8 @@ export interface StreamRequest {
   includeUsage: boolean;
   /** The request's estimated prompt tokens (usage when the upstream counts none). */
   promptTokens: number;
+  /** Rewrites the events before they are formatted (the privacy step's restore). */
+  transform?: (events: AsyncIterable<StreamEvent>) => AsyncIterable<StreamEvent>;
 }
 
 export type OpenedStream =
@@ -63,17 +66,19 @@ export async function openStream(
     // The registry's model id, as buffered answers say it (a resume keeps the first one's).
     model: start.target.model,
   });
-  return { ok: true, start, body: sseBody(start, formatter, gone, deps) };
+  const events = request.transform ? request.transform(start.events) : start.events;
+  return { ok: true, start, body: sseBody(start, events, formatter, gone, deps) };
 }
 
 /** The SSE text of the stream's events, `[DONE]` after a stream that did not fail. */
 function sseBody(
   start: Extract<StreamStart, { ok: true }>,
+  source: AsyncIterable<StreamEvent>,
   formatter: OpenAiSseFormatter,
   gone: AbortController,
   deps: StreamStepDeps,
 ): AsyncIterable<string> {
-  const events = start.events[Symbol.asyncIterator]();
+  const events = source[Symbol.asyncIterator]();
   let failed = false;
   let finished = false;
   const finish = async (): Promise<void> => {

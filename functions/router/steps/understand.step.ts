@@ -5,13 +5,12 @@
 // most MAX_SCAN_CHARS characters); the prompt is only read, never kept or logged. Steps after
 // this one (personal data) see the features on the request.
 import type { CompiledRegistry, InferenceCall, RouteRequest } from '@switchyard/core';
-import { extractFeatures, lexiconOf, promptOf } from '@switchyard/core';
+import { withFeatures } from '@switchyard/core';
 
 export function understandStep(
   request: RouteRequest,
   call: InferenceCall,
   registry: CompiledRegistry,
 ): RouteRequest {
-  const features = extractFeatures(promptOf(call), request.prompt_tokens, lexiconOf(registry));
-  return { ...request, features };
+  return withFeatures(request, call, registry);
 }

@@ -38,7 +38,7 @@ export const TENANTS_TABLE = {
   signerAttributes: ['id', 'webhook_secret'],
   /**
    * What the router and the job functions read of a tenant (its budgets, allow-list and default
-   * classification; tenant-budgets.dynamodb.ts), and may read.
+   * classification and PII action; tenant-budgets.dynamodb.ts), and may read.
    */
   budgetAttributes: [
     'id',
@@ -48,6 +48,7 @@ export const TENANTS_TABLE = {
     'revision',
     'allowed_models',
     'data_classification',
+    'pii_action',
   ],
   profileAttributes: TENANT_PROFILE_ATTRIBUTES,
 } as const;

@@ -1,6 +1,7 @@
 // TenantBudgetSource over the tenants table: reads only the budget attributes of a tenant's item
-// (`budget`, `rate_limits`, `updated_at`, `revision`, and the `allowed_models` and
-// `data_classification` each request is bounded by; the webhook secret is never read on the request path)
+// (`budget`, `rate_limits`, `updated_at`, `revision`, and the `allowed_models`,
+// `data_classification` and `pii_action` each request is bounded by; the webhook secret is never
+// read on the request path)
 // and validates them. A malformed budget fails closed (the request is not served unmetered).
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
@@ -26,10 +27,11 @@ export class DynamoDbTenantBudgets implements TenantBudgetSource {
       new GetCommand({
         TableName: this.#tableName,
         Key: { [TENANTS_TABLE.partitionKey]: tenant },
-        ProjectionExpression: '#b, #r, #u, #v, #m, #c',
+        ProjectionExpression: '#b, #r, #u, #v, #m, #c, #p',
         ExpressionAttributeNames: {
           '#m': 'allowed_models',
           '#c': 'data_classification',
+          '#p': 'pii_action',
           '#b': 'budget',
           '#r': 'rate_limits',
           '#u': 'updated_at',

@@ -1,6 +1,6 @@
 // The public API's task invocation body and the routing hints a caller may attach, as zod
 // schemas (the chat completion body is in chat.schema.ts). Handlers parse with these.
-import { z } from 'zod';
+import * as z from 'zod';
 import { DataClassificationSchema, TaskSchema } from './registry.schema.ts';
 
 export const PrioritySchema = z.enum(['high', 'normal', 'low']);

@@ -4,7 +4,7 @@
 // their ranges, and `null` wherever OpenAI accepts it (`.nullish()` for `field?: T | null`).
 // Known fields are validated; unknown ones (vLLM and TGI have extras such as `top_k` or
 // `guided_json`) pass through to the upstream.
-import { z } from 'zod';
+import * as z from 'zod';
 import { RoutingHintsSchema } from './api.schema.ts';
 
 /** Function, tool and response-format names: a-z, A-Z, 0-9, underscores and dashes, at most 64. */

@@ -2,7 +2,7 @@
 // `openai` package's CompletionCreateParams: a prompt (string, string array, token array or array
 // of token arrays), the sampling numbers and their ranges, `stream` with `stream_options`, and
 // `null` wherever OpenAI accepts it. Unknown fields pass through to the upstream (vLLM extras).
-import { z } from 'zod';
+import * as z from 'zod';
 import { RoutingHintsSchema } from './api.schema.ts';
 
 const TokenArraySchema = z.array(z.number().int().nonnegative()).min(1, 'a token array is not empty');

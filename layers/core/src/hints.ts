@@ -2,7 +2,7 @@
 // RoutingHintsSchema. Errors are InvalidRequestError whose `param` names the header or body field.
 // Merge rule: the body object wins, field by field, over headers (it is the more explicit,
 // per-request statement; headers are often set once by a client library or a proxy).
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { RoutingHints } from './api.schema.ts';
 import { HINT_HEADERS, RoutingHintsSchema } from './api.schema.ts';
 import { InvalidRequestError } from './errors.ts';

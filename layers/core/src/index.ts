@@ -2,7 +2,7 @@
 
 // The schema library the core's schemas are built with, re-exported so functions validate with
 // the same single copy the core layer ships (function bundles then carry no zod of their own).
-export { z } from 'zod';
+export * as z from 'zod';
 export * from './affinity/index.ts';
 export * from './api.schema.ts';
 export * from './attempt-outcome.ts';

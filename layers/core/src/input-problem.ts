@@ -1,7 +1,7 @@
 // The one problem a 400 reports for invalid caller input: the first zod issue, with unions
 // resolved to the branch that got furthest (so `messages.0.content.1.type` is named, not
 // "Invalid input" on `messages`), as the OpenAI error's `param` and a message naming it.
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 export interface InputProblem {
   /** Dotted path of the offending field (`messages.0.role`), or null for the whole value. */

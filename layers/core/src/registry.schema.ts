@@ -1,7 +1,7 @@
 // The registry's shape: models, endpoints and routing policies, validated with zod.
 // One schema serves the registry file, the DynamoDB documents and the admin API, so an
 // error always names the exact field (e.g. `endpoints[2].model`).
-import { z } from 'zod';
+import * as z from 'zod';
 import { PiiPolicySchema } from './pii/pii-action.ts';
 import { conditionDomains, FeatureConditionsSchema } from './understanding/conditions.ts';
 
@@ -334,20 +334,20 @@ export type PolicyInput = z.input<typeof PolicySchema>;
 export const DomainLexiconSchema = z
   .object({
     name: z.string().regex(/^[a-z][a-z0-9-]{0,63}$/, 'must be a lower-case domain name'),
-    terms: z
-      .record(
-        z
-          .string()
-          .min(1)
-          .max(64)
-          .regex(/[\p{L}\p{N}]/u, 'a term has at least one letter or digit')
-          .refine(
-            (t) => t.split(/[^\p{L}\p{N}_]+/u).filter((w) => w.length > 0).length <= 4,
-            'a term is a word or a phrase of at most 4 words',
-          ),
-        z.number().positive().max(10),
-      )
-      .refine((t) => Object.keys(t).length > 0, 'a domain has at least one term'),
+    terms: z.record(z.string().min(1).max(64), z.number().positive().max(10)).superRefine((terms, ctx) => {
+      const keys = Object.keys(terms);
+      if (keys.length === 0) ctx.addIssue({ code: 'custom', message: 'a domain has at least one term' });
+      for (const term of keys) {
+        const words = term.split(/[^\p{L}\p{N}_]+/u).filter((w) => w.length > 0).length;
+        if (words === 0 || words > 4) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [term],
+            message: 'a term is a word or a phrase of at most 4 words (letters or digits)',
+          });
+        }
+      }
+    }),
     min_score: z.number().gt(0).max(1).default(0.5),
   })
   .strict();

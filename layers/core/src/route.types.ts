@@ -2,6 +2,7 @@
 // snapshot, the plan and its explanation. Plain data; the wire shape of `POST /v1/route`.
 import type { Priority, RoutingHints } from './api.schema.ts';
 import type { CompiledRegistry } from './compile.ts';
+import type { PrivacyNote } from './pii/privacy.ts';
 import type { EndpointKind, StrategyName } from './registry.schema.ts';
 import type { RequestFeatures } from './understanding/features.types.ts';
 
@@ -273,6 +274,11 @@ export interface Explanation {
   };
   /** Request understanding: the features read from the prompt and the rules that used them. */
   understanding?: UnderstandingExplanation;
+  /**
+   * Personal data (set by the router's privacy step): the action taken and the types and counts
+   * found, never a value.
+   */
+  privacy?: PrivacyNote;
 }
 
 /** Which rule read which features, and what it made of them. */

@@ -83,6 +83,9 @@ export function tenantExplanation(explanation: Explanation, tenant: TenantContex
     versions: explanation.versions.filter((v) => mayUseModel(tenant, v.model)),
     ...(explanation.affinity ? { affinity: explanation.affinity } : {}),
     ...(explanation.budget ? { budget: explanation.budget } : {}),
+    // Features are counts and scores, never prompt text.
+    ...(explanation.understanding ? { understanding: explanation.understanding } : {}),
+    ...(explanation.privacy ? { privacy: explanation.privacy } : {}),
     ...(explanation.learned ? { learned: explanation.learned } : {}),
   };
 }

@@ -50,6 +50,7 @@ const byKey = (r: Registry) => ({
   models: [...r.models].sort((a, b) => `${a.id}@${a.version}`.localeCompare(`${b.id}@${b.version}`)),
   endpoints: [...r.endpoints].sort((a, b) => a.id.localeCompare(b.id)),
   policies: [...r.policies].sort((a, b) => a.name.localeCompare(b.name)),
+  domains: [...r.domains].sort((a, b) => a.name.localeCompare(b.name)),
 });
 
 async function rawItems(pk: string) {
@@ -72,6 +73,17 @@ describe('DynamoDbModelRegistry', () => {
     const [item] = (await rawItems('model')).filter((i) => i.sk === 'llama-3-8b@v1');
     expect(item).toMatchObject({ pk: 'model', sk: 'llama-3-8b@v1', updated_at: now, rev: 1 });
     expect(item?.doc).toEqual(registry.models.find((m) => m.id === 'llama-3-8b'));
+    // Domain lexicons are items of their own, keyed by name.
+    expect((await rawItems('domain')).map((i) => i.sk)).toEqual(['finance', 'legal', 'medical']);
+    expect(loaded.domains.find((d) => d.name === 'legal')?.terms['breach of contract']).toBe(3);
+  });
+
+  it('replace() deletes domains no longer present', async () => {
+    const lexicon = (name: string) => ({ name, terms: { [`${name}-term`]: 1 } });
+    await store.replace(RegistrySchema.parse({ domains: [lexicon('legal'), lexicon('tax')] }));
+    await store.replace(RegistrySchema.parse({ domains: [lexicon('tax')] }));
+    expect((await store.load()).domains).toEqual([{ name: 'tax', terms: { 'tax-term': 1 }, min_score: 0.5 }]);
+    expect((await rawItems('domain')).map((i) => [i.sk, i.rev])).toEqual([['tax', 2]]);
   });
 
   it('replace() deletes items no longer present and bumps rev on the ones kept', async () => {

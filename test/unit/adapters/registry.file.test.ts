@@ -47,8 +47,19 @@ describe('registry file', () => {
       'fast',
       'support',
       'medical',
+      'private',
+      'assistant',
       'classify',
+      'smart',
+      'smart-finance',
+      'smart-complex',
     ]);
+    expect(registry.domains.map((d) => [d.name, d.min_score])).toEqual([
+      ['legal', 0.5],
+      ['medical', 0.5],
+      ['finance', 0.6],
+    ]);
+    expect(registry.domains[0]?.terms['statute of limitations']).toBe(3);
     expect(registry.models.find((m) => m.id === 'embed-small')?.embedding).toEqual({
       dimensions: 512,
       accepts_dimensions: true,
@@ -75,7 +86,7 @@ describe('registry file', () => {
 
   it('accepts empty sections and a missing local section', () => {
     const { registry, local } = parseRegistryFile('models:\nendpoints: []\n', 'empty.yaml');
-    expect(registry).toEqual({ models: [], endpoints: [], policies: [] });
+    expect(registry).toEqual({ models: [], endpoints: [], policies: [], domains: [] });
     expect(local).toBeUndefined();
   });
 

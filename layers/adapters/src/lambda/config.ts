@@ -1,6 +1,6 @@
 // Configuration from the environment, parsed once with zod at module scope; a bad or missing
 // variable fails the function at start with a message naming every variable at fault.
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

@@ -19,7 +19,7 @@ import {
   parseRequestJson,
 } from '@switchyard/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { openAiErrors } from './errors.middleware.ts';
 
 /** Who is calling, as the authorizer (consumer keys) or IAM (admin) established it. */

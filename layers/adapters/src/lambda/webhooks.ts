@@ -1,7 +1,7 @@
 // The signed webhook sender of a function that calls job webhooks (the job workflow's notify
 // step, the dead-letter consumer, the execution watch): its environment and its construction.
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { z } from '@switchyard/core';
+import * as z from 'zod';
 import { DynamoDbTenantStore } from '../tenants.dynamodb.ts';
 import { WebhookHttpClient } from '../webhook.http.ts';
 import { SignedWebhookNotifier } from '../webhook.signed.ts';

@@ -2,7 +2,8 @@
 // tenant record (`budget: {limit_usd, period, degrade?}`, `rate_limits: {tokens_per_minute?, requests_per_minute?}`,
 // `revision` (or `updated_at`) as the revision that makes a changed limit apply mid-period) to the specs the
 // lease engine reserves against and the degrade policy, if the tenant chose to degrade.
-import { z } from 'zod';
+import * as z from 'zod';
+import { PiiActionSchema } from '../pii/pii-action.ts';
 import { DataClassificationSchema } from '../registry.schema.ts';
 import type { TenantRequestPolicy } from '../tenants/tenant-policy.ts';
 import type { BudgetSpec } from './budget.types.ts';
@@ -44,6 +45,8 @@ export const TenantBudgetConfigSchema = z.object({
    */
   allowed_models: z.array(z.string()).optional(),
   data_classification: DataClassificationSchema.optional(),
+  /** What personal data does in the tenant's requests, at least (the router's privacy step). */
+  pii_action: PiiActionSchema.optional(),
   /** Epoch ms of the record's last change. */
   updated_at: z.number().int().nonnegative().optional(),
   /** The record's monotonic revision (grows with every change): the specs' revision; else updated_at. */
@@ -66,12 +69,17 @@ export function tenantBudgets(config: TenantBudgetConfig | undefined): TenantBud
   if (!config) return {};
   const revision = config.revision ?? config.updated_at ?? 0;
   const out: TenantBudgets = {};
-  if (config.allowed_models !== undefined || config.data_classification !== undefined) {
+  if (
+    config.allowed_models !== undefined ||
+    config.data_classification !== undefined ||
+    config.pii_action !== undefined
+  ) {
     out.request_policy = {
       ...(config.allowed_models !== undefined ? { allowed_models: config.allowed_models } : {}),
       ...(config.data_classification !== undefined
         ? { data_classification: config.data_classification }
         : {}),
+      ...(config.pii_action !== undefined ? { pii_action: config.pii_action } : {}),
     };
   }
   if (config.budget) {

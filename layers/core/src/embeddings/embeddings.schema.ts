@@ -5,7 +5,7 @@
 // `dimensions` 1..65536, `user`. The input check names the exact element (`input.3`,
 // `input.2.0`) and says what was expected; unknown fields pass through to OpenAI-compatible
 // upstreams as chat's do.
-import { z } from 'zod';
+import * as z from 'zod';
 import { RoutingHintsSchema } from '../api.schema.ts';
 import { MAX_EMBEDDING_DIMENSIONS } from '../registry.schema.ts';
 import { estimateTextTokens } from '../tokens.ts';

@@ -4,7 +4,7 @@
 // the propensity, cost, latency and outcome. Never any prompt text. Feedback (explicit scores or
 // thumbs) is joined onto the record by request id; implicit signals (status, latency, cost, a
 // retry by the same caller within seconds) come from the records themselves.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Decision, RouteRequest } from '../route.types.ts';
 import type { RequestFeatures } from '../understanding/features.types.ts';
 import { contextVector } from './context.ts';

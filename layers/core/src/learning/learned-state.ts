@@ -6,7 +6,7 @@
 // d = 10), exact and order-independent to update: A = ridge·I + Σ x xᵀ, b = Σ x (r − prior).
 // Compiled form (CompiledLearnedState): θ = A⁻¹b and A⁻¹ per arm in typed arrays, built once
 // per snapshot load, read by the learned strategy (strategies/learned.ts) in O(d²) per arm.
-import { z } from 'zod';
+import * as z from 'zod';
 import { CONTEXT_DIM } from './context.ts';
 
 /** Ridge (prior precision) of a fresh arm: its estimate's uncertainty starts at |x|. */

@@ -1,6 +1,6 @@
 // Every detector over one text: the spans of all types, in order and never overlapping (where
-// two overlap, the detector listed first wins: credentials, then the checksum-verified types,
-// then the looser patterns).
+// two overlap they become one span over both, typed by the detector listed first: credentials,
+// then the checksum-verified types, then the looser patterns).
 import { apiKeyDetector } from './detectors/api-key.detector.ts';
 import { awsKeyDetector } from './detectors/aws-key.detector.ts';
 import { emailDetector } from './detectors/email.detector.ts';
@@ -42,18 +42,18 @@ export function detectPii(text: string, detectors: readonly PiiDetector[] = PII_
   all.sort((a, b) => a.start - b.start || b.end - a.end || a.rank - b.rank);
   const kept: Array<PiiSpan & { rank: number }> = [];
   for (const span of all) {
-    // Overlapping the last kept ones: the detector listed first wins (a token in a URL's user
-    // part is a token, not an e-mail address).
-    let last = kept.at(-1);
+    // Overlapping the last kept span: one span over both, typed by the detector listed first
+    // (a number running into the next one is redacted whole, never half).
+    const last = kept.at(-1);
     if (last && span.start < last.end) {
-      if (span.rank >= last.rank) continue;
-      while (last && span.start < last.end && span.rank < last.rank) {
-        kept.pop();
-        last = kept.at(-1);
+      last.end = Math.max(last.end, span.end);
+      if (span.rank < last.rank) {
+        last.type = span.type;
+        last.rank = span.rank;
       }
-      if (last && span.start < last.end) continue;
+      continue;
     }
-    kept.push(span);
+    kept.push({ ...span });
   }
   return kept.map(({ type, start, end }) => ({ type, start, end }));
 }

@@ -3,7 +3,7 @@
 // (the secure default), `redact` replaces each value with a typed placeholder upstream and
 // restores it in the answer, `refuse` answers 400. Strictness grows in that order; the strictest
 // of the policy's and the tenant's wins, so a tenant can require redaction for every request.
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const PII_ACTIONS = ['classify', 'redact', 'refuse'] as const;
 export const PiiActionSchema = z.enum(PII_ACTIONS);

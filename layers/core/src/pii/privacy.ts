@@ -10,6 +10,7 @@ import { resolvePolicy } from '../policy-match.ts';
 import type { InferenceCall } from '../ports.ts';
 import type { DataClassification } from '../registry.schema.ts';
 import type { RouteRequest } from '../route.types.ts';
+import { strictestClassification } from '../tenants/tenant-policy.ts';
 import type { PiiCounts } from './pii.types.ts';
 import { effectivePiiAction, type PiiAction, type PiiActionSource } from './pii-action.ts';
 import { PersonalDataRefusedError } from './pii-refusal.ts';
@@ -39,14 +40,12 @@ export interface PrivacyOutcome {
   note?: PrivacyNote;
 }
 
-/** The classification a request with personal data is routed with. */
+/** The classification a request with personal data is routed with: raised, never lowered. */
 export function raiseClassification(
   current: DataClassification | undefined,
   medical: boolean,
 ): DataClassification {
-  if (medical) return 'phi';
-  // pci and phi are stricter declarations of the caller's own: kept.
-  return current === 'phi' || current === 'pci' ? current : 'pii';
+  return strictestClassification(current, medical ? 'phi' : 'pii') ?? 'pii';
 }
 
 /** The policy's `pii.action` for this request (throws, as route() would, for an unknown model). */

@@ -1,6 +1,6 @@
 // Model version rollouts: the request that starts one (`POST /admin/rollouts`), validated with
 // zod so errors name the field, and the record that tracks it (steps taken, gate figures, outcome).
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const RolloutGatesSchema = z
   .object({

@@ -4,6 +4,7 @@
 // classification, which a caller's `data_classification` hint may raise but never lower (the
 // stricter of the two, by the registry's order public < internal < confidential < pii < phi < pci).
 import type { RoutingHints } from '../api.schema.ts';
+import type { PiiAction } from '../pii/pii-action.ts';
 import { DATA_CLASSIFICATIONS, type DataClassification } from '../registry.schema.ts';
 import type { RouteRequest } from '../route.types.ts';
 
@@ -11,6 +12,8 @@ import type { RouteRequest } from '../route.types.ts';
 export interface TenantRequestPolicy {
   allowed_models?: string[] | undefined;
   data_classification?: DataClassification | undefined;
+  /** The least strict PII action of the tenant's requests (read by the router's privacy step). */
+  pii_action?: PiiAction | undefined;
 }
 
 const RANK: ReadonlyMap<string, number> = new Map(DATA_CLASSIFICATIONS.map((c, i) => [c, i]));

@@ -4,7 +4,7 @@
 // default data classification, PII action (pii_action) and webhook signing secret. The admin API's bodies are validated
 // here (create: the whole record; patch: the fields to change, `null` removing an optional one),
 // and `tenantView` is what the API shows (never the webhook secret, which is shown once, at create).
-import { z } from 'zod';
+import * as z from 'zod';
 import { MAX_BUDGET_USD } from '../budget/money.ts';
 import { DegradeOptionSchema } from '../budget/tenant-budgets.ts';
 import { PiiActionSchema } from '../pii/pii-action.ts';

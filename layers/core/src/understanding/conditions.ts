@@ -7,7 +7,7 @@
 // always win: a `summarization` hint is the `summarize` signal, a task without a signal matches
 // no `task` condition), else the features; the others read the features only. A request with no
 // features (the router's understand step did not run) matches no policy that has conditions.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RequestFeatures, TaskSignal } from './features.types.ts';
 import { SCRIPTS, TASK_SIGNALS } from './features.types.ts';
 

@@ -87,7 +87,7 @@ ASCII[95] = C_UNDERSCORE;
 function scriptOf(c: number): number {
   if (c < 0x250) return c >= 0xc0 && c !== 0xd7 && c !== 0xf7 ? LATIN : -1;
   if (c < 0x370) return -1;
-  if (c < 0x400) return GREEK;
+  if (c < 0x400) return c === 0x3c0 ? -1 : GREEK; // π is math
   if (c < 0x530) return CYRILLIC;
   if (c < 0x590) return OTHER;
   if (c < 0x600) return HEBREW;

@@ -2,8 +2,12 @@
 // policy conditions and inference that use them. See extract-features.ts for each feature and
 // its cost.
 import type { CompiledRegistry } from '../compile.ts';
+import type { InferenceCall } from '../ports.ts';
+import type { RouteRequest } from '../route.types.ts';
+import { extractFeatures } from './extract-features.ts';
 import type { Lexicon } from './lexicon.ts';
 import { compileLexicon } from './lexicon.ts';
+import { promptOf } from './prompt-source.ts';
 
 export * from './conditions.ts';
 export * from './extract-features.ts';
@@ -22,4 +26,16 @@ export function lexiconOf(registry: CompiledRegistry): Lexicon {
     lexicons.set(registry, lexicon);
   }
   return lexicon;
+}
+
+/** The request with the features of the call's prompt (the router's understand step, durable jobs). */
+export function withFeatures(
+  request: RouteRequest,
+  call: InferenceCall,
+  registry: CompiledRegistry,
+): RouteRequest {
+  return {
+    ...request,
+    features: extractFeatures(promptOf(call), request.prompt_tokens, lexiconOf(registry)),
+  };
 }

@@ -7,7 +7,7 @@
 // Identity: (tenant, request_id, at). A writer builds the record once and retries the same
 // record, so a retried write lands on the same key and never counts twice; writers of one
 // request derive `at` from stable state (the request's start, a job's acceptance time).
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const USAGE_ROUTES = ['chat', 'completion', 'embedding', 'invocation', 'job'] as const;
 export type UsageRoute = (typeof USAGE_ROUTES)[number];

@@ -52,14 +52,15 @@ describe('loadBound: ceil((1 + ε) × total × weight / total weight)', () => {
 });
 
 describe('vnodesFor', () => {
-  it('160 points per unit of weight, at least 1 for any positive weight, none for 0, at most MAX_VNODES', () => {
-    expect(vnodesFor(1)).toBe(160);
-    expect(vnodesFor(2)).toBe(320);
-    expect(vnodesFor(0.5)).toBe(80);
+  it('400 points per unit of weight, at least 1 for any positive weight, none for 0, at most MAX_VNODES', () => {
+    expect(vnodesFor(1)).toBe(400);
+    expect(vnodesFor(2)).toBe(800);
+    expect(vnodesFor(0.5)).toBe(200);
     expect(vnodesFor(0.001)).toBe(1);
     expect(vnodesFor(0)).toBe(0);
-    expect(vnodesFor(50)).toBe(MAX_VNODES);
-    expect(MAX_VNODES).toBe(1600);
+    expect(vnodesFor(10)).toBe(4000);
+    expect(vnodesFor(10.01)).toBe(MAX_VNODES);
+    expect(MAX_VNODES).toBe(4000);
   });
 
   it('a ring holds every member`s points, sorted', () => {
@@ -68,9 +69,9 @@ describe('vnodesFor', () => {
       { id: 'b', weight: 2 },
       { id: 'c', weight: 0 },
     ]);
-    expect(ring.points.length).toBe(480);
-    expect(ring.owners.filter((o) => o === 0).length).toBe(160);
-    expect(ring.owners.filter((o) => o === 1).length).toBe(320);
+    expect(ring.points.length).toBe(1200);
+    expect(ring.owners.filter((o) => o === 0).length).toBe(400);
+    expect(ring.owners.filter((o) => o === 1).length).toBe(800);
     expect(ring.owners.filter((o) => o === 2).length).toBe(0);
     for (let i = 1; i < ring.points.length; i++)
       expect(ring.points[i] as number).toBeGreaterThanOrEqual(ring.points[i - 1] as number);
@@ -94,7 +95,7 @@ describe('pickOnRing', () => {
   it('is stable across releases: these keys land on these replicas of an idle ring', () => {
     const ring = four();
     const at = (key: string) => pickOnRing(ring, hash32(key), IDLE, ALL, 0.25).member;
-    expect(['conv-a', 'conv-b', 'conv-c', 'conv-d', 'conv-e'].map(at)).toEqual([0, 3, 2, 1, 3]);
+    expect(['conv-a', 'conv-b', 'conv-c', 'conv-d', 'conv-e'].map(at)).toEqual([0, 3, 2, 3, 2]);
   });
 
   it('an idle ring gives the key`s owner: the member of the first point at or after its hash', () => {
@@ -209,7 +210,7 @@ describe('pickOnRing', () => {
       const m = pickOnRing(ring, hash32(`k${i}`), [0, 0], [1, 1], 0.25).member;
       counts[m] = (counts[m] as number) + 1;
     }
-    expect(counts).toEqual([9994, 20006]);
+    expect(counts).toEqual([9850, 20150]);
   });
 });
 

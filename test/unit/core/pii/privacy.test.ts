@@ -38,14 +38,17 @@ describe('effectivePiiAction', () => {
 });
 
 describe('raiseClassification', () => {
-  it('raises to pii, to phi with medical words, and keeps pci and phi', () => {
+  it('raises to pii, to phi with medical words, never lowers (... < pii < phi < pci)', () => {
     expect(raiseClassification(undefined, false)).toBe('pii');
     expect(raiseClassification('public', false)).toBe('pii');
     expect(raiseClassification('confidential', false)).toBe('pii');
+    expect(raiseClassification('pii', false)).toBe('pii');
     expect(raiseClassification('pci', false)).toBe('pci');
     expect(raiseClassification('phi', false)).toBe('phi');
+    expect(raiseClassification(undefined, true)).toBe('phi');
     expect(raiseClassification('public', true)).toBe('phi');
-    expect(raiseClassification('pci', true)).toBe('phi');
+    expect(raiseClassification('phi', true)).toBe('phi');
+    expect(raiseClassification('pci', true)).toBe('pci');
   });
 });
 

@@ -1,7 +1,7 @@
 // E-mail addresses: found from each `@` outwards (no pattern runs over text without one), then
 // checked: a local part of RFC 5322 atom characters without leading, trailing or doubled dots;
 // a domain of LDH labels ending in an alphabetic top-level domain. Hard negatives: image names
-// such as `icon@2x.png`, npm specifiers (`pkg@1.2.3`), `@mentions`.
+// such as `icon@2x.png`, npm specifiers (`pkg@1.2.3`), `@mentions`, URL user parts.
 import type { PiiDetector, PiiSpan } from '../pii.types.ts';
 
 const LOCAL = /^[A-Za-z0-9_%+'-]+(?:\.[A-Za-z0-9_%+'-]+)*$/;
@@ -53,6 +53,8 @@ export const emailDetector: PiiDetector = {
       while (end > at + 1 && (text[end - 1] === '.' || text[end - 1] === '-')) end--;
       while (start < at && (text[start] === '.' || text[start] === "'" || text[start] === '`')) start++;
       if (start === at || end === at + 1) continue;
+      // `https://user:token@host`: a URL's user part, not an address.
+      if (text[start - 1] === '/' || text[start - 1] === ':') continue;
       const local = text.slice(start, at);
       const labels = text.slice(at + 1, end).split('.');
       const tld = labels.at(-1) as string;

@@ -3,10 +3,11 @@
 // one). Not personal: `::` and the loopback `::1`. Hard negatives: times (`10:30:45`), MAC
 // addresses (six groups), ratios, `std::vector`.
 import type { PiiDetector, PiiSpan } from '../pii.types.ts';
-import { matchesOf } from './boundaries.ts';
+import { isWordAt } from './boundaries.ts';
 
-const CANDIDATE =
-  /(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{0,4})(?![\w:]|\.\w)/g;
+/** Characters of an address: hex digits, `:` and `.` (an embedded IPv4). */
+const isAddressChar = (c: number): boolean =>
+  (c >= 48 && c <= 58) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102) || c === 46;
 const HEX_GROUP = /^[0-9A-Fa-f]{1,4}$/;
 const IPV4_TAIL = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 
@@ -33,12 +34,21 @@ function isIpv6(s: string): boolean {
 export const ipv6Detector: PiiDetector = {
   type: 'ipv6',
   detect(text) {
-    if (!text.includes(':')) return [];
     const spans: PiiSpan[] = [];
-    for (const m of matchesOf(CANDIDATE, text)) {
-      const s = m[0];
+    // From each `:` outwards over address characters (no pattern runs over text without one).
+    let from = 0;
+    for (let colon = text.indexOf(':', from); colon !== -1; colon = text.indexOf(':', from)) {
+      let start = colon;
+      while (start > 0 && isAddressChar(text.charCodeAt(start - 1))) start--;
+      let end = colon + 1;
+      while (end < text.length && isAddressChar(text.charCodeAt(end))) end++;
+      from = end;
+      // Sentence punctuation after it is not part of it; nor is a word it is glued to.
+      while (end > colon + 1 && text[end - 1] === '.') end--;
+      if (isWordAt(text, start - 1) || isWordAt(text, end)) continue;
+      const s = text.slice(start, end);
       if (s === '::1' || !isIpv6(s)) continue;
-      spans.push({ type: 'ipv6', start: m.index, end: m.index + s.length });
+      spans.push({ type: 'ipv6', start, end });
     }
     return spans;
   },

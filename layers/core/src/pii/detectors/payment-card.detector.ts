@@ -6,7 +6,8 @@
 import type { PiiDetector, PiiSpan } from '../pii.types.ts';
 import { matchesOf } from './boundaries.ts';
 
-const CANDIDATE = /(?<![\w.,-])\d{2,19}(?:[ -]\d{2,19})*(?![\w]|[.,-]\d)/g;
+/** A run of digit groups (the first of 4 or more: 4-4-4-4, 4-6-5 or bare) split by spaces or dashes. */
+const CANDIDATE = /(?<![\w.,-])\d{4,19}(?:[ -]\d{2,19})*(?![\w]|[.,-]\d)/g;
 
 /** Issuer prefixes and the lengths they issue. */
 const ISSUERS: ReadonlyArray<{ prefix: RegExp; lengths: readonly number[] }> = [
@@ -47,6 +48,7 @@ export const paymentCardDetector: PiiDetector = {
     if (!/\d{4}/.test(text)) return [];
     const spans: PiiSpan[] = [];
     for (const m of matchesOf(CANDIDATE, text)) {
+      if (m[0].length < 12) continue;
       const groups = m[0].split(/[ -]/);
       const starts: number[] = [];
       let at = m.index;

@@ -8,6 +8,8 @@ import type { PiiDetector, PiiSpan } from '../pii.types.ts';
 import { matchesOf } from './boundaries.ts';
 
 const INTERNATIONAL = /(?<![\w+])\+[1-9]\d{0,2}(?:[ .-]?\(\d{1,4}\))?(?:[ .-]?\d{1,5}){1,6}(?![\w.-]?\d)/g;
+/** The last group of a number with its separator (a group's digits are never split). */
+const LAST_GROUP = /[ .-]\(?\d{1,5}\)?$/;
 const NORTH_AMERICAN =
   /(?<![\w.+-])(?:1[ .-])?(?:\([2-9]\d{2}\) ?|[2-9]\d{2}[ .-])\d{3}[ .-]\d{4}(?![\w]|[.-]\d)/g;
 const NATIONAL = /(?<![\w.+-])0\d{2,4}[ -]\d{3,4}[ -]?\d{3,4}(?![\w]|[.-]\d)/g;
@@ -28,8 +30,18 @@ export const phoneDetector: PiiDetector = {
     };
     if (text.includes('+')) {
       for (const m of matchesOf(INTERNATIONAL, text)) {
-        const digits = digitCount(m[0]);
-        if (digits >= 8 && digits <= 15) add(m.index, m.index + m[0].length);
+        // A run of groups may go on into the next number (a card, an SSN): drop trailing groups
+        // until at most 15 digits remain and what follows is not `-` or `.` and a digit.
+        let number = m[0];
+        let digits = digitCount(number);
+        const cutAfter = (end: number) => /^[.-]\d/.test(text.slice(end, end + 2));
+        while (digits >= 8 && (digits > 15 || cutAfter(m.index + number.length))) {
+          const shorter = number.replace(LAST_GROUP, '');
+          if (shorter === number) break;
+          number = shorter;
+          digits = digitCount(number);
+        }
+        if (digits >= 8 && digits <= 15) add(m.index, m.index + number.length);
       }
     }
     for (const m of matchesOf(NORTH_AMERICAN, text)) add(m.index, m.index + m[0].length);

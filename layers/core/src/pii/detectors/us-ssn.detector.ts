@@ -26,7 +26,8 @@ export const usSsnDetector: PiiDetector = {
         spans.push({ type: 'us_ssn', start: m.index, end: m.index + m[0].length });
       }
     }
-    for (const m of matchesOf(BARE, text)) {
+    const labelled = ['SSN', 'ssn', 'Ssn', 'ocial', 'OCIAL'].some((w) => text.includes(w));
+    for (const m of labelled ? matchesOf(BARE, text) : []) {
       const d = m[1] as string;
       if (!valid(d.slice(0, 3), d.slice(3, 5), d.slice(5))) continue;
       const end = m.index + m[0].length;
