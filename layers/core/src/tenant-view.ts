@@ -87,5 +87,6 @@ export function tenantExplanation(explanation: Explanation, tenant: TenantContex
     ...(explanation.understanding ? { understanding: explanation.understanding } : {}),
     ...(explanation.privacy ? { privacy: explanation.privacy } : {}),
     ...(explanation.learned ? { learned: explanation.learned } : {}),
+    ...(explanation.shadow ? { shadow: explanation.shadow } : {}),
   };
 }
