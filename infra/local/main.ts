@@ -3,6 +3,7 @@
 // server cleanly and removes that file.
 import { relative } from 'node:path';
 import * as z from 'zod';
+import { startFeedbackSimulator } from './feedback-simulator.ts';
 import { type LocalEnv, removeLocalEnv, writeLocalEnv } from './local-env.ts';
 import { LOCAL_TENANT, REPO_ROOT, startLocalStack } from './local-stack.ts';
 
@@ -48,6 +49,18 @@ const stack = await startLocalStack({
   console.error(`switchyard: could not start: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });
+
+// `npm start -- --simulate-feedback`: traffic on `auto`, scored by the hidden `local.quality`.
+const simulator = process.argv.includes('--simulate-feedback')
+  ? startFeedbackSimulator({
+      url: stack.url,
+      key: stack.apiKey,
+      quality: stack.local.quality,
+      random: Math.random,
+      onError: (err) =>
+        console.error(`switchyard: feedback simulator: ${err instanceof Error ? err.message : String(err)}`),
+    })
+  : undefined;
 
 const shellEnv: LocalEnv = {
   URL: stack.url,
@@ -102,6 +115,7 @@ const shutdown = (signal: string) => {
   stopping = true;
   console.log(`switchyard: ${signal}, stopping...`);
   removeLocalEnv(envFile, shellEnv);
+  simulator?.stop();
   stack.stop().then(
     () => process.exit(0),
     (err: unknown) => {
