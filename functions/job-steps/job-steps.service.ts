@@ -48,6 +48,7 @@ import {
   JOB_BUDGET_ERRORS,
   jobBoundsOutput,
   jobMaximum,
+  jobPrivacy,
   lastReached,
   modelKey,
   NOT_SENT_ERRORS,
@@ -144,9 +145,17 @@ export async function planJob(deps: PlanDeps, input: StepInput): Promise<{ targe
     job.request.kind === 'chat'
       ? { kind: 'chat', body: job.request.body as ChatCompletionRequest }
       : { kind: 'invocation', task: asked.task, payload: (job.request.body as InvocationRequest).payload };
-  const request = withFeatures(asked, call, registry);
+  const understood = withFeatures(asked, call, registry);
   let decision: ReturnType<typeof route>;
+  let request = understood;
   try {
+    // Personal data raises the classification (the settings may have changed since submission).
+    request = jobPrivacy(
+      understood,
+      { kind: job.request.kind, parsed: job.request.body },
+      registry,
+      budgets?.request_policy?.pii_action,
+    );
     decision = route(request, { registry, health }, deps.context());
   } catch (err) {
     if (err instanceof SwitchyardError) throw new StepError(NO_ROUTE, err.message, { cause: err });

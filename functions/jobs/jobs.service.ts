@@ -46,6 +46,7 @@ import {
   invocationRouteRequest,
   jobBoundsOutput,
   jobMaximum,
+  jobPrivacy,
   jsonTooDeepError,
   MAX_JSON_DEPTH,
   modelKey,
@@ -151,7 +152,9 @@ export class JobsService {
     ]);
     const routingHeaders = headersForRouting(headers, registry);
     const { kind, parsed, routeRequest: asked } = parseJobRequest(request, routingHeaders, tenant);
-    const routeRequest = budgets ? applyTenantPolicy(asked, budgets.request_policy ?? {}) : asked;
+    const bounded = budgets ? applyTenantPolicy(asked, budgets.request_policy ?? {}) : asked;
+    // Personal data raises the classification (or is refused) as on the synchronous path.
+    const routeRequest = jobPrivacy(bounded, { kind, parsed }, registry, budgets?.request_policy?.pii_action);
     const plan = this.checkRoutable(routeRequest, registry);
     if (plan && budgets) {
       const max = jobMaximum(

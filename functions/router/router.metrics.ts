@@ -1,5 +1,7 @@
 // The router's metrics step: wraps one request's work and records, per the core's metrics
-// contract, the request, its latency and error class (by route), its attempts, fallbacks, cost
+// contract, the request, its latency and error class (by route), a streamed answer's time to its
+// first token (when its headers go out: the first chunk is there) and its latency at its end,
+// its attempts, fallbacks, cost
 // and tokens (by policy and model, read from the answer's x-switchyard-* headers and usage),
 // each upstream attempt's latency, failures and 429s (by endpoint), circuit opens, and the
 // container's in-flight counts per endpoint (the load signals an external autoscaler reads).
@@ -12,6 +14,8 @@ interface Answer {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /** A streamed answer's SSE text: handed back wrapped, its latency recorded when it ends. */
+  stream?: AsyncIterable<string>;
 }
 
 export interface RouterMetricsOptions {
@@ -55,8 +59,7 @@ export class RouterMetrics {
     const started = this.#now();
     try {
       const answer = await work();
-      this.#answered(route, answer, this.#now() - started);
-      return answer;
+      return this.#answered(route, answer, started);
     } catch (err) {
       const byRoute = { [DIMENSION.route]: route };
       this.#emf.add('requests', byRoute);
@@ -87,17 +90,75 @@ export class RouterMetrics {
     this.#emf.add('circuitOpens', {});
   }
 
-  #answered(route: string, answer: Answer, ms: number): void {
+  /** Records the answer; a stream comes back wrapped, to record its latency once it has ended. */
+  #answered<T extends Answer>(route: string, answer: T, started: number): T {
+    const ms = this.#now() - started;
     const byRoute = { [DIMENSION.route]: route };
     this.#emf.add('requests', byRoute);
-    this.#emf.add('latency', byRoute, ms);
     const h = answer.headers ?? {};
     const policy = h['x-switchyard-policy'];
     const model = h['x-switchyard-model'];
-    if (policy === undefined || model === undefined) return;
-    const byPolicy = { [DIMENSION.policy]: policy, [DIMENSION.model]: model };
+    const byPolicy =
+      policy === undefined || model === undefined
+        ? undefined
+        : { [DIMENSION.policy]: policy, [DIMENSION.model]: model };
+    if (answer.stream) {
+      if (byPolicy) this.#emf.add('timeToFirstToken', byPolicy, ms);
+      const latencies = byPolicy ? [byRoute, byPolicy] : [byRoute];
+      answer = { ...answer, stream: this.#timed(answer.stream, started, latencies) };
+    } else {
+      this.#emf.add('latency', byRoute, ms);
+      if (byPolicy) this.#emf.add('latency', byPolicy, ms);
+    }
+    if (byPolicy) this.#perPolicy(answer, h, byPolicy);
+    return answer;
+  }
+
+  /** `stream`, its latency (from `started`) recorded once it has ended, however it ended. */
+  #timed(
+    stream: AsyncIterable<string>,
+    started: number,
+    dimensions: readonly Readonly<Record<string, string>>[],
+  ): AsyncIterable<string> {
+    const record = (): void => {
+      const ms = this.#now() - started;
+      for (const d of dimensions) this.#emf.add('latency', d, ms);
+      this.#emf.flushIfDue();
+    };
+    return {
+      [Symbol.asyncIterator]: () => {
+        const inner = stream[Symbol.asyncIterator]();
+        let ended = false;
+        const end = (): void => {
+          if (ended) return;
+          ended = true;
+          record();
+        };
+        return {
+          async next() {
+            try {
+              const r = await inner.next();
+              if (r.done) end();
+              return r;
+            } catch (err) {
+              end();
+              throw err;
+            }
+          },
+          async return(value?: unknown) {
+            try {
+              return (await inner.return?.(value)) ?? { value: undefined, done: true };
+            } finally {
+              end();
+            }
+          },
+        };
+      },
+    };
+  }
+
+  #perPolicy(answer: Answer, h: Record<string, string>, byPolicy: Record<string, string>): void {
     this.#emf.add('requests', byPolicy);
-    this.#emf.add('latency', byPolicy, ms);
     const attempts = Number(h['x-switchyard-attempts']);
     if (Number.isInteger(attempts) && attempts > 0) {
       this.#emf.add('attempts', byPolicy, attempts);

@@ -201,12 +201,12 @@ export class RouterService {
     const admission = this.admit(privacy.request, loaded, meta);
     const { at, registry, decision, note, held } = admission instanceof Promise ? await admission : admission;
     const started = this.deps.now();
-    const onEnd = async (summary: StreamSummary): Promise<void> => {
+    const onEnd = async (summary: StreamSummary): Promise<string | undefined> => {
       const t = summary.target;
       const usage = summary.usage;
       const cost = chargedCostMicros(registry.modelsByKey.get(modelKey(t.model, t.version)), usage, t);
       if (held) settleStep(held, cost, usage);
-      if (!money || !reachedUpstream(summary.attempts, isShortCircuited)) return;
+      if (!money || !reachedUpstream(summary.attempts, isShortCircuited)) return costHeader(cost);
       const first = summary.attempts.find((a) => a.ttft_ms !== undefined);
       await meterStep(money, {
         tenant,
@@ -220,6 +220,8 @@ export class RouterService {
         stream: true,
         ...(first?.ttft_ms !== undefined ? { ttft_ms: first.ttft_ms } : {}),
       });
+      // The actual charge, at the end of the body (the header was the reservation).
+      return costHeader(cost);
     };
     const restore = streamRestorer(privacy);
     const upstream = { ...streamed, call: privacy.call, ...(restore ? { transform: restore } : {}) };
@@ -731,5 +733,7 @@ function tenantOf(caller: Caller): TenantContext {
 function routeReason(decision: Decision, execution: ExecutionResult): string {
   const { explanation } = decision;
   const served = execution.target.endpoint === decision.plan.primary.endpoint ? 'primary' : 'fallback';
-  return `${explanation.strategy}; ${served}; ${explanation.candidate_count} candidates, ${explanation.excluded_count} excluded`;
+  // Conversation affinity's replica, when it chose the primary (core affinity/affinity.ts).
+  const affinity = explanation.affinity?.applied ? ' + affinity' : '';
+  return `${explanation.strategy}${affinity}; ${served}; ${explanation.candidate_count} candidates, ${explanation.excluded_count} excluded`;
 }

@@ -10,6 +10,7 @@ import { Architecture, Code, LayerVersion, Runtime } from 'aws-cdk-lib/aws-lambd
 import { Construct } from 'constructs';
 import type * as esbuild from 'esbuild';
 import { REPO_ROOT } from '../app.config.ts';
+import { builtinAliases } from '../bundling/builtin-shims.ts';
 
 /** Banner for ESM bundles: CommonJS dependencies inside them still find `require`. */
 export const ESM_REQUIRE_BANNER =
@@ -17,15 +18,6 @@ export const ESM_REQUIRE_BANNER =
 
 /** esbuild target matching the functions' runtime. */
 export const NODE_TARGET = 'node22';
-
-/**
- * Module aliases every bundle (layers and functions) is built with: `node:http` through a shim
- * that skips the ESM namespace Node would build for it (which loads undici; see the shim).
- */
-export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
-  http: join(REPO_ROOT, 'infra/bundling/node-http.shim.cjs'),
-  'node:http': join(REPO_ROOT, 'infra/bundling/node-http.shim.cjs'),
-};
 
 interface WorkspacePackage {
   name: string;
@@ -78,7 +70,7 @@ export class EsbuildLayerBundling implements ILocalBundling {
       mainFields: ['module', 'main'],
       banner: { js: ESM_REQUIRE_BANNER },
       external: [...this.external],
-      alias: { ...BUNDLE_ALIASES },
+      alias: { ...builtinAliases() },
       minify: true,
       keepNames: true,
       sourcemap: true,

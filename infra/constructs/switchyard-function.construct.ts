@@ -17,12 +17,8 @@ import {
   REPO_ROOT,
   SHARED_ENV_DEFAULTS,
 } from '../app.config.ts';
-import {
-  BUNDLE_ALIASES,
-  ESM_REQUIRE_BANNER,
-  NODE_TARGET,
-  type SharedLayers,
-} from './shared-layers.construct.ts';
+import { builtinAliases } from '../bundling/builtin-shims.ts';
+import { ESM_REQUIRE_BANNER, NODE_TARGET, type SharedLayers } from './shared-layers.construct.ts';
 
 /** Modules the function bundles leave out: the runtime's AWS SDK and the two layers. */
 export const FUNCTION_EXTERNAL_MODULES = ['@aws-sdk/*', '@switchyard/core', '@switchyard/adapters'];
@@ -145,7 +141,7 @@ export class SwitchyardFunction extends NodejsFunction {
             : ['@aws-sdk/*']
           : FUNCTION_EXTERNAL_MODULES,
         esbuildArgs: Object.fromEntries(
-          Object.entries(BUNDLE_ALIASES).map(([m, to]) => [`--alias:${m}`, to]),
+          Object.entries(builtinAliases()).map(([m, to]) => [`--alias:${m}`, to]),
         ),
         minify: true,
         // Error class names are part of the contract (Step Functions matches on them).

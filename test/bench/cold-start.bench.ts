@@ -101,8 +101,8 @@ function build(outdir: string): Record<string, Built> {
   return built;
 }
 
-/** Milliseconds to import `file` in a fresh Node process. */
-function importMs(file: string, env: Record<string, string>): number {
+/** Milliseconds to import `file` in a fresh Node process, and the process's resident memory (MB) after it. */
+function importMs(file: string, env: Record<string, string>): { ms: number; rssMb: number } {
   const url = JSON.stringify(pathToFileURL(file).href);
   const out = execFileSync(
     process.execPath,
@@ -111,7 +111,7 @@ function importMs(file: string, env: Record<string, string>): number {
       '-e',
       // Lambda's Node.js runtime provides the \`awslambda\` global before the handler loads; the
       // router is streamified (middy's executionModeStreamifyResponse reads it at import).
-      `globalThis.awslambda = { streamifyResponse: (f) => f, HttpResponseStream: { from: (s) => s } }; const t0 = performance.now(); await import(${url}); process.stdout.write(String(performance.now() - t0));`,
+      `globalThis.awslambda = { streamifyResponse: (f) => f, HttpResponseStream: { from: (s) => s } }; const t0 = performance.now(); await import(${url}); const ms = performance.now() - t0; process.stdout.write(JSON.stringify({ ms, rssMb: process.memoryUsage().rss / 2 ** 20 }));`,
     ],
     {
       encoding: 'utf8',
@@ -125,7 +125,7 @@ function importMs(file: string, env: Record<string, string>): number {
       },
     },
   );
-  return Number(out);
+  return JSON.parse(out) as { ms: number; rssMb: number };
 }
 
 export async function benchColdStart(reporter: Reporter, options: ColdStartOptions = {}): Promise<void> {
@@ -134,11 +134,16 @@ export async function benchColdStart(reporter: Reporter, options: ColdStartOptio
   try {
     const targets = build(outdir);
     const samples: Record<string, number[]> = Object.fromEntries(Object.keys(targets).map((n) => [n, []]));
+    const rss: Record<string, number[]> = Object.fromEntries(Object.keys(targets).map((n) => [n, []]));
     const measure = (t: Built) => importMs(t.file, { ...ROUTER_ENV, ...t.env });
     // Interleaved, so all see the same machine load; one unmeasured run each warms the disk cache.
     for (const t of Object.values(targets)) measure(t);
     for (let i = 0; i < runs; i++) {
-      for (const [name, t] of Object.entries(targets)) samples[name]?.push(measure(t));
+      for (const [name, t] of Object.entries(targets)) {
+        const { ms, rssMb } = measure(t);
+        samples[name]?.push(ms);
+        rss[name]?.push(rssMb);
+      }
     }
     const median = (s: number[]) => quantile(s, 0.5);
     const m = (name: string) => median(samples[name] ?? []);
@@ -150,6 +155,7 @@ export async function benchColdStart(reporter: Reporter, options: ColdStartOptio
         max: Number(Math.max(...s).toFixed(1)),
         runs,
         vs_minimal: Number((median(s) / m('minimal')).toFixed(1)),
+        rss_mb: Number(median(rss[name] ?? []).toFixed(0)),
         ...(name === 'router'
           ? { target: ROUTER_INIT_TARGET_MS, met: median(s) <= ROUTER_INIT_TARGET_MS }
           : {}),

@@ -31,10 +31,11 @@ export async function benchOverhead(reporter: Reporter, options: { requests?: nu
   try {
     const router = stack.runtime.functions.find((f) => f.entry === 'functions/router/router.handler.ts');
     if (!router) throw new Error('no router function in the local stack');
-    // Capture the event the local API Gateway builds for one chat request.
+    // Capture the event the local API Gateway builds for one chat request (the router is
+    // streamified: API Gateway invokes it with response streaming).
     let captured: unknown;
-    const invoke = stack.runtime.invoke.bind(stack.runtime);
-    stack.runtime.invoke = async (name, event) => {
+    const invoke = stack.runtime.invokeStreaming.bind(stack.runtime);
+    stack.runtime.invokeStreaming = (name, event) => {
       if (name === router.logicalId || name === router.name || name === router.arn) captured = event;
       return invoke(name, event);
     };
@@ -45,7 +46,7 @@ export async function benchOverhead(reporter: Reporter, options: { requests?: nu
       body: JSON.stringify(body),
     });
     if (res.status !== 200) throw new Error(`warm-up request: HTTP ${res.status}`);
-    stack.runtime.invoke = invoke;
+    stack.runtime.invokeStreaming = invoke;
     if (!captured) throw new Error('the router was not invoked');
     const event = captured;
     const upstream = `${stack.sim.list().find((e) => e.id === 'a')?.url}/chat/completions`;
@@ -69,8 +70,13 @@ export async function benchOverhead(reporter: Reporter, options: { requests?: nu
       await r.text();
     });
     const handler = await time(async () => {
-      const out = (await stack.runtime.invoke(router.logicalId, event)) as { statusCode: number };
-      if (out.statusCode !== 200) throw new Error(`router answered ${out.statusCode}`);
+      const { output, done } = stack.runtime.invokeStreaming(router.logicalId, event);
+      const bytes: Buffer[] = [];
+      for await (const b of output) bytes.push(b as Buffer);
+      await done;
+      const text = Buffer.concat(bytes).toString('utf8');
+      const prelude = JSON.parse(text.slice(0, text.indexOf('\u0000'))) as { statusCode: number };
+      if (prelude.statusCode !== 200) throw new Error(`router answered ${prelude.statusCode}`);
     });
     const p = (s: number[], q: number) => Number(quantile(s, q).toFixed(1));
     reporter.report({

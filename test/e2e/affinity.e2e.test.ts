@@ -61,7 +61,7 @@ function conversation(opening: string) {
   let asked = 0;
   return {
     messages,
-    async turn(): Promise<{ endpoint: string; attempts: string }> {
+    async turn(): Promise<{ endpoint: string; attempts: string; reason: string }> {
       if (asked > 0) messages.push({ role: 'user', content: `follow-up ${asked} to "${opening}"` });
       asked++;
       const { data, response } = await client.chat.completions
@@ -71,6 +71,7 @@ function conversation(opening: string) {
       return {
         endpoint: response.headers.get('x-switchyard-endpoint') ?? '',
         attempts: response.headers.get('x-switchyard-attempts') ?? '',
+        reason: response.headers.get('x-switchyard-route-reason') ?? '',
       };
     },
   };
@@ -97,8 +98,9 @@ describe('conversation affinity on the local stack', () => {
     // Turn-major order: the conversations interleave, as concurrent users do.
     for (let turn = 0; turn < 4; turn++) {
       for (const [i, c] of conversations.entries()) {
-        const { endpoint, attempts } = await c.turn();
+        const { endpoint, attempts, reason } = await c.turn();
         expect(attempts).toBe('1');
+        expect(reason).toBe('least-outstanding + affinity; primary; 4 candidates, 0 excluded');
         if (turn === 0) home.set(i, endpoint);
         else expect(endpoint).toBe(home.get(i));
       }

@@ -7,6 +7,7 @@
 //   in 3-character pieces, so placeholders arrive split);
 // - a tenant whose record says `pii_action: redact` (PATCHed through the admin API) gets every
 //   request redacted, and one saying `refuse` a 400 naming types and counts;
+// - a durable job is classified like a request, and refused where its policy would redact;
 // - no usage record holds a value.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -196,6 +197,25 @@ describe('personal data under a redacting policy', () => {
     const { data } = await ask('redacted', `Template [EMAIL_1] goes to ${EMAIL}`);
     expect(received).toEqual(['Template [EMAIL_1] goes to [EMAIL_2]']);
     expect(data.choices[0]?.message.content).toBe(`echo: Template [EMAIL_1] goes to ${EMAIL}`);
+  });
+});
+
+describe('personal data in durable jobs', () => {
+  it('refuses a job no pii model could serve, and one its policy would redact (no vault outlives a request)', async () => {
+    const job = (model: string) =>
+      call<{ error: { code: string; message: string } }>('POST', `${stack.url}/v1/jobs`, stack.apiKey, {
+        model,
+        messages: [{ role: 'user', content: `card ${CARD}` }],
+      });
+    const unroutable = await job('public-only');
+    expect(unroutable.status).toBe(400);
+    expect(unroutable.body.error.code).toBe('no_candidate');
+    const redacting = await job('redacted');
+    expect(redacting.status).toBe(400);
+    expect(redacting.body.error.code).toBe('personal_data_refused');
+    expect(redacting.body.error.message).toContain('which a job cannot');
+    expect(JSON.stringify([unroutable.body, redacting.body])).not.toContain('4111');
+    expect((await job('auto')).status).toBe(202);
   });
 });
 

@@ -3,9 +3,16 @@
 // past the policy's attempts per target, an oversized answer fails the job instead of breaking
 // it, and the notify step sends the public view and lets failures reach the state machine.
 
-import { MemoryUsageStore, OpenAiHttpInferenceClient } from '@switchyard/adapters';
+import {
+  BudgetHolds,
+  BudgetLeases,
+  MemoryBudgetStore,
+  MemoryUsageStore,
+  OpenAiHttpInferenceClient,
+} from '@switchyard/adapters';
 import type {
   AttemptRecord,
+  BudgetSpec,
   InferenceClient,
   Job,
   JobFinal,
@@ -14,18 +21,22 @@ import type {
   JobStore,
   Outcome,
   PlanTarget,
+  TenantBudgetConfig,
   UsageRecord,
   WebhookDelivery,
 } from '@switchyard/core';
 import { UpstreamError } from '@switchyard/core';
 import { describe, expect, it } from 'vitest';
 import {
+  BUDGET_HELD,
+  INSUFFICIENT_QUOTA,
   INTERNAL,
   INVALID_REQUEST,
   invokeTarget,
   MAX_RESULT_BYTES,
   notifyJob,
   planJob,
+  RATE_LIMITED,
   REJECTED,
   recordJob,
   TARGET_EXHAUSTED,
@@ -65,6 +76,7 @@ class MemoryJobs implements JobStore {
       ...j,
       status: final.status,
       ...(final.status === 'succeeded' ? { result: final.result } : { error: final.error }),
+      ...(final.charge ? { charge: final.charge } : {}),
     });
     return true;
   }
@@ -440,5 +452,200 @@ describe('job metering: one usage record per job that reached an upstream', () =
       { job_id: 'k', outcome: 'failed' },
     );
     expect(unsent.all()).toEqual([]);
+  });
+});
+
+describe('job budgets: held at plan, settled at record, as the router reserves and settles', () => {
+  // 2026-11-24T10:31:05Z: month 2026-11.
+  const T = Date.UTC(2026, 10, 24, 10, 31, 5);
+  const priced = compiled({
+    models: [
+      model('big', {
+        quality: { chat: 0.9 },
+        cost: { input_per_1k: 0.01, output_per_1k: 0.03, per_call: 0 },
+      }),
+      model('small', {
+        quality: { chat: 0.4 },
+        cost: { input_per_1k: 0.001, output_per_1k: 0.002, per_call: 0 },
+      }),
+    ],
+    endpoints: [endpoint('ep-big', 'big'), endpoint('ep-small', 'small')],
+    policies: [
+      policy('auto', {
+        models: ['big', 'small'],
+        strategy: 'quality-first',
+        fallback: { count: 1, mode: 'cross-model' },
+      }),
+    ],
+  });
+  // "hi" is 8 estimated prompt tokens; max_tokens 100.
+  const body = { model: 'auto', messages: [{ role: 'user', content: 'hi' }], max_tokens: 100 };
+  const setup = (config: TenantBudgetConfig) => {
+    const store = new MemoryBudgetStore();
+    const holds = new BudgetHolds({ store, now: () => T });
+    const jobs = new MemoryJobs([job({ status: 'queued', request: { kind: 'chat', body } })]);
+    const deps = {
+      jobs,
+      registry: { get: async () => priced },
+      health: { get: async () => ({ endpoints: {} }) },
+      context: () => ({ now: T, random: () => 0.5 }),
+      budget: { tenants: { get: async () => config }, holds, holdTtlMs: 3_960_000 },
+    };
+    const month = () => store.getPeriod({ tenant: 't', budget: 'usd-month', period: '2026-11' });
+    return { store, holds, jobs, deps, month };
+  };
+  const spendSpec = (limitUsd: number): BudgetSpec => ({
+    unit: 'usd_micros',
+    period: 'month',
+    limit: limitUsd * 1_000_000,
+    revision: 0,
+  });
+
+  it("holds the plan's maximum over its targets on spend, tokens and requests, named by the job, with the plan", async () => {
+    const { jobs, deps, month, store } = setup({
+      budget: { limit_usd: 1, period: 'month' },
+      rate_limits: { tokens_per_minute: 1_000, requests_per_minute: 10 },
+    });
+    expect(await planJob(deps, { job_id: 'j' })).toEqual({ targets_count: 2 });
+    // big: 8 x $0.01/1K + 100 x $0.03/1K = $0.00308 (small would be $0.000208): the larger.
+    expect(jobs.items.get('j')?.plan?.budget_hold).toEqual({
+      tenant: 't',
+      lease_id: 'job.j',
+      expires_at: T + 3_960_000,
+      items: [
+        { budget: 'usd-month', period: '2026-11', unit: 'usd_micros', amount: 3_080 },
+        { budget: 'tokens-minute', period: '2026-11-24T10:31Z', unit: 'tokens', amount: 108 },
+        { budget: 'requests-minute', period: '2026-11-24T10:31Z', unit: 'requests', amount: 1 },
+      ],
+    });
+    expect(await month()).toMatchObject({ available: 1_000_000 - 3_080, spent: 0 });
+    expect(
+      (await store.getPeriod({ tenant: 't', budget: 'requests-minute', period: '2026-11-24T10:31Z' }))
+        ?.available,
+    ).toBe(9);
+  });
+
+  it('a tenant without limits holds nothing; without budget deps nothing is read', async () => {
+    const { jobs, deps } = setup({});
+    await planJob(deps, { job_id: 'j' });
+    expect(jobs.items.get('j')?.plan?.budget_hold).toBeUndefined();
+  });
+
+  it("applies the tenant record's allow-list and classification floor to the job's route", async () => {
+    const { jobs, deps } = setup({ allowed_models: ['small'] });
+    expect(await planJob(deps, { job_id: 'j' })).toEqual({ targets_count: 1 });
+    expect(jobs.items.get('j')?.plan?.targets.map((t) => t.endpoint)).toEqual(['ep-small']);
+    const phi = setup({ data_classification: 'phi' });
+    await expect(planJob(phi.deps, { job_id: 'j' })).rejects.toMatchObject({ name: 'Switchyard.NoRoute' });
+  });
+
+  it('an exhausted spend budget fails the plan with insufficient_quota (not retried) and stores no plan', async () => {
+    const { jobs, deps, holds, month } = setup({ budget: { limit_usd: 0.005, period: 'month' } });
+    const spent = await holds.take('t', 'other', [{ spec: spendSpec(0.005), amount: 3_000 }], 60_000);
+    if (!('lease_id' in spent)) throw new Error('refused');
+    await holds.settle(spent, [3_000]);
+    const err = (await planJob(deps, { job_id: 'j' }).catch((e: unknown) => e)) as Error;
+    expect(err.name).toBe(INSUFFICIENT_QUOTA);
+    expect(err.message).toBe(
+      'The monthly budget of $0.005 is exhausted: $0.002 is left in period 2026-11 and this request may ' +
+        'cost up to $0.00308. It resets at 2026-12-01T00:00:00.000Z.',
+    );
+    expect(jobs.items.get('j')?.plan).toBeUndefined();
+    expect(await month()).toMatchObject({ spent: 3_000, available: 2_000, leases: {} });
+  });
+
+  it('exactly what is left still fits (>=, not >); one micro-dollar less does not', async () => {
+    const fits = setup({ budget: { limit_usd: 0.00308, period: 'month' } });
+    expect(await planJob(fits.deps, { job_id: 'j' })).toEqual({ targets_count: 2 });
+    expect((await fits.month())?.available).toBe(0);
+    const short = setup({ budget: { limit_usd: 0.003079, period: 'month' } });
+    await expect(planJob(short.deps, { job_id: 'j' })).rejects.toMatchObject({ name: INSUFFICIENT_QUOTA });
+  });
+
+  it('the rest leased to routers in flight: a retried BudgetHeld; a per-minute limit: a retried RateLimited', async () => {
+    const held = setup({ budget: { limit_usd: 0.01, period: 'month' } });
+    const router = new BudgetLeases({ store: held.store, now: () => T, holder: 'r1' });
+    expect((await router.reserve('t', spendSpec(0.01), 8_000)).ok).toBe(true);
+    await expect(planJob(held.deps, { job_id: 'j' })).rejects.toMatchObject({ name: BUDGET_HELD });
+    router.stop();
+    const perMinute = setup({ rate_limits: { tokens_per_minute: 100 } });
+    await expect(planJob(perMinute.deps, { job_id: 'j' })).rejects.toMatchObject({ name: RATE_LIMITED });
+  });
+
+  it('settles the hold to the charge the invoke step kept on the job; a second record changes nothing', async () => {
+    const { jobs, deps, holds, month, store } = setup({
+      budget: { limit_usd: 1, period: 'month' },
+      rate_limits: { tokens_per_minute: 1_000 },
+    });
+    await planJob(deps, { job_id: 'j' });
+    const answering: InferenceClient = {
+      invoke: async () => ({ body: { ok: true }, usage: { prompt_tokens: 9, completion_tokens: 20 } }),
+    };
+    await invokeTarget(
+      {
+        jobs,
+        inference: answering,
+        recordOutcomes: async () => undefined,
+        now: () => T,
+        metering: {
+          usage: { record: async () => true },
+          model: async (t) => priced.modelsByKey.get(`${t.model}@${t.version}`),
+        },
+      },
+      { job_id: 'j', cursor: 0 },
+    );
+    // 9 x $0.01/1K + 20 x $0.03/1K = $0.00069.
+    expect(jobs.items.get('j')?.charge).toEqual({
+      cost: 690,
+      usage: { prompt_tokens: 9, completion_tokens: 20 },
+    });
+    await recordJob({ jobs, holds }, { job_id: 'j', outcome: 'succeeded' });
+    expect(await month()).toMatchObject({ spent: 690, available: 1_000_000 - 690, leases: {} });
+    const minute = { tenant: 't', budget: 'tokens-minute', period: '2026-11-24T10:31Z' };
+    expect(await store.getPeriod(minute)).toMatchObject({ spent: 29, available: 971 });
+    await recordJob({ jobs, holds }, { job_id: 'j', outcome: 'succeeded' });
+    expect(await month()).toMatchObject({ spent: 690, available: 1_000_000 - 690 });
+  });
+
+  it('a failed job releases its hold in full; without holds deps the record step leaves it (to the sweeper)', async () => {
+    const { jobs, deps, holds, month } = setup({ budget: { limit_usd: 1, period: 'month' } });
+    await planJob(deps, { job_id: 'j' });
+    await recordJob({ jobs }, { job_id: 'j', outcome: 'failed' });
+    expect((await month())?.available).toBe(1_000_000 - 3_080);
+    await recordJob({ jobs, holds }, { job_id: 'j', outcome: 'failed' });
+    expect(await month()).toMatchObject({ spent: 0, available: 1_000_000, leases: {} });
+  });
+
+  it('a plan re-run after its plan was stored takes nothing more; a failed store gives the hold back', async () => {
+    const { deps, month } = setup({ budget: { limit_usd: 1, period: 'month' } });
+    await planJob(deps, { job_id: 'j' });
+    await planJob(deps, { job_id: 'j' });
+    expect((await month())?.available).toBe(1_000_000 - 3_080);
+    const other = setup({ budget: { limit_usd: 1, period: 'month' } });
+    const failing: JobStore = Object.assign(Object.create(other.jobs) as JobStore, {
+      start: async () => {
+        throw new Error('the job was dead-lettered meanwhile');
+      },
+    });
+    await expect(planJob({ ...other.deps, jobs: failing }, { job_id: 'j' })).rejects.toThrow('dead-lettered');
+    expect(await other.month()).toMatchObject({ spent: 0, available: 1_000_000, leases: {} });
+  });
+
+  it('a tenant record that cannot be read is a retried BudgetUnavailable, never a job run unmetered', async () => {
+    const { deps } = setup({});
+    const broken = {
+      ...deps,
+      budget: {
+        ...deps.budget,
+        tenants: {
+          get: async () => {
+            throw new Error('throttled');
+          },
+        },
+      },
+    };
+    await expect(planJob(broken, { job_id: 'j' })).rejects.toMatchObject({
+      name: 'Switchyard.BudgetUnavailable',
+    });
   });
 });

@@ -1,6 +1,7 @@
 // The jobs API service with in-memory fakes: what is stored and enqueued for a good request,
 // what is refused (and that a refusal stores and enqueues nothing), Idempotency-Key semantics
 // including the repair of a first request that died half-way, and tenant isolation on reads.
+import { BudgetHolds, MemoryBudgetStore } from '@switchyard/adapters';
 import type { Caller } from '@switchyard/adapters/lambda';
 import type {
   IdempotencyRecord,
@@ -10,6 +11,7 @@ import type {
   JobPriority,
   JobQueue,
   RegistryInput,
+  TenantBudgetConfig,
 } from '@switchyard/core';
 import { SwitchyardError } from '@switchyard/core';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -342,5 +344,99 @@ describe('hashOf: bounded nesting', () => {
 
   it('refuses 10,000 levels with the same 400, not a stack overflow', () => {
     expect(() => hashOf(nested(10_000))).toThrow(expect.objectContaining({ code: 'json_too_deep' }));
+  });
+});
+
+describe('submit: the tenant record and its budgets at accept', () => {
+  // 2023-11-14T22:13:20Z: month 2023-11.
+  const NOW = 1_700_000_000_000;
+  const budgeted = (config: TenantBudgetConfig | Error, store = new MemoryBudgetStore()) => {
+    const holds = new BudgetHolds({ store, now: () => NOW });
+    const svc = new JobsService({
+      jobs,
+      idempotency,
+      queue,
+      registry: { get: async () => compiled(REGISTRY) },
+      now: () => NOW,
+      random: () => 0.5,
+      newId: () => `job_${String(++seq).padStart(32, '0')}`,
+      allowLocalWebhooks: false,
+      budget: {
+        tenants: {
+          get: async () => {
+            if (config instanceof Error) throw config;
+            return config;
+          },
+        },
+        holds,
+      },
+    });
+    return { svc, holds, store };
+  };
+  // "hi" is 8 estimated prompt tokens: at most 8 x $0.01/1K on m-a = $0.00008, and 108 tokens.
+  const body = chat({ max_tokens: 100 });
+
+  it('accepts a job whose maximum the spend budget can hold, exactly at the limit; reserves nothing', async () => {
+    const { svc, store } = budgeted({ budget: { limit_usd: 0.00008, period: 'month' } });
+    expect((await svc.submit(body, {}, caller)).status).toBe(202);
+    expect(queue.sent).toHaveLength(1);
+    expect(await store.listPeriods('t1')).toEqual([]);
+  });
+
+  it('refuses more than the whole limit with 429 insufficient_quota naming max_tokens; stores nothing', async () => {
+    const { svc } = budgeted({ budget: { limit_usd: 0.000079, period: 'month' } });
+    const err = await rejected(svc.submit(body, {}, caller));
+    expect(err).toMatchObject({ status: 429, type: 'insufficient_quota', code: 'insufficient_quota' });
+    expect(err.param).toBe('max_tokens');
+    expect(err.message).toBe(
+      'This request may cost up to $0.00008, more than the whole monthly budget of $0.000079: lower max_tokens or use a cheaper model.',
+    );
+    expect(jobs.items.size).toBe(0);
+    expect(queue.sent).toEqual([]);
+  });
+
+  it('refuses a job the settled spend leaves no room for, with Retry-After until the reset', async () => {
+    const { svc, holds } = budgeted({ budget: { limit_usd: 0.0001, period: 'month' } });
+    const spec = { unit: 'usd_micros' as const, period: 'month' as const, limit: 100, revision: 0 };
+    const earlier = await holds.take('t1', 'earlier', [{ spec, amount: 21 }], 60_000);
+    if (!('lease_id' in earlier)) throw new Error('refused');
+    await holds.settle(earlier, [21]);
+    const err = await rejected(svc.submit(body, {}, caller));
+    expect(err.status).toBe(429);
+    expect(err.message).toContain('The monthly budget of $0.0001 is exhausted: $0.000079 is left');
+    // Until 2023-12-01T00:00:00Z: 1,388,800 s.
+    expect(err.headers['retry-after']).toBe('1388800');
+    expect(queue.sent).toEqual([]);
+    // 20 spent leave exactly 80: accepted.
+    const fits = budgeted({ budget: { limit_usd: 0.0001, period: 'month' } });
+    const twenty = await fits.holds.take('t1', 'earlier', [{ spec, amount: 20 }], 60_000);
+    if (!('lease_id' in twenty)) throw new Error('refused');
+    await fits.holds.settle(twenty, [20]);
+    expect((await fits.svc.submit(body, {}, caller)).status).toBe(202);
+  });
+
+  it('refuses more tokens than the whole tokens-per-minute limit (429 rate_limit_exceeded), not a busy minute', async () => {
+    const small = budgeted({ rate_limits: { tokens_per_minute: 107 } });
+    const err = await rejected(small.svc.submit(body, {}, caller));
+    expect(err).toMatchObject({ status: 429, code: 'rate_limit_exceeded', param: 'max_tokens' });
+    expect(
+      (await budgeted({ rate_limits: { tokens_per_minute: 108 } }).svc.submit(body, {}, caller)).status,
+    ).toBe(202);
+  });
+
+  it("routes by the tenant record's allow-list and classification floor: what it may not use is refused now", async () => {
+    const narrow = budgeted({ allowed_models: ['m-b'] });
+    const err = await rejected(narrow.svc.submit(chat({ model: 'm-a' }), {}, caller));
+    expect(err).toMatchObject({ status: 404, code: 'model_not_found' });
+    expect((await narrow.svc.submit(chat(), {}, caller)).status).toBe(202);
+    const phi = budgeted({ data_classification: 'phi' });
+    expect(await rejected(phi.svc.submit(chat(), {}, caller))).toMatchObject({ status: 400 });
+    expect(jobs.items.size).toBe(1);
+  });
+
+  it('a tenant record that cannot be read is 503 budget_unavailable (never accepted unmetered)', async () => {
+    const { svc } = budgeted(new Error('throttled'));
+    expect(await rejected(svc.submit(body, {}, caller))).toMatchObject({ status: 503 });
+    expect(jobs.items.size).toBe(0);
   });
 });

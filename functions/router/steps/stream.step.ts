@@ -3,7 +3,8 @@
 // stream's events into the SSE body in OpenAI's format. The body is an async iterable that the
 // handler hands to Lambda response streaming; a client that goes away (the body destroyed, so
 // its iterator returned) aborts the upstream call at once, not at the next chunk. The attempts
-// are recorded once the stream has ended, whatever ended it. No AWS here.
+// are recorded once the stream has ended, whatever ended it; what it was charged ends the body as
+// an SSE comment (`: x-switchyard-cost-usd ...`, which SSE clients skip). No AWS here.
 import { randomUUID } from 'node:crypto';
 import type {
   AttemptRecord,
@@ -14,13 +15,17 @@ import type {
   StreamStart,
   StreamSummary,
 } from '@switchyard/core';
-import { OpenAiSseFormatter, streamPlan } from '@switchyard/core';
+import { OpenAiSseFormatter, sseCostComment, streamPlan } from '@switchyard/core';
 
 export interface StreamStepDeps extends ExecuteDeps {
   /** Records the attempts of the stream once it has ended (they reached upstreams). */
   recordAttempts: (attempts: readonly AttemptRecord[]) => Promise<void>;
-  /** Fires once the stream has ended, with what it produced (usage, attempts; metering hooks here). */
-  onEnd?: (summary: StreamSummary) => Promise<void> | void;
+  /**
+   * Fires once the stream has ended, with what it produced (usage, attempts; metering hooks here).
+   * What it answers (the charged cost as `x-switchyard-cost-usd` formats it) ends the body as an
+   * SSE comment, before `[DONE]`.
+   */
+  onEnd?: (summary: StreamSummary) => Promise<string | undefined> | string | undefined;
 }
 
 export interface StreamRequest {
@@ -81,12 +86,13 @@ function sseBody(
   const events = source[Symbol.asyncIterator]();
   let failed = false;
   let finished = false;
-  const finish = async (): Promise<void> => {
-    if (finished) return;
+  const finish = async (): Promise<string> => {
+    if (finished) return '';
     finished = true;
     const summary = await start.summary;
     await deps.recordAttempts(summary.attempts);
-    await deps.onEnd?.(summary);
+    const cost = await deps.onEnd?.(summary);
+    return cost === undefined ? '' : sseCostComment(cost);
   };
   const iterator: AsyncIterator<string> = {
     async next(): Promise<IteratorResult<string>> {
@@ -94,8 +100,9 @@ function sseBody(
         if (finished) return { value: undefined, done: true };
         const e = await events.next();
         if (e.done) {
-          await finish();
-          return failed ? { value: undefined, done: true } : { value: formatter.done(), done: false };
+          const trailer = await finish();
+          const last = trailer + (failed ? '' : formatter.done());
+          return last === '' ? { value: undefined, done: true } : { value: last, done: false };
         }
         if (e.value.type === 'error') failed = true;
         const text = formatter.format(e.value);

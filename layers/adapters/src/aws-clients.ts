@@ -1,4 +1,5 @@
-// Factories for the data-path AWS SDK clients (DynamoDB, SageMaker runtime), with production
+// Factories for the data-path AWS SDK clients (DynamoDB here, the SageMaker runtime in
+// aws-clients.sagemaker.ts, which the router loads on its first SageMaker call), with production
 // settings; the control-plane ones (SQS, Step Functions, SageMaker) are in aws-clients.control.ts,
 // so the router loads none of them. They read no
 // environment themselves (the SDK reads AWS_REGION and AWS_ENDPOINT_URL_* on its own); handlers
@@ -6,8 +7,6 @@
 
 import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { SageMakerRuntimeClientConfig } from '@aws-sdk/client-sagemaker-runtime';
-import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 /** Keep-alive connection pools and a short connect timeout: a Lambda reuses its sockets. */
@@ -26,14 +25,4 @@ export function createDocumentClient(config: DynamoDBClientConfig = {}): DynamoD
   return DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: true },
   });
-}
-
-/**
- * A SageMaker runtime client for inference. One attempt: the router's plan owns retries and
- * fallbacks within its deadline, so SDK retries would only spend that deadline twice.
- */
-export function createSageMakerRuntimeClient(
-  config: SageMakerRuntimeClientConfig = {},
-): SageMakerRuntimeClient {
-  return new SageMakerRuntimeClient({ maxAttempts: 1, requestHandler: DEFAULT_REQUEST_HANDLER, ...config });
 }

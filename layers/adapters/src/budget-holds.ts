@@ -32,6 +32,8 @@ export class BudgetHolds {
   readonly #store: BudgetStore;
   readonly #now: () => number;
   readonly #heldRetryMs: number;
+  /** Period items read (created, limit synced) by this container, by `tenant#budget#period|revision`. */
+  readonly #syncedFor = new Map<string, Promise<void>>();
 
   constructor(options: BudgetHoldsOptions) {
     this.#store = options.store;
@@ -57,6 +59,8 @@ export class BudgetHolds {
       const window = periodWindow(spec.period, now);
       const item: BudgetHoldItem = { budget: budgetId(spec), period: window.key, unit: spec.unit, amount };
       const key = keyOf(tenant, item);
+      // The period item is read (created, its limit synced) once per period and spec revision
+      // in this container; then a hold is one conditional write per item.
       await this.#synced(key, spec, window);
       let outcome = await this.#store.lease(key, id, {
         amount,
@@ -64,6 +68,7 @@ export class BudgetHolds {
         holder: HOLD_HOLDER,
       });
       if (!outcome.ok && outcome.reason === 'missing') {
+        this.#syncedFor.delete(`${budgetSortKeyOf(key)}|${spec.revision ?? 0}`);
         await this.#synced(key, spec, window);
         outcome = await this.#store.lease(key, id, {
           amount,
@@ -140,9 +145,30 @@ export class BudgetHolds {
     });
   }
 
-  /** The period item exists, with the spec's limit when the spec is newer. */
+  /** The period item exists, with the spec's limit when the spec is newer (read once per period and revision). */
   async #synced(key: BudgetKey, spec: BudgetSpec, window: { starts_at: number; ends_at: number }) {
     const revision = spec.revision ?? 0;
+    const id = `${budgetSortKeyOf(key)}|${revision}`;
+    let synced = this.#syncedFor.get(id);
+    if (!synced) {
+      synced = this.#sync(key, spec, window, revision);
+      this.#syncedFor.set(id, synced);
+      synced.catch(() => this.#syncedFor.delete(id));
+      // A container lives through many periods: forget the oldest.
+      if (this.#syncedFor.size > 1_000) {
+        const oldest = this.#syncedFor.keys().next().value;
+        if (oldest !== undefined) this.#syncedFor.delete(oldest);
+      }
+    }
+    await synced;
+  }
+
+  async #sync(
+    key: BudgetKey,
+    spec: BudgetSpec,
+    window: { starts_at: number; ends_at: number },
+    revision: number,
+  ): Promise<void> {
     const record =
       (await this.#store.getPeriod(key)) ??
       (await this.#store.openPeriod({
@@ -158,6 +184,8 @@ export class BudgetHolds {
     }
   }
 }
+
+const budgetSortKeyOf = (key: BudgetKey): string => `${key.tenant}#${key.budget}#${key.period}`;
 
 function keyOf(tenant: string, item: BudgetHoldItem): BudgetKey {
   return { tenant, budget: item.budget, period: item.period };

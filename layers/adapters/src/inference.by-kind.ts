@@ -9,9 +9,8 @@ import type {
   PlanTarget,
 } from '@switchyard/core';
 import { convertedStream } from '@switchyard/core';
-import { createSageMakerRuntimeClient } from './aws-clients.ts';
+import { LazyInferenceClient } from './inference.lazy.ts';
 import { OpenAiHttpInferenceClient } from './inference.openai-http.ts';
-import { SageMakerInferenceClient } from './inference.sagemaker.ts';
 
 export class InferenceClientByKind implements InferenceClient {
   readonly #clients: Readonly<Record<EndpointKind, InferenceClient>>;
@@ -33,10 +32,19 @@ export class InferenceClientByKind implements InferenceClient {
   }
 }
 
-/** SageMaker endpoints through the runtime client of `createSageMakerRuntimeClient`, HTTP ones by fetch. */
+/**
+ * SageMaker endpoints through the runtime client of `createSageMakerRuntimeClient`, HTTP ones by
+ * fetch. The SageMaker client (and the SDK it needs) is loaded on the first SageMaker call.
+ */
 export function createInferenceClient(): InferenceClientByKind {
   return new InferenceClientByKind({
-    sagemaker: new SageMakerInferenceClient({ client: createSageMakerRuntimeClient() }),
+    sagemaker: new LazyInferenceClient(async () => {
+      const [{ SageMakerInferenceClient }, { createSageMakerRuntimeClient }] = await Promise.all([
+        import('./inference.sagemaker.ts'),
+        import('./aws-clients.sagemaker.ts'),
+      ]);
+      return new SageMakerInferenceClient({ client: createSageMakerRuntimeClient() });
+    }),
     'openai-http': new OpenAiHttpInferenceClient({}),
   });
 }

@@ -85,3 +85,12 @@ export class OpenAiSseFormatter {
     return SSE_DONE_EVENT;
   }
 }
+
+/**
+ * An SSE comment with what the stream was charged (the `x-switchyard-cost-usd` header of a stream
+ * is its reservation, sent before the body): `: x-switchyard-cost-usd 0.000036000`. SSE clients
+ * (the openai SDKs among them) skip comment lines, so it changes nothing for them.
+ */
+export function sseCostComment(costUsd: string): string {
+  return `: x-switchyard-cost-usd ${costUsd}\n\n`;
+}

@@ -1,5 +1,5 @@
 // The router's read of a tenant's budget attributes, against dynalite with the real SDK client:
-// only `budget`, `rate_limits`, `updated_at` and `revision` come back (never the webhook secret); a tenant
+// only `budget`, `rate_limits`, `updated_at`, `revision` (and the request policy's attributes, `pii_action` among them) come back (never the webhook secret); a tenant
 // without them has no limits; an unknown tenant is undefined; a malformed budget fails loudly.
 // The per-tenant cache serves one read per TTL, concurrent callers included.
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
@@ -29,6 +29,8 @@ beforeAll(async () => {
     revision: 1_700_000_000_007,
   });
   await put({ id: 'plain', webhook_secret: 'whsec_y', created_at: 1 });
+  await put({ id: 'private', webhook_secret: 'whsec_p', created_at: 1, name: 'P', pii_action: 'redact' });
+  await put({ id: 'odd', webhook_secret: 'whsec_o', created_at: 1, pii_action: 'shred' });
   await put({
     id: 'broken',
     webhook_secret: 'whsec_z',
@@ -57,6 +59,11 @@ describe('DynamoDbTenantBudgets', () => {
 
   it('a malformed budget fails loudly, naming the attribute', async () => {
     await expect(source.get('broken')).rejects.toThrow(/tenant broken has a malformed budget\.limit_usd/);
+  });
+
+  it("reads the tenant's pii_action with them, and fails loudly on one it does not know", async () => {
+    expect(await source.get('private')).toEqual({ pii_action: 'redact' });
+    await expect(source.get('odd')).rejects.toThrow(/tenant odd has a malformed pii_action/);
   });
 });
 

@@ -82,6 +82,87 @@ describe('RouterMetrics', () => {
     expect(Object.keys(p).filter((k) => k.includes('Tokens'))).toEqual([]);
   });
 
+  /** A stream of `pieces`, advancing the clock by `stepMs` before each; throws `fail` at its end if given. */
+  function sse(advance: (ms: number) => void, pieces: string[], stepMs: number, fail?: Error) {
+    return (async function* () {
+      for (const p of pieces) {
+        advance(stepMs);
+        yield p;
+      }
+      if (fail) throw fail;
+    })();
+  }
+  const STREAM_HEADERS = {
+    'x-switchyard-policy': 'support',
+    'x-switchyard-model': 'llama@v2',
+    'x-switchyard-attempts': '1',
+  };
+
+  it('a streamed answer: time to first token when it is answered, latency when the stream has ended', async () => {
+    const { metrics, points, advance } = setup();
+    const answer = await metrics.measure(CHAT, async () => {
+      advance(15);
+      return { status: 200, headers: STREAM_HEADERS, stream: sse(advance, ['a', 'b', 'c'], 100) };
+    });
+    expect(points()).toEqual({
+      [`Requests{service=router,Route=${CHAT}}`]: 1,
+      'Requests{service=router,Policy=support,Model=llama@v2}': 1,
+      'TimeToFirstToken{service=router,Policy=support,Model=llama@v2}': 15,
+      'Attempts{service=router,Policy=support,Model=llama@v2}': 1,
+      'Fallbacks{service=router,Policy=support,Model=llama@v2}': 0,
+    });
+    const got: string[] = [];
+    for await (const piece of answer.stream ?? []) got.push(piece);
+    expect(got).toEqual(['a', 'b', 'c']);
+    const p = points();
+    expect(p[`Latency{service=router,Route=${CHAT}}`]).toBe(315);
+    expect(p['Latency{service=router,Policy=support,Model=llama@v2}']).toBe(315);
+  });
+
+  it('a stream the client leaves records its latency once, at the moment it was left', async () => {
+    const { metrics, points, advance } = setup();
+    const answer = await metrics.measure(CHAT, async () => ({
+      status: 200,
+      headers: STREAM_HEADERS,
+      stream: sse(advance, ['a', 'b', 'c'], 10),
+    }));
+    const it = (answer.stream ?? [])[Symbol.asyncIterator]();
+    expect(await it.next()).toEqual({ value: 'a', done: false });
+    advance(5);
+    expect(await it.return?.()).toEqual({ value: undefined, done: true });
+    advance(50);
+    await it.return?.();
+    expect(points()[`Latency{service=router,Route=${CHAT}}`]).toBe(15);
+  });
+
+  it('a stream cut by an error records its latency and passes the error on', async () => {
+    const { metrics, points, advance } = setup();
+    const cut = new Error('upstream went away');
+    const answer = await metrics.measure(CHAT, async () => ({
+      status: 200,
+      headers: STREAM_HEADERS,
+      stream: sse(advance, ['a'], 7, cut),
+    }));
+    const got: string[] = [];
+    await expect(
+      (async () => {
+        for await (const piece of answer.stream ?? []) got.push(piece);
+      })(),
+    ).rejects.toBe(cut);
+    expect(got).toEqual(['a']);
+    expect(points()[`Latency{service=router,Route=${CHAT}}`]).toBe(7);
+  });
+
+  it('a stream without routing headers: no time to first token, latency by route at its end', async () => {
+    const { metrics, points, advance } = setup();
+    const answer = await metrics.measure(CHAT, async () => ({ status: 200, stream: sse(advance, ['x'], 4) }));
+    for await (const _ of answer.stream ?? []) advance(0);
+    expect(points()).toEqual({
+      [`Requests{service=router,Route=${CHAT}}`]: 1,
+      [`Latency{service=router,Route=${CHAT}}`]: 4,
+    });
+  });
+
   it('an error: counted as a request, an error by route and by class; rethrown as is', async () => {
     const { metrics, points, advance } = setup();
     const err = new InvalidRequestError('bad');

@@ -98,7 +98,9 @@ describe('RouterService streams', () => {
     expect(recorded).toEqual([]);
     const e = events(await text(res.stream));
     expect(e.at(-1)).toBe('[DONE]');
-    const chunks = e.slice(0, -1).map((x) => JSON.parse(x) as Record<string, unknown>);
+    // What it was charged, as an SSE comment clients skip (no prices here: $0).
+    expect(e.at(-2)).toBe(': x-switchyard-cost-usd 0.00000000');
+    const chunks = e.slice(0, -2).map((x) => JSON.parse(x) as Record<string, unknown>);
     expect(
       chunks.map((c) => (c.choices as Array<{ delta?: unknown; finish_reason: unknown }>)[0] ?? null),
     ).toEqual([
@@ -143,7 +145,8 @@ describe('RouterService streams', () => {
     expect(res.headers['x-switchyard-endpoint']).toBe('b');
     expect(res.headers['x-switchyard-attempts']).toBe('2');
     const e = events(await text(res.stream));
-    expect(e.at(-1)).toBe(
+    expect(e.at(-1)).toBe(': x-switchyard-cost-usd 0.00000000');
+    expect(e.at(-2)).toBe(
       '{"error":{"message":"The upstream stream failed after 1 chunks (connection); the answer is incomplete.","type":"upstream_error","code":"stream_interrupted","param":null}}',
     );
     expect(e).not.toContain('[DONE]');
@@ -178,7 +181,7 @@ describe('RouterService streams', () => {
     );
     const e = events(await text(res.stream));
     expect(e.at(-1)).toBe('[DONE]');
-    expect(e.at(-2)).toContain(
+    expect(e.at(-3)).toContain(
       '"x_switchyard":{"resumed":true,"resumed_by":[{"endpoint":"b","model":"mb","version":"v1","after_chars":3}]}',
     );
     expect(calls[1]?.body).toMatchObject({

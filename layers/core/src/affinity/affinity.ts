@@ -141,7 +141,10 @@ export function applyAffinity(input: AffinityInput): AffinityResult {
         ...base,
         applied: false,
         skipped,
-        reason: `no replica of ${cm.key} on the ring has room: the strategy chose`,
+        reason:
+          ring.points.length === 0
+            ? `no replica of ${cm.key} has a weight, so none is on the ring: the strategy chose`
+            : `no replica of ${cm.key} on the ring has room: the strategy chose`,
       },
     };
   }

@@ -68,7 +68,8 @@ export const METRICS = {
     name: 'TimeToFirstToken',
     unit: 'Milliseconds',
     dimensions: [[d.policy, d.model]],
-    description: 'streamed requests: time to the first byte of the answer (reserved for streaming)',
+    description:
+      'streamed requests: time to the first byte of the answer (its first chunk; the latency of a stream is at its end)',
   },
   attempts: {
     name: 'Attempts',

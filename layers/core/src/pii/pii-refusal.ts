@@ -5,9 +5,13 @@ import { describeCounts } from './detect.ts';
 import type { PiiCounts } from './pii.types.ts';
 
 export class PersonalDataRefusedError extends InvalidRequestError {
-  constructor(counts: PiiCounts, source: string) {
+  constructor(
+    counts: PiiCounts,
+    source: string,
+    reason = 'refuses it: remove it, or use a policy that classifies or redacts it.',
+  ) {
     super(
-      `The request contains personal data (${describeCounts(counts) || 'unscanned content'}) and the ${source} refuses it: remove it, or use a policy that classifies or redacts it.`,
+      `The request contains personal data (${describeCounts(counts) || 'unscanned content'}) and the ${source} ${reason}`,
       { code: 'personal_data_refused' },
     );
   }

@@ -81,3 +81,32 @@ export function applyPrivacy(
   // What the scan could not reach was not redacted either: it still raises the classification.
   return { request: scan.truncated ? classify() : request, call: redacted, vault, note };
 }
+
+/**
+ * A durable job's request (its body is a chat or invocation body): as applyPrivacy, but a job's
+ * answer is stored and read later, so no vault could restore it: personal data that the policy
+ * or the tenant would redact is refused (400) instead.
+ */
+export function jobPrivacy(
+  request: RouteRequest,
+  body: { kind: 'chat' | 'invocation'; parsed: unknown },
+  registry: CompiledRegistry,
+  tenant: PiiAction | undefined,
+): RouteRequest {
+  const call: InferenceCall =
+    body.kind === 'chat'
+      ? { kind: 'chat', body: body.parsed as Extract<InferenceCall, { kind: 'chat' }>['body'] }
+      : { kind: 'invocation', task: request.task, payload: (body.parsed as { payload: unknown }).payload };
+  const scan = scanCall(call);
+  if (scan.total === 0 && !scan.truncated) return request;
+  const actions = { policy: policyPiiAction(registry, request), tenant };
+  const { action, source } = effectivePiiAction(actions.policy, actions.tenant);
+  if (action === 'redact') {
+    throw new PersonalDataRefusedError(
+      scan.counts,
+      source === 'tenant' ? "tenant's setting" : 'policy',
+      'redacts it, which a job cannot (its answer is stored): remove it, or send the request to the synchronous API.',
+    );
+  }
+  return applyPrivacy(request, call, actions, scan).request;
+}

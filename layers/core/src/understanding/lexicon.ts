@@ -21,15 +21,15 @@ export interface Cue {
   code?: number;
   math?: number;
   /** A sequence word ("then", "finally"): one step. */
-  step?: true;
+  step?: boolean;
   /** An interrogative opening ("what", "how"): a sentence starting with it is a question. */
-  interrogative?: true;
+  interrogative?: boolean;
   /** A unit: a number right before it is a quantity (a math signal). */
-  unit?: true;
+  unit?: boolean;
   /** Stop word of these languages (bit mask over LANGUAGES). */
   langs?: number;
   /** The first words of a longer phrase: keep reading. */
-  prefix?: true;
+  prefix?: boolean;
 }
 
 /** A registry domain as the scan uses it. */
@@ -51,7 +51,8 @@ export interface Lexicon {
   readonly mask: number;
   readonly h1: Int32Array;
   readonly h2: Int32Array;
-  readonly cues: readonly Cue[];
+  /** Every cue with all fields set, in one order: the scan's property reads stay monomorphic. */
+  readonly cues: readonly Required<Cue>[];
   /** Each entry's normalised term (for explanations and tests). */
   readonly terms: readonly string[];
   readonly domains: readonly LexiconDomain[];
@@ -77,7 +78,7 @@ export function lowerCode(c: number): number {
 }
 
 /** The lexicon entry of a normalised term, or undefined (tests and tools; the scan folds inline). */
-export function lookupTerm(lexicon: Lexicon, term: string): Cue | undefined {
+export function lookupTerm(lexicon: Lexicon, term: string): Required<Cue> | undefined {
   let a = H1_SEED;
   let b = H2_SEED;
   for (let i = 0; i < term.length; i++) {
@@ -99,9 +100,24 @@ export function findEntry(lexicon: Lexicon, a: number, b: number): number {
   }
 }
 
+const NONE: ReadonlyArray<readonly [number, number]> = [];
+
 function compileTable(words: ReadonlyMap<string, Cue>): Omit<Lexicon, 'domains'> {
   const terms = [...words.keys()];
-  const cues = terms.map((t) => words.get(t) as Cue);
+  const cues = terms.map((t) => {
+    const c = words.get(t) as Cue;
+    return {
+      tasks: c.tasks ?? NONE,
+      domains: c.domains ?? NONE,
+      code: c.code ?? 0,
+      math: c.math ?? 0,
+      step: c.step ?? false,
+      interrogative: c.interrogative ?? false,
+      unit: c.unit ?? false,
+      langs: c.langs ?? 0,
+      prefix: c.prefix ?? false,
+    } as Required<Cue>;
+  });
   const size = 2 ** Math.ceil(Math.log2(Math.max(16, terms.length * 2)));
   const table = new Int32Array(size);
   const h1 = new Int32Array(terms.length);

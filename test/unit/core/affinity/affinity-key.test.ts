@@ -39,6 +39,14 @@ describe('conversationKey', () => {
     expect(conversationKey([Q1])).not.toBe(k);
   });
 
+  it('reads through developer prompts and an assistant greeting to the first user message', () => {
+    const dev = { role: 'developer', content: 'Answer in French.' };
+    const hello = { role: 'assistant', content: 'Bonjour ! Que puis-je faire ?' };
+    expect(conversationKey([dev, hello, Q1])).not.toBe(conversationKey([dev, hello, Q2]));
+    expect(conversationKey([SYSTEM, dev, Q1])).not.toBe(conversationKey([SYSTEM, dev, Q2]));
+    expect(conversationKey([dev, hello, Q1, A1, Q2])).toBe(conversationKey([dev, hello, Q1]));
+  });
+
   it('tells roles and message boundaries apart', () => {
     expect(conversationKey([{ role: 'developer', content: SYSTEM.content }, Q1])).not.toBe(
       conversationKey([SYSTEM, Q1]),

@@ -234,6 +234,25 @@ describe('route with affinity: yielding to the strategy', () => {
     });
   });
 
+  it('replicas without weight are on no ring: the strategy chose', () => {
+    const unweighted = compiled({
+      models: [model('m')],
+      endpoints: [endpoint('z1', 'm', { weight: 0 }), endpoint('z2', 'm', { weight: 0 })],
+      policies: [policy('sticky', { models: ['m'], strategy: 'least-outstanding', affinity: {} })],
+    });
+    const d = route(
+      request(sticky()),
+      { registry: unweighted, health: snapshotOf() },
+      { now: NOW, random: seededRandom(1) },
+    );
+    expect(d.explanation.affinity).toMatchObject({
+      applied: false,
+      skipped: [],
+      reason: 'no replica of m@v1 has a weight, so none is on the ring: the strategy chose',
+    });
+    expect(d.plan.primary.endpoint).toBe(d.explanation.affinity?.strategy_choice);
+  });
+
   it('the user field is a key', () => {
     const d = decide({ model: 'sticky', user: 'ann' });
     expect(d.explanation.affinity).toMatchObject({ key: 'user', applied: true });
@@ -254,6 +273,15 @@ describe('route with affinity: yielding to the strategy', () => {
         expect(d.plan.primary.endpoint).toBe(first.plan.primary.endpoint);
         expect(d.explanation.draws).toEqual(first.explanation.draws);
       }
+    }
+    // Affinity picks among the strategy's model's replicas only, and the plan is what it explains.
+    for (let i = 0; i < 40; i++) {
+      const d = decide({ model: 'two-models', hints: { sticky_key: `mixed-${i}` } });
+      const a = d.explanation.affinity;
+      expect(a?.applied).toBe(true);
+      expect(d.plan.primary.endpoint).toBe(a?.endpoint);
+      const modelOf = (id: string | undefined) => registry.registry.endpoints.find((e) => e.id === id)?.model;
+      expect(d.plan.primary.model).toBe(modelOf(a?.strategy_choice));
     }
     // ...and different keys still reach both models.
     const models = new Set<string>();

@@ -35,6 +35,14 @@ describe('tenantBudgets', () => {
     expect(TenantBudgetConfigSchema.safeParse({ data_classification: 'secret' }).success).toBe(false);
   });
 
+  it("carries the record's pii_action in the request policy (the privacy step reads it)", () => {
+    expect(tenantBudgets({ pii_action: 'redact' })).toEqual({ request_policy: { pii_action: 'redact' } });
+    expect(tenantBudgets({ pii_action: 'refuse', data_classification: 'pii' })).toEqual({
+      request_policy: { data_classification: 'pii', pii_action: 'refuse' },
+    });
+    expect(TenantBudgetConfigSchema.safeParse({ pii_action: 'shred' }).success).toBe(false);
+  });
+
   it('the revision wins over updated_at', () => {
     expect(
       tenantBudgets({ budget: { limit_usd: 2, period: 'day' }, updated_at: 5, revision: 9 }).spend?.revision,

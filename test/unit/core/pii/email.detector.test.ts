@@ -9,6 +9,7 @@ detectorContract(emailDetector, {
     'trailing dot: ⟦email:ops@example.com⟧.',
     "quoted '⟦email:q@example.net⟧' and ⟦email:r.s@example.org⟧",
     'long tld ⟦email:a@b.example.museum⟧',
+    `a 64-character local part ⟦email:${'a'.repeat(64)}@example.com⟧`,
   ],
   negatives: [
     'The icon is logo@2x.png and hero@3x.jpg, sprite@1x.svg',
@@ -19,5 +20,6 @@ detectorContract(emailDetector, {
     '.lead@ and trail@. and @ alone',
     'jane dot doe at example dot com',
     'numbers@123.456',
+    `a 65-character local part ${'a'.repeat(65)}@example.com`,
   ],
 });

@@ -7,7 +7,7 @@ detectorContract(phoneDetector, {
   positives: [
     ...corpusPositives('phone'),
     'US ⟦phone:(800) 555-0100⟧ and ⟦phone:1 800 555 0100⟧',
-    '8 digits is the least: ⟦phone:+49 30 9018⟧',
+    '8 digits is the least: ⟦phone:+49 30 9018⟧, 15 the most: ⟦phone:+123 4567 8901 2345⟧',
   ],
   negatives: [
     'ISBN 978-0-306-40615-7 and 978-3-16-148410-0',
@@ -16,7 +16,7 @@ detectorContract(phoneDetector, {
     'Card 4111 1111 1111 1111 is a card',
     'Timestamp 1700000000000 and 1700000000',
     'Area code 123-555-0100 cannot start with 1',
-    '+1 5 and +44 are too short; +1234567890123456 is too long',
+    '+1 5 and +44 are too short, 7 digits +49 30 901 too; +1234567890123456 is too long',
     'Order 555-0100 and extension 4321',
     'part 415-555-01999 runs on',
     'SSN 219-45-6789',

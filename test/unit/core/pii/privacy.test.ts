@@ -7,6 +7,7 @@ import type { InferenceCall, StreamEvent } from '../../../../layers/core/src/ind
 import {
   applyPrivacy,
   effectivePiiAction,
+  jobPrivacy,
   PersonalDataRefusedError,
   PII_SCAN_LIMITS,
   policyPiiAction,
@@ -294,5 +295,44 @@ describe('restoreStream', () => {
     expect(await collect([{ type: 'chunk', chunk: { index: 2, text: '[EMAIL_1' } }])).toEqual([
       { type: 'chunk', chunk: { index: 2, text: '[EMAIL_1' } },
     ]);
+  });
+});
+
+describe('jobPrivacy', () => {
+  const registry = compiled({
+    models: [model('m'), model('p', { data_classifications: ['public', 'internal', 'pii'] })],
+    endpoints: [endpoint('e', 'm'), endpoint('ep', 'p')],
+    policies: [policy('auto'), policy('private', { pii: { action: 'redact' } })],
+  });
+  const body = (content: string) => ({
+    kind: 'chat' as const,
+    parsed: { model: 'auto', messages: [{ role: 'user', content }] },
+  });
+
+  it('raises the classification of a job with personal data, and leaves a clean one alone', () => {
+    const r = request();
+    expect(jobPrivacy(r, body('hello'), registry, undefined)).toBe(r);
+    expect(
+      jobPrivacy(r, body(`card 4111 1111 1111 1111`), registry, undefined).hints.data_classification,
+    ).toBe('pii');
+    const invocation = {
+      kind: 'invocation' as const,
+      parsed: { task: 'chat', payload: { t: 'a@example.com' } },
+    };
+    expect(jobPrivacy(r, invocation, registry, undefined).hints.data_classification).toBe('pii');
+  });
+
+  it('refuses what the policy or the tenant would redact: a job answer cannot be restored', () => {
+    expect(() =>
+      jobPrivacy(request({ model: 'private' }), body('a@example.com'), registry, undefined),
+    ).toThrow(
+      'The request contains personal data (1 email) and the policy redacts it, which a job cannot (its answer is stored): remove it, or send the request to the synchronous API.',
+    );
+    expect(() => jobPrivacy(request(), body('a@example.com'), registry, 'redact')).toThrow(
+      "and the tenant's setting redacts it",
+    );
+    expect(() => jobPrivacy(request(), body('a@example.com'), registry, 'refuse')).toThrow(
+      PersonalDataRefusedError,
+    );
   });
 });

@@ -138,7 +138,8 @@ describe('extractFeatures', () => {
     expect(f('Der Hund und die Katze').language).toBe('de');
     expect(f('Le chat et le chien dans la maison').language).toBe('fr');
     expect(f('El perro y el gato con los niños').language).toBe('es');
-    // One stop word: no guess.
+    // Exactly two stop words: a guess; one: none.
+    expect(f('The cat and').language).toBe('en');
     expect(f('The cat').language).toBeUndefined();
     // Cyrillic: no guess.
     expect(f('и в не на я').language).toBeUndefined();
@@ -160,6 +161,19 @@ describe('extractFeatures', () => {
     expect(f(`contract ${'word '.repeat(160)}`).domain).toBeUndefined();
     // A tie between domains: none.
     expect(f('plaintiff diagnosis').domain).toBeUndefined();
+  });
+
+  it('a domain is inferred from exactly its min_score, not below', () => {
+    // "contract" alone: 1 - exp(-1 / 1.005) = 0.63.
+    const at = (min: number) =>
+      extractFeatures(
+        { texts: ['contract'], turns: 1 },
+        1,
+        compileLexicon([{ name: 'legal', min_score: min, terms: { contract: 1 } }]),
+      );
+    expect(at(0.63).domains.legal).toBe(0.63);
+    expect(at(0.63).domain).toBe('legal');
+    expect(at(0.631).domain).toBeUndefined();
   });
 
   it('without registry domains, the domains map is empty', () => {

@@ -1,6 +1,6 @@
 // IPv6 addresses: eight groups of 1-4 hex digits, or fewer with one `::`, optionally ending in
 // a dotted IPv4; a compressed form needs two groups and a digit (so `Add::Face` in C++ is not
-// one). Not personal: `::` and the loopback `::1`. Hard negatives: times (`10:30:45`), MAC
+// one). Not personal: `::` and the loopback (`::1`, `::ffff:127.0.0.1`). Hard negatives: times (`10:30:45`), MAC
 // addresses (six groups), ratios, `std::vector`.
 import type { PiiDetector, PiiSpan } from '../pii.types.ts';
 import { isWordAt } from './boundaries.ts';
@@ -47,7 +47,8 @@ export const ipv6Detector: PiiDetector = {
       while (end > colon + 1 && text[end - 1] === '.') end--;
       if (isWordAt(text, start - 1) || isWordAt(text, end)) continue;
       const s = text.slice(start, end);
-      if (s === '::1' || !isIpv6(s)) continue;
+      // Loopback, also as an IPv4-mapped or -compatible address, is nobody's.
+      if (s === '::1' || /^::(?:ffff:)?127\./i.test(s) || !isIpv6(s)) continue;
       spans.push({ type: 'ipv6', start, end });
     }
     return spans;
