@@ -13,6 +13,7 @@ import { parseInput } from '@switchyard/adapters/lambda';
 import type {
   AttemptRecord,
   ChatCompletionRequest,
+  CompiledLearnedState,
   CompiledRegistry,
   Decision,
   EmbeddingsRequest,
@@ -85,6 +86,8 @@ export interface RouterDeps {
   money?: MoneyDeps;
   /** The decision log (steps/decision-log.step.ts): absent, no decision is recorded. */
   decisions?: DecisionLogDeps;
+  /** The learned strategy's state (refit from feedback), cached like the snapshot; absent: priors only. */
+  learned?: { get(): Promise<CompiledLearnedState | undefined> };
 }
 
 /** Who is asking, beyond the caller: the request's id (API Gateway's) for its usage record. */
@@ -394,17 +397,18 @@ export class RouterService {
   }> {
     const money = this.deps.money;
     const tenant = asked.tenant.id;
-    const [registry, shared, budgets] = await Promise.all([
+    const [registry, shared, budgets, learned] = await Promise.all([
       this.deps.registry.get(),
       this.deps.health.get(),
       money ? tenantBudgetsStep(money, tenant) : undefined,
+      this.deps.learned?.get(),
     ]);
     const cap = money && budgets ? await budgetCapStep(money, tenant, budgets) : undefined;
     const bounded = budgets ? applyTenantPolicy(asked, budgets.request_policy ?? {}) : asked;
     const request = understandStep(bounded, call, registry);
     const privacy = privacyStep(request, call, registry, budgets?.request_policy?.pii_action);
     const { decision, note } = decideUnderCap(privacy.request, cap, (r) =>
-      this.decideOn(r, registry, shared),
+      this.decideOn(r, registry, shared, learned),
     );
     return {
       decision: explainedWith(decision, note, privacy.note),
@@ -415,7 +419,12 @@ export class RouterService {
   }
 
   /** The decision on `shared` with this container's circuits and in-flight counts laid over it. */
-  private decideOn(request: RouteRequest, registry: CompiledRegistry, shared: HealthSnapshot): Decision {
+  private decideOn(
+    request: RouteRequest,
+    registry: CompiledRegistry,
+    shared: HealthSnapshot,
+    learned: CompiledLearnedState | undefined,
+  ): Decision {
     const now = this.deps.now();
     const { circuits, inflight } = this.deps;
     circuits?.useRegistry(registry);
@@ -425,7 +434,7 @@ export class RouterService {
     const load = inflight?.load();
     return route(
       request,
-      { registry, health, ...(load ? { load } : {}) },
+      { registry, health, ...(load ? { load } : {}), ...(learned ? { learned } : {}) },
       {
         now,
         random: this.deps.random,
@@ -520,14 +529,15 @@ export class RouterService {
     const money = this.deps.money;
     const tenant = request.tenant.id;
     const at = this.deps.now();
-    const [registry, shared, budgets] = await Promise.all([
+    const [registry, shared, budgets, learned] = await Promise.all([
       this.deps.registry.get(),
       this.deps.health.get(),
       money ? tenantBudgetsStep(money, tenant) : undefined,
+      this.deps.learned?.get(),
     ]);
     const cap = money && budgets ? await budgetCapStep(money, tenant, budgets) : undefined;
     const bounded = budgets ? applyTenantPolicy(request, budgets.request_policy ?? {}) : request;
-    return { at, request: bounded, registry, shared, budgets, cap };
+    return { at, request: bounded, registry, shared, budgets, cap, learned };
   }
 
   /**
@@ -542,8 +552,10 @@ export class RouterService {
     meta: Omit<RequestMeta, 'at'>,
   ): Admitted | Promise<Admitted> {
     const money = this.deps.money;
-    const { at, registry, shared, budgets, cap } = loaded;
-    const { decision, note } = decideUnderCap(request, cap, (r) => this.decideOn(r, registry, shared));
+    const { at, registry, shared, budgets, cap, learned } = loaded;
+    const { decision, note } = decideUnderCap(request, cap, (r) =>
+      this.decideOn(r, registry, shared, learned),
+    );
     const admitted = (held: Held | undefined): Admitted => ({ at, registry, decision, note, held });
     if (!money || !budgets) return admitted(undefined);
     const h = reserveStep(
@@ -635,6 +647,7 @@ interface Loaded {
   shared: HealthSnapshot;
   budgets: Awaited<ReturnType<typeof tenantBudgetsStep>> | undefined;
   cap: Awaited<ReturnType<typeof budgetCapStep>> | undefined;
+  learned: CompiledLearnedState | undefined;
 }
 
 /** A request past steps 1 to 5: when it started, what was decided, and what it holds. */
