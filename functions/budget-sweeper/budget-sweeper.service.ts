@@ -29,7 +29,7 @@ export async function sweepBudgets(deps: SweepDeps): Promise<SweepSummary> {
   const summary: SweepSummary = {
     periods: keys.length,
     settled_leases: 0,
-    settled: { usd_micros: 0, tokens: 0, requests: 0 },
+    settled: { usd_nanos: 0, tokens: 0, requests: 0 },
     closed: 0,
     failed: 0,
   };

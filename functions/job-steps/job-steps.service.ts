@@ -41,7 +41,7 @@ import type {
 import {
   applyTenantPolicy,
   budgetRefusalError,
-  chargedCostMicros,
+  chargedCostNanos,
   chatRouteRequest,
   endpointOutcome,
   invocationRouteRequest,
@@ -202,7 +202,7 @@ async function holdJob(
     (t) => registry.modelsByKey.get(modelKey(t.model, t.version)),
     jobBoundsOutput(job.request.kind, job.request.body),
   );
-  const wanted = reservationItems(budgets, max.cost_micros, max.tokens);
+  const wanted = reservationItems(budgets, max.cost_nanos, max.tokens);
   if (wanted.length === 0) return undefined;
   let taken: Awaited<ReturnType<JobBudgetDeps['holds']['take']>>;
   try {
@@ -217,7 +217,7 @@ async function holdJob(
 /** The step error of a refused hold: final when waiting cannot help before the period resets. */
 export function refusalStepError(r: BudgetRefusal): StepError {
   const message = budgetRefusalError(r).message;
-  if (r.unit !== 'usd_micros') return new StepError(RATE_LIMITED, message);
+  if (r.unit !== 'usd_nanos') return new StepError(RATE_LIMITED, message);
   return new StepError(r.reason === 'held' ? BUDGET_HELD : INSUFFICIENT_QUOTA, message);
 }
 
@@ -225,7 +225,7 @@ export function refusalStepError(r: BudgetRefusal): StepError {
 export function holdActuals(hold: BudgetHold, charge: Job['charge']): number[] {
   return hold.items.map((item) => {
     if (!charge) return 0;
-    if (item.unit === 'usd_micros') return charge.cost;
+    if (item.unit === 'usd_nanos') return charge.cost;
     if (item.unit === 'tokens') {
       return charge.usage ? charge.usage.prompt_tokens + charge.usage.completion_tokens : item.amount;
     }
@@ -260,7 +260,7 @@ function jobUsage(
   f: {
     ended_at: number;
     usage: InferenceResult['usage'];
-    cost_micros: number;
+    cost_nanos: number;
     status: 'ok' | 'error';
     attempts: number;
   },
@@ -315,13 +315,13 @@ export async function invokeTarget(
   const duration = deps.now() - started;
   let charge: Job['charge'];
   if (deps.metering) {
-    const cost = chargedCostMicros(await deps.metering.model(target), result.usage, target);
+    const cost = chargedCostNanos(await deps.metering.model(target), result.usage, target);
     charge = { cost, ...(result.usage ? { usage: result.usage } : {}) };
     await deps.metering.usage.record(
       jobUsage(job, target, {
         ended_at: deps.now(),
         usage: result.usage,
-        cost_micros: cost,
+        cost_nanos: cost,
         status: 'ok',
         attempts: job.attempts.length + 1,
       }),
@@ -434,7 +434,7 @@ export async function recordJob(deps: RecordDeps, input: RecordInput): Promise<{
         jobUsage(job, last, {
           ended_at: (deps.now ?? Date.now)(),
           usage: undefined,
-          cost_micros: 0,
+          cost_nanos: 0,
           status: 'error',
           attempts: job.attempts.length,
         }),

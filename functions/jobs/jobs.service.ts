@@ -163,7 +163,7 @@ export class JobsService {
         (t) => registry.modelsByKey.get(modelKey(t.model, t.version)),
         jobBoundsOutput(kind, parsed),
       );
-      await this.checkBudgets(caller.tenant, budgets, max.cost_micros, max.tokens);
+      await this.checkBudgets(caller.tenant, budgets, max.cost_nanos, max.tokens);
     }
 
     const now = this.deps.now();

@@ -9,6 +9,7 @@ import { parseConfig, requireCaller, streamingHttpHandler } from '@switchyard/ad
 import {
   BudgetLeases,
   CachedHealth,
+  CachedLearnedState,
   CachedRegistry,
   CachedTenantBudgets,
   createDocumentClient,
@@ -17,6 +18,7 @@ import {
   DynamoDbBudgetStore,
   DynamoDbDecisionLog,
   DynamoDbHealthStore,
+  DynamoDbLearnedStateStore,
   DynamoDbModelRegistry,
   DynamoDbTenantBudgets,
   DynamoDbUsageStore,
@@ -161,6 +163,12 @@ const service = new RouterService({
               error: error instanceof Error ? error.name : 'unknown',
             }),
         },
+        // The refit's state, read with the registry's cache TTL.
+        learned: new CachedLearnedState({
+          source: new DynamoDbLearnedStateStore({ client: ddb, tableName: config.DECISIONS_TABLE }),
+          ttlMs: config.REGISTRY_CACHE_TTL_MS,
+          now: Date.now,
+        }),
       }
     : {}),
 });

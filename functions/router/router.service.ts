@@ -13,6 +13,7 @@ import { parseInput } from '@switchyard/adapters/lambda';
 import type {
   AttemptRecord,
   ChatCompletionRequest,
+  CompiledLearnedState,
   CompiledRegistry,
   Decision,
   EmbeddingsRequest,
@@ -33,7 +34,7 @@ import {
   applyTenantPolicy,
   ChatCompletionRequestSchema,
   CompletionRequestSchema,
-  chargedCostMicros,
+  chargedCostNanos,
   chatRouteRequest,
   completionRouteRequest,
   costHeader,
@@ -85,6 +86,8 @@ export interface RouterDeps {
   money?: MoneyDeps;
   /** The decision log (steps/decision-log.step.ts): absent, no decision is recorded. */
   decisions?: DecisionLogDeps;
+  /** The learned strategy's state (refit from feedback), cached like the snapshot; absent: priors only. */
+  learned?: { get(): Promise<CompiledLearnedState | undefined> };
 }
 
 /** Who is asking, beyond the caller: the request's id (API Gateway's) for its usage record. */
@@ -201,7 +204,7 @@ export class RouterService {
     const onEnd = async (summary: StreamSummary): Promise<string | undefined> => {
       const t = summary.target;
       const usage = summary.usage;
-      const cost = chargedCostMicros(registry.modelsByKey.get(modelKey(t.model, t.version)), usage, t);
+      const cost = chargedCostNanos(registry.modelsByKey.get(modelKey(t.model, t.version)), usage, t);
       if (held) settleStep(held, cost, usage);
       if (!money || !reachedUpstream(summary.attempts, isShortCircuited)) return costHeader(cost);
       const first = summary.attempts.find((a) => a.ttft_ms !== undefined);
@@ -211,7 +214,7 @@ export class RouterService {
         ended_at: this.deps.now(),
         target: t,
         usage,
-        cost_micros: cost,
+        cost_nanos: cost,
         attempts: summary.attempts,
         status: summary.ended === 'completed' ? 'ok' : summary.ended === 'failed' ? 'error' : 'cancelled',
         stream: true,
@@ -240,12 +243,12 @@ export class RouterService {
       ...(ensemble ? { ensemble } : {}),
     };
     const explained = explainedWith(decision, note, privacy.note);
-    const estimate = held?.cost_micros ?? chargedCostMicros(undefined, undefined, target);
+    const estimate = held?.cost_nanos ?? chargedCostNanos(undefined, undefined, target);
     return {
       body: undefined,
       headers: {
         ...SSE_HEADERS,
-        ...this.headers({ decision: explained, execution, registry, cost_micros: estimate, note }),
+        ...this.headers({ decision: explained, execution, registry, cost_nanos: estimate, note }),
       },
       stream: opened.body,
     };
@@ -394,17 +397,18 @@ export class RouterService {
   }> {
     const money = this.deps.money;
     const tenant = asked.tenant.id;
-    const [registry, shared, budgets] = await Promise.all([
+    const [registry, shared, budgets, learned] = await Promise.all([
       this.deps.registry.get(),
       this.deps.health.get(),
       money ? tenantBudgetsStep(money, tenant) : undefined,
+      this.deps.learned?.get(),
     ]);
     const cap = money && budgets ? await budgetCapStep(money, tenant, budgets) : undefined;
     const bounded = budgets ? applyTenantPolicy(asked, budgets.request_policy ?? {}) : asked;
     const request = understandStep(bounded, call, registry);
     const privacy = privacyStep(request, call, registry, budgets?.request_policy?.pii_action);
     const { decision, note } = decideUnderCap(privacy.request, cap, (r) =>
-      this.decideOn(r, registry, shared),
+      this.decideOn(r, registry, shared, learned),
     );
     return {
       decision: explainedWith(decision, note, privacy.note),
@@ -415,7 +419,12 @@ export class RouterService {
   }
 
   /** The decision on `shared` with this container's circuits and in-flight counts laid over it. */
-  private decideOn(request: RouteRequest, registry: CompiledRegistry, shared: HealthSnapshot): Decision {
+  private decideOn(
+    request: RouteRequest,
+    registry: CompiledRegistry,
+    shared: HealthSnapshot,
+    learned: CompiledLearnedState | undefined,
+  ): Decision {
     const now = this.deps.now();
     const { circuits, inflight } = this.deps;
     circuits?.useRegistry(registry);
@@ -425,7 +434,7 @@ export class RouterService {
     const load = inflight?.load();
     return route(
       request,
-      { registry, health, ...(load ? { load } : {}) },
+      { registry, health, ...(load ? { load } : {}), ...(learned ? { learned } : {}) },
       {
         now,
         random: this.deps.random,
@@ -446,7 +455,7 @@ export class RouterService {
     const privacy = privacyStep(understood, call, loaded.registry, piiActionOf(loaded));
     const admission = this.admit(privacy.request, loaded, meta);
     const { at, registry, decision, note, held } = admission instanceof Promise ? await admission : admission;
-    const logDecision = (attempts: readonly AttemptRecord[], cost_micros: number, target?: PlanTarget) => {
+    const logDecision = (attempts: readonly AttemptRecord[], cost_nanos: number, target?: PlanTarget) => {
       const served = target ?? lastReached(attempts, isShortCircuited);
       if (!served) return undefined;
       const status = target ? ('ok' as const) : ('error' as const);
@@ -459,7 +468,8 @@ export class RouterService {
         served: { model: served.model, version: served.version, endpoint: served.endpoint },
         status,
         latency_ms: this.deps.now() - at,
-        cost_micros,
+        // The decision log keeps micro-USD (its own contract): the charge, rounded up.
+        cost_micros: Math.ceil(cost_nanos / 1_000),
         attempts: attempts.length,
       });
     };
@@ -484,7 +494,7 @@ export class RouterService {
       }
       const t = outcome.target;
       const usage = outcome.result.usage;
-      const cost = chargedCostMicros(registry.modelsByKey.get(modelKey(t.model, t.version)), usage, t);
+      const cost = chargedCostNanos(registry.modelsByKey.get(modelKey(t.model, t.version)), usage, t);
       if (held) settleStep(held, cost, usage);
       if (money && reachedUpstream(outcome.attempts, isShortCircuited)) {
         await meterStep(money, {
@@ -493,7 +503,7 @@ export class RouterService {
           ended_at: ended,
           target: t,
           usage,
-          cost_micros: cost,
+          cost_nanos: cost,
           attempts: outcome.attempts,
           status: 'ok',
         });
@@ -503,7 +513,7 @@ export class RouterService {
       const execution = privacy.vault
         ? { ...outcome, result: { ...outcome.result, body: restoredBody(privacy, outcome.result.body) } }
         : outcome;
-      return { decision: explained, execution, registry, cost_micros: cost, note };
+      return { decision: explained, execution, registry, cost_nanos: cost, note };
     } finally {
       // Settled or released above; this only releases what an unexpected error left held.
       releaseStep(held);
@@ -519,14 +529,15 @@ export class RouterService {
     const money = this.deps.money;
     const tenant = request.tenant.id;
     const at = this.deps.now();
-    const [registry, shared, budgets] = await Promise.all([
+    const [registry, shared, budgets, learned] = await Promise.all([
       this.deps.registry.get(),
       this.deps.health.get(),
       money ? tenantBudgetsStep(money, tenant) : undefined,
+      this.deps.learned?.get(),
     ]);
     const cap = money && budgets ? await budgetCapStep(money, tenant, budgets) : undefined;
     const bounded = budgets ? applyTenantPolicy(request, budgets.request_policy ?? {}) : request;
-    return { at, request: bounded, registry, shared, budgets, cap };
+    return { at, request: bounded, registry, shared, budgets, cap, learned };
   }
 
   /**
@@ -541,8 +552,10 @@ export class RouterService {
     meta: Omit<RequestMeta, 'at'>,
   ): Admitted | Promise<Admitted> {
     const money = this.deps.money;
-    const { at, registry, shared, budgets, cap } = loaded;
-    const { decision, note } = decideUnderCap(request, cap, (r) => this.decideOn(r, registry, shared));
+    const { at, registry, shared, budgets, cap, learned } = loaded;
+    const { decision, note } = decideUnderCap(request, cap, (r) =>
+      this.decideOn(r, registry, shared, learned),
+    );
     const admitted = (held: Held | undefined): Admitted => ({ at, registry, decision, note, held });
     if (!money || !budgets) return admitted(undefined);
     const h = reserveStep(
@@ -586,7 +599,7 @@ export class RouterService {
       ended_at: this.deps.now(),
       target: last,
       usage: undefined,
-      cost_micros: 0,
+      cost_nanos: 0,
       attempts,
       status: 'error',
       ...(stream ? { stream: true } : {}),
@@ -614,8 +627,8 @@ export class RouterService {
       'x-switchyard-policy': decision.plan.policy,
       'x-switchyard-strategy': decision.explanation.strategy,
       // What the request is charged (its usage record's cost): the served model's prices x the
-      // upstream's token usage, rounded up to the micro-dollar.
-      'x-switchyard-cost-usd': costHeader(served.cost_micros),
+      // upstream's token usage, rounded up to the nano-dollar.
+      'x-switchyard-cost-usd': costHeader(served.cost_nanos),
       'x-switchyard-route-reason': routeReason(decision, execution) + (note ? `; ${note.reason}` : ''),
       ...privacyHeader(decision.explanation.privacy),
       ...(execution.ensemble
@@ -634,6 +647,7 @@ interface Loaded {
   shared: HealthSnapshot;
   budgets: Awaited<ReturnType<typeof tenantBudgetsStep>> | undefined;
   cap: Awaited<ReturnType<typeof budgetCapStep>> | undefined;
+  learned: CompiledLearnedState | undefined;
 }
 
 /** A request past steps 1 to 5: when it started, what was decided, and what it holds. */
@@ -650,7 +664,7 @@ interface Served {
   decision: Decision;
   execution: ExecutionResult;
   registry: CompiledRegistry;
-  cost_micros: number;
+  cost_nanos: number;
   note: BudgetNote | undefined;
 }
 

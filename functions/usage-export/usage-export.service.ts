@@ -24,21 +24,21 @@ export async function exportUsageDay(
   day = previousUtcDay(deps.now()),
 ): Promise<ExportManifest> {
   const { fromMs, toMs } = utcDayRange(day);
-  const manifest: ExportManifest = { day, records: 0, cost_micros: 0, tenants: [] };
+  const manifest: ExportManifest = { day, records: 0, cost_nanos: 0, tenants: [] };
   for (const { id } of await deps.tenants.list()) {
     const records = await deps.usage.query(id, fromMs, toMs);
     if (records.length === 0) continue;
     const parts = usageExportParts(day, id, records, deps.maxPerPart ?? USAGE_EXPORT_PART_RECORDS);
     for (const p of parts) await deps.objects.put(p.key, p.body);
-    const cost = records.reduce((sum, r) => sum + r.cost_micros, 0);
+    const cost = records.reduce((sum, r) => sum + r.cost_nanos, 0);
     manifest.tenants.push({
       tenant: id,
       records: records.length,
-      cost_micros: cost,
+      cost_nanos: cost,
       parts: parts.map((p) => p.key),
     });
     manifest.records += records.length;
-    manifest.cost_micros += cost;
+    manifest.cost_nanos += cost;
   }
   const m = usageExportManifest(manifest);
   await deps.objects.put(m.key, m.body, 'application/json');

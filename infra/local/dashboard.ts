@@ -5,7 +5,7 @@
 // from the x-switchyard-* headers of the answers passing through the API Gateway emulation, so
 // the handlers carry no local-only code.
 import type { HealthSnapshot, Rollout, TenantProfile, UsageStore } from '@switchyard/core';
-import { periodWindow, usdToMicros } from '@switchyard/core';
+import { periodWindow, usdToNanos } from '@switchyard/core';
 
 export interface DecisionRecord {
   at: number;
@@ -108,7 +108,7 @@ async function refresh() {
   const s = await (await fetch('/_local/state')).json();
   document.getElementById('totals').innerHTML =
     '<span>requests ' + s.totals.requests + '</span><span>errors ' + s.totals.errors + '</span>' +
-    '<span>cost $' + s.totals.cost_usd.toFixed(6) + '</span>';
+    '<span>cost $' + s.totals.cost_usd.toFixed(9) + '</span>';
   const max = Math.max(1, ...s.endpoints.map((e) => e.served));
   document.getElementById('endpoints').innerHTML =
     '<tr><th>endpoint</th><th>model</th><th>kind</th><th>fault</th><th>health</th><th>circuit</th><th>latency (ewma)</th><th title="time to first token of streamed requests: EWMA / p95">TTFT (ewma / p95)</th><th title="requests the simulated endpoint is serving">in flight (endpoint)</th><th title="requests in flight as the routers report them through the health table">in flight (router)</th><th>served</th><th>share</th><th></th></tr>' +
@@ -134,7 +134,7 @@ async function refresh() {
     '<tr><th>tenant</th><th>plan</th><th>budget</th><th>period</th><th>spent $</th><th>used</th><th></th></tr>' +
     (s.tenants || []).map((t) => '<tr><td>' + esc(t.id) + '</td><td>' + esc(t.plan) + '</td><td>' +
       (t.limit_usd === null ? '<span class="muted">none</span>' : '$' + esc(t.limit_usd) + ' / ' + esc(t.period)) +
-      '</td><td>' + esc(t.period_key) + '</td><td>' + t.spent_usd.toFixed(6) + '</td><td class="' +
+      '</td><td>' + esc(t.period_key) + '</td><td>' + t.spent_usd.toFixed(9) + '</td><td class="' +
       (t.used_share === null ? '' : t.used_share >= 1 ? 'bad' : t.used_share >= 0.8 ? 'warn' : 'ok') + '">' +
       (t.used_share === null ? '' : (100 * t.used_share).toFixed(1) + '%') + '</td><td><span class="bar" style="width:' +
       (t.used_share === null ? 0 : Math.min(100, 100 * t.used_share)) + 'px"></span></td></tr>').join('');
@@ -175,19 +175,19 @@ export async function tenantSpend(
   for (const t of await tenants()) {
     const period = t.budget?.period ?? 'month';
     const w = periodWindow(period, now);
-    const micros = (await usage.query(t.id, w.starts_at, Math.min(w.ends_at, now + 1))).reduce(
-      (sum, r) => sum + r.cost_micros,
+    const nanos = (await usage.query(t.id, w.starts_at, Math.min(w.ends_at, now + 1))).reduce(
+      (sum, r) => sum + r.cost_nanos,
       0,
     );
-    const limit = t.budget ? usdToMicros(t.budget.limit_usd) : null;
+    const limit = t.budget ? usdToNanos(t.budget.limit_usd) : null;
     out.push({
       id: t.id,
       plan: t.plan,
       limit_usd: t.budget?.limit_usd ?? null,
       period,
       period_key: w.key,
-      spent_usd: micros / 1_000_000,
-      used_share: limit === null ? null : limit === 0 ? (micros > 0 ? 1 : 0) : micros / limit,
+      spent_usd: nanos / 1_000_000_000,
+      used_share: limit === null ? null : limit === 0 ? (nanos > 0 ? 1 : 0) : nanos / limit,
     });
   }
   return out;

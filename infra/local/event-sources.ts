@@ -245,11 +245,19 @@ export class LocalScheduler {
     private readonly options: { region: string; account: string; onError?: (err: unknown) => void },
   ) {}
 
-  /** Runs every schedule once now (so health is known from the start), then on its timer. */
-  start(intervalOverrideMs?: number): void {
+  /**
+   * Runs every schedule once now (so health is known from the start), then on its timer: the
+   * interval `byRule` gives for the first prefix of its rule's logical id that matches, else
+   * `intervalOverrideMs`, else its own rate.
+   */
+  start(intervalOverrideMs?: number, byRule: Readonly<Record<string, number>> = {}): void {
     for (const s of this.schedules) {
       void this.trigger(s.ruleLogicalId);
-      const timer = setInterval(() => void this.trigger(s.ruleLogicalId), intervalOverrideMs ?? s.intervalMs);
+      const own = Object.entries(byRule).find(([prefix]) => s.ruleLogicalId.startsWith(prefix))?.[1];
+      const timer = setInterval(
+        () => void this.trigger(s.ruleLogicalId),
+        own ?? intervalOverrideMs ?? s.intervalMs,
+      );
       timer.unref();
       this.timers.push(timer);
     }

@@ -39,9 +39,14 @@ export const LocalConfigSchema = z
   .object({
     defaults: Profile.omit({ simulate: true }).default({}),
     endpoints: z.record(z.string(), Profile).default({}),
+    /**
+     * Hidden answer quality per model id (0..1) that the feedback simulator scores answers with
+     * (`npm start -- --simulate-feedback`, feedback-simulator.ts); the router never sees it.
+     */
+    quality: z.record(z.string(), z.number().min(0).max(1)).default({}),
   })
   .strict()
-  .default({ defaults: {}, endpoints: {} });
+  .default({ defaults: {}, endpoints: {}, quality: {} });
 export type LocalConfig = z.infer<typeof LocalConfigSchema>;
 
 export function localConfigFrom(raw: unknown, source: string): LocalConfig {

@@ -73,6 +73,8 @@ export interface LocalStackOptions {
   schedules?: boolean;
   /** Interval of every schedule, instead of the template's rate. */
   scheduleIntervalMs?: number;
+  /** Interval per schedule, by the prefix of its rule's logical id (e.g. `LearnedRefit`), over `scheduleIntervalMs`. */
+  scheduleIntervals?: Record<string, number>;
   /** Pause of every Step Functions Retry (ms), instead of the backoff; for fast tests. */
   retryIntervalOverrideMs?: number;
   /** Pause of every Step Functions Wait state (ms), instead of its seconds; for fast rollout tests. */
@@ -381,7 +383,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       account: ACCOUNT,
       onError,
     });
-    if (options.schedules !== false) scheduler.start(options.scheduleIntervalMs);
+    if (options.schedules !== false) scheduler.start(options.scheduleIntervalMs, options.scheduleIntervals);
     stops.push(() => scheduler.stop());
 
     const server = createServer((req, res) => {

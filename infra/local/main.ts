@@ -3,6 +3,7 @@
 // server cleanly and removes that file.
 import { relative } from 'node:path';
 import * as z from 'zod';
+import { startFeedbackSimulator } from './feedback-simulator.ts';
 import { type LocalEnv, removeLocalEnv, writeLocalEnv } from './local-env.ts';
 import { LOCAL_TENANT, REPO_ROOT, startLocalStack } from './local-stack.ts';
 
@@ -16,6 +17,8 @@ const env = z
     SWITCHYARD_REGISTRY: z.string().optional(),
     SWITCHYARD_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
     SWITCHYARD_HEALTH_INTERVAL_MS: z.coerce.number().int().positive().optional(),
+    /** How often the learned router is refit from feedback (the EventBridge schedule's local timer). */
+    SWITCHYARD_REFIT_INTERVAL_MS: z.coerce.number().int().positive().default(60_000),
     SWITCHYARD_USAGE_PLAN: z.enum(['on', 'off']).default('on'),
   })
   .safeParse(process.env);
@@ -39,12 +42,25 @@ const stack = await startLocalStack({
   ...(config.SWITCHYARD_HEALTH_INTERVAL_MS
     ? { scheduleIntervalMs: config.SWITCHYARD_HEALTH_INTERVAL_MS }
     : {}),
+  scheduleIntervals: { LearnedRefit: config.SWITCHYARD_REFIT_INTERVAL_MS },
   onError: (err) =>
     console.error(`switchyard: background error: ${err instanceof Error ? err.message : String(err)}`),
 }).catch((err: unknown) => {
   console.error(`switchyard: could not start: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });
+
+// `npm start -- --simulate-feedback`: traffic on `auto`, scored by the hidden `local.quality`.
+const simulator = process.argv.includes('--simulate-feedback')
+  ? startFeedbackSimulator({
+      url: stack.url,
+      key: stack.apiKey,
+      quality: stack.local.quality,
+      random: Math.random,
+      onError: (err) =>
+        console.error(`switchyard: feedback simulator: ${err instanceof Error ? err.message : String(err)}`),
+    })
+  : undefined;
 
 const shellEnv: LocalEnv = {
   URL: stack.url,
@@ -99,6 +115,7 @@ const shutdown = (signal: string) => {
   stopping = true;
   console.log(`switchyard: ${signal}, stopping...`);
   removeLocalEnv(envFile, shellEnv);
+  simulator?.stop();
   stack.stop().then(
     () => process.exit(0),
     (err: unknown) => {

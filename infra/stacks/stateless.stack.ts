@@ -10,7 +10,7 @@ import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import { TENANTS_TABLE } from '../../layers/adapters/src/tables.ts';
+import { DECISIONS_TABLE, TENANTS_TABLE } from '../../layers/adapters/src/tables.ts';
 import { CACHE_TTL_ENV, DEFAULT_SETTINGS, ENV, type SwitchyardSettings } from '../app.config.ts';
 import { AdminAccess } from '../constructs/admin-access.construct.ts';
 import { AdminApi } from '../constructs/admin-api.construct.ts';
@@ -27,6 +27,7 @@ import { JobExecutionWatch } from '../constructs/job-execution-watch.construct.t
 import type { JobQueues } from '../constructs/job-queues.construct.ts';
 import { JobWorker } from '../constructs/job-worker.construct.ts';
 import { JobWorkflow } from '../constructs/job-workflow.construct.ts';
+import { LearnedRefit } from '../constructs/learned-refit.construct.ts';
 import { type AlarmThresholds, Observability } from '../constructs/observability.construct.ts';
 import { RolloutWorkflow } from '../constructs/rollout-workflow.construct.ts';
 import {
@@ -121,6 +122,7 @@ export class StatelessStack extends Stack {
   public readonly budgetSweeper: BudgetSweeper;
   public readonly usageApi: UsageApi;
   public readonly feedbackApi: FeedbackApi;
+  public readonly learnedRefit: LearnedRefit;
   public readonly usageExport: UsageExport;
   /** The router's capacity provider, when it runs on managed instances. */
   public readonly routerCapacity: RouterCapacity | undefined;
@@ -192,9 +194,18 @@ export class StatelessStack extends Stack {
     this.routerFunction.addToRolePolicy(
       new PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [tables.usage.tableArn] }),
     );
-    // The decision log: one conditional put per routed request.
+    // The decision log: one conditional put per routed request; and the learned state's item only.
     this.routerFunction.addToRolePolicy(
       new PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [tables.decisions.tableArn] }),
+    );
+    this.routerFunction.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:GetItem'],
+        resources: [tables.decisions.tableArn],
+        conditions: {
+          'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [DECISIONS_TABLE.learnedStateKey] },
+        },
+      }),
     );
     grantSageMakerEndpoints(this.routerFunction, sagemakerEndpointNames, SAGEMAKER_STREAM_INVOKE_ACTIONS);
     this.routerCapacity =
@@ -321,6 +332,13 @@ export class StatelessStack extends Stack {
     this.budgetSweeper = new BudgetSweeper(this, 'BudgetSweeper', {
       layers: this.layers,
       budgetsTable: tables.budgets,
+    });
+
+    // Learned routing: the scheduled refit writes the state the routers read.
+    this.learnedRefit = new LearnedRefit(this, 'LearnedRefit', {
+      layers: this.layers,
+      decisionsTable: tables.decisions,
+      registryTable: tables.registry,
     });
 
     // Every route exists now: the body limits the handlers enforce, enforced again in front of Lambda.

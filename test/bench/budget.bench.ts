@@ -24,7 +24,7 @@ import type {
   BudgetStore,
   LeasePolicy,
 } from '../../layers/core/src/index.ts';
-import { formatUsdMicros, seededRandom } from '../../layers/core/src/index.ts';
+import { formatUsdNanos, seededRandom } from '../../layers/core/src/index.ts';
 import { interceptStore } from '../support/budget-store.intercept.ts';
 import { Reporter } from './reporter.ts';
 
@@ -237,7 +237,7 @@ function requestStream(s: Scenario): Request[] {
   for (let at = T0; ; ) {
     at += -Math.log(1 - rnd()) * (1000 / rate);
     if (at >= end) return out;
-    const max = 1_000 + Math.floor(rnd() * 9_000); // $0.001 - $0.01
+    const max = 1_000_000 + Math.floor(rnd() * 9_000_000); // $0.001 - $0.01 in nano-USD
     out.push({
       at,
       slot: Math.floor(rnd() * s.containers),
@@ -304,8 +304,8 @@ async function simulate(s: Scenario): Promise<Outcome> {
     maxOver: Number.NEGATIVE_INFINITY,
   };
   const latency = () => 2 + rnd() * 6; // 2-8 ms each way, DynamoDB in-region
-  const limit = Math.round(s.limitUsd * 1e6);
-  const spec: BudgetSpec = { unit: 'usd_micros', period: 'month', limit };
+  const limit = Math.round(s.limitUsd * 1e9);
+  const spec: BudgetSpec = { unit: 'usd_nanos', period: 'month', limit };
   const seconds = s.seconds ?? 60;
   const requests = requestStream(s);
 
@@ -398,13 +398,13 @@ function report(reporter: Reporter, s: Scenario, o: Outcome): void {
   reporter.report({
     name: `${prefix}.overspend_usd`,
     unit: 'USD',
-    value: Math.max(0, o.stats.maxOver) / 1e6,
+    value: Math.max(0, o.stats.maxOver) / 1e9,
     ...detail,
   });
   reporter.report({
     name: `${prefix}.served_beyond_limit_usd`,
     unit: 'USD',
-    value: Math.max(0, o.servedCost - o.limit) / 1e6,
+    value: Math.max(0, o.servedCost - o.limit) / 1e9,
   });
   reporter.report({
     name: `${prefix}.refusal_rate`,
@@ -433,9 +433,9 @@ function report(reporter: Reporter, s: Scenario, o: Outcome): void {
   reporter.report({
     name: `${prefix}.stranded_usd`,
     unit: 'USD',
-    value: Math.max(0, o.spent - o.servedCost) / 1e6,
-    spent: formatUsdMicros(o.spent),
-    served: formatUsdMicros(o.servedCost),
+    value: Math.max(0, o.spent - o.servedCost) / 1e9,
+    spent: formatUsdNanos(o.spent),
+    served: formatUsdNanos(o.servedCost),
   });
   if (o.oracle.firstRefusalAt !== undefined) {
     reporter.report({

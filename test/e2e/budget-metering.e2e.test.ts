@@ -28,7 +28,7 @@ local:
 `;
 /** $0.0018: 37 requests at their maximum, 50 at what they cost. */
 const LIMIT_USD = 0.0018;
-const LIMIT_MICROS = 1_800;
+const LIMIT_NANOS = 1_800_000;
 
 let stack: LocalStack;
 let aws: ReturnType<typeof localClients>;
@@ -97,7 +97,11 @@ async function send(key: string): Promise<Answer> {
   };
 }
 
-const micros = (usd: string) => Math.round(Number(usd) * 1_000_000);
+/** A header's USD amount in nano-USD, from its digits (9 decimals, no float rounding). */
+const nanos = (usd: string) => {
+  const [whole = '', fraction = ''] = usd.split('.');
+  return Number(whole) * 1_000_000_000 + Number(fraction.padEnd(9, '0'));
+};
 const monthKey = (tenant: string) => ({
   tenant,
   budget: 'usd-month',
@@ -127,26 +131,26 @@ describe('a budget under 200 concurrent requests', () => {
     expect(served.length + refused.length).toBe(200);
     expect(served.length).toBeGreaterThanOrEqual(37);
     expect(served.length).toBeLessThanOrEqual(50);
-    expect(served.every((a) => a.cost === '0.00003600')).toBe(true);
+    expect(served.every((a) => a.cost === '0.000036000')).toBe(true);
     for (const r of refused) {
       expect(r.status).toBe(429);
       expect(r.code).toBe('insufficient_quota');
       expect(r.message).toMatch(/monthly budget of \$0\.0018/);
     }
-    const servedMicros = served.reduce((s, a) => s + micros(a.cost ?? 'NaN'), 0);
-    expect(servedMicros).toBeLessThanOrEqual(LIMIT_MICROS);
+    const servedNanos = served.reduce((s, a) => s + nanos(a.cost ?? 'NaN'), 0);
+    expect(servedNanos).toBeLessThanOrEqual(LIMIT_NANOS);
 
     // Every lease comes back (idle routers return theirs): spent is exactly what was charged.
     const period = await settledPeriod(tenant);
-    expect(period.spent).toBe(servedMicros);
-    expect(period.spent).toBeLessThanOrEqual(LIMIT_MICROS);
-    expect(period.available).toBe(LIMIT_MICROS - servedMicros);
+    expect(period.spent).toBe(servedNanos);
+    expect(period.spent).toBeLessThanOrEqual(LIMIT_NANOS);
+    expect(period.available).toBe(LIMIT_NANOS - servedNanos);
 
     const records = await usage.query(tenant, Date.now() - 3_600_000, Date.now() + 1);
     expect(records.map((r) => r.request_id).sort()).toEqual(served.map((a) => a.requestId).sort());
-    expect(records.reduce((s, r) => s + r.cost_micros, 0)).toBe(servedMicros);
+    expect(records.reduce((s, r) => s + r.cost_nanos, 0)).toBe(servedNanos);
     const byId = new Map(records.map((r) => [r.request_id, r]));
-    for (const a of served) expect(byId.get(a.requestId)?.cost_usd.toFixed(8)).toBe(a.cost);
+    for (const a of served) expect(byId.get(a.requestId)?.cost_nanos).toBe(nanos(a.cost ?? 'NaN'));
     expect(new Set(records.map((r) => r.key_id)).size).toBe(4);
     expect(
       records.every((r) => r.status === 'ok' && r.model === 'meter-a' && r.endpoint === 'ep-meter'),
@@ -181,15 +185,15 @@ describe('a budget under 200 concurrent requests', () => {
     expect(killed.length).toBeGreaterThanOrEqual(1);
     for (const r of refused) expect(r.code).toBe('insufficient_quota');
 
-    const servedMicros = served.reduce((s, a) => s + micros(a.cost ?? 'NaN'), 0);
+    const servedNanos = served.reduce((s, a) => s + nanos(a.cost ?? 'NaN'), 0);
     const period = await settledPeriod(tenant);
     // The dead container's lease was settled at its full amount: more than was charged, never more than the limit.
-    expect(period.spent).toBeLessThanOrEqual(LIMIT_MICROS);
-    expect(period.spent).toBeGreaterThan(servedMicros);
+    expect(period.spent).toBeLessThanOrEqual(LIMIT_NANOS);
+    expect(period.spent).toBeGreaterThan(servedNanos);
 
     const records = await usage.query(tenant, Date.now() - 3_600_000, Date.now() + 1);
     const byId = new Map(records.map((r) => [r.request_id, r]));
-    for (const a of served) expect(byId.get(a.requestId)?.cost_usd.toFixed(8)).toBe(a.cost);
+    for (const a of served) expect(byId.get(a.requestId)?.cost_nanos).toBe(nanos(a.cost ?? 'NaN'));
     // No record of a refused request; one per request id.
     const refusedIds = new Set(refused.map((a) => a.requestId));
     expect(records.filter((r) => refusedIds.has(r.request_id))).toEqual([]);
@@ -230,8 +234,8 @@ describe('a budget under 200 concurrent requests', () => {
     for (const a of served) {
       expect(a.type).toMatch(/^text\/event-stream/);
       // The header went before the body: the reservation. The actual charge ends the body.
-      expect(a.cost).toBe('0.00004800');
-      expect(a.text.endsWith(': x-switchyard-cost-usd 0.00003600\n\ndata: [DONE]\n\n')).toBe(true);
+      expect(a.cost).toBe('0.000048000');
+      expect(a.text.endsWith(': x-switchyard-cost-usd 0.000036000\n\ndata: [DONE]\n\n')).toBe(true);
     }
     for (const r of refused) {
       expect(r.status).toBe(429);
@@ -245,14 +249,14 @@ describe('a budget under 200 concurrent requests', () => {
     expect(records.every((r) => r.status === 'ok' && r.stream === true && r.ttft_ms !== undefined)).toBe(
       true,
     );
-    expect(records.every((r) => r.cost_micros === 36)).toBe(true);
+    expect(records.every((r) => r.cost_nanos === 36_000)).toBe(true);
     // The invariant for streams: the usage API's sum is the sum of the streams' trailing costs.
     const trailing = served.map((a) => /: x-switchyard-cost-usd (\S+)\n/.exec(a.text)?.[1] ?? 'NaN');
-    expect(trailing.reduce((sum, c) => sum + micros(c), 0)).toBe(
-      records.reduce((sum, r) => sum + r.cost_micros, 0),
+    expect(trailing.reduce((sum, c) => sum + nanos(c), 0)).toBe(
+      records.reduce((sum, r) => sum + r.cost_nanos, 0),
     );
-    expect(period.spent).toBe(records.reduce((sum, r) => sum + r.cost_micros, 0));
-    expect(period.spent).toBeLessThanOrEqual(LIMIT_MICROS);
+    expect(period.spent).toBe(records.reduce((sum, r) => sum + r.cost_nanos, 0));
+    expect(period.spent).toBeLessThanOrEqual(LIMIT_NANOS);
   });
 
   it('a job is metered once, on the job route, keyed by its id', async () => {
@@ -274,8 +278,8 @@ describe('a budget under 200 concurrent requests', () => {
     );
     expect(job.status).toBe('succeeded');
     const records = await usage.query('job-meter', Date.now() - 3_600_000, Date.now() + 1);
-    expect(records.map((r) => [r.request_id, r.route, r.cost_micros, r.status, r.endpoint])).toEqual([
-      [id, 'job', 36, 'ok', 'ep-meter'],
+    expect(records.map((r) => [r.request_id, r.route, r.cost_nanos, r.status, r.endpoint])).toEqual([
+      [id, 'job', 36_000, 'ok', 'ep-meter'],
     ]);
   });
 
@@ -284,7 +288,7 @@ describe('a budget under 200 concurrent requests', () => {
     // the requests above: every job is several writes on the one budget item, which dynalite
     // serializes slowly; the property is the same.)
     const tenant = 'budget-jobs';
-    const limitMicros = 600;
+    const limitNanos = 600_000;
     const keys = await tenantWithBudget(tenant, 0.0006);
     const submit = async (key: string) => {
       const res = await fetch(`${stack.url}/v1/jobs`, {
@@ -341,12 +345,14 @@ describe('a budget under 200 concurrent requests', () => {
     const period = await settledPeriod(tenant);
     const records = await usage.query(tenant, Date.now() - 3_600_000, Date.now() + 1);
     expect(records.map((r) => r.request_id).sort()).toEqual(succeeded.map((f) => f.id).sort());
-    expect(records.every((r) => r.route === 'job' && r.cost_micros === 36 && r.status === 'ok')).toBe(true);
-    expect(period.spent).toBe(36 * succeeded.length);
-    expect(period.spent).toBeLessThanOrEqual(limitMicros);
-    expect(period.available).toBe(limitMicros - period.spent);
+    expect(records.every((r) => r.route === 'job' && r.cost_nanos === 36_000 && r.status === 'ok')).toBe(
+      true,
+    );
+    expect(period.spent).toBe(36_000 * succeeded.length);
+    expect(period.spent).toBeLessThanOrEqual(limitNanos);
+    expect(period.available).toBe(limitNanos - period.spent);
     // The next job is accepted exactly when settled spend leaves room for its maximum.
     const next = await submit(keys[0] as string);
-    expect(next.status).toBe(period.spent + 48 > limitMicros ? 429 : 202);
+    expect(next.status).toBe(period.spent + 48_000 > limitNanos ? 429 : 202);
   }, 240_000);
 });

@@ -48,8 +48,8 @@ describe('POST /v1/embeddings with the openai client', () => {
     expect(EMBEDDERS).toContain(response.headers.get('x-switchyard-endpoint'));
     expect(response.headers.get('x-switchyard-policy')).toBe('auto-embedding');
     expect(response.headers.get('x-switchyard-attempts')).toBe('1');
-    // 2 tokens at $0.00002 per 1K is $0.00000004, charged rounded up to the micro-dollar.
-    expect(response.headers.get('x-switchyard-cost-usd')).toBe('0.00000100');
+    // 2 tokens at $0.00002 per 1K is $0.00000004: charged exactly (nano-dollars), not a whole micro-dollar.
+    expect(response.headers.get('x-switchyard-cost-usd')).toBe('0.000000040');
   });
 
   it('encoding_format float: JSON numbers as the simulator made them, for an array of strings', async () => {

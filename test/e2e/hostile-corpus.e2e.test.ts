@@ -288,8 +288,9 @@ describe('the hostile corpus', () => {
       embeddings: counts(44, 12, 32),
       tenants: counts(77, 12, 65),
       'personal-data': counts(8, 5, 3),
+      feedback: counts(11, 0, 11),
     });
-    expect(verdicts).toHaveLength(679);
+    expect(verdicts).toHaveLength(690);
 
     // Nothing stored on a 4xx: the jobs table holds the two set-up jobs and one per 202, no more.
     const accepted = verdicts.filter((v) => v.c.path === '/v1/jobs' && v.status === 202).length;

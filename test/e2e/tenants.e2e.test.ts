@@ -296,7 +296,7 @@ const record = (tenant: string, n: number, over: Partial<UsageRecord> = {}): Usa
   endpoint: 'e1',
   prompt_tokens: 100,
   completion_tokens: 10 * n,
-  cost_micros: 1_000 * n,
+  cost_nanos: 1_000_000 * n,
   cost_usd: n / 1_000,
   latency_ms: 5,
   attempts: 1,

@@ -44,6 +44,7 @@ const ENTRIES = {
   usage: 'functions/usage/usage.handler.ts',
   usageExport: 'functions/usage-export/usage-export.handler.ts',
   feedback: 'functions/feedback/feedback.handler.ts',
+  refit: 'functions/refit/refit.handler.ts',
 } as const;
 
 const SAGEMAKER_ARNS = ['switchyard-model-a', 'switchyard-model-c'].map(
@@ -165,6 +166,7 @@ describe('functions', () => {
     ]);
     expect(env(ENTRIES.router)).toMatchObject({ MAX_BODY_BYTES: '1048576' });
     expect(names(ENTRIES.feedback)).toEqual(['DECISIONS_TABLE']);
+    expect(names(ENTRIES.refit)).toEqual(['DECISIONS_TABLE', 'REGISTRY_CACHE_TTL_MS', 'REGISTRY_TABLE']);
     expect(names(ENTRIES.healthCheck)).toEqual([
       'HEALTH_TABLE',
       'PROBE_INTERVAL_MS',
@@ -712,15 +714,31 @@ describe('registry without SageMaker endpoints', () => {
 });
 
 describe('learned routing grants', () => {
-  it('the router may only put decision records; the feedback function only read and update them', () => {
-    expect(tableActions(template, ENTRIES.router, 'Decisions')).toEqual(['dynamodb:PutItem']);
+  const LEARNED_ONLY = { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['~learned'] } };
+
+  it('the router puts decision records and reads the state; feedback reads and updates; the refit scans and writes the state', () => {
+    expect(tableActions(template, ENTRIES.router, 'Decisions')).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+    ]);
     expect(tableActions(template, ENTRIES.feedback, 'Decisions')).toEqual([
       'dynamodb:GetItem',
       'dynamodb:UpdateItem',
     ]);
+    expect(tableActions(template, ENTRIES.refit, 'Decisions')).toEqual(['dynamodb:PutItem', 'dynamodb:Scan']);
     for (const entry of Object.values(ENTRIES)) {
-      if (entry === ENTRIES.router || entry === ENTRIES.feedback) continue;
+      if (entry === ENTRIES.router || entry === ENTRIES.feedback || entry === ENTRIES.refit) continue;
       expect(tableActions(template, entry, 'Decisions'), entry).toEqual([]);
     }
+  });
+
+  it('the router’s GetItem and the refit’s PutItem reach only the learned state’s item', () => {
+    const onDecisions = (entry: string, action: string) =>
+      statementsFor(template, entry, 'dynamodb:').filter(
+        (s) => s.Action.includes(action) && s.Resource.some((r) => tableArn('Decisions').test(r)),
+      );
+    expect(onDecisions(ENTRIES.router, 'dynamodb:GetItem').map((s) => s.Condition)).toEqual([LEARNED_ONLY]);
+    expect(onDecisions(ENTRIES.refit, 'dynamodb:PutItem').map((s) => s.Condition)).toEqual([LEARNED_ONLY]);
+    expect(onDecisions(ENTRIES.router, 'dynamodb:PutItem').map((s) => s.Condition)).toEqual([undefined]);
   });
 });

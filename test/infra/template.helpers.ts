@@ -141,6 +141,8 @@ export interface Statement {
   Effect: string;
   Action: string[];
   Resource: string[];
+  /** The statement's condition, when it has one (as in the template). */
+  Condition?: Json;
 }
 
 function asList(value: Json | undefined): Json[] {
@@ -160,6 +162,7 @@ export function roleStatements(template: Template, roleId: string): Statement[] 
         Effect: String(s.Effect),
         Action: asList(s.Action).map(render),
         Resource: asList(s.Resource).map(render),
+        ...(s.Condition === undefined ? {} : { Condition: s.Condition }),
       });
     }
   }

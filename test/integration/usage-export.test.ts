@@ -28,7 +28,7 @@ const rec = (tenant: string, n: number, at: number): UsageRecord => ({
   endpoint: 'e1',
   prompt_tokens: 10,
   completion_tokens: n,
-  cost_micros: 100 * n,
+  cost_nanos: 100 * n,
   cost_usd: (100 * n) / 1e6,
   latency_ms: 3,
   attempts: 1,
@@ -88,18 +88,18 @@ describe('exportUsageDay', () => {
     expect(manifest).toEqual({
       day: DAY,
       records: 4,
-      cost_micros: 1_200,
+      cost_nanos: 1_200,
       tenants: [
         {
           tenant: 'acme',
           records: 3,
-          cost_micros: 600,
+          cost_nanos: 600,
           parts: ['usage/dt=2026-11-30/part-acme-00000.jsonl', 'usage/dt=2026-11-30/part-acme-00001.jsonl'],
         },
         {
           tenant: 'beta',
           records: 1,
-          cost_micros: 600,
+          cost_nanos: 600,
           parts: ['usage/dt=2026-11-30/part-beta-00000.jsonl'],
         },
       ],
@@ -145,7 +145,7 @@ describe('exportUsageDay', () => {
     expect(await exportUsageDay(deps, '2026-10-01')).toEqual({
       day: '2026-10-01',
       records: 0,
-      cost_micros: 0,
+      cost_nanos: 0,
       tenants: [],
     });
     expect(await list('usage/dt=2026-10-01/')).toEqual(['usage/dt=2026-10-01/_manifest.json']);

@@ -11,7 +11,7 @@ const MONTH: BudgetPeriodInit = {
   tenant: 'acme',
   budget: 'usd-month',
   period: '2026-11',
-  unit: 'usd_micros',
+  unit: 'usd_nanos',
   limit: 1_000_000,
   revision: 0,
   starts_at: 1_793_491_200_000,
@@ -39,12 +39,12 @@ describe('sweepBudgets', () => {
     expect(early).toEqual({
       periods: 1,
       settled_leases: 0,
-      settled: { usd_micros: 0, tokens: 0, requests: 0 },
+      settled: { usd_nanos: 0, tokens: 0, requests: 0 },
       closed: 0,
       failed: 0,
     });
     const due = await sweepBudgets({ store, now: () => 1_795_516_300_000 });
-    expect(due).toMatchObject({ settled_leases: 1, settled: { usd_micros: 5_000, tokens: 0 }, closed: 0 });
+    expect(due).toMatchObject({ settled_leases: 1, settled: { usd_nanos: 5_000, tokens: 0 }, closed: 0 });
     const r = await store.getPeriod(MONTH);
     expect(r?.spent).toBe(5_000);
     expect(r?.available).toBe(988_000);
@@ -67,7 +67,7 @@ describe('sweepBudgets', () => {
     expect(await sweepBudgets({ store, now: () => 1_795_516_350_000 })).toMatchObject({
       periods: 2,
       settled_leases: 1,
-      settled: { usd_micros: 0, tokens: 900 },
+      settled: { usd_nanos: 0, tokens: 900 },
       closed: 1,
     });
     expect(await store.listOpen()).toEqual([{ tenant: 'acme', budget: 'usd-month', period: '2026-11' }]);

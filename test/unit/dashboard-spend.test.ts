@@ -18,7 +18,7 @@ const profile = (id: string, over: Partial<TenantProfile> = {}): TenantProfile =
   revision: 1,
   ...over,
 });
-const rec = (tenant: string, at: number, cost_micros: number, n: string): UsageRecord => ({
+const rec = (tenant: string, at: number, cost_nanos: number, n: string): UsageRecord => ({
   tenant,
   key_id: 'key_a',
   request_id: n,
@@ -27,8 +27,8 @@ const rec = (tenant: string, at: number, cost_micros: number, n: string): UsageR
   endpoint: 'e1',
   prompt_tokens: 1,
   completion_tokens: 1,
-  cost_micros,
-  cost_usd: cost_micros / 1e6,
+  cost_nanos,
+  cost_usd: cost_nanos / 1e9,
   latency_ms: 1,
   attempts: 1,
   status: 'ok',
@@ -38,12 +38,12 @@ const rec = (tenant: string, at: number, cost_micros: number, n: string): UsageR
 describe('tenantSpend', () => {
   it("sums each tenant's current budget period against its limit", async () => {
     const usage = new MemoryUsageStore();
-    await usage.put(rec('monthly', NOV_1, 40_000_000, 'a')); // first ms of the month: in
-    await usage.put(rec('monthly', NOV_1 - 1, 99_000_000, 'b')); // October: out
-    await usage.put(rec('monthly', NOW, 1_000_000, 'c'));
-    await usage.put(rec('daily', DAY_24 - 1, 5_000_000, 'd')); // yesterday: out
-    await usage.put(rec('daily', DAY_24, 250_000, 'e'));
-    await usage.put(rec('open', NOV_1 + 5, 123, 'f'));
+    await usage.put(rec('monthly', NOV_1, 40_000_000_000, 'a')); // first ms of the month: in
+    await usage.put(rec('monthly', NOV_1 - 1, 99_000_000_000, 'b')); // October: out
+    await usage.put(rec('monthly', NOW, 1_000_000_000, 'c'));
+    await usage.put(rec('daily', DAY_24 - 1, 5_000_000_000, 'd')); // yesterday: out
+    await usage.put(rec('daily', DAY_24, 250_000_000, 'e'));
+    await usage.put(rec('open', NOV_1 + 5, 123_000, 'f'));
     const tenants = [
       profile('daily', { budget: { limit_usd: 1, period: 'day' }, plan: 'free' }),
       profile('monthly', { budget: { limit_usd: 50, period: 'month' } }),

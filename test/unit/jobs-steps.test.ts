@@ -401,7 +401,7 @@ describe('job metering: one usage record per job that reached an upstream', () =
         endpoint: 'ep-big',
         prompt_tokens: 9,
         completion_tokens: 6,
-        cost_micros: 36,
+        cost_nanos: 36_000,
         cost_usd: 0.000036,
         latency_ms: 33,
         attempts: 1,
@@ -425,7 +425,9 @@ describe('job metering: one usage record per job that reached an upstream', () =
       invokeTarget(metered(crashing, answering(), usage), { job_id: 'j', cursor: 0 }),
     ).rejects.toThrow();
     await invokeTarget(metered(jobs, answering(), usage), { job_id: 'j', cursor: 0 });
-    expect(usage.all().map((r) => [r.request_id, r.cost_micros, r.status])).toEqual([['j', 500_000, 'ok']]);
+    expect(usage.all().map((r) => [r.request_id, r.cost_nanos, r.status])).toEqual([
+      ['j', 500_000_000, 'ok'],
+    ]);
   });
 
   it('a failed job that reached an upstream: one error record at no cost; one that reached none: no record', async () => {
@@ -442,7 +444,7 @@ describe('job metering: one usage record per job that reached an upstream', () =
     const record = { record: (r: UsageRecord) => usage.put(r).then(() => true) };
     await recordJob({ jobs: tried, usage: record, now: () => 50 }, { job_id: 'j', outcome: 'failed' });
     await recordJob({ jobs: tried, usage: record, now: () => 60 }, { job_id: 'j', outcome: 'failed' });
-    expect(usage.all().map((r) => [r.endpoint, r.cost_micros, r.status, r.attempts, r.latency_ms])).toEqual([
+    expect(usage.all().map((r) => [r.endpoint, r.cost_nanos, r.status, r.attempts, r.latency_ms])).toEqual([
       ['ep-big', 0, 'error', 2, 49],
     ]);
     const unsent = new MemoryUsageStore();
@@ -495,9 +497,9 @@ describe('job budgets: held at plan, settled at record, as the router reserves a
     return { store, holds, jobs, deps, month };
   };
   const spendSpec = (limitUsd: number): BudgetSpec => ({
-    unit: 'usd_micros',
+    unit: 'usd_nanos',
     period: 'month',
-    limit: limitUsd * 1_000_000,
+    limit: limitUsd * 1_000_000_000,
     revision: 0,
   });
 
@@ -513,12 +515,12 @@ describe('job budgets: held at plan, settled at record, as the router reserves a
       lease_id: 'job.j',
       expires_at: T + 3_960_000,
       items: [
-        { budget: 'usd-month', period: '2026-11', unit: 'usd_micros', amount: 3_080 },
+        { budget: 'usd-month', period: '2026-11', unit: 'usd_nanos', amount: 3_080_000 },
         { budget: 'tokens-minute', period: '2026-11-24T10:31Z', unit: 'tokens', amount: 108 },
         { budget: 'requests-minute', period: '2026-11-24T10:31Z', unit: 'requests', amount: 1 },
       ],
     });
-    expect(await month()).toMatchObject({ available: 1_000_000 - 3_080, spent: 0 });
+    expect(await month()).toMatchObject({ available: 1_000_000_000 - 3_080_000, spent: 0 });
     expect(
       (await store.getPeriod({ tenant: 't', budget: 'requests-minute', period: '2026-11-24T10:31Z' }))
         ?.available,
@@ -541,9 +543,9 @@ describe('job budgets: held at plan, settled at record, as the router reserves a
 
   it('an exhausted spend budget fails the plan with insufficient_quota (not retried) and stores no plan', async () => {
     const { jobs, deps, holds, month } = setup({ budget: { limit_usd: 0.005, period: 'month' } });
-    const spent = await holds.take('t', 'other', [{ spec: spendSpec(0.005), amount: 3_000 }], 60_000);
+    const spent = await holds.take('t', 'other', [{ spec: spendSpec(0.005), amount: 3_000_000 }], 60_000);
     if (!('lease_id' in spent)) throw new Error('refused');
-    await holds.settle(spent, [3_000]);
+    await holds.settle(spent, [3_000_000]);
     const err = (await planJob(deps, { job_id: 'j' }).catch((e: unknown) => e)) as Error;
     expect(err.name).toBe(INSUFFICIENT_QUOTA);
     expect(err.message).toBe(
@@ -551,21 +553,21 @@ describe('job budgets: held at plan, settled at record, as the router reserves a
         'cost up to $0.00308. It resets at 2026-12-01T00:00:00.000Z.',
     );
     expect(jobs.items.get('j')?.plan).toBeUndefined();
-    expect(await month()).toMatchObject({ spent: 3_000, available: 2_000, leases: {} });
+    expect(await month()).toMatchObject({ spent: 3_000_000, available: 2_000_000, leases: {} });
   });
 
-  it('exactly what is left still fits (>=, not >); one micro-dollar less does not', async () => {
+  it('exactly what is left still fits (>=, not >); one nano-dollar less does not', async () => {
     const fits = setup({ budget: { limit_usd: 0.00308, period: 'month' } });
     expect(await planJob(fits.deps, { job_id: 'j' })).toEqual({ targets_count: 2 });
     expect((await fits.month())?.available).toBe(0);
-    const short = setup({ budget: { limit_usd: 0.003079, period: 'month' } });
+    const short = setup({ budget: { limit_usd: 0.003079999, period: 'month' } });
     await expect(planJob(short.deps, { job_id: 'j' })).rejects.toMatchObject({ name: INSUFFICIENT_QUOTA });
   });
 
   it('the rest leased to routers in flight: a retried BudgetHeld; a per-minute limit: a retried RateLimited', async () => {
     const held = setup({ budget: { limit_usd: 0.01, period: 'month' } });
     const router = new BudgetLeases({ store: held.store, now: () => T, holder: 'r1' });
-    expect((await router.reserve('t', spendSpec(0.01), 8_000)).ok).toBe(true);
+    expect((await router.reserve('t', spendSpec(0.01), 8_000_000)).ok).toBe(true);
     await expect(planJob(held.deps, { job_id: 'j' })).rejects.toMatchObject({ name: BUDGET_HELD });
     router.stop();
     const perMinute = setup({ rate_limits: { tokens_per_minute: 100 } });
@@ -596,31 +598,31 @@ describe('job budgets: held at plan, settled at record, as the router reserves a
     );
     // 9 x $0.01/1K + 20 x $0.03/1K = $0.00069.
     expect(jobs.items.get('j')?.charge).toEqual({
-      cost: 690,
+      cost: 690_000,
       usage: { prompt_tokens: 9, completion_tokens: 20 },
     });
     await recordJob({ jobs, holds }, { job_id: 'j', outcome: 'succeeded' });
-    expect(await month()).toMatchObject({ spent: 690, available: 1_000_000 - 690, leases: {} });
+    expect(await month()).toMatchObject({ spent: 690_000, available: 1_000_000_000 - 690_000, leases: {} });
     const minute = { tenant: 't', budget: 'tokens-minute', period: '2026-11-24T10:31Z' };
     expect(await store.getPeriod(minute)).toMatchObject({ spent: 29, available: 971 });
     await recordJob({ jobs, holds }, { job_id: 'j', outcome: 'succeeded' });
-    expect(await month()).toMatchObject({ spent: 690, available: 1_000_000 - 690 });
+    expect(await month()).toMatchObject({ spent: 690_000, available: 1_000_000_000 - 690_000 });
   });
 
   it('a failed job releases its hold in full; without holds deps the record step leaves it (to the sweeper)', async () => {
     const { jobs, deps, holds, month } = setup({ budget: { limit_usd: 1, period: 'month' } });
     await planJob(deps, { job_id: 'j' });
     await recordJob({ jobs }, { job_id: 'j', outcome: 'failed' });
-    expect((await month())?.available).toBe(1_000_000 - 3_080);
+    expect((await month())?.available).toBe(1_000_000_000 - 3_080_000);
     await recordJob({ jobs, holds }, { job_id: 'j', outcome: 'failed' });
-    expect(await month()).toMatchObject({ spent: 0, available: 1_000_000, leases: {} });
+    expect(await month()).toMatchObject({ spent: 0, available: 1_000_000_000, leases: {} });
   });
 
   it('a plan re-run after its plan was stored takes nothing more; a failed store gives the hold back', async () => {
     const { deps, month } = setup({ budget: { limit_usd: 1, period: 'month' } });
     await planJob(deps, { job_id: 'j' });
     await planJob(deps, { job_id: 'j' });
-    expect((await month())?.available).toBe(1_000_000 - 3_080);
+    expect((await month())?.available).toBe(1_000_000_000 - 3_080_000);
     const other = setup({ budget: { limit_usd: 1, period: 'month' } });
     const failing: JobStore = Object.assign(Object.create(other.jobs) as JobStore, {
       start: async () => {
@@ -628,7 +630,7 @@ describe('job budgets: held at plan, settled at record, as the router reserves a
       },
     });
     await expect(planJob({ ...other.deps, jobs: failing }, { job_id: 'j' })).rejects.toThrow('dead-lettered');
-    expect(await other.month()).toMatchObject({ spent: 0, available: 1_000_000, leases: {} });
+    expect(await other.month()).toMatchObject({ spent: 0, available: 1_000_000_000, leases: {} });
   });
 
   it('a tenant record that cannot be read is a retried BudgetUnavailable, never a job run unmetered', async () => {

@@ -397,10 +397,10 @@ describe('submit: the tenant record and its budgets at accept', () => {
 
   it('refuses a job the settled spend leaves no room for, with Retry-After until the reset', async () => {
     const { svc, holds } = budgeted({ budget: { limit_usd: 0.0001, period: 'month' } });
-    const spec = { unit: 'usd_micros' as const, period: 'month' as const, limit: 100, revision: 0 };
-    const earlier = await holds.take('t1', 'earlier', [{ spec, amount: 21 }], 60_000);
+    const spec = { unit: 'usd_nanos' as const, period: 'month' as const, limit: 100_000, revision: 0 };
+    const earlier = await holds.take('t1', 'earlier', [{ spec, amount: 21_000 }], 60_000);
     if (!('lease_id' in earlier)) throw new Error('refused');
-    await holds.settle(earlier, [21]);
+    await holds.settle(earlier, [21_000]);
     const err = await rejected(svc.submit(body, {}, caller));
     expect(err.status).toBe(429);
     expect(err.message).toContain('The monthly budget of $0.0001 is exhausted: $0.000079 is left');
@@ -409,9 +409,9 @@ describe('submit: the tenant record and its budgets at accept', () => {
     expect(queue.sent).toEqual([]);
     // 20 spent leave exactly 80: accepted.
     const fits = budgeted({ budget: { limit_usd: 0.0001, period: 'month' } });
-    const twenty = await fits.holds.take('t1', 'earlier', [{ spec, amount: 20 }], 60_000);
+    const twenty = await fits.holds.take('t1', 'earlier', [{ spec, amount: 20_000 }], 60_000);
     if (!('lease_id' in twenty)) throw new Error('refused');
-    await fits.holds.settle(twenty, [20]);
+    await fits.holds.settle(twenty, [20_000]);
     expect((await fits.svc.submit(body, {}, caller)).status).toBe(202);
   });
 

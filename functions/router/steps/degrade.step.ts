@@ -8,8 +8,8 @@ import {
   budgetCostCap,
   type Decision,
   degradedRequest,
-  microsToUsd,
   NoCandidateError,
+  nanosToUsd,
   type RouteRequest,
   type TenantBudgets,
 } from '@switchyard/core';
@@ -42,7 +42,7 @@ export function decideUnderCap(
   decide: (request: RouteRequest) => Decision,
 ): { decision: Decision; note: BudgetNote | undefined } {
   if (!cap) return { decision: decide(request), note: undefined };
-  const note = { cap_usd: microsToUsd(cap.cap_micros), remaining_share: cap.remaining_share };
+  const note = { cap_usd: nanosToUsd(cap.cap_nanos), remaining_share: cap.remaining_share };
   try {
     const decision = decide(degradedRequest(request, cap));
     return { decision, note: { ...note, applied: true, reason: cap.reason } };

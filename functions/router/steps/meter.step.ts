@@ -11,7 +11,7 @@ export interface MeterFacts {
   ended_at: number;
   target: Pick<PlanTarget, 'model' | 'version' | 'endpoint'>;
   usage: InferenceResult['usage'];
-  cost_micros: number;
+  cost_nanos: number;
   attempts: readonly AttemptRecord[];
   status: UsageStatus;
   /** Streamed answers: time to the first token, and `stream: true`. */
@@ -30,7 +30,7 @@ export async function meterStep(money: MoneyDeps, f: MeterFacts): Promise<void> 
       ended_at: f.ended_at,
       target: f.target,
       usage: f.usage,
-      cost_micros: f.cost_micros,
+      cost_nanos: f.cost_nanos,
       attempts: f.attempts.length,
       status: f.status,
       ...(f.ttft_ms === undefined ? {} : { ttft_ms: f.ttft_ms }),

@@ -28,6 +28,6 @@ export interface Held {
   budgets: TenantBudgets;
   set: BudgetReservationSet | undefined;
   /** What was reserved: micro-USD on the spend budget, tokens on the tokens-per-minute one. */
-  cost_micros: number;
+  cost_nanos: number;
   tokens: number;
 }

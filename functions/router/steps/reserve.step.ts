@@ -31,11 +31,11 @@ export function reserveStep(
     (t) => registry.modelsByKey.get(modelKey(t.model, t.version)),
     explicitMaxTokens,
   );
-  const wanted = reservationItems(budgets, max.cost_micros, max.tokens);
+  const wanted = reservationItems(budgets, max.cost_nanos, max.tokens);
   const held = (set: Held['set']): Held => ({
     budgets,
     set,
-    cost_micros: max.cost_micros,
+    cost_nanos: max.cost_nanos,
     tokens: max.tokens,
   });
   if (wanted.length === 0) return held(undefined);

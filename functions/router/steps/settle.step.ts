@@ -4,11 +4,11 @@
 import type { InferenceResult } from '@switchyard/core';
 import type { Held } from './money.types.ts';
 
-export function settleStep(held: Held, costMicros: number, usage: InferenceResult['usage']): void {
+export function settleStep(held: Held, costNanos: number, usage: InferenceResult['usage']): void {
   if (!held.set) return;
   const tokens = usage ? usage.prompt_tokens + usage.completion_tokens : held.tokens;
   const actuals: number[] = [];
-  if (held.budgets.spend) actuals.push(costMicros);
+  if (held.budgets.spend) actuals.push(costNanos);
   if (held.budgets.tokens) actuals.push(tokens);
   if (held.budgets.requests) actuals.push(1);
   held.set.settle(actuals);

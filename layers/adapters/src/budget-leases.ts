@@ -193,7 +193,7 @@ export class BudgetLeases {
   }
 
   /**
-   * Reserves `amount` (a non-negative integer in the spec's unit: micro-USD or tokens) of the
+   * Reserves `amount` (a non-negative integer in the spec's unit: nano-USD, tokens or requests) of the
    * tenant's budget for one request. Resolves to a reservation, or to a refusal that says which
    * budget, why and when to retry (turn it into the HTTP error with `budgetRefusalError`).
    * Rejects with BudgetUnavailableError when the store cannot be reached (never served unmetered).

@@ -27,6 +27,7 @@ export * from './inflight-reporter.ts';
 export * from './job-view.ts';
 export * from './jobs.dynamodb.ts';
 export * from './latency-ewma.ts';
+export * from './learned-state.dynamodb.ts';
 export * from './metrics.emf.ts';
 export * from './outcome-buffer.ts';
 export * from './probe.by-kind.ts';

@@ -9,6 +9,7 @@ export * from './health.cached.ts';
 export * from './health.dynamodb.ts';
 export * from './inference.by-kind.ts';
 export * from './inflight-reporter.ts';
+export * from './learned-state.dynamodb.ts';
 export * from './metrics.emf.ts';
 export * from './outcome-buffer.ts';
 export * from './registry.cached.ts';

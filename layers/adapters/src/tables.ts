@@ -93,7 +93,12 @@ export const USAGE_TABLE = {
  * Decisions (issue 13): one item per routed request (`request_id`), the learned router's decision
  * log with the caller's feedback joined on; expires (TTL `expires_at`, epoch seconds).
  */
-export const DECISIONS_TABLE = { partitionKey: 'request_id', ttlAttribute: 'expires_at' } as const;
+export const DECISIONS_TABLE = {
+  partitionKey: 'request_id',
+  ttlAttribute: 'expires_at',
+  /** The learned state's item (learned-state.dynamodb.ts); request ids cannot start with `~`. */
+  learnedStateKey: '~learned',
+} as const;
 
 export type TableName =
   | 'registry'

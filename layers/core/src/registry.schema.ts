@@ -188,6 +188,11 @@ export const LearningSettingsSchema = z
     quality_floor: z.number().min(0).max(1).optional(),
     /** Share of traffic that may explore (never above 0.5; none for high priority). @default 0.05 */
     explore: z.number().min(0).max(0.5).default(0.05),
+    /**
+     * Shadow: a policy whose strategy is not `learned` also decides with the learned strategy and
+     * logs that choice (explanation `shadow`, the decision record), serving with its own. @default false
+     */
+    shadow: z.boolean().default(false),
   })
   .strict()
   .refine((l) => l.target_cost_usd === undefined || l.quality_floor === undefined, {

@@ -102,7 +102,7 @@ import {
   LATENCY_FLOOR_MS,
   relativeToBest,
 } from './score.ts';
-import { learnedFigures, STRATEGIES } from './strategies/index.ts';
+import { learnedFigures, learnedStrategy, STRATEGIES } from './strategies/index.ts';
 import type { CandidateTable, LearningInput } from './strategies/strategy.ts';
 import { mayUseModel } from './tenant-view.ts';
 import { explainEnsemble, understandRequest } from './understanding/understand-request.ts';
@@ -293,16 +293,21 @@ export function route(
   // by the affinity key; the key's replica on the model's bounded-load ring leads.
   const affinity = policy.affinity?.enabled === true ? policy.affinity : undefined;
   const key = affinity ? affinityKey(request) : undefined;
+  const shadowing = policy.strategy !== 'learned' && policy.learning?.shadow === true;
   const learning =
-    policy.strategy === 'learned'
+    policy.strategy === 'learned' || shadowing
       ? learningInput(request, policy, registry, snapshot.learned, cols.slot, n, true)
       : undefined;
   const picked = STRATEGIES[policy.strategy].select(
     table,
     key ? affinityRandom(key) : ctx.random,
     limit,
-    learning && { learning },
+    learning && !shadowing ? { learning } : undefined,
   );
+  // Shadow: the learned choice after the served one (its draws come after, so the plan is the
+  // same as without the shadow), for the decision log.
+  const shadow =
+    shadowing && learning ? learnedStrategy.select(table, ctx.random, 1, { learning }) : undefined;
   const { draws, propensity, explored } = picked;
   let order: readonly number[] = picked.order;
   let affinityNote: AffinityExplanation | undefined;
@@ -344,7 +349,10 @@ export function route(
     get candidates(): CandidateExplanation[] {
       if (!candidateList) {
         const { scan: full, cols: c } = recording.get();
-        const fresh = learning && learningInput(request, policy, registry, snapshot.learned, c.slot, full.n);
+        const fresh =
+          learning && !shadowing
+            ? learningInput(request, policy, registry, snapshot.learned, c.slot, full.n)
+            : undefined;
         candidateList = explainCandidates(registry, full, c, policy, request, fresh);
       }
       return candidateList;
@@ -358,7 +366,17 @@ export function route(
     versions: scan.versions,
     ...(affinityNote ? { affinity: affinityNote } : {}),
   };
-  if (learning) {
+  if (shadow) {
+    const e = registry.registry.endpoints[cols.slot[shadow.order[0] as number] as number] as Endpoint;
+    explanation.shadow = {
+      model: e.model,
+      version: e.version,
+      endpoint: e.id,
+      propensity: shadow.propensity ?? 1,
+      explored: shadow.explored ?? false,
+    };
+  }
+  if (learning && !shadowing) {
     let context: number[] | undefined;
     explanation.learned = {
       propensity: propensity ?? 1,

@@ -272,6 +272,11 @@ export interface Explanation {
     context: number[];
     events: number;
   };
+  /**
+   * Shadow mode (policy `learning.shadow`): what the learned strategy would have chosen, with its
+   * propensity; the plan is the policy's own strategy's.
+   */
+  shadow?: { model: string; version: string; endpoint: string; propensity: number; explored: boolean };
   /** Request understanding: the features read from the prompt and the rules that used them. */
   understanding?: UnderstandingExplanation;
   /**

@@ -86,5 +86,7 @@ export function tenantExplanation(explanation: Explanation, tenant: TenantContex
     // Features are counts and scores, never prompt text.
     ...(explanation.understanding ? { understanding: explanation.understanding } : {}),
     ...(explanation.privacy ? { privacy: explanation.privacy } : {}),
+    ...(explanation.learned ? { learned: explanation.learned } : {}),
+    ...(explanation.shadow ? { shadow: explanation.shadow } : {}),
   };
 }

@@ -13,7 +13,7 @@ let store: DynamoDbBudgetStore;
 
 /** 2026-11-24T10:31:05Z: month `2026-11`, minute `2026-11-24T10:31Z`. */
 const T = Date.UTC(2026, 10, 24, 10, 31, 5);
-const spend = (limit: number): BudgetSpec => ({ unit: 'usd_micros', period: 'month', limit, revision: 0 });
+const spend = (limit: number): BudgetSpec => ({ unit: 'usd_nanos', period: 'month', limit, revision: 0 });
 const tokens = (limit: number): BudgetSpec => ({ unit: 'tokens', period: 'minute', limit, revision: 0 });
 
 beforeAll(async () => {
@@ -41,7 +41,7 @@ describe('BudgetHolds on DynamoDB', () => {
       lease_id: 'job.a',
       expires_at: T + 60_000,
       items: [
-        { budget: 'usd-month', period: '2026-11', unit: 'usd_micros', amount: 300 },
+        { budget: 'usd-month', period: '2026-11', unit: 'usd_nanos', amount: 300 },
         { budget: 'tokens-minute', period: '2026-11-24T10:31Z', unit: 'tokens', amount: 1_200 },
       ],
     });

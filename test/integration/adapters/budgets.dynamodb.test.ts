@@ -39,7 +39,7 @@ describe('DynamoDbBudgetStore item layout', () => {
       tenant: 'layout',
       budget: 'usd-month',
       period: '2026-11',
-      unit: 'usd_micros',
+      unit: 'usd_nanos',
       limit: 1,
       revision: 0,
       starts_at: 1_793_491_200_000,

@@ -2,8 +2,9 @@
 // after the request, no prompt), conditional puts, feedback joined once per request id and only
 // by the tenant that made the request, and the refit's read of records since a time.
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoDbDecisionLog } from '@switchyard/adapters';
+import { CachedLearnedState, DynamoDbDecisionLog, DynamoDbLearnedStateStore } from '@switchyard/adapters';
 import type { DecisionRecord } from '@switchyard/core';
+import { emptyLearnedState, foldEvents } from '@switchyard/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalDynamo, startLocalDynamo } from '../../support/local-aws.ts';
 
@@ -92,5 +93,33 @@ describe('DynamoDbDecisionLog', () => {
     expect(got[1]?.feedback).toEqual({ score: 1, thumbs: 'up', at: since + 20 });
     expect(got[0]).not.toHaveProperty('expires_at');
     expect(got[0]).toEqual(record({ request_id: 'late-a', at: since }));
+  });
+});
+
+describe('DynamoDbLearnedStateStore', () => {
+  it('has no state at first; round-trips the state as one item the decision scan never returns', async () => {
+    const t = await dynamo.createTable('decisions');
+    const store = new DynamoDbLearnedStateStore({ client: dynamo.client, tableName: t });
+    expect(await store.get()).toBeUndefined();
+    const state = foldEvents(
+      emptyLearnedState(0),
+      [{ arm: 'small@v1', x: [1, 0, 0, 0, 0, 0, 0, 0, 0, 0], prior: 0.5, reward: 0.9 }],
+      77,
+    ).state;
+    await store.put(state);
+    expect(await store.get()).toEqual(state);
+    expect(await new DynamoDbDecisionLog({ client: dynamo.client, tableName: t }).since(0)).toEqual([]);
+  });
+
+  it('the cached reader compiles what it loads and reloads after its TTL', async () => {
+    const t = await dynamo.createTable('decisions');
+    const store = new DynamoDbLearnedStateStore({ client: dynamo.client, tableName: t });
+    let now = 0;
+    const cached = new CachedLearnedState({ source: store, ttlMs: 1000, now: () => now });
+    expect(await cached.get()).toBeUndefined();
+    await store.put(emptyLearnedState(5));
+    expect(await cached.get()).toBeUndefined();
+    now = 1001;
+    expect((await cached.get())?.updated_at).toBe(5);
   });
 });

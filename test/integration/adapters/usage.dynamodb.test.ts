@@ -36,7 +36,7 @@ describe('DynamoDbUsageStore item layout', () => {
     expect(key).toEqual({ pk: `layout#${usageShard('req-7', 8)}`, sk: '1795514400123#req-7' });
     const item = (await dynamo.client.send(new GetCommand({ TableName: table, Key: key }))).Item;
     expect(item?.expires_at).toBe(1_795_514_400 + 400 * 86_400);
-    expect(item?.cost_micros).toBe(1_150);
+    expect(item?.cost_nanos).toBe(1_150);
   });
 
   it('pads early times to 13 digits so they sort before later ones', () => {

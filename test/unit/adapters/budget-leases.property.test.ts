@@ -152,7 +152,7 @@ async function run(
     charged: new Map(),
     violations: [],
   };
-  const spec: BudgetSpec = { unit: period === 'minute' ? 'tokens' : 'usd_micros', period, limit };
+  const spec: BudgetSpec = { unit: period === 'minute' ? 'tokens' : 'usd_nanos', period, limit };
   let faultIndex = 0;
   let faultsOn = true;
   const faults = (): Fault => (faultsOn ? (faultPlan[faultIndex++ % faultPlan.length] ?? 'ok') : 'ok');

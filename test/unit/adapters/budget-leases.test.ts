@@ -23,7 +23,7 @@ import { sweepBudgets } from '../../../functions/budget-sweeper/budget-sweeper.s
 import { interceptStore } from '../../support/budget-store.intercept.ts';
 
 const T0 = Date.parse('2026-11-24T10:31:00.000Z');
-const MONTH: BudgetSpec = { unit: 'usd_micros', period: 'month', limit: 100_000_000 };
+const MONTH: BudgetSpec = { unit: 'usd_nanos', period: 'month', limit: 100_000_000 };
 const KEY: BudgetKey = { tenant: 'acme', budget: 'usd-month', period: '2026-11' };
 
 /** The store, with every call it received (method names) and an optional failure injector. */
@@ -257,7 +257,7 @@ describe('BudgetLeases: timers', () => {
     vi.setSystemTime(T0 + 60_000);
     expect(await sweepBudgets({ store: s.store, now: () => Date.now() })).toMatchObject({
       settled_leases: 1,
-      settled: { usd_micros: 8_000, tokens: 0 },
+      settled: { usd_nanos: 8_000, tokens: 0 },
     });
     expect(money(await period(s.inner))).toEqual({ spent: 8_000, available: 99_992_000, leases: {} });
   });

@@ -13,7 +13,7 @@ function period(limit = 1000, over: Partial<BudgetPeriodInit> = {}): BudgetPerio
     tenant: `t${++seq}-${Math.random().toString(36).slice(2, 8)}`,
     budget: 'usd-month',
     period: '2026-11',
-    unit: 'usd_micros',
+    unit: 'usd_nanos',
     limit,
     revision: 0,
     starts_at: 1_793_491_200_000, // 2026-11-01T00:00:00Z

@@ -21,7 +21,7 @@ export function usageRecord(over: Partial<UsageRecord> = {}): UsageRecord {
     endpoint: 'small-a',
     prompt_tokens: 12,
     completion_tokens: 30,
-    cost_micros: 1_150,
+    cost_nanos: 1_150,
     cost_usd: 0.00115,
     latency_ms: 420,
     attempts: 1,
@@ -52,7 +52,7 @@ export function usageStoreContract(name: string, makeStore: () => UsageStore): v
           endpoint: 'small-a',
           prompt_tokens: 12,
           completion_tokens: 30,
-          cost_micros: 1_150,
+          cost_nanos: 1_150,
           cost_usd: 0.00115,
           latency_ms: 420,
           ttft_ms: 80,
@@ -70,7 +70,7 @@ export function usageStoreContract(name: string, makeStore: () => UsageStore): v
           endpoint: 'small-a',
           prompt_tokens: 12,
           completion_tokens: 30,
-          cost_micros: 1_150,
+          cost_nanos: 1_150,
           cost_usd: 0.00115,
           latency_ms: 420,
           attempts: 1,
@@ -84,9 +84,9 @@ export function usageStoreContract(name: string, makeStore: () => UsageStore): v
       const store = makeStore();
       const tenant = fresh();
       await store.put(usageRecord({ tenant, request_id: 'r' }));
-      await store.put(usageRecord({ tenant, request_id: 'r', cost_micros: 9_999, cost_usd: 0.009999 }));
+      await store.put(usageRecord({ tenant, request_id: 'r', cost_nanos: 9_999, cost_usd: 0.009999 }));
       const out = await store.query(tenant, 0, 2_000_000_000_000);
-      expect(out.map((r) => [r.request_id, r.cost_micros])).toEqual([['r', 1_150]]);
+      expect(out.map((r) => [r.request_id, r.cost_nanos])).toEqual([['r', 1_150]]);
     });
 
     it('concurrent puts of one record store it once', async () => {
@@ -139,7 +139,7 @@ export function usageStoreContract(name: string, makeStore: () => UsageStore): v
         [5_000, 'req-08'],
       ]);
       expect(out.at(-1)?.request_id).toBe('req-39');
-      expect(out.reduce((s, r) => s + r.cost_micros, 0)).toBe(46_000);
+      expect(out.reduce((s, r) => s + r.cost_nanos, 0)).toBe(46_000);
     });
 
     it('another tenant whose id shares a prefix sees nothing', async () => {
@@ -152,7 +152,7 @@ export function usageStoreContract(name: string, makeStore: () => UsageStore): v
 
     it.each([
       ['negative tokens', { prompt_tokens: -1 }, /prompt_tokens/],
-      ['fractional cost', { cost_micros: 1.5 }, /cost_micros/],
+      ['fractional cost', { cost_nanos: 1.5 }, /cost_nanos/],
       ['no attempts', { attempts: 0 }, /attempts/],
       ['unknown route', { route: 'fax' }, /route/],
       ['unknown status', { status: 'maybe' }, /status/],

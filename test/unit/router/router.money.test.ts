@@ -56,8 +56,8 @@ async function setup(s: Setup = {}) {
   if (s.spent) {
     await budgetStore.openPeriod({
       ...MONTH,
-      unit: 'usd_micros',
-      limit: 1_000_000,
+      unit: 'usd_nanos',
+      limit: 1_000_000_000,
       revision: 0,
       starts_at: 0,
       ends_at: 2_678_400_000,
@@ -123,9 +123,9 @@ describe('reserve, settle, meter on a served request', () => {
     const t = await setup();
     const out = await t.svc.chat(chat(), {}, caller, { request_id: 'req-1' });
     // big: 9 x 0.01/1K + 100 x 0.03/1K = $0.00309 reserved (the fallback, small, would cost less).
-    expect(t.calls).toEqual([{ endpoint: 'big-1', reserved: [3_090] }]);
+    expect(t.calls).toEqual([{ endpoint: 'big-1', reserved: [3_090_000] }]);
     // 9 x 0.01/1K + 20 x 0.03/1K = $0.00069 charged.
-    expect(out.headers['x-switchyard-cost-usd']).toBe('0.00069000');
+    expect(out.headers['x-switchyard-cost-usd']).toBe('0.000690000');
     expect(await t.usage()).toEqual([
       {
         tenant: 'acme',
@@ -137,7 +137,7 @@ describe('reserve, settle, meter on a served request', () => {
         endpoint: 'big-1',
         prompt_tokens: 9,
         completion_tokens: 20,
-        cost_micros: 690,
+        cost_nanos: 690_000,
         cost_usd: 0.00069,
         latency_ms: 0,
         attempts: 1,
@@ -145,14 +145,14 @@ describe('reserve, settle, meter on a served request', () => {
         at: NOW,
       },
     ]);
-    expect(await t.spent()).toEqual({ spent: 690, available: 999_310, leases: 0 });
+    expect(await t.spent()).toEqual({ spent: 690_000, available: 999_310_000, leases: 0 });
   });
 
   it('without max_tokens reserves what the context window leaves after the prompt', async () => {
     const t = await setup();
     await t.svc.chat(chat({ max_tokens: undefined }), {}, caller, { request_id: 'req-2' });
     // big: 9 x 0.01/1K + (8192 - 9) x 0.03/1K = $0.24558.
-    expect(t.calls[0]?.reserved).toEqual([245_580]);
+    expect(t.calls[0]?.reserved).toEqual([245_580_000]);
   });
 
   it('a fallback that serves is charged at its own prices; the failed primary costs nothing', async () => {
@@ -163,12 +163,12 @@ describe('reserve, settle, meter on a served request', () => {
           : { body: completion, usage: { prompt_tokens: 9, completion_tokens: 20 } },
     });
     const out = await t.svc.chat(chat(), {}, caller, { request_id: 'req-3' });
-    // 9 x 0.0005/1K + 20 x 0.0015/1K = $0.0000345, rounded up to $0.000035.
-    expect(out.headers['x-switchyard-cost-usd']).toBe('0.00003500');
-    expect((await t.usage()).map((r) => [r.endpoint, r.cost_micros, r.attempts, r.status])).toEqual([
-      ['small-1', 35, 2, 'ok'],
+    // 9 x 0.0005/1K + 20 x 0.0015/1K = $0.0000345, exact in nano-dollars.
+    expect(out.headers['x-switchyard-cost-usd']).toBe('0.000034500');
+    expect((await t.usage()).map((r) => [r.endpoint, r.cost_nanos, r.attempts, r.status])).toEqual([
+      ['small-1', 34_500, 2, 'ok'],
     ]);
-    expect((await t.spent()).spent).toBe(35);
+    expect((await t.spent()).spent).toBe(34_500);
   });
 
   it('a request that reached upstreams and failed leaves one error record at no cost, and releases', async () => {
@@ -177,16 +177,16 @@ describe('reserve, settle, meter on a served request', () => {
       status: 502,
     });
     expect(
-      (await t.usage()).map((r) => [r.endpoint, r.cost_micros, r.attempts, r.status, r.completion_tokens]),
+      (await t.usage()).map((r) => [r.endpoint, r.cost_nanos, r.attempts, r.status, r.completion_tokens]),
     ).toEqual([['small-1', 0, 2, 'error', 0]]);
-    expect(await t.spent()).toEqual({ spent: 0, available: 1_000_000, leases: 0 });
+    expect(await t.spent()).toEqual({ spent: 0, available: 1_000_000_000, leases: 0 });
   });
 
   it('a defect after dispatch still gives the reservation back (nothing stays held)', async () => {
     const t = await setup({ recordFails: true });
     await expect(t.svc.chat(chat(), {}, caller, { request_id: 'req-d' })).rejects.toThrow('defect');
     expect(t.leases.leases().map((l) => l.reserved)).toEqual([0]);
-    expect(await t.spent()).toEqual({ spent: 0, available: 1_000_000, leases: 0 });
+    expect(await t.spent()).toEqual({ spent: 0, available: 1_000_000_000, leases: 0 });
   });
 
   it('n choices reserve n times the output', async () => {
@@ -201,7 +201,7 @@ describe('reserve, settle, meter on a served request', () => {
     };
     await t.svc.chat(chat({ n: 2 }), {}, caller, { request_id: 'req-n' });
     // 9 x 0.01/1K + 2 x 100 x 0.03/1K = $0.00609
-    expect(t.calls).toEqual([{ endpoint: 'big-1', reserved: [6_090] }]);
+    expect(t.calls).toEqual([{ endpoint: 'big-1', reserved: [6_090_000] }]);
   });
 
   it('a request that never reached an upstream leaves no record', async () => {
@@ -226,16 +226,16 @@ describe('reserve, settle, meter on a served request', () => {
     const out = await t.svc.invoke({ task: 'classification', payload: { text: 'hi' } }, {}, caller, {
       request_id: 'inv-1',
     });
-    expect(out.headers['x-switchyard-cost-usd']).toBe('0.00200000');
-    expect((await t.usage()).map((r) => [r.route, r.model, r.cost_micros, r.prompt_tokens])).toEqual([
-      ['invocation', 'cls', 2_000, 0],
+    expect(out.headers['x-switchyard-cost-usd']).toBe('0.002000000');
+    expect((await t.usage()).map((r) => [r.route, r.model, r.cost_nanos, r.prompt_tokens])).toEqual([
+      ['invocation', 'cls', 2_000_000, 0],
     ]);
   });
 });
 
 describe('refusals', () => {
   it('a reservation the budget cannot hold is a 429 insufficient_quota naming the budget and its reset; no upstream, no record', async () => {
-    const t = await setup({ spent: 999_000 });
+    const t = await setup({ spent: 999_000_000 });
     const err = await t.svc.chat(chat(), {}, caller, { request_id: 'req-6' }).catch((e: unknown) => e);
     expect(err).toMatchObject({
       status: 429,
@@ -246,14 +246,14 @@ describe('refusals', () => {
     });
     expect(t.calls).toEqual([]);
     expect(await t.usage()).toEqual([]);
-    expect(await t.spent()).toEqual({ spent: 999_000, available: 1_000, leases: 0 });
+    expect(await t.spent()).toEqual({ spent: 999_000_000, available: 1_000_000, leases: 0 });
   });
 
   it('exactly what is left is served', async () => {
     // 3,090 left: the reservation fits exactly.
-    const t = await setup({ spent: 996_910 });
+    const t = await setup({ spent: 996_910_000 });
     await t.svc.chat(chat(), {}, caller, { request_id: 'req-7' });
-    expect(await t.spent()).toEqual({ spent: 997_600, available: 2_400, leases: 0 });
+    expect(await t.spent()).toEqual({ spent: 997_600_000, available: 2_400_000, leases: 0 });
   });
 
   it('a tokens-per-minute limit reserves prompt plus max_tokens the same way (429 rate_limit_exceeded)', async () => {
@@ -306,7 +306,7 @@ describe('refusals', () => {
     const t = await setup({ config: {} });
     await t.svc.chat(chat(), {}, caller, { request_id: 'req-11' });
     expect(t.calls).toEqual([{ endpoint: 'big-1', reserved: [] }]);
-    expect((await t.usage()).map((r) => r.cost_micros)).toEqual([690]);
+    expect((await t.usage()).map((r) => r.cost_nanos)).toEqual([690_000]);
   });
 });
 
@@ -314,7 +314,7 @@ describe('budget-aware degrade', () => {
   const degrading: TenantBudgetConfig = { budget: { limit_usd: 1, period: 'month', degrade: true } };
 
   it('below 20% left the cost cap (1% of what is left) routes to the cheaper model, and says so', async () => {
-    const t = await setup({ config: degrading, spent: 850_000 });
+    const t = await setup({ config: degrading, spent: 850_000_000 });
     const plan = (await t.svc.dryRun(chat(), {}, caller)) as { explanation: { budget: unknown } };
     expect(plan.explanation.budget).toEqual({
       cap_usd: 0.0015,
@@ -328,27 +328,27 @@ describe('budget-aware degrade', () => {
       'quality-first; primary; 1 candidates, 1 excluded; budget low: 15.0% left ($0.15 of $1.00), ' +
         'per-request cost cap $0.0015',
     );
-    // The next request sees what this one was charged: 150,000 - 35 left, a cap of 1,499.
+    // The next request sees what this one was charged: 150,000,000 - 34,500 nano-USD left, a cap of 1,499,655.
     const next = (await t.svc.dryRun(chat(), {}, caller)) as { explanation: { budget: { cap_usd: number } } };
-    expect(next.explanation.budget.cap_usd).toBe(0.001499);
+    expect(next.explanation.budget.cap_usd).toBe(0.001499655);
   });
 
   it('at exactly 20% left there is no cap yet', async () => {
-    const t = await setup({ config: degrading, spent: 800_000 });
+    const t = await setup({ config: degrading, spent: 800_000_000 });
     const out = await t.svc.chat(chat(), {}, caller, { request_id: 'req-13' });
     expect(out.headers['x-switchyard-model']).toBe('big@v1');
     expect(out.headers['x-switchyard-route-reason']).toBe('quality-first; primary; 2 candidates, 0 excluded');
   });
 
   it('without the degrade option a low budget changes nothing', async () => {
-    const t = await setup({ spent: 850_000 });
+    const t = await setup({ spent: 850_000_000 });
     const out = await t.svc.chat(chat(), {}, caller, { request_id: 'req-14' });
     expect(out.headers['x-switchyard-model']).toBe('big@v1');
   });
 
   it('when nothing fits under the cap it routes without it, and the budget still refuses what it cannot hold', async () => {
-    // 100 micro-dollars left: a cap of 1; small's maximum ($0.000155) is over it, and over what is left.
-    const t = await setup({ config: degrading, spent: 999_900 });
+    // 100,000 nano-dollars left: a cap of 1,000; small's maximum ($0.000155) is over it, and over what is left.
+    const t = await setup({ config: degrading, spent: 999_900_000 });
     await expect(t.svc.chat(chat(), {}, caller, { request_id: 'req-15' })).rejects.toMatchObject({
       status: 429,
       code: 'insufficient_quota',

@@ -89,7 +89,7 @@ describe('embeddings', () => {
       usage: { prompt_tokens: 1000, total_tokens: 1000 },
     });
     // 1000 x 0.5/1K + 0.25 per call.
-    expect(out.headers['x-switchyard-cost-usd']).toBe('0.75000000');
+    expect(out.headers['x-switchyard-cost-usd']).toBe('0.750000000');
     expect(out.headers['x-switchyard-model']).toBe('emb@v1');
     expect(out.headers['x-switchyard-policy']).toBe('auto');
   });
@@ -106,7 +106,7 @@ describe('embeddings', () => {
       data: [{ object: 'embedding', index: 0, embedding: 'AACAPwAAAAA=' }],
       usage: { prompt_tokens: 2, total_tokens: 2 },
     });
-    expect(out.headers['x-switchyard-cost-usd']).toBe('0.25100000');
+    expect(out.headers['x-switchyard-cost-usd']).toBe('0.251000000');
   });
 
   it('an invalid answer moves to the next endpoint and counts against the first', async () => {

@@ -2,7 +2,7 @@
 // model's input price times the upstream's prompt tokens plus its output price times the
 // completion tokens plus the per-call price (prices chosen asymmetric, so swapping prompt and
 // completion changes the figure), else the plan's estimate when the upstream reports no usage;
-// rounded up to the micro-dollar (what the budget and the usage record are charged).
+// rounded up to the nano-dollar (what the budget and the usage record are charged).
 import type { Caller } from '@switchyard/adapters/lambda';
 import { describe, expect, it } from 'vitest';
 import { RouterService } from '../../../functions/router/router.service.ts';
@@ -67,7 +67,7 @@ describe('x-switchyard-cost-usd', () => {
       usage: { prompt_tokens: 1200, completion_tokens: 300 },
     }));
     const out = await svc.chat(chat(), {}, caller);
-    expect(out.headers['x-switchyard-cost-usd']).toBe('0.00115000');
+    expect(out.headers['x-switchyard-cost-usd']).toBe('0.001150000');
   });
 
   it('gives a different figure when only the completion side grows (the prices are not interchangeable)', async () => {
@@ -77,7 +77,7 @@ describe('x-switchyard-cost-usd', () => {
       usage: { prompt_tokens: 300, completion_tokens: 1200 },
     }));
     const out = await svc.chat(chat(), {}, caller);
-    expect(out.headers['x-switchyard-cost-usd']).toBe('0.00205000');
+    expect(out.headers['x-switchyard-cost-usd']).toBe('0.002050000');
   });
 
   it('uses the prices of the model that served, after a fallback', async () => {
@@ -89,7 +89,7 @@ describe('x-switchyard-cost-usd', () => {
     );
     const out = await svc.chat(chat(), {}, caller);
     expect(out.headers).toMatchObject({
-      'x-switchyard-cost-usd': '0.00300000',
+      'x-switchyard-cost-usd': '0.003000000',
       'x-switchyard-model': 'n@v1',
       'x-switchyard-endpoint': 'n-1',
       'x-switchyard-attempts': '2',
@@ -108,24 +108,24 @@ describe('x-switchyard-cost-usd', () => {
     // "Hello": 3 priming + 4 per message + 2 text tokens = 9; 9 x 0.0005/1K + 100 x 0.0015/1K + 0.0001
     const { svc } = service(() => ({ body: completion }));
     const out = await svc.chat(chat(), {}, caller);
-    // $0.0002545 is charged rounded up to the micro-dollar, as budgets and usage records hold it.
-    expect(out.headers['x-switchyard-cost-usd']).toBe('0.00025500');
+    // $0.0002545 is charged exactly: budgets and usage records hold nano-dollars (micro-dollars rounded it up to $0.000255).
+    expect(out.headers['x-switchyard-cost-usd']).toBe('0.000254500');
     expect(out.headers['x-switchyard-route-reason']).toBe('quality-first; primary; 2 candidates, 0 excluded');
   });
 
   it('estimates 512 output tokens when the request sets no limit; max_completion_tokens wins over max_tokens', async () => {
     const { svc } = service(() => ({ body: completion }));
-    // 9 x 0.0005/1K + 512 x 0.0015/1K + 0.0001
+    // 9 x 0.0005/1K + 512 x 0.0015/1K + 0.0001 = $0.0008725 (exact in nano-dollars)
     const none = await svc.chat(chat({ max_tokens: undefined }), {}, caller);
-    expect(none.headers['x-switchyard-cost-usd']).toBe('0.00087300');
-    // 9 x 0.0005/1K + 200 x 0.0015/1K + 0.0001
+    expect(none.headers['x-switchyard-cost-usd']).toBe('0.000872500');
+    // 9 x 0.0005/1K + 200 x 0.0015/1K + 0.0001 = $0.0004045
     const both = await svc.chat(chat({ max_tokens: 100, max_completion_tokens: 200 }), {}, caller);
-    expect(both.headers['x-switchyard-cost-usd']).toBe('0.00040500');
+    expect(both.headers['x-switchyard-cost-usd']).toBe('0.000404500');
   });
 
   it('counts zero usage as zero tokens, leaving the per-call price', async () => {
     const { svc } = service(() => ({ body: completion, usage: { prompt_tokens: 0, completion_tokens: 0 } }));
     const out = await svc.chat(chat(), {}, caller);
-    expect(out.headers['x-switchyard-cost-usd']).toBe('0.00010000');
+    expect(out.headers['x-switchyard-cost-usd']).toBe('0.000100000');
   });
 });

@@ -99,7 +99,7 @@ describe('RouterService streams', () => {
     const e = events(await text(res.stream));
     expect(e.at(-1)).toBe('[DONE]');
     // What it was charged, as an SSE comment clients skip (no prices here: $0).
-    expect(e.at(-2)).toBe(': x-switchyard-cost-usd 0.00000000');
+    expect(e.at(-2)).toBe(': x-switchyard-cost-usd 0.000000000');
     const chunks = e.slice(0, -2).map((x) => JSON.parse(x) as Record<string, unknown>);
     expect(
       chunks.map((c) => (c.choices as Array<{ delta?: unknown; finish_reason: unknown }>)[0] ?? null),
@@ -145,7 +145,7 @@ describe('RouterService streams', () => {
     expect(res.headers['x-switchyard-endpoint']).toBe('b');
     expect(res.headers['x-switchyard-attempts']).toBe('2');
     const e = events(await text(res.stream));
-    expect(e.at(-1)).toBe(': x-switchyard-cost-usd 0.00000000');
+    expect(e.at(-1)).toBe(': x-switchyard-cost-usd 0.000000000');
     expect(e.at(-2)).toBe(
       '{"error":{"message":"The upstream stream failed after 1 chunks (connection); the answer is incomplete.","type":"upstream_error","code":"stream_interrupted","param":null}}',
     );

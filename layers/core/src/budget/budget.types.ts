@@ -1,15 +1,15 @@
 // The budget engine's vocabulary: what a budget is (a limit in integer units per period), the
 // stored state of one budget period (limit, spent, available, outstanding leases) and what a
-// refusal says. Money is integer micro-USD everywhere; tokens are integer tokens.
+// refusal says. Money is integer nano-USD everywhere; tokens are integer tokens.
 
-/** `usd_micros`: spend in integer millionths of a US dollar; `tokens`: prompt + completion tokens. */
-export type BudgetUnit = 'usd_micros' | 'tokens' | 'requests';
+/** `usd_nanos`: spend in integer millionths of a US dollar; `tokens`: prompt + completion tokens. */
+export type BudgetUnit = 'usd_nanos' | 'tokens' | 'requests';
 
 /** UTC calendar periods; `total` never resets. `minute` is for tokens-per-minute limits. */
 export const BUDGET_PERIODS = ['minute', 'day', 'month', 'total'] as const;
 export type BudgetPeriod = (typeof BUDGET_PERIODS)[number];
 
-/** One limit of a tenant: e.g. $100 a month (`usd_micros`, 100_000_000) or 10,000 tokens a minute. */
+/** One limit of a tenant: e.g. $100 a month (`usd_nanos`, 100_000_000) or 10,000 tokens a minute. */
 export interface BudgetSpec {
   unit: BudgetUnit;
   period: BudgetPeriod;

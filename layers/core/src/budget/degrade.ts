@@ -3,7 +3,7 @@
 // cap; below it each request may cost at most `share` of what is left, so the rest stretches over
 // many cheaper requests and the cap reaches zero only when nothing is left.
 import type { RouteRequest } from '../route.types.ts';
-import { formatUsdMicros, microsToUsd } from './money.ts';
+import { formatUsdNanos, nanosToUsd } from './money.ts';
 
 export interface BudgetDegradePolicy {
   /** Tightening starts when less than this share of the limit is left (0..1). */
@@ -15,8 +15,8 @@ export interface BudgetDegradePolicy {
 export const DEFAULT_DEGRADE_POLICY: Readonly<BudgetDegradePolicy> = { below: 0.2, share: 0.01 };
 
 export interface BudgetCostCap {
-  /** The per-request cost cap, micro-USD. */
-  cap_micros: number;
+  /** The per-request cost cap, nano-USD. */
+  cap_nanos: number;
   /** remaining / limit. */
   remaining_share: number;
   /** For the explanation: why the cap is there. */
@@ -24,7 +24,7 @@ export interface BudgetCostCap {
 }
 
 /**
- * The per-request cost cap a budget with `remaining` of `limit` micro-USD left imposes, or
+ * The per-request cost cap a budget with `remaining` of `limit` nano-USD left imposes, or
  * undefined when it imposes none (enough left, or no limit to measure against).
  */
 export function budgetCostCap(
@@ -37,11 +37,11 @@ export function budgetCostCap(
   const cap = Math.floor(left * policy.share);
   const share = left / limit;
   return {
-    cap_micros: cap,
+    cap_nanos: cap,
     remaining_share: share,
     reason:
-      `budget low: ${(share * 100).toFixed(1)}% left (${formatUsdMicros(left)} of ${formatUsdMicros(limit)}), ` +
-      `per-request cost cap ${formatUsdMicros(cap)}`,
+      `budget low: ${(share * 100).toFixed(1)}% left (${formatUsdNanos(left)} of ${formatUsdNanos(limit)}), ` +
+      `per-request cost cap ${formatUsdNanos(cap)}`,
   };
 }
 
@@ -50,7 +50,7 @@ export function budgetCostCap(
  * limit is already as low: the router then picks among the models under the cap.
  */
 export function degradedRequest(request: RouteRequest, cap: BudgetCostCap): RouteRequest {
-  const capUsd = microsToUsd(cap.cap_micros);
+  const capUsd = nanosToUsd(cap.cap_nanos);
   const own = request.hints.max_cost_usd;
   if (own !== undefined && own <= capUsd) return request;
   return { ...request, hints: { ...request.hints, max_cost_usd: capUsd } };

@@ -50,5 +50,5 @@ export function periodWindow(period: BudgetPeriod, now: number): PeriodWindow {
 
 /** The id a spec's periods are stored under: `usd-month`, `tokens-minute`, `requests-minute`, ... */
 export function budgetId(spec: Pick<BudgetSpec, 'unit' | 'period'>): string {
-  return `${spec.unit === 'usd_micros' ? 'usd' : spec.unit}-${spec.period}`;
+  return `${spec.unit === 'usd_nanos' ? 'usd' : spec.unit}-${spec.period}`;
 }

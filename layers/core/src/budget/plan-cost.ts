@@ -4,16 +4,16 @@
 // the largest of its targets' maximum costs. A target's maximum: the estimated prompt tokens
 // plus the output it may produce (the caller's max_tokens, or, when the caller set none, what
 // the model's context window leaves after the prompt) at the model's prices, rounded up to the
-// micro-dollar; `n` choices may each produce that output. Tokens-per-minute limits reserve prompt
+// nano-dollar; `n` choices may each produce that output. Tokens-per-minute limits reserve prompt
 // plus that output the same way.
 import type { ChatCompletionRequest } from '../chat.schema.ts';
 import type { Model } from '../registry.schema.ts';
 import type { Plan, PlanTarget, RouteRequest } from '../route.types.ts';
-import { maxCostMicros, usdToMicrosCeil } from './money.ts';
+import { maxCostNanos, usdToNanosCeil } from './money.ts';
 
 export interface PlanMaximum {
   /** Micro-USD. */
-  cost_micros: number;
+  cost_nanos: number;
   /** Prompt plus output tokens. */
   tokens: number;
 }
@@ -59,12 +59,12 @@ export function planMaximum(
     const output =
       choices * (model ? maxOutputTokens(request, model, explicitMaxTokens) : request.max_output_tokens);
     const c = model
-      ? maxCostMicros(model, request.prompt_tokens, output)
-      : usdToMicrosCeil(target.estimated_cost_usd);
+      ? maxCostNanos(model, request.prompt_tokens, output)
+      : usdToNanosCeil(target.estimated_cost_usd);
     cost = Math.max(cost, c);
     tokens = Math.max(tokens, request.prompt_tokens + output);
   }
-  return { cost_micros: cost, tokens };
+  return { cost_nanos: cost, tokens };
 }
 
 /**

@@ -3,7 +3,7 @@
 // caller gets: 429 `insufficient_quota` for spend, 429 `rate_limit_exceeded` for token limits.
 import { InsufficientQuotaError, RateLimitError, type SwitchyardError } from '../errors.ts';
 import type { BudgetPeriod, BudgetRefusal, BudgetSpec } from './budget.types.ts';
-import { formatUsdMicros } from './money.ts';
+import { formatUsdNanos } from './money.ts';
 import { budgetId, type PeriodWindow } from './periods.ts';
 
 export interface RefusalInput {
@@ -83,8 +83,8 @@ function requestLimitError(r: BudgetRefusal): RateLimitError {
 }
 
 function spendError(r: BudgetRefusal): InsufficientQuotaError {
-  const budget = `${SPEND_LABEL[r.period]} budget of ${formatUsdMicros(r.limit)}`;
-  const ask = `this request may cost up to ${formatUsdMicros(r.requested)}`;
+  const budget = `${SPEND_LABEL[r.period]} budget of ${formatUsdNanos(r.limit)}`;
+  const ask = `this request may cost up to ${formatUsdNanos(r.requested)}`;
   const reset =
     r.resets_at === null
       ? 'It does not reset: ask for a higher limit.'
@@ -93,10 +93,10 @@ function spendError(r: BudgetRefusal): InsufficientQuotaError {
     r.reason === 'exceeds-limit'
       ? `${capitalize(ask)}, more than the whole ${budget}: lower max_tokens or use a cheaper model.`
       : r.reason === 'exhausted'
-        ? `The ${budget} is exhausted: ${formatUsdMicros(Math.max(0, r.unspent))} is left in period ` +
+        ? `The ${budget} is exhausted: ${formatUsdNanos(Math.max(0, r.unspent))} is left in period ` +
           `${r.period_key} and ${ask}. ${reset}`
-        : `The ${budget} is nearly exhausted: of the ${formatUsdMicros(r.unspent)} left in period ` +
-          `${r.period_key}, ${formatUsdMicros(Math.max(0, r.available))} is not reserved by requests in ` +
+        : `The ${budget} is nearly exhausted: of the ${formatUsdNanos(r.unspent)} left in period ` +
+          `${r.period_key}, ${formatUsdNanos(Math.max(0, r.available))} is not reserved by requests in ` +
           `flight and ${ask}. Retry in ${seconds(r.retry_after_ms ?? 0)} s.`;
   return new InsufficientQuotaError(
     message,

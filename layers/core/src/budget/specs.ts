@@ -1,14 +1,14 @@
 // Budget specs from what a tenant record says: a spend limit in USD per day, month or total, and
 // an optional tokens-per-minute limit. Both go through the same lease engine.
 import type { BudgetSpec } from './budget.types.ts';
-import { usdToMicros } from './money.ts';
+import { usdToNanos } from './money.ts';
 
-/** `{limit_usd: 100, period: 'month'}` as a spec in micro-USD. */
+/** `{limit_usd: 100, period: 'month'}` as a spec in nano-USD. */
 export function spendBudgetSpec(
   budget: { limit_usd: number; period: 'day' | 'month' | 'total' },
   revision = 0,
 ): BudgetSpec {
-  return { unit: 'usd_micros', period: budget.period, limit: usdToMicros(budget.limit_usd), revision };
+  return { unit: 'usd_nanos', period: budget.period, limit: usdToNanos(budget.limit_usd), revision };
 }
 
 /** A requests-per-minute limit as a spec: each request holds 1 from reserve to settle. */

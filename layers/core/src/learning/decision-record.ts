@@ -40,6 +40,8 @@ export interface DecisionRecord {
   context: number[];
   /** Learned policies: the candidate model versions with their prior and estimated cost. */
   candidates?: Array<{ model: string; prior: number; cost_usd: number }>;
+  /** Shadow mode: the learned strategy's choice (model key) and its propensity; the record's model served. */
+  shadow?: { model: string; propensity: number; explored: boolean };
   /** The request features (no prompt text: sizes, signal scores, task and domain names). */
   features?: RequestFeatures;
   prompt_tokens: number;
@@ -123,7 +125,16 @@ export function decisionRecordOf(f: DecisionFacts): DecisionRecord {
     explored: learned?.explored ?? false,
     prior: learned?.prior ?? f.prior ?? 0.5,
     context: learned?.context ?? Array.from(contextVector(f.request.features, f.request)),
-    ...(learned ? { candidates: candidateModels(f.decision) } : {}),
+    ...(learned || explanation.shadow ? { candidates: candidateModels(f.decision) } : {}),
+    ...(explanation.shadow
+      ? {
+          shadow: {
+            model: `${explanation.shadow.model}@${explanation.shadow.version}`,
+            propensity: explanation.shadow.propensity,
+            explored: explanation.shadow.explored,
+          },
+        }
+      : {}),
     ...(f.request.features ? { features: f.request.features } : {}),
     prompt_tokens: f.request.prompt_tokens,
     status: f.status,

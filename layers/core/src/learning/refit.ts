@@ -30,7 +30,7 @@ export function refitLearnedState(input: RefitInput): RefitResult {
   const lambda: Record<string, number> = { ...folded.state.lambda };
   const solved: Record<string, number> = {};
   for (const p of input.policies) {
-    if (p.strategy !== 'learned' || p.learning === undefined) continue;
+    if (p.learning === undefined || (p.strategy !== 'learned' && !p.learning.shadow)) continue;
     const { quality_floor, target_cost_usd } = p.learning;
     const target =
       quality_floor !== undefined

@@ -139,6 +139,23 @@ function softmax(v: Float64Array, n: number, out: Float64Array): void {
 export const exploreShare = (explore: number): number =>
   Number.isFinite(explore) ? Math.min(MAX_EXPLORE, Math.max(0, explore)) : 0;
 
+/**
+ * The share applied to a decision: the policy's cap times how uncertain the most uncertain
+ * candidate still is, relative to a model with no feedback (width / (|x| / √ridge), at most 1).
+ * Exploration fades as every candidate is learned, and comes back for a new model version.
+ */
+export function decayedShare(input: LearningInput, width: ArrayLike<number>, n: number): number {
+  const cap = exploreShare(input.explore);
+  if (cap === 0) return 0;
+  let xx = 0;
+  for (let i = 0; i < input.x.length; i++) xx += (input.x[i] as number) ** 2;
+  const fresh = Math.sqrt(xx / (input.state?.ridge ?? 1));
+  if (!(fresh > 0)) return cap;
+  let widest = 0;
+  for (let i = 0; i < n; i++) if ((width[i] as number) > widest) widest = width[i] as number;
+  return cap * Math.min(1, widest / fresh);
+}
+
 /** Learned strategy: greedy on estimated quality − λ·relative cost, exploring within a capped share. */
 export const learnedStrategy: SelectionStrategy = {
   name: 'learned',
@@ -160,7 +177,7 @@ export const learnedStrategy: SelectionStrategy = {
       (greedy[b] as number) - (greedy[a] as number) || (score[b] as number) - (score[a] as number) || a - b;
     let best = 0;
     for (let i = 1; i < n; i++) if (compare(i, best) < 0) best = i;
-    const explore = exploreShare(input.explore);
+    const explore = decayedShare(input, f.width, n);
     const draws: number[] = [];
     let chosen = best;
     let explored = false;
@@ -205,7 +222,7 @@ export function learnedPropensities(t: CandidateTable, context?: SelectionContex
       (f.greedy[i] as number) - (f.greedy[best] as number) || (score[i] as number) - (score[best] as number);
     if (d > 0) best = i;
   }
-  const explore = n === 1 ? 0 : exploreShare((context?.learning ?? BIAS_ONLY).explore);
+  const explore = n === 1 ? 0 : decayedShare(context?.learning ?? BIAS_ONLY, f.width, n);
   if (explore > 0) softmax(f.optimist, n, p);
   for (let i = 0; i < n; i++) p[i] = explore * (p[i] as number);
   p[best] = (p[best] as number) + 1 - explore;

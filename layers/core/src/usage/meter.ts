@@ -1,8 +1,8 @@
 // Metering (pure): whether a request reached an upstream (only those are metered), what a served
 // answer is charged (the served model's prices x the upstream's token usage, rounded up to the
-// micro-dollar; the plan's estimate when the upstream reported no usage), and the usage record
+// nano-dollar; the plan's estimate when the upstream reported no usage), and the usage record
 // of a request from what the router knows at its end.
-import { actualCostMicros, usdToMicrosCeil } from '../budget/money.ts';
+import { actualCostNanos, usdToNanosCeil } from '../budget/money.ts';
 import type { AttemptRecord } from '../errors.ts';
 import type { InferenceResult } from '../ports.ts';
 import type { Model } from '../registry.schema.ts';
@@ -21,14 +21,14 @@ export function reachedUpstream(
   return attempts.some((a) => a.outcome !== 'not-sent' && a.outcome !== 'skipped-deadline' && !local(a));
 }
 
-/** What an answer from `target` is charged, micro-USD. */
-export function chargedCostMicros(
+/** What an answer from `target` is charged, nano-USD. */
+export function chargedCostNanos(
   model: Pick<Model, 'cost'> | undefined,
   usage: InferenceResult['usage'],
   target: Pick<PlanTarget, 'estimated_cost_usd'>,
 ): number {
-  if (usage && model) return actualCostMicros(model, usage);
-  return usdToMicrosCeil(target.estimated_cost_usd);
+  if (usage && model) return actualCostNanos(model, usage);
+  return usdToNanosCeil(target.estimated_cost_usd);
 }
 
 export interface MeterInput {
@@ -42,7 +42,7 @@ export interface MeterInput {
   /** The target that served, or (failures) the last one tried. */
   target: Pick<PlanTarget, 'model' | 'version' | 'endpoint'>;
   usage: InferenceResult['usage'];
-  cost_micros: number;
+  cost_nanos: number;
   attempts: number;
   status: UsageStatus;
   ttft_ms?: number;
@@ -61,8 +61,8 @@ export function usageRecordOf(m: MeterInput): UsageRecord {
     endpoint: m.target.endpoint,
     prompt_tokens: m.usage?.prompt_tokens ?? 0,
     completion_tokens: m.usage?.completion_tokens ?? 0,
-    cost_micros: m.cost_micros,
-    cost_usd: usageCostUsd(m.cost_micros),
+    cost_nanos: m.cost_nanos,
+    cost_usd: usageCostUsd(m.cost_nanos),
     latency_ms: Math.max(0, m.ended_at - m.at),
     ...(m.ttft_ms === undefined ? {} : { ttft_ms: m.ttft_ms }),
     attempts: Math.max(1, m.attempts),

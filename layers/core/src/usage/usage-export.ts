@@ -57,8 +57,8 @@ export function usageExportParts(
 export interface ExportManifest {
   day: string;
   records: number;
-  cost_micros: number;
-  tenants: Array<{ tenant: string; records: number; cost_micros: number; parts: string[] }>;
+  cost_nanos: number;
+  tenants: Array<{ tenant: string; records: number; cost_nanos: number; parts: string[] }>;
 }
 
 /** `_manifest.json` of a day: written last, so a reader that finds it finds every part. */

@@ -1,6 +1,6 @@
 // One usage record per request that reached an upstream (chat, completions, embeddings,
 // invocations, jobs): who (tenant, key), what (route, model, endpoint), how much (tokens and the
-// cost charged, integer micro-USD), how it went (latency, time to first token, attempts, status)
+// cost charged, integer nano-USD), how it went (latency, time to first token, attempts, status)
 // and when (`at`, the request's start). The record is the billing truth: x-switchyard-cost-usd
 // shows its cost, budgets settle to it, the usage API and the S3 export sum it.
 //
@@ -39,9 +39,9 @@ export const UsageRecordSchema = z.object({
   endpoint: z.string().min(1).max(256),
   prompt_tokens: count,
   completion_tokens: count,
-  /** What the request costs, integer micro-USD (the model's prices x the upstream's usage, rounded up). */
-  cost_micros: count,
-  /** `cost_micros / 1e6`: the same amount in USD (what x-switchyard-cost-usd shows). */
+  /** What the request costs, integer nano-USD (the model's prices x the upstream's usage, rounded up). */
+  cost_nanos: count,
+  /** `cost_nanos / 1e9`: the same amount in USD (what x-switchyard-cost-usd shows). */
   cost_usd: z.number().nonnegative(),
   /** From the request's start to its answer (or failure). */
   latency_ms: count,
@@ -58,14 +58,18 @@ export const UsageRecordSchema = z.object({
 
 export type UsageRecord = z.infer<typeof UsageRecordSchema>;
 
-/** `cost_micros` in USD, exactly as records and the x-switchyard-cost-usd header carry it. */
-export function usageCostUsd(costMicros: number): number {
-  return costMicros / 1_000_000;
+/** `cost_nanos` in USD, exactly as records and the x-switchyard-cost-usd header carry it. */
+export function usageCostUsd(costNanos: number): number {
+  return costNanos / 1_000_000_000;
 }
 
-/** The x-switchyard-cost-usd header value of a record's cost (8 decimals). */
-export function costHeader(costMicros: number): string {
-  return usageCostUsd(costMicros).toFixed(8);
+/**
+ * The x-switchyard-cost-usd header value of a record's cost: every nano-dollar, 9 decimals, from
+ * the integer (no float rounding): 40 is `0.000000040`.
+ */
+export function costHeader(costNanos: number): string {
+  const dollars = Math.floor(costNanos / 1_000_000_000);
+  return `${dollars}.${String(costNanos % 1_000_000_000).padStart(9, '0')}`;
 }
 
 /**

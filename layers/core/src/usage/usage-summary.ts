@@ -1,7 +1,7 @@
 // Usage summaries (pure): the admin route `GET /admin/tenants/{id}/usage` and the consumer route
 // `GET /v1/usage` answer with totals over a time range and, with `group_by`, one group per model,
 // UTC day or API key: `{tenant, from, to, total: {requests, prompt_tokens, completion_tokens,
-// cost_usd}, groups: [{key, ...same}]}`. Money is summed in integer micro-USD and shown in USD, so
+// cost_usd}, groups: [{key, ...same}]}`. Money is summed in integer nano-USD and shown in USD, so
 // the groups add up to the total exactly. `parseUsageQuery` reads the routes' query parameters:
 // `from`/`to` as epoch ms, an ISO date (a whole UTC day: `to=2026-11-30` includes that day) or an
 // ISO date-time; the range is half-open, [from, to).
@@ -11,7 +11,7 @@ import type { UsageRecord } from './usage-record.ts';
 /** What a summary reads of a usage record. */
 export type UsageFigures = Pick<
   UsageRecord,
-  'key_id' | 'model' | 'prompt_tokens' | 'completion_tokens' | 'cost_micros' | 'at'
+  'key_id' | 'model' | 'prompt_tokens' | 'completion_tokens' | 'cost_nanos' | 'at'
 >;
 
 export const USAGE_GROUP_BY = ['model', 'day', 'key'] as const;
@@ -50,16 +50,16 @@ interface Acc {
   requests: number;
   prompt_tokens: number;
   completion_tokens: number;
-  cost_micros: number;
+  cost_nanos: number;
 }
 
-const zero = (): Acc => ({ requests: 0, prompt_tokens: 0, completion_tokens: 0, cost_micros: 0 });
+const zero = (): Acc => ({ requests: 0, prompt_tokens: 0, completion_tokens: 0, cost_nanos: 0 });
 
 function add(acc: Acc, r: UsageFigures): void {
   acc.requests += 1;
   acc.prompt_tokens += r.prompt_tokens;
   acc.completion_tokens += r.completion_tokens;
-  acc.cost_micros += r.cost_micros;
+  acc.cost_nanos += r.cost_nanos;
 }
 
 function totals(acc: Acc): UsageTotals {
@@ -67,7 +67,7 @@ function totals(acc: Acc): UsageTotals {
     requests: acc.requests,
     prompt_tokens: acc.prompt_tokens,
     completion_tokens: acc.completion_tokens,
-    cost_usd: acc.cost_micros / 1_000_000,
+    cost_usd: acc.cost_nanos / 1_000_000_000,
   };
 }
 

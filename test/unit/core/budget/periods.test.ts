@@ -58,8 +58,8 @@ describe('periodWindow', () => {
 
 describe('budgetId', () => {
   it('names a budget by unit and period', () => {
-    expect(budgetId({ unit: 'usd_micros', period: 'month' })).toBe('usd-month');
-    expect(budgetId({ unit: 'usd_micros', period: 'total' })).toBe('usd-total');
+    expect(budgetId({ unit: 'usd_nanos', period: 'month' })).toBe('usd-month');
+    expect(budgetId({ unit: 'usd_nanos', period: 'total' })).toBe('usd-total');
     expect(budgetId({ unit: 'tokens', period: 'minute' })).toBe('tokens-minute');
     expect(budgetId({ unit: 'requests', period: 'minute' })).toBe('requests-minute');
   });

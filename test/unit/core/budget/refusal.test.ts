@@ -14,7 +14,7 @@ import {
 } from '../../../../layers/core/src/index.ts';
 
 const NOW = Date.parse('2026-11-24T10:31:00.000Z');
-const MONTH: BudgetSpec = { unit: 'usd_micros', period: 'month', limit: 100_000_000 };
+const MONTH: BudgetSpec = { unit: 'usd_nanos', period: 'month', limit: 100_000_000_000 };
 const TPM: BudgetSpec = { unit: 'tokens', period: 'minute', limit: 10_000 };
 
 function refuse(spec: BudgetSpec, spent: number, available: number, requested: number, now = NOW) {
@@ -33,40 +33,43 @@ function refuse(spec: BudgetSpec, spent: number, available: number, requested: n
 
 describe('budgetRefusal', () => {
   it('exhausted: more than limit - spent; retry when the period resets', () => {
-    expect(refuse(MONTH, 99_998_800, 0, 4_000)).toEqual({
+    expect(refuse(MONTH, 99_998_800_000, 0, 4_000_000)).toEqual({
       ok: false,
       reason: 'exhausted',
       tenant: 'acme',
       budget: 'usd-month',
-      unit: 'usd_micros',
+      unit: 'usd_nanos',
       period: 'month',
       period_key: '2026-11',
-      limit: 100_000_000,
-      unspent: 1_200,
+      limit: 100_000_000_000,
+      unspent: 1_200_000,
       available: 0,
-      requested: 4_000,
+      requested: 4_000_000,
       resets_at: Date.parse('2026-12-01T00:00:00.000Z'),
       retry_after_ms: 566_940_000,
     });
   });
 
   it('held: it fits what settled spend leaves, but that is leased out; retry in seconds', () => {
-    expect(refuse(MONTH, 99_000_000, 1_000, 1_000_000)).toMatchObject({
+    expect(refuse(MONTH, 99_000_000_000, 1_000_000, 1_000_000_000)).toMatchObject({
       reason: 'held',
-      unspent: 1_000_000,
+      unspent: 1_000_000_000,
       retry_after_ms: 5_000,
     });
-    expect(refuse(MONTH, 99_000_000, 1_000, 1_000_001).reason).toBe('exhausted');
+    expect(refuse(MONTH, 99_000_000_000, 1_000_000, 1_000_000_001).reason).toBe('exhausted');
   });
 
   it('exceeds-limit: more than the whole limit; waiting cannot help', () => {
-    expect(refuse(MONTH, 0, 0, 100_000_001)).toMatchObject({ reason: 'exceeds-limit', retry_after_ms: null });
-    expect(refuse(MONTH, 0, 0, 100_000_000).reason).toBe('held');
-    expect(refuse(MONTH, 1, 0, 100_000_000).reason).toBe('exhausted');
+    expect(refuse(MONTH, 0, 0, 100_000_000_001)).toMatchObject({
+      reason: 'exceeds-limit',
+      retry_after_ms: null,
+    });
+    expect(refuse(MONTH, 0, 0, 100_000_000_000).reason).toBe('held');
+    expect(refuse(MONTH, 1, 0, 100_000_000_000).reason).toBe('exhausted');
   });
 
   it('a total budget never resets', () => {
-    expect(refuse({ ...MONTH, period: 'total' }, 100_000_000, 0, 1)).toMatchObject({
+    expect(refuse({ ...MONTH, period: 'total' }, 100_000_000_000, 0, 1)).toMatchObject({
       reason: 'exhausted',
       period_key: 'total',
       resets_at: null,
@@ -77,7 +80,7 @@ describe('budgetRefusal', () => {
 
 describe('budgetRefusalError', () => {
   it('spend exhausted: 429 insufficient_quota naming the budget, what is left and the reset', () => {
-    const err = budgetRefusalError(refuse(MONTH, 99_998_800, 0, 4_000));
+    const err = budgetRefusalError(refuse(MONTH, 99_998_800_000, 0, 4_000_000));
     expect(err).toBeInstanceOf(InsufficientQuotaError);
     expect(err.status).toBe(429);
     expect(err.type).toBe('insufficient_quota');
@@ -96,7 +99,7 @@ describe('budgetRefusalError', () => {
   });
 
   it('spend held: retry in a few seconds', () => {
-    const err = budgetRefusalError(refuse(MONTH, 99_000_000, 1_000, 4_000));
+    const err = budgetRefusalError(refuse(MONTH, 99_000_000_000, 1_000_000, 4_000_000));
     expect(err.headers).toEqual({ 'retry-after': '5' });
     expect(err.message).toBe(
       'The monthly budget of $100.00 is nearly exhausted: of the $1.00 left in period 2026-11, $0.001 is not ' +
@@ -105,21 +108,23 @@ describe('budgetRefusalError', () => {
   });
 
   it('spend beyond the whole limit: no Retry-After, param max_tokens', () => {
-    const err = budgetRefusalError(refuse(MONTH, 0, 0, 100_000_001));
+    const err = budgetRefusalError(refuse(MONTH, 0, 0, 100_000_000_001));
     expect(err.headers).toEqual({});
     expect(err.param).toBe('max_tokens');
     expect(err.message).toBe(
-      'This request may cost up to $100.000001, more than the whole monthly budget of $100.00: lower ' +
+      'This request may cost up to $100.000000001, more than the whole monthly budget of $100.00: lower ' +
         'max_tokens or use a cheaper model.',
     );
   });
 
   it('a total budget says it does not reset', () => {
-    const err = budgetRefusalError(refuse({ ...MONTH, period: 'total', limit: 5_000_000 }, 5_000_000, 0, 1));
+    const err = budgetRefusalError(
+      refuse({ ...MONTH, period: 'total', limit: 5_000_000_000 }, 5_000_000_000, 0, 1),
+    );
     expect(err.headers).toEqual({});
     expect(err.message).toBe(
       'The total budget of $5.00 is exhausted: $0.00 is left in period total and this request may cost up to ' +
-        '$0.000001. It does not reset: ask for a higher limit.',
+        '$0.000000001. It does not reset: ask for a higher limit.',
     );
   });
 

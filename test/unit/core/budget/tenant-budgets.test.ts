@@ -1,4 +1,4 @@
-// A tenant's budget attributes as specs: USD limits in micro-dollars per period, a
+// A tenant's budget attributes as specs: USD limits in nano-dollars per period, a
 // tokens-per-minute limit, the degrade option (true: the default curve; an object: its own), the
 // record's updated_at as the revision; malformed attributes are refused by the schema.
 import { describe, expect, it } from 'vitest';
@@ -18,7 +18,7 @@ describe('tenantBudgets', () => {
         updated_at: 1_700_000_000_000,
       }),
     ).toEqual({
-      spend: { unit: 'usd_micros', period: 'month', limit: 100_000_000, revision: 1_700_000_000_000 },
+      spend: { unit: 'usd_nanos', period: 'month', limit: 100_000_000_000, revision: 1_700_000_000_000 },
       tokens: { unit: 'tokens', period: 'minute', limit: 10_000, revision: 1_700_000_000_000 },
       requests: { unit: 'requests', period: 'minute', limit: 60, revision: 1_700_000_000_000 },
     });
@@ -58,7 +58,7 @@ describe('tenantBudgets', () => {
       tenantBudgets({ budget: { limit_usd: 1, period: 'day', degrade: { below: 0.5, share: 0.1 } } }).degrade,
     ).toEqual({ below: 0.5, share: 0.1 });
     expect(tenantBudgets({ budget: { limit_usd: 1, period: 'total', degrade: false } })).toEqual({
-      spend: { unit: 'usd_micros', period: 'total', limit: 1_000_000, revision: 0 },
+      spend: { unit: 'usd_nanos', period: 'total', limit: 1_000_000_000, revision: 0 },
     });
   });
 

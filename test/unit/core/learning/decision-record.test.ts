@@ -111,6 +111,38 @@ describe('decisionRecordOf', () => {
   });
 });
 
+describe('decisionRecordOf in shadow mode', () => {
+  it('records what the learned strategy would have chosen next to what served', () => {
+    const reg = compiled({
+      models: [
+        model('small', { cost: { input_per_1k: 0.0001, output_per_1k: 0.0002 }, quality: { chat: 0.7 } }),
+        model('large', { cost: { input_per_1k: 0.003, output_per_1k: 0.006 }, quality: { chat: 0.9 } }),
+      ],
+      endpoints: [endpoint('small-1', 'small'), endpoint('large-1', 'large')],
+      policies: [
+        policy('auto', { strategy: 'quality-first', learning: { lambda: 2, explore: 0, shadow: true } }),
+      ],
+    });
+    const req = request();
+    const decision = route(req, { registry: reg, health: NO_HEALTH }, { now: NOW, random: () => 0.5 });
+    const r = decisionRecordOf({
+      request_id: 's',
+      at: NOW,
+      request: req,
+      decision,
+      served: { model: 'large', version: 'v1', endpoint: 'large-1' },
+      status: 'ok',
+      latency_ms: 1,
+      cost_micros: 1,
+      attempts: 1,
+      prior: 0.9,
+    });
+    expect(r).toMatchObject({ strategy: 'quality-first', model: 'large@v1', propensity: 1, prior: 0.9 });
+    expect(r.shadow).toEqual({ model: 'small@v1', propensity: 1, explored: false });
+    expect(r.candidates?.map((c) => c.model).sort()).toEqual(['large@v1', 'small@v1']);
+  });
+});
+
 describe('feedback bodies', () => {
   it('takes a score in [0, 1] or thumbs, not both and not neither', () => {
     for (const score of [0, 1, 0.5])

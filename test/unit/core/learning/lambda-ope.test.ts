@@ -65,6 +65,23 @@ describe('refitLearnedState', () => {
     expect(r.state.lambda.other).toBe(2);
   });
 
+  it('a static policy in shadow mode gets its λ solved too', () => {
+    const r = refitLearnedState({
+      state: emptyLearnedState(0, 1),
+      events: [],
+      contexts: new Map([['auto', CONTEXTS]]),
+      policies: [
+        PolicySchema.parse({
+          name: 'auto',
+          strategy: 'weighted',
+          learning: { quality_floor: 0.8, shadow: true },
+        }),
+      ],
+      now: 1,
+    });
+    expect(r.lambda.auto).toBeCloseTo(SWITCH, 9);
+  });
+
   it('a policy without a target, or not learned, gets no solved λ', () => {
     const r = refitLearnedState({
       state: emptyLearnedState(0, 1),
@@ -86,7 +103,11 @@ describe('refitLearnedState', () => {
       }).success,
     ).toBe(false);
     expect(PolicySchema.safeParse({ name: 'p', learning: { explore: 0.51 } }).success).toBe(false);
-    expect(PolicySchema.parse({ name: 'p', learning: {} }).learning).toEqual({ lambda: 0.5, explore: 0.05 });
+    expect(PolicySchema.parse({ name: 'p', learning: {} }).learning).toEqual({
+      lambda: 0.5,
+      explore: 0.05,
+      shadow: false,
+    });
   });
 });
 

@@ -171,3 +171,50 @@ describe('route with strategy learned', () => {
     expect(CONTEXT_DIM).toBe(10);
   });
 });
+
+describe('shadow mode (learning.shadow on a static policy)', () => {
+  const shadowRegistry = compiled({
+    models: [
+      model('small', { cost: { input_per_1k: 0.0001, output_per_1k: 0.0002 }, quality: { chat: 0.7 } }),
+      model('large', { cost: { input_per_1k: 0.003, output_per_1k: 0.006 }, quality: { chat: 0.9 } }),
+    ],
+    endpoints: [endpoint('small-1', 'small'), endpoint('large-1', 'large')],
+    policies: [
+      policy('auto', { strategy: 'quality-first', learning: { lambda: 2, explore: 0, shadow: true } }),
+    ],
+  });
+  const plain = compiled({
+    ...{
+      models: [
+        model('small', { cost: { input_per_1k: 0.0001, output_per_1k: 0.0002 }, quality: { chat: 0.7 } }),
+        model('large', { cost: { input_per_1k: 0.003, output_per_1k: 0.006 }, quality: { chat: 0.9 } }),
+      ],
+      endpoints: [endpoint('small-1', 'small'), endpoint('large-1', 'large')],
+    },
+    policies: [policy('auto', { strategy: 'quality-first' })],
+  });
+
+  it('serves with the policy’s strategy and explains what the learned one would have chosen', () => {
+    const d = route(request(), { registry: shadowRegistry, health: NO_HEALTH }, ctx(4));
+    const without = route(request(), { registry: plain, health: NO_HEALTH }, ctx(4));
+    expect(d.plan.primary.endpoint).toBe('large-1');
+    expect(d.plan).toEqual({ ...without.plan });
+    expect(d.explanation.draws).toEqual(without.explanation.draws);
+    expect(d.explanation.strategy).toBe('quality-first');
+    // λ 2: 0.7 − 2 · 0.033 beats 0.9 − 2.
+    expect(d.explanation.shadow).toEqual({
+      model: 'small',
+      version: 'v1',
+      endpoint: 'small-1',
+      propensity: 1,
+      explored: false,
+    });
+    expect(d.explanation.learned).toBeUndefined();
+    expect(d.explanation.candidates.every((c) => c.learned === undefined)).toBe(true);
+  });
+
+  it('a learned policy has no shadow', () => {
+    const d = route(request(), { registry: REGISTRY, health: NO_HEALTH }, ctx(4));
+    expect(d.explanation.shadow).toBeUndefined();
+  });
+});

@@ -1,5 +1,5 @@
 // The tenant schemas at their boundaries: ids (1..64 plain characters), names, plans, budgets
-// (0 and $9 billion accepted, -0.01 and one dollar more refused, periods day|month|total), rate
+// (0 and $9 million accepted, -0.01 and one dollar more refused, periods day|month|total), rate
 // limits (1 and 1e9 per minute, integers), allow-lists (100 models at most), unknown fields
 // refused; patches (null removes, an empty one refused); the view never shows the secret;
 // revisions always grow; items written before profiles read with defaults.
@@ -48,13 +48,13 @@ describe('TenantCreateSchema', () => {
     expect(issuePath({ ...base, plan: 'gold' })).toBe('plan');
   });
 
-  it('bounds budgets: $0 to $9 billion, per day, month or total, nothing else', () => {
+  it('bounds budgets: $0 to $9 million (exact in nano-dollars), per day, month or total, nothing else', () => {
     const b = (limit_usd: unknown, period: unknown = 'month') =>
       ok({ ...base, budget: { limit_usd, period } });
     expect(b(0)).toBe(true);
     expect(b(0.000001)).toBe(true);
-    expect(b(9_000_000_000)).toBe(true);
-    expect(b(9_000_000_001)).toBe(false);
+    expect(b(9_000_000)).toBe(true);
+    expect(b(9_000_001)).toBe(false);
     expect(b(-0.01)).toBe(false);
     expect(b(Number.POSITIVE_INFINITY)).toBe(false);
     expect(b('100')).toBe(false);

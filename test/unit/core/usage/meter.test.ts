@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AttemptRecord } from '../../../../layers/core/src/index.ts';
 import {
-  chargedCostMicros,
+  chargedCostNanos,
   costHeader,
   lastReached,
   reachedUpstream,
@@ -39,34 +39,40 @@ describe('reachedUpstream', () => {
   });
 });
 
-describe('chargedCostMicros', () => {
+describe('chargedCostNanos', () => {
   const model = { cost: { input_per_1k: 0.002, output_per_1k: 0.003, per_call: 0 } };
   it("the model's prices x the upstream's usage, rounded up", () => {
     // 9 x 0.002/1K + 6 x 0.003/1K = $0.000036
     expect(
-      chargedCostMicros(model, { prompt_tokens: 9, completion_tokens: 6 }, { estimated_cost_usd: 1 }),
-    ).toBe(36);
-    // 1 x 0.002/1K = $0.000002; 1 x 0.003/1K = $0.000003; 1 completion at 0.0025/1K = 0.0000025 -> 3
-    const odd = { cost: { input_per_1k: 0, output_per_1k: 0.0025, per_call: 0 } };
+      chargedCostNanos(model, { prompt_tokens: 9, completion_tokens: 6 }, { estimated_cost_usd: 1 }),
+    ).toBe(36_000);
+    // 1 completion at $0.0000025/1K = $0.0000000025: 2.5 nano-dollars, rounded up to 3
+    const odd = { cost: { input_per_1k: 0, output_per_1k: 0.0000025, per_call: 0 } };
+    expect(chargedCostNanos(odd, { prompt_tokens: 0, completion_tokens: 1 }, { estimated_cost_usd: 1 })).toBe(
+      3,
+    );
+    // What micro-dollar rounding overcharged: 2 embedding tokens at $0.00002/1K are 40 nano-dollars.
+    const embed = { cost: { input_per_1k: 0.00002, output_per_1k: 0, per_call: 0 } };
     expect(
-      chargedCostMicros(odd, { prompt_tokens: 0, completion_tokens: 1 }, { estimated_cost_usd: 1 }),
-    ).toBe(3);
+      chargedCostNanos(embed, { prompt_tokens: 2, completion_tokens: 0 }, { estimated_cost_usd: 1 }),
+    ).toBe(40);
   });
 
   it('the plan estimate when the upstream reported no usage (or the model is unknown)', () => {
-    expect(chargedCostMicros(model, undefined, { estimated_cost_usd: 0.0001234 })).toBe(124);
+    expect(chargedCostNanos(model, undefined, { estimated_cost_usd: 0.0001234 })).toBe(123_400);
+    expect(chargedCostNanos(model, undefined, { estimated_cost_usd: 0.0000001234 })).toBe(124);
     expect(
-      chargedCostMicros(
+      chargedCostNanos(
         undefined,
         { prompt_tokens: 9, completion_tokens: 6 },
         { estimated_cost_usd: 0.00005 },
       ),
-    ).toBe(50);
+    ).toBe(50_000);
   });
 });
 
 describe('usageRecordOf', () => {
-  it('builds the record: cost in micros and USD, latency from start to end, key id "-" when none', () => {
+  it('builds the record: cost in nano-USD and USD, latency from start to end, key id "-" when none', () => {
     expect(
       usageRecordOf({
         tenant: 'acme',
@@ -77,7 +83,7 @@ describe('usageRecordOf', () => {
         ended_at: 1_250,
         target: { model: 'm', version: 'v2', endpoint: 'e1' },
         usage: { prompt_tokens: 3, completion_tokens: 4 },
-        cost_micros: 1_234,
+        cost_nanos: 1_234_000,
         attempts: 2,
         status: 'ok',
         ttft_ms: 40,
@@ -93,7 +99,7 @@ describe('usageRecordOf', () => {
       endpoint: 'e1',
       prompt_tokens: 3,
       completion_tokens: 4,
-      cost_micros: 1_234,
+      cost_nanos: 1_234_000,
       cost_usd: 0.001234,
       latency_ms: 250,
       ttft_ms: 40,
@@ -114,7 +120,7 @@ describe('usageRecordOf', () => {
       ended_at: 999,
       target: { model: 'm', version: 'v1', endpoint: 'e' },
       usage: undefined,
-      cost_micros: 0,
+      cost_nanos: 0,
       attempts: 0,
       status: 'error',
     });
@@ -127,9 +133,12 @@ describe('usageRecordOf', () => {
     ]);
   });
 
-  it('the header shows the cost with 8 decimals', () => {
-    expect(costHeader(36)).toBe('0.00003600');
-    expect(costHeader(1_234_567)).toBe('1.23456700');
-    expect(costHeader(0)).toBe('0.00000000');
+  it('the header shows every nano-dollar of the cost (9 decimals, from the integer)', () => {
+    expect(costHeader(36_000)).toBe('0.000036000');
+    expect(costHeader(40)).toBe('0.000000040');
+    expect(costHeader(1)).toBe('0.000000001');
+    expect(costHeader(1_234_567_891)).toBe('1.234567891');
+    expect(costHeader(12_000_000_000)).toBe('12.000000000');
+    expect(costHeader(0)).toBe('0.000000000');
   });
 });

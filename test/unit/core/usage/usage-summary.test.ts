@@ -15,19 +15,19 @@ const rec = (over: Partial<UsageFigures>): UsageFigures => ({
   model: 'm1',
   prompt_tokens: 10,
   completion_tokens: 5,
-  cost_micros: 100,
+  cost_nanos: 100_000,
   at: NOV_1,
   ...over,
 });
 
 describe('summarizeUsage', () => {
   const records = [
-    rec({ at: NOV_1 + 1_000, model: 'm2', key_id: 'key_b', cost_micros: 250, prompt_tokens: 7 }),
-    rec({ at: NOV_1 - 1, cost_micros: 999_999 }), // before the range
+    rec({ at: NOV_1 + 1_000, model: 'm2', key_id: 'key_b', cost_nanos: 250_000, prompt_tokens: 7 }),
+    rec({ at: NOV_1 - 1, cost_nanos: 999_999_000 }), // before the range
     rec({ at: NOV_1 }), // exactly at from: in
     rec({ at: NOV_1 + 86_400_000 - 1, completion_tokens: 0 }), // last ms of Nov 1
-    rec({ at: NOV_1 + 86_400_000, model: 'm2', cost_micros: 1 }), // first ms of Nov 2
-    rec({ at: DEC_1, cost_micros: 999_999 }), // exactly at to: out
+    rec({ at: NOV_1 + 86_400_000, model: 'm2', cost_nanos: 1_000 }), // first ms of Nov 2
+    rec({ at: DEC_1, cost_nanos: 999_999_000 }), // exactly at to: out
   ];
   const range = { fromMs: NOV_1, toMs: DEC_1 };
 
@@ -64,8 +64,8 @@ describe('summarizeUsage', () => {
     ]);
   });
 
-  it('sums money in micro-dollars: ten times $0.1 is exactly $1', () => {
-    const tens = Array.from({ length: 10 }, (_, i) => rec({ at: NOV_1 + i, cost_micros: 100_000 }));
+  it('sums money in nano-dollars: ten times $0.1 is exactly $1', () => {
+    const tens = Array.from({ length: 10 }, (_, i) => rec({ at: NOV_1 + i, cost_nanos: 100_000_000 }));
     expect(summarizeUsage('acme', tens, range).total.cost_usd).toBe(1);
   });
 
@@ -83,7 +83,7 @@ describe('summarizeUsage', () => {
         model: fc.constantFrom('m1', 'm2', 'gpt-x'),
         prompt_tokens: fc.nat(100_000),
         completion_tokens: fc.nat(100_000),
-        cost_micros: fc.nat(10_000_000),
+        cost_nanos: fc.nat(10_000_000_000),
         at: fc.integer({ min: NOV_1 - 3 * 86_400_000, max: DEC_1 + 3 * 86_400_000 }),
       }),
       { maxLength: 60 },
@@ -97,9 +97,9 @@ describe('summarizeUsage', () => {
         expect(sum((g) => g.requests)).toBe(s.total.requests);
         expect(sum((g) => g.prompt_tokens)).toBe(s.total.prompt_tokens);
         expect(sum((g) => g.completion_tokens)).toBe(s.total.completion_tokens);
-        expect(Math.round(sum((g) => g.cost_usd) * 1e6)).toBe(Math.round(s.total.cost_usd * 1e6));
-        expect(s.total.cost_usd * 1e6).toBeCloseTo(
-          inRange.reduce((a, r) => a + r.cost_micros, 0),
+        expect(Math.round(sum((g) => g.cost_usd) * 1e9)).toBe(Math.round(s.total.cost_usd * 1e9));
+        expect(s.total.cost_usd * 1e9).toBeCloseTo(
+          inRange.reduce((a, r) => a + r.cost_nanos, 0),
           3,
         );
         const keys = s.groups.map((g) => g.key);

@@ -1,0 +1,39 @@
+// The refit function: run by an EventBridge schedule (locally a timer, SWITCHYARD_REFIT_INTERVAL_MS),
+// refits the learned router's state from the decision log (refit.service.ts). Thin: wiring only.
+import { Logger } from '@aws-lambda-powertools/logger';
+import {
+  CachedRegistry,
+  createDocumentClient,
+  DynamoDbDecisionLog,
+  DynamoDbLearnedStateStore,
+  DynamoDbModelRegistry,
+} from '@switchyard/adapters';
+import { parseConfig } from '@switchyard/adapters/lambda';
+import { z } from '@switchyard/core';
+import { refit } from './refit.service.ts';
+
+const config = parseConfig(
+  z.object({
+    DECISIONS_TABLE: z.string().min(1),
+    REGISTRY_TABLE: z.string().min(1),
+    REGISTRY_CACHE_TTL_MS: z.coerce.number().int().nonnegative().default(5000),
+  }),
+);
+const logger = new Logger({ serviceName: 'switchyard-refit' });
+const client = createDocumentClient();
+const registry = new CachedRegistry({
+  source: new DynamoDbModelRegistry({ client, tableName: config.REGISTRY_TABLE }),
+  ttlMs: config.REGISTRY_CACHE_TTL_MS,
+  now: Date.now,
+});
+
+export async function handler(): Promise<unknown> {
+  const summary = await refit({
+    log: new DynamoDbDecisionLog({ client, tableName: config.DECISIONS_TABLE }),
+    state: new DynamoDbLearnedStateStore({ client, tableName: config.DECISIONS_TABLE }),
+    registry,
+    now: Date.now,
+  });
+  logger.info('learned state refit', { ...summary });
+  return summary;
+}
