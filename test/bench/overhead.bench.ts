@@ -31,7 +31,7 @@ import { registryFile } from '../support/local-stack.helpers.ts';
 import { MemoryHealthStore } from '../support/memory-health.store.ts';
 import { quantile, type Reporter } from './reporter.ts';
 
-const REGISTRY = `
+export const REGISTRY = `
 models:
   - { id: m1, version: v1, tasks: [chat], context_window: 4096, regions: [us-east-1] }
 endpoints:
@@ -57,7 +57,7 @@ const COMPLETION = {
   choices: [{ index: 0, message: { role: 'assistant', content: 'hi there' }, finish_reason: 'stop' }],
   usage: { prompt_tokens: 9, completion_tokens: 3, total_tokens: 12 },
 };
-const zeroLatencyUpstream: InferenceClient = {
+export const zeroLatencyUpstream: InferenceClient = {
   invoke: async () => ({
     body: structuredClone(COMPLETION),
     usage: { prompt_tokens: 9, completion_tokens: 3 },
@@ -85,7 +85,7 @@ function context(name: string): Context {
 }
 
 /** Invokes a streamified handler as InvokeWithResponseStream does; checks the prelude's status. */
-async function invokeStreamed(handler: StreamingHandler, event: unknown): Promise<void> {
+export async function invokeStreamed(handler: StreamingHandler, event: unknown): Promise<void> {
   const bytes: Buffer[] = [];
   const out = new Writable({
     write(chunk: Buffer, _enc, cb) {
@@ -101,7 +101,7 @@ async function invokeStreamed(handler: StreamingHandler, event: unknown): Promis
 }
 
 /** A router over in-memory stores (router.factory.ts), with `inference` as its upstream client. */
-async function memoryRouter(registry: Registry, inference: InferenceClient) {
+export async function memoryRouter(registry: Registry, inference: InferenceClient) {
   const { createRouterHandler } = await import('../../functions/router/router.factory.ts');
   const health = Object.assign(new MemoryHealthStore(), {
     publishRouterCircuits: async (_container: string, _changes: readonly RouterCircuitChange[]) => {},
