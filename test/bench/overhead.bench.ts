@@ -48,15 +48,15 @@ const TENANT_BUDGETS: TenantBudgetConfig = {
   rate_limits: { tokens_per_minute: 1_000_000_000, requests_per_minute: 1_000_000_000 },
 };
 
-/** The answer of the in-process upstream: what the simulator answers, with no network. */
-const COMPLETION = {
+/** The answer of the in-process upstream (parsed per call, as an HTTP client parses it), with no network. */
+const COMPLETION = JSON.stringify({
   id: 'chatcmpl-bench',
   object: 'chat.completion',
   created: 1_764_633_600,
   model: 'llama',
   choices: [{ index: 0, message: { role: 'assistant', content: 'hi there' }, finish_reason: 'stop' }],
   usage: { prompt_tokens: 9, completion_tokens: 3, total_tokens: 12 },
-};
+});
 export const zeroLatencyUpstream: InferenceClient = {
   invoke: async () => ({
     body: structuredClone(COMPLETION),
