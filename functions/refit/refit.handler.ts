@@ -21,8 +21,9 @@ const config = parseConfig(
 );
 const logger = new Logger({ serviceName: 'switchyard-refit' });
 const client = createDocumentClient();
+const registryTable = new DynamoDbModelRegistry({ client, tableName: config.REGISTRY_TABLE });
 const registry = new CachedRegistry({
-  source: new DynamoDbModelRegistry({ client, tableName: config.REGISTRY_TABLE }),
+  source: registryTable,
   ttlMs: config.REGISTRY_CACHE_TTL_MS,
   now: Date.now,
 });
@@ -32,6 +33,7 @@ export async function handler(): Promise<unknown> {
     log: new DynamoDbDecisionLog({ client, tableName: config.DECISIONS_TABLE }),
     state: new DynamoDbLearnedStateStore({ client, tableName: config.DECISIONS_TABLE }),
     registry,
+    policies: registryTable,
     now: Date.now,
   });
   logger.info('learned state refit', { ...summary });

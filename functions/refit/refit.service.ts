@@ -4,8 +4,20 @@
 // learned policy on its most recent contexts) and writes it for the routers, which read it with
 // their cached snapshot. Refitting the whole window each run keeps it exactly-once however late
 // feedback arrives (a record's feedback counts in every refit while the record is in the window).
-import type { CompiledRegistry, DecisionLog, LearnedState } from '@switchyard/core';
-import { emptyLearnedState, lambdaContextsOf, learningEventsOf, refitLearnedState } from '@switchyard/core';
+// It also runs the gate of every learned canary (core learnedCanaryGate) and writes the verdict
+// to the policy: promoted to `strategy: learned`, or rolled back to canary weight 0.
+import type { CanaryGate, CompiledRegistry, DecisionLog, LearnedState, Policy } from '@switchyard/core';
+import {
+  ConflictError,
+  emptyLearnedState,
+  lambdaContextsOf,
+  learnedCanaryGate,
+  learningEventsOf,
+  PolicySchema,
+  promotedLearnedPolicy,
+  refitLearnedState,
+  rolledBackLearnedPolicy,
+} from '@switchyard/core';
 
 /** Decisions older than this are not refit on (the table keeps them 30 days). @default 7 days */
 export const DEFAULT_REFIT_WINDOW_MS = 7 * 24 * 3600 * 1000;
@@ -18,6 +30,20 @@ export interface RefitDeps {
   registry: { get(): Promise<CompiledRegistry> };
   now: () => number;
   windowMs?: number;
+  /** Where canary verdicts are written (the registry table); without it the gates only report. */
+  policies?: PolicyStore;
+}
+
+/** The registry's policy items with their revision (DynamoDbModelRegistry). */
+export interface PolicyStore {
+  item(kind: 'policy', name: string): Promise<{ doc: unknown; rev: number } | undefined>;
+  putPolicy(doc: Policy, options: { expectedRev: number }): Promise<unknown>;
+}
+
+export interface CanaryOutcome extends CanaryGate {
+  policy: string;
+  /** Whether the verdict was written to the policy (false: waiting, no store, or it changed meanwhile). */
+  applied: boolean;
 }
 
 export interface RefitSummary {
@@ -26,6 +52,7 @@ export interface RefitSummary {
   skipped: number;
   arms: number;
   lambda: Record<string, number>;
+  canaries: CanaryOutcome[];
 }
 
 export async function refit(deps: RefitDeps): Promise<RefitSummary> {
@@ -45,11 +72,43 @@ export async function refit(deps: RefitDeps): Promise<RefitSummary> {
     now,
   });
   await deps.state.put(result.state);
+  const canaries: CanaryOutcome[] = [];
+  for (const p of registry.registry.policies) {
+    const canary = p.strategy !== 'learned' ? p.learning?.canary : undefined;
+    if (!canary || canary.weight === 0) continue;
+    const gate = learnedCanaryGate(records, p.name, canary);
+    const applied =
+      gate.verdict !== 'wait' && deps.policies ? await applyVerdict(deps.policies, p, gate) : false;
+    canaries.push({ policy: p.name, ...gate, applied });
+  }
   return {
     decisions: records.length,
     events: result.folded,
     skipped: result.skipped,
     arms: Object.keys(result.state.arms).length,
     lambda: result.lambda,
+    canaries,
   };
+}
+
+/**
+ * Writes a promotion or rollback onto the stored policy, only if it is still the one the gate
+ * judged (same strategy and canary): a concurrent edit wins and the next refit judges again.
+ */
+async function applyVerdict(store: PolicyStore, judged: Policy, gate: CanaryGate): Promise<boolean> {
+  const item = await store.item('policy', judged.name);
+  if (!item) return false;
+  const stored = PolicySchema.parse(item.doc);
+  const same =
+    stored.strategy === judged.strategy &&
+    JSON.stringify(stored.learning?.canary) === JSON.stringify(judged.learning?.canary);
+  if (!same) return false;
+  const next = gate.verdict === 'promote' ? promotedLearnedPolicy(stored) : rolledBackLearnedPolicy(stored);
+  try {
+    await store.putPolicy(next, { expectedRev: item.rev });
+    return true;
+  } catch (err) {
+    if (err instanceof ConflictError) return false;
+    throw err;
+  }
 }

@@ -65,6 +65,14 @@ export class LearnedRefit extends Construct {
       }),
     );
     props.registryTable.grantReadData(this.function);
+    // A learned canary's verdict (promotion or rollback) rewrites that policy: policy items only.
+    this.function.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:UpdateItem'],
+        resources: [props.registryTable.tableArn],
+        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['policy'] } },
+      }),
+    );
     this.rule = new Rule(this, 'Schedule', {
       description: 'Refits the Switchyard learned router',
       schedule: props.schedule ?? Schedule.rate(Duration.minutes(1)),

@@ -741,4 +741,15 @@ describe('learned routing grants', () => {
     expect(onDecisions(ENTRIES.refit, 'dynamodb:PutItem').map((s) => s.Condition)).toEqual([LEARNED_ONLY]);
     expect(onDecisions(ENTRIES.router, 'dynamodb:PutItem').map((s) => s.Condition)).toEqual([undefined]);
   });
+
+  it('the refit may rewrite policy items of the registry (learned canary verdicts) and nothing else there', () => {
+    const onRegistry = statementsFor(template, ENTRIES.refit, 'dynamodb:').filter(
+      (s) =>
+        s.Resource.some((r) => tableArn('Registry').test(r)) &&
+        s.Action.some((a) => ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'].includes(a)),
+    );
+    expect(onRegistry.map((s) => [s.Action, s.Condition])).toEqual([
+      [['dynamodb:UpdateItem'], { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['policy'] } }],
+    ]);
+  });
 });

@@ -174,6 +174,24 @@ export const AffinitySchema = z
   .strict();
 export type Affinity = z.infer<typeof AffinitySchema>;
 
+/**
+ * Canary of the learned strategy on a static policy (learning/learned-canary.ts): `weight` of the
+ * traffic (sticky by sticky_key, user, else tenant) is decided by the learned strategy. The refit
+ * promotes the policy to `strategy: learned` when, over at least `min_events` scored answers per
+ * arm, the learned arm's mean score ≥ static − `tolerance` and its mean cost ≤ static × (1 +
+ * `tolerance`); otherwise it rolls back (weight 0).
+ */
+export const LearnedCanarySchema = z
+  .object({
+    weight: z.number().min(0).max(1),
+    /** Scored answers needed on each arm before the gate decides. @default 100 */
+    min_events: z.number().int().positive().default(100),
+    /** Slack in the gate: quality (absolute) and cost (relative). @default 0.02 */
+    tolerance: z.number().min(0).max(1).default(0.02),
+  })
+  .strict();
+export type LearnedCanary = z.infer<typeof LearnedCanarySchema>;
+
 export const LearningSettingsSchema = z
   .object({
     /**
@@ -193,6 +211,8 @@ export const LearningSettingsSchema = z
      * logs that choice (explanation `shadow`, the decision record), serving with its own. @default false
      */
     shadow: z.boolean().default(false),
+    /** A canary of the learned strategy on a static policy (ignored when the strategy is learned). */
+    canary: LearnedCanarySchema.optional(),
   })
   .strict()
   .refine((l) => l.target_cost_usd === undefined || l.quality_floor === undefined, {

@@ -73,6 +73,7 @@ import { NoCandidateError } from './errors.ts';
 import type { HealthColumns } from './health-index.ts';
 import { HEALTH_STATUSES, healthColumns } from './health-index.ts';
 import { contextVector } from './learning/context.ts';
+import { learnedCanaryArm } from './learning/learned-canary.ts';
 import type { CompiledLearnedState } from './learning/learned-state.ts';
 import { learningInput } from './learning/route-learning.ts';
 import { buildPlan } from './plan.ts';
@@ -293,12 +294,22 @@ export function route(
   // by the affinity key; the key's replica on the model's bounded-load ring leads.
   const affinity = policy.affinity?.enabled === true ? policy.affinity : undefined;
   const key = affinity ? affinityKey(request) : undefined;
-  const shadowing = policy.strategy !== 'learned' && policy.learning?.shadow === true;
+  // Canary of the learned strategy: the request's sticky arm decides which strategy plans.
+  const canary = policy.strategy !== 'learned' ? policy.learning?.canary : undefined;
+  const arm = canary
+    ? learnedCanaryArm(
+        policy.name,
+        request.hints.sticky_key ?? request.user ?? request.tenant.id,
+        canary.weight,
+      )
+    : undefined;
+  const servesLearned = policy.strategy === 'learned' || arm === 'learned';
+  const shadowing = !servesLearned && policy.learning?.shadow === true;
   const learning =
-    policy.strategy === 'learned' || shadowing
+    servesLearned || shadowing
       ? learningInput(request, policy, registry, snapshot.learned, cols.slot, n, true)
       : undefined;
-  const picked = STRATEGIES[policy.strategy].select(
+  const picked = (servesLearned ? learnedStrategy : STRATEGIES[policy.strategy]).select(
     table,
     key ? affinityRandom(key) : ctx.random,
     limit,
@@ -344,7 +355,8 @@ export function route(
   let candidateList: CandidateExplanation[] | undefined;
   const explanation: Explanation = {
     policy: policy.name,
-    strategy: policy.strategy,
+    strategy: servesLearned ? 'learned' : policy.strategy,
+    ...(arm ? { arm } : {}),
     priority: request.hints.priority ?? 'normal',
     get candidates(): CandidateExplanation[] {
       if (!candidateList) {

@@ -277,6 +277,11 @@ export interface Explanation {
    * propensity; the plan is the policy's own strategy's.
    */
   shadow?: { model: string; version: string; endpoint: string; propensity: number; explored: boolean };
+  /**
+   * Canary of the learned strategy (policy `learning.canary`): the arm that decided; on the
+   * learned arm `strategy` is `learned` and `learned` is set.
+   */
+  arm?: 'static' | 'learned';
   /** Request understanding: the features read from the prompt and the rules that used them. */
   understanding?: UnderstandingExplanation;
   /**

@@ -88,5 +88,6 @@ export function tenantExplanation(explanation: Explanation, tenant: TenantContex
     ...(explanation.privacy ? { privacy: explanation.privacy } : {}),
     ...(explanation.learned ? { learned: explanation.learned } : {}),
     ...(explanation.shadow ? { shadow: explanation.shadow } : {}),
+    ...(explanation.arm ? { arm: explanation.arm } : {}),
   };
 }

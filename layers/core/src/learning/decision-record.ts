@@ -9,6 +9,7 @@ import type { Decision, RouteRequest } from '../route.types.ts';
 import type { RequestFeatures } from '../understanding/features.types.ts';
 import { contextVector } from './context.ts';
 import type { LambdaContext } from './lambda.ts';
+import type { CanaryArm } from './learned-canary.ts';
 import type { LearningEvent } from './learned-state.ts';
 
 /** Decision records expire after this long unless the deployment says otherwise (30 days). */
@@ -42,6 +43,8 @@ export interface DecisionRecord {
   candidates?: Array<{ model: string; prior: number; cost_usd: number }>;
   /** Shadow mode: the learned strategy's choice (model key) and its propensity; the record's model served. */
   shadow?: { model: string; propensity: number; explored: boolean };
+  /** Canary of the learned strategy (policy `learning.canary`): which arm decided. */
+  arm?: CanaryArm;
   /** The request features (no prompt text: sizes, signal scores, task and domain names). */
   features?: RequestFeatures;
   prompt_tokens: number;
@@ -135,6 +138,7 @@ export function decisionRecordOf(f: DecisionFacts): DecisionRecord {
           },
         }
       : {}),
+    ...(explanation.arm ? { arm: explanation.arm } : {}),
     ...(f.request.features ? { features: f.request.features } : {}),
     prompt_tokens: f.request.prompt_tokens,
     status: f.status,

@@ -2,6 +2,7 @@
 export * from './context.ts';
 export * from './decision-record.ts';
 export * from './lambda.ts';
+export * from './learned-canary.ts';
 export * from './learned-state.ts';
 export * from './off-policy.ts';
 export * from './refit.ts';

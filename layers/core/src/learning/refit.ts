@@ -30,7 +30,8 @@ export function refitLearnedState(input: RefitInput): RefitResult {
   const lambda: Record<string, number> = { ...folded.state.lambda };
   const solved: Record<string, number> = {};
   for (const p of input.policies) {
-    if (p.learning === undefined || (p.strategy !== 'learned' && !p.learning.shadow)) continue;
+    if (p.learning === undefined || (p.strategy !== 'learned' && !p.learning.shadow && !p.learning.canary))
+      continue;
     const { quality_floor, target_cost_usd } = p.learning;
     const target =
       quality_floor !== undefined
