@@ -215,6 +215,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       resolver.bind(sm.stack, sm.id, { ref: arn, attrs: { Arn: arn, Name: name } });
       stateMachineNames[sm.id] = arn;
     }
+    // S3 (the usage archive): each bucket the templates define, by a lower-cased local name. Bound
+    // before the functions' environments are resolved (a bucket's Ref there, e.g. the usage
+    // export's USAGE_EXPORT_BUCKET, must be the local name, not the generic binding's logical id).
+    const s3 = await startS3Server();
+    stops.push(() => s3.stop());
+    const buckets: Record<string, string> = {};
+    for (const b of resourcesOfType(stacks, 'AWS::S3::Bucket')) {
+      const name = b.id.toLowerCase();
+      s3.createBucket(name);
+      resolver.bind(b.stack, b.id, { ref: name, attrs: { Arn: `arn:aws:s3:::${name}` } });
+      buckets[b.id] = name;
+    }
     const functions = functionSpecs(stacks, resolver);
     // API Gateway's keys and usage plans (one per tier), for the admin function's real SDK client.
     const usagePlanResources = resourcesOfType(stacks, 'AWS::ApiGateway::UsagePlan');
@@ -225,16 +237,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       })),
     });
     stops.push(() => apigwKeys.stop());
-    // S3 (the usage archive): each bucket the templates define, by a lower-cased local name.
-    const s3 = await startS3Server();
-    stops.push(() => s3.stop());
-    const buckets: Record<string, string> = {};
-    for (const b of resourcesOfType(stacks, 'AWS::S3::Bucket')) {
-      const name = b.id.toLowerCase();
-      s3.createBucket(name);
-      resolver.bind(b.stack, b.id, { ref: name, attrs: { Arn: `arn:aws:s3:::${name}` } });
-      buckets[b.id] = name;
-    }
     mark('resources');
 
     const runtime = new LocalLambdaRuntime(

@@ -1,13 +1,20 @@
 // End to end through the local stack with the official `openai` client: API Gateway emulation,
 // the authorizer, the router, the core, the adapters, DynamoDB/SQS/Step Functions stand-ins and
 // simulated endpoints. Puts the serving endpoint down and sees the next request served elsewhere.
+// The daily usage export, run by the local scheduler as `npm start` runs it, writes to the local
+// usage archive bucket (read back with the real S3 client) with no background error.
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { createS3Client, DynamoDbUsageStore } from '@switchyard/adapters';
+import { previousUtcDay, type UsageRecord, utcDayRange } from '@switchyard/core';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../infra/local/local-stack.ts';
-import { openAiClient, setFault } from '../support/local-stack.helpers.ts';
+import { LOCAL_TENANT, type LocalStack, startLocalStack } from '../../infra/local/local-stack.ts';
+import { LOCAL_AWS } from '../support/local-aws.ts';
+import { localClients, named, openAiClient, runSchedule, setFault } from '../support/local-stack.helpers.ts';
 
 let stack: LocalStack;
 let client: OpenAI;
+const backgroundErrors: unknown[] = [];
 
 beforeAll(async () => {
   stack = await startLocalStack({
@@ -15,6 +22,7 @@ beforeAll(async () => {
     logLevel: 'ERROR',
     retryIntervalOverrideMs: 5,
     env: { REGISTRY_CACHE_TTL_MS: '0', HEALTH_CACHE_TTL_MS: '0' },
+    onError: (err) => backgroundErrors.push(err),
   });
   client = openAiClient(stack);
 });
@@ -127,5 +135,57 @@ describe('local stack, end to end', () => {
     expect(state.decisions[0]).toEqual(
       expect.objectContaining({ endpoint: served, policy: 'auto', status: 200 }),
     );
+  });
+});
+
+describe('the daily usage export on the local stack', () => {
+  it('runs on its schedule and writes the day to the local usage archive bucket, no background error', async () => {
+    const day = previousUtcDay(Date.now());
+    const record: UsageRecord = {
+      tenant: LOCAL_TENANT.id,
+      key_id: 'key_export',
+      request_id: 'req-export-1',
+      route: 'chat',
+      model: 'llama-3-8b',
+      endpoint: 'sm-llama-8b',
+      prompt_tokens: 12,
+      completion_tokens: 34,
+      cost_nanos: 4_600,
+      cost_usd: 0.0000046,
+      latency_ms: 7,
+      attempts: 1,
+      status: 'ok',
+      at: utcDayRange(day).fromMs + 3_600_000,
+    };
+    const clients = localClients(stack);
+    const s3 = createS3Client({ ...LOCAL_AWS, endpoint: stack.endpoints.s3, forcePathStyle: true });
+    try {
+      await new DynamoDbUsageStore({
+        client: clients.doc,
+        tableName: named(stack.resources.tables, 'usage'),
+      }).put(record);
+
+      const result = await runSchedule(stack, 'UsageExport');
+      expect(backgroundErrors.map(String)).toEqual([]);
+      expect(result).toEqual({ day, records: 1, tenants: 1 });
+
+      const bucket = named(stack.resources.buckets, 'usagearchive');
+      expect(bucket).toBe(bucket.toLowerCase());
+      const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `usage/dt=${day}/` }));
+      expect((listed.Contents ?? []).map((o) => o.Key)).toEqual([
+        `usage/dt=${day}/_manifest.json`,
+        `usage/dt=${day}/part-local-00000.jsonl`,
+      ]);
+      const part = await s3.send(
+        new GetObjectCommand({ Bucket: bucket, Key: `usage/dt=${day}/part-local-00000.jsonl` }),
+      );
+      const lines = ((await part.Body?.transformToString()) ?? '').split('\n');
+      expect(lines).toHaveLength(2);
+      expect(lines[1]).toBe('');
+      expect(JSON.parse(lines[0] ?? '')).toEqual(record);
+    } finally {
+      s3.destroy();
+      clients.destroy();
+    }
   });
 });

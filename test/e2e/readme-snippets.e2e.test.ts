@@ -6,7 +6,9 @@
 // README does not show; where a block shows its output in `# ...` comment lines (`...` stands for
 // anything, two spaces start a remark), the output must contain those lines in that order, and a
 // ```json block right after a snippet is the shape of its output (every key it shows, with the same
-// JSON type). Blocks that cannot run here are listed below, each with why.
+// JSON type). Blocks that cannot run here are listed below, each with why. A block run here names
+// no host but this machine's (the stack is `$URL`; a webhook receiver listens on 127.0.0.1), so
+// the snippets need no network.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,6 +28,9 @@ const NOT_RUN: ReadonlyArray<{ has: string; why: string }> = [
     why: 'runs from the repository root (the snippets run in a scratch directory); the bench bundles for a minute; test/unit/cost covers the model',
   },
 ];
+
+/** Hosts a snippet may name in a URL: this machine (the stack itself is `$URL`). */
+const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 interface Block {
   line: number;
@@ -139,6 +144,16 @@ describe('README shell snippets', () => {
     for (const n of NOT_RUN) expect(shellBlocks.filter((b) => b.text.includes(n.has))).toHaveLength(1);
     expect(runnable.length).toBeGreaterThanOrEqual(8);
     expect(runnable[0]?.text.startsWith(`source ${LOCAL_ENV_FILE}`)).toBe(true);
+  });
+
+  it('every block run calls only this machine ($URL or loopback), so they all run offline', () => {
+    const offMachine = runnable.flatMap((b) =>
+      [...b.text.matchAll(/\bhttps?:\/\/(\[[^\]]*\]|[^\s/:"'`]+)/g)]
+        .map((m) => m[1] as string)
+        .filter((host) => !LOOPBACK_HOSTS.has(host))
+        .map((host) => `README.md:${b.line}: ${host}`),
+    );
+    expect(offMachine).toEqual([]);
   });
 
   it('each runs as written: exit 0, no error it does not show, the output it shows', async () => {

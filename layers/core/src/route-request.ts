@@ -1,11 +1,16 @@
 // Builds the core's RouteRequest from an API body (chat completion or task invocation), its
 // hints (body object and x-switchyard-* headers) and the caller's tenant. Shared by the sync
-// router and the durable job workflow, so both route a request the same way.
+// router and the durable job workflow, so both route a request the same way. A chat or legacy
+// completion body is text generation: a task hint of a route of its own (`embedding`, which only
+// POST /v1/embeddings calls) would route it to a model that cannot answer it, so it is a 400
+// naming the hint, before any routing.
 import { conversationKey } from './affinity/affinity-key.ts';
 import type { InvocationRequest } from './api.schema.ts';
 import type { ChatCompletionRequest } from './chat.schema.ts';
 import type { CompletionRequest } from './completion.schema.ts';
 import { promptCount, promptTexts } from './completion.schema.ts';
+import { EMBEDDING_TASK } from './embeddings/embedding-request.ts';
+import { InvalidRequestError } from './errors.ts';
 import { mergeHints } from './hints.ts';
 import type { RouteRequest, TenantContext } from './route.types.ts';
 import {
@@ -28,7 +33,7 @@ export function chatRouteRequest(
   const hints = mergeHints(body['x-switchyard'], headers);
   return {
     model: body.model,
-    task: hints.task ?? 'chat',
+    task: generationTask(hints.task, body['x-switchyard'], 'chat', 'a chat completion'),
     prompt_tokens: estimatePromptTokens(body.messages),
     max_output_tokens: body.max_completion_tokens ?? body.max_tokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
     tenant,
@@ -40,6 +45,34 @@ export function chatRouteRequest(
     ...(typeof body.n === 'number' && body.n > 1 ? { n: body.n } : {}),
     ...(body.stream === true ? { stream: true } : {}),
   };
+}
+
+/** Tasks with a route of their own, and that route: a chat or completion body may not be routed by them. */
+export const OWN_ROUTE_TASKS: ReadonlyMap<string, string> = new Map([
+  [EMBEDDING_TASK, 'POST /v1/embeddings'],
+]);
+
+/**
+ * The task a chat or completion body is routed by: the task hint, else the route's own task.
+ * Throws InvalidRequestError naming the hint (the body's `x-switchyard.task` when set there, else
+ * the `x-switchyard-task` header) for a task of another route.
+ */
+function generationTask(
+  task: string | undefined,
+  bodyHints: { task?: string } | undefined,
+  fallback: string,
+  what: string,
+): string {
+  if (task === undefined) return fallback;
+  const route = OWN_ROUTE_TASKS.get(task);
+  if (route !== undefined) {
+    const param = bodyHints?.task === undefined ? 'x-switchyard-task' : 'x-switchyard.task';
+    throw new InvalidRequestError(`${param}: task "${task}" is not valid for ${what}; send it to ${route}`, {
+      param,
+      code: 'invalid_hint',
+    });
+  }
+  return task;
 }
 
 /** The conversation key of chat messages (affinity), when they have a user message. */
@@ -64,7 +97,7 @@ export function completionRouteRequest(
       : (prompt as ReadonlyArray<unknown>).flat().filter((x) => typeof x === 'number').length;
   return {
     model: body.model,
-    task: hints.task ?? 'completion',
+    task: generationTask(hints.task, body['x-switchyard'], 'completion', 'a completion'),
     prompt_tokens: REPLY_PRIMING_TOKENS + tokenIds + texts.reduce((n, t) => n + estimateTextTokens(t), 0),
     max_output_tokens: (body.max_tokens ?? COMPLETION_DEFAULT_MAX_TOKENS) * promptCount(prompt),
     tenant,
