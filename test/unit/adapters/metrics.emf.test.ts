@@ -1,7 +1,7 @@
-// EMF through Powertools Metrics: one document per dimension set with the contract's names and
-// units, values of a metric gathered into one array (at most 100 a document), the `service`
-// dimension on every set, the flush interval (>=), nothing recorded when disabled; and the
-// core's error classes.
+// EMF in the document shape Powertools Metrics writes: one document per dimension set with the
+// contract's names and units, values of a metric gathered into one array (at most 100 a
+// document), the `service` dimension on every set, the flush interval (>=), nothing recorded
+// when disabled; and the core's error classes.
 import { EmfMetrics } from '@switchyard/adapters';
 import {
   AuthenticationError,

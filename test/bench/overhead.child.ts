@@ -1,0 +1,18 @@
+// The overhead bench's in-memory router measured alone in a fresh process (as a Lambda execution
+// environment runs only its function): argv = the API Gateway event's JSON file, the number of
+// requests, the number of warm-ups. Prints the per-request times (µs) as one JSON array.
+import { readFileSync } from 'node:fs';
+import { parseRegistryFile } from '@switchyard/adapters';
+import { installAwsLambdaGlobal } from '../../infra/local/lambda-runtime.ts';
+import { invokeStreamed, memoryRouter, REGISTRY, time, zeroLatencyUpstream } from './overhead.bench.ts';
+
+const [file, requests, warmups] = process.argv.slice(2);
+if (!file) throw new Error('usage: overhead.child.ts <event.json> <requests> <warmups>');
+installAwsLambdaGlobal();
+const router = await memoryRouter(parseRegistryFile(REGISTRY, 'bench').registry, zeroLatencyUpstream);
+const samples = await time(readFileSync(file, 'utf8'), Number(requests), Number(warmups), (event) =>
+  invokeStreamed(router.handler as unknown as Parameters<typeof invokeStreamed>[0], event),
+);
+router.stop();
+// Exit once the pipe has taken it all (the reporters' timers would keep the process alive).
+process.stdout.write(`${JSON.stringify(samples)}\n`, () => process.exit(0));
