@@ -46,7 +46,8 @@ export function syntheticPrompt(bytes: number, seed: number): string {
   return parts.join('\n').slice(0, bytes);
 }
 
-function exampleLexicon(): Lexicon {
+/** The example registry's compiled lexicon (shared with pii.bench.ts). */
+export function exampleLexicon(): Lexicon {
   const file = parse(readFileSync(new URL('../../registry.example.yaml', import.meta.url), 'utf8')) as Record<
     string,
     unknown
@@ -57,7 +58,8 @@ function exampleLexicon(): Lexicon {
 
 let sink = 0;
 
-function time(samples: number, run: (i: number) => void): number[] {
+/** Wall time (µs) per call. */
+export function time(samples: number, run: (i: number) => void): number[] {
   const out = new Array<number>(samples);
   for (let i = 0; i < samples; i++) {
     const t0 = performance.now();

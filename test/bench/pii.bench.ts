@@ -1,27 +1,13 @@
-// Personal-data benchmark (issue 12): the privacy step's scan per request (every detector over
-// a chat call's text: the bounded walk, detection, medical words) for 1 KB, 10 KB and 100 KB
-// prompts, clean and with personal data in them (an e-mail, card, phone or key about every 500
-// characters), then the scan plus feature extraction (the two content steps of the request
-// path) against issue 12's targets (p99 under 50 µs, 300 µs and 3 ms), and the redact + restore
-// round trip of the prompts with personal data. Reading the prompt's characters once is the
-// floor, in the same run. Part of `npm run bench` (`--only pii`); standalone:
-//   npx tsx test/bench/pii.bench.ts [--json]
-import { readFileSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { parse } from 'yaml';
-import type { InferenceCall, Lexicon } from '../../layers/core/src/index.ts';
+import type { InferenceCall } from '../../layers/core/src/index.ts';
 import {
-  compileRegistry,
   extractFeatures,
-  lexiconOf,
-  RegistrySchema,
   redactCall,
   restoreValue,
   scanCall,
   seededRandom,
 } from '../../layers/core/src/index.ts';
-import { syntheticPrompt } from './features.bench.ts';
+import { exampleLexicon, syntheticPrompt, time } from './features.bench.ts';
 import { quantile, Reporter } from './reporter.ts';
 
 const TARGET_P99_US: Record<number, number> = { 1024: 50, 10240: 300, 102400: 3000 };
@@ -50,26 +36,7 @@ const chatCall = (text: string): InferenceCall => ({
   body: { model: 'auto', messages: [{ role: 'user', content: text }] } as never,
 });
 
-function exampleLexicon(): Lexicon {
-  const file = parse(readFileSync(new URL('../../registry.example.yaml', import.meta.url), 'utf8')) as Record<
-    string,
-    unknown
-  >;
-  const { local: _local, ...sections } = file;
-  return lexiconOf(compileRegistry(RegistrySchema.parse(sections)));
-}
-
 let sink = 0;
-
-function time(samples: number, run: (i: number) => void): number[] {
-  const out = new Array<number>(samples);
-  for (let i = 0; i < samples; i++) {
-    const t0 = performance.now();
-    run(i);
-    out[i] = (performance.now() - t0) * 1000;
-  }
-  return out;
-}
 
 const round = (x: number): number => Math.round(x * 10) / 10;
 
