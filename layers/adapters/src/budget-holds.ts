@@ -17,6 +17,7 @@ import {
   DEFAULT_LEASE_POLICY,
   periodWindow,
 } from '@switchyard/core';
+import { syncPeriod } from './budgets.shared.ts';
 
 export interface BudgetHoldsOptions {
   store: BudgetStore;
@@ -33,7 +34,7 @@ export class BudgetHolds {
   readonly #now: () => number;
   readonly #heldRetryMs: number;
   /** Period items read (created, limit synced) by this container, by `tenant#budget#period|revision`. */
-  readonly #syncedFor = new Map<string, Promise<void>>();
+  readonly #syncedFor = new Map<string, Promise<unknown>>();
 
   constructor(options: BudgetHoldsOptions) {
     this.#store = options.store;
@@ -151,7 +152,7 @@ export class BudgetHolds {
     const id = `${budgetSortKeyOf(key)}|${revision}`;
     let synced = this.#syncedFor.get(id);
     if (!synced) {
-      synced = this.#sync(key, spec, window, revision);
+      synced = syncPeriod(this.#store, key, spec, window, revision);
       this.#syncedFor.set(id, synced);
       synced.catch(() => this.#syncedFor.delete(id));
       // A container lives through many periods: forget the oldest.
@@ -161,27 +162,6 @@ export class BudgetHolds {
       }
     }
     await synced;
-  }
-
-  async #sync(
-    key: BudgetKey,
-    spec: BudgetSpec,
-    window: { starts_at: number; ends_at: number },
-    revision: number,
-  ): Promise<void> {
-    const record =
-      (await this.#store.getPeriod(key)) ??
-      (await this.#store.openPeriod({
-        ...key,
-        unit: spec.unit,
-        limit: spec.limit,
-        revision,
-        starts_at: window.starts_at,
-        ends_at: window.ends_at,
-      }));
-    if (record.limit !== spec.limit && revision > record.revision) {
-      await this.#store.setLimit(key, spec.limit, revision);
-    }
   }
 }
 

@@ -30,7 +30,7 @@ import {
   type PeriodWindow,
   periodWindow,
 } from '@switchyard/core';
-import { assertBudgetAmount } from './budgets.shared.ts';
+import { assertBudgetAmount, syncPeriod } from './budgets.shared.ts';
 
 /** The timer functions the manager uses (injectable for tests and simulations). */
 export interface Timers {
@@ -400,20 +400,7 @@ export class BudgetLeases {
     const key = this.#key(slot);
     const spec = slot.spec;
     const sync = (async () => {
-      let record =
-        (await this.#store.getPeriod(key)) ??
-        (await this.#store.openPeriod({
-          ...key,
-          unit: spec.unit,
-          limit: spec.limit,
-          revision,
-          starts_at: window.starts_at,
-          ends_at: window.ends_at,
-        }));
-      if (record.limit !== spec.limit && revision > record.revision) {
-        await this.#store.setLimit(key, spec.limit, revision);
-        record = (await this.#store.getPeriod(key)) ?? record;
-      }
+      const record = await syncPeriod(this.#store, key, spec, window, revision);
       if (slot.window.key === window.key) this.#see(slot, record);
     })();
     slot.syncedFor = wanted;

@@ -1,7 +1,7 @@
 // What every BudgetStore implementation shares: the item's sort key (`<budget id>#<period key>`),
 // the argument checks (amounts are non-negative safe integers; a bad one is a bug in the caller,
 // never a budget decision) and how long ended periods are kept.
-import type { BudgetKey, BudgetPeriod } from '@switchyard/core';
+import type { BudgetKey, BudgetPeriod, BudgetPeriodRecord, BudgetSpec, BudgetStore } from '@switchyard/core';
 
 export const budgetSortKey = (key: Pick<BudgetKey, 'budget' | 'period'>): string =>
   `${key.budget}#${key.period}`;
@@ -31,4 +31,30 @@ export function periodExpiresAt(budget: string, endsAt: number): number | undefi
   const period = budget.slice(budget.lastIndexOf('-') + 1) as BudgetPeriod;
   const keep = PERIOD_RETENTION_SECONDS[period];
   return keep === undefined ? undefined : Math.ceil(endsAt / 1000) + keep;
+}
+
+/**
+ * The period item of `key`, opened at `spec`'s limit if it does not exist yet, with a changed
+ * limit applied when `revision` is newer than the item's (router leases and job holds alike).
+ */
+export async function syncPeriod(
+  store: BudgetStore,
+  key: BudgetKey,
+  spec: BudgetSpec,
+  window: { starts_at: number; ends_at: number },
+  revision: number,
+): Promise<BudgetPeriodRecord> {
+  const record =
+    (await store.getPeriod(key)) ??
+    (await store.openPeriod({
+      ...key,
+      unit: spec.unit,
+      limit: spec.limit,
+      revision,
+      starts_at: window.starts_at,
+      ends_at: window.ends_at,
+    }));
+  if (record.limit === spec.limit || revision <= record.revision) return record;
+  await store.setLimit(key, spec.limit, revision);
+  return (await store.getPeriod(key)) ?? record;
 }
