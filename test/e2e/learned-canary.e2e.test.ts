@@ -4,18 +4,16 @@
 // 20+ scored answers per arm, one scheduled refit promotes the policy in the registry to
 // `strategy: learned`, and every caller is then served by the learned strategy.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../infra/local/local-stack.ts';
+import type { LocalStack } from '../../infra/local/local-stack.ts';
 import { learnedCanaryArm, seededRandom } from '../../layers/core/src/index.ts';
-import { adminClient, registryFile, runSchedule } from '../support/local-stack.helpers.ts';
+import {
+  adminClient,
+  CHEAP_AND_DEAR,
+  runSchedule,
+  startUncachedStack,
+} from '../support/local-stack.helpers.ts';
 
-const REGISTRY = `
-models:
-  - { id: cheap, version: v1, tasks: [chat], context_window: 8192, regions: [us-east-1], quality: { chat: 0.38 }, cost: { input_per_1k: 0.0001, output_per_1k: 0.0002 } }
-  - { id: dear, version: v1, tasks: [chat], context_window: 8192, regions: [us-east-1], quality: { chat: 0.9 }, cost: { input_per_1k: 0.003, output_per_1k: 0.006 } }
-endpoints:
-  - { id: cheap-1, model: cheap, version: v1, kind: openai-http, target: "http://cheap.internal/v1", region: us-east-1 }
-  - { id: dear-1, model: dear, version: v1, kind: openai-http, target: "http://dear.internal/v1", region: us-east-1 }
-policies:
+const REGISTRY = `${CHEAP_AND_DEAR}policies:
   - name: auto
     match: { model: auto }
     strategy: quality-first
@@ -30,13 +28,7 @@ const USERS = 80;
 let stack: LocalStack;
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    registryFile: registryFile(REGISTRY),
-    schedules: false,
-    usagePlan: false,
-    logLevel: 'SILENT',
-    env: { REGISTRY_CACHE_TTL_MS: '0', HEALTH_CACHE_TTL_MS: '0', OUTCOME_FLUSH_MS: '0' },
-  });
+  stack = await startUncachedStack(REGISTRY);
 });
 
 afterAll(async () => {

@@ -6,9 +6,15 @@
 // refit, the routers decide on the refit state (the feedback events it holds).
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../infra/local/local-stack.ts';
+import type { LocalStack } from '../../infra/local/local-stack.ts';
 import { eventually } from '../support/eventually.ts';
-import { call, localClients, named, registryFile, runSchedule } from '../support/local-stack.helpers.ts';
+import {
+  call,
+  localClients,
+  named,
+  runSchedule,
+  startUncachedStack,
+} from '../support/local-stack.helpers.ts';
 
 const REGISTRY = `
 models:
@@ -32,13 +38,7 @@ let clients: ReturnType<typeof localClients>;
 let decisions: string;
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    registryFile: registryFile(REGISTRY),
-    schedules: false,
-    usagePlan: false,
-    logLevel: 'SILENT',
-    env: { REGISTRY_CACHE_TTL_MS: '0', HEALTH_CACHE_TTL_MS: '0', OUTCOME_FLUSH_MS: '0' },
-  });
+  stack = await startUncachedStack(REGISTRY);
   clients = localClients(stack);
   decisions = named(stack.resources.tables, 'decisions');
 });

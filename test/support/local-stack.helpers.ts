@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDocumentClient, createSfnClient, createSqsClient } from '@switchyard/adapters';
 import OpenAI from 'openai';
-import type { LocalStack } from '../../infra/local/local-stack.ts';
+import { type LocalStack, startLocalStack } from '../../infra/local/local-stack.ts';
 import { LOCAL_AWS } from './local-aws.ts';
 
 /** Writes `yaml` to a fresh temporary registry file; returns its path. */
@@ -17,6 +17,33 @@ export function registryFile(yaml: string): string {
   writeFileSync(file, yaml);
   return file;
 }
+
+/**
+ * A local stack on `yaml` with no schedules (tests run them), no usage plan, no logs, and no
+ * caching of the registry, health or outcomes (each request sees the last write).
+ */
+export function startUncachedStack(yaml: string): Promise<LocalStack> {
+  return startLocalStack({
+    registryFile: registryFile(yaml),
+    schedules: false,
+    usagePlan: false,
+    logLevel: 'SILENT',
+    env: { REGISTRY_CACHE_TTL_MS: '0', HEALTH_CACHE_TTL_MS: '0', OUTCOME_FLUSH_MS: '0' },
+  });
+}
+
+/**
+ * Two chat models for the learned-routing suites: `cheap` (prior 0.38, 1/30 of the price) and
+ * `dear` (prior 0.9), one endpoint each. Append `policies:` and `local:`.
+ */
+export const CHEAP_AND_DEAR = `
+models:
+  - { id: cheap, version: v1, tasks: [chat], context_window: 8192, regions: [us-east-1], quality: { chat: 0.38 }, cost: { input_per_1k: 0.0001, output_per_1k: 0.0002 } }
+  - { id: dear, version: v1, tasks: [chat], context_window: 8192, regions: [us-east-1], quality: { chat: 0.9 }, cost: { input_per_1k: 0.003, output_per_1k: 0.006 } }
+endpoints:
+  - { id: cheap-1, model: cheap, version: v1, kind: openai-http, target: "http://cheap.internal/v1", region: us-east-1 }
+  - { id: dear-1, model: dear, version: v1, kind: openai-http, target: "http://dear.internal/v1", region: us-east-1 }
+`;
 
 /** The official `openai` client on the stack's consumer API, with the stack's key and no retries. */
 export function openAiClient(stack: LocalStack): OpenAI {
