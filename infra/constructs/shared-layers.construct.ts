@@ -54,29 +54,7 @@ export class EsbuildLayerBundling implements ILocalBundling {
       entryPoints[name] = join(this.packageDir, source);
       exports[subpath] = `./${name}.mjs`;
     }
-    // Loaded here, not at module scope: synth with bundling skipped (the tests) never needs esbuild.
-    const { buildSync } = createRequire(import.meta.url)('esbuild') as typeof esbuild;
-    buildSync({
-      absWorkingDir: REPO_ROOT,
-      entryPoints,
-      outdir,
-      outExtension: { '.js': '.mjs' },
-      chunkNames: 'chunks/[name]-[hash]',
-      bundle: true,
-      splitting: true,
-      platform: 'node',
-      format: 'esm',
-      target: NODE_TARGET,
-      mainFields: ['module', 'main'],
-      banner: { js: ESM_REQUIRE_BANNER },
-      external: [...this.external],
-      alias: { ...builtinAliases() },
-      minify: true,
-      keepNames: true,
-      sourcemap: true,
-      sourcesContent: false,
-      logLevel: 'warning',
-    });
+    splitBuild({ entryPoints, outdir, external: [...this.external] });
     // A single entry is written as `exports: './index.mjs'`; subpaths as a map.
     const single = Object.keys(exports).length === 1 ? exports['.'] : undefined;
     const manifest = { name: pkg.name, type: 'module', exports: single ?? exports };
@@ -99,28 +77,11 @@ export class EsbuildFunctionBundling implements ILocalBundling {
   ) {}
 
   tryBundle(outputDir: string, _options: BundlingOptions): boolean {
-    const { buildSync } = createRequire(import.meta.url)('esbuild') as typeof esbuild;
-    buildSync({
-      absWorkingDir: REPO_ROOT,
+    splitBuild({
       entryPoints: { index: join(REPO_ROOT, this.entry) },
       outdir: outputDir,
-      outExtension: { '.js': '.mjs' },
-      chunkNames: 'chunks/[name]-[hash]',
-      bundle: true,
-      splitting: true,
-      platform: 'node',
-      format: 'esm',
-      target: NODE_TARGET,
-      mainFields: ['module', 'main'],
-      banner: { js: ESM_REQUIRE_BANNER },
       external: [...this.external],
-      alias: { ...builtinAliases() },
       tsconfig: join(REPO_ROOT, 'tsconfig.json'),
-      minify: true,
-      keepNames: true,
-      sourcemap: true,
-      sourcesContent: false,
-      logLevel: 'warning',
     });
     return true;
   }
@@ -191,4 +152,35 @@ export class SharedLayers extends Construct {
     );
     this.all = [this.core, this.adapters];
   }
+}
+
+/**
+ * One code-split ESM build for Node (layers and self-contained functions alike): minified with
+ * names kept, source maps without sources, node built-ins through the shims. esbuild is loaded
+ * here, not at module scope: synth with bundling skipped (the tests) never needs it.
+ */
+function splitBuild(
+  options: Required<Pick<esbuild.BuildOptions, 'entryPoints' | 'outdir' | 'external'>> &
+    Pick<esbuild.BuildOptions, 'tsconfig'>,
+): void {
+  const { buildSync } = createRequire(import.meta.url)('esbuild') as typeof esbuild;
+  buildSync({
+    absWorkingDir: REPO_ROOT,
+    outExtension: { '.js': '.mjs' },
+    chunkNames: 'chunks/[name]-[hash]',
+    bundle: true,
+    splitting: true,
+    platform: 'node',
+    format: 'esm',
+    target: NODE_TARGET,
+    mainFields: ['module', 'main'],
+    banner: { js: ESM_REQUIRE_BANNER },
+    alias: { ...builtinAliases() },
+    minify: true,
+    keepNames: true,
+    sourcemap: true,
+    sourcesContent: false,
+    logLevel: 'warning',
+    ...options,
+  });
 }
