@@ -62,7 +62,7 @@ describe('refit', () => {
           ];
         },
       },
-      state: { put: async (s) => void written.push(s) },
+      state: { get: async () => undefined, put: async (s) => written.push(s) > 0 },
       registry: { get: async () => REGISTRY },
       now: () => now,
     });
@@ -70,6 +70,8 @@ describe('refit', () => {
     expect(summary).toEqual({
       decisions: 2,
       events: 1,
+      total: 1,
+      written: true,
       skipped: 0,
       arms: 1,
       lambda: { auto: 20 },
@@ -113,7 +115,7 @@ describe('refit: the learned canary gate', () => {
   ) =>
     refit({
       log: { since: async () => records },
-      state: { put: async () => {} },
+      state: { get: async () => undefined, put: async () => true },
       registry: { get: async () => registryWith(policy) },
       now: () => 10 * DEFAULT_REFIT_WINDOW_MS,
       ...(policies ? { policies } : {}),
