@@ -285,8 +285,8 @@ describe('learningEventsOf', () => {
           for (const [k, arm] of Object.entries(whole.arms)) {
             const c = chunked.arms[k];
             expect(c?.n).toBe(arm.n);
-            arm.xx.forEach((v, j) => expect(c?.xx[j]).toBeCloseTo(v, 9));
-            arm.xr.forEach((v, j) => expect(c?.xr[j]).toBeCloseTo(v, 9));
+            for (const [j, v] of arm.xx.entries()) expect(c?.xx[j]).toBeCloseTo(v, 9);
+            for (const [j, v] of arm.xr.entries()) expect(c?.xr[j]).toBeCloseTo(v, 9);
           }
         },
       ),
