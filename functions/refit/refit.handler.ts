@@ -17,6 +17,8 @@ const config = parseConfig(
     DECISIONS_TABLE: z.string().min(1),
     REGISTRY_TABLE: z.string().min(1),
     REGISTRY_CACHE_TTL_MS: z.coerce.number().int().nonnegative().default(5000),
+    /** When an implicit reward (retry, failure) is final after its decision; 30 s (the retry window). */
+    REFIT_SETTLE_MS: z.coerce.number().int().nonnegative().default(30_000),
   }),
 );
 const logger = new Logger({ serviceName: 'switchyard-refit' });
@@ -35,6 +37,7 @@ export async function handler(): Promise<unknown> {
     registry,
     policies: registryTable,
     now: Date.now,
+    settleMs: config.REFIT_SETTLE_MS,
   });
   logger.info('learned state refit', { ...summary });
   return summary;
