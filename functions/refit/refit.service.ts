@@ -39,6 +39,12 @@ export interface RefitDeps {
   windowMs?: number;
   /** When an implicit reward is final after its decision. @default DEFAULT_SETTLE_MS (30 s, the retry window) */
   settleMs?: number;
+  /**
+   * How far behind `now` a run's watermark stays, so a record written just before the run but not
+   * yet visible to its (eventually consistent) scan is folded by the next run instead of never.
+   * @default 10_000
+   */
+  visibilityLagMs?: number;
   /** Where canary verdicts are written (the registry table); without it the gates only report. */
   policies?: PolicyStore;
 }
@@ -69,6 +75,9 @@ export interface RefitSummary {
   canaries: CanaryOutcome[];
 }
 
+/** Default `RefitDeps.visibilityLagMs`. */
+export const DEFAULT_VISIBILITY_LAG_MS = 10_000;
+
 export async function refit(deps: RefitDeps): Promise<RefitSummary> {
   const now = deps.now();
   const [records, registry, stored] = await Promise.all([
@@ -77,7 +86,7 @@ export async function refit(deps: RefitDeps): Promise<RefitSummary> {
     deps.state.get(),
   ]);
   const base = stored ?? emptyLearnedState(now);
-  const to = Math.max(now, base.watermark);
+  const to = Math.max(now - (deps.visibilityLagMs ?? DEFAULT_VISIBILITY_LAG_MS), base.watermark);
   const contexts = new Map(
     [...lambdaContextsOf(records)].map(([policy, list]) => [policy, list.slice(-LAMBDA_SAMPLE)] as const),
   );

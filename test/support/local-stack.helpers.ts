@@ -33,6 +33,7 @@ export function startUncachedStack(yaml: string): Promise<LocalStack> {
       HEALTH_CACHE_TTL_MS: '0',
       OUTCOME_FLUSH_MS: '0',
       REFIT_SETTLE_MS: '0',
+      REFIT_LAG_MS: '0',
     },
   });
 }

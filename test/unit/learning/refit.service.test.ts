@@ -104,13 +104,29 @@ describe('refit: incremental', () => {
     rec('a', { feedback: { score: 0.9, at: 2_000 } }),
     rec('b', { at: 3_000, status: 'error' }),
   ];
-  const at = (now: number, records: DecisionRecord[], store: ReturnType<typeof memory>['store']) =>
+  /** A run at `now`; `lag` is the visibility lag (0 here; `'default'` leaves it to the service). */
+  const at = (
+    now: number,
+    records: DecisionRecord[],
+    store: ReturnType<typeof memory>['store'],
+    lag: number | 'default' = 0,
+  ) =>
     refit({
       log: { since: async () => records },
       state: store,
       registry: { get: async () => REGISTRY },
       now: () => now,
+      ...(lag === 'default' ? {} : { visibilityLagMs: lag }),
     });
+
+  it('keeps its watermark 10 s behind now by default, so records not yet visible to a scan are folded later', async () => {
+    const { m, store } = memory();
+    // The feedback at 2 000 is folded once the watermark passes it: now − 10 000 > 2 000.
+    expect((await at(12_000, SCORED, store, 'default')).events).toBe(0);
+    expect(m.stored?.watermark).toBe(2_000);
+    expect((await at(12_001, SCORED, store, 'default')).events).toBe(1);
+    expect(m.stored?.watermark).toBe(2_001);
+  });
 
   it('folds each contribution once: a second run over the same records adds nothing', async () => {
     const { m, store } = memory();
