@@ -17,6 +17,9 @@ const config = parseConfig(
     DECISIONS_TABLE: z.string().min(1),
     REGISTRY_TABLE: z.string().min(1),
     REGISTRY_CACHE_TTL_MS: z.coerce.number().int().nonnegative().default(5000),
+    /** When an implicit reward (retry, failure) is final after its decision; 30 s (the retry window). */
+    REFIT_SETTLE_MS: z.coerce.number().int().nonnegative().default(30_000),
+    REFIT_LAG_MS: z.coerce.number().int().nonnegative().default(10_000),
   }),
 );
 const logger = new Logger({ serviceName: 'switchyard-refit' });
@@ -35,6 +38,8 @@ export async function handler(): Promise<unknown> {
     registry,
     policies: registryTable,
     now: Date.now,
+    settleMs: config.REFIT_SETTLE_MS,
+    visibilityLagMs: config.REFIT_LAG_MS,
   });
   logger.info('learned state refit', { ...summary });
   return summary;

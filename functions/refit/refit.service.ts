@@ -2,8 +2,11 @@
 // decisions (core learningEventsOf: explicit scores, implicit retries), refits the learned
 // state from them (core refitLearnedState: ridge statistics per model version, λ solved per
 // learned policy on its most recent contexts) and writes it for the routers, which read it with
-// their cached snapshot. Refitting the whole window each run keeps it exactly-once however late
-// feedback arrives (a record's feedback counts in every refit while the record is in the window).
+// their cached snapshot. Incremental: the stored state carries a watermark; a run folds only the
+// contributions timed in [watermark, now) (core learningEventsBetween: feedback at its own time,
+// implicit rewards once settled, late feedback replacing an implicit reward), and writes the
+// state only over the revision it read, so a crashed run folds nothing and of two racing runs
+// one folds. Feedback later than the window after its decision is not counted.
 // It also runs the gate of every learned canary (core learnedCanaryGate) and writes the verdict
 // to the policy: promoted to `strategy: learned`, or rolled back to canary weight 0.
 import type { CanaryGate, CompiledRegistry, DecisionLog, LearnedState, Policy } from '@switchyard/core';
@@ -12,7 +15,7 @@ import {
   emptyLearnedState,
   lambdaContextsOf,
   learnedCanaryGate,
-  learningEventsOf,
+  learningEventsBetween,
   PolicySchema,
   promotedLearnedPolicy,
   refitLearnedState,
@@ -26,10 +29,22 @@ export const LAMBDA_SAMPLE = 2000;
 
 export interface RefitDeps {
   log: Pick<DecisionLog, 'since'>;
-  state: { put(state: LearnedState): Promise<void> };
+  state: {
+    get(): Promise<LearnedState | undefined>;
+    /** False when the stored revision is no longer `expectedRev` (another refit wrote first). */
+    put(state: LearnedState, options: { expectedRev: number }): Promise<boolean>;
+  };
   registry: { get(): Promise<CompiledRegistry> };
   now: () => number;
   windowMs?: number;
+  /** When an implicit reward is final after its decision. @default DEFAULT_SETTLE_MS (30 s, the retry window) */
+  settleMs?: number;
+  /**
+   * How far behind `now` a run's watermark stays, so a record written just before the run but not
+   * yet visible to its (eventually consistent) scan is folded by the next run instead of never.
+   * @default 10_000
+   */
+  visibilityLagMs?: number;
   /** Where canary verdicts are written (the registry table); without it the gates only report. */
   policies?: PolicyStore;
 }
@@ -48,30 +63,42 @@ export interface CanaryOutcome extends CanaryGate {
 
 export interface RefitSummary {
   decisions: number;
+  /** Events folded this run (net of retractions). */
   events: number;
+  /** Events in the state after this run. */
+  total: number;
+  /** False when another refit wrote the state first (this run's fold was dropped; the next one folds). */
+  written: boolean;
   skipped: number;
   arms: number;
   lambda: Record<string, number>;
   canaries: CanaryOutcome[];
 }
 
+/** Default `RefitDeps.visibilityLagMs`. */
+export const DEFAULT_VISIBILITY_LAG_MS = 10_000;
+
 export async function refit(deps: RefitDeps): Promise<RefitSummary> {
   const now = deps.now();
-  const [records, registry] = await Promise.all([
+  const [records, registry, stored] = await Promise.all([
     deps.log.since(now - (deps.windowMs ?? DEFAULT_REFIT_WINDOW_MS)),
     deps.registry.get(),
+    deps.state.get(),
   ]);
+  const base = stored ?? emptyLearnedState(now);
+  const to = Math.max(now - (deps.visibilityLagMs ?? DEFAULT_VISIBILITY_LAG_MS), base.watermark);
   const contexts = new Map(
     [...lambdaContextsOf(records)].map(([policy, list]) => [policy, list.slice(-LAMBDA_SAMPLE)] as const),
   );
   const result = refitLearnedState({
-    state: emptyLearnedState(now),
-    events: learningEventsOf(records),
+    state: base,
+    events: learningEventsBetween(records, base.watermark, to, deps.settleMs),
     contexts,
     policies: registry.registry.policies,
     now,
   });
-  await deps.state.put(result.state);
+  const next = { ...result.state, watermark: to, rev: base.rev + 1 };
+  const written = await deps.state.put(next, { expectedRev: base.rev });
   const canaries: CanaryOutcome[] = [];
   for (const p of registry.registry.policies) {
     const canary = p.strategy !== 'learned' ? p.learning?.canary : undefined;
@@ -83,9 +110,11 @@ export async function refit(deps: RefitDeps): Promise<RefitSummary> {
   }
   return {
     decisions: records.length,
-    events: result.folded,
+    events: written ? result.folded : 0,
+    total: written ? next.events : base.events,
+    written,
     skipped: result.skipped,
-    arms: Object.keys(result.state.arms).length,
+    arms: Object.keys((written ? next : base).arms).length,
     lambda: result.lambda,
     canaries,
   };

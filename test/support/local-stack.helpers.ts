@@ -28,7 +28,13 @@ export function startUncachedStack(yaml: string): Promise<LocalStack> {
     schedules: false,
     usagePlan: false,
     logLevel: 'SILENT',
-    env: { REGISTRY_CACHE_TTL_MS: '0', HEALTH_CACHE_TTL_MS: '0', OUTCOME_FLUSH_MS: '0' },
+    env: {
+      REGISTRY_CACHE_TTL_MS: '0',
+      HEALTH_CACHE_TTL_MS: '0',
+      OUTCOME_FLUSH_MS: '0',
+      REFIT_SETTLE_MS: '0',
+      REFIT_LAG_MS: '0',
+    },
   });
 }
 

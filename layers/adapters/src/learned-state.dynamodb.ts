@@ -1,11 +1,13 @@
 // The learned router's state (core LearnedState) as one item of the decisions table, under the
 // key `~learned` (request ids cannot start with `~`), the state as JSON (validated on read). The
 // refit function writes it; routers read it through CachedLearnedState with their snapshot's TTL,
-// compiled once per load (A⁻¹ and θ per arm). No state yet: the learned strategy uses priors.
+// compiled once per load (A⁻¹ and θ per arm). The refit writes conditionally on the revision it
+// read (item attribute `rev`), so two racing refits never both fold the same records. No state yet: the learned strategy uses priors.
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { CompiledLearnedState, LearnedState } from '@switchyard/core';
 import { compileLearnedState, LearnedStateSchema } from '@switchyard/core';
+import { written } from './conditional-write.ts';
 import { DECISIONS_TABLE } from './tables.ts';
 import { TtlCache } from './ttl-cache.ts';
 
@@ -35,17 +37,39 @@ export class DynamoDbLearnedStateStore {
     return LearnedStateSchema.parse(JSON.parse(text));
   }
 
-  async put(state: LearnedState): Promise<void> {
-    await this.#client.send(
-      new PutCommand({
-        TableName: this.#tableName,
-        Item: {
-          [DECISIONS_TABLE.partitionKey]: DECISIONS_TABLE.learnedStateKey,
-          state: JSON.stringify(LearnedStateSchema.parse(state)),
-          updated_at: state.updated_at,
-          events: state.events,
-        },
-      }),
+  /**
+   * Writes `state` (its `rev` as given). With `expectedRev`, only over the stored state of that
+   * revision (none stored counts as revision 0): false when another refit wrote first.
+   */
+  async put(state: LearnedState, options: { expectedRev?: number } = {}): Promise<boolean> {
+    const { expectedRev } = options;
+    return written(
+      this.#client.send(
+        new PutCommand({
+          TableName: this.#tableName,
+          Item: {
+            [DECISIONS_TABLE.partitionKey]: DECISIONS_TABLE.learnedStateKey,
+            state: JSON.stringify(LearnedStateSchema.parse(state)),
+            updated_at: state.updated_at,
+            events: state.events,
+            rev: state.rev,
+          },
+          ...(expectedRev === undefined
+            ? {}
+            : expectedRev === 0
+              ? {
+                  ConditionExpression:
+                    'attribute_not_exists(#pk) OR attribute_not_exists(#rev) OR #rev = :rev',
+                  ExpressionAttributeNames: { '#pk': DECISIONS_TABLE.partitionKey, '#rev': 'rev' },
+                  ExpressionAttributeValues: { ':rev': 0 },
+                }
+              : {
+                  ConditionExpression: '#rev = :rev',
+                  ExpressionAttributeNames: { '#rev': 'rev' },
+                  ExpressionAttributeValues: { ':rev': expectedRev },
+                }),
+        }),
+      ),
     );
   }
 }

@@ -111,6 +111,16 @@ describe('DynamoDbLearnedStateStore', () => {
     expect(await new DynamoDbDecisionLog({ client: dynamo.client, tableName: t }).since(0)).toEqual([]);
   });
 
+  it('writes conditionally on the revision it read: none stored is revision 0, a stale one loses', async () => {
+    const t = await dynamo.createTable('decisions');
+    const store = new DynamoDbLearnedStateStore({ client: dynamo.client, tableName: t });
+    expect(await store.put({ ...emptyLearnedState(1), rev: 1 }, { expectedRev: 1 })).toBe(false);
+    expect(await store.put({ ...emptyLearnedState(1), rev: 1 }, { expectedRev: 0 })).toBe(true);
+    expect(await store.put({ ...emptyLearnedState(2), rev: 1 }, { expectedRev: 0 })).toBe(false);
+    expect(await store.put({ ...emptyLearnedState(3), rev: 2, watermark: 9 }, { expectedRev: 1 })).toBe(true);
+    expect(await store.get()).toEqual({ ...emptyLearnedState(3), rev: 2, watermark: 9 });
+  });
+
   it('the cached reader compiles what it loads and reloads after its TTL', async () => {
     const t = await dynamo.createTable('decisions');
     const store = new DynamoDbLearnedStateStore({ client: dynamo.client, tableName: t });

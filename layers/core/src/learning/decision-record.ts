@@ -195,19 +195,68 @@ const sameContext = (a: readonly number[], b: readonly number[]): boolean =>
   a.length === b.length && a.every((v, i) => v === b[i]);
 
 /**
- * The learning events of decision records: an explicit score where feedback was given, else a 0
- * for an answer the caller retried at once. Errors and unscored answers teach nothing about
- * quality (health and circuits handle failures). Only answers the planned primary served count:
- * the context, prior and propensity were the primary's.
+ * The implicit reward of a record without explicit feedback (the documented mapping):
+ * an answer the primary failed (status `error`: upstream error or timeout) is 0, an answer the
+ * same caller retried within RETRY_WINDOW_MS is 0 (the retry penalty), anything else none
+ * (an unscored, unretried answer teaches nothing about quality).
+ */
+export const IMPLICIT_REWARD = { error: 0, retried: 0 } as const;
+
+function implicitReward(r: DecisionRecord, retried: ReadonlySet<string>): number | undefined {
+  if (r.status === 'error') return IMPLICIT_REWARD.error;
+  return retried.has(r.request_id) ? IMPLICIT_REWARD.retried : undefined;
+}
+
+/**
+ * The learning events of decision records, all at once: a record's explicit score where feedback
+ * was given (explicit wins), else its implicit reward (implicitReward). Only records the planned
+ * primary answered (or last failed) count: the context, prior and propensity were the primary's.
  */
 export function learningEventsOf(records: readonly DecisionRecord[]): LearningEvent[] {
   const retried = retriedRequests(records);
   const events: LearningEvent[] = [];
   for (const r of records) {
-    if (r.status !== 'ok' || r.model !== r.primary) continue;
-    const reward = r.feedback?.score ?? (retried.has(r.request_id) ? 0 : undefined);
+    if (r.model !== r.primary) continue;
+    const reward = r.feedback?.score ?? implicitReward(r, retried);
     if (reward === undefined) continue;
     events.push({ arm: r.model, x: r.context, prior: r.prior, reward });
+  }
+  return events;
+}
+
+/** An implicit reward is final this long after its decision (the retry window has passed). */
+export const DEFAULT_SETTLE_MS = RETRY_WINDOW_MS;
+
+/**
+ * The incremental refit's events: the contributions timed in [from, to). Each record contributes
+ * at fixed times, so every contribution is folded exactly once however the refits are cut:
+ * - explicit feedback, at its `at`: +score, and −implicit when the implicit reward was already
+ *   counted (feedback later than the settle time: explicit wins, the implicit one is retracted);
+ * - its implicit reward, at `at + settleMs`, unless feedback had arrived by then.
+ * `records` must hold every record whose contributions fall in the range, and the ones after
+ * them within RETRY_WINDOW_MS (retries): the refit reads its whole window.
+ */
+export function learningEventsBetween(
+  records: readonly DecisionRecord[],
+  from: number,
+  to: number,
+  settleMs: number = DEFAULT_SETTLE_MS,
+): LearningEvent[] {
+  const retried = retriedRequests(records);
+  const events: LearningEvent[] = [];
+  const within = (t: number): boolean => t >= from && t < to;
+  for (const r of records) {
+    if (r.model !== r.primary) continue;
+    const settle = r.at + settleMs;
+    const implicit = implicitReward(r, retried);
+    const fb = r.feedback;
+    const base = { arm: r.model, x: r.context, prior: r.prior };
+    if (implicit !== undefined && !(fb && fb.at < settle) && within(settle))
+      events.push({ ...base, reward: implicit });
+    if (fb && within(fb.at)) {
+      if (implicit !== undefined && fb.at >= settle) events.push({ ...base, reward: implicit, weight: -1 });
+      events.push({ ...base, reward: fb.score });
+    }
   }
   return events;
 }

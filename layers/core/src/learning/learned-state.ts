@@ -36,6 +36,10 @@ export const LearnedStateSchema = z
     /** Feedback events folded in, over all arms. */
     events: z.number().int().nonnegative(),
     updated_at: z.number().int().nonnegative(),
+    /** Incremental refit: every contribution timed before this (epoch ms) is folded in, none after. */
+    watermark: z.number().int().nonnegative().default(0),
+    /** Written revision: a refit writes `rev + 1` only over the `rev` it read (no double count on a race). */
+    rev: z.number().int().nonnegative().default(0),
   })
   .strict()
   .superRefine((s, ctx) => {
@@ -60,10 +64,12 @@ export interface LearningEvent {
   prior: number;
   /** Observed quality, 0..1. */
   reward: number;
+  /** 1 adds the observation, −1 retracts one added before (an implicit reward replaced by late feedback). @default 1 */
+  weight?: 1 | -1;
 }
 
 export function emptyLearnedState(now = 0, dim: number = CONTEXT_DIM, ridge = DEFAULT_RIDGE): LearnedState {
-  return { version: 1, dim, ridge, arms: {}, lambda: {}, events: 0, updated_at: now };
+  return { version: 1, dim, ridge, arms: {}, lambda: {}, events: 0, updated_at: now, watermark: 0, rev: 0 };
 }
 
 const emptyArm = (d: number): LearnedArm => ({
@@ -96,20 +102,22 @@ export function foldEvents(
       arm = emptyArm(d);
       arms[e.arm] = arm;
     }
+    const w = e.weight ?? 1;
     const target = e.reward - e.prior;
     let t = 0;
     for (let i = 0; i < d; i++) {
-      const xi = e.x[i] as number;
+      const xi = w * (e.x[i] as number);
       arm.xr[i] = (arm.xr[i] as number) + xi * target;
       for (let j = i; j < d; j++) arm.xx[t] = (arm.xx[t++] as number) + xi * (e.x[j] as number);
     }
-    arm.n++;
-    folded++;
+    arm.n += w;
+    folded += w;
   }
   return { state: { ...state, arms, events: state.events + folded, updated_at: now }, folded, skipped };
 }
 
 function validEvent(e: LearningEvent, d: number): boolean {
+  if (e.weight !== undefined && e.weight !== 1 && e.weight !== -1) return false;
   if (e.x.length !== d || !Number.isFinite(e.reward) || !Number.isFinite(e.prior)) return false;
   if (e.reward < 0 || e.reward > 1) return false;
   for (let i = 0; i < d; i++) if (!Number.isFinite(e.x[i] as number)) return false;

@@ -19,8 +19,10 @@ export const ROLLOUT_MAX_SECONDS = 6 * 86_400;
 
 const label = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/, 'must be a registry name');
 
-export const RolloutRequestSchema = z
+export const ModelRolloutRequestSchema = z
   .object({
+    /** A model version rollout (the default). */
+    kind: z.literal('model').default('model'),
     /** The policy (alias) whose canary entry for `model` the rollout manages, e.g. `support`. */
     policy: label,
     model: label,
@@ -48,8 +50,58 @@ export const RolloutRequestSchema = z
     path: ['max_extensions'],
     message: `steps x wait_seconds x (1 + max_extensions) must fit in ${ROLLOUT_MAX_SECONDS} s (the workflow times out after 7 days)`,
   });
+export type ModelRolloutRequest = z.infer<typeof ModelRolloutRequestSchema>;
+
+/** A policy rollout's gate (learning/learned-canary.ts): learned vs static arm on one step's scored answers. */
+export const PolicyRolloutGatesSchema = z
+  .object({
+    /** Scored answers (status ok, with feedback) each arm needs in a step before it is judged. */
+    min_events: z.number().int().positive().default(100),
+    /** Slack: learned quality ≥ static − tolerance, learned cost ≤ static × (1 + tolerance). */
+    tolerance: z.number().min(0).max(1).default(0.02),
+  })
+  .strict();
+export type PolicyRolloutGates = z.infer<typeof PolicyRolloutGatesSchema>;
+
+/**
+ * A learned policy rollout (`kind: policy`): each step sets the policy's `learning.canary` weight;
+ * promoted, the policy serves with `strategy: learned`. Steps stay below 100 %: the gate compares
+ * the learned arm with the static one, which needs traffic too.
+ */
+export const PolicyRolloutRequestSchema = z
+  .object({
+    kind: z.literal('policy'),
+    /** A static policy with `learning` settings, e.g. `auto`. */
+    policy: label,
+    /** Learned-arm traffic per step, in percent, increasing, below 100. */
+    steps: z
+      .array(z.number().gt(0).lt(100))
+      .min(1)
+      .max(20)
+      .default([5, 25, 50])
+      .refine((s) => s.every((p, i) => i === 0 || p > (s[i - 1] as number)), 'steps must increase'),
+    wait_seconds: z.number().int().min(0).max(86_400).default(300),
+    gates: PolicyRolloutGatesSchema.default({ min_events: 100, tolerance: 0.02 }),
+    /** Extra waits a step may take for want of min_events before it counts as a breach. */
+    max_extensions: z.number().int().min(0).max(1000).default(12),
+  })
+  .strict()
+  .refine((r) => r.steps.length * r.wait_seconds * (1 + r.max_extensions) <= ROLLOUT_MAX_SECONDS, {
+    path: ['max_extensions'],
+    message: `steps x wait_seconds x (1 + max_extensions) must fit in ${ROLLOUT_MAX_SECONDS} s (the workflow times out after 7 days)`,
+  });
+export type PolicyRolloutRequest = z.infer<typeof PolicyRolloutRequestSchema>;
+
+/** `POST /admin/rollouts` (today: model version rollouts; the policy kind is not wired to the workflow yet). */
+export const RolloutRequestSchema = ModelRolloutRequestSchema;
 export type RolloutRequest = z.infer<typeof RolloutRequestSchema>;
 export type RolloutRequestInput = z.input<typeof RolloutRequestSchema>;
+
+/** Both kinds: a model version rollout (no `kind`, or `model`) or a learned policy one. */
+export const AnyRolloutRequestSchema = z.discriminatedUnion('kind', [
+  ModelRolloutRequestSchema,
+  PolicyRolloutRequestSchema,
+]);
 
 /** `POST /admin/rollouts/{id}/rollback`: an optional reason, kept with the outcome. */
 export const RollbackRequestSchema = z.object({ reason: z.string().min(1).max(500).optional() }).strict();
@@ -72,6 +124,22 @@ export interface VersionWindow {
 }
 
 export type GateVerdict = 'pass' | 'wait' | 'breach';
+
+/** One arm's scored answers in a policy rollout step (learning/learned-canary.ts ArmStats). */
+export interface ArmWindow {
+  events: number;
+  quality: number;
+  cost_micros: number;
+}
+
+/** A policy rollout step's gate check. */
+export interface PolicyGateEvaluation {
+  at: number;
+  verdict: GateVerdict;
+  reason: string;
+  static: ArmWindow;
+  learned: ArmWindow;
+}
 
 export interface GateEvaluation {
   at: number;
@@ -104,7 +172,7 @@ export interface RolloutOutcome {
   by: 'gates' | 'manual' | 'error' | 'completed';
 }
 
-export interface Rollout extends RolloutRequest {
+export interface Rollout extends ModelRolloutRequest {
   id: string;
   status: RolloutStatus;
   created_at: number;

@@ -1,13 +1,18 @@
 // Decision records: built from a real learned decision (no prompt text, propensity and context
 // from the explanation), feedback bodies (score xor thumbs, bounds, strictness), the join into
 // learning events with implicit retries, and λ contexts per policy.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { DecisionRecord } from '../../../../layers/core/src/index.ts';
 import {
+  DEFAULT_SETTLE_MS,
   decisionRecordOf,
+  emptyLearnedState,
   FeedbackBodySchema,
   feedbackOf,
+  foldEvents,
   lambdaContextsOf,
+  learningEventsBetween,
   learningEventsOf,
   RETRY_WINDOW_MS,
   retriedRequests,
@@ -180,14 +185,17 @@ describe('feedback bodies', () => {
 });
 
 describe('learningEventsOf', () => {
-  it('explicit scores teach; errors, fallbacks and unscored answers do not', () => {
+  it('explicit scores teach, a failed primary scores 0; fallbacks and unscored answers do not', () => {
     const events = learningEventsOf([
       rec({ request_id: 'a', feedback: { score: 0.9, at: 1 } }),
       rec({ request_id: 'b', status: 'error', feedback: { score: 0.1, at: 1 } }),
       rec({ request_id: 'c', model: 'large@v1', feedback: { score: 0.1, at: 1 } }),
       rec({ request_id: 'd', at: 999_999 }),
+      rec({ request_id: 'e', status: 'error', at: 2_000_000 }),
+      rec({ request_id: 'f', status: 'error', model: 'large@v1', at: 3_000_000 }),
     ]);
-    expect(events).toEqual([{ arm: 'small@v1', x: [1, 0.5], prior: 0.7, reward: 0.9 }]);
+    expect(events.map((e) => e.reward)).toEqual([0.9, 0.1, 0]);
+    expect(events[2]).toEqual({ arm: 'small@v1', x: [1, 0.5], prior: 0.7, reward: 0 });
   });
 
   it('a same-caller retry with the same context within the window scores the first answer 0', () => {
@@ -208,6 +216,81 @@ describe('learningEventsOf', () => {
     const first = rec({ request_id: 'first', feedback: { score: 0.6, at: 1 } });
     const events = learningEventsOf([first, rec({ request_id: 'retry', at: 2_000 })]);
     expect(events.map((e) => e.reward)).toEqual([0.6]);
+  });
+
+  it('between: feedback counts at its own time, an implicit reward once settled, each once', () => {
+    const settle = 1_000 + DEFAULT_SETTLE_MS;
+    const failed = rec({ request_id: 'f', status: 'error' });
+    // Settled at exactly at + DEFAULT_SETTLE_MS: in [settle, …), not in [0, settle).
+    expect(learningEventsBetween([failed], 0, settle)).toEqual([]);
+    expect(learningEventsBetween([failed], settle, settle + 1)).toEqual([
+      { arm: 'small@v1', x: [1, 0.5], prior: 0.7, reward: 0 },
+    ]);
+    // Feedback before the settle time: the explicit score only, at the feedback's time.
+    const early = rec({ status: 'error', feedback: { score: 0.8, at: settle - 1 } });
+    expect(learningEventsBetween([early], 0, settle - 1)).toEqual([]);
+    expect(learningEventsBetween([early], settle - 1, settle).map((e) => e.reward)).toEqual([0.8]);
+    expect(learningEventsBetween([early], settle, 10 * settle)).toEqual([]);
+    // Feedback at the settle time or later: the implicit 0 was counted, so it is retracted.
+    const late = rec({ status: 'error', feedback: { score: 0.8, at: settle } });
+    expect(learningEventsBetween([late], settle, settle + 1)).toEqual([
+      { arm: 'small@v1', x: [1, 0.5], prior: 0.7, reward: 0 },
+      { arm: 'small@v1', x: [1, 0.5], prior: 0.7, reward: 0, weight: -1 },
+      { arm: 'small@v1', x: [1, 0.5], prior: 0.7, reward: 0.8 },
+    ]);
+    // Late feedback without an implicit reward: just the score; a fallback: nothing.
+    const plain = rec({ feedback: { score: 0.4, at: 5 * settle } });
+    expect(learningEventsBetween([plain], 0, 5 * settle)).toEqual([]);
+    expect(learningEventsBetween([plain], 5 * settle, 5 * settle + 1).map((e) => e.reward)).toEqual([0.4]);
+    expect(learningEventsBetween([rec({ model: 'large@v1', status: 'error' })], 0, 10 * settle)).toEqual([]);
+  });
+
+  it('between: in any cut of time into chunks, the fold equals the all-at-once fold, and a replayed chunk adds nothing', () => {
+    const record = fc.record({
+      at: fc.integer({ min: 0, max: 200_000 }),
+      ctx: fc.integer({ min: 0, max: 2 }),
+      status: fc.constantFrom('ok' as const, 'error' as const),
+      fb: fc.option(
+        fc.record({
+          delay: fc.integer({ min: 0, max: 100_000 }),
+          score: fc.double({ min: 0, max: 1, noNaN: true }),
+        }),
+        { nil: undefined },
+      ),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(record, { maxLength: 25 }),
+        fc.uniqueArray(fc.integer({ min: 1, max: 399_999 }), { maxLength: 6 }),
+        (specs, cuts) => {
+          const records = specs.map((s, i) =>
+            rec({
+              request_id: `r${i}`,
+              at: s.at,
+              status: s.status,
+              context: [1, s.ctx / 2],
+              ...(s.fb ? { feedback: { score: s.fb.score, at: s.at + s.fb.delay } } : {}),
+            }),
+          );
+          const END = 400_000;
+          const whole = foldEvents(emptyLearnedState(0, 2), learningEventsOf(records), 0).state;
+          const bounds = [0, ...[...cuts].sort((a, b) => a - b), END];
+          let chunked = emptyLearnedState(0, 2);
+          for (let i = 0; i + 1 < bounds.length; i++) {
+            const events = learningEventsBetween(records, bounds[i] as number, bounds[i + 1] as number);
+            chunked = foldEvents(chunked, events, 0).state;
+          }
+          expect(chunked.events).toBe(whole.events);
+          expect(Object.keys(chunked.arms)).toEqual(Object.keys(whole.arms));
+          for (const [k, arm] of Object.entries(whole.arms)) {
+            const c = chunked.arms[k];
+            expect(c?.n).toBe(arm.n);
+            for (const [j, v] of arm.xx.entries()) expect(c?.xx[j]).toBeCloseTo(v, 9);
+            for (const [j, v] of arm.xr.entries()) expect(c?.xr[j]).toBeCloseTo(v, 9);
+          }
+        },
+      ),
+    );
   });
 
   it('λ contexts: learned records with candidates, per policy', () => {

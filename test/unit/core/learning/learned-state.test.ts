@@ -107,6 +107,17 @@ describe('learned state', () => {
     expect(LearnedStateSchema.parse(JSON.parse(JSON.stringify(s)))).toEqual(s);
     const broken = { ...s, arms: { 'm@v1': { n: 1, xx: [1, 0], xr: [0.5, 0] } } };
     expect(LearnedStateSchema.safeParse(broken).success).toBe(false);
+    // A state stored before the incremental refit: watermark and revision 0.
+    const { watermark: _w, rev: _r, ...old } = s;
+    expect(LearnedStateSchema.parse(old)).toEqual({ ...s, watermark: 0, rev: 0 });
+  });
+
+  it('a −1 weight retracts exactly what the same +1 event added; other weights are skipped', () => {
+    const e = { arm: 'm@v1', x: [1, 0.5], prior: 0.5, reward: 0.25 };
+    const once = foldEvents(emptyLearnedState(0, 2), [{ ...e, reward: 0.75 }], 0).state;
+    const r = foldEvents(once, [e, { ...e, weight: -1 as const }, { ...e, weight: 2 as unknown as 1 }], 0);
+    expect([r.folded, r.skipped, r.state.events]).toEqual([0, 1, 1]);
+    expect(r.state.arms['m@v1']).toEqual(once.arms['m@v1']);
   });
 });
 
