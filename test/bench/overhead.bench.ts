@@ -18,7 +18,7 @@
 
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -166,8 +166,9 @@ export async function time(
 export async function benchOverhead(reporter: Reporter, options: { requests?: number } = {}): Promise<void> {
   const requests = options.requests ?? 2000;
   let eventJson = '';
-  let direct: number[] = [];
-  let inMemoryHttp: number[] = [];
+  const direct: number[] = [];
+  const inMemoryHttp: number[] = [];
+  const inProcess: number[] = [];
   let dynamo: number[] = [];
   let registry: Registry | undefined;
   const stack = await startLocalStack({
@@ -209,17 +210,31 @@ export async function benchOverhead(reporter: Reporter, options: { requests?: nu
     const memoryHttp = await memoryRouter(registry, createInferenceClient());
     stops.push(memoryHttp.stop);
 
-    direct = await time(eventJson, requests, 200, async () => {
+    // Same process, interleaved rounds, each variant warmed as the child is: the in-memory
+    // router with the in-process upstream beside the one with the HTTP client, so their
+    // difference minus the direct call is what the HTTP client costs beyond a bare fetch.
+    const memoryInProcess = await memoryRouter(registry, zeroLatencyUpstream);
+    stops.push(memoryInProcess.stop);
+    const directCall = async () => {
       const r = await fetch(upstream, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ ...body, model: 'llama' }),
       });
       await r.text();
-    });
-    inMemoryHttp = await time(eventJson, requests, 200, (event) =>
-      invokeStreamed(memoryHttp.handler as unknown as StreamingHandler, event),
-    );
+    };
+    const viaHttp = (event: unknown) =>
+      invokeStreamed(memoryHttp.handler as unknown as StreamingHandler, event);
+    const viaInProcess = (event: unknown) =>
+      invokeStreamed(memoryInProcess.handler as unknown as StreamingHandler, event);
+    const rounds = 4;
+    const per = Math.ceil(requests / rounds);
+    for (let r = 0; r < rounds; r++) {
+      const warm = r === 0 ? 5000 : 0;
+      direct.push(...(await time(eventJson, per, r === 0 ? 500 : 0, directCall)));
+      inProcess.push(...(await time(eventJson, per, warm, viaInProcess)));
+      inMemoryHttp.push(...(await time(eventJson, per, warm, viaHttp)));
+    }
     dynamo = await time(eventJson, requests, 200, async () => {
       const { output, done } = stack.runtime.invokeStreaming(router.logicalId, captured);
       const bytes: Buffer[] = [];
@@ -238,6 +253,9 @@ export async function benchOverhead(reporter: Reporter, options: { requests?: nu
   const dir = mkdtempSync(join(tmpdir(), 'overhead-'));
   const eventFile = join(dir, 'event.json');
   writeFileSync(eventFile, eventJson);
+  // OVERHEAD_EVENT_OUT=<file> keeps a copy of the event, to profile the child alone:
+  // node --cpu-prof --import tsx test/bench/overhead.child.ts <file> 20000 5000
+  if (process.env.OVERHEAD_EVENT_OUT) writeFileSync(process.env.OVERHEAD_EVENT_OUT, eventJson);
   const child = fileURLToPath(new URL('./overhead.child.ts', import.meta.url));
   const { stdout } = await promisify(execFile)(
     process.execPath,
@@ -277,6 +295,26 @@ export async function benchOverhead(reporter: Reporter, options: { requests?: nu
     handler_p99: p(inMemoryHttp, 0.99),
     includes:
       'handler on in-memory stores + its HTTP inference client, minus a direct fetch to the simulator',
+  });
+  reporter.report({
+    name: 'overhead.router_handler.memory_same_process',
+    unit: 'µs',
+    value: p(inProcess, 0.5),
+    p99: p(inProcess, 0.99),
+    requests: inProcess.length,
+    includes:
+      'the in-memory handler with the in-process upstream, in the local stack process, interleaved with the HTTP variant (5,000 warm-ups)',
+  });
+  reporter.report({
+    name: 'overhead.http_client_beyond_fetch',
+    unit: 'µs',
+    value: Number((p(inMemoryHttp, 0.5) - p(inProcess, 0.5) - p(direct, 0.5)).toFixed(1)),
+    ratio_http_vs_in_process_plus_direct: Number(
+      (p(inMemoryHttp, 0.5) / (p(inProcess, 0.5) + p(direct, 0.5))).toFixed(2),
+    ),
+    load_average_1m: Number(loadavg()[0]?.toFixed(2)),
+    includes:
+      'p50 of the handler with the HTTP client minus the same handler with the in-process upstream minus a direct fetch (same process, interleaved)',
   });
   reporter.report({
     name: 'overhead.router_beyond_upstream.dynamodb',
