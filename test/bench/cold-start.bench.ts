@@ -6,7 +6,9 @@
 // (self-contained: core, adapters and SDK clients bundled and tree-shaken, no runtime source
 // maps), the same with the runtime's AWS SDK, and as it was shipped before (the two layers, the
 // SDK clients bundled in the adapters layer, `--enable-source-maps`). Reports the median and max
-// import time of each, the router's excess over the minimal one and its target (150 ms).
+// import time of each, the router's excess over the minimal one and its target (150 ms). The core's
+// schemas are built on first use (z.lazy), not at import: a probe bundle reports what the first
+// parse of a chat request and of a registry then costs, against the second, in fresh processes.
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +16,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { buildSync } from 'esbuild';
 import { REPO_ROOT } from '../../infra/app.config.ts';
 import { SharedLayers } from '../../infra/constructs/shared-layers.construct.ts';
 import {
@@ -128,6 +131,30 @@ function importMs(file: string, env: Record<string, string>): { ms: number; rssM
   return JSON.parse(out) as { ms: number; rssMb: number };
 }
 
+/** First and second parse (ms) of a chat request and a registry in a fresh process (fixtures/first-parse.probe.ts). */
+function firstUse(outdir: string, runs: number): Record<string, number[]> {
+  const file = join(outdir, 'first-parse.mjs');
+  buildSync({
+    entryPoints: [join(REPO_ROOT, 'test/bench/fixtures/first-parse.probe.ts')],
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node22',
+    outfile: file,
+    logLevel: 'error',
+  });
+  const out: Record<string, number[]> = {};
+  for (let i = 0; i < runs; i++) {
+    const probe = JSON.parse(execFileSync(process.execPath, [file], { encoding: 'utf8' })) as Record<
+      string,
+      number
+    >;
+    for (const [k, v] of Object.entries(probe)) out[k] = [...(out[k] ?? []), v];
+  }
+  return out;
+}
+
 export async function benchColdStart(reporter: Reporter, options: ColdStartOptions = {}): Promise<void> {
   const runs = options.runs ?? Number(process.env.SWITCHYARD_BENCH_RUNS ?? 7);
   const outdir = mkdtempSync(join(tmpdir(), 'switchyard-coldstart-'));
@@ -175,6 +202,18 @@ export async function benchColdStart(reporter: Reporter, options: ColdStartOptio
       name: 'coldstart.router.speedup_vs_layered',
       unit: 'x',
       value: Number((m('router.layered') / m('router')).toFixed(2)),
+    });
+    const first = firstUse(outdir, runs);
+    const fm = (k: string) => Number(median(first[k] ?? []).toFixed(2));
+    reporter.report({
+      name: 'coldstart.schemas.first_chat_parse',
+      unit: 'ms',
+      value: fm('chatFirst'),
+      second_ms: fm('chatSecond'),
+      first_registry_parse_ms: fm('registryFirst'),
+      second_registry_parse_ms: fm('registrySecond'),
+      runs,
+      includes: 'building the lazy chat schema on first use, paid by the first chat request after init',
     });
   } finally {
     if (process.env.SWITCHYARD_BENCH_KEEP) process.stderr.write(`kept ${outdir}\n`);

@@ -1,7 +1,9 @@
 // Dependencies point inward: handlers (functions/) -> adapters -> core, and nothing in them
 // imports infra/ (contracts shared with the CDK constructs live in the core or the adapters).
 // The core is pure: no AWS SDK, middy, Powertools, Node built-ins or process.env. Read from the
-// sources, so a new import that breaks the rule fails here, not in a review.
+// sources, so a new import that breaks the rule fails here, not in a review. The core also builds
+// no zod schema while it is imported (each top-level schema is `z.lazy`, and nothing parses at
+// module scope): the router imports all of it in its cold start.
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -71,6 +73,25 @@ describe('layering', () => {
         ? [`${file}: process.env`]
         : []),
     ]);
+    expect(offending).toEqual([]);
+  });
+
+  it('the core builds no zod schema at import: top-level schemas are z.lazy, no parse at module scope', () => {
+    const eager = (text: string) => [
+      ...text.matchAll(/^(?:export )?const (\w+)(?::[^=]+)? = (z\b(?!\s*\.\s*lazy\()|\w+Schema\s*\.)/gm),
+      ...text.matchAll(/^(?:export )?const (\w+)(?::[^=]+)? = [^\n;]*\.(?:safeParse|parse)\(/gm),
+    ];
+    // The checks themselves see what they must reject.
+    expect(eager('export const A = z.object({});\nconst B: T = Other.parse({});\n').map((m) => m[1])).toEqual(
+      ['A', 'B'],
+    );
+    expect(eager('export const A = z.lazy(() => z.object({}));\nconst b = z\n  .lazy(() => x);\n')).toEqual(
+      [],
+    );
+    expect(eager('const C = BaseSchema.omit({ a: true });\n').map((m) => m[1])).toEqual(['C']);
+    const offending = sources('layers/core').flatMap((file) =>
+      eager(readFileSync(join(REPO_ROOT, file), 'utf8')).map((m) => `${file}: ${m[1]}`),
+    );
     expect(offending).toEqual([]);
   });
 });

@@ -3,14 +3,14 @@
 //    specific of those policies whose task/tenant/header matches hold (then the highest priority,
 //    then registry order).
 // 2. Otherwise a concrete model id or `id@version`: its endpoints are the candidates, governed
-//    by the most specific policy without `match.model` whose matches hold, else DEFAULT_POLICY.
+//    by the most specific policy without `match.model` whose matches hold, else the built-in default policy.
 // 3. Otherwise ModelNotFoundError, and also for a model the tenant's allow-list does not permit:
 //    to a tenant a model it may not use does not exist (as in /v1/models). An alias shadows a
 //    model id of the same name.
 // 4. No model at all (a task invocation without one): routed by task. The most specific policy
 //    without `match.model` whose `match.task` is the request's task (and whose tenant/header
 //    matches hold) governs, with every model it lists (or every model serving the task); with no
-//    such policy, DEFAULT_POLICY over every model serving the task. A general policy that names no
+//    such policy, the built-in default policy over every model serving the task. A general policy that names no
 //    task is for requests naming a model, so it does not take these.
 // Feature conditions (`match.when`, understanding/conditions.ts) are matches like the others: each
 // adds one to a policy's specificity, so `{ model: auto, when: { domain: legal } }` wins over
@@ -18,14 +18,19 @@
 import type { CompiledPolicy, CompiledRegistry } from './compile.ts';
 import { compilePolicy } from './compile.ts';
 import { ModelNotFoundError } from './errors.ts';
-import type { Policy } from './registry.schema.ts';
 import { PolicySchema } from './registry.schema.ts';
 import type { RouteRequest } from './route.types.ts';
 import { mayUseModel } from './tenant-view.ts';
 
-/** The built-in policy for concrete model requests that no policy matches. */
-export const DEFAULT_POLICY: Policy = PolicySchema.parse({ name: 'default' });
-const DEFAULT_COMPILED = compilePolicy(DEFAULT_POLICY);
+let defaultCompiled: CompiledPolicy | undefined;
+/**
+ * The built-in policy for concrete model requests that no policy matches, parsed on first use (not
+ * at import: that would build the whole registry schema during the router's cold start).
+ */
+function defaultPolicy(): CompiledPolicy {
+  defaultCompiled ??= compilePolicy(PolicySchema.parse({ name: 'default' }));
+  return defaultCompiled;
+}
 
 export interface ResolvedPolicy {
   compiled: CompiledPolicy;
@@ -62,7 +67,7 @@ export function resolvePolicy(registry: CompiledRegistry, request: RouteRequest)
     const byTask = registry.generalPolicies.find(
       (cp) => cp.policy.match.task === request.task && policyMatches(cp, request),
     );
-    return { compiled: byTask ?? DEFAULT_COMPILED };
+    return { compiled: byTask ?? defaultPolicy() };
   }
   const aliased = registry.aliasPolicies.get(name)?.find((cp) => policyMatches(cp, request));
   if (aliased) return { compiled: aliased };
@@ -75,6 +80,6 @@ export function resolvePolicy(registry: CompiledRegistry, request: RouteRequest)
     version = name.slice(at + 1);
   }
   if (!mayUseModel(request.tenant, model, version)) throw new ModelNotFoundError(name);
-  const compiled = registry.generalPolicies.find((cp) => policyMatches(cp, request)) ?? DEFAULT_COMPILED;
+  const compiled = registry.generalPolicies.find((cp) => policyMatches(cp, request)) ?? defaultPolicy();
   return version === undefined ? { compiled, model } : { compiled, model, version };
 }

@@ -11,47 +11,51 @@ import { type BudgetDegradePolicy, DEFAULT_DEGRADE_POLICY } from './degrade.ts';
 import { MAX_BUDGET_USD } from './money.ts';
 import { requestsPerMinuteSpec, spendBudgetSpec, tokensPerMinuteSpec } from './specs.ts';
 
-export const DegradeOptionSchema = z.union([
-  z.boolean(),
-  z
-    .object({
-      below: z.number().min(0).max(1),
-      share: z.number().gt(0).max(1),
-    })
-    .strict(),
-]);
+export const DegradeOptionSchema = z.lazy(() =>
+  z.union([
+    z.boolean(),
+    z
+      .object({
+        below: z.number().min(0).max(1),
+        share: z.number().gt(0).max(1),
+      })
+      .strict(),
+  ]),
+);
 
-export const TenantBudgetConfigSchema = z.object({
-  budget: z
-    .object({
-      limit_usd: z.number().nonnegative().max(MAX_BUDGET_USD),
-      period: z.enum(['day', 'month', 'total']),
-      /**
-       * `true` (or `{below, share}`): as the budget runs low, route to cheaper models instead of
-       * refusing (budget-aware degrade); default false: refuse when it is exhausted.
-       */
-      degrade: DegradeOptionSchema.optional(),
-    })
-    .optional(),
-  rate_limits: z
-    .object({
-      tokens_per_minute: z.number().int().nonnegative().optional(),
-      requests_per_minute: z.number().int().nonnegative().optional(),
-    })
-    .optional(),
-  /**
-   * The tenant's model allow-list and default data classification, read with the budgets (one
-   * read a tenant and TTL) and applied to each request (core tenants/tenant-policy.ts).
-   */
-  allowed_models: z.array(z.string()).optional(),
-  data_classification: DataClassificationSchema.optional(),
-  /** What personal data does in the tenant's requests, at least (the router's privacy step). */
-  pii_action: PiiActionSchema.optional(),
-  /** Epoch ms of the record's last change. */
-  updated_at: z.number().int().nonnegative().optional(),
-  /** The record's monotonic revision (grows with every change): the specs' revision; else updated_at. */
-  revision: z.number().int().nonnegative().optional(),
-});
+export const TenantBudgetConfigSchema = z.lazy(() =>
+  z.object({
+    budget: z
+      .object({
+        limit_usd: z.number().nonnegative().max(MAX_BUDGET_USD),
+        period: z.enum(['day', 'month', 'total']),
+        /**
+         * `true` (or `{below, share}`): as the budget runs low, route to cheaper models instead of
+         * refusing (budget-aware degrade); default false: refuse when it is exhausted.
+         */
+        degrade: DegradeOptionSchema.optional(),
+      })
+      .optional(),
+    rate_limits: z
+      .object({
+        tokens_per_minute: z.number().int().nonnegative().optional(),
+        requests_per_minute: z.number().int().nonnegative().optional(),
+      })
+      .optional(),
+    /**
+     * The tenant's model allow-list and default data classification, read with the budgets (one
+     * read a tenant and TTL) and applied to each request (core tenants/tenant-policy.ts).
+     */
+    allowed_models: z.array(z.string()).optional(),
+    data_classification: DataClassificationSchema.optional(),
+    /** What personal data does in the tenant's requests, at least (the router's privacy step). */
+    pii_action: PiiActionSchema.optional(),
+    /** Epoch ms of the record's last change. */
+    updated_at: z.number().int().nonnegative().optional(),
+    /** The record's monotonic revision (grows with every change): the specs' revision; else updated_at. */
+    revision: z.number().int().nonnegative().optional(),
+  }),
+);
 export type TenantBudgetConfig = z.infer<typeof TenantBudgetConfigSchema>;
 
 export interface TenantBudgets {

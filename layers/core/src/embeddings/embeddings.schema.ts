@@ -96,32 +96,36 @@ export function embeddingInputTokens(inputs: EmbeddingInputs): number[] {
   return inputs.kind === 'text' ? inputs.inputs.map(estimateTextTokens) : inputs.inputs.map((t) => t.length);
 }
 
-const EmbeddingInputSchema = z.unknown().transform((value, ctx): EmbeddingInputs => {
-  const checked = checkEmbeddingInput(value);
-  if ('path' in checked) {
-    ctx.addIssue({ code: 'custom', path: checked.path, message: checked.message });
-    return z.NEVER;
-  }
-  const total = embeddingInputTokens(checked).reduce((a, b) => a + b, 0);
-  if (total > MAX_EMBEDDING_REQUEST_TOKENS) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `at most ${MAX_EMBEDDING_REQUEST_TOKENS} tokens in all inputs of one request, got ~${total}`,
-    });
-    return z.NEVER;
-  }
-  return checked;
-});
+const EmbeddingInputSchema = z.lazy(() =>
+  z.unknown().transform((value, ctx): EmbeddingInputs => {
+    const checked = checkEmbeddingInput(value);
+    if ('path' in checked) {
+      ctx.addIssue({ code: 'custom', path: checked.path, message: checked.message });
+      return z.NEVER;
+    }
+    const total = embeddingInputTokens(checked).reduce((a, b) => a + b, 0);
+    if (total > MAX_EMBEDDING_REQUEST_TOKENS) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `at most ${MAX_EMBEDDING_REQUEST_TOKENS} tokens in all inputs of one request, got ~${total}`,
+      });
+      return z.NEVER;
+    }
+    return checked;
+  }),
+);
 
 /** OpenAI embeddings request. `input` parses to its inputs by kind; unknown fields pass through. */
-export const EmbeddingsRequestSchema = z
-  .object({
-    model: z.string().min(1, 'model is required').max(256),
-    input: EmbeddingInputSchema,
-    encoding_format: z.enum(EMBEDDING_ENCODINGS).nullish(),
-    dimensions: z.number().int().min(1).max(MAX_EMBEDDING_DIMENSIONS).nullish(),
-    user: z.string().max(256).optional(),
-    'x-switchyard': RoutingHintsSchema.optional(),
-  })
-  .loose();
+export const EmbeddingsRequestSchema = z.lazy(() =>
+  z
+    .object({
+      model: z.string().min(1, 'model is required').max(256),
+      input: EmbeddingInputSchema,
+      encoding_format: z.enum(EMBEDDING_ENCODINGS).nullish(),
+      dimensions: z.number().int().min(1).max(MAX_EMBEDDING_DIMENSIONS).nullish(),
+      user: z.string().max(256).optional(),
+      'x-switchyard': RoutingHintsSchema.optional(),
+    })
+    .loose(),
+);
 export type EmbeddingsRequest = z.infer<typeof EmbeddingsRequestSchema>;

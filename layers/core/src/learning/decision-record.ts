@@ -56,23 +56,25 @@ export interface DecisionRecord {
   feedback?: Feedback;
 }
 
-export const FeedbackBodySchema = z
-  .object({
-    request_id: z.string().min(1).max(128),
-    score: z.number().min(0).max(1).optional(),
-    thumbs: z.enum(['up', 'down']).optional(),
-    label: z
-      .string()
-      .max(64)
-      .regex(/^[A-Za-z0-9._:-]+$/, 'must be letters, digits, ".", "_", ":" or "-"')
-      .optional(),
-    comment: z.string().max(MAX_FEEDBACK_COMMENT).optional(),
-  })
-  .strict()
-  .refine((b) => (b.score === undefined) !== (b.thumbs === undefined), {
-    message: 'give either score (0..1) or thumbs ("up" or "down")',
-    path: ['score'],
-  });
+export const FeedbackBodySchema = z.lazy(() =>
+  z
+    .object({
+      request_id: z.string().min(1).max(128),
+      score: z.number().min(0).max(1).optional(),
+      thumbs: z.enum(['up', 'down']).optional(),
+      label: z
+        .string()
+        .max(64)
+        .regex(/^[A-Za-z0-9._:-]+$/, 'must be letters, digits, ".", "_", ":" or "-"')
+        .optional(),
+      comment: z.string().max(MAX_FEEDBACK_COMMENT).optional(),
+    })
+    .strict()
+    .refine((b) => (b.score === undefined) !== (b.thumbs === undefined), {
+      message: 'give either score (0..1) or thumbs ("up" or "down")',
+      path: ['score'],
+    }),
+);
 export type FeedbackBody = z.infer<typeof FeedbackBodySchema>;
 
 export interface Feedback {

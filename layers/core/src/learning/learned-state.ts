@@ -12,48 +12,52 @@ import { CONTEXT_DIM } from './context.ts';
 /** Ridge (prior precision) of a fresh arm: its estimate's uncertainty starts at |x|. */
 export const DEFAULT_RIDGE = 1;
 
-export const LearnedArmSchema = z
-  .object({
-    /** Feedback events folded in. */
-    n: z.number().int().nonnegative(),
-    /** Σ x xᵀ, upper triangle row by row (d(d+1)/2 numbers). */
-    xx: z.array(z.number()),
-    /** Σ x (reward − prior). */
-    xr: z.array(z.number()),
-  })
-  .strict();
+export const LearnedArmSchema = z.lazy(() =>
+  z
+    .object({
+      /** Feedback events folded in. */
+      n: z.number().int().nonnegative(),
+      /** Σ x xᵀ, upper triangle row by row (d(d+1)/2 numbers). */
+      xx: z.array(z.number()),
+      /** Σ x (reward − prior). */
+      xr: z.array(z.number()),
+    })
+    .strict(),
+);
 export type LearnedArm = z.infer<typeof LearnedArmSchema>;
 
-export const LearnedStateSchema = z
-  .object({
-    version: z.literal(1),
-    dim: z.number().int().positive(),
-    ridge: z.number().positive(),
-    /** By model key (`id@version`). */
-    arms: z.record(z.string(), LearnedArmSchema),
-    /** The cost weight λ solved per policy at the last refit (from its target cost or quality floor). */
-    lambda: z.record(z.string(), z.number().nonnegative()).default({}),
-    /** Feedback events folded in, over all arms. */
-    events: z.number().int().nonnegative(),
-    updated_at: z.number().int().nonnegative(),
-    /** Incremental refit: every contribution timed before this (epoch ms) is folded in, none after. */
-    watermark: z.number().int().nonnegative().default(0),
-    /** Written revision: a refit writes `rev + 1` only over the `rev` it read (no double count on a race). */
-    rev: z.number().int().nonnegative().default(0),
-  })
-  .strict()
-  .superRefine((s, ctx) => {
-    const tri = (s.dim * (s.dim + 1)) / 2;
-    for (const [key, arm] of Object.entries(s.arms)) {
-      if (arm.xx.length !== tri || arm.xr.length !== s.dim) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['arms', key],
-          message: `arm statistics must match dim ${s.dim}`,
-        });
+export const LearnedStateSchema = z.lazy(() =>
+  z
+    .object({
+      version: z.literal(1),
+      dim: z.number().int().positive(),
+      ridge: z.number().positive(),
+      /** By model key (`id@version`). */
+      arms: z.record(z.string(), LearnedArmSchema),
+      /** The cost weight λ solved per policy at the last refit (from its target cost or quality floor). */
+      lambda: z.record(z.string(), z.number().nonnegative()).default({}),
+      /** Feedback events folded in, over all arms. */
+      events: z.number().int().nonnegative(),
+      updated_at: z.number().int().nonnegative(),
+      /** Incremental refit: every contribution timed before this (epoch ms) is folded in, none after. */
+      watermark: z.number().int().nonnegative().default(0),
+      /** Written revision: a refit writes `rev + 1` only over the `rev` it read (no double count on a race). */
+      rev: z.number().int().nonnegative().default(0),
+    })
+    .strict()
+    .superRefine((s, ctx) => {
+      const tri = (s.dim * (s.dim + 1)) / 2;
+      for (const [key, arm] of Object.entries(s.arms)) {
+        if (arm.xx.length !== tri || arm.xr.length !== s.dim) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['arms', key],
+            message: `arm statistics must match dim ${s.dim}`,
+          });
+        }
       }
-    }
-  });
+    }),
+);
 export type LearnedState = z.infer<typeof LearnedStateSchema>;
 
 /** One feedback event: the context a decision saw, the arm it chose, the prior it used, the reward. */

@@ -6,11 +6,11 @@
 import * as z from 'zod';
 
 export const PII_ACTIONS = ['classify', 'redact', 'refuse'] as const;
-export const PiiActionSchema = z.enum(PII_ACTIONS);
+export const PiiActionSchema = z.lazy(() => z.enum(PII_ACTIONS));
 export type PiiAction = z.infer<typeof PiiActionSchema>;
 
 /** A policy's `pii` option. */
-export const PiiPolicySchema = z.strictObject({ action: PiiActionSchema });
+export const PiiPolicySchema = z.lazy(() => z.strictObject({ action: PiiActionSchema }));
 export type PiiPolicy = z.infer<typeof PiiPolicySchema>;
 
 export type PiiActionSource = 'default' | 'policy' | 'tenant';

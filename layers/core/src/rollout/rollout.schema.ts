@@ -2,65 +2,77 @@
 // zod so errors name the field, and the record that tracks it (steps taken, gate figures, outcome).
 import * as z from 'zod';
 
-export const RolloutGatesSchema = z
-  .object({
-    /** Largest candidate error rate (0..1) in a step's window. */
-    max_error_rate: z.number().min(0).max(1).default(0.05),
-    /** Largest candidate p95 / stable p95 in a step's window (both floored at 10 ms). */
-    max_p95_latency_ratio: z.number().positive().default(1.5),
-    /** Candidate requests a step needs before its gates are judged (the wait is extended until then). */
-    min_requests: z.number().int().positive().default(20),
-  })
-  .strict();
+export const RolloutGatesSchema = z.lazy(() =>
+  z
+    .object({
+      /** Largest candidate error rate (0..1) in a step's window. */
+      max_error_rate: z.number().min(0).max(1).default(0.05),
+      /** Largest candidate p95 / stable p95 in a step's window (both floored at 10 ms). */
+      max_p95_latency_ratio: z.number().positive().default(1.5),
+      /** Candidate requests a step needs before its gates are judged (the wait is extended until then). */
+      min_requests: z.number().int().positive().default(20),
+    })
+    .strict(),
+);
 export type RolloutGates = z.infer<typeof RolloutGatesSchema>;
 
 /** Longest a rollout may take at worst (every step waiting its maximum): under the 7-day workflow timeout. */
 export const ROLLOUT_MAX_SECONDS = 6 * 86_400;
 
-const label = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/, 'must be a registry name');
+const label = z.lazy(() =>
+  z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/, 'must be a registry name'),
+);
 
-export const ModelRolloutRequestSchema = z
-  .object({
-    /** A model version rollout (the default). */
-    kind: z.literal('model').default('model'),
-    /** The policy (alias) whose canary entry for `model` the rollout manages, e.g. `support`. */
-    policy: label,
-    model: label,
-    stable: z.string().min(1).max(64),
-    candidate: z.string().min(1).max(64),
-    /** Candidate traffic per step, in percent, increasing; the candidate is promoted after the last. */
-    steps: z
-      .array(z.number().gt(0).max(100))
-      .min(1)
-      .max(20)
-      .default([5, 25, 50, 100])
-      .refine((s) => s.every((p, i) => i === 0 || p > (s[i - 1] as number)), 'steps must increase'),
-    /** Wait of each step before its gates are checked (the Step Functions Wait state). */
-    wait_seconds: z.number().int().min(0).max(86_400).default(300),
-    gates: RolloutGatesSchema.default({ max_error_rate: 0.05, max_p95_latency_ratio: 1.5, min_requests: 20 }),
-    /** Extra waits a step may take for want of min_requests before it counts as a breach. */
-    max_extensions: z.number().int().min(0).max(1000).default(12),
-  })
-  .strict()
-  .refine((r) => r.stable !== r.candidate, {
-    path: ['candidate'],
-    message: 'candidate must differ from stable',
-  })
-  .refine((r) => r.steps.length * r.wait_seconds * (1 + r.max_extensions) <= ROLLOUT_MAX_SECONDS, {
-    path: ['max_extensions'],
-    message: `steps x wait_seconds x (1 + max_extensions) must fit in ${ROLLOUT_MAX_SECONDS} s (the workflow times out after 7 days)`,
-  });
+export const ModelRolloutRequestSchema = z.lazy(() =>
+  z
+    .object({
+      /** A model version rollout (the default). */
+      kind: z.literal('model').default('model'),
+      /** The policy (alias) whose canary entry for `model` the rollout manages, e.g. `support`. */
+      policy: label,
+      model: label,
+      stable: z.string().min(1).max(64),
+      candidate: z.string().min(1).max(64),
+      /** Candidate traffic per step, in percent, increasing; the candidate is promoted after the last. */
+      steps: z
+        .array(z.number().gt(0).max(100))
+        .min(1)
+        .max(20)
+        .default([5, 25, 50, 100])
+        .refine((s) => s.every((p, i) => i === 0 || p > (s[i - 1] as number)), 'steps must increase'),
+      /** Wait of each step before its gates are checked (the Step Functions Wait state). */
+      wait_seconds: z.number().int().min(0).max(86_400).default(300),
+      gates: RolloutGatesSchema.default({
+        max_error_rate: 0.05,
+        max_p95_latency_ratio: 1.5,
+        min_requests: 20,
+      }),
+      /** Extra waits a step may take for want of min_requests before it counts as a breach. */
+      max_extensions: z.number().int().min(0).max(1000).default(12),
+    })
+    .strict()
+    .refine((r) => r.stable !== r.candidate, {
+      path: ['candidate'],
+      message: 'candidate must differ from stable',
+    })
+    .refine((r) => r.steps.length * r.wait_seconds * (1 + r.max_extensions) <= ROLLOUT_MAX_SECONDS, {
+      path: ['max_extensions'],
+      message: `steps x wait_seconds x (1 + max_extensions) must fit in ${ROLLOUT_MAX_SECONDS} s (the workflow times out after 7 days)`,
+    }),
+);
 export type ModelRolloutRequest = z.infer<typeof ModelRolloutRequestSchema>;
 
 /** A policy rollout's gate (learning/learned-canary.ts): learned vs static arm on one step's scored answers. */
-export const PolicyRolloutGatesSchema = z
-  .object({
-    /** Scored answers (status ok, with feedback) each arm needs in a step before it is judged. */
-    min_events: z.number().int().positive().default(100),
-    /** Slack: learned quality ≥ static − tolerance, learned cost ≤ static × (1 + tolerance). */
-    tolerance: z.number().min(0).max(1).default(0.02),
-  })
-  .strict();
+export const PolicyRolloutGatesSchema = z.lazy(() =>
+  z
+    .object({
+      /** Scored answers (status ok, with feedback) each arm needs in a step before it is judged. */
+      min_events: z.number().int().positive().default(100),
+      /** Slack: learned quality ≥ static − tolerance, learned cost ≤ static × (1 + tolerance). */
+      tolerance: z.number().min(0).max(1).default(0.02),
+    })
+    .strict(),
+);
 export type PolicyRolloutGates = z.infer<typeof PolicyRolloutGatesSchema>;
 
 /**
@@ -68,28 +80,30 @@ export type PolicyRolloutGates = z.infer<typeof PolicyRolloutGatesSchema>;
  * promoted, the policy serves with `strategy: learned`. Steps stay below 100 %: the gate compares
  * the learned arm with the static one, which needs traffic too.
  */
-export const PolicyRolloutRequestSchema = z
-  .object({
-    kind: z.literal('policy'),
-    /** A static policy with `learning` settings, e.g. `auto`. */
-    policy: label,
-    /** Learned-arm traffic per step, in percent, increasing, below 100. */
-    steps: z
-      .array(z.number().gt(0).lt(100))
-      .min(1)
-      .max(20)
-      .default([5, 25, 50])
-      .refine((s) => s.every((p, i) => i === 0 || p > (s[i - 1] as number)), 'steps must increase'),
-    wait_seconds: z.number().int().min(0).max(86_400).default(300),
-    gates: PolicyRolloutGatesSchema.default({ min_events: 100, tolerance: 0.02 }),
-    /** Extra waits a step may take for want of min_events before it counts as a breach. */
-    max_extensions: z.number().int().min(0).max(1000).default(12),
-  })
-  .strict()
-  .refine((r) => r.steps.length * r.wait_seconds * (1 + r.max_extensions) <= ROLLOUT_MAX_SECONDS, {
-    path: ['max_extensions'],
-    message: `steps x wait_seconds x (1 + max_extensions) must fit in ${ROLLOUT_MAX_SECONDS} s (the workflow times out after 7 days)`,
-  });
+export const PolicyRolloutRequestSchema = z.lazy(() =>
+  z
+    .object({
+      kind: z.literal('policy'),
+      /** A static policy with `learning` settings, e.g. `auto`. */
+      policy: label,
+      /** Learned-arm traffic per step, in percent, increasing, below 100. */
+      steps: z
+        .array(z.number().gt(0).lt(100))
+        .min(1)
+        .max(20)
+        .default([5, 25, 50])
+        .refine((s) => s.every((p, i) => i === 0 || p > (s[i - 1] as number)), 'steps must increase'),
+      wait_seconds: z.number().int().min(0).max(86_400).default(300),
+      gates: PolicyRolloutGatesSchema.default({ min_events: 100, tolerance: 0.02 }),
+      /** Extra waits a step may take for want of min_events before it counts as a breach. */
+      max_extensions: z.number().int().min(0).max(1000).default(12),
+    })
+    .strict()
+    .refine((r) => r.steps.length * r.wait_seconds * (1 + r.max_extensions) <= ROLLOUT_MAX_SECONDS, {
+      path: ['max_extensions'],
+      message: `steps x wait_seconds x (1 + max_extensions) must fit in ${ROLLOUT_MAX_SECONDS} s (the workflow times out after 7 days)`,
+    }),
+);
 export type PolicyRolloutRequest = z.infer<typeof PolicyRolloutRequestSchema>;
 
 /** `POST /admin/rollouts` (today: model version rollouts; the policy kind is not wired to the workflow yet). */
@@ -98,13 +112,14 @@ export type RolloutRequest = z.infer<typeof RolloutRequestSchema>;
 export type RolloutRequestInput = z.input<typeof RolloutRequestSchema>;
 
 /** Both kinds: a model version rollout (no `kind`, or `model`) or a learned policy one. */
-export const AnyRolloutRequestSchema = z.discriminatedUnion('kind', [
-  ModelRolloutRequestSchema,
-  PolicyRolloutRequestSchema,
-]);
+export const AnyRolloutRequestSchema = z.lazy(() =>
+  z.discriminatedUnion('kind', [ModelRolloutRequestSchema, PolicyRolloutRequestSchema]),
+);
 
 /** `POST /admin/rollouts/{id}/rollback`: an optional reason, kept with the outcome. */
-export const RollbackRequestSchema = z.object({ reason: z.string().min(1).max(500).optional() }).strict();
+export const RollbackRequestSchema = z.lazy(() =>
+  z.object({ reason: z.string().min(1).max(500).optional() }).strict(),
+);
 
 export type RolloutStatus = 'running' | 'promoted' | 'rolled-back';
 

@@ -24,88 +24,102 @@ export type TenantBudgetPeriod = (typeof TENANT_BUDGET_PERIODS)[number];
 /** The most models an allow-list may name. */
 export const MAX_ALLOWED_MODELS = 100;
 
-export const TenantIdSchema = z
-  .string()
-  .regex(TENANT_ID, "must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit");
+export const TenantIdSchema = z.lazy(() =>
+  z
+    .string()
+    .regex(TENANT_ID, "must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit"),
+);
 
-export const PlanTierSchema = z.enum(PLAN_TIERS);
+export const PlanTierSchema = z.lazy(() => z.enum(PLAN_TIERS));
 
-export const TenantBudgetSchema = z.strictObject({
-  /** US dollars per period; 0 refuses every metered request. */
-  limit_usd: z.number().min(0).max(MAX_BUDGET_USD),
-  period: z.enum(TENANT_BUDGET_PERIODS),
-  /** Route to cheaper models as the budget runs low instead of refusing (core budget/degrade.ts). */
-  degrade: DegradeOptionSchema.optional(),
-});
+export const TenantBudgetSchema = z.lazy(() =>
+  z.strictObject({
+    /** US dollars per period; 0 refuses every metered request. */
+    limit_usd: z.number().min(0).max(MAX_BUDGET_USD),
+    period: z.enum(TENANT_BUDGET_PERIODS),
+    /** Route to cheaper models as the budget runs low instead of refusing (core budget/degrade.ts). */
+    degrade: DegradeOptionSchema.optional(),
+  }),
+);
 export type TenantBudget = z.infer<typeof TenantBudgetSchema>;
 
-const perMinute = z.number().int().min(1).max(1_000_000_000);
-export const TenantRateLimitsSchema = z.strictObject({
-  requests_per_minute: perMinute.optional(),
-  tokens_per_minute: perMinute.optional(),
-});
+const perMinute = z.lazy(() => z.number().int().min(1).max(1_000_000_000));
+export const TenantRateLimitsSchema = z.lazy(() =>
+  z.strictObject({
+    requests_per_minute: perMinute.optional(),
+    tokens_per_minute: perMinute.optional(),
+  }),
+);
 export type TenantRateLimits = z.infer<typeof TenantRateLimitsSchema>;
 
-const NameSchema = z.string().trim().min(1, 'must not be empty').max(200);
-const ModelRefSchema = z
-  .string()
-  .min(1)
-  .max(200)
-  .regex(/^[^\s,]+$/, 'a model id or id@version, without spaces or commas');
-const AllowedModelsSchema = z.array(ModelRefSchema).max(MAX_ALLOWED_MODELS);
+const NameSchema = z.lazy(() => z.string().trim().min(1, 'must not be empty').max(200));
+const ModelRefSchema = z.lazy(() =>
+  z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^[^\s,]+$/, 'a model id or id@version, without spaces or commas'),
+);
+const AllowedModelsSchema = z.lazy(() => z.array(ModelRefSchema).max(MAX_ALLOWED_MODELS));
 
 /** `POST /admin/tenants`. */
-export const TenantCreateSchema = z.strictObject({
-  id: TenantIdSchema,
-  name: NameSchema,
-  plan: PlanTierSchema.default(DEFAULT_PLAN),
-  budget: TenantBudgetSchema.optional(),
-  rate_limits: TenantRateLimitsSchema.optional(),
-  allowed_models: AllowedModelsSchema.optional(),
-  data_classification: DataClassificationSchema.optional(),
-  /** What personal data does in this tenant's requests, at least (core pii/pii-action.ts). */
-  pii_action: PiiActionSchema.optional(),
-});
+export const TenantCreateSchema = z.lazy(() =>
+  z.strictObject({
+    id: TenantIdSchema,
+    name: NameSchema,
+    plan: PlanTierSchema.default(DEFAULT_PLAN),
+    budget: TenantBudgetSchema.optional(),
+    rate_limits: TenantRateLimitsSchema.optional(),
+    allowed_models: AllowedModelsSchema.optional(),
+    data_classification: DataClassificationSchema.optional(),
+    /** What personal data does in this tenant's requests, at least (core pii/pii-action.ts). */
+    pii_action: PiiActionSchema.optional(),
+  }),
+);
 export type TenantCreate = z.infer<typeof TenantCreateSchema>;
 
 /** `PATCH /admin/tenants/{id}`: the fields to change; `null` removes an optional one. */
-export const TenantPatchSchema = z
-  .strictObject({
-    name: NameSchema.optional(),
-    plan: PlanTierSchema.optional(),
-    budget: TenantBudgetSchema.nullable().optional(),
-    rate_limits: TenantRateLimitsSchema.nullable().optional(),
-    allowed_models: AllowedModelsSchema.nullable().optional(),
-    data_classification: DataClassificationSchema.nullable().optional(),
-    pii_action: PiiActionSchema.nullable().optional(),
-  })
-  .refine((p) => Object.keys(p).length > 0, { message: 'name at least one field to change' });
+export const TenantPatchSchema = z.lazy(() =>
+  z
+    .strictObject({
+      name: NameSchema.optional(),
+      plan: PlanTierSchema.optional(),
+      budget: TenantBudgetSchema.nullable().optional(),
+      rate_limits: TenantRateLimitsSchema.nullable().optional(),
+      allowed_models: AllowedModelsSchema.nullable().optional(),
+      data_classification: DataClassificationSchema.nullable().optional(),
+      pii_action: PiiActionSchema.nullable().optional(),
+    })
+    .refine((p) => Object.keys(p).length > 0, { message: 'name at least one field to change' }),
+);
 export type TenantPatch = z.infer<typeof TenantPatchSchema>;
 
 /** The stored tenant (the item in the tenants table). */
-export const TenantRecordSchema = z.object({
-  id: TenantIdSchema,
-  name: NameSchema,
-  plan: PlanTierSchema,
-  budget: TenantBudgetSchema.optional(),
-  rate_limits: TenantRateLimitsSchema.optional(),
-  allowed_models: AllowedModelsSchema.optional(),
-  data_classification: DataClassificationSchema.optional(),
-  /** The strictest PII action for this tenant's requests: a policy's laxer one yields to it. */
-  pii_action: PiiActionSchema.optional(),
-  /** HMAC-SHA256 key of the tenant's webhook signatures (`whsec_...`); stored as is, since signing needs it. */
-  webhook_secret: z.string().min(16),
-  created_at: z.number().int().nonnegative(),
-  updated_at: z.number().int().nonnegative(),
-  /**
-   * Grows with every change (at least by 1, and to the change's time): budget periods take the
-   * limit of the highest revision they have seen (core budget `BudgetSpec.revision`).
-   */
-  revision: z.number().int().nonnegative(),
-});
+const tenantRecord = () =>
+  z.object({
+    id: TenantIdSchema,
+    name: NameSchema,
+    plan: PlanTierSchema,
+    budget: TenantBudgetSchema.optional(),
+    rate_limits: TenantRateLimitsSchema.optional(),
+    allowed_models: AllowedModelsSchema.optional(),
+    data_classification: DataClassificationSchema.optional(),
+    /** The strictest PII action for this tenant's requests: a policy's laxer one yields to it. */
+    pii_action: PiiActionSchema.optional(),
+    /** HMAC-SHA256 key of the tenant's webhook signatures (`whsec_...`); stored as is, since signing needs it. */
+    webhook_secret: z.string().min(16),
+    created_at: z.number().int().nonnegative(),
+    updated_at: z.number().int().nonnegative(),
+    /**
+     * Grows with every change (at least by 1, and to the change's time): budget periods take the
+     * limit of the highest revision they have seen (core budget `BudgetSpec.revision`).
+     */
+    revision: z.number().int().nonnegative(),
+  });
+export const TenantRecordSchema = z.lazy(tenantRecord);
 export type TenantRecord = z.infer<typeof TenantRecordSchema>;
 
-export const TenantProfileSchema = TenantRecordSchema.omit({ webhook_secret: true });
+export const TenantProfileSchema = z.lazy(() => tenantRecord().omit({ webhook_secret: true }));
 /** A tenant without its webhook secret: what readers other than the signers and the admin get. */
 export type TenantProfile = z.infer<typeof TenantProfileSchema>;
 

@@ -59,24 +59,26 @@ const comparison = (max: number | undefined) =>
   });
 
 const oneOrMany = <T extends z.ZodType>(item: T) => z.union([item, z.array(item).min(1)]);
-const lowerName = z.string().regex(/^[a-z][a-z0-9-]{0,63}$/, 'must be a lower-case name');
+const lowerName = z.lazy(() => z.string().regex(/^[a-z][a-z0-9-]{0,63}$/, 'must be a lower-case name'));
 
-export const FeatureConditionsSchema = z
-  .object({
-    domain: oneOrMany(lowerName).optional(),
-    task: oneOrMany(z.enum(TASK_SIGNALS)).optional(),
-    script: oneOrMany(z.enum(SCRIPTS)).optional(),
-    language: oneOrMany(z.string().regex(/^[a-z]{2}$/, 'must be an ISO 639-1 code such as en')).optional(),
-    code: comparison(1).optional(),
-    math: comparison(1).optional(),
-    complexity: comparison(1).optional(),
-    tokens: comparison(undefined).optional(),
-    turns: comparison(undefined).optional(),
-    questions: comparison(undefined).optional(),
-    steps: comparison(undefined).optional(),
-  })
-  .strict()
-  .refine((w) => Object.values(w).some((v) => v !== undefined), 'names at least one feature condition');
+export const FeatureConditionsSchema = z.lazy(() =>
+  z
+    .object({
+      domain: oneOrMany(lowerName).optional(),
+      task: oneOrMany(z.enum(TASK_SIGNALS)).optional(),
+      script: oneOrMany(z.enum(SCRIPTS)).optional(),
+      language: oneOrMany(z.string().regex(/^[a-z]{2}$/, 'must be an ISO 639-1 code such as en')).optional(),
+      code: comparison(1).optional(),
+      math: comparison(1).optional(),
+      complexity: comparison(1).optional(),
+      tokens: comparison(undefined).optional(),
+      turns: comparison(undefined).optional(),
+      questions: comparison(undefined).optional(),
+      steps: comparison(undefined).optional(),
+    })
+    .strict()
+    .refine((w) => Object.values(w).some((v) => v !== undefined), 'names at least one feature condition'),
+);
 export type FeatureConditions = z.infer<typeof FeatureConditionsSchema>;
 
 /** What a condition reads besides the features: the caller's task and domain hints. */

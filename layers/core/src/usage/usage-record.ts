@@ -23,38 +23,40 @@ export type UsageStatus = (typeof USAGE_STATUSES)[number];
 /** Largest `at` a record may carry: epoch ms with 13 digits (year 2286). */
 export const MAX_USAGE_AT = 9_999_999_999_999;
 
-const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+const count = z.lazy(() => z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER));
 
-export const UsageRecordSchema = z.object({
-  tenant: z.string().min(1).max(64),
-  /** The API key's public id (`key_...`); `-` when the caller used no key (the local admin key). */
-  key_id: z.string().min(1).max(128),
-  /** Unique per request (API Gateway's request id; a job's id for jobs). */
-  request_id: z.string().min(1).max(128),
-  route: z.enum(USAGE_ROUTES),
-  /** The model id that served (or last tried) the request. */
-  model: z.string().min(1).max(256),
-  model_version: z.string().min(1).max(128).optional(),
-  /** The endpoint id that served (or last tried) it. */
-  endpoint: z.string().min(1).max(256),
-  prompt_tokens: count,
-  completion_tokens: count,
-  /** What the request costs, integer nano-USD (the model's prices x the upstream's usage, rounded up). */
-  cost_nanos: count,
-  /** `cost_nanos / 1e9`: the same amount in USD (what x-switchyard-cost-usd shows). */
-  cost_usd: z.number().nonnegative(),
-  /** From the request's start to its answer (or failure). */
-  latency_ms: count,
-  /** Time to the first token, streamed answers only. */
-  ttft_ms: count.optional(),
-  /** Upstream attempts made (retries, fallbacks, hedges; an ensemble's members). */
-  attempts: z.number().int().min(1).max(1000),
-  status: z.enum(USAGE_STATUSES),
-  /** Whether the answer was streamed. */
-  stream: z.boolean().optional(),
-  /** Epoch ms of the request's start. */
-  at: z.number().int().nonnegative().max(MAX_USAGE_AT),
-});
+export const UsageRecordSchema = z.lazy(() =>
+  z.object({
+    tenant: z.string().min(1).max(64),
+    /** The API key's public id (`key_...`); `-` when the caller used no key (the local admin key). */
+    key_id: z.string().min(1).max(128),
+    /** Unique per request (API Gateway's request id; a job's id for jobs). */
+    request_id: z.string().min(1).max(128),
+    route: z.enum(USAGE_ROUTES),
+    /** The model id that served (or last tried) the request. */
+    model: z.string().min(1).max(256),
+    model_version: z.string().min(1).max(128).optional(),
+    /** The endpoint id that served (or last tried) it. */
+    endpoint: z.string().min(1).max(256),
+    prompt_tokens: count,
+    completion_tokens: count,
+    /** What the request costs, integer nano-USD (the model's prices x the upstream's usage, rounded up). */
+    cost_nanos: count,
+    /** `cost_nanos / 1e9`: the same amount in USD (what x-switchyard-cost-usd shows). */
+    cost_usd: z.number().nonnegative(),
+    /** From the request's start to its answer (or failure). */
+    latency_ms: count,
+    /** Time to the first token, streamed answers only. */
+    ttft_ms: count.optional(),
+    /** Upstream attempts made (retries, fallbacks, hedges; an ensemble's members). */
+    attempts: z.number().int().min(1).max(1000),
+    status: z.enum(USAGE_STATUSES),
+    /** Whether the answer was streamed. */
+    stream: z.boolean().optional(),
+    /** Epoch ms of the request's start. */
+    at: z.number().int().nonnegative().max(MAX_USAGE_AT),
+  }),
+);
 
 export type UsageRecord = z.infer<typeof UsageRecordSchema>;
 
