@@ -24,6 +24,10 @@ const NOT_RUN: ReadonlyArray<{ has: string; why: string }> = [
   { has: 'npx cdk bootstrap', why: 'deploying needs an AWS account and credentials' },
   { has: 'npm run mutate:literals ', why: 'mutation campaigns run the suites themselves, for minutes' },
   {
+    has: 'OVERHEAD_EVENT_OUT=',
+    why: 'profiling the bench child runs from the repository root (the snippets run in a scratch directory); the bench itself takes a minute',
+  },
+  {
     has: 'npm run cost -- --rps',
     why: 'runs from the repository root (the snippets run in a scratch directory); the bench bundles for a minute; test/unit/cost covers the model',
   },
