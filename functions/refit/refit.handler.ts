@@ -9,8 +9,8 @@ import {
   DynamoDbModelRegistry,
 } from '@switchyard/adapters';
 import { parseConfig } from '@switchyard/adapters/lambda';
-import { z } from '@switchyard/core';
-import { refit } from './refit.service.ts';
+import { DEFAULT_SETTLE_MS, z } from '@switchyard/core';
+import { DEFAULT_VISIBILITY_LAG_MS, refit } from './refit.service.ts';
 
 const config = parseConfig(
   z.object({
@@ -18,8 +18,9 @@ const config = parseConfig(
     REGISTRY_TABLE: z.string().min(1),
     REGISTRY_CACHE_TTL_MS: z.coerce.number().int().nonnegative().default(5000),
     /** When an implicit reward (retry, failure) is final after its decision; 30 s (the retry window). */
-    REFIT_SETTLE_MS: z.coerce.number().int().nonnegative().default(30_000),
-    REFIT_LAG_MS: z.coerce.number().int().nonnegative().default(10_000),
+    REFIT_SETTLE_MS: z.coerce.number().int().nonnegative().default(DEFAULT_SETTLE_MS),
+    /** How far the refit's watermark stays behind now (records not yet visible to the scan). */
+    REFIT_LAG_MS: z.coerce.number().int().nonnegative().default(DEFAULT_VISIBILITY_LAG_MS),
   }),
 );
 const logger = new Logger({ serviceName: 'switchyard-refit' });

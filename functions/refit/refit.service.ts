@@ -1,9 +1,9 @@
 // The scheduled refit (issue 13): joins the feedback of the decision log's window with its
-// decisions (core learningEventsOf: explicit scores, implicit retries), refits the learned
+// decisions (explicit scores, implicit rewards for failures and retries), refits the learned
 // state from them (core refitLearnedState: ridge statistics per model version, λ solved per
 // learned policy on its most recent contexts) and writes it for the routers, which read it with
 // their cached snapshot. Incremental: the stored state carries a watermark; a run folds only the
-// contributions timed in [watermark, now) (core learningEventsBetween: feedback at its own time,
+// contributions timed in [watermark, now − visibility lag) (core learningEventsBetween: feedback at its own time,
 // implicit rewards once settled, late feedback replacing an implicit reward), and writes the
 // state only over the revision it read, so a crashed run folds nothing and of two racing runs
 // one folds. Feedback later than the window after its decision is not counted.

@@ -198,16 +198,16 @@ export type Affinity = z.infer<typeof AffinitySchema>;
  * arm, the learned arm's mean score ≥ static − `tolerance` and its mean cost ≤ static × (1 +
  * `tolerance`); otherwise it rolls back (weight 0).
  */
+/** The learned canary gate's settings (learning/learned-canary.ts), shared with policy rollouts. */
+export const learnedGateShape = () => ({
+  /** Scored answers needed on each arm before the gate decides. @default 100 */
+  min_events: z.number().int().positive().default(100),
+  /** Slack in the gate: quality (absolute) and cost (relative). @default 0.02 */
+  tolerance: z.number().min(0).max(1).default(0.02),
+});
+
 export const LearnedCanarySchema = z.lazy(() =>
-  z
-    .object({
-      weight: z.number().min(0).max(1),
-      /** Scored answers needed on each arm before the gate decides. @default 100 */
-      min_events: z.number().int().positive().default(100),
-      /** Slack in the gate: quality (absolute) and cost (relative). @default 0.02 */
-      tolerance: z.number().min(0).max(1).default(0.02),
-    })
-    .strict(),
+  z.object({ weight: z.number().min(0).max(1), ...learnedGateShape() }).strict(),
 );
 export type LearnedCanary = z.infer<typeof LearnedCanarySchema>;
 

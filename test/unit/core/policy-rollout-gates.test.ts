@@ -5,9 +5,10 @@ import { describe, expect, it } from 'vitest';
 import type { DecisionRecord, PolicyGateInput } from '../../../layers/core/src/index.ts';
 import { AnyRolloutRequestSchema, evaluatePolicyGates } from '../../../layers/core/src/index.ts';
 
+let seq = 0;
 const rec = (arm: 'static' | 'learned', score: number, cost: number, policy = 'auto'): DecisionRecord =>
   ({
-    request_id: `${arm}-${score}-${cost}-${Math.random()}`,
+    request_id: `${arm}-${seq++}`,
     tenant: 't',
     at: 1,
     policy,

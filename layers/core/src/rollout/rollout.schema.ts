@@ -1,6 +1,8 @@
 // Model version rollouts: the request that starts one (`POST /admin/rollouts`), validated with
 // zod so errors name the field, and the record that tracks it (steps taken, gate figures, outcome).
 import * as z from 'zod';
+import type { ArmStats } from '../learning/learned-canary.ts';
+import { learnedGateShape } from '../registry.schema.ts';
 
 export const RolloutGatesSchema = z.lazy(() =>
   z
@@ -23,6 +25,23 @@ const label = z.lazy(() =>
   z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/, 'must be a registry name'),
 );
 
+/** Traffic per step, in percent, increasing: `step` bounds each one. */
+const increasingSteps = (step: z.ZodNumber, fallback: number[]) =>
+  z
+    .array(step)
+    .min(1)
+    .max(20)
+    .default(fallback)
+    .refine((s) => s.every((p, i) => i === 0 || p > (s[i - 1] as number)), 'steps must increase');
+
+/** Every step waiting its maximum must fit in ROLLOUT_MAX_SECONDS (the workflow's timeout). */
+const fitsWorkflow = (r: { steps: number[]; wait_seconds: number; max_extensions: number }): boolean =>
+  r.steps.length * r.wait_seconds * (1 + r.max_extensions) <= ROLLOUT_MAX_SECONDS;
+const FITS_WORKFLOW: { path: PropertyKey[]; message: string } = {
+  path: ['max_extensions'],
+  message: `steps x wait_seconds x (1 + max_extensions) must fit in ${ROLLOUT_MAX_SECONDS} s (the workflow times out after 7 days)`,
+};
+
 export const ModelRolloutRequestSchema = z.lazy(() =>
   z
     .object({
@@ -34,12 +53,7 @@ export const ModelRolloutRequestSchema = z.lazy(() =>
       stable: z.string().min(1).max(64),
       candidate: z.string().min(1).max(64),
       /** Candidate traffic per step, in percent, increasing; the candidate is promoted after the last. */
-      steps: z
-        .array(z.number().gt(0).max(100))
-        .min(1)
-        .max(20)
-        .default([5, 25, 50, 100])
-        .refine((s) => s.every((p, i) => i === 0 || p > (s[i - 1] as number)), 'steps must increase'),
+      steps: increasingSteps(z.number().gt(0).max(100), [5, 25, 50, 100]),
       /** Wait of each step before its gates are checked (the Step Functions Wait state). */
       wait_seconds: z.number().int().min(0).max(86_400).default(300),
       gates: RolloutGatesSchema.default({
@@ -55,24 +69,12 @@ export const ModelRolloutRequestSchema = z.lazy(() =>
       path: ['candidate'],
       message: 'candidate must differ from stable',
     })
-    .refine((r) => r.steps.length * r.wait_seconds * (1 + r.max_extensions) <= ROLLOUT_MAX_SECONDS, {
-      path: ['max_extensions'],
-      message: `steps x wait_seconds x (1 + max_extensions) must fit in ${ROLLOUT_MAX_SECONDS} s (the workflow times out after 7 days)`,
-    }),
+    .refine(fitsWorkflow, FITS_WORKFLOW),
 );
 export type ModelRolloutRequest = z.infer<typeof ModelRolloutRequestSchema>;
 
 /** A policy rollout's gate (learning/learned-canary.ts): learned vs static arm on one step's scored answers. */
-export const PolicyRolloutGatesSchema = z.lazy(() =>
-  z
-    .object({
-      /** Scored answers (status ok, with feedback) each arm needs in a step before it is judged. */
-      min_events: z.number().int().positive().default(100),
-      /** Slack: learned quality ≥ static − tolerance, learned cost ≤ static × (1 + tolerance). */
-      tolerance: z.number().min(0).max(1).default(0.02),
-    })
-    .strict(),
-);
+export const PolicyRolloutGatesSchema = z.lazy(() => z.object(learnedGateShape()).strict());
 export type PolicyRolloutGates = z.infer<typeof PolicyRolloutGatesSchema>;
 
 /**
@@ -87,22 +89,14 @@ export const PolicyRolloutRequestSchema = z.lazy(() =>
       /** A static policy with `learning` settings, e.g. `auto`. */
       policy: label,
       /** Learned-arm traffic per step, in percent, increasing, below 100. */
-      steps: z
-        .array(z.number().gt(0).lt(100))
-        .min(1)
-        .max(20)
-        .default([5, 25, 50])
-        .refine((s) => s.every((p, i) => i === 0 || p > (s[i - 1] as number)), 'steps must increase'),
+      steps: increasingSteps(z.number().gt(0).lt(100), [5, 25, 50]),
       wait_seconds: z.number().int().min(0).max(86_400).default(300),
       gates: PolicyRolloutGatesSchema.default({ min_events: 100, tolerance: 0.02 }),
       /** Extra waits a step may take for want of min_events before it counts as a breach. */
       max_extensions: z.number().int().min(0).max(1000).default(12),
     })
     .strict()
-    .refine((r) => r.steps.length * r.wait_seconds * (1 + r.max_extensions) <= ROLLOUT_MAX_SECONDS, {
-      path: ['max_extensions'],
-      message: `steps x wait_seconds x (1 + max_extensions) must fit in ${ROLLOUT_MAX_SECONDS} s (the workflow times out after 7 days)`,
-    }),
+    .refine(fitsWorkflow, FITS_WORKFLOW),
 );
 export type PolicyRolloutRequest = z.infer<typeof PolicyRolloutRequestSchema>;
 
@@ -140,20 +134,13 @@ export interface VersionWindow {
 
 export type GateVerdict = 'pass' | 'wait' | 'breach';
 
-/** One arm's scored answers in a policy rollout step (learning/learned-canary.ts ArmStats). */
-export interface ArmWindow {
-  events: number;
-  quality: number;
-  cost_micros: number;
-}
-
 /** A policy rollout step's gate check. */
 export interface PolicyGateEvaluation {
   at: number;
   verdict: GateVerdict;
   reason: string;
-  static: ArmWindow;
-  learned: ArmWindow;
+  static: ArmStats;
+  learned: ArmStats;
 }
 
 export interface GateEvaluation {
