@@ -190,30 +190,35 @@ function roundRobinByModel(
   count: number,
   primaryModel: string | undefined,
 ): number[] {
-  const primaryGroup: number[] = [];
-  const groups: number[][] = [primaryGroup];
-  const byModel = new Map<string | undefined, number[]>([[primaryModel, primaryGroup]]);
+  // Group g (keys[g]) keeps its first `count` indexes at items[g * count ...]; a short list
+  // searched with indexOf (at most count + 1 models) instead of a Map and an array per model.
+  const keys: Array<string | undefined> = [primaryModel];
+  const sizes: number[] = [0];
+  const items: number[] = [];
   for (let i = walk.next(); i >= 0; i = walk.next()) {
     const m = modelOf(models, i);
-    let g = byModel.get(m);
-    if (!g) {
-      g = [];
-      byModel.set(m, g);
-      groups.push(g);
+    let g = keys.indexOf(m);
+    if (g < 0) {
+      g = keys.length;
+      keys.push(m);
+      sizes.push(0);
     }
-    if (g.length < count) g.push(i);
+    const size = sizes[g] as number;
+    if (size < count) {
+      items[g * count + size] = i;
+      sizes[g] = size + 1;
+    }
     // Round 0 over `count` other models already fills the chain.
-    if (groups.length > count) break;
+    if (keys.length > count) break;
   }
   const out: number[] = [];
   for (let round = 0; out.length < count; round++) {
     let any = false;
-    for (let gi = 0; gi < groups.length && out.length < count; gi++) {
+    for (let gi = 0; gi < keys.length && out.length < count; gi++) {
       // The primary took the primary model's first slot in round 0.
       const at = gi === 0 ? round - 1 : round;
-      const v = at >= 0 ? (groups[gi] as number[])[at] : undefined;
-      if (v !== undefined) {
-        out.push(v);
+      if (at >= 0 && at < (sizes[gi] as number)) {
+        out.push(items[gi * count + at] as number);
         any = true;
       }
     }

@@ -2,6 +2,7 @@
 // prompt-size threshold at exactly its value, at least two members), the fallback modes with
 // too few candidates, and the timeouts: attempt = min(policy attempt, deadline) where the
 // deadline is min(policy deadline, max_latency_ms).
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ModelOf, Policy } from '../../../layers/core/src/index.ts';
 import {
@@ -69,6 +70,50 @@ describe('pickFallbacks', () => {
     ).toEqual([2, 4, 1, 3, 5]);
     expect(pickFallbacks([0, 1, 2], 3, models('a', 'a', 'a'), 2, 'cross-model')).toEqual([1, 2]);
     expect(pickFallbacks([0, 1, 2, 3], 4, models('a', 'b', 'c', 'd'), 2, 'cross-model')).toEqual([1, 2]);
+  });
+
+  it('property: cross-model equals round robin over per-model groups (reference: a Map of arrays)', () => {
+    // The reference: every candidate in walk order grouped by model (first `count` each), the
+    // primary model's group first; round r takes each group's r-th (the primary's r-1-th).
+    const reference = (order: number[], ids: string[], count: number): number[] => {
+      const rest = ids.map((_, i) => i).filter((i) => !order.includes(i));
+      const walk = [...order, ...rest];
+      const groups = new Map<string, number[]>([[ids[walk[0] as number] as string, []]]);
+      for (const i of walk.slice(1)) {
+        const g = groups.get(ids[i] as string) ?? [];
+        groups.set(ids[i] as string, g);
+        if (g.length < count) g.push(i);
+      }
+      const lists = [...groups.values()];
+      const out: number[] = [];
+      for (let round = 0; round <= count; round++)
+        for (let gi = 0; gi < lists.length; gi++) {
+          const v = (lists[gi] as number[])[gi === 0 ? round - 1 : round];
+          if (v !== undefined && out.length < count) out.push(v);
+        }
+      return out;
+    };
+    fc.assert(
+      fc.property(
+        fc
+          .array(fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f'), { minLength: 2, maxLength: 30 })
+          .chain((ids) =>
+            fc.tuple(
+              fc.constant(ids),
+              fc.shuffledSubarray(
+                ids.map((_, i) => i),
+                { minLength: 1 },
+              ),
+              fc.integer({ min: 1, max: 10 }),
+            ),
+          ),
+        ([ids, order, count]) => {
+          expect(pickFallbacks(order, ids.length, models(...ids), count, 'cross-model')).toEqual(
+            reference(order, ids, count),
+          );
+        },
+      ),
+    );
   });
 
   it('walks the unranked rest in index order after the ranked head', () => {

@@ -121,8 +121,8 @@ export function learnedFigures(
 /** Below this (scaled) distance from the best, a softmax share is taken as 0 (e^-40 < 5e-18). */
 const SOFTMAX_CUTOFF = -40;
 
-/** Softmax over `v` / TEMPERATURE into `out`, stable (max subtracted). */
-function softmax(v: Float64Array, n: number, out: Float64Array): void {
+/** Unnormalised softmax weights of `v` / TEMPERATURE into `out`, stable (max subtracted); returns their sum. */
+function softmaxWeights(v: Float64Array, n: number, out: Float64Array): number {
   let max = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < n; i++) if ((v[i] as number) > max) max = v[i] as number;
   let sum = 0;
@@ -132,6 +132,12 @@ function softmax(v: Float64Array, n: number, out: Float64Array): void {
     out[i] = e;
     sum += e;
   }
+  return sum;
+}
+
+/** Softmax over `v` / TEMPERATURE into `out`, stable (max subtracted). */
+function softmax(v: Float64Array, n: number, out: Float64Array): void {
+  const sum = softmaxWeights(v, n, out);
   for (let i = 0; i < n; i++) out[i] = (out[i] as number) / sum;
 }
 
@@ -183,16 +189,18 @@ export const learnedStrategy: SelectionStrategy = {
     let explored = false;
     let propensity = 1;
     if (explore > 0) {
+      // Normalised only when the gate explores (sampling needs every share; the propensity one).
       const soft = col(4, n);
-      softmax(f.optimist, n, soft);
+      const sum = softmaxWeights(f.optimist, n, soft);
       const gate = random();
       draws.push(gate);
       if (gate < explore) {
         explored = true;
+        for (let i = 0; i < n; i++) soft[i] = (soft[i] as number) / sum;
         const u = random();
         draws.push(u);
         chosen = sample(soft, n, u);
-      }
+      } else soft[chosen] = (soft[chosen] as number) / sum;
       propensity = (chosen === best ? 1 - explore : 0) + explore * (soft[chosen] as number);
     }
     if (k === 0) return { order: [], draws, propensity, explored };

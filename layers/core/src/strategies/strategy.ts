@@ -87,24 +87,34 @@ export class Scratch {
   #f64 = new Float64Array(0);
   #u8 = new Uint8Array(0);
   #i32 = new Int32Array(0);
+  // The last view handed out per type: the same length gets the same view (no new object).
+  #f64View = this.#f64;
+  #u8View = this.#u8;
+  #i32View = this.#i32;
 
   f64(n: number): Float64Array {
     if (this.#f64.length < n) this.#f64 = new Float64Array(grow(n));
-    const v = this.#f64.subarray(0, n);
+    if (this.#f64View.buffer !== this.#f64.buffer || this.#f64View.length !== n)
+      this.#f64View = this.#f64.subarray(0, n);
+    const v = this.#f64View;
     v.fill(0);
     return v;
   }
 
   u8(n: number): Uint8Array {
     if (this.#u8.length < n) this.#u8 = new Uint8Array(grow(n));
-    const v = this.#u8.subarray(0, n);
+    if (this.#u8View.buffer !== this.#u8.buffer || this.#u8View.length !== n)
+      this.#u8View = this.#u8.subarray(0, n);
+    const v = this.#u8View;
     v.fill(0);
     return v;
   }
 
   i32(n: number): Int32Array {
     if (this.#i32.length < n) this.#i32 = new Int32Array(grow(n));
-    return this.#i32.subarray(0, n);
+    if (this.#i32View.buffer !== this.#i32.buffer || this.#i32View.length !== n)
+      this.#i32View = this.#i32.subarray(0, n);
+    return this.#i32View;
   }
 }
 
@@ -123,7 +133,9 @@ export const drawIndex = (u: number, m: number): number => Math.min(m - 1, Math.
 export class RankedWalk {
   #at = 0;
   #next = 0;
-  #head: Set<number> | undefined;
+  /** The head's indexes ascending (built when the walk leaves the head), and how far the tail has passed. */
+  #head: Int32Array | undefined;
+  #skip = 0;
 
   constructor(
     private readonly order: readonly number[],
@@ -133,10 +145,14 @@ export class RankedWalk {
   /** The next candidate index, or -1 when every candidate has been visited. */
   next(): number {
     if (this.#at < this.order.length) return this.order[this.#at++] as number;
-    this.#head ??= new Set(this.order);
+    // The tail ascends, so a merge against the sorted head skips the ranked ones (no Set).
+    this.#head ??= Int32Array.from(this.order).sort();
+    const head = this.#head;
     while (this.#next < this.n) {
       const i = this.#next++;
-      if (!this.#head.has(i)) return i;
+      while (this.#skip < head.length && (head[this.#skip] as number) < i) this.#skip++;
+      if (this.#skip < head.length && head[this.#skip] === i) continue;
+      return i;
     }
     return -1;
   }
