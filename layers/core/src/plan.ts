@@ -184,6 +184,11 @@ export function pickFallbacks(
   return same.length >= count ? same : same.concat(other.slice(0, count - same.length));
 }
 
+/** Scratch of roundRobinByModel (synchronous, never re-entered), grown on demand. */
+let rrSizes: Int32Array = new Int32Array(16);
+let rrItems: Int32Array = new Int32Array(128);
+const groupScratch = (a: Int32Array, n: number): Int32Array => (a.length >= n ? a : new Int32Array(n));
+
 function roundRobinByModel(
   walk: RankedWalk,
   models: ModelOf,
@@ -193,15 +198,17 @@ function roundRobinByModel(
   // Group g (keys[g]) keeps its first `count` indexes at items[g * count ...]; a short list
   // searched with indexOf (at most count + 1 models) instead of a Map and an array per model.
   const keys: Array<string | undefined> = [primaryModel];
-  const sizes: number[] = [0];
-  const items: number[] = [];
+  const sizes = groupScratch(rrSizes, count + 1);
+  rrSizes = sizes;
+  const items = groupScratch(rrItems, (count + 1) * count);
+  rrItems = items;
+  sizes.fill(0, 0, count + 1);
   for (let i = walk.next(); i >= 0; i = walk.next()) {
     const m = modelOf(models, i);
     let g = keys.indexOf(m);
     if (g < 0) {
       g = keys.length;
       keys.push(m);
-      sizes.push(0);
     }
     const size = sizes[g] as number;
     if (size < count) {
