@@ -3,6 +3,8 @@
 // p2c-peak-EWMA against round robin over 8 replicas of which one is 10x slower (share of
 // requests within the SLO). Part of `npm run bench`; standalone:
 //   npx tsx test/bench/core.bench.ts [--json]
+// Per-strategy lines at 100 endpoints come per call and per batch of 100 (core.decision_batched),
+// each with its floors and `met` against the 20 µs p99 target.
 // Allocation is measured with v8.GCProfiler: heap used after - before, plus what every GC in
 // the window freed, divided by the decisions run (an estimate: it counts all of the JS heap).
 import { performance } from 'node:perf_hooks';
@@ -128,6 +130,22 @@ function busy(iterations: number): void {
   for (let i = 0; i < iterations; i++) x += i * 0.5;
   blackhole += x;
 }
+/** 1 MB (more than a core's L2) of doubles for the memory walk. */
+const WALKED = new Float64Array(1 << 17).map((_, i) => i);
+let walkAt = 0;
+/**
+ * A calibrated walk over WALKED with a cache-unfriendly stride: like the busy loop, but it misses
+ * the caches as a decision's reads of registry, health and columns can when other processes
+ * share the cores (the busy loop, in registers, is blind to that).
+ */
+function memoryWalk(steps: number): void {
+  let x = 0;
+  for (let i = 0; i < steps; i++) {
+    walkAt = (walkAt + 4099) & (WALKED.length - 1);
+    x += WALKED[walkAt] as number;
+  }
+  blackhole += x;
+}
 
 /** The snapshot and context of a world's decisions, and one decision (`explain` also builds the lists). */
 function decider(w: World, options: { explain?: boolean; coldSnapshot?: boolean } = {}): () => void {
@@ -143,25 +161,33 @@ function decider(w: World, options: { explain?: boolean; coldSnapshot?: boolean 
   };
 }
 
-/** Warms `decide` up and returns the busy-loop iterations that take as long as its median. */
-function calibrate(decide: () => void, warm: number): number {
+/** Warms `decide` up; returns the busy-loop iterations and memory-walk steps as long as its median. */
+function calibrate(decide: () => void, warm: number): { loops: number; steps: number } {
   const warmSamples = new Array<number>(warm);
   for (let i = 0; i < warm; i++) {
     const t0 = performance.now();
     decide();
     warmSamples[i] = (performance.now() - t0) * 1000;
   }
+  const median = quantile(warmSamples, 0.5);
   const probe = 20_000;
-  const t0 = performance.now();
+  let t0 = performance.now();
   for (let i = 0; i < 50; i++) busy(probe);
   const usPerIteration = ((performance.now() - t0) * 1000) / (50 * probe);
-  return Math.max(1, Math.round(quantile(warmSamples, 0.5) / usPerIteration));
+  t0 = performance.now();
+  for (let i = 0; i < 50; i++) memoryWalk(probe);
+  const usPerStep = ((performance.now() - t0) * 1000) / (50 * probe);
+  return {
+    loops: Math.max(1, Math.round(median / usPerIteration)),
+    steps: Math.max(1, Math.round(median / usPerStep)),
+  };
 }
 
 /**
- * Times `iterations` decisions, each followed by a busy loop calibrated to the decision's median:
- * the busy loop's p99 is the noise floor of this machine (scheduler, VM steal, timer) at that
- * duration, so a reader can tell the code's tail from the environment's. `explain` also builds
+ * Times `iterations` decisions, each followed by a busy loop and a memory walk calibrated to the
+ * decision's median: the busy loop's p99 is the noise floor of this machine (scheduler, VM steal,
+ * timer) at that duration, the memory walk's adds what other processes do to the caches, so a
+ * reader can tell the code's tail from the environment's. `explain` also builds
  * the explanation lists; `coldSnapshot` routes on a new snapshot object each time (the first
  * request after a health refresh, which rebuilds the per-snapshot health index). The sample
  * arrays are allocated up front (unboxed doubles), so timing adds no garbage of its own.
@@ -172,9 +198,10 @@ function timeDecisions(
   options: { explain?: boolean; coldSnapshot?: boolean } = {},
 ) {
   const decide = decider(w, options);
-  const loops = calibrate(decide, Math.max(200, Math.floor(iterations / 5)));
+  const { loops, steps } = calibrate(decide, Math.max(200, Math.floor(iterations / 5)));
   const samples = new Array<number>(iterations).fill(0);
   const floor = new Array<number>(iterations).fill(0);
+  const memoryFloor = new Array<number>(iterations).fill(0);
   for (let i = 0; i < iterations; i++) {
     let t0 = performance.now();
     decide();
@@ -182,8 +209,11 @@ function timeDecisions(
     t0 = performance.now();
     busy(loops);
     floor[i] = (performance.now() - t0) * 1000;
+    t0 = performance.now();
+    memoryWalk(steps);
+    memoryFloor[i] = (performance.now() - t0) * 1000;
   }
-  return { samples, floor };
+  return { samples, floor, memoryFloor };
 }
 
 /** Decisions per sample of the batched timing. */
@@ -198,9 +228,10 @@ const BATCH = 100;
  */
 function timeBatches(w: World, batches: number) {
   const decide = decider(w);
-  const loops = calibrate(decide, 2_000);
+  const { loops, steps } = calibrate(decide, 2_000);
   const samples = new Array<number>(batches).fill(0);
   const floor = new Array<number>(batches).fill(0);
+  const memoryFloor = new Array<number>(batches).fill(0);
   for (let i = 0; i < batches; i++) {
     let t0 = performance.now();
     for (let j = 0; j < BATCH; j++) decide();
@@ -208,8 +239,11 @@ function timeBatches(w: World, batches: number) {
     t0 = performance.now();
     for (let j = 0; j < BATCH; j++) busy(loops);
     floor[i] = ((performance.now() - t0) * 1000) / BATCH;
+    t0 = performance.now();
+    for (let j = 0; j < BATCH; j++) memoryWalk(steps);
+    memoryFloor[i] = ((performance.now() - t0) * 1000) / BATCH;
   }
-  return { samples, floor };
+  return { samples, floor, memoryFloor };
 }
 
 /** Bytes allocated per decision on the V8 heap (used after - before + freed by GCs). */
@@ -235,7 +269,7 @@ async function benchDecisions(reporter: Reporter): Promise<void> {
   for (const endpoints of [10, 100, 1_000, 10_000]) {
     const w = syntheticWorld(endpoints, 'weighted');
     const iterations = endpoints >= 10_000 ? 1_000 : endpoints >= 1_000 ? 5_000 : 20_000;
-    const { samples, floor } = timeDecisions(w, iterations);
+    const { samples, floor, memoryFloor } = timeDecisions(w, iterations);
     const target = TARGET_P99_US[endpoints];
     const detail = { endpoints, strategy: 'weighted', iterations };
     reporter.report({
@@ -253,6 +287,7 @@ async function benchDecisions(reporter: Reporter): Promise<void> {
       ...(target === undefined ? {} : { target_us: target, met: p99 <= target }),
       noise_floor_p99_us: round(quantile(floor, 0.99)),
       noise_floor_median_us: round(quantile(floor, 0.5)),
+      memory_floor_p99_us: round(quantile(memoryFloor, 0.99)),
     });
     const explained = timeDecisions(w, Math.ceil(iterations / 2), { explain: true }).samples;
     reporter.report({
@@ -291,7 +326,7 @@ async function benchDecisions(reporter: Reporter): Promise<void> {
     ],
   ];
   for (const [strategy, w, extra] of worlds) {
-    const { samples, floor } = timeDecisions(w, 20_000);
+    const { samples, floor, memoryFloor } = timeDecisions(w, 20_000);
     const p99 = round(quantile(samples, 0.99));
     reporter.report({
       name: 'core.decision.p99',
@@ -304,7 +339,8 @@ async function benchDecisions(reporter: Reporter): Promise<void> {
       target_us: STRATEGY_TARGET_US,
       met: p99 <= STRATEGY_TARGET_US,
       noise_floor_p99_us: round(quantile(floor, 0.99)),
-      note: 'each decision timed alone; noise floor: a busy loop as long as the median, timed the same way',
+      memory_floor_p99_us: round(quantile(memoryFloor, 0.99)),
+      note: 'each decision timed alone; floors: a busy loop and a 1 MB memory walk as long as the median, timed the same way',
     });
     const batched = timeBatches(w, 1_000);
     const batchedP99 = round(quantile(batched.samples, 0.99));
@@ -321,7 +357,8 @@ async function benchDecisions(reporter: Reporter): Promise<void> {
       target_us: STRATEGY_TARGET_US,
       met: batchedP99 <= STRATEGY_TARGET_US,
       noise_floor_p99_us: round(quantile(batched.floor, 0.99)),
-      note: `per-decision mean of ${BATCH} decisions back to back, p99 over the batches; noise floor: ${BATCH} busy loops as long as the median`,
+      memory_floor_p99_us: round(quantile(batched.memoryFloor, 0.99)),
+      note: `per-decision mean of ${BATCH} decisions back to back, p99 over the batches; floors: ${BATCH} busy loops / memory walks as long as the median`,
     });
     reporter.report({
       name: 'core.decision.heap_bytes',
