@@ -227,9 +227,9 @@ export async function dashboardState(src: DashboardSources): Promise<unknown> {
       .slice(0, 20)
       .map((r) => ({
         id: r.id,
-        model: r.model,
-        stable: r.stable,
-        candidate: r.candidate,
+        ...(r.kind === 'policy'
+          ? { model: `policy ${r.policy}`, stable: 'static', candidate: 'learned' }
+          : { model: r.model, stable: r.stable, candidate: r.candidate }),
         weight: r.status === 'running' ? `${r.steps[r.current_step] ?? 0}%` : '',
         status: r.status,
         reason: r.outcome?.reason ?? '',
