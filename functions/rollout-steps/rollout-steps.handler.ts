@@ -1,8 +1,9 @@
-// The rollout state machine's step function: begin a step (canary weight), evaluate its gates,
-// promote, or roll back (see rollout-steps.service.ts and adapters rollouts.lifecycle.ts).
+// The rollout state machine's step function: begin a step (canary weight), evaluate its gates
+// (a policy rollout's on the decision log), promote, or roll back (see rollout-steps.service.ts and adapters rollouts.lifecycle.ts).
 import { Logger } from '@aws-lambda-powertools/logger';
 import {
   createDocumentClient,
+  DynamoDbDecisionLog,
   DynamoDbHealthStore,
   DynamoDbModelRegistry,
   DynamoDbRolloutStore,
@@ -18,6 +19,7 @@ const config = parseConfig(
     REGISTRY_TABLE: z.string().min(1),
     HEALTH_TABLE: z.string().min(1),
     ROLLOUTS_TABLE: z.string().min(1),
+    DECISIONS_TABLE: z.string().min(1),
   }),
 );
 
@@ -27,6 +29,7 @@ const lifecycle = new RolloutLifecycle({
   rollouts: new DynamoDbRolloutStore({ client: ddb, tableName: config.ROLLOUTS_TABLE }),
   registry: new DynamoDbModelRegistry({ client: ddb, tableName: config.REGISTRY_TABLE }),
   health: new DynamoDbHealthStore({ client: ddb, tableName: config.HEALTH_TABLE }),
+  decisions: new DynamoDbDecisionLog({ client: ddb, tableName: config.DECISIONS_TABLE }),
   now: Date.now,
 });
 

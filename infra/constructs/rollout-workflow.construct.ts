@@ -40,6 +40,8 @@ export interface RolloutWorkflowProps {
   readonly registryTable: ITable;
   readonly healthTable: ITable;
   readonly rolloutsTable: ITable;
+  /** The decision log a learned policy rollout's gates read. */
+  readonly decisionsTable: ITable;
   /**
    * Timeout of a whole rollout.
    * @default Duration.days(7)
@@ -71,11 +73,15 @@ export class RolloutWorkflow extends Construct {
         [ENV.registryTable]: props.registryTable.tableName,
         [ENV.healthTable]: props.healthTable.tableName,
         [ENV.rolloutsTable]: props.rolloutsTable.tableName,
+        [ENV.decisionsTable]: props.decisionsTable.tableName,
       },
     });
     props.registryTable.grantReadWriteData(this.stepFunction);
     props.healthTable.grantReadData(this.stepFunction);
     props.rolloutsTable.grantReadWriteData(this.stepFunction);
+    // A policy step's window is "decisions since the step began": the table has no index on the
+    // time (it is keyed by request id), so the read is a filtered Scan; nothing else on it.
+    props.decisionsTable.grant(this.stepFunction, 'dynamodb:Scan');
 
     const step = (name: string, payload: Record<string, unknown>, resultPath?: string) =>
       lambdaStep(this, name, this.stepFunction, payload, { resultPath });

@@ -3,7 +3,16 @@
 // step, promote, roll back), and a role that may invoke only the rollout step function.
 import { describe, expect, it } from 'vitest';
 import { ROLLOUT_WORKFLOW_STATES as S } from '../../layers/core/src/index.ts';
-import { functionByEntry, render, roleStatements, stateMachine, synthApp } from './template.helpers.ts';
+import {
+  functionByEntry,
+  functionEnv,
+  render,
+  roleStatements,
+  stateMachine,
+  statementsFor,
+  synthApp,
+  tableArn,
+} from './template.helpers.ts';
 
 const { statelessTemplate: template } = synthApp();
 const { machine, asl, state } = stateMachine(template, 'RolloutWorkflow');
@@ -105,5 +114,15 @@ describe('rollout state machine', () => {
       lambda.flatMap((s) => s.Resource).map((r) => r.replace(/^\$\{(\w+)\.Arn\}(:\*)?$/, '$1')),
     );
     expect(targets).toEqual(new Set([functionByEntry(template, STEPS).id]));
+  });
+
+  it('gives the step function the decision log as a Scan only, unconditioned (a policy step reads its window)', () => {
+    expect(render(functionEnv(template, STEPS).DECISIONS_TABLE)).toMatch(
+      /^\$\{import:SwitchyardStateful:ExportsOutputRefTablesDecisions[0-9A-F]{8}/,
+    );
+    const onDecisions = statementsFor(template, STEPS, 'dynamodb:').filter((s) =>
+      s.Resource.some((r) => tableArn('Decisions').test(r)),
+    );
+    expect(onDecisions.map((s) => [s.Action, s.Condition])).toEqual([[['dynamodb:Scan'], undefined]]);
   });
 });
