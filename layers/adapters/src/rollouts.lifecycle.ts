@@ -28,10 +28,10 @@ import type {
 } from '@switchyard/core';
 import {
   ConflictError,
-  isPolicyRollout,
   canaryOf,
   evaluateGates,
   InvalidRequestError,
+  isPolicyRollout,
   ModelSchema,
   modelKey,
   NotFoundError,
@@ -128,7 +128,9 @@ export class RolloutLifecycle {
     }
     const record = { id, status: 'running', created_at: now, updated_at: now, current_step: 0 } as const;
     const rollout: Rollout =
-      request.kind === 'policy' ? { ...request, ...record, history: [] } : { ...request, ...record, history: [] };
+      request.kind === 'policy'
+        ? { ...request, ...record, history: [] }
+        : { ...request, ...record, history: [] };
     await this.deps.rollouts.create(rollout);
     try {
       // Shadow before the canary steps: the learned strategy decides and logs, static serves.
@@ -275,7 +277,9 @@ export class RolloutLifecycle {
               result: evaluation.verdict === 'pass' ? ('passed' as const) : ('breached' as const),
             };
       const history = r.history.map((h) =>
-        h.index !== index ? h : { ...h, evaluations: h.evaluations + 1, last_evaluation: evaluation, ...ended },
+        h.index !== index
+          ? h
+          : { ...h, evaluations: h.evaluations + 1, last_evaluation: evaluation, ...ended },
       );
       return also({ ...r, history } as Rollout);
     });
@@ -320,19 +324,19 @@ export class RolloutLifecycle {
     const current = await this.get(id);
     const ended = (r: Rollout): Rollout =>
       ({
-      ...r,
-      status: outcome.status,
-      outcome,
-      history: (r.history as Array<Rollout['history'][number]>).map((h) =>
-        h.index === r.current_step && h.result === undefined
-          ? {
-              ...h,
-              ended_at: outcome.at,
-              result: outcome.by === 'gates' ? ('breached' as const) : ('stopped' as const),
-            }
-          : h,
-      ),
-    }) as Rollout;
+        ...r,
+        status: outcome.status,
+        outcome,
+        history: (r.history as Array<Rollout['history'][number]>).map((h) =>
+          h.index === r.current_step && h.result === undefined
+            ? {
+                ...h,
+                ended_at: outcome.at,
+                result: outcome.by === 'gates' ? ('breached' as const) : ('stopped' as const),
+              }
+            : h,
+        ),
+      }) as Rollout;
     if (applyRegistry && current.status === 'running') await this.applyFinal(ended(current));
     const stored = await this.deps.rollouts.update(id, (r) =>
       r.status === 'running' ? ended(r) : undefined,
@@ -381,7 +385,9 @@ export class RolloutLifecycle {
   }
 
   /** Sum of the passive counters of the candidate's and stable's endpoints. */
-  private async counters(rollout: ModelRollout): Promise<{ candidate: VersionCounters; stable: VersionCounters }> {
+  private async counters(
+    rollout: ModelRollout,
+  ): Promise<{ candidate: VersionCounters; stable: VersionCounters }> {
     const [registry, records] = await Promise.all([this.deps.registry.load(), this.deps.health.records()]);
     return {
       candidate: versionCounters(registry, records, rollout.model, rollout.candidate),

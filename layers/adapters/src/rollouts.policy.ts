@@ -31,7 +31,10 @@ import {
 export const LEARNED_LOCK_SCOPE = '#learned';
 
 /** A policy rollout's request against the registry; a 400 naming `policy` when it cannot run. */
-export function checkPolicyRollout(registry: Pick<Registry, 'policies'>, request: PolicyRolloutRequest): void {
+export function checkPolicyRollout(
+  registry: Pick<Registry, 'policies'>,
+  request: PolicyRolloutRequest,
+): void {
   const policy = registry.policies.find((p) => p.name === request.policy);
   const problem = !policy
     ? `no policy "${request.policy}" in the registry`
@@ -62,7 +65,9 @@ export const finalEdit =
     if (rollout.status === 'promoted') return p.strategy === 'learned' ? undefined : promotedLearnedPolicy(p);
     if (rollout.status === 'rolled-back') {
       const canary = p.learning?.canary;
-      return p.strategy === 'learned' || !canary || canary.weight === 0 ? undefined : rolledBackLearnedPolicy(p);
+      return p.strategy === 'learned' || !canary || canary.weight === 0
+        ? undefined
+        : rolledBackLearnedPolicy(p);
     }
     return undefined;
   };

@@ -1,7 +1,7 @@
 // DynamoDbRolloutStore against dynalite with the real SDK: records guarded by rev, read-modify-
 // write that survives concurrent writers, and the one-rollout-per-canary lock.
 import { DynamoDbRolloutStore } from '@switchyard/adapters';
-import type { ModelRollout, Rollout } from '@switchyard/core';
+import type { ModelRollout } from '@switchyard/core';
 import { ConflictError, RolloutRequestSchema } from '@switchyard/core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type LocalDynamo, startLocalDynamo } from '../../support/local-aws.ts';

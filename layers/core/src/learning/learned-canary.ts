@@ -89,7 +89,12 @@ export function steppedLearnedPolicy(
 ): Policy | undefined {
   const learning = policy.learning ?? LEARNING_FALLBACK;
   const c = learning.canary;
-  if (learning.shadow && c?.weight === weight && c.min_events === gate.min_events && c.tolerance === gate.tolerance)
+  if (
+    learning.shadow &&
+    c?.weight === weight &&
+    c.min_events === gate.min_events &&
+    c.tolerance === gate.tolerance
+  )
     return undefined;
   return { ...policy, learning: { ...learning, shadow: true, canary: { weight, ...gate } } };
 }
