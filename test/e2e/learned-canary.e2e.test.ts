@@ -37,7 +37,7 @@ beforeAll(async () => {
     schedules: false,
     usagePlan: false,
     logLevel: 'SILENT',
-    waitOverrideMs: 50,
+    waitOverrideMs: 250,
     retryIntervalOverrideMs: 5,
     env: { REGISTRY_CACHE_TTL_MS: '0', HEALTH_CACHE_TTL_MS: '0', OUTCOME_FLUSH_MS: '0' },
   });
