@@ -127,10 +127,7 @@ export class RolloutLifecycle {
       );
     }
     const record = { id, status: 'running', created_at: now, updated_at: now, current_step: 0 } as const;
-    const rollout: Rollout =
-      request.kind === 'policy'
-        ? { ...request, ...record, history: [] }
-        : { ...request, ...record, history: [] };
+    const rollout = { ...request, ...record, history: [] } as Rollout;
     await this.deps.rollouts.create(rollout);
     try {
       // Shadow before the canary steps: the learned strategy decides and logs, static serves.
