@@ -242,6 +242,10 @@ describe('policy rollout: steps, gates, outcome', () => {
     const p = await policy();
     expect(p.strategy).toBe('learned');
     expect(p.learning?.canary).toBeUndefined();
+    // Idempotent: promoting again rewrites nothing (the revision stays).
+    const rev = (await registry.item('policy', 'auto'))?.rev;
+    expect((await l.promote('r1')).status).toBe('promoted');
+    expect((await registry.item('policy', 'auto'))?.rev).toBe(rev);
     // The lock is gone: a new rollout may start (and finds the policy learned: 400).
     await expect(l.start(request())).rejects.toBeInstanceOf(InvalidRequestError);
     await expect(l.rollbackNow('r1')).rejects.toThrow(
@@ -270,6 +274,10 @@ describe('policy rollout: steps, gates, outcome', () => {
     expect(p.strategy).toBe('quality-first');
     expect(p.learning?.canary).toEqual({ weight: 0, min_events: 3, tolerance: 0.1 });
     expect(p.learning?.shadow).toBe(true);
+    // Idempotent: rolling back again rewrites nothing.
+    const rev = (await registry.item('policy', 'auto'))?.rev;
+    expect((await l.rollbackNow('r1')).outcome?.by).toBe('gates');
+    expect((await registry.item('policy', 'auto'))?.rev).toBe(rev);
     // Lock released: another rollout of the policy may start.
     expect((await l.start(request())).id).toBe('r2');
   });
