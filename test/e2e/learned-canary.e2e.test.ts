@@ -4,7 +4,7 @@
 // each caller (by `user`) goes to its sticky arm; the learned arm (λ 2) serves the cheap model.
 // The test scores every answer (a feedback simulator with a hidden quality per model). Scored
 // worse than static, the learned arm is rolled back by the gate (weight 0, the execution fails
-// Switchyard.RolledBack); scored within tolerance on a second rollout, it is promoted (strategy
+// Switchyard.RolledBack); an operator's rollback aborts the execution; scored within tolerance on a later rollout, it is promoted (strategy
 // learned, the execution succeeds) and every caller is then served by the learned strategy. And
 // the admin API's checks of a policy rollout request.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -230,7 +230,21 @@ describe('a learned policy rolled out by the rollout workflow', () => {
     expect((await ask(learnedUser)).model).toBe('dear');
   });
 
-  it('promotes a learned arm within tolerance on a second rollout; every caller is then served by it', async () => {
+  it('an operator rolls a running policy rollout back at once: the execution is aborted', async () => {
+    const id = await startRollout();
+    const res = await admin.post<PolicyRolloutView>(`/admin/rollouts/${id}/rollback`, {
+      reason: 'not today',
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.status).toBe('rolled-back');
+    expect(res.body.outcome).toMatchObject({ by: 'manual', reason: 'rolled back by an operator: not today' });
+    const execution = await stack.sfn.waitForExecution(res.body.execution_arn);
+    expect(execution.status).toBe('ABORTED');
+    expect((await policy('auto'))?.learning?.canary?.weight).toBe(0);
+    expect((await policy('auto'))?.strategy).toBe('quality-first');
+  });
+
+  it('promotes a learned arm within tolerance on a later rollout; every caller is then served by it', async () => {
     const id = await startRollout();
     // The first rollout's scored answers are outside this step's window: only these count.
     const byArm = await scoredTraffic({ cheap: 0.9, dear: 0.92 }, 7);
