@@ -1,6 +1,7 @@
 // A learned policy rolled out by the rollout workflow on the local stack (the synthesized state
 // machine, its Wait states shortened): `POST /admin/rollouts {kind: policy}` puts the static
-// policy (quality-first: the dear model) in shadow, then its step sets `learning.canary` to 50 %:
+// policy (quality-first: the dear model) in shadow (step 0), then its one canary step sets
+// `learning.canary` to 50 %:
 // each caller (by `user`) goes to its sticky arm; the learned arm (λ 2) serves the cheap model.
 // The test scores every answer (a feedback simulator with a hidden quality per model). Scored
 // worse than static, the learned arm is rolled back by the gate (weight 0, the execution fails
@@ -131,7 +132,7 @@ const policy = async (key: string) =>
     (p) => p.key === key,
   )?.policy;
 
-/** Starts a one-step (50 %) policy rollout of `auto` and waits for its step to set the weight. */
+/** Starts a one-step (50 %) policy rollout of `auto` and waits for the step after the shadow to set the weight. */
 async function startRollout(): Promise<string> {
   const res = await admin.post<PolicyRolloutView>('/admin/rollouts', {
     kind: 'policy',
@@ -154,7 +155,7 @@ async function startRollout(): Promise<string> {
 
 /** The gate decided on at least min_events scored answers per arm, all of this rollout's traffic. */
 function expectJudgedOn(done: PolicyRolloutView, byArm: { static: number; learned: number }): void {
-  const e = done.history[0]?.last_evaluation;
+  const e = done.history[1]?.last_evaluation;
   for (const arm of ['static', 'learned'] as const) {
     expect(e?.[arm].events).toBeGreaterThanOrEqual(GATES.min_events);
     expect(e?.[arm].events).toBeLessThanOrEqual(byArm[arm]);
@@ -214,7 +215,13 @@ describe('a learned policy rolled out by the rollout workflow', () => {
     expect(done.status).toBe('rolled-back');
     expect(done.outcome?.by).toBe('gates');
     expect(done.outcome?.reason).toMatch(/^gate breached: learned worse than static: quality 0\.\d{4} < /);
-    expect(done.history.map((h) => [h.percent, h.result])).toEqual([[50, 'breached']]);
+    expect(done.history.map((h) => [h.percent, h.result])).toEqual([
+      [0, 'passed'],
+      [50, 'breached'],
+    ]);
+    expect(done.history[0]?.last_evaluation?.reason).toMatch(
+      /^shadow: \d+ decisions logged the learned choice$/,
+    );
     expectJudgedOn(done, byArm);
     const execution = await stack.sfn.waitForExecution(done.execution_arn);
     expect(execution.status).toBe('FAILED');
@@ -251,7 +258,10 @@ describe('a learned policy rolled out by the rollout workflow', () => {
     const done = await ended(id);
     expect(done.status).toBe('promoted');
     expect(done.outcome).toMatchObject({ status: 'promoted', by: 'completed' });
-    expect(done.history.map((h) => [h.percent, h.result])).toEqual([[50, 'passed']]);
+    expect(done.history.map((h) => [h.percent, h.result])).toEqual([
+      [0, 'passed'],
+      [50, 'passed'],
+    ]);
     expectJudgedOn(done, byArm);
     const execution = await stack.sfn.waitForExecution(done.execution_arn);
     expect(execution.status).toBe('SUCCEEDED');

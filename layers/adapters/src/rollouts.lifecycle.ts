@@ -11,8 +11,9 @@
 //   marked `failed` with the reason. Idempotent.
 // Whichever step finds the record no longer running re-applies its final state to the registry,
 // so a step racing a manual rollback converges on the rollback.
-// A learned policy rollout (`kind: policy`) runs through the same methods and the same workflow;
-// its registry edits and its gate are in rollouts.policy.ts.
+// A learned policy rollout (`kind: policy`) runs through the same methods and the same workflow,
+// with a shadow step (0 %) before its `steps`; its registry edits and its gate are in
+// rollouts.policy.ts.
 import type {
   AnyRolloutRequest,
   Canary,
@@ -36,6 +37,7 @@ import {
   modelKey,
   NotFoundError,
   PolicySchema,
+  policyRolloutPhases,
   promotedCanary,
   rolledBackCanary,
   stepCanary,
@@ -178,9 +180,10 @@ export class RolloutLifecycle {
   /** Step `index`: set the canary weight and take the baseline. */
   async beginStep(id: string, index: number): Promise<BeginStepResult> {
     const rollout = await this.get(id);
-    const percent = rollout.steps[index];
+    const percents = isPolicyRollout(rollout) ? policyRolloutPhases(rollout) : rollout.steps;
+    const percent = percents[index];
     if (percent === undefined) throw new Error(`rollout ${id} has no step ${index}`);
-    const result = { weight: stepWeight(percent), is_last: index === rollout.steps.length - 1 };
+    const result = { weight: stepWeight(percent), is_last: index === percents.length - 1 };
     if (rollout.status !== 'running') {
       await this.applyFinal(rollout);
       return { ...result, stopped: true };
@@ -226,7 +229,7 @@ export class RolloutLifecycle {
       const evaluation = await evaluatePolicyStep(
         this.deps.decisions,
         rollout,
-        begunStep(rollout.history, id, index).started_at,
+        begunStep(rollout.history, id, index),
         extensions,
         this.deps.now(),
       );

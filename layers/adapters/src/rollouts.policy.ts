@@ -4,9 +4,10 @@
 // - start: the policy must exist, have `learning` settings and not serve `strategy: learned`
 //   yet; it goes into shadow (learning.shadow on, learning.canary at weight 0: every request is
 //   served by the static strategy, which also logs what the learned one would have chosen);
-// - begin step i: learning.canary.weight = steps[i] / 100 (shadow stays on for the static arm);
+// - the workflow's step 0 is the shadow step (weight 0, a bake of wait_seconds); step i > 0 sets
+//   learning.canary.weight = steps[i - 1] / 100 (shadow stays on for the static arm);
 // - evaluate: the decision records since the step began, judged by the core's policy gate
-//   (learned arm vs static arm: quality feedback and cost);
+//   (learned arm vs static arm: quality feedback and cost; the shadow step passes);
 // - promoted: the policy serves with `strategy: learned` (canary gone); rolled back: canary
 //   weight 0 (shadow stays on, so the static strategy keeps logging the learned choice).
 // The edits are change functions for the lifecycle's optimistic policy write (undefined: as is).
@@ -20,6 +21,7 @@ import type {
 } from '@switchyard/core';
 import {
   evaluatePolicyGates,
+  evaluateShadowStep,
   InvalidRequestError,
   promotedLearnedPolicy,
   rolledBackLearnedPolicy,
@@ -76,11 +78,12 @@ export const finalEdit =
 export async function evaluatePolicyStep(
   log: Pick<DecisionLog, 'since'>,
   rollout: PolicyRollout,
-  startedAt: number,
+  step: { started_at: number; percent: number },
   extensions: number,
   at: number,
 ): Promise<PolicyGateEvaluation> {
-  const records = await log.since(startedAt);
+  const records = await log.since(step.started_at);
+  if (step.percent === 0) return evaluateShadowStep({ at, policy: rollout.policy, records });
   return evaluatePolicyGates({
     at,
     policy: rollout.policy,

@@ -1,7 +1,8 @@
 // The rollout lifecycle for learned policy rollouts (kind policy) over the real adapters against
 // dynalite: rollout records and locks, the policy in the registry table, decision records and
-// their feedback in the decisions table. Start puts the policy in shadow; each step sets the
-// learned canary's weight; a step's gate reads only the decisions since it began; promotion
+// their feedback in the decisions table. Start puts the policy in shadow; step 0 is the shadow
+// step (weight 0, passes, counting the decisions that logged a learned choice); each later step
+// sets the learned canary's weight; a step's gate reads only the decisions since it began; promotion
 // serves the policy with `strategy: learned`, rollback sets the weight to 0; a manual rollback
 // stops the execution and a step racing it converges on the rollback.
 import {
@@ -194,29 +195,41 @@ describe('policy rollout: steps, gates, outcome', () => {
   it('sets each step’s weight, judges only the step’s window, and promotes to strategy learned', async () => {
     const l = lifecycle();
     await l.start(request());
-    // Before the step began: a much worse learned arm that must not count.
+    // The shadow step: weight 0, then a pass that counts this policy's shadowed decisions.
+    expect(await l.beginStep('r1', 0)).toEqual({ weight: 0, is_last: false, stopped: false });
+    expect((await policy()).learning?.canary?.weight).toBe(0);
+    const shadowed = { model: 'small@v1', propensity: 1, explored: false };
+    await log.put({ ...record('sh1', 'static', 100, NOW), shadow: shadowed });
+    await log.put({ ...record('sh2', 'static', 100, NOW), policy: 'other', shadow: shadowed });
+    await log.put(record('sh3', 'static', 100, NOW));
+    expect(await l.evaluate('r1', 0, 0)).toEqual({
+      verdict: 'pass',
+      reason: 'shadow: 1 decisions logged the learned choice',
+    });
+    // Before the canary step began: a much worse learned arm that must not count.
     await seed('old', 3, 0.1, 500, NOW + 999);
     clock = NOW + 1_000;
-    expect(await l.beginStep('r1', 0)).toEqual({ weight: 0.1, is_last: false, stopped: false });
+    expect(await l.beginStep('r1', 1)).toEqual({ weight: 0.1, is_last: false, stopped: false });
     expect((await policy()).learning?.canary?.weight).toBe(0.1);
     expect((await policy()).learning?.shadow).toBe(true);
     await seed('a', 2, 0.75, 110, NOW + 1_000);
     clock = NOW + 61_000;
-    expect(await l.evaluate('r1', 0, 0)).toEqual({
+    expect(await l.evaluate('r1', 1, 0)).toEqual({
       verdict: 'wait',
       reason: 'waiting for feedback: 2 static, 2 learned scored; need 3 each',
     });
     // Exactly at the step's start counts (>=).
     await seed('b', 1, 0.75, 110, NOW + 1_000);
-    const pass = await l.evaluate('r1', 0, 1);
+    const pass = await l.evaluate('r1', 1, 1);
     expect(pass.verdict).toBe('pass');
     expect(pass.reason).toBe(
       'learned within tolerance: quality 0.7500 >= 0.6500, cost 110.0 <= 110.0 micro-USD',
     );
     const r = (await l.get('r1')) as PolicyRollout;
-    expect(r.history).toEqual([
+    expect(r.history[0]).toMatchObject({ index: 0, percent: 0, result: 'passed', evaluations: 1 });
+    expect(r.history.slice(1)).toEqual([
       {
-        index: 0,
+        index: 1,
         percent: 10,
         started_at: NOW + 1_000,
         evaluations: 2,
@@ -231,7 +244,7 @@ describe('policy rollout: steps, gates, outcome', () => {
         },
       },
     ]);
-    expect(await l.beginStep('r1', 1)).toEqual({ weight: 0.5, is_last: true, stopped: false });
+    expect(await l.beginStep('r1', 2)).toEqual({ weight: 0.5, is_last: true, stopped: false });
     expect((await policy()).learning?.canary?.weight).toBe(0.5);
     const done = await l.promote('r1');
     expect(done.status).toBe('promoted');
@@ -256,9 +269,9 @@ describe('policy rollout: steps, gates, outcome', () => {
   it('a dearer learned arm breaches; the workflow’s rollback sets weight 0 and keeps the static strategy', async () => {
     const l = lifecycle();
     await l.start(request());
-    await l.beginStep('r1', 0);
+    await l.beginStep('r1', 1);
     await seed('a', 3, 0.75, 111, NOW);
-    const breach = await l.evaluate('r1', 0, 0);
+    const breach = await l.evaluate('r1', 1, 0);
     expect(breach.verdict).toBe('breach');
     expect(breach.reason).toBe(
       'learned worse than static: quality 0.7500 >= 0.6500, cost 111.0 > 110.0 micro-USD',
@@ -269,7 +282,7 @@ describe('policy rollout: steps, gates, outcome', () => {
       by: 'gates',
       reason: `gate breached: ${breach.reason}`,
     });
-    expect(r.history.map((h) => h.result)).toEqual(['breached']);
+    expect(r.history.map((h) => [h.percent, h.result])).toEqual([[10, 'breached']]);
     const p = await policy();
     expect(p.strategy).toBe('quality-first');
     expect(p.learning?.canary).toEqual({ weight: 0, min_events: 3, tolerance: 0.1 });
@@ -285,9 +298,9 @@ describe('policy rollout: steps, gates, outcome', () => {
   it('too little feedback breaches once the extensions are used up', async () => {
     const l = lifecycle();
     await l.start(request());
-    await l.beginStep('r1', 0);
-    expect((await l.evaluate('r1', 0, 1)).verdict).toBe('wait');
-    expect(await l.evaluate('r1', 0, 2)).toEqual({
+    await l.beginStep('r1', 1);
+    expect((await l.evaluate('r1', 1, 1)).verdict).toBe('wait');
+    expect(await l.evaluate('r1', 1, 2)).toEqual({
       verdict: 'breach',
       reason: 'insufficient feedback after 2 extra waits: 0 static, 0 learned scored; need 3 each',
     });
@@ -303,7 +316,7 @@ describe('policy rollout: steps, gates, outcome', () => {
   it('a manual rollback stops the execution; a step racing it converges on weight 0', async () => {
     const l = lifecycle();
     await l.start(request());
-    await l.beginStep('r1', 0);
+    await l.beginStep('r1', 1);
     const manual = await l.rollbackNow('r1', 'rolled back by an operator');
     expect(stopped).toEqual(['arn:exec:r1']);
     expect(manual.outcome).toMatchObject({ status: 'rolled-back', by: 'manual' });
@@ -315,7 +328,7 @@ describe('policy rollout: steps, gates, outcome', () => {
       learning: { ...p.learning, canary: { weight: 0.5, min_events: 3, tolerance: 0.1 } },
     });
     // ...and the next step finds the record final and re-applies the rollback.
-    expect(await l.beginStep('r1', 1)).toEqual({ weight: 0.5, is_last: true, stopped: true });
+    expect(await l.beginStep('r1', 2)).toEqual({ weight: 0.5, is_last: true, stopped: true });
     expect((await policy()).learning?.canary?.weight).toBe(0);
     expect((await l.evaluate('r1', 1, 0)).verdict).toBe('stopped');
     expect((await l.promote('r1')).status).toBe('rolled-back');

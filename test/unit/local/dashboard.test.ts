@@ -68,7 +68,8 @@ describe('dashboardState', () => {
       health: async () => ({ endpoints: {} }),
     })) as { rollouts: Array<Record<string, unknown>> };
     expect(state.rollouts.map((r) => [r.id, r.model, r.stable, r.candidate, r.weight, r.status])).toEqual([
-      ['p1', 'policy auto', 'static', 'learned', '25%', 'running'],
+      // Step 1 of a policy rollout is its first canary step (step 0 is the shadow).
+      ['p1', 'policy auto', 'static', 'learned', '5%', 'running'],
       ['m1', 'm', 'v1', 'v2', '', 'promoted'],
     ]);
   });
