@@ -1,13 +1,17 @@
 // The rollout state machine's step function: begin a step (canary weight), evaluate its gates,
-// promote, or roll back (see rollout-steps.service.ts and adapters rollouts.lifecycle.ts).
+// promote, or roll back (see rollout-steps.service.ts and adapters rollouts.lifecycle.ts), and hold
+// or restore scale-in on the rollout's owned endpoints (adapters rollouts.scale-in.ts).
 import { Logger } from '@aws-lambda-powertools/logger';
 import {
+  ApplicationAutoScalingScaleIn,
+  createApplicationAutoScalingClient,
   createDocumentClient,
   DynamoDbHealthStore,
   DynamoDbModelRegistry,
   DynamoDbRolloutStore,
   EmfMetrics,
   RolloutLifecycle,
+  RolloutScaleIn,
 } from '@switchyard/adapters';
 import { parseConfig } from '@switchyard/adapters/lambda';
 import { DIMENSION, METRIC_SERVICE, z } from '@switchyard/core';
@@ -23,11 +27,18 @@ const config = parseConfig(
 
 const logger = new Logger({ serviceName: 'switchyard-rollout-steps' });
 const ddb = createDocumentClient();
+const rollouts = new DynamoDbRolloutStore({ client: ddb, tableName: config.ROLLOUTS_TABLE });
+const registry = new DynamoDbModelRegistry({ client: ddb, tableName: config.REGISTRY_TABLE });
 const lifecycle = new RolloutLifecycle({
-  rollouts: new DynamoDbRolloutStore({ client: ddb, tableName: config.ROLLOUTS_TABLE }),
-  registry: new DynamoDbModelRegistry({ client: ddb, tableName: config.REGISTRY_TABLE }),
+  rollouts,
+  registry,
   health: new DynamoDbHealthStore({ client: ddb, tableName: config.HEALTH_TABLE }),
   now: Date.now,
+});
+const scaleIn = new RolloutScaleIn({
+  rollouts,
+  registry,
+  scaling: new ApplicationAutoScalingScaleIn(createApplicationAutoScalingClient()),
 });
 
 const metrics = new EmfMetrics({ serviceName: METRIC_SERVICE.rollouts });
@@ -43,7 +54,7 @@ function stepOutcome(event: unknown, result: StepResult): string {
 }
 
 export const handler = async (event: unknown): Promise<StepResult> => {
-  const result = await runRolloutStep(lifecycle, event);
+  const result = await runRolloutStep(lifecycle, event, scaleIn);
   metrics.add('rolloutSteps', { [DIMENSION.outcome]: stepOutcome(event, result) });
   metrics.flush();
   logger.info('rollout step', {

@@ -1,5 +1,8 @@
 // Factories for the control-plane AWS SDK clients (SQS, Step Functions, the SageMaker control
-// plane), with production settings: the functions that use them import them; the router does not.
+// plane, Application Auto Scaling), with production settings: the functions that use them import
+// them; the router does not.
+import type { ApplicationAutoScalingClientConfig } from '@aws-sdk/client-application-auto-scaling';
+import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import type { SageMakerClientConfig } from '@aws-sdk/client-sagemaker';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import type { SFNClientConfig } from '@aws-sdk/client-sfn';
@@ -29,4 +32,11 @@ export function createSageMakerClient(config: SageMakerClientConfig = {}): SageM
 /** A Step Functions client (StartExecution from the async worker). */
 export function createSfnClient(config: SFNClientConfig = {}): SFNClient {
   return new SFNClient({ maxAttempts: 3, requestHandler: DEFAULT_REQUEST_HANDLER, ...config });
+}
+
+/** An Application Auto Scaling client (scale-in suspension during rollouts). */
+export function createApplicationAutoScalingClient(
+  config: ApplicationAutoScalingClientConfig = {},
+): ApplicationAutoScalingClient {
+  return new ApplicationAutoScalingClient({ maxAttempts: 3, requestHandler: DEFAULT_REQUEST_HANDLER, ...config });
 }
