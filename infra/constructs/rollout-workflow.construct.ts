@@ -139,8 +139,7 @@ export class RolloutWorkflow extends Construct {
       task.addCatch(next, { errors: [Errors.ALL], resultPath: '$.scale_in_error' });
       return task.next(next);
     };
-    const resumeBefore = (name: string, end: IChainable) =>
-      scaleInStep(name, 'resume-scale-in', end);
+    const resumeBefore = (name: string, end: IChainable) => scaleInStep(name, 'resume-scale-in', end);
     const toStopped = resumeBefore(S.resumeScaleInStopped, stopped);
     const toRolledBack = resumeBefore(S.resumeScaleInRolledBack, rolledBack);
     const toRollbackFailed = resumeBefore(S.resumeScaleInRollbackFailed, rollbackFailed);
@@ -247,7 +246,9 @@ export class RolloutWorkflow extends Construct {
           status: ABNORMAL_EXECUTION_STATUSES,
         },
       },
-      targets: [new LambdaFunction(this.stepFunction, { maxEventAge: Duration.hours(24), retryAttempts: 185 })],
+      targets: [
+        new LambdaFunction(this.stepFunction, { maxEventAge: Duration.hours(24), retryAttempts: 185 }),
+      ],
     });
   }
 
@@ -273,7 +274,11 @@ export class RolloutWorkflow extends Construct {
       new PolicyStatement({
         actions: ['application-autoscaling:RegisterScalableTarget'],
         resources: [
-          stack.formatArn({ service: 'application-autoscaling', resource: 'scalable-target', resourceName: '*' }),
+          stack.formatArn({
+            service: 'application-autoscaling',
+            resource: 'scalable-target',
+            resourceName: '*',
+          }),
         ],
       }),
     );

@@ -38,5 +38,9 @@ export function createSfnClient(config: SFNClientConfig = {}): SFNClient {
 export function createApplicationAutoScalingClient(
   config: ApplicationAutoScalingClientConfig = {},
 ): ApplicationAutoScalingClient {
-  return new ApplicationAutoScalingClient({ maxAttempts: 3, requestHandler: DEFAULT_REQUEST_HANDLER, ...config });
+  return new ApplicationAutoScalingClient({
+    maxAttempts: 3,
+    requestHandler: DEFAULT_REQUEST_HANDLER,
+    ...config,
+  });
 }
