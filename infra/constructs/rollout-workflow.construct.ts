@@ -266,6 +266,8 @@ export class RolloutWorkflow extends Construct {
     const stack = Stack.of(this);
     this.stepFunction.addToRolePolicy(
       new PolicyStatement({
+        // Its own statement (a Sid keeps CDK from merging it with X-Ray's, also on `*`).
+        sid: 'DescribeScalableTargets',
         actions: ['application-autoscaling:DescribeScalableTargets'],
         resources: ['*'],
       }),
