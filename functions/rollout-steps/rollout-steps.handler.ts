@@ -3,8 +3,6 @@
 // or restore scale-in on the rollout's owned endpoints (adapters rollouts.scale-in.ts).
 import { Logger } from '@aws-lambda-powertools/logger';
 import {
-  ApplicationAutoScalingScaleIn,
-  createApplicationAutoScalingClient,
   createDocumentClient,
   DynamoDbHealthStore,
   DynamoDbModelRegistry,
@@ -13,6 +11,10 @@ import {
   RolloutLifecycle,
   RolloutScaleIn,
 } from '@switchyard/adapters';
+import {
+  ApplicationAutoScalingScaleIn,
+  createApplicationAutoScalingClient,
+} from '@switchyard/adapters/autoscaling';
 import { parseConfig } from '@switchyard/adapters/lambda';
 import { DIMENSION, METRIC_SERVICE, z } from '@switchyard/core';
 import { runRolloutStep, type StepResult } from './rollout-steps.service.ts';

@@ -1,8 +1,6 @@
 // Factories for the control-plane AWS SDK clients (SQS, Step Functions, the SageMaker control
-// plane, Application Auto Scaling), with production settings: the functions that use them import
-// them; the router does not.
-import type { ApplicationAutoScalingClientConfig } from '@aws-sdk/client-application-auto-scaling';
-import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
+// plane), with production settings: the functions that use them import them; the router does not.
+// (Application Auto Scaling's is in scale-in.autoscaling.ts, behind its own subpath.)
 import type { SageMakerClientConfig } from '@aws-sdk/client-sagemaker';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import type { SFNClientConfig } from '@aws-sdk/client-sfn';
@@ -32,15 +30,4 @@ export function createSageMakerClient(config: SageMakerClientConfig = {}): SageM
 /** A Step Functions client (StartExecution from the async worker). */
 export function createSfnClient(config: SFNClientConfig = {}): SFNClient {
   return new SFNClient({ maxAttempts: 3, requestHandler: DEFAULT_REQUEST_HANDLER, ...config });
-}
-
-/** An Application Auto Scaling client (scale-in suspension during rollouts). */
-export function createApplicationAutoScalingClient(
-  config: ApplicationAutoScalingClientConfig = {},
-): ApplicationAutoScalingClient {
-  return new ApplicationAutoScalingClient({
-    maxAttempts: 3,
-    requestHandler: DEFAULT_REQUEST_HANDLER,
-    ...config,
-  });
 }

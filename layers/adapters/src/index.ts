@@ -44,7 +44,6 @@ export * from './rollouts.dynamodb.ts';
 export * from './rollouts.lifecycle.ts';
 export * from './rollouts.scale-in.ts';
 export * from './rollouts.sfn.ts';
-export * from './scale-in.autoscaling.ts';
 export * from './stream-chunks.ts';
 export * from './tables.ts';
 export * from './tenant-budgets.cached.ts';

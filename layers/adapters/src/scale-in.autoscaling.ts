@@ -3,11 +3,18 @@
 // exist (a target not registered, i.e. not scaled by the stack, is skipped, never created), then
 // RegisterScalableTarget sets `SuspendedState.DynamicScalingInSuspended` on those whose flag
 // differs, keeping the other two flags as they were. Idempotent: a second call changes nothing.
-import type { ApplicationAutoScalingClient, ScalableTarget } from '@aws-sdk/client-application-auto-scaling';
+// Exported as `@switchyard/adapters/autoscaling` (not the index), so only the rollout step
+// function loads this SDK client.
+import type {
+  ApplicationAutoScalingClientConfig,
+  ScalableTarget,
+} from '@aws-sdk/client-application-auto-scaling';
 import {
+  ApplicationAutoScalingClient,
   DescribeScalableTargetsCommand,
   RegisterScalableTargetCommand,
 } from '@aws-sdk/client-application-auto-scaling';
+import { DEFAULT_REQUEST_HANDLER } from './aws-clients.ts';
 
 /** The SageMaker scalable dimension and namespace; the JSON 1.1 target prefix (local server). */
 export const SAGEMAKER_SCALING = {
@@ -18,6 +25,17 @@ export const SAGEMAKER_SCALING = {
 
 /** DescribeScalableTargets takes at most this many resource ids a call. */
 const DESCRIBE_MAX_IDS = 50;
+
+/** An Application Auto Scaling client with production settings. */
+export function createApplicationAutoScalingClient(
+  config: ApplicationAutoScalingClientConfig = {},
+): ApplicationAutoScalingClient {
+  return new ApplicationAutoScalingClient({
+    maxAttempts: 3,
+    requestHandler: DEFAULT_REQUEST_HANDLER,
+    ...config,
+  });
+}
 
 /** What one call did, by resource id. */
 export interface ScaleInChange {

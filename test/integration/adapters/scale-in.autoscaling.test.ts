@@ -14,12 +14,11 @@ import {
   type ApplicationAutoScalingServer,
   startApplicationAutoScalingServer,
 } from '../../../infra/local/application-autoscaling.server.ts';
+import { type RolloutLifecycle, RolloutScaleIn } from '../../../layers/adapters/src/index.ts';
 import {
   ApplicationAutoScalingScaleIn,
   createApplicationAutoScalingClient,
-  type RolloutLifecycle,
-  RolloutScaleIn,
-} from '../../../layers/adapters/src/index.ts';
+} from '../../../layers/adapters/src/scale-in.autoscaling.ts';
 import {
   NotFoundError,
   type Registry,
