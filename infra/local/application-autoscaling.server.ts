@@ -102,11 +102,13 @@ export async function startApplicationAutoScalingServer(
       ScalableTargetARN: `arn:aws:application-autoscaling:${region}:${account}:scalable-target/${(++created).toString(16).padStart(36, '0')}`,
       CreationTime: Math.floor(Date.now() / 1000),
     };
-    if (typeof min === 'number') target.MinCapacity = min;
-    if (typeof max === 'number') target.MaxCapacity = max;
-    if (target.MinCapacity > target.MaxCapacity) {
+    const nextMin = typeof min === 'number' ? min : target.MinCapacity;
+    const nextMax = typeof max === 'number' ? max : target.MaxCapacity;
+    if (nextMin > nextMax) {
       throw new ApiError('ValidationException', 'Minimum capacity cannot be greater than maximum capacity');
     }
+    target.MinCapacity = nextMin;
+    target.MaxCapacity = nextMax;
     if (typeof body.RoleARN === 'string') target.RoleARN = body.RoleARN;
     const suspended = body.SuspendedState as Partial<LocalSuspendedState> | undefined;
     for (const flag of Object.keys(target.SuspendedState) as Array<keyof LocalSuspendedState>) {

@@ -43,8 +43,7 @@ export class RolloutScaleIn {
 
   /** The scalable targets of a rollout: its versions' SageMaker endpoints with `autoscaling:`. */
   async targetsOf(rollout: Rollout): Promise<string[]> {
-    const kind: string = rollout.kind;
-    if (kind !== 'model') return [];
+    if (rollout.kind !== 'model') return [];
     const versions = new Set([rollout.stable, rollout.candidate]);
     const registry = await this.deps.registry.load();
     return registry.endpoints.flatMap((e) =>

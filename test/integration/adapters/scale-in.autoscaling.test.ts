@@ -8,6 +8,7 @@ import {
   type ApplicationAutoScalingClient,
   RegisterScalableTargetCommand,
 } from '@aws-sdk/client-application-auto-scaling';
+import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runRolloutStep } from '../../../functions/rollout-steps/rollout-steps.service.ts';
 import {
@@ -138,6 +139,66 @@ describe('ApplicationAutoScalingScaleIn', () => {
     expect((server.calls.DescribeScalableTargets ?? 0) - before).toBe(3);
     expect(change.changed).toEqual([ids[50]]);
     expect(change.unchanged).toHaveLength(50);
+  });
+
+  it('property: after any sequence of calls each registered target holds the last value asked for it, the other flags never change, and nothing unregistered appears', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ pick: fc.subarray([0, 1, 2, 3], { minLength: 1 }), suspended: fc.boolean() }), {
+          minLength: 1,
+          maxLength: 6,
+        }),
+        async (calls) => {
+          const registered = [seedTarget('prop'), seedTarget('prop')];
+          const ids = [
+            ...registered,
+            `endpoint/ghost-${seeded}-a/variant/AllTraffic`,
+            `endpoint/ghost-${seeded}-b/variant/x`,
+          ];
+          const expected = new Map<string, boolean>(registered.map((id) => [id, false]));
+          for (const call of calls) {
+            const asked = call.pick.map((i) => ids[i] as string);
+            const change = await scaling.setScaleInSuspended(asked, call.suspended);
+            const changedNow = asked.filter((id) => expected.has(id) && expected.get(id) !== call.suspended);
+            expect(change.changed).toEqual(changedNow);
+            expect(change.missing).toEqual(asked.filter((id) => !expected.has(id)));
+            for (const id of asked) if (expected.has(id)) expected.set(id, call.suspended);
+          }
+          for (const [id, value] of expected) {
+            expect(server.target(id)?.SuspendedState).toEqual({
+              DynamicScalingInSuspended: value,
+              DynamicScalingOutSuspended: false,
+              ScheduledScalingSuspended: false,
+            });
+          }
+          expect(server.target(ids[2] as string)).toBeUndefined();
+          expect(server.target(ids[3] as string)).toBeUndefined();
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+
+  it('the local server refuses, as AWS does, a new target without min and max, and min above max', async () => {
+    const register = (extra: Record<string, number>) =>
+      client.send(
+        new RegisterScalableTargetCommand({
+          ServiceNamespace: 'sagemaker',
+          ResourceId: 'endpoint/new/variant/AllTraffic',
+          ScalableDimension: DIMENSION,
+          ...extra,
+        }),
+      );
+    await expect(register({})).rejects.toMatchObject({ name: 'ValidationException' });
+    await expect(register({ MinCapacity: 3, MaxCapacity: 2 })).rejects.toMatchObject({
+      name: 'ValidationException',
+    });
+    expect(server.target('endpoint/new/variant/AllTraffic')).toBeUndefined();
+    await register({ MinCapacity: 2, MaxCapacity: 2 });
+    expect(server.target('endpoint/new/variant/AllTraffic')).toMatchObject({
+      MinCapacity: 2,
+      MaxCapacity: 2,
+    });
   });
 
   it('rejects with the service error when a call fails', async () => {
