@@ -45,12 +45,16 @@ const scaleIn = new RolloutScaleIn({
 
 const metrics = new EmfMetrics({ serviceName: METRIC_SERVICE.rollouts });
 
-/** `begin-step`, `evaluate:promoted`...: the step's action and the status it reached (bounded). */
+/**
+ * `begin-step`, `evaluate:promoted`, `resume-scale-in:resumed`...: the step's action and the status
+ * it reached (bounded: the input was validated). An event without `action` is the execution-ended
+ * event (the service refuses anything else).
+ */
 function stepOutcome(event: unknown, result: StepResult): string {
   const action = (event as { action?: unknown } | null)?.action;
   const status = (result as { status?: unknown }).status;
   return [
-    typeof action === 'string' ? action : 'unknown',
+    typeof action === 'string' ? action : 'execution-ended',
     ...(typeof status === 'string' ? [status] : []),
   ].join(':');
 }
