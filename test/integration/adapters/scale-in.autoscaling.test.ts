@@ -295,50 +295,91 @@ function rollout(id: string, model: string, stable: string, candidate: string): 
   };
 }
 
-const RECORDS = new Map<string, Rollout>([
-  ['r-m', rollout('r-m', 'm', 'v1', 'v2')],
-  ['r-none', rollout('r-none', 'other', 'v7', 'v8')],
+const RECORDS: readonly Rollout[] = [
+  rollout('r-m', 'm', 'v1', 'v2'),
+  rollout('r-none', 'other', 'v7', 'v8'),
   // A learned policy rollout's record: no model versions to hold.
-  ['r-policy', { ...rollout('r-policy', 'm', 'v1', 'v2'), kind: 'policy' } as unknown as Rollout],
-]);
+  { ...rollout('r-policy', 'm', 'v1', 'v2'), kind: 'policy' } as unknown as Rollout,
+];
 
-function scaleIn(): RolloutScaleIn {
+/** Over these records; `after`, if given, is what a second read of a rollout finds (it ended meanwhile). */
+function scaleIn(records: readonly Rollout[] = RECORDS, after?: Rollout['status']): RolloutScaleIn {
+  const reads = new Map<string, number>();
   return new RolloutScaleIn({
     rollouts: {
       get: async (id: string) => {
-        const r = RECORDS.get(id);
-        return r ? { rollout: r, rev: 1 } : undefined;
+        const r = records.find((x) => x.id === id);
+        if (!r) return undefined;
+        const n = (reads.get(id) ?? 0) + 1;
+        reads.set(id, n);
+        return { rollout: n > 1 && after ? { ...r, status: after } : r, rev: n };
       },
+      list: async () => [...records],
     },
     registry: { load: async () => REGISTRY },
     scaling,
   });
 }
 
+const flags = () => [A, B].map((id) => server.target(id)?.SuspendedState.DynamicScalingInSuspended);
+
 describe('RolloutScaleIn', () => {
-  it("holds scale-in on the stable and candidate versions' owned SageMaker endpoints only", async () => {
+  beforeEach(async () => {
     await scaling.setScaleInSuspended([A, B], false);
+  });
+
+  it("holds scale-in on the stable and candidate versions' owned SageMaker endpoints only", async () => {
     expect(await scaleIn().suspend('r-m')).toEqual({
       status: 'suspended',
       changed: [A, B],
       unchanged: [],
       missing: [],
     });
-    expect(server.target(A)?.SuspendedState.DynamicScalingInSuspended).toBe(true);
-    expect(server.target(B)?.SuspendedState.DynamicScalingInSuspended).toBe(true);
-    expect(await scaleIn().suspend('r-m')).toMatchObject({
+    expect(flags()).toEqual([true, true]);
+    expect(await scaleIn().suspend('r-m')).toEqual({
       status: 'suspended',
       changed: [],
       unchanged: [A, B],
+      missing: [],
     });
     expect(await scaleIn().resume('r-m')).toEqual({
       status: 'resumed',
       changed: [A, B],
       unchanged: [],
       missing: [],
+      held: [],
     });
-    expect(server.target(A)?.SuspendedState.DynamicScalingInSuspended).toBe(false);
-    expect(server.target(B)?.SuspendedState.DynamicScalingInSuspended).toBe(false);
+    expect(flags()).toEqual([false, false]);
+  });
+
+  it('resume leaves held what another running rollout holds (another policy, the same stable)', async () => {
+    const ended = { ...rollout('r-m', 'm', 'v1', 'v2'), status: 'promoted' as const };
+    const shared = rollout('r-shared', 'm', 'v1', 'v3');
+    const done = { ...rollout('r-done', 'm', 'v1', 'v2'), status: 'rolled-back' as const };
+    await scaling.setScaleInSuspended([A, B], true);
+    expect(await scaleIn([ended, shared, done]).resume('r-m')).toEqual({
+      status: 'resumed',
+      changed: [B],
+      unchanged: [],
+      missing: [],
+      held: [A],
+    });
+    expect(flags()).toEqual([true, false]);
+  });
+
+  it('suspends nothing for a rollout no longer running; one that ended while suspending is resumed', async () => {
+    const calls = { ...server.calls };
+    const ended = { ...rollout('r-m', 'm', 'v1', 'v2'), status: 'rolled-back' as const };
+    expect(await scaleIn([ended]).suspend('r-m')).toMatchObject({ status: 'skipped' });
+    expect(server.calls).toEqual(calls);
+    expect(await scaleIn(RECORDS, 'rolled-back').suspend('r-m')).toEqual({
+      status: 'resumed',
+      changed: [A, B],
+      unchanged: [],
+      missing: [],
+      held: [],
+    });
+    expect(flags()).toEqual([false, false]);
   });
 
   it('calls nothing for a policy rollout or a model without owned endpoints', async () => {
@@ -352,6 +393,7 @@ describe('RolloutScaleIn', () => {
 
   it('refuses an unknown rollout', async () => {
     await expect(scaleIn().suspend('r-unknown')).rejects.toBeInstanceOf(NotFoundError);
+    await expect(scaleIn().resume('r-unknown')).rejects.toBeInstanceOf(NotFoundError);
   });
 });
 
