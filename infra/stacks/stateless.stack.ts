@@ -288,6 +288,7 @@ export class StatelessStack extends Stack {
       healthTable: tables.health,
       rolloutsTable: tables.rollouts,
       decisionsTable: tables.decisions,
+      scaledEndpointNames: [...new Set((props.sagemakerAutoscaling ?? []).map((e) => e.endpointName))],
     });
     this.adminAccess = new AdminAccess(this, 'AdminAccess', {
       api: this.consumerApi.api,
