@@ -142,6 +142,11 @@ export interface SimEndpoints {
   list(): SimEndpointInfo[];
   setProfile(id: string, profile: SimEndpointProfile): void;
   stats(id: string): SimEndpointStats;
+  /**
+   * Holds the endpoint's accepted requests in flight (after their latency) until the returned
+   * function is called: tests make "while this request is in flight" a fact, not a race.
+   */
+  hold(id: string): () => void;
 }
 
 interface EndpointState {
@@ -150,6 +155,8 @@ interface EndpointState {
   stats: SimEndpointStats;
   seq: number;
   cache: PrefixCache | undefined;
+  /** Set while held: accepted requests wait for it before answering. */
+  held?: Promise<void>;
 }
 
 /** How a request ended once it was answered (or not). */
@@ -242,6 +249,22 @@ export function waitUnlessGone(ms: number, res: ServerResponse): Promise<boolean
     }, ms);
     res.once('close', onClose);
   });
+}
+
+/** Resolves true once the endpoint is no longer held (at once when it is not), false if the client went away. */
+async function releasedUnlessGone(ep: EndpointState, res: ServerResponse): Promise<boolean> {
+  while (ep.held) {
+    if (res.destroyed) return false;
+    let onClose = (): void => {};
+    const gone = new Promise<boolean>((resolve) => {
+      onClose = () => resolve(false);
+      res.once('close', onClose);
+    });
+    const released = await Promise.race([ep.held.then(() => true), gone]);
+    res.off('close', onClose);
+    if (!released) return false;
+  }
+  return true;
 }
 
 function validateProfile(id: string, p: SimEndpointProfile): void {
@@ -350,7 +373,7 @@ export async function startSimEndpoints(options: SimEndpointsOptions): Promise<S
       const jitter = config.jitter_ms > 0 ? (random() * 2 - 1) * config.jitter_ms : 0;
       const base = prefilled(ep, streaming, prefixKey);
       const delay = Math.max(0, base + jitter) * (ep.fault === 'slow' ? SIM_SLOW_FACTOR : 1);
-      if (!(await waitUnlessGone(delay, res))) {
+      if (!(await waitUnlessGone(delay, res)) || !(await releasedUnlessGone(ep, res))) {
         stats.aborted++;
         return;
       }
@@ -729,6 +752,18 @@ export async function startSimEndpoints(options: SimEndpointsOptions): Promise<S
     setFault(id, mode) {
       if (!SIM_FAULT_MODES.includes(mode)) throw new Error(`unknown fault mode "${String(mode)}"`);
       get(id).fault = mode;
+    },
+    hold(id) {
+      const state = get(id);
+      let resolve = (): void => {};
+      const promise = new Promise<void>((r) => {
+        resolve = r;
+      });
+      state.held = promise;
+      return () => {
+        if (state.held === promise) delete state.held;
+        resolve();
+      };
     },
     setProfile(id, profile) {
       const state = get(id);

@@ -287,6 +287,7 @@ export class StatelessStack extends Stack {
       registryTable: tables.registry,
       healthTable: tables.health,
       rolloutsTable: tables.rollouts,
+      scaledEndpointNames: [...new Set((props.sagemakerAutoscaling ?? []).map((e) => e.endpointName))],
     });
     this.adminAccess = new AdminAccess(this, 'AdminAccess', {
       api: this.consumerApi.api,

@@ -336,10 +336,9 @@ describe('a budget under 200 concurrent requests', () => {
     // 12 fit at their maximum; the settled cost lets at most 16 be served.
     expect(succeeded.length).toBeGreaterThanOrEqual(12);
     expect(succeeded.length).toBeLessThanOrEqual(16);
-    for (const f of failed) {
-      expect(f.error?.code).toBe('insufficient_quota');
-      expect(f.error?.message).toMatch(/monthly budget of \$0\.0006/);
-    }
+    // Failed only for the budget (any other failure shows its message).
+    expect(failed.filter((f) => f.error?.code !== 'insufficient_quota').map((f) => f.error)).toEqual([]);
+    for (const f of failed) expect(f.error?.message).toMatch(/monthly budget of \$0\.0006/);
 
     // Every hold settled to its job's charge: spent is exactly the served jobs' usage records.
     const period = await settledPeriod(tenant);

@@ -84,7 +84,7 @@ describe('the worker crashes mid-batch, before acknowledging', () => {
       expect(crashes).toBe(3);
       expect(redelivered).toBeGreaterThan(0);
       for (const job of finals) {
-        expect(job.status).toBe('succeeded');
+        expect(job.status, JSON.stringify(job.error)).toBe('succeeded');
         expect(job.attempts.filter((a) => a.outcome === 'success')).toHaveLength(1);
         expect(jobs.executionsOf(job.id)).toHaveLength(1);
       }

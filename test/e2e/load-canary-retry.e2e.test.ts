@@ -108,8 +108,8 @@ const dashboardRow = async (id: string) => {
 
 describe('least load: requests in flight are visible to the router', () => {
   it('sees six slow requests on one endpoint and sends the next one elsewhere', async () => {
-    stack.sim.setProfile('busy', { latency_ms: 1500 });
-    // Residency pins these six to `busy`.
+    // Held in flight until the router's count has been seen; residency pins these six to `busy`.
+    const release = stack.sim.hold('busy');
     const six = Array.from({ length: 6 }, (_, i) =>
       post('/v1/chat/completions', chat('lor', `slow-${i}`), { 'x-switchyard-region': 'us-east-1' }),
     );
@@ -136,6 +136,7 @@ describe('least load: requests in flight are visible to the router', () => {
     );
     expect(row.inflight).toBe(6);
 
+    release();
     const answers = await Promise.all(six);
     expect(answers.map((a) => [a.status, a.headers.get('x-switchyard-endpoint')])).toEqual(
       Array.from({ length: 6 }, () => [200, 'busy']),
@@ -145,7 +146,6 @@ describe('least load: requests in flight are visible to the router', () => {
     await eventually(async () => (await dashboardRow('busy'))?.router_inflight === 0, {
       what: 'the router share to drop to zero',
     });
-    stack.sim.setProfile('busy', { latency_ms: 1 });
   });
 });
 
@@ -188,17 +188,21 @@ describe('canary: a failing candidate is served by stable', () => {
 
 describe('sync retries', () => {
   it('retries a 429 with Retry-After on the same endpoint when the policy allows it', async () => {
-    stack.sim.setProfile('narrow', { latency_ms: 300 });
     const dry = await post<DryRun & { plan: { sync_retry: unknown } }>('/v1/route', chat('narrow'));
     expect(dry.body.plan.sync_retry).toEqual({
       max_attempts_per_target: 2,
       base_delay_ms: 100,
       max_delay_ms: 2000,
     });
+    // narrow serves one request at a time: held, the first keeps it busy, so the second gets 429
+    // with Retry-After: 1; the first is released then, and the second's retry a second later is served.
+    const release = stack.sim.hold('narrow');
     const first = post('/v1/chat/completions', chat('narrow', 'n1'));
     await eventually(() => stack.sim.stats('narrow').inflight === 1, { what: 'narrow to be busy' });
-    // narrow serves one request at a time: the second gets 429 with Retry-After: 1, waits 1 s, retries.
-    const second = await post('/v1/chat/completions', chat('narrow', 'n2'));
+    const pending = post('/v1/chat/completions', chat('narrow', 'n2'));
+    await eventually(() => stack.sim.stats('narrow').throttled === 1, { what: 'the second to be throttled' });
+    release();
+    const second = await pending;
     expect((await first).status).toBe(200);
     expect(second.status).toBe(200);
     expect(second.headers.get('x-switchyard-endpoint')).toBe('narrow');

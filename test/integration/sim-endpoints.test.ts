@@ -277,6 +277,31 @@ describe('simulated endpoints', () => {
     );
   });
 
+  it('hold keeps accepted requests in flight until released; a client leaving while held is aborted', async () => {
+    const s = await start([config('gpu-a', 'openai-http', { capacity: 2 })]);
+    const url = `${baseUrl(s, 'gpu-a')}/chat/completions`;
+    const release = s.hold('gpu-a');
+    const controller = new AbortController();
+    const leaving = fetch(url, {
+      method: 'POST',
+      body: JSON.stringify(chatBody('gone')),
+      signal: controller.signal,
+    }).catch((e: unknown) => e);
+    const staying = post(url, chatBody('stay'));
+    await vi.waitFor(() => expect(s.stats('gpu-a').inflight).toBe(2));
+    // Held requests still count against capacity.
+    expect((await post(url, chatBody('third'))).status).toBe(429);
+    controller.abort();
+    await leaving;
+    await vi.waitFor(() => expect(s.stats('gpu-a')).toMatchObject({ aborted: 1, inflight: 1, served: 0 }));
+    release();
+    expect((await staying).status).toBe(200);
+    expect(s.stats('gpu-a')).toMatchObject({ requests: 3, served: 1, throttled: 1, aborted: 1, inflight: 0 });
+    // Released, the endpoint answers at once again; releasing twice is harmless.
+    release();
+    expect((await post(url, chatBody('after'))).status).toBe(200);
+  });
+
   it('changes profiles at run time and validates them', async () => {
     const s = await start([config('gpu-a', 'openai-http')]);
     s.setProfile('gpu-a', { error_rate: 1 });

@@ -116,6 +116,11 @@ export const EndpointAutoscalingSchema = z.lazy(() =>
 );
 export type EndpointAutoscaling = z.infer<typeof EndpointAutoscalingSchema>;
 
+/** The Application Auto Scaling resource id of a SageMaker endpoint variant. */
+export function variantResourceId(endpointName: string, variant: string): string {
+  return `endpoint/${endpointName}/variant/${variant}`;
+}
+
 export const EndpointSchema = z.lazy(() =>
   z
     .object({
