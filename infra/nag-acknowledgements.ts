@@ -24,7 +24,7 @@ export const STACK_ACKNOWLEDGEMENTS: readonly NagAcknowledgement[] = [
   {
     id: 'AwsSolutions-IAM5[Resource::*]',
     reason:
-      'X-Ray trace upload and sampling (xray:PutTraceSegments, PutTelemetryRecords, GetSamplingRules, GetSamplingTargets) support no resource-level permissions; the infra tests check no other statement has a wildcard resource.',
+      'X-Ray trace upload and sampling (xray:PutTraceSegments, PutTelemetryRecords, GetSamplingRules, GetSamplingTargets) and, with owned SageMaker endpoints, application-autoscaling:DescribeScalableTargets (rollout steps) support no resource-level permissions; the infra tests check no other statement has a wildcard resource.',
   },
   {
     id: 'AwsSolutions-L1',
@@ -123,6 +123,11 @@ export function acknowledgeNagFindings(s: StatelessStack, stateful: StatefulStac
     s.adminApi,
     `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${rolloutId}"}]}]}:*]`,
     'The admin function describes and stops executions of the rollout state machine only; execution ARNs are not known in advance (`execution:<machine name>:*`).',
+  );
+  ack(
+    s.rolloutWorkflow.stepFunction,
+    'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:application-autoscaling:<AWS::Region>:<AWS::AccountId>:scalable-target/*]',
+    "The rollout steps suspend and resume scale-in (RegisterScalableTarget) on the owned endpoints' scalable targets; a scalable target's ARN ends in an id AWS assigns, and no condition key names the resource id, so this account's and region's targets are the narrowest resource (the step only registers targets DescribeScalableTargets found for the rollout's endpoints).",
   );
   ack(
     s.routerCapacity?.capacityProvider,

@@ -14,6 +14,7 @@ import type {
   Rollout,
 } from '@switchyard/core';
 import {
+  AnyRolloutRequestSchema,
   ConflictError,
   EndpointSchema,
   effectiveStatus,
@@ -24,7 +25,6 @@ import {
   PolicySchema,
   RegistrySchema,
   RollbackRequestSchema,
-  RolloutRequestSchema,
 } from '@switchyard/core';
 
 /** What the admin function needs of the registry table (DynamoDbModelRegistry). */
@@ -283,7 +283,7 @@ export class AdminService {
 
   /** `POST /admin/rollouts`. */
   async startRollout(body: unknown): Promise<AdminResponse> {
-    const request = parseInput(RolloutRequestSchema, body, 'rollout');
+    const request = parseInput(AnyRolloutRequestSchema, body, 'rollout');
     return { status: 202, body: rolloutView(await this.deps.rollouts.start(request)) };
   }
 
@@ -308,7 +308,11 @@ export function rolloutView(r: Rollout): unknown {
   return {
     object: 'rollout',
     ...r,
-    history: r.history.map(({ baseline: _b, ...step }) => step),
+    history: (r.history as ReadonlyArray<Rollout['history'][number]>).map((h) => {
+      if (!('baseline' in h)) return h;
+      const { baseline: _b, ...step } = h;
+      return step;
+    }),
   };
 }
 

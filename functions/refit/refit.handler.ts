@@ -37,7 +37,6 @@ export async function handler(): Promise<unknown> {
     log: new DynamoDbDecisionLog({ client, tableName: config.DECISIONS_TABLE }),
     state: new DynamoDbLearnedStateStore({ client, tableName: config.DECISIONS_TABLE }),
     registry,
-    policies: registryTable,
     now: Date.now,
     settleMs: config.REFIT_SETTLE_MS,
     visibilityLagMs: config.REFIT_LAG_MS,

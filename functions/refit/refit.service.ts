@@ -7,19 +7,13 @@
 // implicit rewards once settled, late feedback replacing an implicit reward), and writes the
 // state only over the revision it read, so a crashed run folds nothing and of two racing runs
 // one folds. Feedback later than the window after its decision is not counted.
-// It also runs the gate of every learned canary (core learnedCanaryGate) and writes the verdict
-// to the policy: promoted to `strategy: learned`, or rolled back to canary weight 0.
-import type { CanaryGate, CompiledRegistry, DecisionLog, LearnedState, Policy } from '@switchyard/core';
+// A learned canary's verdict is not the refit's: the rollout workflow (`kind: policy`) owns it.
+import type { CompiledRegistry, DecisionLog, LearnedState } from '@switchyard/core';
 import {
-  ConflictError,
   emptyLearnedState,
   lambdaContextsOf,
-  learnedCanaryGate,
   learningEventsBetween,
-  PolicySchema,
-  promotedLearnedPolicy,
   refitLearnedState,
-  rolledBackLearnedPolicy,
 } from '@switchyard/core';
 
 /** Decisions older than this are not refit on (the table keeps them 30 days). @default 7 days */
@@ -45,20 +39,6 @@ export interface RefitDeps {
    * @default 10_000
    */
   visibilityLagMs?: number;
-  /** Where canary verdicts are written (the registry table); without it the gates only report. */
-  policies?: PolicyStore;
-}
-
-/** The registry's policy items with their revision (DynamoDbModelRegistry). */
-export interface PolicyStore {
-  item(kind: 'policy', name: string): Promise<{ doc: unknown; rev: number } | undefined>;
-  putPolicy(doc: Policy, options: { expectedRev: number }): Promise<unknown>;
-}
-
-export interface CanaryOutcome extends CanaryGate {
-  policy: string;
-  /** Whether the verdict was written to the policy (false: waiting, no store, or it changed meanwhile). */
-  applied: boolean;
 }
 
 export interface RefitSummary {
@@ -72,7 +52,6 @@ export interface RefitSummary {
   skipped: number;
   arms: number;
   lambda: Record<string, number>;
-  canaries: CanaryOutcome[];
 }
 
 /** Default `RefitDeps.visibilityLagMs`. */
@@ -99,15 +78,6 @@ export async function refit(deps: RefitDeps): Promise<RefitSummary> {
   });
   const next = { ...result.state, watermark: to, rev: base.rev + 1 };
   const written = await deps.state.put(next, { expectedRev: base.rev });
-  const canaries: CanaryOutcome[] = [];
-  for (const p of registry.registry.policies) {
-    const canary = p.strategy !== 'learned' ? p.learning?.canary : undefined;
-    if (!canary || canary.weight === 0) continue;
-    const gate = learnedCanaryGate(records, p.name, canary);
-    const applied =
-      gate.verdict !== 'wait' && deps.policies ? await applyVerdict(deps.policies, p, gate) : false;
-    canaries.push({ policy: p.name, ...gate, applied });
-  }
   return {
     decisions: records.length,
     events: written ? result.folded : 0,
@@ -116,28 +86,5 @@ export async function refit(deps: RefitDeps): Promise<RefitSummary> {
     skipped: result.skipped,
     arms: Object.keys((written ? next : base).arms).length,
     lambda: result.lambda,
-    canaries,
   };
-}
-
-/**
- * Writes a promotion or rollback onto the stored policy, only if it is still the one the gate
- * judged (same strategy and canary): a concurrent edit wins and the next refit judges again.
- */
-async function applyVerdict(store: PolicyStore, judged: Policy, gate: CanaryGate): Promise<boolean> {
-  const item = await store.item('policy', judged.name);
-  if (!item) return false;
-  const stored = PolicySchema.parse(item.doc);
-  const same =
-    stored.strategy === judged.strategy &&
-    JSON.stringify(stored.learning?.canary) === JSON.stringify(judged.learning?.canary);
-  if (!same) return false;
-  const next = gate.verdict === 'promote' ? promotedLearnedPolicy(stored) : rolledBackLearnedPolicy(stored);
-  try {
-    await store.putPolicy(next, { expectedRev: item.rev });
-    return true;
-  } catch (err) {
-    if (err instanceof ConflictError) return false;
-    throw err;
-  }
 }

@@ -1,6 +1,14 @@
 // The rollout state machine's steps over the rollout lifecycle (adapters rollouts.lifecycle.ts):
-// one function, dispatched by `action`, so every step has the same small set of grants.
-import type { BeginStepResult, EvaluateResult, RolloutLifecycle } from '@switchyard/adapters';
+// one function, dispatched by `action`, so every step has the same small set of grants. The
+// scale-in steps go to adapters rollouts.scale-in.ts; so does the EventBridge event of an execution
+// that ended without reaching an end state (stopped by a manual rollback, timed out): resume.
+import type {
+  BeginStepResult,
+  EvaluateResult,
+  RolloutLifecycle,
+  RolloutScaleIn,
+  ScaleInStepResult,
+} from '@switchyard/adapters';
 import { z } from '@switchyard/core';
 
 const StepInputSchema = z.discriminatedUnion('action', [
@@ -26,14 +34,37 @@ const StepInputSchema = z.discriminatedUnion('action', [
       })
       .passthrough(),
   }),
+  z.object({ action: z.literal('suspend-scale-in'), rollout_id: z.string().min(1) }),
+  z.object({ action: z.literal('resume-scale-in'), rollout_id: z.string().min(1) }),
 ]);
 
-export type StepResult = BeginStepResult | EvaluateResult | { status: string };
+/** EventBridge's event for a rollout execution that ended ABORTED or TIMED_OUT (named after the rollout). */
+const ExecutionEndedSchema = z.object({
+  'detail-type': z.literal('Step Functions Execution Status Change'),
+  detail: z.object({ name: z.string().min(1) }),
+});
+
+export type StepResult = BeginStepResult | EvaluateResult | ScaleInStepResult | { status: string };
+
+/** A step input, or the execution-ended event as the `resume-scale-in` step it stands for. */
+function stepInput(input: unknown) {
+  const ended = ExecutionEndedSchema.safeParse(input);
+  if (ended.success) return { action: 'resume-scale-in' as const, rollout_id: ended.data.detail.name };
+  return StepInputSchema.parse(input);
+}
 
 /** Runs one step; an invalid input throws (the state machine's Catch rolls back). */
-export async function runRolloutStep(lifecycle: RolloutLifecycle, input: unknown): Promise<StepResult> {
-  const step = StepInputSchema.parse(input);
+export async function runRolloutStep(
+  lifecycle: RolloutLifecycle,
+  input: unknown,
+  scaleIn: Pick<RolloutScaleIn, 'suspend' | 'resume'>,
+): Promise<StepResult> {
+  const step = stepInput(input);
   switch (step.action) {
+    case 'suspend-scale-in':
+      return scaleIn.suspend(step.rollout_id);
+    case 'resume-scale-in':
+      return scaleIn.resume(step.rollout_id);
     case 'begin-step':
       return lifecycle.beginStep(step.rollout_id, step.step_index);
     case 'evaluate':

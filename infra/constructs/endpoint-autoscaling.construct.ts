@@ -5,6 +5,7 @@
 // service-linked role, so the stack creates no role. During a rollout, scale-in is suspended on
 // these targets (README: "Endpoint autoscaling"), so a shifting traffic split never removes an
 // instance the next step needs.
+import { variantResourceId } from '@switchyard/core';
 import { Duration, Stack } from 'aws-cdk-lib';
 import {
   PredefinedMetric,
@@ -29,11 +30,6 @@ export interface EndpointAutoscalingProps {
    * @default Duration.minutes(1)
    */
   readonly scaleOutCooldown?: Duration;
-}
-
-/** The Application Auto Scaling resource id of a SageMaker endpoint variant. */
-export function variantResourceId(endpointName: string, variant: string): string {
-  return `endpoint/${endpointName}/variant/${variant}`;
 }
 
 export class EndpointAutoscaling extends Construct {

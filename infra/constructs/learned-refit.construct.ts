@@ -64,15 +64,8 @@ export class LearnedRefit extends Construct {
         },
       }),
     );
+    // Reads only: a learned canary's verdict is the rollout workflow's (kind policy), not the refit's.
     props.registryTable.grantReadData(this.function);
-    // A learned canary's verdict (promotion or rollback) rewrites that policy: policy items only.
-    this.function.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['dynamodb:UpdateItem'],
-        resources: [props.registryTable.tableArn],
-        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['policy'] } },
-      }),
-    );
     this.rule = new Rule(this, 'Schedule', {
       description: 'Refits the Switchyard learned router',
       schedule: props.schedule ?? Schedule.rate(Duration.minutes(1)),

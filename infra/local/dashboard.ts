@@ -5,7 +5,7 @@
 // from the x-switchyard-* headers of the answers passing through the API Gateway emulation, so
 // the handlers carry no local-only code.
 import type { HealthSnapshot, Rollout, TenantProfile, UsageStore } from '@switchyard/core';
-import { periodWindow, usdToNanos } from '@switchyard/core';
+import { periodWindow, policyRolloutPhases, usdToNanos } from '@switchyard/core';
 
 export interface DecisionRecord {
   at: number;
@@ -227,10 +227,13 @@ export async function dashboardState(src: DashboardSources): Promise<unknown> {
       .slice(0, 20)
       .map((r) => ({
         id: r.id,
-        model: r.model,
-        stable: r.stable,
-        candidate: r.candidate,
-        weight: r.status === 'running' ? `${r.steps[r.current_step] ?? 0}%` : '',
+        ...(r.kind === 'policy'
+          ? { model: `policy ${r.policy}`, stable: 'static', candidate: 'learned' }
+          : { model: r.model, stable: r.stable, candidate: r.candidate }),
+        weight:
+          r.status !== 'running'
+            ? ''
+            : `${(r.kind === 'policy' ? policyRolloutPhases(r) : r.steps)[r.current_step] ?? 0}%`,
         status: r.status,
         reason: r.outcome?.reason ?? '',
       })),

@@ -26,6 +26,7 @@ import { DEFAULT_PLAN, describeBytes, newTenant, type Registry, type TenantCreat
 import dynalite from 'dynalite';
 import { type ApiModel, apiModelFromTemplate, LocalApiGateway, readBody } from './api-gateway.ts';
 import { startApiGatewayKeysServer } from './apigateway-keys.server.ts';
+import { startApplicationAutoScalingServer } from './application-autoscaling.server.ts';
 import { CfnResolver, type CfnStack, referencedId, resourcesOfType } from './cfn.ts';
 import {
   type DashboardSources,
@@ -105,6 +106,8 @@ export interface LocalStack {
   runtime: LocalLambdaRuntime;
   sim: Awaited<ReturnType<typeof startSimEndpoints>>;
   sfn: Awaited<ReturnType<typeof startStepFunctionsServer>>;
+  /** Application Auto Scaling: the templates' scalable targets (scale-in suspension during rollouts). */
+  autoscaling: Awaited<ReturnType<typeof startApplicationAutoScalingServer>>;
   scheduler: LocalScheduler;
   poller: SqsEventSourcePoller;
   api: ApiModel;
@@ -115,7 +118,15 @@ export interface LocalStack {
     stateMachines: Record<string, string>;
     buckets: Record<string, string>;
   };
-  endpoints: { dynamodb: string; sqs: string; sfn: string; sim: string; s3: string; apigateway: string };
+  endpoints: {
+    dynamodb: string;
+    sqs: string;
+    sfn: string;
+    sim: string;
+    s3: string;
+    apigateway: string;
+    autoscaling: string;
+  };
   timings: Record<string, number>;
   /**
    * Registers another consumer key (hashed record + usage id in the usage plan) for `tenant`,
@@ -237,6 +248,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       })),
     });
     stops.push(() => apigwKeys.stop());
+    // Application Auto Scaling: the scalable targets the templates declare, as CloudFormation makes them.
+    const autoscaling = await startApplicationAutoScalingServer({ region: REGION, accountId: ACCOUNT });
+    stops.push(() => autoscaling.stop());
+    for (const t of resourcesOfType(stacks, 'AWS::ApplicationAutoScaling::ScalableTarget')) {
+      const p = t.resource.Properties ?? {};
+      autoscaling.seed({
+        ServiceNamespace: String(resolver.resolve(t.stack, p.ServiceNamespace)),
+        ResourceId: String(resolver.resolve(t.stack, p.ResourceId)),
+        ScalableDimension: String(resolver.resolve(t.stack, p.ScalableDimension)),
+        MinCapacity: Number(resolver.resolve(t.stack, p.MinCapacity)),
+        MaxCapacity: Number(resolver.resolve(t.stack, p.MaxCapacity)),
+      });
+    }
     mark('resources');
 
     const runtime = new LocalLambdaRuntime(
@@ -279,6 +303,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...awsEnv,
       AWS_ENDPOINT_URL_SFN: sfn.url,
       AWS_ENDPOINT_URL_API_GATEWAY: apigwKeys.url,
+      AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING: autoscaling.url,
       AWS_ENDPOINT_URL_S3: s3.url,
       S3_FORCE_PATH_STYLE: 'true',
       POWERTOOLS_LOG_LEVEL: logLevel,
@@ -415,6 +440,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       runtime,
       sim,
       sfn,
+      autoscaling,
       scheduler,
       poller,
       api,
@@ -426,6 +452,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         sim: sim.url,
         s3: s3.url,
         apigateway: apigwKeys.url,
+        autoscaling: autoscaling.url,
       },
       timings,
       addConsumerKey: async (tenant, keyOptions = {}) => {

@@ -233,10 +233,12 @@ function sendJson(res: ServerResponse, status: number, value: unknown, headers: 
   res.end(text);
 }
 
-/** Resolves true after `ms`, or false as soon as the client goes away. */
-function waitUnlessGone(ms: number, res: ServerResponse): Promise<boolean> {
+/** Resolves true after `ms` (at once for 0: no timer), or false as soon as the client goes away. */
+export function waitUnlessGone(ms: number, res: ServerResponse): Promise<boolean> {
   return new Promise((resolve) => {
     if (res.destroyed) return resolve(false);
+    // setTimeout(0) waits for the next timers phase: about 1.5 ms a request on this loaded machine.
+    if (ms <= 0) return resolve(true);
     const onClose = () => {
       clearTimeout(timer);
       resolve(false);

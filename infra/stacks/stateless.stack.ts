@@ -281,12 +281,14 @@ export class StatelessStack extends Stack {
       tenantsTable: tables.tenants,
     });
 
-    // Model version rollouts, and the admin surface (IAM auth) that starts them and edits the registry.
+    // Model version and learned policy rollouts, and the admin surface (IAM auth) that starts them and edits the registry.
     this.rolloutWorkflow = new RolloutWorkflow(this, 'RolloutWorkflow', {
       layers: this.layers,
       registryTable: tables.registry,
       healthTable: tables.health,
       rolloutsTable: tables.rollouts,
+      decisionsTable: tables.decisions,
+      scaledEndpointNames: [...new Set((props.sagemakerAutoscaling ?? []).map((e) => e.endpointName))],
     });
     this.adminAccess = new AdminAccess(this, 'AdminAccess', {
       api: this.consumerApi.api,

@@ -67,7 +67,7 @@ const COMPLETION = JSON.stringify({
 });
 export const zeroLatencyUpstream: InferenceClient = {
   invoke: async () => ({
-    body: structuredClone(COMPLETION),
+    body: JSON.parse(COMPLETION) as unknown,
     usage: { prompt_tokens: 9, completion_tokens: 3 },
   }),
 };
@@ -92,8 +92,11 @@ function context(name: string): Context {
   };
 }
 
-/** Invokes a streamified handler as InvokeWithResponseStream does; checks the prelude's status. */
-export async function invokeStreamed(handler: StreamingHandler, event: unknown): Promise<void> {
+/**
+ * Invokes a streamified handler as InvokeWithResponseStream does; checks the prelude's status and
+ * returns the answer's body (the text after the prelude's NUL separator).
+ */
+export async function invokeStreamed(handler: StreamingHandler, event: unknown): Promise<string> {
   const bytes: Buffer[] = [];
   const out = new Writable({
     write(chunk: Buffer, _enc, cb) {
@@ -106,6 +109,18 @@ export async function invokeStreamed(handler: StreamingHandler, event: unknown):
   const text = Buffer.concat(bytes).toString('utf8');
   const prelude = JSON.parse(text.slice(0, text.indexOf('\u0000'))) as { statusCode: number };
   if (prelude.statusCode !== 200) throw new Error(`router answered ${prelude.statusCode}: ${text}`);
+  return text.slice(text.lastIndexOf('\u0000') + 1);
+}
+
+/**
+ * Checks once, before timing, that `body` is the upstream's chat.completion as the router answers
+ * it (served by m1): a timed loop that answered something else would measure the wrong work.
+ */
+export function checkAnswer(body: string): void {
+  const answer = JSON.parse(body) as { object?: unknown; model?: unknown; choices?: unknown };
+  if (answer.object !== 'chat.completion' || answer.model !== 'm1' || !Array.isArray(answer.choices)) {
+    throw new Error(`unexpected answer: ${body.slice(0, 200)}`);
+  }
 }
 
 /** A router over in-memory stores (router.factory.ts), with `inference` as its upstream client. */
@@ -227,6 +242,11 @@ export async function benchOverhead(reporter: Reporter, options: { requests?: nu
       invokeStreamed(memoryHttp.handler as unknown as StreamingHandler, event);
     const viaInProcess = (event: unknown) =>
       invokeStreamed(memoryInProcess.handler as unknown as StreamingHandler, event);
+    const first = JSON.parse(eventJson) as unknown;
+    checkAnswer(await invokeStreamed(memoryInProcess.handler as unknown as StreamingHandler, first));
+    checkAnswer(
+      await invokeStreamed(memoryHttp.handler as unknown as StreamingHandler, JSON.parse(eventJson)),
+    );
     const rounds = 4;
     const per = Math.ceil(requests / rounds);
     for (let r = 0; r < rounds; r++) {

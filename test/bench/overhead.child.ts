@@ -4,14 +4,24 @@
 import { readFileSync } from 'node:fs';
 import { parseRegistryFile } from '@switchyard/adapters';
 import { installAwsLambdaGlobal } from '../../infra/local/lambda-runtime.ts';
-import { invokeStreamed, memoryRouter, REGISTRY, time, zeroLatencyUpstream } from './overhead.bench.ts';
+import {
+  checkAnswer,
+  invokeStreamed,
+  memoryRouter,
+  REGISTRY,
+  time,
+  zeroLatencyUpstream,
+} from './overhead.bench.ts';
 
 const [file, requests, warmups] = process.argv.slice(2);
 if (!file) throw new Error('usage: overhead.child.ts <event.json> <requests> <warmups>');
 installAwsLambdaGlobal();
 const router = await memoryRouter(parseRegistryFile(REGISTRY, 'bench').registry, zeroLatencyUpstream);
-const samples = await time(readFileSync(file, 'utf8'), Number(requests), Number(warmups), (event) =>
-  invokeStreamed(router.handler as unknown as Parameters<typeof invokeStreamed>[0], event),
+const handler = router.handler as unknown as Parameters<typeof invokeStreamed>[0];
+const eventJson = readFileSync(file, 'utf8');
+checkAnswer(await invokeStreamed(handler, JSON.parse(eventJson)));
+const samples = await time(eventJson, Number(requests), Number(warmups), (event) =>
+  invokeStreamed(handler, event),
 );
 router.stop();
 // Exit once the pipe has taken it all (the reporters' timers would keep the process alive).

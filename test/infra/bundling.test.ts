@@ -88,6 +88,7 @@ describe('layer bundles', () => {
       '.': './index.mjs',
       './lambda': './lambda.mjs',
       './router': './router.mjs',
+      './autoscaling': './autoscaling.mjs',
     });
     const code = readFileSync(join(dir, 'index.mjs'), 'utf8');
     expect(code).toMatch(/from\s*"@switchyard\/core"/);
@@ -95,6 +96,21 @@ describe('layer bundles', () => {
     // The router's entry reaches no control-plane client: none of their chunks is imported from it.
     const router = readFileSync(join(dir, 'router.mjs'), 'utf8');
     expect(router).not.toMatch(/@aws-sdk|SQSClient|SFNClient/);
+    // Application Auto Scaling's client only behind its own subpath (the rollout step function's).
+    // (Every file an entry reaches through its chunk imports, transitively.)
+    const reach = (entry: string): string => {
+      const seen = new Set<string>();
+      const visit = (file: string): void => {
+        if (seen.has(file)) return;
+        seen.add(file);
+        const text = readFileSync(join(dir, file), 'utf8');
+        for (const m of text.matchAll(/"\.\.?\/(?:chunks\/)?([\w-]+\.mjs)"/g)) visit(`chunks/${m[1]}`);
+      };
+      visit(entry);
+      return [...seen].map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
+    };
+    expect(reach('autoscaling.mjs')).toContain('AnyScaleFrontendService');
+    expect(reach('index.mjs')).not.toContain('AnyScaleFrontendService');
     expect(code).not.toContain('class SwitchyardError');
   });
 });

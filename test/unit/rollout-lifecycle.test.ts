@@ -216,11 +216,17 @@ describe('rollout lifecycle', () => {
 });
 
 describe('rollout step function input', () => {
+  const noScaling = {
+    suspend: () => Promise.reject(new Error('not a scale-in step')),
+    resume: () => Promise.reject(new Error('not a scale-in step')),
+  };
   it('refuses an unknown action or a missing field (the state machine then rolls back)', async () => {
     const { lifecycle } = setup();
-    await expect(runRolloutStep(lifecycle, { action: 'explode', rollout_id: 'r1' })).rejects.toThrow();
     await expect(
-      runRolloutStep(lifecycle, { action: 'evaluate', rollout_id: 'r1', step_index: 0 }),
-    ).rejects.toThrow();
+      runRolloutStep(lifecycle, { action: 'explode', rollout_id: 'r1' }, noScaling),
+    ).rejects.toThrow(/action/);
+    await expect(
+      runRolloutStep(lifecycle, { action: 'evaluate', rollout_id: 'r1', step_index: 0 }, noScaling),
+    ).rejects.toThrow(/extensions/);
   });
 });

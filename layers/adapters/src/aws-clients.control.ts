@@ -1,5 +1,6 @@
 // Factories for the control-plane AWS SDK clients (SQS, Step Functions, the SageMaker control
 // plane), with production settings: the functions that use them import them; the router does not.
+// (Application Auto Scaling's is in scale-in.autoscaling.ts, behind its own subpath.)
 import type { SageMakerClientConfig } from '@aws-sdk/client-sagemaker';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import type { SFNClientConfig } from '@aws-sdk/client-sfn';

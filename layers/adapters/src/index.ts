@@ -42,6 +42,8 @@ export * from './registry.file.ts';
 export * from './registry-error.ts';
 export * from './rollouts.dynamodb.ts';
 export * from './rollouts.lifecycle.ts';
+export * from './rollouts.policy.ts';
+export * from './rollouts.scale-in.ts';
 export * from './rollouts.sfn.ts';
 export * from './stream-chunks.ts';
 export * from './tables.ts';

@@ -87,8 +87,9 @@ export class EmfMetrics {
     for (const group of groups) {
       const dimensions: Record<string, string> = { service: this.#options.serviceName, ...group.dimensions };
       const names = Object.keys(dimensions);
-      let rest = [...group.values.entries()];
-      while (rest.length > 0) {
+      // The group is no longer in #groups: its map is read in place (no copy of its entries).
+      let rest: Iterable<[MetricKey, number[]]> = group.values;
+      for (;;) {
         const next: Array<[MetricKey, number[]]> = [];
         const defs: Array<{ Name: string; Unit: string }> = [];
         const values: Record<string, number | number[]> = {};
@@ -108,14 +109,21 @@ export class EmfMetrics {
           ...values,
         };
         this.#options.write(`${JSON.stringify(doc)}\n`);
+        if (next.length === 0) break;
         rest = next;
       }
     }
   }
 }
 
+/** The aggregate's key of a dimension set: its `name=value` pairs by name (one pair: no sort). */
 function groupKey(dimensions: Dimensions): string {
-  return Object.keys(dimensions)
+  const names = Object.keys(dimensions);
+  if (names.length === 1) {
+    const name = names[0] as string;
+    return `${name}=${dimensions[name]}`;
+  }
+  return names
     .sort()
     .map((k) => `${k}=${dimensions[k]}`)
     .join('\u0000');

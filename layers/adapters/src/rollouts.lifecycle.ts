@@ -11,15 +11,20 @@
 //   marked `failed` with the reason. Idempotent.
 // Whichever step finds the record no longer running re-applies its final state to the registry,
 // so a step racing a manual rollback converges on the rollback.
+// A learned policy rollout (`kind: policy`) runs through the same methods and the same workflow,
+// with a shadow step (0 %) before its `steps`; its registry edits and its gate are in
+// rollouts.policy.ts.
 import type {
+  AnyRolloutRequest,
   Canary,
+  DecisionLog,
   GateVerdict,
   Model,
+  ModelRollout,
   Policy,
   Registry,
   Rollout,
   RolloutOutcome,
-  RolloutRequest,
   VersionCounters,
 } from '@switchyard/core';
 import {
@@ -27,10 +32,12 @@ import {
   canaryOf,
   evaluateGates,
   InvalidRequestError,
+  isPolicyRollout,
   ModelSchema,
   modelKey,
   NotFoundError,
   PolicySchema,
+  policyRolloutPhases,
   promotedCanary,
   rolledBackCanary,
   stepCanary,
@@ -43,6 +50,14 @@ import {
 import type { HealthRecord } from './health.dynamodb.ts';
 import type { DynamoDbModelRegistry } from './registry.dynamodb.ts';
 import type { DynamoDbRolloutStore } from './rollouts.dynamodb.ts';
+import {
+  checkPolicyRollout,
+  evaluatePolicyStep,
+  finalEdit,
+  LEARNED_LOCK_SCOPE,
+  shadowEdit,
+  stepEdit,
+} from './rollouts.policy.ts';
 
 export interface RolloutWorkflowControl {
   start(rolloutId: string, input: unknown): Promise<string>;
@@ -53,6 +68,8 @@ export interface RolloutLifecycleDeps {
   rollouts: Pick<DynamoDbRolloutStore, 'create' | 'get' | 'update' | 'lock' | 'unlock' | 'list'>;
   registry: Pick<DynamoDbModelRegistry, 'load' | 'item' | 'putPolicy' | 'putModel'>;
   health: { records(): Promise<HealthRecord[]> };
+  /** The decision log a policy rollout's gates read (only the workflow's steps evaluate). */
+  decisions?: Pick<DecisionLog, 'since'>;
   /** Only the admin function starts and stops executions. */
   workflow?: RolloutWorkflowControl;
   now: () => number;
@@ -81,53 +98,42 @@ const REGISTRY_ATTEMPTS = 8;
 
 const randomId = (): string => `ro-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 
+/** The lock a rollout holds: one per canary entry (model) or per policy's learned rollout. */
+const lockScope = (r: AnyRolloutRequest): string => (r.kind === 'policy' ? LEARNED_LOCK_SCOPE : r.model);
+/** What a rollout moves, for messages. */
+const subject = (r: AnyRolloutRequest): string =>
+  r.kind === 'policy'
+    ? `the learned strategy of policy "${r.policy}"`
+    : `the canary of ${r.model} in policy "${r.policy}"`;
+
 export class RolloutLifecycle {
   constructor(private readonly deps: RolloutLifecycleDeps) {}
 
   /** Validates a rollout against the registry, takes its lock, stores it and starts its execution. */
-  async start(request: RolloutRequest): Promise<Rollout> {
+  async start(request: AnyRolloutRequest): Promise<Rollout> {
     const registry = await this.deps.registry.load();
-    const policy = registry.policies.find((p) => p.name === request.policy);
-    if (!policy) {
-      throw new InvalidRequestError(`policy: no policy "${request.policy}" in the registry`, {
-        param: 'policy',
-      });
-    }
-    for (const side of ['stable', 'candidate'] as const) {
-      const version = request[side];
-      if (!registry.models.some((m) => m.id === request.model && m.version === version)) {
-        throw new InvalidRequestError(
-          `${side}: no model version ${modelKey(request.model, version)} in the registry`,
-          {
-            param: side,
-          },
-        );
-      }
-    }
+    if (request.kind === 'policy') checkPolicyRollout(registry, request);
+    else checkModelRollout(registry, request);
     const workflow = this.requireWorkflow();
     const now = this.deps.now();
     const id = (this.deps.newId ?? randomId)();
-    let holder = await this.deps.rollouts.lock(request.policy, request.model, id);
+    const scope = lockScope(request);
+    let holder = await this.deps.rollouts.lock(request.policy, scope, id);
     if (holder !== undefined && (await this.deps.rollouts.get(holder))?.rollout.status !== 'running') {
       // The holder has ended and is only releasing its lock: take it over.
-      holder = await this.deps.rollouts.lock(request.policy, request.model, id, holder);
+      holder = await this.deps.rollouts.lock(request.policy, scope, id, holder);
     }
     if (holder !== undefined) {
       throw new ConflictError(
-        `rollout ${holder} is already managing the canary of ${request.model} in policy "${request.policy}"; roll it back or let it finish first`,
+        `rollout ${holder} is already managing ${subject(request)}; roll it back or let it finish first`,
       );
     }
-    const rollout: Rollout = {
-      ...request,
-      id,
-      status: 'running',
-      created_at: now,
-      updated_at: now,
-      current_step: 0,
-      history: [],
-    };
+    const record = { id, status: 'running', created_at: now, updated_at: now, current_step: 0 } as const;
+    const rollout = { ...request, ...record, history: [] } as Rollout;
     await this.deps.rollouts.create(rollout);
     try {
+      // Shadow before the canary steps: the learned strategy decides and logs, static serves.
+      if (isPolicyRollout(rollout)) await this.editPolicy(rollout.policy, shadowEdit(rollout));
       const input: RolloutExecutionInput = { rollout_id: id, wait_seconds: request.wait_seconds };
       const arn = await workflow.start(id, input);
       return await this.deps.rollouts.update(id, (r) => ({ ...r, execution_arn: arn }));
@@ -160,9 +166,10 @@ export class RolloutLifecycle {
   async rollbackNow(id: string, reason = 'rolled back by an operator'): Promise<Rollout> {
     const rollout = await this.get(id);
     if (rollout.status === 'promoted') {
-      throw new ConflictError(
-        `rollout ${id} already promoted ${modelKey(rollout.model, rollout.candidate)}; start a new rollout to go back`,
-      );
+      const what = isPolicyRollout(rollout)
+        ? `the learned strategy of policy "${rollout.policy}" (set its strategy back to go back)`
+        : `${modelKey(rollout.model, rollout.candidate)}; start a new rollout to go back`;
+      throw new ConflictError(`rollout ${id} already promoted ${what}`);
     }
     if (rollout.execution_arn && rollout.status === 'running') {
       await this.requireWorkflow().stop(rollout.execution_arn, reason);
@@ -173,31 +180,35 @@ export class RolloutLifecycle {
   /** Step `index`: set the canary weight and take the baseline. */
   async beginStep(id: string, index: number): Promise<BeginStepResult> {
     const rollout = await this.get(id);
-    const percent = rollout.steps[index];
+    const percents = isPolicyRollout(rollout) ? policyRolloutPhases(rollout) : rollout.steps;
+    const percent = percents[index];
     if (percent === undefined) throw new Error(`rollout ${id} has no step ${index}`);
-    const result = { weight: stepWeight(percent), is_last: index === rollout.steps.length - 1 };
+    const result = { weight: stepWeight(percent), is_last: index === percents.length - 1 };
     if (rollout.status !== 'running') {
       await this.applyFinal(rollout);
       return { ...result, stopped: true };
     }
-    if (index === 0) await this.ensureCandidateRoutable(rollout);
-    await this.setCanary(
-      rollout.policy,
-      stepCanary(rollout.model, rollout.stable, rollout.candidate, percent),
-    );
-    const baseline = await this.counters(rollout);
-    const now = this.deps.now();
+    let entry: Rollout['history'][number];
+    if (isPolicyRollout(rollout)) {
+      await this.editPolicy(rollout.policy, stepEdit(rollout, percent));
+      entry = { index, percent, started_at: this.deps.now(), evaluations: 0 };
+    } else {
+      if (index === 0) await this.ensureCandidateRoutable(rollout);
+      await this.setCanary(
+        rollout.policy,
+        stepCanary(rollout.model, rollout.stable, rollout.candidate, percent),
+      );
+      const baseline = await this.counters(rollout);
+      entry = { index, percent, started_at: this.deps.now(), baseline, evaluations: 0 };
+    }
     const stored = await this.deps.rollouts.update(id, (r) =>
       r.status !== 'running'
         ? undefined
-        : {
+        : ({
             ...r,
             current_step: index,
-            history: [
-              ...r.history.filter((h) => h.index !== index),
-              { index, percent, started_at: now, baseline, evaluations: 0 },
-            ],
-          },
+            history: [...r.history.filter((h) => h.index !== index), entry],
+          } as Rollout),
     );
     if (stored.status !== 'running') {
       await this.applyFinal(stored);
@@ -213,8 +224,18 @@ export class RolloutLifecycle {
       await this.applyFinal(rollout);
       return { verdict: 'stopped', reason: `rollout is ${rollout.status}` };
     }
-    const step = rollout.history.find((h) => h.index === index);
-    if (!step) throw new Error(`rollout ${id} has not begun step ${index}`);
+    if (isPolicyRollout(rollout)) {
+      if (!this.deps.decisions) throw new Error('this function cannot read the decision log');
+      const evaluation = await evaluatePolicyStep(
+        this.deps.decisions,
+        rollout,
+        begunStep(rollout.history, id, index),
+        extensions,
+        this.deps.now(),
+      );
+      return this.recordEvaluation(id, index, evaluation, (r) => r);
+    }
+    const step = begunStep(rollout.history, id, index);
     const now = await this.counters(rollout);
     const candidate = versionWindow(now.candidate, step.baseline.candidate);
     const stable = versionWindow(now.stable, step.baseline.stable);
@@ -229,28 +250,38 @@ export class RolloutLifecycle {
       extensions,
       maxExtensions: rollout.max_extensions,
     });
-    const stored = await this.deps.rollouts.update(id, (r) => {
-      if (r.status !== 'running') return undefined;
-      const history = r.history.map((h) =>
-        h.index !== index
-          ? h
-          : {
-              ...h,
-              evaluations: h.evaluations + 1,
-              last_evaluation: evaluation,
-              ...(evaluation.verdict === 'wait'
-                ? {}
-                : {
-                    ended_at: evaluation.at,
-                    result: evaluation.verdict === 'pass' ? ('passed' as const) : ('breached' as const),
-                  }),
-            },
-      );
+    return this.recordEvaluation(id, index, evaluation, (r) => {
+      if (isPolicyRollout(r)) return r;
       const reference =
         stable.requests >= r.gates.min_requests && stable.p95_ms !== undefined
           ? stable.p95_ms
           : r.stable_p95_reference_ms;
-      return { ...r, history, ...(reference !== undefined ? { stable_p95_reference_ms: reference } : {}) };
+      return reference !== undefined ? { ...r, stable_p95_reference_ms: reference } : r;
+    });
+  }
+
+  /** Stores a step's gate check in its history (and `also`), only while the rollout runs. */
+  private async recordEvaluation(
+    id: string,
+    index: number,
+    evaluation: { at: number; verdict: GateVerdict; reason: string },
+    also: (r: Rollout) => Rollout,
+  ): Promise<EvaluateResult> {
+    const stored = await this.deps.rollouts.update(id, (r) => {
+      if (r.status !== 'running') return undefined;
+      const ended =
+        evaluation.verdict === 'wait'
+          ? {}
+          : {
+              ended_at: evaluation.at,
+              result: evaluation.verdict === 'pass' ? ('passed' as const) : ('breached' as const),
+            };
+      const history = r.history.map((h) =>
+        h.index !== index
+          ? h
+          : { ...h, evaluations: h.evaluations + 1, last_evaluation: evaluation, ...ended },
+      );
+      return also({ ...r, history } as Rollout);
     });
     if (stored.status !== 'running') {
       await this.applyFinal(stored);
@@ -259,10 +290,12 @@ export class RolloutLifecycle {
     return { verdict: evaluation.verdict, reason: evaluation.reason };
   }
 
-  /** The last step passed: the candidate becomes stable. */
+  /** The last step passed: the candidate (or the learned strategy) becomes what serves. */
   async promote(id: string): Promise<Rollout> {
     const rollout = await this.get(id);
-    const reason = `every step passed its gates: ${modelKey(rollout.model, rollout.candidate)} is stable`;
+    const reason = isPolicyRollout(rollout)
+      ? `every step passed its gates: policy "${rollout.policy}" serves with the learned strategy`
+      : `every step passed its gates: ${modelKey(rollout.model, rollout.candidate)} is stable`;
     return this.finish(id, { status: 'promoted', reason, at: this.deps.now(), by: 'completed' }, true);
   }
 
@@ -289,20 +322,21 @@ export class RolloutLifecycle {
    */
   private async finish(id: string, outcome: RolloutOutcome, applyRegistry: boolean): Promise<Rollout> {
     const current = await this.get(id);
-    const ended = (r: Rollout): Rollout => ({
-      ...r,
-      status: outcome.status,
-      outcome,
-      history: r.history.map((h) =>
-        h.index === r.current_step && h.result === undefined
-          ? {
-              ...h,
-              ended_at: outcome.at,
-              result: outcome.by === 'gates' ? ('breached' as const) : ('stopped' as const),
-            }
-          : h,
-      ),
-    });
+    const ended = (r: Rollout): Rollout =>
+      ({
+        ...r,
+        status: outcome.status,
+        outcome,
+        history: (r.history as Array<Rollout['history'][number]>).map((h) =>
+          h.index === r.current_step && h.result === undefined
+            ? {
+                ...h,
+                ended_at: outcome.at,
+                result: outcome.by === 'gates' ? ('breached' as const) : ('stopped' as const),
+              }
+            : h,
+        ),
+      }) as Rollout;
     if (applyRegistry && current.status === 'running') await this.applyFinal(ended(current));
     const stored = await this.deps.rollouts.update(id, (r) =>
       r.status === 'running' ? ended(r) : undefined,
@@ -311,12 +345,16 @@ export class RolloutLifecycle {
     // two converges here, and a step starting later finds the record final and re-applies it.
     // Unchanged documents are not rewritten.
     if (applyRegistry) await this.applyFinal(stored);
-    await this.deps.rollouts.unlock(stored.policy, stored.model, stored.id);
+    await this.deps.rollouts.unlock(stored.policy, lockScope(stored), stored.id);
     return stored;
   }
 
   /** Makes the registry match a finished rollout (idempotent); nothing while it runs. */
   private async applyFinal(rollout: Rollout): Promise<void> {
+    if (isPolicyRollout(rollout)) {
+      await this.editPolicy(rollout.policy, finalEdit(rollout), true);
+      return;
+    }
     const { model, stable, candidate } = rollout;
     if (rollout.status === 'promoted') {
       await this.setModel(model, candidate, (m) =>
@@ -338,7 +376,7 @@ export class RolloutLifecycle {
   }
 
   /** A failed or retired candidate is staged again so the canary can reach it. */
-  private async ensureCandidateRoutable(rollout: Rollout): Promise<void> {
+  private async ensureCandidateRoutable(rollout: ModelRollout): Promise<void> {
     await this.setModel(rollout.model, rollout.candidate, (m) =>
       m.status === 'failed' || m.status === 'retired'
         ? withStatus(m, 'staged', `rollout ${rollout.id}`)
@@ -347,7 +385,9 @@ export class RolloutLifecycle {
   }
 
   /** Sum of the passive counters of the candidate's and stable's endpoints. */
-  private async counters(rollout: Rollout): Promise<{ candidate: VersionCounters; stable: VersionCounters }> {
+  private async counters(
+    rollout: ModelRollout,
+  ): Promise<{ candidate: VersionCounters; stable: VersionCounters }> {
     const [registry, records] = await Promise.all([this.deps.registry.load(), this.deps.health.records()]);
     return {
       candidate: versionCounters(registry, records, rollout.model, rollout.candidate),
@@ -355,19 +395,34 @@ export class RolloutLifecycle {
     };
   }
 
-  /** Replaces the policy's canary entry, retrying when someone else wrote the policy meanwhile. */
-  private async setCanary(policyName: string, canary: Canary, onlyIfPresent = false): Promise<void> {
+  /** Replaces the policy's canary entry for `canary.model`. */
+  private setCanary(policyName: string, canary: Canary, onlyIfPresent = false): Promise<void> {
+    return this.editPolicy(
+      policyName,
+      (policy) => {
+        const current = canaryOf(policy, canary.model);
+        return current && sameCanary(current, canary) ? undefined : withCanary(policy, canary);
+      },
+      onlyIfPresent,
+    );
+  }
+
+  /** Rewrites one policy with `change` (undefined: leave it), retrying when someone else wrote it meanwhile. */
+  private async editPolicy(
+    policyName: string,
+    change: (p: Policy) => Policy | undefined,
+    onlyIfPresent = false,
+  ): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       const item = await this.deps.registry.item('policy', policyName);
       if (!item) {
         if (onlyIfPresent) return;
         throw new NotFoundError(`policy "${policyName}" no longer exists`);
       }
-      const policy: Policy = PolicySchema.parse(item.doc);
-      const current = canaryOf(policy, canary.model);
-      if (current && sameCanary(current, canary)) return;
+      const next = change(PolicySchema.parse(item.doc));
+      if (!next) return;
       try {
-        await this.deps.registry.putPolicy(withCanary(policy, canary), { expectedRev: item.rev });
+        await this.deps.registry.putPolicy(next, { expectedRev: item.rev });
         return;
       } catch (err) {
         if (!(err instanceof ConflictError) || attempt >= REGISTRY_ATTEMPTS) throw err;
@@ -398,6 +453,30 @@ export class RolloutLifecycle {
   private requireWorkflow(): RolloutWorkflowControl {
     if (!this.deps.workflow) throw new Error('this function cannot start or stop rollout executions');
     return this.deps.workflow;
+  }
+}
+
+function begunStep<S extends { index: number }>(history: readonly S[], id: string, index: number): S {
+  const step = history.find((h) => h.index === index);
+  if (!step) throw new Error(`rollout ${id} has not begun step ${index}`);
+  return step;
+}
+
+/** A model rollout's request against the registry: the policy and both versions exist. */
+function checkModelRollout(registry: Registry, request: Extract<AnyRolloutRequest, { kind: 'model' }>): void {
+  if (!registry.policies.some((p) => p.name === request.policy)) {
+    throw new InvalidRequestError(`policy: no policy "${request.policy}" in the registry`, {
+      param: 'policy',
+    });
+  }
+  for (const side of ['stable', 'candidate'] as const) {
+    const version = request[side];
+    if (!registry.models.some((m) => m.id === request.model && m.version === version)) {
+      throw new InvalidRequestError(
+        `${side}: no model version ${modelKey(request.model, version)} in the registry`,
+        { param: side },
+      );
+    }
   }
 }
 

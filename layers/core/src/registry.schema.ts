@@ -116,6 +116,11 @@ export const EndpointAutoscalingSchema = z.lazy(() =>
 );
 export type EndpointAutoscaling = z.infer<typeof EndpointAutoscalingSchema>;
 
+/** The Application Auto Scaling resource id of a SageMaker endpoint variant. */
+export function variantResourceId(endpointName: string, variant: string): string {
+  return `endpoint/${endpointName}/variant/${variant}`;
+}
+
 export const EndpointSchema = z.lazy(() =>
   z
     .object({
@@ -192,13 +197,10 @@ export const AffinitySchema = z.lazy(() =>
 export type Affinity = z.infer<typeof AffinitySchema>;
 
 /**
- * Canary of the learned strategy on a static policy (learning/learned-canary.ts): `weight` of the
- * traffic (sticky by sticky_key, user, else tenant) is decided by the learned strategy. The refit
- * promotes the policy to `strategy: learned` when, over at least `min_events` scored answers per
- * arm, the learned arm's mean score ≥ static − `tolerance` and its mean cost ≤ static × (1 +
- * `tolerance`); otherwise it rolls back (weight 0).
+ * The learned canary gate's settings (learning/learned-canary.ts), shared with policy rollouts:
+ * over at least `min_events` scored answers per arm, the learned arm passes when its mean score ≥
+ * static − `tolerance` and its mean cost ≤ static × (1 + `tolerance`).
  */
-/** The learned canary gate's settings (learning/learned-canary.ts), shared with policy rollouts. */
 export const learnedGateShape = () => ({
   /** Scored answers needed on each arm before the gate decides. @default 100 */
   min_events: z.number().int().positive().default(100),
@@ -206,6 +208,11 @@ export const learnedGateShape = () => ({
   tolerance: z.number().min(0).max(1).default(0.02),
 });
 
+/**
+ * Canary of the learned strategy on a static policy: `weight` of the traffic (sticky by
+ * sticky_key, user, else tenant) is decided by the learned strategy. Set and judged by a policy
+ * rollout (`POST /admin/rollouts {kind: policy}`), which promotes or rolls back (weight 0).
+ */
 export const LearnedCanarySchema = z.lazy(() =>
   z.object({ weight: z.number().min(0).max(1), ...learnedGateShape() }).strict(),
 );

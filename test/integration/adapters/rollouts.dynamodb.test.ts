@@ -1,7 +1,7 @@
 // DynamoDbRolloutStore against dynalite with the real SDK: records guarded by rev, read-modify-
 // write that survives concurrent writers, and the one-rollout-per-canary lock.
 import { DynamoDbRolloutStore } from '@switchyard/adapters';
-import type { Rollout } from '@switchyard/core';
+import type { ModelRollout } from '@switchyard/core';
 import { ConflictError, RolloutRequestSchema } from '@switchyard/core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type LocalDynamo, startLocalDynamo } from '../../support/local-aws.ts';
@@ -23,7 +23,7 @@ beforeEach(async () => {
   });
 });
 
-const rollout = (id: string, created = 1): Rollout => ({
+const rollout = (id: string, created = 1): ModelRollout => ({
   ...RolloutRequestSchema.parse({ policy: 'p', model: 'm', stable: 'v1', candidate: 'v2' }),
   id,
   status: 'running',
@@ -51,9 +51,9 @@ describe('DynamoDbRolloutStore', () => {
     await Promise.all(
       Array.from({ length: 5 }, (_, i) =>
         store.update('r1', (r) => ({
-          ...r,
+          ...(r as ModelRollout),
           history: [
-            ...r.history,
+            ...(r as ModelRollout).history,
             {
               index: i,
               percent: 1,

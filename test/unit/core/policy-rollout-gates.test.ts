@@ -1,9 +1,14 @@
 // Learned policy rollouts in the core: the request schema (kind policy, steps below 100 %, the
 // default kind still model) and the step gate at its boundaries (min_events, the quality floor,
-// the cost cap, extensions), with literal figures.
+// the cost cap, extensions), with literal figures; the shadow step before the canary steps.
 import { describe, expect, it } from 'vitest';
 import type { DecisionRecord, PolicyGateInput } from '../../../layers/core/src/index.ts';
-import { AnyRolloutRequestSchema, evaluatePolicyGates } from '../../../layers/core/src/index.ts';
+import {
+  AnyRolloutRequestSchema,
+  evaluatePolicyGates,
+  evaluateShadowStep,
+  policyRolloutPhases,
+} from '../../../layers/core/src/index.ts';
 
 let seq = 0;
 const rec = (arm: 'static' | 'learned', score: number, cost: number, policy = 'auto'): DecisionRecord =>
@@ -129,5 +134,28 @@ describe('policy rollout gate', () => {
   it("leaves out other policies' records", () => {
     const others = [...records(0.8, 100), rec('learned', 0, 1000, 'other')];
     expect(evaluatePolicyGates(input({ records: others })).learned.events).toBe(2);
+  });
+});
+
+describe('the shadow step', () => {
+  it('comes first, at 0 %, before the requested steps', () => {
+    expect(policyRolloutPhases({ steps: [5, 25, 50] })).toEqual([0, 5, 25, 50]);
+  });
+
+  it('passes, counting only this policy’s decisions that logged a learned choice', () => {
+    const shadow = { model: 'm@v1', propensity: 1, explored: false };
+    const list = [
+      { ...rec('static', 0.8, 100), shadow },
+      { ...rec('static', 0.8, 100), shadow },
+      { ...rec('static', 0.8, 100, 'other'), shadow },
+      rec('static', 0.6, 50),
+    ];
+    expect(evaluateShadowStep({ at: 9, policy: 'auto', records: list })).toEqual({
+      at: 9,
+      verdict: 'pass',
+      reason: 'shadow: 2 decisions logged the learned choice',
+      static: { events: 3, quality: 0.7333333333333334, cost_micros: 83.33333333333333 },
+      learned: { events: 0, quality: 0, cost_micros: 0 },
+    });
   });
 });

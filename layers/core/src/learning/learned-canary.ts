@@ -2,7 +2,8 @@
 // of the policy's traffic is decided by the learned strategy, the rest by the policy's own; every
 // decision record names its arm. The gate compares the arms' scored answers (mean feedback score,
 // mean cost) and says promote, roll back or keep waiting; the edits apply that verdict to the
-// policy. Pure: the refit function reads the records and writes the policy.
+// policy. Pure: the rollout workflow's steps (adapters rollouts.policy.ts) read the records and
+// write the policy.
 
 import { hashToUnit } from '../random.ts';
 import type { LearnedCanary, Policy } from '../registry.schema.ts';
@@ -74,6 +75,28 @@ export function learnedCanaryGate(
     `quality ${l.quality.toFixed(4)} ${qualityOk ? '>=' : '<'} ${qualityFloor.toFixed(4)}, ` +
     `cost ${l.cost_micros.toFixed(1)} ${costOk ? '<=' : '>'} ${costCap.toFixed(1)} micro-USD`;
   return { verdict: qualityOk && costOk ? 'promote' : 'rollback', ...stats, reason };
+}
+
+/**
+ * A policy rollout's step (rollout/): shadow on (the static arm also decides with the learned
+ * strategy and logs that choice) and the learned arm at `weight`, judged with `gate`; undefined
+ * when the policy is so already.
+ */
+export function steppedLearnedPolicy(
+  policy: Policy,
+  weight: number,
+  gate: Pick<LearnedCanary, 'min_events' | 'tolerance'>,
+): Policy | undefined {
+  const learning = policy.learning ?? LEARNING_FALLBACK;
+  const c = learning.canary;
+  if (
+    learning.shadow &&
+    c?.weight === weight &&
+    c.min_events === gate.min_events &&
+    c.tolerance === gate.tolerance
+  )
+    return undefined;
+  return { ...policy, learning: { ...learning, shadow: true, canary: { weight, ...gate } } };
 }
 
 /** Promotion: the policy serves with the learned strategy; the canary is done. */

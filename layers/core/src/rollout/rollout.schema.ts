@@ -100,15 +100,16 @@ export const PolicyRolloutRequestSchema = z.lazy(() =>
 );
 export type PolicyRolloutRequest = z.infer<typeof PolicyRolloutRequestSchema>;
 
-/** `POST /admin/rollouts` (today: model version rollouts; the policy kind is not wired to the workflow yet). */
+/** A model version rollout's request (`kind` absent or `model`). */
 export const RolloutRequestSchema = ModelRolloutRequestSchema;
 export type RolloutRequest = z.infer<typeof RolloutRequestSchema>;
 export type RolloutRequestInput = z.input<typeof RolloutRequestSchema>;
 
-/** Both kinds: a model version rollout (no `kind`, or `model`) or a learned policy one. */
+/** `POST /admin/rollouts`: a model version rollout (no `kind`, or `model`) or a learned policy one. */
 export const AnyRolloutRequestSchema = z.lazy(() =>
   z.discriminatedUnion('kind', [ModelRolloutRequestSchema, PolicyRolloutRequestSchema]),
 );
+export type AnyRolloutRequest = z.infer<typeof AnyRolloutRequestSchema>;
 
 /** `POST /admin/rollouts/{id}/rollback`: an optional reason, kept with the outcome. */
 export const RollbackRequestSchema = z.lazy(() =>
@@ -174,16 +175,40 @@ export interface RolloutOutcome {
   by: 'gates' | 'manual' | 'error' | 'completed';
 }
 
-export interface Rollout extends ModelRolloutRequest {
+/** What every rollout record carries, whatever its kind. */
+interface RolloutRecord {
   id: string;
   status: RolloutStatus;
   created_at: number;
   updated_at: number;
   /** Index into `steps` of the step under way (or last taken). */
   current_step: number;
-  history: RolloutStep[];
   execution_arn?: string;
   outcome?: RolloutOutcome;
+}
+
+export interface ModelRollout extends ModelRolloutRequest, RolloutRecord {
+  history: RolloutStep[];
   /** The last stable p95 measured with enough traffic: the reference once stable gets little. */
   stable_p95_reference_ms?: number;
 }
+
+/** A policy rollout step: its window is the decision records since `started_at`. */
+export interface PolicyRolloutStep {
+  index: number;
+  percent: number;
+  started_at: number;
+  evaluations: number;
+  last_evaluation?: PolicyGateEvaluation;
+  ended_at?: number;
+  result?: 'passed' | 'breached' | 'stopped';
+}
+
+export interface PolicyRollout extends PolicyRolloutRequest, RolloutRecord {
+  history: PolicyRolloutStep[];
+}
+
+/** A stored rollout of either kind (records stored before kinds existed are model rollouts). */
+export type Rollout = ModelRollout | PolicyRollout;
+
+export const isPolicyRollout = (r: Rollout): r is PolicyRollout => r.kind === 'policy';

@@ -5,6 +5,8 @@
 /** State names in the synthesized definition. */
 export const ROLLOUT_WORKFLOW_STATES = {
   start: 'Start',
+  /** Scale-in held on the rollout's owned SageMaker endpoints (a failure is caught, never blocking). */
+  suspendScaleIn: 'SuspendScaleIn',
   setWeight: 'SetWeight',
   stepStarted: 'StepStarted',
   waitStep: 'WaitStep',
@@ -18,6 +20,11 @@ export const ROLLOUT_WORKFLOW_STATES = {
   rolledBack: 'RolledBack',
   rollbackFailed: 'RollbackFailed',
   stopped: 'Stopped',
+  /** Scale-in restored before each end state (a failure is caught and the end state still reached). */
+  resumeScaleInPromoted: 'ResumeScaleInPromoted',
+  resumeScaleInRolledBack: 'ResumeScaleInRolledBack',
+  resumeScaleInRollbackFailed: 'ResumeScaleInRollbackFailed',
+  resumeScaleInStopped: 'ResumeScaleInStopped',
 } as const;
 
 /** The error a rolled-back execution ends with (the execution fails, so alarms see it). */
@@ -32,6 +39,8 @@ export interface RolloutWorkflowState {
   extensions: number;
   step?: { weight: number; is_last: boolean; stopped: boolean };
   gate?: { verdict: 'pass' | 'wait' | 'breach' | 'stopped'; reason: string };
+  /** Set by SuspendScaleIn's Catch: scaling was left as it was (the rollout goes on). */
+  scale_in_error?: { Error?: string; Cause?: string };
   /** Set by a Catch: the error that sent the execution to Rollback. */
   error?: { Error?: string; Cause?: string };
 }
@@ -41,4 +50,6 @@ export type RolloutStepInput =
   | { action: 'begin-step'; rollout_id: string; step_index: number }
   | { action: 'evaluate'; rollout_id: string; step_index: number; extensions: number }
   | { action: 'promote'; rollout_id: string }
-  | { action: 'rollback'; rollout_id: string; state: RolloutWorkflowState };
+  | { action: 'rollback'; rollout_id: string; state: RolloutWorkflowState }
+  | { action: 'suspend-scale-in'; rollout_id: string }
+  | { action: 'resume-scale-in'; rollout_id: string };

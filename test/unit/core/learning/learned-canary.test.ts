@@ -14,6 +14,7 @@ import {
   promotedLearnedPolicy,
   rolledBackLearnedPolicy,
   route,
+  steppedLearnedPolicy,
 } from '../../../../layers/core/src/index.ts';
 import { compiled, ctx, endpoint, model, NO_HEALTH, NOW, policy, request } from '../fixtures.ts';
 
@@ -248,6 +249,26 @@ describe('the verdict edits', () => {
     const p = rolledBackLearnedPolicy(base);
     expect(p.strategy).toBe('quality-first');
     expect(p.learning?.canary).toEqual({ weight: 0, min_events: 100, tolerance: 0.02 });
+  });
+
+  it('a rollout step: shadow on, the canary at the weight with the rollout’s gate; undefined when already so', () => {
+    const gate = { min_events: 20, tolerance: 0.1 };
+    const p = steppedLearnedPolicy(base, 0.25, gate);
+    expect(p?.strategy).toBe('quality-first');
+    expect(p?.learning).toEqual({
+      lambda: 0.5,
+      explore: 0.05,
+      shadow: true,
+      quality_floor: 0.8,
+      canary: { weight: 0.25, min_events: 20, tolerance: 0.1 },
+    });
+    expect(steppedLearnedPolicy(p as Policy, 0.25, gate)).toBeUndefined();
+    // Any one difference rewrites: the weight, either gate setting, or shadow off.
+    expect(steppedLearnedPolicy(p as Policy, 0.5, gate)?.learning?.canary?.weight).toBe(0.5);
+    expect(steppedLearnedPolicy(p as Policy, 0.25, { ...gate, min_events: 21 })).toBeDefined();
+    expect(steppedLearnedPolicy(p as Policy, 0.25, { ...gate, tolerance: 0.2 })).toBeDefined();
+    const unshadowed = { ...(p as Policy), learning: { ...(p as Policy).learning, shadow: false } } as Policy;
+    expect(steppedLearnedPolicy(unshadowed, 0.25, gate)?.learning?.shadow).toBe(true);
   });
 
   it('the canary settings default to 100 events and tolerance 0.02, and weight is 0..1', () => {
