@@ -7,10 +7,10 @@
 // not stop the rollback.
 import type OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../infra/local/local-stack.ts';
+import type { LocalStack } from '../../infra/local/local-stack.ts';
 import { ROLLED_BACK_ERROR } from '../../layers/core/src/index.ts';
 import { eventually } from '../support/eventually.ts';
-import { adminClient, openAiClient, registryFile, setFault } from '../support/local-stack.helpers.ts';
+import { adminClient, openAiClient, setFault, startUncachedStack } from '../support/local-stack.helpers.ts';
 
 const REGISTRY = `
 models:
@@ -46,15 +46,7 @@ let admin: ReturnType<typeof adminClient>;
 let conversation = 0;
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    registryFile: registryFile(REGISTRY),
-    schedules: false,
-    usagePlan: false,
-    logLevel: 'SILENT',
-    waitOverrideMs: 20,
-    retryIntervalOverrideMs: 5,
-    env: { REGISTRY_CACHE_TTL_MS: '0', HEALTH_CACHE_TTL_MS: '0', OUTCOME_FLUSH_MS: '0' },
-  });
+  stack = await startUncachedStack(REGISTRY, { waitOverrideMs: 20, retryIntervalOverrideMs: 5 });
   client = openAiClient(stack);
   admin = adminClient(stack);
 });

@@ -4,10 +4,10 @@
 // stable; an operator can roll back at once; one rollout per canary at a time.
 import type OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../infra/local/local-stack.ts';
+import type { LocalStack } from '../../infra/local/local-stack.ts';
 import { ROLLED_BACK_ERROR } from '../../layers/core/src/index.ts';
 import { eventually } from '../support/eventually.ts';
-import { adminClient, openAiClient, registryFile, setFault } from '../support/local-stack.helpers.ts';
+import { adminClient, openAiClient, setFault, startUncachedStack } from '../support/local-stack.helpers.ts';
 
 const REGISTRY = `
 models:
@@ -38,16 +38,7 @@ let admin: ReturnType<typeof adminClient>;
 let conversation = 0;
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    registryFile: registryFile(REGISTRY),
-    schedules: false,
-    // Bursts of traffic here are not what the usage plan's throttle (50 req/s) is about.
-    usagePlan: false,
-    logLevel: 'SILENT',
-    waitOverrideMs: 20,
-    retryIntervalOverrideMs: 5,
-    env: { REGISTRY_CACHE_TTL_MS: '0', HEALTH_CACHE_TTL_MS: '0', OUTCOME_FLUSH_MS: '0' },
-  });
+  stack = await startUncachedStack(REGISTRY, { waitOverrideMs: 20, retryIntervalOverrideMs: 5 });
   client = openAiClient(stack);
   admin = adminClient(stack);
 });

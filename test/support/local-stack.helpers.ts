@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDocumentClient, createSfnClient, createSqsClient } from '@switchyard/adapters';
 import OpenAI from 'openai';
-import { type LocalStack, startLocalStack } from '../../infra/local/local-stack.ts';
+import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../infra/local/local-stack.ts';
 import { LOCAL_AWS } from './local-aws.ts';
 
 /** Writes `yaml` to a fresh temporary registry file; returns its path. */
@@ -19,11 +19,17 @@ export function registryFile(yaml: string): string {
 }
 
 /**
- * A local stack on `yaml` with no schedules (tests run them), no usage plan, no logs, and no
- * caching of the registry, health or outcomes (each request sees the last write).
+ * A local stack on `yaml` with no schedules (tests run them), no usage plan (bursts of test
+ * traffic are not what its throttle is about), no logs, and no caching of the registry, health or
+ * outcomes (each request sees the last write).
  */
-export function startUncachedStack(yaml: string): Promise<LocalStack> {
+export function startUncachedStack(
+  yaml: string,
+  /** Step Functions overrides: the workflows' Wait states and Retry intervals, in ms. */
+  timing: Pick<LocalStackOptions, 'waitOverrideMs' | 'retryIntervalOverrideMs'> = {},
+): Promise<LocalStack> {
   return startLocalStack({
+    ...timing,
     registryFile: registryFile(yaml),
     schedules: false,
     usagePlan: false,
