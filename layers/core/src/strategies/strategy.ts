@@ -84,37 +84,41 @@ export interface SelectionStrategy {
  * Callers get a zero-filled view of the requested length; it is only valid until the next call.
  */
 export class Scratch {
-  #f64 = new Float64Array(0);
-  #u8 = new Uint8Array(0);
-  #i32 = new Int32Array(0);
-  // The last view handed out per type: the same length gets the same view (no new object).
-  #f64View = this.#f64;
-  #u8View = this.#u8;
-  #i32View = this.#i32;
+  #f64 = new Pooled((n) => new Float64Array(n));
+  #u8 = new Pooled((n) => new Uint8Array(n));
+  #i32 = new Pooled((n) => new Int32Array(n));
 
   f64(n: number): Float64Array {
-    if (this.#f64.length < n) this.#f64 = new Float64Array(grow(n));
-    if (this.#f64View.buffer !== this.#f64.buffer || this.#f64View.length !== n)
-      this.#f64View = this.#f64.subarray(0, n);
-    const v = this.#f64View;
-    v.fill(0);
-    return v;
+    return this.#f64.view(n).fill(0);
   }
 
   u8(n: number): Uint8Array {
-    if (this.#u8.length < n) this.#u8 = new Uint8Array(grow(n));
-    if (this.#u8View.buffer !== this.#u8.buffer || this.#u8View.length !== n)
-      this.#u8View = this.#u8.subarray(0, n);
-    const v = this.#u8View;
-    v.fill(0);
-    return v;
+    return this.#u8.view(n).fill(0);
   }
 
+  /** Not zero-filled: callers write every position. */
   i32(n: number): Int32Array {
-    if (this.#i32.length < n) this.#i32 = new Int32Array(grow(n));
-    if (this.#i32View.buffer !== this.#i32.buffer || this.#i32View.length !== n)
-      this.#i32View = this.#i32.subarray(0, n);
-    return this.#i32View;
+    return this.#i32.view(n);
+  }
+}
+
+type TypedArray = Float64Array | Uint8Array | Int32Array;
+
+/** One grown-on-demand typed array; the same length gets the same view object back (no new one per call). */
+class Pooled<T extends TypedArray> {
+  #array: T;
+  #view: T;
+
+  constructor(private readonly make: (n: number) => T) {
+    this.#array = make(0);
+    this.#view = this.#array;
+  }
+
+  view(n: number): T {
+    if (this.#array.length < n) this.#array = this.make(grow(n));
+    if (this.#view.buffer !== this.#array.buffer || this.#view.length !== n)
+      this.#view = this.#array.subarray(0, n) as T;
+    return this.#view;
   }
 }
 
