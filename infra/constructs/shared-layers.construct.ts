@@ -155,8 +155,27 @@ export class SharedLayers extends Construct {
 }
 
 /**
- * One code-split ESM build for Node (layers and self-contained functions alike): minified with
- * names kept, source maps without sources, node built-ins through the shims. esbuild is loaded
+ * How every bundle is built for Node (layers and self-contained functions alike; the overhead
+ * bench builds its router the same way): ESM for the functions' runtime, minified, names
+ * included (error classes name themselves: see SwitchyardFunction's keepNames), node built-ins
+ * through the shims.
+ */
+export function nodeBundleOptions(): esbuild.BuildOptions {
+  return {
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: NODE_TARGET,
+    mainFields: ['module', 'main'],
+    banner: { js: ESM_REQUIRE_BANNER },
+    alias: { ...builtinAliases() },
+    minify: true,
+    keepNames: false,
+  };
+}
+
+/**
+ * One code-split ESM build (nodeBundleOptions), source maps without sources. esbuild is loaded
  * here, not at module scope: synth with bundling skipped (the tests) never needs it.
  */
 function splitBuild(
@@ -165,19 +184,11 @@ function splitBuild(
 ): void {
   const { buildSync } = createRequire(import.meta.url)('esbuild') as typeof esbuild;
   buildSync({
+    ...nodeBundleOptions(),
     absWorkingDir: REPO_ROOT,
     outExtension: { '.js': '.mjs' },
     chunkNames: 'chunks/[name]-[hash]',
-    bundle: true,
     splitting: true,
-    platform: 'node',
-    format: 'esm',
-    target: NODE_TARGET,
-    mainFields: ['module', 'main'],
-    banner: { js: ESM_REQUIRE_BANNER },
-    alias: { ...builtinAliases() },
-    minify: true,
-    keepNames: true,
     sourcemap: true,
     sourcesContent: false,
     logLevel: 'warning',

@@ -2,7 +2,7 @@
 // event the local API Gateway built for a chat request (authorizer context included), with
 // response streaming as API Gateway invokes it. Three routers in the same run, the same event:
 //   - `memory`: the handler built by createRouterHandler (router.factory.ts), alone in a fresh
-//     process (overhead.child.ts; 5,000 warm-ups: it keeps
+//     process (overhead.child.ts, bundled as the functions are; 5,000 warm-ups: it keeps
 //     getting faster for the first few thousand requests, as a warm container does), over zero-latency
 //     in-memory stores (registry, health, budgets and leases, usage, tenants' budgets) and a
 //     zero-latency in-process upstream (a canned chat.completion): the handler's own work per
@@ -13,170 +13,36 @@
 //     is subtracted (the handler's work plus what its HTTP client costs beyond a bare `fetch`);
 //   - `dynamodb`: the local stack's router module as shipped, its real adapters on the in-process
 //     DynamoDB (dynalite): AWS SDK and dynalite CPU included, minus the direct call.
-// Each figure's `includes` says what it contains. The event is parsed from its JSON before the
-// timed window, as Lambda's runtime does before calling the handler.
+// Each figure's `includes` says what it contains. The event (parsed from its JSON), the context
+// and the response stream are built before the timed window, as Lambda's runtime builds them
+// before calling the handler; the answer is decoded and checked after it.
 
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { Logger } from '@aws-lambda-powertools/logger';
-import {
-  createInferenceClient,
-  EmfMetrics,
-  MemoryBudgetStore,
-  MemoryUsageStore,
-  parseRegistryFile,
-} from '@switchyard/adapters';
-import type { InferenceClient, Registry, RouterCircuitChange, TenantBudgetConfig } from '@switchyard/core';
-import type { Context } from 'aws-lambda';
+import { createInferenceClient, parseRegistryFile } from '@switchyard/adapters';
+import type { Registry } from '@switchyard/core';
+import { buildSync } from 'esbuild';
+import { nodeBundleOptions } from '../../infra/constructs/shared-layers.construct.ts';
 import { installAwsLambdaGlobal } from '../../infra/local/lambda-runtime.ts';
 import { startLocalStack } from '../../infra/local/local-stack.ts';
 import { registryFile } from '../support/local-stack.helpers.ts';
-import { MemoryHealthStore } from '../support/memory-health.store.ts';
+import {
+  checkAnswer,
+  type Invocation,
+  invocation,
+  invokeStreamed,
+  memoryRouter,
+  REGISTRY,
+  type StreamingHandler,
+  streamedBody,
+  time,
+  zeroLatencyUpstream,
+} from './overhead.router.ts';
 import { quantile, type Reporter } from './reporter.ts';
-
-export const REGISTRY = `
-models:
-  - { id: m1, version: v1, tasks: [chat], context_window: 4096, regions: [us-east-1] }
-endpoints:
-  - { id: a, model: m1, version: v1, kind: openai-http, target: "http://a.internal/v1", region: us-east-1 }
-policies:
-  - { name: chat, match: { model: chat }, models: [m1] }
-local:
-  defaults: { latency_ms: 0, jitter_ms: 0 }
-`;
-
-/** The tenant's budgets in the in-memory routers: a spend budget and both rate limits, never reached. */
-const TENANT_BUDGETS: TenantBudgetConfig = {
-  budget: { limit_usd: 1_000_000, period: 'month' },
-  rate_limits: { tokens_per_minute: 1_000_000_000, requests_per_minute: 1_000_000_000 },
-};
-
-/** The answer of the in-process upstream (parsed per call, as an HTTP client parses it), with no network. */
-const COMPLETION = JSON.stringify({
-  id: 'chatcmpl-bench',
-  object: 'chat.completion',
-  created: 1_764_633_600,
-  model: 'llama',
-  choices: [{ index: 0, message: { role: 'assistant', content: 'hi there' }, finish_reason: 'stop' }],
-  usage: { prompt_tokens: 9, completion_tokens: 3, total_tokens: 12 },
-});
-export const zeroLatencyUpstream: InferenceClient = {
-  invoke: async () => ({
-    body: JSON.parse(COMPLETION) as unknown,
-    usage: { prompt_tokens: 9, completion_tokens: 3 },
-  }),
-};
-
-export type StreamingHandler = (event: unknown, stream: Writable, context: Context) => Promise<unknown>;
-
-/** Lambda's context for one invocation of `name`. */
-function context(name: string): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: name,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${name}`,
-    memoryLimitInMB: '1024',
-    awsRequestId: crypto.randomUUID(),
-    logGroupName: `/aws/lambda/${name}`,
-    logStreamName: 'bench',
-    getRemainingTimeInMillis: () => 30_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
-
-/**
- * Invokes a streamified handler as InvokeWithResponseStream does; checks the prelude's status and
- * returns the answer's body (the text after the prelude's NUL separator).
- */
-export async function invokeStreamed(handler: StreamingHandler, event: unknown): Promise<string> {
-  const bytes: Buffer[] = [];
-  const out = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      bytes.push(chunk);
-      cb();
-    },
-  });
-  await handler(event, out, context('router'));
-  if (!out.writableEnded) out.end();
-  const text = Buffer.concat(bytes).toString('utf8');
-  const prelude = JSON.parse(text.slice(0, text.indexOf('\u0000'))) as { statusCode: number };
-  if (prelude.statusCode !== 200) throw new Error(`router answered ${prelude.statusCode}: ${text}`);
-  return text.slice(text.lastIndexOf('\u0000') + 1);
-}
-
-/**
- * Checks once, before timing, that `body` is the upstream's chat.completion as the router answers
- * it (served by m1): a timed loop that answered something else would measure the wrong work.
- */
-export function checkAnswer(body: string): void {
-  const answer = JSON.parse(body) as { object?: unknown; model?: unknown; choices?: unknown };
-  if (answer.object !== 'chat.completion' || answer.model !== 'm1' || !Array.isArray(answer.choices)) {
-    throw new Error(`unexpected answer: ${body.slice(0, 200)}`);
-  }
-}
-
-/** A router over in-memory stores (router.factory.ts), with `inference` as its upstream client. */
-export async function memoryRouter(registry: Registry, inference: InferenceClient) {
-  const { createRouterHandler } = await import('../../functions/router/router.factory.ts');
-  const health = Object.assign(new MemoryHealthStore(), {
-    publishRouterCircuits: async (_container: string, _changes: readonly RouterCircuitChange[]) => {},
-  });
-  const registrySource = {
-    load: async () => registry,
-    replace: async () => {},
-  };
-  return createRouterHandler({
-    stores: {
-      registry: registrySource,
-      health,
-      budgets: new MemoryBudgetStore(),
-      usage: new MemoryUsageStore(),
-      tenants: { get: async () => TENANT_BUDGETS },
-    },
-    inference,
-    settings: {
-      REGISTRY_CACHE_TTL_MS: 5000,
-      HEALTH_CACHE_TTL_MS: 2000,
-      HEALTH_FRESH_MS: 30_000,
-      MAX_BODY_BYTES: 6 * 1024 * 1024,
-      OUTCOME_FLUSH_MS: 1000,
-      INFLIGHT_FRESH_MS: 10_000,
-      TENANT_CACHE_TTL_MS: 5000,
-      BUDGET_LEASE_TTL_MS: 60_000,
-    },
-    // As in Lambda (INFO, JSON to stdout: nothing is logged for a served request), and the EMF
-    // documents built and serialised as in Lambda, written nowhere.
-    logger: new Logger({ serviceName: 'switchyard-router', logLevel: 'INFO' }),
-    emf: new EmfMetrics({ serviceName: 'router', disabled: false, write: () => {} }),
-  });
-}
-
-/** Times `fn` over `requests` calls after `warmups`; each call gets a freshly parsed event. */
-export async function time(
-  eventJson: string,
-  requests: number,
-  warmups: number,
-  fn: (event: unknown) => Promise<unknown>,
-): Promise<number[]> {
-  const events = Array.from({ length: requests + warmups }, () => JSON.parse(eventJson) as unknown);
-  for (let i = 0; i < warmups; i++) await fn(events[i]);
-  const out: number[] = [];
-  for (let i = 0; i < requests; i++) {
-    const event = events[warmups + i];
-    const t0 = process.hrtime.bigint();
-    await fn(event);
-    out.push(Number(process.hrtime.bigint() - t0) / 1000);
-  }
-  return out;
-}
 
 export async function benchOverhead(reporter: Reporter, options: { requests?: number } = {}): Promise<void> {
   const requests = options.requests ?? 2000;
@@ -238,22 +104,22 @@ export async function benchOverhead(reporter: Reporter, options: { requests?: nu
       });
       await r.text();
     };
-    const viaHttp = (event: unknown) =>
-      invokeStreamed(memoryHttp.handler as unknown as StreamingHandler, event);
-    const viaInProcess = (event: unknown) =>
-      invokeStreamed(memoryInProcess.handler as unknown as StreamingHandler, event);
-    const first = JSON.parse(eventJson) as unknown;
-    checkAnswer(await invokeStreamed(memoryInProcess.handler as unknown as StreamingHandler, first));
-    checkAnswer(
-      await invokeStreamed(memoryHttp.handler as unknown as StreamingHandler, JSON.parse(eventJson)),
-    );
+    const viaHttp = (call: Invocation) =>
+      invokeStreamed(memoryHttp.handler as unknown as StreamingHandler, call);
+    const viaInProcess = (call: Invocation) =>
+      invokeStreamed(memoryInProcess.handler as unknown as StreamingHandler, call);
+    for (const via of [viaInProcess, viaHttp]) {
+      const call = invocation(eventJson);
+      await via(call);
+      checkAnswer(streamedBody(call));
+    }
     const rounds = 4;
     const per = Math.ceil(requests / rounds);
     for (let r = 0; r < rounds; r++) {
       const warm = r === 0 ? 5000 : 0;
       direct.push(...(await time(eventJson, per, r === 0 ? 500 : 0, directCall)));
-      inProcess.push(...(await time(eventJson, per, warm, viaInProcess)));
-      inMemoryHttp.push(...(await time(eventJson, per, warm, viaHttp)));
+      inProcess.push(...(await time(eventJson, per, warm, viaInProcess, streamedBody)));
+      inMemoryHttp.push(...(await time(eventJson, per, warm, viaHttp, streamedBody)));
     }
     dynamo = await time(eventJson, requests, 200, async () => {
       const { output, done } = stack.runtime.invokeStreaming(router.logicalId, captured);
@@ -274,12 +140,19 @@ export async function benchOverhead(reporter: Reporter, options: { requests?: nu
   const eventFile = join(dir, 'event.json');
   writeFileSync(eventFile, eventJson);
   // OVERHEAD_EVENT_OUT=<file> keeps a copy of the event, to profile the child alone:
-  // node --cpu-prof --import tsx test/bench/overhead.child.ts <file> 20000 5000
+  // node --cpu-prof --import tsx test/bench/overhead.child.ts <file> 20000 5000 (names kept by tsx)
   if (process.env.OVERHEAD_EVENT_OUT) writeFileSync(process.env.OVERHEAD_EVENT_OUT, eventJson);
-  const child = fileURLToPath(new URL('./overhead.child.ts', import.meta.url));
+  // Built as the functions' bundles are (minified, no keepNames), not run through tsx's loader.
+  const child = join(dir, 'overhead.child.mjs');
+  buildSync({
+    ...nodeBundleOptions(),
+    entryPoints: [fileURLToPath(new URL('./overhead.child.ts', import.meta.url))],
+    outfile: child,
+    logLevel: 'warning',
+  });
   const { stdout } = await promisify(execFile)(
     process.execPath,
-    ['--import', 'tsx', child, eventFile, String(requests), '5000'],
+    [child, eventFile, String(requests), '5000'],
     { maxBuffer: 64 * 1024 * 1024 },
   );
   rmSync(dir, { recursive: true, force: true });

@@ -6,12 +6,14 @@ import { parseRegistryFile } from '@switchyard/adapters';
 import { installAwsLambdaGlobal } from '../../infra/local/lambda-runtime.ts';
 import {
   checkAnswer,
+  invocation,
   invokeStreamed,
   memoryRouter,
   REGISTRY,
+  streamedBody,
   time,
   zeroLatencyUpstream,
-} from './overhead.bench.ts';
+} from './overhead.router.ts';
 
 const [file, requests, warmups] = process.argv.slice(2);
 if (!file) throw new Error('usage: overhead.child.ts <event.json> <requests> <warmups>');
@@ -19,9 +21,15 @@ installAwsLambdaGlobal();
 const router = await memoryRouter(parseRegistryFile(REGISTRY, 'bench').registry, zeroLatencyUpstream);
 const handler = router.handler as unknown as Parameters<typeof invokeStreamed>[0];
 const eventJson = readFileSync(file, 'utf8');
-checkAnswer(await invokeStreamed(handler, JSON.parse(eventJson)));
-const samples = await time(eventJson, Number(requests), Number(warmups), (event) =>
-  invokeStreamed(handler, event),
+const first = invocation(eventJson);
+await invokeStreamed(handler, first);
+checkAnswer(streamedBody(first));
+const samples = await time(
+  eventJson,
+  Number(requests),
+  Number(warmups),
+  (call) => invokeStreamed(handler, call),
+  streamedBody,
 );
 router.stop();
 // Exit once the pipe has taken it all (the reporters' timers would keep the process alive).

@@ -79,6 +79,47 @@ describe('layer bundles', () => {
     expect(existsSync(join(dir, 'index.mjs.map'))).toBe(true);
   });
 
+  it('core: every exported error class keeps its name, minified without keepNames (each names itself)', async () => {
+    const url = pathToFileURL(join(assets.core, 'nodejs/node_modules/@switchyard/core/index.mjs')).href;
+    const core = (await import(url)) as Record<string, unknown>;
+    const errorClasses = Object.entries(core).filter(
+      (e): e is [string, new (...args: unknown[]) => Error] =>
+        typeof e[1] === 'function' && e[1].prototype instanceof Error,
+    );
+    // Constructor arguments of the classes that take more than a message.
+    const args: Record<string, unknown[]> = {
+      SwitchyardError: ['m', 500, 'api_error'],
+      RateLimitError: ['m', 1],
+      InsufficientQuotaError: ['m', { budget: 'usd-month', period: '2026-12', resets_at: null }, null],
+      NoCandidateError: ['health-down', 'm', []],
+      UpstreamError: ['server', 'm', 500],
+      ClientGoneError: [],
+      TargetsExhaustedError: [[], false],
+      PersonalDataRefusedError: [{}, 'policy'],
+    };
+    expect(errorClasses.map(([name]) => name).sort()).toEqual([
+      'AuthenticationError',
+      'BudgetUnavailableError',
+      'ClientGoneError',
+      'ConflictError',
+      'InsufficientQuotaError',
+      'InvalidRequestError',
+      'ModelNotFoundError',
+      'NoCandidateError',
+      'NotFoundError',
+      'PayloadTooLargeError',
+      'PermissionDeniedError',
+      'PersonalDataRefusedError',
+      'RateLimitError',
+      'SwitchyardError',
+      'TargetsExhaustedError',
+      'UpstreamError',
+    ]);
+    // The bundle is minified without keepNames: the classes themselves lost their names.
+    expect(errorClasses.filter(([name, C]) => C.name === name)).toEqual([]);
+    for (const [name, C] of errorClasses) expect(Reflect.construct(C, args[name] ?? ['m']).name).toBe(name);
+  });
+
   it('adapters: one entry per subpath export; core stays external, the AWS SDK clients are bundled', () => {
     const dir = join(assets.adapters, 'nodejs/node_modules/@switchyard/adapters');
     const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {

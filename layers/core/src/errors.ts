@@ -9,6 +9,8 @@ export interface ErrorOptions {
 }
 
 export class SwitchyardError extends Error {
+  // Each class names itself (not `new.target.name`): the bundles are minified without keepNames.
+  override name = 'SwitchyardError';
   readonly status: number;
   readonly type: string;
   readonly code: string | null;
@@ -23,7 +25,6 @@ export class SwitchyardError extends Error {
     options: ErrorOptions & { headers?: Record<string, string> } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = new.target.name;
     this.status = status;
     this.type = type;
     this.code = options.code ?? null;
@@ -33,30 +34,35 @@ export class SwitchyardError extends Error {
 }
 
 export class InvalidRequestError extends SwitchyardError {
+  override name = 'InvalidRequestError';
   constructor(message: string, options: ErrorOptions = {}) {
     super(message, 400, 'invalid_request_error', { code: 'invalid_request', ...options });
   }
 }
 
 export class AuthenticationError extends SwitchyardError {
+  override name = 'AuthenticationError';
   constructor(message = 'Invalid or missing API key.', options: ErrorOptions = {}) {
     super(message, 401, 'authentication_error', { code: 'invalid_api_key', ...options });
   }
 }
 
 export class PermissionDeniedError extends SwitchyardError {
+  override name = 'PermissionDeniedError';
   constructor(message: string, options: ErrorOptions = {}) {
     super(message, 403, 'permission_error', { code: 'forbidden', ...options });
   }
 }
 
 export class NotFoundError extends SwitchyardError {
+  override name = 'NotFoundError';
   constructor(message: string, options: ErrorOptions = {}) {
     super(message, 404, 'invalid_request_error', { code: 'not_found', ...options });
   }
 }
 
 export class ModelNotFoundError extends SwitchyardError {
+  override name = 'ModelNotFoundError';
   constructor(model: string, options: ErrorOptions = {}) {
     super(
       `The model "${model}" does not exist or you do not have access to it.`,
@@ -68,18 +74,21 @@ export class ModelNotFoundError extends SwitchyardError {
 }
 
 export class ConflictError extends SwitchyardError {
+  override name = 'ConflictError';
   constructor(message: string, options: ErrorOptions = {}) {
     super(message, 409, 'invalid_request_error', { code: 'conflict', ...options });
   }
 }
 
 export class PayloadTooLargeError extends SwitchyardError {
+  override name = 'PayloadTooLargeError';
   constructor(message: string, options: ErrorOptions = {}) {
     super(message, 413, 'invalid_request_error', { code: 'payload_too_large', ...options });
   }
 }
 
 export class RateLimitError extends SwitchyardError {
+  override name = 'RateLimitError';
   constructor(message: string, retryAfterSeconds: number, options: ErrorOptions = {}) {
     super(message, 429, 'rate_limit_error', {
       code: 'rate_limit_exceeded',
@@ -104,6 +113,7 @@ export interface QuotaDetails {
  * waiting can help (until the period resets, or seconds when the rest is only leased out).
  */
 export class InsufficientQuotaError extends SwitchyardError {
+  override name = 'InsufficientQuotaError';
   readonly quota: QuotaDetails;
 
   constructor(
@@ -126,6 +136,7 @@ export class InsufficientQuotaError extends SwitchyardError {
 
 /** The budget store could not be reached: the request is not served unmetered (503, retry). */
 export class BudgetUnavailableError extends SwitchyardError {
+  override name = 'BudgetUnavailableError';
   constructor(message = 'The budget service is unavailable; retry shortly.', options: ErrorOptions = {}) {
     super(message, 503, 'service_unavailable', {
       code: 'budget_unavailable',
@@ -148,6 +159,7 @@ const AVAILABILITY_RULES: ReadonlySet<ExclusionRule> = new Set([
  * 503 when it is about availability (down, circuit open), 400 when it is the request's own.
  */
 export class NoCandidateError extends SwitchyardError {
+  override name = 'NoCandidateError';
   readonly rule: ExclusionRule;
   readonly excluded: ReadonlyArray<{ endpoint: string; rule: ExclusionRule; reason: string }>;
 
@@ -181,6 +193,7 @@ export type UpstreamFailure =
  * one (the upstream says the request itself is invalid) does not.
  */
 export class UpstreamError extends SwitchyardError {
+  override name = 'UpstreamError';
   readonly failure: UpstreamFailure;
   readonly retryable: boolean;
   readonly upstreamStatus: number | undefined;
@@ -240,6 +253,7 @@ export interface AttemptRecord {
 
 /** The caller went away (closed the connection) before the answer was complete: nothing to send. */
 export class ClientGoneError extends SwitchyardError {
+  override name = 'ClientGoneError';
   constructor() {
     super('The client closed the connection.', 499, 'invalid_request_error', {
       code: 'client_closed_request',
@@ -249,6 +263,7 @@ export class ClientGoneError extends SwitchyardError {
 
 /** Every target in the plan failed (or the deadline ran out): 502, or 504 when time ran out. */
 export class TargetsExhaustedError extends SwitchyardError {
+  override name = 'TargetsExhaustedError';
   readonly attempts: readonly AttemptRecord[];
 
   constructor(attempts: readonly AttemptRecord[], deadlineExceeded: boolean, options: ErrorOptions = {}) {

@@ -5,6 +5,7 @@ import { describeCounts } from './detect.ts';
 import type { PiiCounts } from './pii.types.ts';
 
 export class PersonalDataRefusedError extends InvalidRequestError {
+  override name = 'PersonalDataRefusedError';
   constructor(
     counts: PiiCounts,
     source: string,
