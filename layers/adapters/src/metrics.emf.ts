@@ -37,6 +37,9 @@ interface Group {
 
 export class EmfMetrics {
   readonly #groups = new Map<string, Group>();
+  /** The dimensions object last recorded with (since the last flush), and its group. */
+  #lastDimensions: Dimensions | undefined;
+  #lastGroup: Group | undefined;
   readonly #options: Required<Omit<EmfMetricsOptions, 'now' | 'disabled'>> & { now: () => number };
   #lastFlush = Number.NEGATIVE_INFINITY;
   readonly disabled: boolean;
@@ -55,11 +58,17 @@ export class EmfMetrics {
   /** Records one value of metric `key` with `dimensions` (their names from the contract). */
   add(key: MetricKey, dimensions: Dimensions, value = 1): void {
     if (this.disabled || !Number.isFinite(value)) return;
-    const id = groupKey(dimensions);
-    let group = this.#groups.get(id);
+    // A caller records several metrics in a row with one dimensions object: its key is built once.
+    let group = this.#lastDimensions === dimensions ? this.#lastGroup : undefined;
     if (!group) {
-      group = { dimensions, values: new Map() };
-      this.#groups.set(id, group);
+      const id = groupKey(dimensions);
+      group = this.#groups.get(id);
+      if (!group) {
+        group = { dimensions, values: new Map() };
+        this.#groups.set(id, group);
+      }
+      this.#lastDimensions = dimensions;
+      this.#lastGroup = group;
     }
     const list = group.values.get(key);
     if (list) list.push(value);
@@ -84,6 +93,8 @@ export class EmfMetrics {
     this.#lastFlush = now;
     const groups = [...this.#groups.values()];
     this.#groups.clear();
+    this.#lastDimensions = undefined;
+    this.#lastGroup = undefined;
     for (const group of groups) {
       const dimensions: Record<string, string> = { service: this.#options.serviceName, ...group.dimensions };
       const names = Object.keys(dimensions);
@@ -123,8 +134,8 @@ function groupKey(dimensions: Dimensions): string {
     const name = names[0] as string;
     return `${name}=${dimensions[name]}`;
   }
-  return names
-    .sort()
-    .map((k) => `${k}=${dimensions[k]}`)
-    .join('\u0000');
+  names.sort();
+  let key = '';
+  for (const k of names) key += `${key === '' ? '' : '\u0000'}${k}=${dimensions[k]}`;
+  return key;
 }

@@ -23,6 +23,7 @@ const ENSEMBLE_COMBINES = new Set(['first-success', 'majority-vote', 'best-score
  */
 export function hintsFromHeaders(headers: Readonly<Record<string, string | undefined>>): RoutingHints {
   const raw: Record<string, unknown> = {};
+  let any = false;
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined) continue;
     const header = name.toLowerCase();
@@ -30,6 +31,7 @@ export function hintsFromHeaders(headers: Readonly<Record<string, string | undef
     if (!Object.hasOwn(HINT_HEADERS, header)) continue;
     const field = (HINT_HEADERS as Record<string, HintField>)[header] as HintField;
     const text = value.trim();
+    any = true;
     if (NUMBER_FIELDS.has(field)) {
       const n = text === '' ? Number.NaN : Number(text);
       if (!Number.isFinite(n) || n <= 0) throw invalid(header, 'must be a positive number');
@@ -40,6 +42,8 @@ export function hintsFromHeaders(headers: Readonly<Record<string, string | undef
       raw[field] = text;
     }
   }
+  // No hint header (most requests): nothing to validate.
+  if (!any) return raw;
   const parsed = RoutingHintsSchema.safeParse(raw);
   if (!parsed.success) {
     throw fromIssue(parsed.error, (field, rest) => {

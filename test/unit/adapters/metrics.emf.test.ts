@@ -91,6 +91,23 @@ describe('EmfMetrics', () => {
     expect(docs()[0]?.Attempts).toEqual([1, 2]);
   });
 
+  it('one dimensions object reused across a flush and between other sets: nothing lost or misfiled', () => {
+    const { emf, docs } = sink();
+    const byPolicy = { Policy: 'p', Model: 'm@v1' };
+    emf.add('requests', byPolicy);
+    emf.add('attempts', byPolicy, 2);
+    emf.add('requests', { Route: 'POST /v1/embeddings' });
+    emf.add('fallbacks', byPolicy, 1);
+    emf.flush();
+    emf.add('attempts', byPolicy, 3);
+    emf.flush();
+    expect(docs().map((d) => [d.Policy ?? d.Route, d.Requests, d.Attempts, d.Fallbacks])).toEqual([
+      ['p', 1, 2, 1],
+      ['POST /v1/embeddings', 1, undefined, undefined],
+      ['p', undefined, 3, undefined],
+    ]);
+  });
+
   it('99 values fit one document; the 100th goes into a second (all through the given writer)', () => {
     const { emf, docs } = sink();
     for (let i = 0; i < 100; i++) emf.add('latency', { Route: 'r' }, i);
