@@ -44,6 +44,9 @@ import {
 } from './overhead.router.ts';
 import { quantile, type Reporter } from './reporter.ts';
 
+/** Fresh processes the in-memory router is measured in (medians over them). */
+const CHILD_RUNS = 5;
+
 export async function benchOverhead(reporter: Reporter, options: { requests?: number } = {}): Promise<void> {
   const requests = options.requests ?? 2000;
   let eventJson = '';
@@ -150,13 +153,25 @@ export async function benchOverhead(reporter: Reporter, options: { requests?: nu
     outfile: child,
     logLevel: 'warning',
   });
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    [child, eventFile, String(requests), '5000'],
-    { maxBuffer: 64 * 1024 * 1024 },
-  );
+  // Several fresh processes, one after the other: a process's p50 and p99 move with machine-wide
+  // stalls that last a few seconds; the figures are the median over the runs.
+  const runs: { p50: number; p99: number }[] = [];
+  for (let r = 0; r < CHILD_RUNS; r++) {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [child, eventFile, String(requests), '5000'],
+      { maxBuffer: 64 * 1024 * 1024 },
+    );
+    const samples = JSON.parse(stdout.trim().split('\n').at(-1) ?? '[]') as number[];
+    runs.push({
+      p50: Number(quantile(samples, 0.5).toFixed(1)),
+      p99: Number(quantile(samples, 0.99).toFixed(1)),
+    });
+  }
   rmSync(dir, { recursive: true, force: true });
-  const inMemory = JSON.parse(stdout.trim().split('\n').at(-1) ?? '[]') as number[];
+  const median = (xs: number[]) => Number(quantile(xs, 0.5).toFixed(1));
+  const inMemoryP50 = median(runs.map((r) => r.p50));
+  const inMemoryP99 = median(runs.map((r) => r.p99));
   const p = (s: number[], q: number) => Number(quantile(s, q).toFixed(1));
   const beyond = (s: number[], q: number) => Number((p(s, q) - p(direct, q)).toFixed(1));
   reporter.report({
@@ -170,14 +185,15 @@ export async function benchOverhead(reporter: Reporter, options: { requests?: nu
   reporter.report({
     name: 'overhead.router_handler.memory',
     unit: 'µs',
-    value: p(inMemory, 0.5),
-    p99: p(inMemory, 0.99),
+    value: inMemoryP50,
+    p99: inMemoryP99,
     requests,
+    runs: runs.map((r) => `${r.p50}/${r.p99}`).join(' '),
     target_p50: 150,
     target_p99: 1000,
-    met: p(inMemory, 0.5) <= 150 && p(inMemory, 0.99) <= 1000,
+    met: inMemoryP50 <= 150 && inMemoryP99 <= 1000,
     includes:
-      'handler alone in a fresh process after 5,000 warm-ups (middy, logger context, parse, budgets+leases, route, invoke bookkeeping, meter, map, EMF) on in-memory stores, in-process zero-latency upstream',
+      'handler alone in a fresh process (bundled as shipped) after 5,000 warm-ups (middy, logger context, parse, budgets+leases, route, invoke bookkeeping, meter, map, EMF) on in-memory stores, in-process zero-latency upstream; p50 and p99 the medians over 5 processes (runs: p50/p99 each)',
   });
   reporter.report({
     name: 'overhead.router_beyond_upstream.memory_http',
